@@ -1,0 +1,11 @@
+/**
+ * @zkkyc/prover — turning a credential into a proof: the kycPolicy circuit's
+ * witness, Groth16 proving and verification with snarkjs, and the calldata for
+ * ComplianceGate. Browser-safe; `@zkkyc/prover/node` adds loading the
+ * committed artifacts from disk.
+ */
+export * from './context.js';
+export * from './calldata.js';
+export * from './request.js';
+export * from './kyc-prover.js';
+export * from './generate-proof.js';

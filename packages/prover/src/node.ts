@@ -1,0 +1,39 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import type { KycArtifacts } from './kyc-prover.js';
+import { KycProver } from './kyc-prover.js';
+
+/** The circuits built and committed under circuits/artifacts (see its manifest.json). */
+export type CircuitName = 'kycPolicy32' | 'kycPolicy20';
+
+const DEPTHS: Record<CircuitName, number> = { kycPolicy32: 32, kycPolicy20: 20 };
+
+/** Directory of the committed artifacts of a circuit. */
+export function artifactsDir(name: CircuitName = 'kycPolicy32'): string {
+  return fileURLToPath(new URL(`../../../circuits/artifacts/${name}/`, import.meta.url));
+}
+
+/** Reads a circuit's committed wasm, zkey and verification key from disk (Node only). */
+export async function loadArtifacts(name: CircuitName = 'kycPolicy32'): Promise<KycArtifacts> {
+  const dir = artifactsDir(name);
+  const [wasm, zkey, vkey] = await Promise.all([
+    readFile(`${dir}${name}.wasm`),
+    readFile(`${dir}${name}.zkey`),
+    readFile(`${dir}verification_key.json`, 'utf8'),
+  ]);
+  return { depth: DEPTHS[name], wasm: new Uint8Array(wasm), zkey: new Uint8Array(zkey), verificationKey: JSON.parse(vkey) };
+}
+
+const loaded = new Map<CircuitName, Promise<KycProver>>();
+
+/** One prover per circuit per process: the artifacts are read and compiled once. */
+export function nodeProver(name: CircuitName = 'kycPolicy32'): Promise<KycProver> {
+  let prover = loaded.get(name);
+  if (!prover) {
+    prover = loadArtifacts(name).then((a) => KycProver.load(a));
+    loaded.set(name, prover);
+  }
+  return prover;
+}
+
+export * from './index.js';
