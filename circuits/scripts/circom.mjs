@@ -2,7 +2,7 @@
 // where their sources and outputs live, and which compiler builds them.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -52,6 +52,8 @@ export function compile(circuit, { wasm = true } = {}) {
   const flags = ['--r1cs', '--sym', '--O2', '--inspect', '-l', 'node_modules', '-o', relative(REPO_ROOT, out)];
   if (wasm) flags.push('--wasm');
   const output = execFileSync(command, [...args, source, ...flags], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  // Kept beside the outputs so the --inspect test reads this build's report instead of compiling again.
+  writeFileSync(join(out, `${circuit.name}.compile.log`), output);
   if (/warning/i.test(output)) {
     throw new Error(`circom --inspect reported warnings for ${circuit.name}:\n${output}`);
   }
