@@ -1,0 +1,172 @@
+/**
+ * Gas of the operations the design budgets (DESIGN §7), measured on the in-process Hardhat chain
+ * with real proofs: a proof registration (≤ 260k) and a compliant transfer (≤ 1.5× a plain
+ * OpenZeppelin ERC-20 transfer), plus the figures around them. Run: `npx tsx contracts/scripts/gas.ts`.
+ */
+import hre from 'hardhat';
+import type { ContractTransactionResponse } from 'ethers';
+import { computeLeaf, encodePolicy, identityCommitment, jurisdictionIndex, randomIdentitySecret, randomSalt } from '@zkkyc/credentials';
+import { nodeProver, releaseProverThreads } from '@zkkyc/prover/node';
+import { IssuerTree } from '@zkkyc/tree';
+import { PlainERC20__factory } from '@zkkyc/contracts/typechain';
+import { deployZkKyc } from '../../packages/sdk/src/deploy.js';
+import { connectZkKyc } from '../../packages/sdk/src/contracts.js';
+
+/** Gas used per operation (whole transaction, including the 21k base and calldata). */
+export interface GasFigures {
+  /** First registration of a wallet (its record slot goes from zero to non-zero), no wallet limit. */
+  registration: number;
+  /** First registration under a policy with maxWalletsPerInvestor (one more counter slot written). */
+  registrationWithWalletLimit: number;
+  /** Re-proving an already registered wallet (refresh). */
+  registrationRefresh: number;
+  /** A transaction calling only the generated Groth16 verifier with the same proof: the floor. */
+  verifierOnly: number;
+  /** Compliant transfer to a wallet that already holds tokens, token without rules. */
+  transferNoRules: number;
+  /** Same, token with all five rules. */
+  transferAllRules: number;
+  /** Compliant transfer to a wallet holding none yet, token without rules. */
+  transferToNewHolderNoRules: number;
+  /** Same, token with all five rules. */
+  transferToNewHolderAllRules: number;
+  /** Plain OpenZeppelin ERC-20 transfer to an existing holder (the baseline). */
+  plainErc20Transfer: number;
+  /** Plain OpenZeppelin ERC-20 transfer to a new holder. */
+  plainErc20TransferNewHolder: number;
+  /** Agent mint to a verified wallet that holds none yet, token without rules. */
+  mint: number;
+  /** Agent forced transfer to an existing holder, token without rules. */
+  forcedTransfer: number;
+}
+
+async function used(tx: Promise<ContractTransactionResponse>): Promise<number> {
+  const receipt = await (await tx).wait();
+  return Number(receipt!.gasUsed);
+}
+
+/**
+ * Deploys a fresh system on Hardhat's in-process chain, registers wallets with real proofs and
+ * measures each operation once. Takes ~15 s (four proofs).
+ */
+export async function measureGas(): Promise<GasFigures> {
+  const [admin, publisher, a, b, c, d, e] = await hre.ethers.getSigners();
+  const policy = encodePolicy({ jurisdictions: ['DE', 'FR'], minAge: 18, investorClasses: [], minKycLevel: 1 });
+  const common = { ...policy, acceptedIssuers: [1], ttl: 30 * 86400 };
+  const deployment = await deployZkKyc(admin, {
+    issuers: [{ issuerId: 1, did: 'did:example:gas', publisher: publisher.address, treeDepth: 32 }],
+    policies: [
+      { policyId: 1, ...common, maxWalletsPerInvestor: 0 },
+      { policyId: 2, ...common, maxWalletsPerInvestor: 3 },
+    ],
+    tokens: [
+      { name: 'Bare', symbol: 'BARE', policyId: 1 },
+      {
+        name: 'Ruled',
+        symbol: 'RULED',
+        policyId: 1,
+        rules: {
+          maxBalancePerInvestor: 10n ** 30n,
+          lockUpSeconds: 0,
+          maxInvestors: 1000,
+          transferVolume: { periodSeconds: 86400, maxVolume: 10n ** 30n },
+          sanctions: true,
+        },
+      },
+    ],
+  });
+  const contracts = connectZkKyc(deployment, admin);
+  const gate = contracts.complianceGate;
+
+  // Four holders with one credential each; the issuer anchors the root.
+  const tree = new IssuerTree(32);
+  const holders = [a, b, c, d].map(() => {
+    const secret = randomIdentitySecret();
+    const salt = randomSalt();
+    const attributes = { jurisdiction: jurisdictionIndex('DE'), birthDate: 19800101, investorClass: 1, kycLevel: 2, expiryDate: 20351231 };
+    const index = tree.append(computeLeaf(identityCommitment(secret), attributes, salt));
+    return { secret, salt, attributes, index };
+  });
+  await (await contracts.issuerRegistry.connect(publisher).publishRoot(1, tree.root, tree.size)).wait();
+
+  const prover = await nodeProver('kycPolicy32');
+  const block = await hre.ethers.provider.getBlock('latest');
+  const date = new Date(block!.timestamp * 1000);
+  const today = date.getUTCFullYear() * 10000 + (date.getUTCMonth() + 1) * 100 + date.getUTCDate();
+  const register = async (i: number, wallet: typeof a, policyId: number) => {
+    const stored = await gate.policy(policyId);
+    const h = holders[i];
+    const proof = await prover.prove({
+      identitySecret: h.secret,
+      attributes: h.attributes,
+      salt: h.salt,
+      merkleProof: tree.proof(h.index),
+      policy: { ...policy, scope: stored.scope },
+      wallet: wallet.address,
+      today,
+      validUntil: 20351231,
+    });
+    const { pA, pB, pC, pubSignals } = proof.solidityCalldata;
+    lastCalldata = proof.solidityCalldata;
+    return used(gate.connect(wallet).verify(policyId, pA, pB, pC, pubSignals));
+  };
+  let lastCalldata: Awaited<ReturnType<typeof prover.prove>>['solidityCalldata'] | undefined;
+
+  const registration = await register(0, a, 1);
+  const registrationRefresh = await register(0, a, 1);
+  const { pA, pB, pC, pubSignals } = lastCalldata!;
+  const verifierOnly = Number(await contracts.kycPolicyVerifier32.connect(a).verifyProof.estimateGas(pA, pB, pC, pubSignals));
+  await register(1, b, 1);
+  await register(2, c, 1);
+  await register(3, d, 1);
+  const registrationWithWalletLimit = await register(1, b, 2);
+
+  const bare = contracts.tokens.BARE.token;
+  const ruled = contracts.tokens.RULED.token;
+  const plain = await (await new PlainERC20__factory(admin).deploy()).waitForDeployment();
+
+  const mint = await used(bare.mint(a.address, 1000n));
+  await (await bare.mint(b.address, 1000n)).wait();
+  await (await ruled.mint(a.address, 1000n)).wait();
+  await (await ruled.mint(b.address, 1000n)).wait();
+  await (await plain.mint(a.address, 1000n)).wait();
+  await (await plain.mint(b.address, 1000n)).wait();
+
+  // Each measured transfer is the sender's second, so no figure includes a one-off first write
+  // to a rule's per-investor slot that later transfers do not pay.
+  await (await bare.connect(a).transfer(b.address, 1n)).wait();
+  await (await ruled.connect(a).transfer(b.address, 1n)).wait();
+  await (await plain.connect(a).transfer(b.address, 1n)).wait();
+
+  return {
+    registration,
+    registrationWithWalletLimit,
+    registrationRefresh,
+    verifierOnly,
+    transferNoRules: await used(bare.connect(a).transfer(b.address, 10n)),
+    transferAllRules: await used(ruled.connect(a).transfer(b.address, 10n)),
+    transferToNewHolderNoRules: await used(bare.connect(a).transfer(c.address, 10n)),
+    transferToNewHolderAllRules: await used(ruled.connect(a).transfer(c.address, 10n)),
+    plainErc20Transfer: await used(plain.connect(a).transfer(b.address, 10n)),
+    plainErc20TransferNewHolder: await used(plain.connect(a).transfer(c.address, 10n)),
+    mint,
+    forcedTransfer: await used(bare.forcedTransfer(b.address, a.address, 5n)),
+  };
+}
+
+const isMain = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+if (isMain) {
+  measureGas()
+    .then((figures) => {
+      console.table(figures);
+      console.log(
+        `compliant transfer / plain ERC-20: ${(figures.transferNoRules / figures.plainErc20Transfer).toFixed(3)}x (existing holder), ` +
+          `${(figures.transferToNewHolderNoRules / figures.plainErc20TransferNewHolder).toFixed(3)}x (new holder)`,
+      );
+    })
+    .finally(() => releaseProverThreads())
+    .catch((err) => {
+      console.error(err);
+      process.exitCode = 1;
+    });
+}

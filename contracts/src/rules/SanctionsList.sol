@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.28;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IComplianceRule} from "../interfaces/IComplianceRule.sol";
+import {TransferCodes} from "../libraries/TransferCodes.sol";
+
+/// @title SanctionsList
+/// @notice Wallets an oracle has flagged (e.g. from a sanctions screening feed) can neither send nor
+/// receive. The list holds no per-token state, so several tokens can share one. An agent can still
+/// move a flagged wallet's balance to custody with the token's `forcedTransfer`.
+///
+/// Roles: `DEFAULT_ADMIN_ROLE` grants roles; `ORACLE_ROLE` adds and removes wallets.
+contract SanctionsList is AccessControl, IComplianceRule {
+    bytes32 public constant ORACLE_ROLE = keccak256("ORACLE_ROLE");
+
+    error ZeroAddress(string field);
+
+    event SanctionSet(address indexed wallet, bool sanctioned, address indexed oracle);
+
+    mapping(address wallet => bool) public isSanctioned;
+
+    constructor(address admin, address oracle) {
+        if (admin == address(0)) revert ZeroAddress("admin");
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        if (oracle != address(0)) _grantRole(ORACLE_ROLE, oracle);
+    }
+
+    /// @notice Flags `wallets` (ORACLE_ROLE).
+    function addSanctioned(address[] calldata wallets) external onlyRole(ORACLE_ROLE) {
+        for (uint256 i = 0; i < wallets.length; i++) _set(wallets[i], true);
+    }
+
+    /// @notice Clears `wallets` (ORACLE_ROLE).
+    function removeSanctioned(address[] calldata wallets) external onlyRole(ORACLE_ROLE) {
+        for (uint256 i = 0; i < wallets.length; i++) _set(wallets[i], false);
+    }
+
+    function canTransfer(address from, address to, uint256) external view returns (bool, uint8) {
+        if (from != address(0) && isSanctioned[from]) return (false, TransferCodes.SENDER_SANCTIONED);
+        if (isSanctioned[to]) return (false, TransferCodes.RECEIVER_SANCTIONED);
+        return (true, TransferCodes.OK);
+    }
+
+    // Stateless: nothing to track, and harmless for anyone to call.
+    function transferred(address, address, uint256) external {}
+
+    function created(address, uint256) external {}
+
+    function destroyed(address, uint256) external {}
+
+    function _set(address wallet, bool sanctioned) private {
+        isSanctioned[wallet] = sanctioned;
+        emit SanctionSet(wallet, sanctioned, msg.sender);
+    }
+}

@@ -1,0 +1,210 @@
+/**
+ * The world the contract tests run in: the in-process Hardhat chain with a full zkkyc deployment,
+ * one issuer with a real depth-32 tree, and holders who register wallets with real Groth16 proofs.
+ */
+import hre from 'hardhat';
+import type { HardhatEthersSigner } from '@nomicfoundation/hardhat-ethers/signers';
+import { nodeProver, releaseProverThreads, type KycProof } from '@zkkyc/prover/node';
+import {
+  computeLeaf,
+  encodePolicy,
+  identityCommitment,
+  jurisdictionIndex,
+  randomIdentitySecret,
+  randomSalt,
+  type EncodedAttributes,
+  type EncodedPolicy,
+} from '@zkkyc/credentials';
+import { IssuerTree } from '@zkkyc/tree';
+import { deployZkKyc, type DeployOptions, type PolicySpec, type ZkKycDeployment } from '../../packages/sdk/src/deploy.js';
+import { connectZkKyc, decodeRevert, type DecodedRevert, type ZkKycContracts } from '../../packages/sdk/src/contracts.js';
+
+export const ISSUER_ID = 1n;
+export const POLICY_ID = 1n;
+export const DAY = 86400;
+
+/** Germany, France or Switzerland; 18+; any investor class; KYC level 2+. */
+export const BASE_POLICY: EncodedPolicy = encodePolicy({
+  jurisdictions: ['DE', 'FR', 'CH'],
+  minAge: 18,
+  investorClasses: [],
+  minKycLevel: 2,
+});
+
+export function policySpec(overrides: Partial<PolicySpec> = {}): PolicySpec {
+  return {
+    policyId: POLICY_ID,
+    ...BASE_POLICY,
+    acceptedIssuers: [ISSUER_ID],
+    ttl: 30 * DAY,
+    maxWalletsPerInvestor: 0,
+    ...overrides,
+  };
+}
+
+/** The UTC date (YYYYMMDD) of a unix timestamp. */
+export function utcDate(timestamp: number): number {
+  const d = new Date(timestamp * 1000);
+  return d.getUTCFullYear() * 10000 + (d.getUTCMonth() + 1) * 100 + d.getUTCDate();
+}
+
+export async function latestTime(): Promise<number> {
+  const block = await hre.ethers.provider.getBlock('latest');
+  return block!.timestamp;
+}
+
+/** Moves the chain clock forward and mines a block. */
+export async function increaseTime(seconds: number): Promise<void> {
+  await hre.network.provider.send('evm_increaseTime', [seconds]);
+  await hre.network.provider.send('evm_mine', []);
+}
+
+export async function snapshot(): Promise<string> {
+  return (await hre.network.provider.send('evm_snapshot', [])) as string;
+}
+
+export async function revertTo(id: string): Promise<void> {
+  await hre.network.provider.send('evm_revert', [id]);
+}
+
+/** A person holding a credential leaf in the issuer's tree. */
+export interface Holder {
+  secret: bigint;
+  attributes: EncodedAttributes;
+  salt: bigint;
+  index: number;
+}
+
+export interface ProveOptions {
+  today?: number;
+  validUntil?: number;
+  policy?: EncodedPolicy;
+  policyId?: bigint;
+  /** Prove against this tree instead of the world's own (e.g. another issuer's). */
+  tree?: IssuerTree;
+}
+
+/** A deployed system with one issuer; `issue`, `publish`, `prove` and `register` drive it. */
+export class World {
+  readonly tree = new IssuerTree(32);
+
+  private constructor(
+    readonly admin: HardhatEthersSigner,
+    readonly publisher: HardhatEthersSigner,
+    /** Signers free for use as holder wallets, relayers and outsiders. */
+    readonly users: HardhatEthersSigner[],
+    readonly deployment: ZkKycDeployment,
+    readonly contracts: ZkKycContracts,
+    readonly chainId: bigint,
+  ) {}
+
+  /** Deploys everything, registers issuer 1 (depth 32) and policy 1 unless told otherwise. */
+  static async create(options: DeployOptions = {}): Promise<World> {
+    const [admin, publisher, ...users] = await hre.ethers.getSigners();
+    const deployment = await deployZkKyc(admin, {
+      issuers: [{ issuerId: ISSUER_ID, did: 'did:example:issuer-1', publisher: publisher.address, treeDepth: 32 }],
+      policies: [policySpec()],
+      ...options,
+    });
+    const chainId = (await hre.ethers.provider.getNetwork()).chainId;
+    return new World(admin, publisher, users, deployment, connectZkKyc(deployment, admin), chainId);
+  }
+
+  get gate() {
+    return this.contracts.complianceGate;
+  }
+
+  get registry() {
+    return this.contracts.issuerRegistry;
+  }
+
+  /** Issues a credential (default: a German adult with KYC level 3) and returns its holder. */
+  issue(attributes: Partial<EncodedAttributes> = {}): Holder {
+    const secret = randomIdentitySecret();
+    const salt = randomSalt();
+    const full: EncodedAttributes = {
+      jurisdiction: jurisdictionIndex('DE'),
+      birthDate: 19800101,
+      investorClass: 0b10,
+      kycLevel: 3,
+      expiryDate: 20351231,
+      ...attributes,
+    };
+    const index = this.tree.append(computeLeaf(identityCommitment(secret), full, salt));
+    return { secret, attributes: full, salt, index };
+  }
+
+  /** Anchors the tree's current root as the issuer's. */
+  async publish(tree: IssuerTree = this.tree, issuerId = ISSUER_ID, publisher = this.publisher): Promise<void> {
+    await (await this.registry.connect(publisher).publishRoot(issuerId, tree.root, tree.size)).wait();
+  }
+
+  /** Proves that `holder` meets the policy for `wallet`, dated by the chain's clock. */
+  async prove(holder: Holder, wallet: string, options: ProveOptions = {}): Promise<KycProof> {
+    const tree = options.tree ?? this.tree;
+    const prover = await nodeProver(tree.depth === 20 ? 'kycPolicy20' : 'kycPolicy32');
+    const policyId = options.policyId ?? POLICY_ID;
+    const stored = await this.gate.policy(policyId);
+    const policy = options.policy ?? {
+      jurisdictionMask: stored.jurisdictionMask,
+      minAge: Number(stored.config.minAge),
+      investorClassMask: Number(stored.config.investorClassMask),
+      minKycLevel: Number(stored.config.minKycLevel),
+    };
+    const today = options.today ?? utcDate(await latestTime());
+    return prover.prove({
+      identitySecret: holder.secret,
+      attributes: holder.attributes,
+      salt: holder.salt,
+      merkleProof: tree.proof(holder.index),
+      policy: { ...policy, scope: stored.scope },
+      wallet,
+      today,
+      validUntil: options.validUntil ?? holder.attributes.expiryDate,
+    });
+  }
+
+  /** Submits `proof` from `wallet` itself. */
+  async submit(proof: KycProof, wallet: HardhatEthersSigner, policyId = POLICY_ID) {
+    const { pA, pB, pC, pubSignals } = proof.solidityCalldata;
+    return this.gate.connect(wallet).verify(policyId, pA, pB, pC, pubSignals);
+  }
+
+  /** Proves and registers `wallet` for `holder`; returns the proof. */
+  async register(holder: Holder, wallet: HardhatEthersSigner, options: ProveOptions = {}): Promise<KycProof> {
+    const proof = await this.prove(holder, wallet.address, options);
+    await (await this.submit(proof, wallet, options.policyId ?? POLICY_ID)).wait();
+    return proof;
+  }
+}
+
+/**
+ * Awaits a call or transaction expected to revert, and checks it reverted with custom error
+ * `name` (and `args`, when given) as decoded with every zkkyc contract's errors.
+ */
+export async function expectRevert(action: Promise<unknown>, name: string, args?: unknown[]): Promise<DecodedRevert> {
+  let error: unknown;
+  try {
+    const result = await action;
+    if (result && typeof (result as { wait?: unknown }).wait === 'function') await (result as { wait(): Promise<unknown> }).wait();
+  } catch (e) {
+    error = e;
+  }
+  if (error === undefined) throw new Error(`expected a revert with ${name}, but the call succeeded`);
+  const decoded = decodeRevert(error);
+  if (!decoded) throw new Error(`expected ${name}, got an undecodable error: ${String((error as Error).message ?? error)}`);
+  expect(decoded.name).toBe(name);
+  if (args) expect(decoded.args.map(normalise)).toEqual(args.map(normalise));
+  return decoded;
+}
+
+function normalise(value: unknown): unknown {
+  if (typeof value === 'number') return BigInt(value);
+  if (typeof value === 'string' && /^0x[0-9a-fA-F]{40}$/.test(value)) return value.toLowerCase();
+  return value;
+}
+
+/** Frees snarkjs's worker threads so jest can exit. */
+export async function closeProver(): Promise<void> {
+  await releaseProverThreads();
+}

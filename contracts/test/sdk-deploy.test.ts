@@ -1,0 +1,69 @@
+/**
+ * The SDK's deployment helpers (packages/sdk/src/deploy.ts, contracts.ts) on the in-process chain:
+ * wiring and role hand-over, the deployment file round trip, typed connections, and decoding a
+ * revert into the error the contracts raised.
+ */
+import hre from 'hardhat';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { deployZkKyc, readDeployment, writeDeployment } from '../../packages/sdk/src/deploy.js';
+import { connectZkKyc, decodeRevert, transferCodeName } from '../../packages/sdk/src/contracts.js';
+
+test('deploys, wires roles to the admin, and round-trips through the deployment file', async () => {
+  const [deployer, admin, publisher, outsider] = await hre.ethers.getSigners();
+  const deployment = await deployZkKyc(deployer, {
+    admin: admin.address,
+    maxRootAge: 600,
+    issuers: [{ issuerId: 7, did: 'did:example:seven', publisher: publisher.address }],
+    policies: [
+      { policyId: 3, jurisdictionMask: 5n, minAge: 21, investorClassMask: 2, minKycLevel: 1, acceptedIssuers: [7], ttl: 3600, maxWalletsPerInvestor: 2 },
+    ],
+    tokens: [{ name: 'Note', symbol: 'NOTE', policyId: 3, rules: { maxInvestors: 10, sanctions: true } }],
+  });
+  expect(deployment.chainId).toBe(31337);
+  expect(Object.keys(deployment.tokens[0].rules)).toEqual(['maxInvestors', 'sanctionsList']);
+
+  const dir = await mkdtemp(join(tmpdir(), 'zkkyc-deploy-'));
+  await writeDeployment(join(dir, 'd.json'), deployment);
+  const read = await readDeployment(join(dir, 'd.json'));
+  expect(read).toEqual(deployment);
+  await writeFile(join(dir, 'bad.json'), JSON.stringify({ ...deployment, contracts: { ...deployment.contracts, complianceGate: 'nope' } }));
+  await expect(readDeployment(join(dir, 'bad.json'))).rejects.toThrow('contracts.complianceGate must be an address');
+
+  const c = connectZkKyc(read, admin);
+  expect(await c.issuerRegistry.maxRootAge()).toBe(600n);
+  expect((await c.issuerRegistry.issuer(7)).did).toBe('did:example:seven');
+  expect((await c.complianceGate.policy(3)).policyHash.toString()).toBe(deployment.policies[0].policyHash);
+  const note = c.tokens.NOTE;
+  expect(await note.token.policyId()).toBe(3n);
+  expect(await note.token.rules()).toEqual([deployment.tokens[0].rules.maxInvestors, deployment.tokens[0].rules.sanctionsList]);
+  // Every role went to the admin and the deployer kept none.
+  expect(await c.complianceGate.hasRole(await c.complianceGate.POLICY_ADMIN_ROLE(), admin.address)).toBe(true);
+  expect(await c.complianceGate.hasRole(await c.complianceGate.DEFAULT_ADMIN_ROLE(), deployer.address)).toBe(false);
+  expect(await note.token.hasRole(await note.token.AGENT_ROLE(), admin.address)).toBe(true);
+  expect(await note.token.hasRole(await note.token.AGENT_ROLE(), deployer.address)).toBe(false);
+  expect(await c.sanctionsList!.hasRole(await c.sanctionsList!.ORACLE_ROLE(), admin.address)).toBe(true);
+  expect(await c.issuerRegistry.hasRole(await c.issuerRegistry.ISSUER_MANAGER_ROLE(), deployer.address)).toBe(false);
+
+  // decodeRevert names the custom error and its arguments.
+  let caught: unknown;
+  try {
+    await (await note.token.connect(admin).mint(outsider.address, 1n)).wait();
+  } catch (e) {
+    caught = e;
+  }
+  const decoded = decodeRevert(caught);
+  expect(decoded?.name).toBe('NotVerified');
+  expect(decoded?.message).toBe(`NotVerified(${outsider.address})`);
+  try {
+    await c.complianceGate.connect(outsider).revokeWallet(3, outsider.address, 'x');
+  } catch (e) {
+    caught = e;
+  }
+  expect(decodeRevert(caught)?.name).toBe('AccessControlUnauthorizedAccount');
+  const ruleRefusal = note.token.interface.encodeErrorResult('ComplianceRuleRefused', [outsider.address, 18]);
+  expect(decodeRevert(ruleRefusal)?.message).toBe(`ComplianceRuleRefused(${outsider.address}, 18) [MAX_INVESTORS_REACHED]`);
+  expect(decodeRevert(new Error('network down'))).toBeUndefined();
+  expect(transferCodeName(21)).toBe('RECEIVER_SANCTIONED');
+});
