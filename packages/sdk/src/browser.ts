@@ -1,0 +1,11 @@
+/**
+ * The browser-safe part of @zkkyc/sdk: typed contract handles and revert
+ * decoding, the issuer HTTP client, the gate-policy reader and the holder DID.
+ * deploy.ts (node:fs) and holder.ts (VC verification through Veramo) stay out;
+ * bundlers pick this file through the package's `browser` export condition.
+ */
+export * from './contracts.js';
+export * from './issuer-client.js';
+export * from './gate-policy.js';
+export * from './holder-did.js';
+export type { ZkKycDeployment, DeployedToken, DeployedPolicy } from './deploy.js';
