@@ -1,0 +1,35 @@
+/**
+ * @zkkyc/issuer-service — a KYC provider's credential issuer: holders apply with a DID and a zk
+ * identity commitment, reviewers approve (VC signed with Veramo + a leaf in the issuer's Merkle
+ * tree) or reject, and revoke; a publisher anchors the tree root through a `RootAnchor`.
+ */
+export { createIssuerService, type IssuerService, type IssuerServiceOptions } from './issuer-service.js';
+export { loadConfig, parseReviewerKeys, ConfigError, DEV_KEY_SECRET, type IssuerServiceConfig, type ReviewerCredential, type RegistryAnchorConfig } from './config.js';
+export type { RootAnchor } from './root-anchor.js';
+export { RootPublisher, PublishError, type PublishOutcome, type PublisherOptions } from './publisher.js';
+export { ApiError } from './api-error.js';
+export type { Clock } from './services/clock.js';
+export type { MerkleTree } from './services/issuer-tree.js';
+export type { CredentialSigner } from './services/credential-signer.js';
+export {
+  StoreConflict,
+  type IssuerStore,
+  type ApplicationRecord,
+  type ApplicationStatus,
+  type CredentialRecord,
+  type CredentialStatus,
+  type DecisionRecord,
+  type IssuedAttributes,
+  type RequestedAttributes,
+  type RootPublicationRecord,
+  type LeafRecord,
+  type ChallengeRecord,
+} from './store/issuer-store.js';
+export { SqliteIssuerStore } from './store/sqlite-issuer-store.js';
+export { openSqliteDatabase } from './store/sqlite-database.js';
+export { PostgresIssuerStore } from './store/postgres-issuer-store.js';
+export { openPostgresDatabase, type PostgresOptions } from './store/postgres-database.js';
+export { openStorage, type Storage, type StorageConfig } from './store/open-storage.js';
+export { MIGRATIONS, type Migration } from './store/migrations.js';
+export { connectRegistryAnchor } from './registry-connection.js';
+export { didWebDocument, didWebFor } from './services/did-web.js';

@@ -1,0 +1,178 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import rateLimit from '@fastify/rate-limit';
+import { ApiError } from './api-error.js';
+import type { IssuerServiceConfig } from './config.js';
+import { errorHandler } from './http-errors.js';
+import { RootPublisher } from './publisher.js';
+import type { RootAnchor } from './root-anchor.js';
+import { holderRoutes } from './routes/holder-routes.js';
+import { publicRoutes } from './routes/public-routes.js';
+import { reviewerRoutes } from './routes/reviewer-routes.js';
+import type { RouteContext } from './routes/route-context.js';
+import { errorSchema } from './routes/schemas.js';
+import { ApplicationService } from './services/applications.js';
+import { systemClock, type Clock } from './services/clock.js';
+import { IssuanceService } from './services/issuance.js';
+import { openIssuerIdentity, openKeyBox } from './services/issuer-identity.js';
+import { loadIssuerTree, type MerkleTree } from './services/issuer-tree.js';
+import { ReviewerDirectory } from './services/reviewer-auth.js';
+import type { IssuerStore } from './store/issuer-store.js';
+import { openStorage } from './store/open-storage.js';
+
+export interface IssuerServiceOptions {
+  /** Where roots are anchored. Without one the service issues and revokes but publishes nothing. */
+  anchor?: RootAnchor;
+  clock?: Clock;
+  /** Fastify logger (default off; main.ts turns it on). */
+  logger?: boolean;
+  /** Retry tuning for the publisher (tests shorten the delay). */
+  publisherRetry?: { attempts: number; delayMs: number };
+  /** Browser origins allowed to call the API (the wallet demo); `*` in dev when unset. */
+  corsOrigins?: string[];
+}
+
+export interface IssuerService {
+  app: FastifyInstance;
+  issuerDid: string;
+  store: IssuerStore;
+  tree: MerkleTree;
+  publisher: RootPublisher | null;
+  /** Stops the publisher, lets in-flight issuance finish, closes the server and the database. */
+  close(): Promise<void>;
+}
+
+/**
+ * Assembles the issuer: opens the database — Postgres when `databaseUrl` is set, else SQLite — (running migrations), unlocks the key store, loads or
+ * creates the issuer DID, rebuilds the tree from the stored leaves, and mounts the routes.
+ * The returned app is not listening; call `app.listen` (main.ts does) or use `app.inject` in tests.
+ */
+export async function createIssuerService(config: IssuerServiceConfig, options: IssuerServiceOptions = {}): Promise<IssuerService> {
+  if (config.autoApprove && !config.dev) throw new Error('autoApprove needs dev mode (ZKKYC_DEV=1)');
+  const clock = options.clock ?? systemClock;
+  const { store, sql } = await openStorage(config);
+  let app: FastifyInstance | null = null;
+  let publisher: RootPublisher | null = null;
+  try {
+    const box = await openKeyBox(store, config.keySecret);
+    const identity = await openIssuerIdentity(sql, box, config.issuerAlias, config.didWebHost);
+    const tree = await loadIssuerTree(store, config.treeDepth);
+    const issuance = new IssuanceService({ store, tree, signer: identity.signer, clock, treeId: config.treeId });
+    const applications = new ApplicationService({
+      store,
+      clock,
+      issuerDid: identity.did,
+      challengeTtlSeconds: config.challengeTtlSeconds,
+      issuance,
+      autoApprove: config.autoApprove ? { validityDays: config.autoApproveValidityDays, defaultKycLevel: 1 } : undefined,
+    });
+    app = Fastify({
+      logger: options.logger ?? false,
+      bodyLimit: config.bodyLimitBytes,
+      // Strict: unknown keys are errors (not silently dropped) and "5" is not the number 5.
+      ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    });
+    if (options.anchor) {
+      publisher = new RootPublisher({
+        anchor: options.anchor,
+        store,
+        tree,
+        clock,
+        intervalMs: config.publishIntervalSeconds * 1000,
+        attempts: options.publisherRetry?.attempts,
+        retryDelayMs: options.publisherRetry?.delayMs,
+        log: (message, err) => app?.log.warn({ err }, message),
+      });
+    }
+    const ctx: RouteContext = {
+      config,
+      store,
+      tree,
+      clock,
+      issuerDid: identity.did,
+      didDocument: identity.didDocument,
+      applications,
+      issuance,
+      reviewers: new ReviewerDirectory(config.reviewers),
+      publisher,
+    };
+    await mountHttp(app, ctx, options.corsOrigins ?? (config.dev ? ['*'] : []));
+    publisher?.start();
+
+    const service = app;
+    return {
+      app: service,
+      issuerDid: identity.did,
+      store,
+      tree,
+      publisher,
+      async close() {
+        await publisher?.stop();
+        await issuance.idle();
+        await service.close();
+        await store.close();
+      },
+    };
+  } catch (err) {
+    await publisher?.stop();
+    await app?.close();
+    await store.close();
+    throw err;
+  }
+}
+
+async function mountHttp(app: FastifyInstance, ctx: RouteContext, corsOrigins: string[]): Promise<void> {
+  app.addSchema(errorSchema);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((req, reply) => {
+    void reply.code(404).send(new ApiError(404, 'route_not_found', `no route ${req.method} ${req.url.split('?')[0]}`).toJSON());
+  });
+  if (corsOrigins.length > 0) allowCors(app, corsOrigins);
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'zkkyc issuer service',
+        version: '0.1.0',
+        description: 'Apply → approve → issue (W3C VC + Merkle leaf) → revoke, with root publication. See docs/issuer-service.md.',
+      },
+      components: {
+        securitySchemes: {
+          reviewerKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
+          holderToken: { type: 'http', scheme: 'bearer', description: 'accessToken returned by POST /applications' },
+        },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(rateLimit, { global: false });
+
+  await app.register(async (scope) => holderRoutes(scope, ctx));
+  await app.register(async (scope) => reviewerRoutes(scope, ctx));
+  await app.register(async (scope) => publicRoutes(scope, ctx));
+}
+
+/**
+ * Minimal CORS for the browser wallet: echo an allowed Origin and answer preflights. Only the
+ * headers our API reads are allowed.
+ */
+function allowCors(app: FastifyInstance, origins: string[]): void {
+  const allowed = (origin: string | undefined): string | null => {
+    if (!origin) return null;
+    if (origins.includes('*')) return '*';
+    return origins.includes(origin) ? origin : null;
+  };
+  app.addHook('onRequest', async (req, reply) => {
+    const origin = allowed(req.headers.origin);
+    if (!origin) return;
+    reply.header('access-control-allow-origin', origin);
+    reply.header('vary', 'Origin');
+    if (req.method === 'OPTIONS') {
+      reply.header('access-control-allow-methods', 'GET, POST, OPTIONS');
+      reply.header('access-control-allow-headers', 'content-type, authorization, x-api-key');
+      reply.header('access-control-max-age', '600');
+      await reply.code(204).send();
+    }
+  });
+}

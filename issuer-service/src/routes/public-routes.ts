@@ -1,0 +1,151 @@
+import type { FastifyInstance } from 'fastify';
+import { todayInt, dateToInt } from '@zkkyc/credentials';
+import { notFound } from '../api-error.js';
+import type { RouteContext } from './route-context.js';
+import { errorResponses, idParams, iso, paging, pagingQuery, rootPublicationView } from './schemas.js';
+
+/**
+ * Public routes. Leaves are hiding commitments (salted Poseidon), so exporting them reveals only
+ * how many credentials exist and which were revoked — the same information the chain has.
+ */
+export async function publicRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
+  app.get<{ Params: { id: string } }>(
+    '/credentials/:id/status',
+    {
+      schema: {
+        tags: ['public'],
+        summary: 'Whether a credential is active, revoked or expired',
+        params: idParams,
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              id: { type: 'string' },
+              status: { type: 'string', enum: ['active', 'revoked', 'expired'] },
+              revokedAt: { type: ['string', 'null'] },
+            },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => {
+      const c = await ctx.store.getCredential(req.params.id);
+      if (!c) throw notFound('credential');
+      const expired = c.status === 'active' && dateToInt(c.expiryDate) < todayInt(new Date(ctx.clock.now()));
+      return { id: c.id, status: expired ? 'expired' : c.status, revokedAt: c.revokedAt === null ? null : iso(c.revokedAt) };
+    },
+  );
+
+  app.get<{ Querystring: { offset?: string; limit?: string } }>(
+    '/tree/leaves',
+    {
+      schema: {
+        tags: ['public'],
+        summary: 'Paged export of the tree leaves (decimal; revoked leaves are "0")',
+        querystring: { type: 'object', additionalProperties: false, properties: pagingQuery },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              total: { type: 'integer' },
+              offset: { type: 'integer' },
+              depth: { type: 'integer' },
+              root: { type: 'string' },
+              leaves: { type: 'array', items: { type: 'string' } },
+            },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => {
+      const { offset, limit } = paging(req.query);
+      const leaves = await ctx.store.listLeaves(offset, limit);
+      return { total: ctx.tree.size, offset, depth: ctx.config.treeDepth, root: ctx.tree.root.toString(), leaves: leaves.map((l) => l.value) };
+    },
+  );
+
+  app.get<{ Querystring: { offset?: string; limit?: string } }>(
+    '/tree/roots',
+    {
+      schema: {
+        tags: ['public'],
+        summary: 'Current tree root and the published roots, newest first',
+        querystring: { type: 'object', additionalProperties: false, properties: pagingQuery },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              current: { type: 'object', properties: { root: { type: 'string' }, leafCount: { type: 'integer' } } },
+              published: { type: 'array', items: rootPublicationView },
+            },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => {
+      const { offset, limit } = paging(req.query);
+      const published = await ctx.store.listRootPublications(offset, limit);
+      return {
+        current: { root: ctx.tree.root.toString(), leafCount: ctx.tree.size },
+        published: published.map((p) => ({ ...p, publishedAt: iso(p.publishedAt) })),
+      };
+    },
+  );
+
+  app.get(
+    '/health',
+    {
+      schema: {
+        tags: ['public'],
+        summary: 'Liveness, the issuer DID and the tree state',
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              status: { type: 'string' },
+              issuerDid: { type: 'string' },
+              treeId: { type: 'string' },
+              leafCount: { type: 'integer' },
+              root: { type: 'string' },
+              publishedRoot: { type: ['string', 'null'] },
+              unpublishedChanges: { type: 'boolean' },
+              dev: { type: 'boolean' },
+            },
+          },
+        },
+      },
+    },
+    async () => {
+      const latest = await ctx.store.latestRootPublication();
+      return {
+        status: 'ok',
+        issuerDid: ctx.issuerDid,
+        treeId: ctx.config.treeId,
+        leafCount: ctx.tree.size,
+        root: ctx.tree.root.toString(),
+        publishedRoot: latest?.root ?? null,
+        unpublishedChanges: ctx.tree.size > 0 && latest?.root !== ctx.tree.root.toString(),
+        dev: ctx.config.dev,
+      };
+    },
+  );
+
+  if (ctx.didDocument) {
+    // Serialised once: the document only changes with the key, which needs a restart anyway.
+    const document = JSON.stringify(ctx.didDocument);
+    app.get(
+      '/.well-known/did.json',
+      {
+        schema: {
+          tags: ['public'],
+          summary: "The issuer's did:web document (its VC signing key)",
+          response: { 200: { type: 'object', additionalProperties: true, properties: { id: { type: 'string' } } } },
+        },
+      },
+      async (_req, reply) => reply.header('content-type', 'application/did+json').send(document),
+    );
+  }
+}

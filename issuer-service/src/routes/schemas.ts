@@ -1,0 +1,119 @@
+/**
+ * JSON Schemas shared by the routes. They give the first, structural line of defence (types, sizes,
+ * no unknown keys) and the OpenAPI document at /docs; the semantic rules (a real date, a known
+ * country) are checked by `@zkkyc/credentials`, which owns them.
+ */
+
+export const errorSchema = {
+  $id: 'ApiError',
+  type: 'object',
+  properties: {
+    error: {
+      type: 'object',
+      properties: {
+        code: { type: 'string' },
+        message: { type: 'string' },
+        field: { type: 'string' },
+        rule: { type: 'string' },
+      },
+      required: ['code', 'message'],
+    },
+  },
+  required: ['error'],
+} as const;
+
+/** Every route may answer with these; listing them puts the error shape in the OpenAPI document. */
+export const errorResponses = {
+  '4xx': { $ref: 'ApiError#' },
+  '5xx': { $ref: 'ApiError#' },
+} as const;
+
+export const didSchema = { type: 'string', minLength: 8, maxLength: 256, description: 'Holder DID (did:key)' } as const;
+const dateSchema = { type: 'string', maxLength: 10, description: 'YYYY-MM-DD' } as const;
+const decimalSchema = { type: 'string', maxLength: 80, description: 'Field element, decimal' } as const;
+
+export const requestedAttributesSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['jurisdiction', 'birthDate', 'investorClasses'],
+  properties: {
+    jurisdiction: { type: 'string', maxLength: 2, description: 'ISO 3166-1 alpha-2' },
+    birthDate: dateSchema,
+    investorClasses: { type: 'array', maxItems: 16, uniqueItems: true, items: { type: 'string', maxLength: 40 } },
+    kycLevel: { type: 'integer', description: '0..255' },
+  },
+} as const;
+
+/** The reviewer's overrides: any subset of the requested attributes. */
+export const finalAttributesSchema = { ...requestedAttributesSchema, required: [] as string[] } as const;
+
+export const idParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', format: 'uuid' } },
+} as const;
+
+export const pagingQuery = {
+  offset: { type: 'string', pattern: '^[0-9]{1,9}$', description: 'integer ≥ 0 (default 0)' },
+  limit: { type: 'string', pattern: '^[0-9]{1,4}$', description: 'integer 1..1000 (default 100)' },
+} as const;
+
+export const reasonBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['reason'],
+  properties: { reason: { type: 'string', minLength: 1, maxLength: 2000 } },
+} as const;
+
+export const applicationView = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    did: { type: 'string' },
+    status: { type: 'string', enum: ['pending', 'approved', 'rejected'] },
+    identityCommitment: decimalSchema,
+    attributes: {
+      type: 'object',
+      properties: {
+        jurisdiction: { type: 'string' },
+        birthDate: { type: 'string' },
+        investorClasses: { type: 'array', items: { type: 'string' } },
+        kycLevel: { type: 'integer' },
+      },
+    },
+    createdAt: { type: 'string', format: 'date-time' },
+    updatedAt: { type: 'string', format: 'date-time' },
+    credentialId: { type: 'string' },
+    decisions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          action: { type: 'string' },
+          reviewer: { type: 'string' },
+          reason: { type: ['string', 'null'] },
+          decidedAt: { type: 'string', format: 'date-time' },
+        },
+      },
+    },
+  },
+} as const;
+
+export const rootPublicationView = {
+  type: 'object',
+  properties: {
+    root: decimalSchema,
+    leafCount: { type: 'integer' },
+    txHash: { type: ['string', 'null'] },
+    publishedAt: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
+/** Parses the paging query (validated by `pagingQuery`), clamping `limit` to 1..1000. */
+export function paging(q: { offset?: string; limit?: string }): { offset: number; limit: number } {
+  const offset = q.offset === undefined ? 0 : Number(q.offset);
+  const limit = q.limit === undefined ? 100 : Math.min(1000, Math.max(1, Number(q.limit)));
+  return { offset, limit };
+}
+
+export const iso = (ms: number): string => new Date(ms).toISOString();

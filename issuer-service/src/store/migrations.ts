@@ -1,0 +1,214 @@
+/**
+ * Numbered schema migrations, one list for both backends. A migration, once shipped, is never
+ * edited: changes go in a new, higher-numbered entry, so every database reaches the same schema by
+ * the same path.
+ *
+ * Each entry has a SQLite statement (`sql`) and, where the dialects differ, a Postgres one
+ * (`postgres`); an entry without `postgres` runs its `sql` on both. The two must describe the same
+ * tables, columns, constraints and constraint names — the stores map constraint violations by name.
+ *
+ * Values that are field elements (identity commitments, leaves, roots, salts) are stored as decimal
+ * strings: SQLite integers stop at 2^63.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  /** SQLite dialect (and the shared text when `postgres` is absent). */
+  sql: string;
+  /** Postgres dialect, when it must differ from `sql`. */
+  postgres?: string;
+}
+
+/** The statement a backend runs for `m`. */
+export function migrationSql(m: Migration, dialect: 'sqlite' | 'postgres'): string {
+  return dialect === 'postgres' ? (m.postgres ?? m.sql) : m.sql;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+      CREATE TABLE settings (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      );
+
+      CREATE TABLE challenges (
+        nonce      TEXT PRIMARY KEY,
+        did        TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        used_at    INTEGER
+      );
+      CREATE INDEX challenges_expiry ON challenges (expires_at);
+
+      CREATE TABLE applications (
+        id                  TEXT PRIMARY KEY,
+        holder_did          TEXT NOT NULL,
+        identity_commitment TEXT NOT NULL,
+        attributes_json     TEXT NOT NULL,
+        status              TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected')),
+        access_token_hash   TEXT NOT NULL,
+        challenge_nonce     TEXT NOT NULL UNIQUE REFERENCES challenges (nonce),
+        created_at          INTEGER NOT NULL,
+        updated_at          INTEGER NOT NULL
+      );
+      -- One open application per holder, enforced by the database rather than by a read-then-write.
+      CREATE UNIQUE INDEX applications_one_pending ON applications (holder_did) WHERE status = 'pending';
+      CREATE INDEX applications_status ON applications (status, created_at);
+
+      CREATE TABLE credentials (
+        id              TEXT PRIMARY KEY,
+        application_id  TEXT NOT NULL UNIQUE REFERENCES applications (id),
+        holder_did      TEXT NOT NULL,
+        leaf_index      INTEGER NOT NULL UNIQUE,
+        leaf            TEXT NOT NULL,
+        salt            TEXT NOT NULL,
+        attributes_json TEXT NOT NULL,
+        expiry_date     TEXT NOT NULL,
+        vc_jwt          TEXT NOT NULL,
+        status          TEXT NOT NULL CHECK (status IN ('active', 'revoked')),
+        issued_at       INTEGER NOT NULL,
+        revoked_at      INTEGER
+      );
+
+      -- The tree's leaves in insertion order; a revoked leaf is kept with value '0'.
+      CREATE TABLE leaves (
+        leaf_index    INTEGER PRIMARY KEY,
+        value         TEXT NOT NULL,
+        credential_id TEXT NOT NULL UNIQUE REFERENCES credentials (id)
+      );
+
+      -- Who decided what, when and why: approvals, rejections and revocations.
+      CREATE TABLE decisions (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        subject_type TEXT NOT NULL CHECK (subject_type IN ('application', 'credential')),
+        subject_id   TEXT NOT NULL,
+        action       TEXT NOT NULL CHECK (action IN ('approve', 'reject', 'revoke')),
+        reviewer     TEXT NOT NULL,
+        reason       TEXT,
+        decided_at   INTEGER NOT NULL
+      );
+      CREATE INDEX decisions_subject ON decisions (subject_type, subject_id);
+
+      CREATE TABLE root_publications (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        root         TEXT NOT NULL,
+        leaf_count   INTEGER NOT NULL,
+        tx_hash      TEXT,
+        published_at INTEGER NOT NULL
+      );
+
+      -- Veramo stores: key metadata, encrypted private keys, DIDs.
+      CREATE TABLE veramo_keys (
+        kid            TEXT PRIMARY KEY,
+        kms            TEXT NOT NULL,
+        type           TEXT NOT NULL,
+        public_key_hex TEXT NOT NULL,
+        meta_json      TEXT
+      );
+      CREATE TABLE veramo_private_keys (
+        alias      TEXT PRIMARY KEY,
+        type       TEXT NOT NULL,
+        sealed_key TEXT NOT NULL
+      );
+      CREATE TABLE veramo_dids (
+        did             TEXT PRIMARY KEY,
+        alias           TEXT UNIQUE,
+        provider        TEXT NOT NULL,
+        identifier_json TEXT NOT NULL
+      );
+    `,
+    // Postgres: millisecond timestamps and leaf indices (up to 2^32 - 1) need BIGINT, and ids are
+    // identity columns rather than AUTOINCREMENT. Everything else matches the SQLite text.
+    postgres: `
+      CREATE TABLE settings (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      );
+
+      CREATE TABLE challenges (
+        nonce      TEXT PRIMARY KEY,
+        did        TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        used_at    BIGINT
+      );
+      CREATE INDEX challenges_expiry ON challenges (expires_at);
+
+      CREATE TABLE applications (
+        id                  TEXT PRIMARY KEY,
+        holder_did          TEXT NOT NULL,
+        identity_commitment TEXT NOT NULL,
+        attributes_json     TEXT NOT NULL,
+        status              TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected')),
+        access_token_hash   TEXT NOT NULL,
+        challenge_nonce     TEXT NOT NULL UNIQUE REFERENCES challenges (nonce),
+        created_at          BIGINT NOT NULL,
+        updated_at          BIGINT NOT NULL
+      );
+      CREATE UNIQUE INDEX applications_one_pending ON applications (holder_did) WHERE status = 'pending';
+      CREATE INDEX applications_status ON applications (status, created_at);
+
+      CREATE TABLE credentials (
+        id              TEXT PRIMARY KEY,
+        application_id  TEXT NOT NULL UNIQUE REFERENCES applications (id),
+        holder_did      TEXT NOT NULL,
+        leaf_index      BIGINT NOT NULL UNIQUE,
+        leaf            TEXT NOT NULL,
+        salt            TEXT NOT NULL,
+        attributes_json TEXT NOT NULL,
+        expiry_date     TEXT NOT NULL,
+        vc_jwt          TEXT NOT NULL,
+        status          TEXT NOT NULL CHECK (status IN ('active', 'revoked')),
+        issued_at       BIGINT NOT NULL,
+        revoked_at      BIGINT
+      );
+
+      CREATE TABLE leaves (
+        leaf_index    BIGINT PRIMARY KEY,
+        value         TEXT NOT NULL,
+        credential_id TEXT NOT NULL UNIQUE REFERENCES credentials (id)
+      );
+
+      CREATE TABLE decisions (
+        id           BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+        subject_type TEXT NOT NULL CHECK (subject_type IN ('application', 'credential')),
+        subject_id   TEXT NOT NULL,
+        action       TEXT NOT NULL CHECK (action IN ('approve', 'reject', 'revoke')),
+        reviewer     TEXT NOT NULL,
+        reason       TEXT,
+        decided_at   BIGINT NOT NULL
+      );
+      CREATE INDEX decisions_subject ON decisions (subject_type, subject_id);
+
+      CREATE TABLE root_publications (
+        id           BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+        root         TEXT NOT NULL,
+        leaf_count   BIGINT NOT NULL,
+        tx_hash      TEXT,
+        published_at BIGINT NOT NULL
+      );
+
+      CREATE TABLE veramo_keys (
+        kid            TEXT PRIMARY KEY,
+        kms            TEXT NOT NULL,
+        type           TEXT NOT NULL,
+        public_key_hex TEXT NOT NULL,
+        meta_json      TEXT
+      );
+      CREATE TABLE veramo_private_keys (
+        alias      TEXT PRIMARY KEY,
+        type       TEXT NOT NULL,
+        sealed_key TEXT NOT NULL
+      );
+      CREATE TABLE veramo_dids (
+        did             TEXT PRIMARY KEY,
+        alias           TEXT UNIQUE,
+        provider        TEXT NOT NULL,
+        identifier_json TEXT NOT NULL
+      );
+    `,
+  },
+];

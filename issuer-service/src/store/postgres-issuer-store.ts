@@ -1,0 +1,222 @@
+import { inTransaction, type PgClient, type PgPool } from './postgres-database.js';
+import { STORE_TABLES, toApplication, toCredential, type ApplicationRow, type CredentialRow } from './record-rows.js';
+import {
+  StoreConflict,
+  type ApplicationRecord,
+  type ApplicationStatus,
+  type ChallengeRecord,
+  type CredentialRecord,
+  type DecisionRecord,
+  type IssuerStore,
+  type LeafRecord,
+  type RootPublicationRecord,
+} from './issuer-store.js';
+
+const UNIQUE_VIOLATION = '23505';
+
+function violates(err: unknown, ...constraints: string[]): boolean {
+  const e = err as { code?: string; constraint?: string };
+  return e.code === UNIQUE_VIOLATION && e.constraint !== undefined && constraints.includes(e.constraint);
+}
+
+/**
+ * `IssuerStore` over Postgres (`pg`). Same schema, same semantics as the SQLite store: every
+ * multi-row write runs in one transaction on one connection, and a refused write leaves nothing.
+ *
+ * Unlike SQLite, Postgres runs transactions concurrently (READ COMMITTED), so the conditional
+ * updates (`… WHERE status = 'pending'`) carry the race-safety — Postgres re-checks the condition
+ * on the row it waited for — and leaf allocation takes a transaction-scoped advisory lock so two
+ * approvals, even from two service instances, cannot both claim the next index.
+ */
+export class PostgresIssuerStore implements IssuerStore {
+  constructor(private readonly pool: PgPool) {}
+
+  async getSetting(key: string): Promise<string | null> {
+    const { rows } = await this.pool.query('SELECT value FROM settings WHERE key = $1', [key]);
+    return (rows[0]?.value as string | undefined) ?? null;
+  }
+
+  async initSetting(key: string, value: string): Promise<string> {
+    await this.pool.query('INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [key, value]);
+    return (await this.getSetting(key)) as string;
+  }
+
+  async createChallenge(c: ChallengeRecord): Promise<void> {
+    await this.pool.query('INSERT INTO challenges (nonce, did, created_at, expires_at, used_at) VALUES ($1, $2, $3, $4, $5)', [
+      c.nonce,
+      c.did,
+      c.createdAt,
+      c.expiresAt,
+      c.usedAt,
+    ]);
+  }
+
+  async getChallenge(nonce: string): Promise<ChallengeRecord | null> {
+    const { rows } = await this.pool.query('SELECT * FROM challenges WHERE nonce = $1', [nonce]);
+    const r = rows[0];
+    if (!r) return null;
+    return { nonce: r.nonce, did: r.did, createdAt: r.created_at, expiresAt: r.expires_at, usedAt: r.used_at };
+  }
+
+  async pruneChallenges(now: number): Promise<number> {
+    // Used challenges stay: applications reference them, and they document the proof of control.
+    return (await this.pool.query('DELETE FROM challenges WHERE used_at IS NULL AND expires_at < $1', [now])).rowCount ?? 0;
+  }
+
+  async submitApplication(a: ApplicationRecord, now: number): Promise<void> {
+    await inTransaction(this.pool, async (tx) => {
+      const consumed = await tx.query(
+        'UPDATE challenges SET used_at = $1 WHERE nonce = $2 AND did = $3 AND used_at IS NULL AND expires_at > $1',
+        [now, a.challengeNonce, a.holderDid],
+      );
+      if (consumed.rowCount !== 1) throw new StoreConflict('challenge_unusable', 'challenge is unknown, used, expired or for another DID');
+      try {
+        await tx.query(
+          `INSERT INTO applications (id, holder_did, identity_commitment, attributes_json, status, access_token_hash,
+             challenge_nonce, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+          [a.id, a.holderDid, a.identityCommitment, JSON.stringify(a.attributes), a.status, a.accessTokenHash, a.challengeNonce, a.createdAt, a.updatedAt],
+        );
+      } catch (err) {
+        if (violates(err, 'applications_one_pending')) throw new StoreConflict('application_pending', 'this DID already has a pending application');
+        throw err;
+      }
+    });
+  }
+
+  async getApplication(id: string): Promise<ApplicationRecord | null> {
+    const { rows } = await this.pool.query<ApplicationRow>('SELECT * FROM applications WHERE id = $1', [id]);
+    return rows[0] ? toApplication(rows[0]) : null;
+  }
+
+  async listApplications(q: { status?: ApplicationStatus; offset: number; limit: number }): Promise<ApplicationRecord[]> {
+    const { rows } = q.status
+      ? await this.pool.query<ApplicationRow>('SELECT * FROM applications WHERE status = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3', [
+          q.status,
+          q.limit,
+          q.offset,
+        ])
+      : await this.pool.query<ApplicationRow>('SELECT * FROM applications ORDER BY created_at, id LIMIT $1 OFFSET $2', [q.limit, q.offset]);
+    return rows.map(toApplication);
+  }
+
+  private async insertDecision(tx: PgClient, d: DecisionRecord): Promise<void> {
+    await tx.query('INSERT INTO decisions (subject_type, subject_id, action, reviewer, reason, decided_at) VALUES ($1, $2, $3, $4, $5, $6)', [
+      d.subjectType,
+      d.subjectId,
+      d.action,
+      d.reviewer,
+      d.reason,
+      d.decidedAt,
+    ]);
+  }
+
+  private async closeApplication(tx: PgClient, id: string, status: ApplicationStatus, at: number): Promise<void> {
+    const r = await tx.query("UPDATE applications SET status = $1, updated_at = $2 WHERE id = $3 AND status = 'pending'", [status, at, id]);
+    if (r.rowCount !== 1) throw new StoreConflict('application_not_pending', `application ${id} is not pending`);
+  }
+
+  async recordApproval({ credential: c, decision }: { credential: CredentialRecord; decision: DecisionRecord }): Promise<void> {
+    await inTransaction(this.pool, async (tx) => {
+      await this.closeApplication(tx, c.applicationId, 'approved', decision.decidedAt);
+      // Held until COMMIT/ROLLBACK; keyed by schema so separate deployments (and test schemas) do not
+      // queue behind each other. The count is read after the lock, so it sees the previous holder's commit.
+      await tx.query(`SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':zkkyc-leaves'))`);
+      const next = (await tx.query('SELECT COUNT(*) AS n FROM leaves')).rows[0].n as number;
+      if (c.leafIndex !== next) throw new StoreConflict('leaf_index_taken', `leaf index ${c.leafIndex} is not the next free index (${next})`);
+      try {
+        await tx.query(
+          `INSERT INTO credentials (id, application_id, holder_did, leaf_index, leaf, salt, attributes_json, expiry_date,
+             vc_jwt, status, issued_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+          [c.id, c.applicationId, c.holderDid, c.leafIndex, c.leaf, c.salt, JSON.stringify(c.attributes), c.expiryDate, c.vcJwt, c.status, c.issuedAt, c.revokedAt],
+        );
+        await tx.query('INSERT INTO leaves (leaf_index, value, credential_id) VALUES ($1, $2, $3)', [c.leafIndex, c.leaf, c.id]);
+      } catch (err) {
+        if (violates(err, 'leaves_pkey', 'credentials_leaf_index_key')) throw new StoreConflict('leaf_index_taken', `leaf index ${c.leafIndex} is taken`);
+        throw err;
+      }
+      await this.insertDecision(tx, decision);
+    });
+  }
+
+  async recordRejection({ applicationId, decision }: { applicationId: string; decision: DecisionRecord }): Promise<void> {
+    await inTransaction(this.pool, async (tx) => {
+      await this.closeApplication(tx, applicationId, 'rejected', decision.decidedAt);
+      await this.insertDecision(tx, decision);
+    });
+  }
+
+  async recordRevocation({ credentialId, decision }: { credentialId: string; decision: DecisionRecord }): Promise<void> {
+    await inTransaction(this.pool, async (tx) => {
+      const r = await tx.query("UPDATE credentials SET status = 'revoked', revoked_at = $1 WHERE id = $2 AND status = 'active'", [
+        decision.decidedAt,
+        credentialId,
+      ]);
+      if (r.rowCount !== 1) throw new StoreConflict('credential_not_active', `credential ${credentialId} is not active`);
+      await tx.query("UPDATE leaves SET value = '0' WHERE credential_id = $1", [credentialId]);
+      await this.insertDecision(tx, decision);
+    });
+  }
+
+  async getCredential(id: string): Promise<CredentialRecord | null> {
+    const { rows } = await this.pool.query<CredentialRow>('SELECT * FROM credentials WHERE id = $1', [id]);
+    return rows[0] ? toCredential(rows[0]) : null;
+  }
+
+  async getCredentialForApplication(applicationId: string): Promise<CredentialRecord | null> {
+    const { rows } = await this.pool.query<CredentialRow>('SELECT * FROM credentials WHERE application_id = $1', [applicationId]);
+    return rows[0] ? toCredential(rows[0]) : null;
+  }
+
+  async listDecisions(subjectType: DecisionRecord['subjectType'], subjectId: string): Promise<DecisionRecord[]> {
+    const { rows } = await this.pool.query('SELECT * FROM decisions WHERE subject_type = $1 AND subject_id = $2 ORDER BY id', [subjectType, subjectId]);
+    return rows.map((r) => ({
+      subjectType: r.subject_type,
+      subjectId: r.subject_id,
+      action: r.action,
+      reviewer: r.reviewer,
+      reason: r.reason,
+      decidedAt: r.decided_at,
+    }));
+  }
+
+  async leafCount(): Promise<number> {
+    return (await this.pool.query('SELECT COUNT(*) AS n FROM leaves')).rows[0].n as number;
+  }
+
+  async listLeaves(offset: number, limit: number): Promise<LeafRecord[]> {
+    const { rows } = await this.pool.query('SELECT leaf_index, value FROM leaves ORDER BY leaf_index LIMIT $1 OFFSET $2', [limit, offset]);
+    return rows.map((r) => ({ index: r.leaf_index as number, value: r.value as string }));
+  }
+
+  async recordRootPublication(p: RootPublicationRecord): Promise<void> {
+    await this.pool.query('INSERT INTO root_publications (root, leaf_count, tx_hash, published_at) VALUES ($1, $2, $3, $4)', [
+      p.root,
+      p.leafCount,
+      p.txHash,
+      p.publishedAt,
+    ]);
+  }
+
+  async listRootPublications(offset: number, limit: number): Promise<RootPublicationRecord[]> {
+    const { rows } = await this.pool.query('SELECT * FROM root_publications ORDER BY id DESC LIMIT $1 OFFSET $2', [limit, offset]);
+    return rows.map((r) => ({ root: r.root, leafCount: r.leaf_count, txHash: r.tx_hash, publishedAt: r.published_at }));
+  }
+
+  async latestRootPublication(): Promise<RootPublicationRecord | null> {
+    return (await this.listRootPublications(0, 1))[0] ?? null;
+  }
+
+  async rowCounts(): Promise<Record<string, number>> {
+    const counts: Record<string, number> = {};
+    for (const t of STORE_TABLES) counts[t] = (await this.pool.query(`SELECT COUNT(*) AS n FROM ${t}`)).rows[0].n as number;
+    return counts;
+  }
+
+  private closed = false;
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+}

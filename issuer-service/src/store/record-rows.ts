@@ -1,0 +1,76 @@
+import type { ApplicationRecord, ApplicationStatus, CredentialRecord } from './issuer-store.js';
+
+/**
+ * The table rows both SQL backends share (same columns, same names) and their mapping to records,
+ * so SQLite and Postgres cannot drift apart in how they read a credential or an application.
+ */
+
+export interface ApplicationRow {
+  id: string;
+  holder_did: string;
+  identity_commitment: string;
+  attributes_json: string;
+  status: ApplicationStatus;
+  access_token_hash: string;
+  challenge_nonce: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface CredentialRow {
+  id: string;
+  application_id: string;
+  holder_did: string;
+  leaf_index: number;
+  leaf: string;
+  salt: string;
+  attributes_json: string;
+  expiry_date: string;
+  vc_jwt: string;
+  status: 'active' | 'revoked';
+  issued_at: number;
+  revoked_at: number | null;
+}
+
+export const STORE_TABLES = [
+  'challenges',
+  'applications',
+  'credentials',
+  'leaves',
+  'decisions',
+  'root_publications',
+  'veramo_keys',
+  'veramo_private_keys',
+  'veramo_dids',
+] as const;
+
+export function toApplication(r: ApplicationRow): ApplicationRecord {
+  return {
+    id: r.id,
+    holderDid: r.holder_did,
+    identityCommitment: r.identity_commitment,
+    attributes: JSON.parse(r.attributes_json),
+    status: r.status,
+    accessTokenHash: r.access_token_hash,
+    challengeNonce: r.challenge_nonce,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+export function toCredential(r: CredentialRow): CredentialRecord {
+  return {
+    id: r.id,
+    applicationId: r.application_id,
+    holderDid: r.holder_did,
+    leafIndex: r.leaf_index,
+    leaf: r.leaf,
+    salt: r.salt,
+    attributes: JSON.parse(r.attributes_json),
+    expiryDate: r.expiry_date,
+    vcJwt: r.vc_jwt,
+    status: r.status,
+    issuedAt: r.issued_at,
+    revokedAt: r.revoked_at,
+  };
+}

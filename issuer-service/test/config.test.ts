@@ -1,0 +1,59 @@
+import { describe, expect, it } from '@jest/globals';
+import { ConfigError, DEV_KEY_SECRET, loadConfig, parseReviewerKeys } from '../src/config.js';
+
+describe('loadConfig', () => {
+  it('selects Postgres with DATABASE_URL and refuses a malformed URL, schema or partial anchor config, naming the variable', () => {
+    const base = { ISSUER_KEY_SECRET: 'test-secret-0123456789' };
+    expect(loadConfig({ ...base, DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/db', DATABASE_SCHEMA: 'issuer_a' })).toMatchObject({
+      databaseUrl: 'postgres://u:p@127.0.0.1:5432/db',
+      databaseSchema: 'issuer_a',
+    });
+    expect(loadConfig(base).databaseUrl).toBeUndefined();
+    expect(() => loadConfig({ ...base, DATABASE_URL: 'mysql://x' })).toThrow(/^DATABASE_URL: /);
+    expect(() => loadConfig({ ...base, DATABASE_URL: 'postgres://x/db', DATABASE_SCHEMA: 'Bad-Name; DROP' })).toThrow(/^DATABASE_SCHEMA: /);
+    const anchor = {
+      ANCHOR_RPC_URL: 'http://127.0.0.1:8545',
+      ANCHOR_REGISTRY_ADDRESS: '0x' + '11'.repeat(20),
+      ANCHOR_PUBLISHER_KEY: '0x' + '22'.repeat(32),
+    };
+    expect(loadConfig({ ...base, ...anchor }).anchor).toEqual({ rpcUrl: anchor.ANCHOR_RPC_URL, registryAddress: anchor.ANCHOR_REGISTRY_ADDRESS, publisherKey: anchor.ANCHOR_PUBLISHER_KEY });
+    expect(() => loadConfig({ ...base, ...anchor, ANCHOR_PUBLISHER_KEY: '' })).toThrow(/^ANCHOR_PUBLISHER_KEY: /);
+    expect(() => loadConfig({ ...base, ...anchor, ANCHOR_REGISTRY_ADDRESS: '0x12' })).toThrow(/^ANCHOR_REGISTRY_ADDRESS: /);
+  });
+
+  it('refuses to start without ISSUER_KEY_SECRET outside dev mode', () => {
+    expect(() => loadConfig({})).toThrow(ConfigError);
+    expect(() => loadConfig({})).toThrow(/ISSUER_KEY_SECRET/);
+  });
+
+  it('uses dev defaults with ZKKYC_DEV=1', () => {
+    const c = loadConfig({ ZKKYC_DEV: '1', AUTO_APPROVE: '1' });
+    expect(c).toMatchObject({
+      dev: true,
+      autoApprove: true,
+      keySecret: DEV_KEY_SECRET,
+      host: '127.0.0.1',
+      port: 3100,
+      databasePath: '.data/issuer.sqlite',
+      reviewers: [{ name: 'dev-reviewer', apiKey: 'dev-reviewer-key' }],
+    });
+  });
+
+  it('refuses auto-approval outside dev mode, bad ports, short secrets and weak reviewer keys', () => {
+    const secret = { ISSUER_KEY_SECRET: 'a-long-enough-secret' };
+    expect(() => loadConfig({ ...secret, AUTO_APPROVE: '1' })).toThrow(/AUTO_APPROVE/);
+    expect(() => loadConfig({ ...secret, PORT: '99999' })).toThrow(/PORT/);
+    expect(() => loadConfig({ ...secret, PORT: '80a' })).toThrow(/PORT/);
+    expect(() => loadConfig({ ISSUER_KEY_SECRET: 'short' })).toThrow(/ISSUER_KEY_SECRET/);
+    expect(() => loadConfig({ ...secret, REVIEWER_API_KEYS: 'alice:short' })).toThrow(/REVIEWER_API_KEYS/);
+    expect(() => loadConfig({ ...secret, REVIEWER_API_KEYS: 'no-colon-here-at-all' })).toThrow(/REVIEWER_API_KEYS/);
+  });
+
+  it('parses reviewer keys as name:key pairs', () => {
+    expect(parseReviewerKeys('alice:0123456789abcdef, bob:fedcba9876543210')).toEqual([
+      { name: 'alice', apiKey: '0123456789abcdef' },
+      { name: 'bob', apiKey: 'fedcba9876543210' },
+    ]);
+    expect(() => parseReviewerKeys('alice:0123456789abcdef,bob:0123456789abcdef')).toThrow(/share a key/);
+  });
+});
