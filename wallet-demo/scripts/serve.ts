@@ -1,0 +1,170 @@
+/**
+ * Runs the whole demo locally for the browser wallet: a Hardhat node, the zkkyc contracts with two
+ * demo tokens, the issuer service in dev mode (auto-approve) anchoring its roots on that chain, a
+ * verified counterparty to transfer to, and the built wallet with its config and deployment JSON.
+ *
+ *   npx tsx wallet-demo/scripts/serve.ts     (or: npm run wallet)
+ *
+ * Everything listens on 127.0.0.1. `startWalletDemo` is the same thing as a function for tests.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { JsonRpcProvider } from 'ethers';
+import { createIssuerService, loadConfig, type IssuerService } from '@zkkyc/issuer-service';
+import { releaseProverThreads } from '@zkkyc/prover';
+import { connectZkKyc, RegistryRootAnchor, type ZkKycDeployment } from '@zkkyc/sdk';
+import { deployDemoCore, deployDemoTokens, DEMO_ISSUER_ID, registerDemoIssuer } from './demo-deployment.js';
+import { verifiedCounterparty } from './demo-counterparty.js';
+import { startDevChain, type DevChain } from './dev-chain.js';
+import { freePort, preferredOrFreePort } from './free-port.js';
+import { startWalletServer } from './wallet-server.js';
+
+const walletDir = fileURLToPath(new URL('..', import.meta.url));
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+const require = createRequire(import.meta.url);
+
+export interface WalletDemoOptions {
+  /** Ports on 127.0.0.1; 0 picks a free one. Defaults: chain 8545, issuer 3100, wallet 5173 (or a free one if taken). */
+  chainPort?: number;
+  issuerPort?: number;
+  walletPort?: number;
+  /** Run `vite build` first (default true). */
+  build?: boolean;
+  /** Register a verified counterparty for the first token (default true; costs one Node proof). */
+  counterparty?: boolean;
+  /** Root publication period of the issuer, seconds (default 2). */
+  publishIntervalSeconds?: number;
+  log?: (line: string) => void;
+}
+
+export interface WalletDemo {
+  walletUrl: string;
+  issuerUrl: string;
+  rpcUrl: string;
+  deployment: ZkKycDeployment;
+  /** A wallet verified for the first token's policy (undefined when `counterparty: false`). */
+  counterparty?: string;
+  issuer: IssuerService;
+  /** Stops everything this demo started. */
+  close(): Promise<void>;
+}
+
+async function run(command: string[], cwd: string, what: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, command, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (c) => (output = (output + c).slice(-4000)));
+    child.stderr.on('data', (c) => (output = (output + c).slice(-4000)));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${what} failed (exit ${code}): ${output}`))));
+  });
+}
+
+/** Starts chain, contracts, issuer and wallet; see the file comment. */
+export async function startWalletDemo(options: WalletDemoOptions = {}): Promise<WalletDemo> {
+  const log = options.log ?? ((line: string) => console.log(`[wallet-demo] ${line}`));
+  const cleanup: (() => Promise<void> | void)[] = [];
+  const close = async () => {
+    for (const step of cleanup.reverse()) await Promise.resolve(step()).catch(() => undefined);
+    cleanup.length = 0;
+  };
+  try {
+    if (!existsSync(`${repoRoot}contracts/typechain-types/index.ts`)) {
+      log('compiling contracts…');
+      await run([require.resolve('hardhat/internal/cli/bootstrap.js', { paths: [repoRoot] }), 'compile', '--quiet'], repoRoot, 'hardhat compile');
+    }
+    if (options.build !== false) {
+      log('building the wallet (vite)…');
+      const viteDir = dirname(require.resolve('vite/package.json', { paths: [walletDir] }));
+      await run([`${viteDir}/bin/vite.js`, 'build'], walletDir, 'vite build');
+    }
+    const pick = async (port: number | undefined, fallback: number) => (port === 0 ? freePort() : port === undefined ? preferredOrFreePort(fallback) : port);
+
+    const chain: DevChain = await startDevChain(repoRoot, await pick(options.chainPort, 8545), log);
+    cleanup.push(() => chain.stop());
+    const provider = new JsonRpcProvider(chain.rpcUrl, undefined, { staticNetwork: true });
+    provider.pollingInterval = 100;
+    cleanup.push(() => provider.destroy());
+    const deployer = await provider.getSigner(0);
+    const publisher = await provider.getSigner(1);
+
+    log('deploying contracts…');
+    const deployment = await deployDemoCore(deployer);
+
+    const issuerPort = await pick(options.issuerPort, 3100);
+    const issuerUrl = `http://127.0.0.1:${issuerPort}`;
+    const walletConfig = { rpcUrl: chain.rpcUrl, issuerUrl, deploymentUrl: 'deployment.json', devOperatorUrl: 'dev', demoRecipient: undefined as string | undefined };
+    const wallet = await startWalletServer(
+      {
+        distDir: `${walletDir}dist`,
+        artifactsDir: `${repoRoot}circuits/artifacts`,
+        files: { 'wallet-config.json': () => walletConfig, 'deployment.json': () => deployment },
+        operator: { signer: deployer, deployment: () => deployment },
+      },
+      await pick(options.walletPort, 5173),
+    );
+    cleanup.push(() => new Promise<void>((resolve) => wallet.server.close(() => resolve())));
+    wallet.server.closeIdleConnections?.();
+
+    const config = loadConfig({
+      ZKKYC_DEV: '1',
+      AUTO_APPROVE: '1',
+      HOST: '127.0.0.1',
+      PORT: String(issuerPort),
+      DATABASE_PATH: ':memory:',
+      PUBLISH_INTERVAL_SECONDS: String(options.publishIntervalSeconds ?? 2),
+      ISSUER_TREE_ID: String(DEMO_ISSUER_ID),
+      HOLDER_RATE_LIMIT: '600',
+    });
+    const anchor = new RegistryRootAnchor(connectZkKyc(deployment, publisher).issuerRegistry, DEMO_ISSUER_ID);
+    const issuer = await createIssuerService(config, { anchor, corsOrigins: [wallet.url] });
+    cleanup.push(() => issuer.close());
+    await registerDemoIssuer(deployer, deployment, issuer.issuerDid, await publisher.getAddress());
+    await deployDemoTokens(deployer, deployment);
+    await issuer.app.listen({ port: issuerPort, host: '127.0.0.1' });
+    log(`issuer: ${issuerUrl} (${issuer.issuerDid}), dev mode, auto-approve`);
+
+    let counterparty: string | undefined;
+    if (options.counterparty !== false) {
+      log('registering a verified counterparty (one proof in Node)…');
+      counterparty = await verifiedCounterparty({ provider, funder: deployer, deployment, issuerUrl, policyId: BigInt(deployment.tokens[0].policyId), log });
+      walletConfig.demoRecipient = counterparty;
+    }
+
+    const outDir = `${walletDir}.serve`;
+    await mkdir(outDir, { recursive: true });
+    await writeFile(`${outDir}/deployment.json`, JSON.stringify(deployment, null, 2));
+    await writeFile(`${outDir}/wallet-config.json`, JSON.stringify(walletConfig, null, 2));
+    log(`wallet: ${wallet.url}/  (deployment: ${outDir}/deployment.json)`);
+
+    return { walletUrl: `${wallet.url}/`, issuerUrl, rpcUrl: chain.rpcUrl, deployment, counterparty, issuer, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+async function main(): Promise<void> {
+  const demo = await startWalletDemo();
+  await releaseProverThreads();
+  console.log('');
+  console.log(`  Wallet:   ${demo.walletUrl}`);
+  console.log(`  Issuer:   ${demo.issuerUrl}  (API docs ${demo.issuerUrl}/docs; reviewer key dev-reviewer-key)`);
+  console.log(`  Chain:    ${demo.rpcUrl}  (chain id ${demo.deployment.chainId})`);
+  if (demo.counterparty) console.log(`  Verified recipient for ${demo.deployment.tokens[0].symbol}: ${demo.counterparty}`);
+  console.log('  Ctrl-C to stop.');
+  const stop = () => void demo.close().then(() => process.exit(0));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch(async (err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

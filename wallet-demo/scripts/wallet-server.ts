@@ -1,0 +1,121 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { extname, join, normalize, sep } from 'node:path';
+import { isAddress, parseEther, parseUnits, type Signer } from 'ethers';
+import { connectZkKyc, type ZkKycDeployment } from '@zkkyc/sdk';
+
+/**
+ * Serves the built wallet, the circuit artifacts and the two JSON files the app starts from, plus
+ * the dev chain operator (gas for new wallets, demo tokens for verified ones). 127.0.0.1 only.
+ */
+export interface WalletServerOptions {
+  distDir: string;
+  artifactsDir: string;
+  /** Served at /wallet-config.json and /deployment.json. */
+  files: Record<string, () => unknown>;
+  operator?: { signer: Signer; deployment: () => ZkKycDeployment };
+}
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+  '.zkey': 'application/octet-stream',
+  '.svg': 'image/svg+xml',
+};
+
+const MINT_AMOUNT = '1000';
+
+/** Resolves `urlPath` under `root`, refusing anything that climbs out of it. */
+function inside(root: string, urlPath: string): string | null {
+  const path = normalize(join(root, decodeURIComponent(urlPath)));
+  return path === root || path.startsWith(root.endsWith(sep) ? root : root + sep) ? path : null;
+}
+
+async function sendFile(req: IncomingMessage, res: ServerResponse, path: string | null): Promise<boolean> {
+  if (!path) return false;
+  const info = await stat(path).catch(() => null);
+  if (!info?.isFile()) return false;
+  res.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'application/octet-stream', 'content-length': info.size, 'cache-control': 'no-cache' });
+  if (req.method === 'HEAD') res.end();
+  else createReadStream(path).pipe(res);
+  return true;
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  let raw = '';
+  for await (const chunk of req) {
+    raw += chunk;
+    if (raw.length > 4096) throw new Error('body too large');
+  }
+  return JSON.parse(raw || '{}');
+}
+
+async function operate(op: NonNullable<WalletServerOptions['operator']>, action: string, body: Record<string, unknown>): Promise<[number, unknown]> {
+  const address = String(body.address ?? '');
+  if (!isAddress(address)) return [400, { error: 'address: not an Ethereum address' }];
+  const provider = op.signer.provider!;
+  if (action === 'fund') {
+    const balance = await provider.getBalance(address);
+    if (balance >= parseEther('0.5')) return [200, { balance: balance.toString() }];
+    const tx = await op.signer.sendTransaction({ to: address, value: parseEther('1') });
+    await tx.wait();
+    return [200, { txHash: tx.hash, balance: (await provider.getBalance(address)).toString() }];
+  }
+  if (action === 'mint') {
+    const deployment = op.deployment();
+    const record = deployment.tokens.find((t) => t.symbol === body.symbol);
+    if (!record) return [400, { error: `symbol: no token ${String(body.symbol)} in the deployment` }];
+    const contracts = connectZkKyc(deployment, op.signer);
+    if (!(await contracts.complianceGate.isVerified(BigInt(record.policyId), address))) {
+      return [409, { error: `${address} is not verified for policy ${record.policyId}; the token would refuse the mint` }];
+    }
+    const amount = parseUnits(MINT_AMOUNT, record.decimals);
+    const tx = await contracts.tokens[record.symbol].token.mint(address, amount);
+    await tx.wait();
+    return [200, { txHash: tx.hash, amount: amount.toString() }];
+  }
+  return [404, { error: `no operator action ${action}` }];
+}
+
+/** Starts the server on 127.0.0.1:`port` (0 = any free port). */
+export async function startWalletServer(options: WalletServerOptions, port: number): Promise<{ server: Server; url: string }> {
+  // One operator transaction at a time: they share the deployer's nonce.
+  let operatorQueue: Promise<unknown> = Promise.resolve();
+  const server = createServer(async (req, res) => {
+    try {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const path = url.pathname;
+      if (path.startsWith('/dev/') && req.method === 'POST' && options.operator) {
+        const body = await readJson(req);
+        const run = operatorQueue.then(() => operate(options.operator!, path.slice(5), body));
+        operatorQueue = run.catch(() => undefined);
+        const [status, result] = await run;
+        return json(res, status, result);
+      }
+      if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'method not allowed' });
+      const file = options.files[path.slice(1)];
+      if (file) return json(res, 200, file());
+      if (path.startsWith('/artifacts/') && (await sendFile(req, res, inside(options.artifactsDir, path.slice('/artifacts/'.length))))) return;
+      if (await sendFile(req, res, inside(options.distDir, path === '/' ? 'index.html' : path.slice(1)))) return;
+      json(res, 404, { error: `not found: ${path}` });
+    } catch (err) {
+      json(res, 500, { error: (err as Error).message });
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  const actual = typeof address === 'object' && address ? address.port : port;
+  return { server, url: `http://127.0.0.1:${actual}` };
+}

@@ -1,0 +1,74 @@
+import { decodeRevert, type DecodedRevert } from '@zkkyc/sdk';
+
+/**
+ * Contract refusals in plain words. The contracts name the failed check with a custom error
+ * (decoded by the sdk); this turns the name and its values into a sentence a holder can act on.
+ */
+export interface Refusal {
+  /** The custom error, e.g. `NotVerified(0xabc…)`. */
+  decoded?: DecodedRevert;
+  /** One sentence for the holder. */
+  explanation: string;
+  /** True when the gate refused the proof itself (not a precondition around it). */
+  proofRejected: boolean;
+}
+
+const short = (v: unknown): string => {
+  const s = String(v);
+  return /^0x[0-9a-fA-F]{40}$/.test(s) ? `${s.slice(0, 6)}…${s.slice(-4)}` : s;
+};
+
+const dateOf = (yyyymmdd: unknown): string => {
+  const s = String(yyyymmdd);
+  return s.length === 8 ? `${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6)}` : s;
+};
+
+const RULE_CODES: Record<string, string> = {
+  MAX_BALANCE_EXCEEDED: 'the receiving investor would hold more than the token allows per investor',
+  LOCKED_UP: 'the tokens are still in their lock-up period',
+  MAX_INVESTORS_REACHED: 'the token already has its maximum number of investors',
+  VOLUME_LIMIT_EXCEEDED: 'this would exceed the transfer volume allowed in the current period',
+  SENDER_SANCTIONED: 'the sender is on the sanctions list',
+  RECEIVER_SANCTIONED: 'the receiver is on the sanctions list',
+};
+
+const EXPLAIN: Record<string, (args: unknown[]) => string> = {
+  // Token
+  NotVerified: ([a]) => `${short(a)} is not verified for this token: it has no current registration at the compliance gate`,
+  AddressFrozen: ([a]) => `${short(a)} is frozen by the token's agent`,
+  TokenPaused: () => 'the token is paused by its agent',
+  InvalidReceiver: ([a]) => `${short(a)} cannot receive tokens`,
+  ERC20InsufficientBalance: ([, balance, needed]) => `the balance (${balance}) is less than the amount (${needed})`,
+  InsufficientUnfrozenBalance: ([, unfrozen, needed]) => `only ${unfrozen} of the balance is not frozen, ${needed} needed`,
+  ComplianceRuleRefused: ([, code]) => `a compliance rule refused it (code ${code})`,
+  ComplianceCheckFailed: ([t]) => `a compliance check at ${short(t)} failed to answer`,
+  // Gate
+  PolicyNotFound: ([p]) => `policy ${p} does not exist on this gate`,
+  NotWalletOwner: ([w, c]) => `the proof registers ${short(w)} but was sent by ${short(c)}`,
+  PolicyHashMismatch: () => 'the proof was made for other policy parameters than the gate holds now',
+  RootNotAcceptable: ([issuer]) => `the issuer root in the proof is unknown, superseded too long ago, or issuer ${issuer} is suspended`,
+  IssuerNotAccepted: ([policy, issuer]) => `policy ${policy} does not accept credentials from issuer ${issuer}`,
+  DateOutOfWindow: ([today, block]) => `the proof's date ${dateOf(today)} is neither the chain's date ${dateOf(block)} nor the day before`,
+  CredentialExpired: ([until, block]) => `the proven validity ended on ${dateOf(until)} (chain date ${dateOf(block)})`,
+  InvalidProof: () => 'the zero-knowledge proof did not verify on-chain',
+  WalletBoundToOtherInvestor: () => 'this wallet is already registered to another investor',
+  TooManyWallets: ([, wallets, limit]) => `this investor already registered ${wallets} wallets, the policy's limit is ${limit}`,
+  ContextOutOfRange: () => 'the proof’s wallet/date signal is malformed',
+};
+
+const PROOF_CHECKS = new Set(['InvalidProof', 'PolicyHashMismatch', 'RootNotAcceptable', 'IssuerNotAccepted', 'DateOutOfWindow', 'CredentialExpired', 'ContextOutOfRange']);
+
+/** Explains a failed contract call; falls back to the raw message when no custom error is found. */
+export function explainRefusal(err: unknown): Refusal {
+  const decoded = decodeRevert(err);
+  if (!decoded) {
+    const message = (err as { shortMessage?: string; message?: string })?.shortMessage ?? (err as Error)?.message ?? String(err);
+    return { explanation: message, proofRejected: false };
+  }
+  let explanation = EXPLAIN[decoded.name]?.(decoded.args) ?? decoded.message;
+  if (decoded.name === 'ComplianceRuleRefused') {
+    const codeName = /\[(\w+)\]$/.exec(decoded.message)?.[1];
+    if (codeName && RULE_CODES[codeName]) explanation = RULE_CODES[codeName];
+  }
+  return { decoded, explanation, proofRejected: PROOF_CHECKS.has(decoded.name) };
+}

@@ -1,0 +1,144 @@
+import { INVESTOR_CLASSES, JURISDICTIONS } from '@zkkyc/credentials';
+import { signDidChallenge } from '@zkkyc/sdk';
+import { openCredential } from '../credentials/received-credential.js';
+import type { StoredApplication } from '../storage/wallet-state.js';
+import type { WalletSession } from '../wallet-session.js';
+import { byId, el, say, shortHex, showNotice } from './dom.js';
+import { explainIssuerError } from './issuer-errors.js';
+import { countryName } from './plain-words.js';
+
+/**
+ * Section 2: apply to the issuer (challenge → DID-signed JWT → application with the identity
+ * commitment), follow the application, and collect the credential once it is approved.
+ */
+export function mountApplyPanel(getSession: () => WalletSession | null, onCredentialsChanged: () => void): { render(): void } {
+  const form = byId<HTMLFormElement>('apply-form');
+  const status = byId('apply-status');
+  const list = byId('application-list');
+
+  const select = byId<HTMLSelectElement>('apply-jurisdiction');
+  const options = JURISDICTIONS.map((code) => ({ code, name: countryName(code) })).sort((a, b) => a.name.localeCompare(b.name));
+  select.append(el('option', { value: '' }, 'Choose…'), ...options.map((o) => el('option', { value: o.code }, o.name)));
+  const classes = byId('apply-classes');
+  for (const c of INVESTOR_CLASSES) {
+    classes.append(el('label', { class: 'inline' }, el('input', { type: 'checkbox', name: 'investor-class', value: c.id }), c.label));
+  }
+
+  /** Fetches an approved application's credential, checks it, and keeps it. */
+  async function receive(session: WalletSession, app: StoredApplication, credentialId: string): Promise<void> {
+    if (session.state.credentials.some((c) => c.id === credentialId)) return;
+    const issued = await session.issuer(app.issuerUrl).withAccessToken(app.accessToken).credential(credentialId);
+    const stored = {
+      id: issued.id,
+      applicationId: app.id,
+      issuerUrl: app.issuerUrl,
+      issuerDid: issued.issuerDid,
+      vcJwt: issued.vc,
+      salt: issued.salt,
+      leaf: issued.leaf,
+      leafIndex: issued.leafIndex,
+      treeId: issued.treeId,
+      receivedAt: new Date().toISOString(),
+    };
+    const opened = await openCredential(stored, session.identity);
+    session.state.credentials.push(stored);
+    session.opened.set(stored.id, opened);
+    session.credentialStatus.set(stored.id, issued.status);
+    await session.save();
+    onCredentialsChanged();
+  }
+
+  async function refresh(session: WalletSession, app: StoredApplication): Promise<void> {
+    try {
+      const view = await session.issuer(app.issuerUrl).withAccessToken(app.accessToken).application(app.id);
+      showNotice(null);
+      app.status = view.status;
+      await session.save();
+      if (view.status === 'approved' && view.credentialId) {
+        await receive(session, app, view.credentialId);
+        say(status, 'Approved: your credential is in the wallet (section 3).', 'ok');
+      } else if (view.status === 'rejected') {
+        const reason = view.decisions?.find((d) => d.action === 'reject')?.reason;
+        say(status, `The issuer rejected the application${reason ? `: ${reason}` : '.'}`, 'error');
+      } else {
+        say(status, 'Still pending review. Check again later.');
+      }
+    } catch (err) {
+      say(status, explainIssuerError(err), 'error');
+    }
+    render();
+  }
+
+  function render(): void {
+    const session = getSession();
+    list.replaceChildren();
+    if (!session) return;
+    for (const app of [...session.state.applications].reverse()) {
+      const button = el('button', { type: 'button', class: 'secondary', 'aria-label': `Check status of application ${app.id.slice(0, 8)}` }, 'Check status');
+      button.addEventListener('click', () => void refresh(session, app));
+      list.append(
+        el(
+          'li',
+          { 'data-application-id': app.id, 'data-status': app.status },
+          el('strong', {}, `Application ${shortHex(app.id, 8)}`),
+          ' ',
+          el('span', { class: `badge ${app.status}` }, app.status),
+          el('div', {}, `Sent ${app.submittedAt.slice(0, 16).replace('T', ' ')} UTC to ${app.issuerUrl}`),
+          button,
+        ),
+      );
+    }
+  }
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const session = getSession();
+    if (!session) return;
+    const jurisdiction = select.value;
+    const birthDate = byId<HTMLInputElement>('apply-birthdate').value;
+    const investorClasses = [...form.querySelectorAll<HTMLInputElement>('input[name="investor-class"]:checked')].map((i) => i.value);
+    const kycLevel = Number(byId<HTMLInputElement>('apply-kyc-level').value);
+    if (!jurisdiction) return say(status, 'Choose your country of residence.', 'error');
+    const submit = form.querySelector<HTMLButtonElement>('button[type="submit"]')!;
+    submit.disabled = true;
+    try {
+      say(status, 'Signing the issuer’s challenge with your DID key…');
+      const issuer = session.issuer();
+      const health = await issuer.health();
+      const { nonce } = await issuer.createChallenge(session.identity.did);
+      const signature = await signDidChallenge(session.identity.wallet.privateKey, nonce, health.issuerDid);
+      say(status, 'Sending the application…');
+      const result = await issuer.apply({
+        did: session.identity.did,
+        challenge: nonce,
+        signature,
+        identityCommitment: session.identity.identityCommitment.toString(),
+        attributes: { jurisdiction, birthDate, investorClasses, kycLevel },
+      });
+      showNotice(null);
+      const app: StoredApplication = {
+        id: result.id,
+        issuerUrl: session.loaded.config.issuerUrl,
+        accessToken: result.accessToken,
+        status: result.status,
+        submittedAt: new Date().toISOString(),
+      };
+      session.state.applications.push(app);
+      await session.save();
+      render();
+      if (result.status === 'approved' && result.credentialId) {
+        await receive(session, app, result.credentialId);
+        say(status, 'Approved at once (the issuer auto-approves in dev mode): your credential is in the wallet.', 'ok');
+      } else {
+        say(status, `Application sent; status: ${result.status}.`, 'ok');
+      }
+    } catch (err) {
+      say(status, explainIssuerError(err), 'error');
+    } finally {
+      submit.disabled = false;
+      render();
+    }
+  });
+
+  return { render };
+}

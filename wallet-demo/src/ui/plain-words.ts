@@ -1,0 +1,49 @@
+import { INVESTOR_CLASSES, intToDate, type Policy } from '@zkkyc/credentials';
+
+/** Attribute and policy values as a person reads them. */
+
+let regionNames: Intl.DisplayNames | undefined;
+
+/** "Switzerland (CH)"; the bare code when the browser has no name for it. */
+export function countryName(code: string): string {
+  try {
+    regionNames ??= new Intl.DisplayNames(['en'], { type: 'region' });
+    const name = regionNames.of(code);
+    return name && name !== code ? `${name} (${code})` : code;
+  } catch {
+    return code;
+  }
+}
+
+export function investorClassLabel(id: string): string {
+  return INVESTOR_CLASSES.find((c) => c.id === id)?.label ?? id;
+}
+
+export function listInWords(items: string[], max = 8): string {
+  if (items.length <= max) return items.join(', ');
+  return `${items.slice(0, max).join(', ')} and ${items.length - max} more`;
+}
+
+/** One sentence per policy rule, in the order the wallet checks them. */
+export function describePolicy(policy: Policy): { rule: string; text: string }[] {
+  return [
+    { rule: 'jurisdiction', text: `Resident of one of ${policy.jurisdictions.length} countries: ${listInWords(policy.jurisdictions.map(countryName))}` },
+    { rule: 'age', text: policy.minAge > 0 ? `At least ${policy.minAge} years old` : 'Any age' },
+    {
+      rule: 'investorClass',
+      text: policy.investorClasses.length === 0 ? 'Any investor class' : `Investor class: one of ${policy.investorClasses.map(investorClassLabel).join(', ')}`,
+    },
+    { rule: 'kycLevel', text: `KYC level ${policy.minKycLevel} or higher` },
+  ];
+}
+
+export function dateInWords(yyyymmdd: number): string {
+  return intToDate(yyyymmdd);
+}
+
+/** "in 364 days" / "3 days ago" relative to now, for expiry dates. */
+export function daysFromNow(isoDate: string): string {
+  const days = Math.round((Date.parse(`${isoDate}T00:00:00Z`) - Date.now()) / 86_400_000);
+  if (days === 0) return 'today';
+  return days > 0 ? `in ${days} day${days === 1 ? '' : 's'}` : `${-days} day${days === -1 ? '' : 's'} ago`;
+}

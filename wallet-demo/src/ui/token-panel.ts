@@ -1,0 +1,320 @@
+import { checkPolicy, dateToInt, decodePolicy, intToDate, todayInt, type EncodedPolicy, type PolicyFailure } from '@zkkyc/credentials';
+import type { CredentialPath, DeployedToken } from '@zkkyc/sdk';
+import { ChainUnreachableError, isConnectionFailure } from '../chain/chain-connection.js';
+import { DevOperator } from '../chain/dev-operator.js';
+import { explainRefusal } from '../chain/refusal-reasons.js';
+import type { OpenedCredential } from '../credentials/received-credential.js';
+import { NotEligibleError, WorkerProver } from '../proving/worker-prover.js';
+import type { WalletSession } from '../wallet-session.js';
+import { byId, el, say, showNotice } from './dom.js';
+import { startElapsedTimer } from './elapsed-timer.js';
+import { explainIssuerError } from './issuer-errors.js';
+import { describePolicy } from './plain-words.js';
+
+/** A policy as the gate holds it, with what the wallet needs to prove it. */
+interface GatePolicyView extends EncodedPolicy {
+  policyId: bigint;
+  scope: bigint;
+  acceptedIssuers: bigint[];
+  ttl: bigint;
+}
+
+/** Reports a chain failure in words, raising the page notice when the node is down. */
+export function explainChainError(err: unknown): string {
+  if (err instanceof ChainUnreachableError || isConnectionFailure(err)) {
+    showNotice(`Chain unreachable: the node at the configured RPC URL does not answer. Nothing was sent. (${(err as Error).message})`);
+    return 'The chain cannot be reached right now.';
+  }
+  return explainRefusal(err).explanation;
+}
+
+const ROOT_WAIT_MS = 60_000;
+
+/**
+ * Section 4: choose a token, see its policy in plain words with each rule ticked or crossed for
+ * the chosen credential, then prove in the worker and register the wallet at the gate.
+ */
+export function mountTokenPanel(getSession: () => WalletSession | null, hooks: { refreshStatus(id: string): Promise<string | undefined>; onRegistered(token: DeployedToken): void }) {
+  const form = byId<HTMLFormElement>('prove-form');
+  const tokenSelect = byId<HTMLSelectElement>('token-select');
+  const credentialSelect = byId<HTMLSelectElement>('prove-credential');
+  const validUntilInput = byId<HTMLInputElement>('valid-until');
+  const rulesList = byId('policy-rules');
+  const proveButton = byId<HTMLButtonElement>('prove-button');
+  const status = byId('prove-status');
+  const progress = byId('prove-progress');
+  const progressBar = byId<HTMLProgressElement>('prove-progress-bar');
+  const stage = byId('prove-stage');
+  const policies = new Map<string, GatePolicyView>();
+  const prover = new WorkerProver(new URL('artifacts', document.baseURI).href.replace(/\/$/, ''));
+  let busy = false;
+
+  const selectedToken = (): DeployedToken | undefined => getSession()?.loaded.deployment.tokens.find((t) => t.address === tokenSelect.value);
+  const selectedCredential = (): OpenedCredential | undefined => getSession()?.opened.get(credentialSelect.value);
+
+  async function gatePolicy(session: WalletSession, policyId: string): Promise<GatePolicyView> {
+    const cached = policies.get(policyId);
+    if (cached) return cached;
+    const { contracts } = await session.chain();
+    const p = await contracts.complianceGate.policy(BigInt(policyId));
+    if (!p.config.exists) throw new Error(`policy ${policyId} does not exist on the gate`);
+    const view: GatePolicyView = {
+      policyId: BigInt(policyId),
+      scope: p.scope,
+      jurisdictionMask: p.jurisdictionMask,
+      minAge: Number(p.config.minAge),
+      investorClassMask: Number(p.config.investorClassMask),
+      minKycLevel: Number(p.config.minKycLevel),
+      acceptedIssuers: [...p.acceptedIssuers],
+      ttl: p.config.ttl,
+    };
+    policies.set(policyId, view);
+    return view;
+  }
+
+  function fillSelects(): void {
+    const session = getSession();
+    if (!session) return;
+    if (tokenSelect.options.length === 0) {
+      for (const t of session.loaded.deployment.tokens) tokenSelect.append(el('option', { value: t.address }, `${t.name} (${t.symbol})`));
+    }
+    const previous = credentialSelect.value;
+    credentialSelect.replaceChildren(
+      ...[...session.opened.values()].map((c) => el('option', { value: c.stored.id }, `${c.attributes.jurisdiction}, expires ${c.attributes.expiryDate} (${c.stored.id.slice(0, 8)})`)),
+    );
+    if (previous && session.opened.has(previous)) credentialSelect.value = previous;
+    const credential = selectedCredential();
+    if (credential && !validUntilInput.value) validUntilInput.value = credential.attributes.expiryDate;
+    if (credential) validUntilInput.max = credential.attributes.expiryDate;
+  }
+
+  type RuleRow = { rule: string; text: string; failure?: string };
+
+  /** Evaluates the chosen credential against the chosen token's policy; returns whether all rules pass. */
+  async function evaluate(): Promise<boolean> {
+    const session = getSession();
+    const token = selectedToken();
+    const credential = selectedCredential();
+    rulesList.replaceChildren();
+    if (!session || !token) return false;
+    let policy: GatePolicyView;
+    let confirmed = true;
+    try {
+      policy = await gatePolicy(session, token.policyId);
+      showNotice(null);
+    } catch (err) {
+      const recorded = session.loaded.deployment.policies.find((p) => p.policyId === token.policyId);
+      if (!recorded) {
+        say(status, explainChainError(err), 'error');
+        proveButton.disabled = true;
+        return false;
+      }
+      // Show the rules as the deployment file records them, but prove only against the gate's own.
+      say(status, explainChainError(err), 'error');
+      confirmed = false;
+      policy = {
+        policyId: BigInt(recorded.policyId),
+        scope: BigInt(recorded.scope),
+        jurisdictionMask: BigInt(recorded.jurisdictionMask),
+        minAge: recorded.minAge,
+        investorClassMask: recorded.investorClassMask,
+        minKycLevel: recorded.minKycLevel,
+        acceptedIssuers: recorded.acceptedIssuers.map(BigInt),
+        ttl: BigInt(recorded.ttl),
+      };
+    }
+    const rows: RuleRow[] = describePolicy(decodePolicy(policy));
+    rows.push({ rule: 'issuer', text: `Credential from an accepted issuer (#${policy.acceptedIssuers.join(', #')})` });
+    rows.push({ rule: 'validity', text: 'Credential active: not expired, not revoked' });
+    if (!credential || !confirmed) {
+      rulesList.append(...rows.map((r) => el('li', { 'data-rule': r.rule }, r.text)));
+      if (!confirmed) rulesList.append(el('li', { 'data-rule': 'source' }, '(as recorded in the deployment file; the gate could not be asked)'));
+      else say(status, 'Receive a credential first (sections 2 and 3).');
+      proveButton.disabled = true;
+      return false;
+    }
+    let failures: PolicyFailure[] = [];
+    let validUntil: number | undefined;
+    try {
+      validUntil = dateToInt(validUntilInput.value || credential.attributes.expiryDate, 'validUntil');
+      failures = checkPolicy(credential.encoded, policy, todayInt(), validUntil).failures;
+    } catch (err) {
+      failures = [{ rule: 'validUntil', message: (err as Error).message }];
+    }
+    const byRule = (rule: string) => failures.filter((f) => f.rule === rule).map((f) => f.message);
+    for (const row of rows) {
+      const why =
+        row.rule === 'issuer'
+          ? policy.acceptedIssuers.includes(BigInt(credential.stored.treeId)) ? [] : [`issuer #${credential.stored.treeId} is not accepted by this policy`]
+          : row.rule === 'validity'
+            ? [...byRule('expired'), ...byRule('validUntil'), ...(session.credentialStatus.get(credential.stored.id) === 'revoked' ? ['the issuer revoked this credential'] : [])]
+            : byRule(row.rule);
+      row.failure = why.join('; ') || undefined;
+    }
+    rulesList.append(
+      ...rows.map((r) =>
+        el('li', { 'data-rule': r.rule, 'data-ok': String(!r.failure) }, el('span', { class: 'visually-hidden' }, r.failure ? 'Not met: ' : 'Met: '), r.text, r.failure ? el('span', { class: 'why' }, r.failure) : null),
+      ),
+    );
+    const ok = rows.every((r) => !r.failure);
+    proveButton.disabled = busy || !ok;
+    if (!ok) {
+      const revoked = rows.find((r) => r.rule === 'validity')?.failure;
+      say(status, revoked ? `Not eligible: ${revoked}.` : 'Not eligible for this token: the crossed rules above are not met, so no proof can exist.', 'error');
+    } else if (!busy) say(status, `Eligible. Proving shows the gate only that you meet these rules, until ${intToDate(validUntil!)} at most.`);
+    await showRegistration(session, token);
+    return ok;
+  }
+
+  async function showRegistration(session: WalletSession, token: DeployedToken): Promise<void> {
+    try {
+      const { contracts } = await session.chain();
+      const until = await contracts.complianceGate.verifiedUntil(BigInt(token.policyId), session.identity.address);
+      const view = byId('registration-view');
+      if (until > BigInt(Math.floor(Date.now() / 1000))) {
+        view.hidden = false;
+        byId('verified-until').textContent = new Date(Number(until) * 1000).toISOString().replace('T', ' ').slice(0, 19) + ' UTC';
+      }
+    } catch {
+      // Reported by evaluate's own chain access.
+    }
+  }
+
+  /** Polls until the issuer root that contains the credential is anchored and acceptable on-chain. */
+  async function acceptedPath(session: WalletSession, credential: OpenedCredential) {
+    const { contracts } = await session.chain();
+    const issuer = session.issuer(credential.stored.issuerUrl).withAccessToken(accessTokenFor(session, credential));
+    const deadline = Date.now() + ROOT_WAIT_MS;
+    for (;;) {
+      const path = toMerkleProof(await issuer.credentialPath(credential.stored.id));
+      if (await contracts.issuerRegistry.isRootAcceptable(BigInt(credential.stored.treeId), path.root)) return path;
+      if (Date.now() > deadline) throw new Error('the issuer has not anchored a root containing your credential yet; try again in a minute');
+      stage.textContent = 'Waiting for the issuer to anchor its tree root on-chain…';
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+
+  async function proveAndRegister(): Promise<void> {
+    const session = getSession();
+    const token = selectedToken();
+    const credential = selectedCredential();
+    if (!session || !token || !credential || busy) return;
+    busy = true;
+    proveButton.disabled = true;
+    byId('registration-view').hidden = true;
+    progress.hidden = false;
+    progressBar.removeAttribute('value');
+    stage.textContent = 'Checking the credential with the issuer…';
+    const elapsed = startElapsedTimer(byId('prove-elapsed'));
+    try {
+      const credentialStatus = await hooks.refreshStatus(credential.stored.id);
+      if (credentialStatus === undefined) throw new Error('could not confirm the credential’s status with the issuer');
+      if (credentialStatus !== 'active') {
+        say(status, `Not eligible: the credential is ${credentialStatus}${credentialStatus === 'revoked' ? ' by its issuer' : ''}. Apply for a new one.`, 'error');
+        return;
+      }
+      const policy = await gatePolicy(session, token.policyId);
+      const { provider, contracts } = await session.chain();
+      const operator = session.loaded.config.devOperatorUrl ? new DevOperator(session.loaded.config.devOperatorUrl) : undefined;
+      if (operator && (await provider.getBalance(session.identity.address)) === 0n) {
+        stage.textContent = 'Getting test ETH for gas from the dev chain operator…';
+        await operator.fund(session.identity.address);
+      }
+      stage.textContent = 'Fetching your Merkle path from the issuer…';
+      const merkleProof = await acceptedPath(session, credential);
+      const validUntil = dateToInt(validUntilInput.value, 'validUntil');
+      stage.textContent = 'Loading the circuit…';
+      const proof = await prover.prove(
+        {
+          identitySecret: session.identity.identitySecret,
+          attributes: credential.encoded,
+          salt: BigInt(credential.stored.salt),
+          merkleProof,
+          policy,
+          wallet: session.identity.address,
+          today: todayInt(),
+          validUntil,
+        },
+        (event) => {
+          if (event.stage === 'loading') {
+            stage.textContent = `Loading the circuit (${(event.loadedBytes / 1e6).toFixed(1)} of ${(event.totalBytes / 1e6).toFixed(1)} MB)…`;
+            if (event.totalBytes > 0) progressBar.value = Math.min(99, (event.loadedBytes / event.totalBytes) * 100);
+          } else {
+            stage.textContent = 'Generating the zero-knowledge proof in a background worker…';
+            progressBar.removeAttribute('value');
+          }
+        },
+      );
+      const proveMs = Math.round(proof.witnessMs + proof.proveMs);
+      const proveTime = byId('prove-time');
+      proveTime.textContent = `${(proveMs / 1000).toFixed(2)} s (witness ${Math.round(proof.witnessMs)} ms + Groth16 ${Math.round(proof.proveMs)} ms${proof.loadMs ? `; loading the circuit took ${(proof.loadMs / 1000).toFixed(1)} s` : ''})`;
+      proveTime.dataset.proveMs = String(proveMs);
+      proveTime.dataset.loadMs = String(Math.round(proof.loadMs));
+      stage.textContent = 'Submitting the proof to the compliance gate…';
+      progressBar.value = 100;
+      const { pA, pB, pC, pubSignals } = proof.solidityCalldata;
+      let txHash: string;
+      try {
+        const tx = await contracts.complianceGate.verify(policy.policyId, pA, pB, pC, pubSignals);
+        const receipt = await tx.wait();
+        txHash = receipt?.hash ?? tx.hash;
+      } catch (err) {
+        if (isConnectionFailure(err)) throw err;
+        const refusal = explainRefusal(err);
+        const what = refusal.proofRejected ? 'Proof rejected on-chain' : 'Registration refused';
+        // The rules shown were read before proving; if the operator changed them since, read them again.
+        const changed = refusal.decoded?.name === 'PolicyHashMismatch';
+        if (changed) policies.delete(token.policyId);
+        const next = changed ? ' The token’s policy changed since you checked it: re-check the rules and prove again.' : '';
+        say(status, `${what}: ${refusal.explanation}${refusal.decoded ? ` [${refusal.decoded.name}]` : ''}.${next}`, 'error');
+        status.dataset.error = refusal.decoded?.name ?? 'unknown';
+        return;
+      }
+      const until = await contracts.complianceGate.verifiedUntil(policy.policyId, session.identity.address);
+      byId('registration-view').hidden = false;
+      byId('verified-until').textContent = new Date(Number(until) * 1000).toISOString().replace('T', ' ').slice(0, 19) + ' UTC';
+      byId('registration-tx').textContent = txHash;
+      if (operator) {
+        stage.textContent = 'The token’s agent is minting demo tokens to your verified wallet…';
+        await operator.mint(session.identity.address, token.symbol).catch((err) => say(status, (err as Error).message, 'error'));
+      }
+      say(status, `Verified for ${token.symbol}. Your wallet may hold and transfer it until the date above.`, 'ok');
+      hooks.onRegistered(token);
+    } catch (err) {
+      if (err instanceof NotEligibleError) say(status, `Not eligible: ${err.failures.map((f) => f.message).join('; ')}.`, 'error');
+      else if (err instanceof ChainUnreachableError || isConnectionFailure(err)) say(status, explainChainError(err), 'error');
+      else if ((err as Error)?.name?.startsWith('Issuer')) say(status, explainIssuerError(err), 'error');
+      else say(status, (err as Error).message, 'error');
+    } finally {
+      elapsed.stop();
+      busy = false;
+      progress.hidden = true;
+      proveButton.disabled = false;
+    }
+  }
+
+  for (const input of [tokenSelect, credentialSelect, validUntilInput]) input.addEventListener('change', () => void evaluate());
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void proveAndRegister();
+  });
+
+  return {
+    async render(): Promise<void> {
+      fillSelects();
+      await evaluate();
+    },
+    selectedToken,
+  };
+}
+
+/** The issuer's JSON path as the prover's MerkleProof (decimal strings → bigints). */
+function toMerkleProof(path: CredentialPath) {
+  return { root: BigInt(path.root), leaf: BigInt(path.leaf), index: path.leafIndex, siblings: path.siblings.map(BigInt) };
+}
+
+function accessTokenFor(session: WalletSession, credential: OpenedCredential): string {
+  const app = session.state.applications.find((a) => a.id === credential.stored.applicationId);
+  if (!app) throw new Error('the application this credential came from is not in the wallet');
+  return app.accessToken;
+}

@@ -1,0 +1,240 @@
+/**
+ * The holder's story in a real headless Chromium against the real stack started by serve.ts
+ * (Hardhat node, contracts, issuer-service in dev auto-approve mode, the built wallet): create an
+ * identity → apply → receive the VC → check a token's policy → prove in the Web Worker → register
+ * at the gate → transfer; and the refusals a holder must understand: a transfer to an unverified
+ * wallet (the token's custom error), a policy the credential does not meet, a revoked credential,
+ * and a wrong passphrase. Screenshots of every step go to wallet-demo/test/artifacts/.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { formatUnits } from 'ethers';
+import type { Browser, Page } from 'playwright-core';
+import { releaseProverThreads } from '@zkkyc/prover';
+import { connectZkKyc, setGatePolicy } from '@zkkyc/sdk';
+import { JsonRpcProvider } from 'ethers';
+import { freePort } from '../scripts/free-port.js';
+import { startWalletDemo, type WalletDemo } from '../scripts/serve.js';
+import { startWalletServer } from '../scripts/wallet-server.js';
+import { applyForCredential, chooseToken, createIdentity, launchBrowser, openWallet, proveAndRegister, screenshot, transfer } from './browser-session.js';
+
+const artifacts = fileURLToPath(new URL('./artifacts', import.meta.url));
+const PASSPHRASE = 'correct horse battery staple';
+const haveChromium = existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium');
+// CI installs Chromium (.ci/run), so there a missing browser is a failure, not a skip.
+if (!haveChromium && process.env.CI) throw new Error('wallet.browser.test: no Chromium at /usr/bin/chromium; .ci/run installs it with apt-get');
+if (!haveChromium) console.warn('wallet.browser.test: no Chromium at /usr/bin/chromium (apt-get install -y chromium) — skipped');
+
+(haveChromium ? describe : describe.skip)('wallet in a headless browser', () => {
+  let demo: WalletDemo;
+  let browser: Browser;
+  let page: Page;
+  let provider: JsonRpcProvider;
+  let holder: string;
+  const shot = (name: string) => screenshot(page, artifacts, name);
+
+  beforeAll(async () => {
+    demo = await startWalletDemo({ chainPort: 0, issuerPort: 0, walletPort: 0, log: () => undefined });
+    provider = new JsonRpcProvider(demo.rpcUrl, undefined, { staticNetwork: true });
+    browser = await launchBrowser();
+    page = await openWallet(browser, demo.walletUrl, true);
+  }, 300_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    provider?.destroy();
+    await demo?.close();
+    await releaseProverThreads();
+  });
+
+  const token = () => demo.deployment.tokens[0];
+  const tokenLabel = (i: number) => `${demo.deployment.tokens[i].name} (${demo.deployment.tokens[i].symbol})`;
+  const chain = () => connectZkKyc(demo.deployment, provider);
+
+  test('creates an identity whose key is backed up and whose wallet is encrypted at rest', async () => {
+    await shot('01-start');
+    holder = await createIdentity(page, PASSPHRASE);
+    expect(holder).toMatch(/^0x[0-9a-fA-F]{40}$/);
+    await expect(page.locator('#identity-did').textContent()).resolves.toMatch(/^did:key:zQ3s/);
+    await page.getByRole('button', { name: 'Show backup key' }).click();
+    await expect(page.locator('#backup-key').textContent()).resolves.toMatch(/0x[0-9a-f]{64}/);
+    await page.getByRole('button', { name: 'Hide backup key' }).click();
+    // Only ciphertext reaches IndexedDB.
+    const stored = await page.evaluate(
+      () =>
+        new Promise<string>((resolve) => {
+          const open = indexedDB.open('zkkyc-wallet', 1);
+          open.onsuccess = () => {
+            const get = open.result.transaction('vault').objectStore('vault').get('state');
+            get.onsuccess = () => resolve(JSON.stringify({ keys: Object.keys(get.result), bytes: get.result.ciphertext.byteLength }));
+          };
+        }),
+    );
+    expect(JSON.parse(stored)).toEqual({ keys: ['kdf', 'iterations', 'salt', 'iv', 'ciphertext'], bytes: expect.any(Number) });
+    await shot('02-identity');
+  });
+
+  test('applies, is auto-approved, and receives a verified VC shown in plain words', async () => {
+    await applyForCredential(page, { jurisdiction: 'CH', birthDate: '1988-03-04', investorClasses: ['Qualified investor (CH)'], kycLevel: 2 });
+    const card = page.locator('#credential-list li[data-credential-id]');
+    await expect(card.getAttribute('data-status')).resolves.toBe('active');
+    const text = await card.textContent();
+    expect(text).toContain('Switzerland (CH)');
+    expect(text).toContain('1988-03-04');
+    expect(text).toContain('Qualified investor (CH)');
+    expect(text).toContain(demo.issuer.issuerDid);
+    await expect(page.locator('#application-list li').getAttribute('data-status')).resolves.toBe('approved');
+    await shot('03-credential-received');
+  });
+
+  test('ticks and crosses each rule of a policy the credential does not meet, and refuses to prove', async () => {
+    const rules = await chooseToken(page, tokenLabel(1));
+    const failed = rules.filter((r) => !r.ok).map((r) => r.rule);
+    // CH is not the US, a Swiss qualified investor is not US-accredited, and level 2 is below 3; the age rule holds.
+    expect(failed).toEqual(['jurisdiction', 'investorClass', 'kycLevel']);
+    await expect(page.getByRole('button', { name: 'Prove and register' }).isDisabled()).resolves.toBe(true);
+    await expect(page.locator('#prove-status').textContent()).resolves.toContain('Not eligible');
+    await shot('04-not-eligible');
+  });
+
+  test('proves in the worker, registers at the gate and shows verified-until', async () => {
+    const rules = await chooseToken(page, tokenLabel(0));
+    expect(rules.every((r) => r.ok)).toBe(true);
+    await shot('05-policy-met');
+    const gate = chain().complianceGate;
+    expect(await gate.isVerified(BigInt(token().policyId), holder)).toBe(false);
+
+    const result = await proveAndRegister(page);
+    expect(result.proveMs).toBeGreaterThan(0);
+    expect(await gate.isVerified(BigInt(token().policyId), holder)).toBe(true);
+    const until = await gate.verifiedUntil(BigInt(token().policyId), holder);
+    expect(result.verifiedUntil).toBe(new Date(Number(until) * 1000).toISOString().replace('T', ' ').slice(0, 19) + ' UTC');
+    await mkdir(artifacts, { recursive: true });
+    await writeFile(`${artifacts}/browser-proving.json`, JSON.stringify({ proveMs: result.proveMs, loadMs: result.loadMs, at: new Date().toISOString() }, null, 2));
+    await shot('06-registered');
+  });
+
+  test('transfers to a verified investor', async () => {
+    const erc20 = chain().tokens[token().symbol].token;
+    await page.locator('#token-balance').filter({ hasText: token().symbol }).waitFor();
+    const before = await erc20.balanceOf(holder);
+    expect(before).toBeGreaterThan(0n);
+    const outcome = await transfer(page, demo.counterparty!, '25');
+    expect(outcome.tone).toBe('ok');
+    expect(await erc20.balanceOf(holder)).toBe(before - 25n * 10n ** BigInt(token().decimals));
+    await shot('07-transfer-sent');
+  });
+
+  test('a transfer to an unverified wallet shows the token’s reason and moves nothing', async () => {
+    const erc20 = chain().tokens[token().symbol].token;
+    const unverified = '0x000000000000000000000000000000000000dEaD';
+    const before = await erc20.balanceOf(holder);
+    const outcome = await transfer(page, unverified, '5');
+    expect(outcome).toMatchObject({ tone: 'error', error: 'NotVerified' });
+    expect(outcome.text).toContain('is not verified for this token');
+    expect(await erc20.balanceOf(holder)).toBe(before);
+    expect(await erc20.balanceOf(unverified)).toBe(0n);
+    await expect(page.locator('#token-balance').textContent()).resolves.toBe(`${formatUnits(before, token().decimals)} ${token().symbol}`);
+    await shot('08-transfer-refused');
+  });
+
+  test('a revoked credential is shown as revoked and can no longer be proven', async () => {
+    const credentialId = (await page.locator('#credential-list li[data-credential-id]').getAttribute('data-credential-id'))!;
+    const response = await fetch(`${demo.issuerUrl}/credentials/${credentialId}/revoke`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': 'dev-reviewer-key' },
+      body: JSON.stringify({ reason: 'documents withdrawn' }),
+    });
+    expect(response.status).toBeLessThan(300);
+    await page.getByRole('button', { name: /Check revocation status/ }).click();
+    await page.locator('#credential-list li[data-status="revoked"]').waitFor();
+    const rules = await chooseToken(page, tokenLabel(0));
+    expect(rules.find((r) => r.rule === 'validity')).toMatchObject({ ok: false });
+    await expect(page.getByRole('button', { name: 'Prove and register' }).isDisabled()).resolves.toBe(true);
+    await shot('09-revoked');
+  });
+
+  test('a wrong passphrase keeps the wallet locked; the right one restores it', async () => {
+    await page.getByRole('button', { name: 'Lock' }).click();
+    await page.getByLabel('Passphrase', { exact: true }).fill('not the passphrase');
+    await page.getByRole('button', { name: 'Unlock' }).click();
+    await page.locator('#identity-status[data-tone="error"]').waitFor();
+    await expect(page.locator('#identity-status').textContent()).resolves.toContain('Wrong passphrase');
+    await expect(page.locator('#identity-view').isHidden()).resolves.toBe(true);
+    await shot('10-wrong-passphrase');
+    await page.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
+    await page.getByRole('button', { name: 'Unlock' }).click();
+    await page.locator('#identity-view').waitFor({ state: 'visible' });
+    await expect(page.locator('#identity-address').textContent()).resolves.toBe(holder);
+    await expect(page.locator('#credential-list li[data-credential-id]').count()).resolves.toBe(1);
+    await shot('11-unlocked');
+  });
+
+  test('an unreachable issuer and an unreachable chain are reported as such', async () => {
+    // The same app and deployment, configured with an issuer and a node that are not listening.
+    const [deadIssuer, deadChain] = await Promise.all([freePort(), freePort()]);
+    const repo = fileURLToPath(new URL('../..', import.meta.url));
+    const offline = await startWalletServer(
+      {
+        distDir: `${repo}wallet-demo/dist`,
+        artifactsDir: `${repo}circuits/artifacts`,
+        files: {
+          'wallet-config.json': () => ({ rpcUrl: `http://127.0.0.1:${deadChain}`, issuerUrl: `http://127.0.0.1:${deadIssuer}`, deploymentUrl: 'deployment.json' }),
+          'deployment.json': () => demo.deployment,
+        },
+      },
+      0,
+    );
+    const other = await openWallet(browser, `${offline.url}/`, true);
+    try {
+      await createIdentity(other, PASSPHRASE);
+      await other.getByLabel('Country of residence').selectOption('CH');
+      await other.getByLabel('Date of birth').fill('1990-01-01');
+      await other.getByRole('button', { name: 'Apply', exact: true }).click();
+      await other.locator('#notice', { hasText: 'Issuer unreachable' }).waitFor();
+      await expect(other.locator('#apply-status').textContent()).resolves.toBe('The issuer cannot be reached right now.');
+      await screenshot(other, artifacts, '12-issuer-unreachable');
+
+      await other.getByLabel('Token', { exact: true }).selectOption({ label: tokenLabel(1) });
+      await other.locator('#notice', { hasText: 'Chain unreachable' }).waitFor();
+      await expect(other.locator('#prove-status').textContent()).resolves.toBe('The chain cannot be reached right now.');
+      // The policy is still readable from the deployment file, but nothing can be proven against it.
+      await expect(other.locator('#policy-rules li[data-rule="jurisdiction"]').textContent()).resolves.toContain('United States (US)');
+      await expect(other.getByRole('button', { name: 'Prove and register' }).isDisabled()).resolves.toBe(true);
+      await screenshot(other, artifacts, '13-chain-unreachable');
+    } finally {
+      await other.context().close();
+      await new Promise<void>((resolve) => offline.server.close(() => resolve()));
+    }
+  });
+
+  test('a proof made against a policy the operator has since changed is rejected on-chain, and nothing is recorded', async () => {
+    const other = await openWallet(browser, demo.walletUrl, true);
+    try {
+      const wallet = await createIdentity(other, PASSPHRASE);
+      await applyForCredential(other, { jurisdiction: 'SG', birthDate: '1979-06-30', investorClasses: ['Institutional investor'], kycLevel: 4 });
+      expect((await chooseToken(other, tokenLabel(0))).every((r) => r.ok)).toBe(true);
+      // The operator tightens policy 1 after the holder read it; the proof binds the old policyHash.
+      const recorded = demo.deployment.policies.find((p) => p.policyId === token().policyId)!;
+      await setGatePolicy(await provider.getSigner(0), demo.deployment, {
+        policyId: BigInt(recorded.policyId),
+        jurisdictionMask: BigInt(recorded.jurisdictionMask),
+        minAge: 21,
+        investorClassMask: recorded.investorClassMask,
+        minKycLevel: recorded.minKycLevel,
+        acceptedIssuers: recorded.acceptedIssuers.map(BigInt),
+        ttl: recorded.ttl,
+        maxWalletsPerInvestor: recorded.maxWalletsPerInvestor,
+      });
+      await other.getByRole('button', { name: 'Prove and register' }).click();
+      await other.locator('#prove-status[data-error]').waitFor({ timeout: 180_000 });
+      await expect(other.locator('#prove-status').getAttribute('data-error')).resolves.toBe('PolicyHashMismatch');
+      await expect(other.locator('#prove-status').textContent()).resolves.toMatch(/^Proof rejected on-chain: .*policy changed/);
+      expect(await chain().complianceGate.verifiedUntil(BigInt(token().policyId), wallet)).toBe(0n);
+      await screenshot(other, artifacts, '14-proof-rejected');
+    } finally {
+      await other.context().close();
+    }
+  });
+});
