@@ -1,0 +1,75 @@
+/**
+ * `npm run bench [-- section ...]` — measures and writes bench/results.json.
+ * Sections: circuits, gas, issuer, browser (default: all that are available).
+ * Benchmarks are not tests: nothing here asserts a figure.
+ */
+import { cpus } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { releaseProverThreads } from '@zkkyc/prover';
+import { benchKycCircuit, benchSemaphore32, type CircuitFigures } from './circuits.js';
+
+const RESULTS = join(import.meta.dirname, 'results.json');
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const runs = (section: string) => wanted.length === 0 || wanted.includes(section);
+
+const results: Record<string, unknown> = existsSync(RESULTS) ? JSON.parse(readFileSync(RESULTS, 'utf8')) : {};
+results.machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, measuredAt: new Date().toISOString() };
+const save = () => writeFileSync(RESULTS, JSON.stringify(results, null, 2) + '\n');
+
+function table(rows: Record<string, unknown>[]): void {
+  console.table(rows);
+}
+
+try {
+  if (runs('circuits')) {
+    console.log('circuits: proving (median of 5 after a warm-up; prover kept in memory)…');
+    const circuits: Record<string, CircuitFigures & { vsSemaphore32?: number }> = {};
+    circuits.semaphore32 = await benchSemaphore32();
+    for (const name of ['kycPolicy32', 'kycPolicy20'] as const) {
+      const figures = await benchKycCircuit(name);
+      circuits[name] = { ...figures, vsSemaphore32: Math.round((figures.totalProofMs / circuits.semaphore32.totalProofMs) * 100) / 100 };
+    }
+    results.circuits = circuits;
+    save();
+    table(Object.entries(circuits).map(([name, c]) => ({ circuit: name, ...c })));
+  }
+
+  if (runs('gas')) {
+    const gasModule = join(import.meta.dirname, '..', 'contracts', 'scripts', 'gas.ts');
+    if (existsSync(gasModule)) {
+      console.log('gas: measuring on the in-process chain…');
+      const { measureGas } = await import('../contracts/scripts/gas.js');
+      results.gas = await measureGas();
+      save();
+      console.log(results.gas);
+    }
+  }
+
+  if (runs('issuer')) {
+    const issuerBench = join(import.meta.dirname, '..', 'issuer-service', 'bench', 'load.ts');
+    if (existsSync(issuerBench)) {
+      console.log('issuer: load on 127.0.0.1…');
+      const { benchIssuer } = await import('../issuer-service/bench/load.js');
+      results.issuer = await benchIssuer();
+      save();
+      console.log(results.issuer);
+    }
+  }
+
+  if (runs('browser')) {
+    const browserBench = join(import.meta.dirname, '..', 'wallet-demo', 'test', 'browser-bench.ts');
+    if (existsSync(browserBench)) {
+      console.log('browser: proving in headless Chromium…');
+      const { measureBrowserProving } = await import('../wallet-demo/test/browser-bench.js');
+      const browser = await measureBrowserProving();
+      const node = (results.circuits as Record<string, CircuitFigures> | undefined)?.kycPolicy32?.totalProofMs;
+      results.browser = { ...browser, nodeProveMs: node };
+      save();
+      console.log(results.browser);
+    }
+  }
+  console.log(`wrote ${RESULTS}`);
+} finally {
+  await releaseProverThreads();
+}

@@ -1,0 +1,37 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { releaseProverThreads } from '@zkkyc/prover';
+import { runStory, type StoryFigures } from '../../demo/story.js';
+
+// The demo's story is the product's main job: issuer, holders, gate and token together.
+describe('the zkkyc story (npm run demo)', () => {
+  let figures: StoryFigures;
+  beforeAll(async () => {
+    figures = await runStory();
+  }, 300_000);
+  afterAll(releaseProverThreads);
+
+  it('registers both eligible holders with real proofs', () => {
+    const outcomes = Object.fromEntries(figures.steps.map((s) => [s.step, s.outcome]));
+    expect(outcomes['alice checks the policy locally']).toBe('all rules met');
+    expect(outcomes['alice registers the wallet at the gate']).toBe('wallet verified');
+    expect(outcomes['carol registers the wallet at the gate']).toBe('wallet verified');
+    expect(figures.registrationGas).toHaveLength(2);
+    expect(figures.transferGas).toBeGreaterThan(21_000);
+  });
+
+  it('refuses a transfer to an unverified wallet, naming the rule', () => {
+    expect(figures.refusals['alice transfers to dave (unverified)']).toMatch(/^NotVerified\(0x[0-9a-fA-F]{40}\)$/);
+  });
+
+  it('tells the excluded applicant why locally, and the gate refuses a doctored proof', () => {
+    const local = figures.steps.find((s) => s.step === 'mallory checks the policy locally')!;
+    expect(local.outcome).toMatch(/jurisdiction US is not among the 5 allowed/);
+    expect(figures.refusals['mallory tries to prove anyway']).toMatch(/jurisdiction US/);
+    expect(figures.refusals['gate refuses mallory’s doctored proof']).toMatch(/^PolicyHashMismatch\(/);
+  });
+
+  it('stops a revoked credential: no new path, and the old root is refused once it ages out', () => {
+    expect(figures.refusals['alice asks for a path of the revoked credential']).toMatch(/credential_not_active/);
+    expect(figures.refusals['gate refuses the proof on the aged-out root']).toMatch(/^RootNotAcceptable\(/);
+  });
+});
