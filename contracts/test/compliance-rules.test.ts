@@ -4,7 +4,6 @@
  * Holders are registered with real proofs; alice owns two wallets (one nullifier).
  */
 import type { HardhatEthersSigner } from '@nomicfoundation/hardhat-ethers/signers';
-import { jurisdictionIndex } from '@zkkyc/credentials';
 import type { PermissionedToken } from '@zkkyc/contracts/typechain';
 import type { ConnectedRules } from '../../packages/sdk/src/contracts.js';
 import { DAY, World, closeProver, expectRevert, increaseTime, revertTo, snapshot } from './fixture.js';
@@ -27,15 +26,7 @@ beforeAll(async () => {
       { name: 'Screened', symbol: 'SCR', decimals: 0, policyId: 1n, rules: { sanctions: true } },
     ],
   });
-  [a1, a2, b, c, outsider] = world.users;
-  const alice = world.issue();
-  const bob = world.issue({ jurisdiction: jurisdictionIndex('FR') });
-  const carol = world.issue({ jurisdiction: jurisdictionIndex('CH') });
-  await world.publish();
-  await world.register(alice, a1);
-  await world.register(alice, a2);
-  await world.register(bob, b);
-  await world.register(carol, c);
+  ({ a1, a2, b, c, unverified: outsider } = await world.registerInvestors());
   base = await snapshot();
 });
 

@@ -170,6 +170,24 @@ export class World {
     return this.gate.connect(wallet).verify(policyId, pA, pB, pC, pubSignals);
   }
 
+  /**
+   * The investors most token tests start from: alice (DE) with two wallets, bob (FR) and carol
+   * (CH) with one each, all issued, published and registered. Returns those four wallets and
+   * the next unused signer, which stays unverified.
+   */
+  async registerInvestors(): Promise<{ a1: HardhatEthersSigner; a2: HardhatEthersSigner; b: HardhatEthersSigner; c: HardhatEthersSigner; unverified: HardhatEthersSigner }> {
+    const [a1, a2, b, c, unverified] = this.users;
+    const alice = this.issue();
+    const bob = this.issue({ jurisdiction: jurisdictionIndex('FR') });
+    const carol = this.issue({ jurisdiction: jurisdictionIndex('CH') });
+    await this.publish();
+    await this.register(alice, a1);
+    await this.register(alice, a2);
+    await this.register(bob, b);
+    await this.register(carol, c);
+    return { a1, a2, b, c, unverified };
+  }
+
   /** Proves and registers `wallet` for `holder`; returns the proof. */
   async register(holder: Holder, wallet: HardhatEthersSigner, options: ProveOptions = {}): Promise<KycProof> {
     const proof = await this.prove(holder, wallet.address, options);

@@ -4,7 +4,6 @@
  * gate with real proofs; each refusal asserts its error and that no balance or freeze changed.
  */
 import type { HardhatEthersSigner } from '@nomicfoundation/hardhat-ethers/signers';
-import { jurisdictionIndex } from '@zkkyc/credentials';
 import type { PermissionedToken } from '@zkkyc/contracts/typechain';
 import { transferCodeName } from '../../packages/sdk/src/contracts.js';
 import { DAY, World, closeProver, expectRevert, increaseTime, revertTo, snapshot } from './fixture.js';
@@ -19,15 +18,7 @@ beforeAll(async () => {
   world = await World.create({ tokens: [{ name: 'Bond', symbol: 'BOND', decimals: 0, policyId: 1n }] });
   token = world.contracts.tokens.BOND.token;
   agent = world.admin;
-  [a1, a2, b, c, u] = world.users;
-  const alice = world.issue();
-  const bob = world.issue({ jurisdiction: jurisdictionIndex('FR') });
-  const carol = world.issue({ jurisdiction: jurisdictionIndex('CH') });
-  await world.publish();
-  await world.register(alice, a1);
-  await world.register(alice, a2);
-  await world.register(bob, b);
-  await world.register(carol, c);
+  ({ a1, a2, b, c, unverified: u } = await world.registerInvestors());
   await (await token.batchMint([a1.address, b.address], [1000n, 500n])).wait();
   base = await snapshot();
 });

@@ -5,7 +5,6 @@
  */
 import fc from 'fast-check';
 import type { HardhatEthersSigner } from '@nomicfoundation/hardhat-ethers/signers';
-import { jurisdictionIndex } from '@zkkyc/credentials';
 import type { PermissionedToken } from '@zkkyc/contracts/typechain';
 import { DAY, World, closeProver, increaseTime, revertTo, snapshot } from './fixture.js';
 
@@ -17,16 +16,8 @@ let base: string;
 beforeAll(async () => {
   world = await World.create({ tokens: [{ name: 'Bond', symbol: 'BOND', decimals: 0, policyId: 1n }] });
   token = world.contracts.tokens.BOND.token;
-  const [a1, a2, b, c, unverified] = world.users;
+  const { a1, a2, b, c, unverified } = await world.registerInvestors();
   wallets = [a1, a2, b, c, unverified];
-  const alice = world.issue();
-  const bob = world.issue({ jurisdiction: jurisdictionIndex('FR') });
-  const carol = world.issue({ jurisdiction: jurisdictionIndex('CH') });
-  await world.publish();
-  await world.register(alice, a1);
-  await world.register(alice, a2);
-  await world.register(bob, b);
-  await world.register(carol, c);
   base = await snapshot();
 });
 
