@@ -1,8 +1,8 @@
 /**
  * Circuit figures for bench/results.json `circuits.<name>`: size, artifact
  * sizes, first-proof time (loading included) and steady-state witness, prove
- * and verify times (median of RUNS after a warm-up), with the prover kept in
- * memory as a wallet or relayer would.
+ * and verify times (median of RUNS after a warm-up round), with the prover
+ * kept in memory as a wallet or relayer would.
  */
 import { statSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ import { benchRequest } from './kyc-request.js';
 import { semaphoreArtifacts, semaphoreProver } from './semaphore.js';
 import { median, round, timed } from './stats.js';
 
-const RUNS = 5;
+const RUNS = 9;
 const ROOT = join(import.meta.dirname, '..');
 
 export interface CircuitFigures {
@@ -37,42 +37,57 @@ interface Measurable {
 
 type Timings = Pick<CircuitFigures, 'firstProofMs' | 'witnessMs' | 'proveMs' | 'totalProofMs' | 'verifyMs' | 'runs'>;
 
-/** First proof (loading included), then the median of RUNS proofs after a warm-up, each verified. */
-async function measure(name: string, load: () => Promise<Measurable>): Promise<Timings> {
-  const first = await timed(async () => {
-    const subject = await load();
-    await subject.prove();
-    return subject;
-  });
-  const subject = first.result;
-  const witness: number[] = [];
-  const prove: number[] = [];
-  const verify: number[] = [];
-  for (let i = 0; i <= RUNS; i++) {
-    const p = await subject.prove();
-    const v = await timed(() => subject.verify(p.proof, p.publicSignals));
-    if (!v.result) throw new Error(`${name}: a bench proof did not verify`);
-    if (i === 0) continue; // warm-up
-    witness.push(p.witnessMs);
-    prove.push(p.proveMs);
-    verify.push(v.ms);
-  }
-  return {
-    firstProofMs: round(first.ms),
-    witnessMs: round(median(witness)),
-    proveMs: round(median(prove)),
-    totalProofMs: round(median(witness.map((w, i) => w + prove[i]))),
-    verifyMs: round(median(verify)),
-    runs: RUNS,
-  };
+interface Sample {
+  witness: number[];
+  prove: number[];
+  verify: number[];
 }
 
-export async function benchKycCircuit(name: CircuitName): Promise<CircuitFigures> {
-  const manifest = JSON.parse(readFileSync(join(ROOT, 'circuits', 'artifacts', 'manifest.json'), 'utf8'));
-  const entry = manifest.circuits[name];
-  const dir = artifactsDir(name);
-  const request = benchRequest(entry.depth);
-  const timings = await measure(name, async () => {
+/**
+ * First proof of each subject (loading included), then ROUNDS rounds in which
+ * every subject proves and verifies once, in turn: interleaving puts the
+ * circuits under the same machine conditions, which on a shared 2-core machine
+ * matters more than the number of runs. The first round is a warm-up.
+ */
+async function measureInterleaved(subjects: Record<string, () => Promise<Measurable>>): Promise<Record<string, Timings>> {
+  const loaded: Record<string, { subject: Measurable; firstProofMs: number; sample: Sample }> = {};
+  for (const [name, load] of Object.entries(subjects)) {
+    const first = await timed(async () => {
+      const subject = await load();
+      await subject.prove();
+      return subject;
+    });
+    loaded[name] = { subject: first.result, firstProofMs: first.ms, sample: { witness: [], prove: [], verify: [] } };
+  }
+  for (let round = 0; round <= RUNS; round++) {
+    for (const [name, { subject, sample }] of Object.entries(loaded)) {
+      const p = await subject.prove();
+      const v = await timed(() => subject.verify(p.proof, p.publicSignals));
+      if (!v.result) throw new Error(`${name}: a bench proof did not verify`);
+      if (round === 0) continue;
+      sample.witness.push(p.witnessMs);
+      sample.prove.push(p.proveMs);
+      sample.verify.push(v.ms);
+    }
+  }
+  const timings: Record<string, Timings> = {};
+  for (const [name, { firstProofMs, sample }] of Object.entries(loaded)) {
+    timings[name] = {
+      firstProofMs: round(firstProofMs),
+      witnessMs: round(median(sample.witness)),
+      proveMs: round(median(sample.prove)),
+      totalProofMs: round(median(sample.witness.map((w, i) => w + sample.prove[i]))),
+      verifyMs: round(median(sample.verify)),
+      runs: RUNS,
+    };
+  }
+  return timings;
+}
+
+function kycSubject(name: CircuitName): () => Promise<Measurable> {
+  return async () => {
+    const manifest = JSON.parse(readFileSync(join(ROOT, 'circuits', 'artifacts', 'manifest.json'), 'utf8'));
+    const request = benchRequest(manifest.circuits[name].depth);
     const prover = await KycProver.load(await loadArtifacts(name));
     return {
       async prove() {
@@ -81,22 +96,38 @@ export async function benchKycCircuit(name: CircuitName): Promise<CircuitFigures
       },
       verify: (proof, publicSignals) => prover.verify({ proof: proof as KycProof['proof'], publicSignals }),
     };
-  });
-  return {
-    constraints: entry.constraints,
-    publicSignals: entry.publicSignals,
-    wasmBytes: statSync(join(dir, `${name}.wasm`)).size,
-    zkeyBytes: statSync(join(dir, `${name}.zkey`)).size,
-    ...timings,
   };
 }
 
-/** The same measurements for Semaphore v4 at depth 32, the DESIGN §7 reference. */
-export async function benchSemaphore32(): Promise<CircuitFigures> {
-  const artifacts = await semaphoreArtifacts();
-  const timings = await measure('semaphore32', async () => {
-    const prover = await semaphoreProver(artifacts);
-    return { prove: () => prover.prove(), verify: (proof, publicSignals) => snarkjs.groth16.verify(artifacts.vkey, publicSignals, proof) };
+/**
+ * Both kycPolicy circuits and the DESIGN §7 reference, Semaphore v4 at depth
+ * 32, measured in the same run; `vsSemaphore32` is the ratio of steady-state
+ * proof times.
+ */
+export async function benchCircuits(): Promise<Record<string, CircuitFigures & { vsSemaphore32?: number }>> {
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'circuits', 'artifacts', 'manifest.json'), 'utf8'));
+  const semaphore = await semaphoreArtifacts();
+  const timings = await measureInterleaved({
+    semaphore32: async () => {
+      const prover = await semaphoreProver(semaphore);
+      return { prove: () => prover.prove(), verify: (proof, publicSignals) => snarkjs.groth16.verify(semaphore.vkey, publicSignals, proof) };
+    },
+    kycPolicy32: kycSubject('kycPolicy32'),
+    kycPolicy20: kycSubject('kycPolicy20'),
   });
-  return { constraints: artifacts.constraints, publicSignals: 4, wasmBytes: artifacts.wasm.length, zkeyBytes: artifacts.zkey.length, ...timings };
+  const figures: Record<string, CircuitFigures & { vsSemaphore32?: number }> = {
+    semaphore32: { constraints: semaphore.constraints, publicSignals: 4, wasmBytes: semaphore.wasm.length, zkeyBytes: semaphore.zkey.length, ...timings.semaphore32 },
+  };
+  for (const name of ['kycPolicy32', 'kycPolicy20'] as const) {
+    const dir = artifactsDir(name);
+    figures[name] = {
+      constraints: manifest.circuits[name].constraints,
+      publicSignals: manifest.circuits[name].publicSignals,
+      wasmBytes: statSync(join(dir, `${name}.wasm`)).size,
+      zkeyBytes: statSync(join(dir, `${name}.zkey`)).size,
+      ...timings[name],
+      vsSemaphore32: Math.round((timings[name].totalProofMs / timings.semaphore32.totalProofMs) * 100) / 100,
+    };
+  }
+  return figures;
 }

@@ -7,7 +7,7 @@ import { cpus } from 'node:os';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { releaseProverThreads } from '@zkkyc/prover';
-import { benchKycCircuit, benchSemaphore32, type CircuitFigures } from './circuits.js';
+import { benchCircuits, type CircuitFigures } from './circuits.js';
 
 const RESULTS = join(import.meta.dirname, 'results.json');
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
@@ -23,13 +23,8 @@ function table(rows: Record<string, unknown>[]): void {
 
 try {
   if (runs('circuits')) {
-    console.log('circuits: proving (median of 5 after a warm-up; prover kept in memory)…');
-    const circuits: Record<string, CircuitFigures & { vsSemaphore32?: number }> = {};
-    circuits.semaphore32 = await benchSemaphore32();
-    for (const name of ['kycPolicy32', 'kycPolicy20'] as const) {
-      const figures = await benchKycCircuit(name);
-      circuits[name] = { ...figures, vsSemaphore32: Math.round((figures.totalProofMs / circuits.semaphore32.totalProofMs) * 100) / 100 };
-    }
+    console.log('circuits: proving (9 interleaved rounds after a warm-up; provers kept in memory)…');
+    const circuits = await benchCircuits();
     results.circuits = circuits;
     save();
     table(Object.entries(circuits).map(([name, c]) => ({ circuit: name, ...c })));
