@@ -42,6 +42,10 @@ include "./lib/investor_class.circom";
 // comparison of unchecked values is unsound: field arithmetic wraps around,
 // and a "negative" difference would pass as a huge positive one.
 template KycPolicy(depth) {
+    // The issuer tree holds up to 2^depth leaves in depth / 2 levels of four children.
+    assert(depth % 2 == 0);
+    var levels = depth \ 2;
+
     // Public inputs.
     signal input root;
     signal input policyHash;
@@ -58,7 +62,7 @@ template KycPolicy(depth) {
     signal input expiryDate;
     signal input salt;
     signal input leafIndex;
-    signal input siblings[depth];
+    signal input siblings[levels][3];
 
     // The policy; bound to the public policyHash below.
     signal input scope;
@@ -94,7 +98,7 @@ template KycPolicy(depth) {
     // 2. Holder binding, and 1. membership.
     signal identityCommitment <== Poseidon(1)([identitySecret]);
     signal leaf <== Poseidon(7)([identityCommitment, jurisdiction, birthDate, investorClass, kycLevel, expiryDate, salt]);
-    signal computedRoot <== MerkleRoot(depth)(leaf, indexBits, siblings);
+    signal computedRoot <== MerkleRoot4(levels)(leaf, indexBits, siblings);
     root === computedRoot;
 
     // 3. Jurisdiction is in the allowed set.

@@ -16,7 +16,7 @@ export const PARTS: { part: string; components: Record<string, Matcher> }[] = [
     part: '1. membership',
     components: {
       'leaf = Poseidon(7)': createdAt(/signal leaf <== Poseidon\(7\)/),
-      'Merkle walk: Poseidon(2) + 1 swap per level': createdAt(/MerkleRoot\(depth\)\(leaf/),
+      'Merkle walk: Poseidon(4) + 7 to place the node per level': createdAt(/MerkleRoot4\(levels\)\(leaf/),
       'leaf index bits (Num2Bits(depth))': named('main'),
     },
   },

@@ -4,7 +4,7 @@
 // context for another wallet). Every derived value (leaf, root, policyHash,
 // context) is computed consistently from the raw values unless a test
 // overrides it, so an input breaks exactly the rule the test means to break.
-import { poseidon1, poseidon2, poseidon5, poseidon7 } from 'poseidon-lite';
+import { poseidon1, poseidon2, poseidon4, poseidon5, poseidon7 } from 'poseidon-lite';
 import { zeroHashes } from '@zkkyc/tree';
 
 /** The BN254 scalar field order r. */
@@ -32,8 +32,8 @@ export interface StatementValues {
 
 /** What an adversary can set apart from the honest derivation. */
 export interface Tampering {
-  /** The path's siblings; by default those of a tree holding only this leaf. */
-  siblings?: bigint[];
+  /** The path's siblings, three per level; by default those of a tree holding only this leaf. */
+  siblings?: bigint[][];
   /** The leaf the tree holds at leafIndex (to model a credential the issuer never issued). */
   leafInTree?: bigint;
   root?: bigint;
@@ -41,7 +41,7 @@ export interface Tampering {
   context?: bigint;
 }
 
-export type CircuitInput = Record<string, string | string[]>;
+export type CircuitInput = Record<string, string | string[] | string[][]>;
 
 /** The all-jurisdictions mask: bits 0..248. */
 export const ALL_JURISDICTIONS = (1n << 249n) - 1n;
@@ -89,19 +89,31 @@ export function contextOf(v: Pick<StatementValues, 'wallet' | 'today' | 'validUn
   return (v.wallet + (v.today << 160n) + (v.validUntil << 192n)) % FIELD;
 }
 
-/** The root reached from `leaf` at `index` (bit i = right child at level i) along `siblings`. */
-export function rootOf(leaf: bigint, index: bigint, siblings: bigint[]): bigint {
+/**
+ * The root reached from `leaf` at `index` along `siblings` in the quaternary
+ * tree: at level i the node takes position `(index >> 2i) & 3` among the three
+ * siblings of that level.
+ */
+export function rootOf(leaf: bigint, index: bigint, siblings: bigint[][]): bigint {
   let node = leaf;
-  siblings.forEach((sibling, level) => {
-    node = (index >> BigInt(level)) & 1n ? poseidon2([sibling, node]) : poseidon2([node, sibling]);
+  siblings.forEach((others, level) => {
+    const position = Number((index >> BigInt(2 * level)) & 3n);
+    node = poseidon4([...others.slice(0, position), node, ...others.slice(position)]);
   });
   return node;
 }
 
+/** The path of any slot in an otherwise empty tree: every sibling is the empty subtree of its level. */
+export function emptyPath(depth: number): bigint[][] {
+  return zeroHashes(depth)
+    .slice(0, depth / 2)
+    .map((zero) => [zero, zero, zero]);
+}
+
 /** The circuit input for `v` in a tree of `depth`, with the public signals derived from it unless tampered. */
 export function statementInput(v: StatementValues, depth: number, t: Tampering = {}): CircuitInput {
-  const siblings = t.siblings ?? zeroHashes(depth).slice(0, depth);
-  if (siblings.length !== depth) throw new Error(`need ${depth} siblings, got ${siblings.length}`);
+  const siblings = t.siblings ?? emptyPath(depth);
+  if (siblings.length !== depth / 2) throw new Error(`need ${depth / 2} levels of siblings, got ${siblings.length}`);
   const root = t.root ?? rootOf(t.leafInTree ?? leafOf(v), v.leafIndex, siblings);
   const s = (x: bigint) => x.toString();
   return {
@@ -116,7 +128,7 @@ export function statementInput(v: StatementValues, depth: number, t: Tampering =
     expiryDate: s(v.expiryDate),
     salt: s(v.salt),
     leafIndex: s(v.leafIndex),
-    siblings: siblings.map(s),
+    siblings: siblings.map((level) => level.map(s)),
     scope: s(v.scope),
     jurisdictionMask: s(v.jurisdictionMask),
     minAge: s(v.minAge),

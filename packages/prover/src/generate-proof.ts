@@ -15,7 +15,8 @@ const provers = new WeakMap<KycArtifacts, Promise<KycProver>>();
  * Poseidon(s, scope): the same for every proof this person makes under the
  * policy's scope (one chain, one gate, one policy id), so the gate can count
  * an investor's wallets without learning who the investor is. The circuit is
- * built for a fixed tree `depth`; the Merkle path must have that many siblings.
+ * built for a fixed tree `depth` (capacity 2^depth leaves); the Merkle path must have `depth / 2`
+ * levels of three siblings.
  *
  * Requests are checked first (wrong depth, mismatched leaf, a policy the
  * credential fails) and refused with the field or rule named. The prover for

@@ -80,8 +80,20 @@ describe('KycProver', () => {
   });
 
   it('refuses a Merkle path of the wrong depth or for another leaf, naming the field', async () => {
+    // The circuit is built for 32 bits = 16 quaternary levels: a path with one level too few is refused.
+    expect(req.merkleProof.siblings).toHaveLength(16);
     const short = { ...req, merkleProof: { ...req.merkleProof, siblings: req.merkleProof.siblings.slice(1) } };
-    await expect(prover.prove(short)).rejects.toMatchObject({ field: 'merkleProof.siblings' });
+    await expect(prover.prove(short)).rejects.toThrow(ValidationError);
+    await expect(prover.prove(short)).rejects.toMatchObject({ field: 'merkleProof.siblings', rule: 'depth' });
+    // Each level holds exactly three field elements (the node's three siblings).
+    const [level0, ...rest] = req.merkleProof.siblings;
+    for (const bad of [[level0.slice(0, 2), ...rest], [[...level0, 0n], ...rest], [[level0[0], level0[1], -1n], ...rest]]) {
+      await expect(prover.prove({ ...req, merkleProof: { ...req.merkleProof, siblings: bad } })).rejects.toMatchObject({ field: 'merkleProof.siblings', rule: 'shape' });
+    }
+    // A flat path of 16 bigints (the old binary shape at this length) is not nested triples.
+    const flat = req.merkleProof.siblings.map((level) => level[0]) as unknown as bigint[][];
+    await expect(prover.prove({ ...req, merkleProof: { ...req.merkleProof, siblings: flat } })).rejects.toMatchObject({ field: 'merkleProof.siblings', rule: 'shape' });
+    await expect(prover.prove({ ...req, merkleProof: { ...req.merkleProof, index: 2 ** 32 } })).rejects.toMatchObject({ field: 'merkleProof.index' });
     const otherSalt = { ...req, salt: req.salt + 1n };
     await expect(prover.prove(otherSalt)).rejects.toThrow(ValidationError);
     await expect(prover.prove(otherSalt)).rejects.toMatchObject({ field: 'merkleProof.leaf' });

@@ -11,7 +11,7 @@ import {
   type EncodedPolicy,
   type PolicyFailure,
 } from '@zkkyc/credentials';
-import type { MerkleProof } from '@zkkyc/tree';
+import { SNARK_FIELD, type MerkleProof } from '@zkkyc/tree';
 import { packContext } from './context.js';
 
 /** Everything the holder supplies to prove that its credential meets a policy for one wallet. */
@@ -42,12 +42,13 @@ export class PolicyNotMetError extends Error {
   }
 }
 
-type CircuitSignal = string | string[];
+type CircuitSignal = string | string[] | string[][];
 
 /**
  * Checks a proof request at the boundary and turns it into the circuit's input
  * signals. Refuses, with the field named, anything the circuit would reject with
- * an opaque "Assert Failed": a path of the wrong depth, a credential that is not
+ * an opaque "Assert Failed": a path of the wrong depth or shape (depth/2 levels
+ * of 3 siblings: the issuer tree is quaternary), a credential that is not
  * the leaf the path opens, or a policy the credential does not meet.
  */
 export function circuitInput(request: KycProofRequest, depth: number): Record<string, CircuitSignal> {
@@ -57,9 +58,25 @@ export function circuitInput(request: KycProofRequest, depth: number): Record<st
   assertEncodedAttributes(attributes);
   assertEncodedPolicy(policy);
   assertFieldElement(policy.scope, 'policy.scope');
-  if (!Array.isArray(merkleProof?.siblings) || merkleProof.siblings.length !== depth) {
-    throw new ValidationError('merkleProof.siblings', 'depth', `must hold ${depth} siblings for this circuit, got ${merkleProof?.siblings?.length}`);
+  // The issuer tree is quaternary: `depth` bits of capacity in depth/2 levels of three siblings each.
+  const levels = depth / 2;
+  if (!Array.isArray(merkleProof?.siblings) || merkleProof.siblings.length !== levels) {
+    throw new ValidationError(
+      'merkleProof.siblings',
+      'depth',
+      `must hold ${levels} levels of siblings for this circuit (depth ${depth}), got ${merkleProof?.siblings?.length}`,
+    );
   }
+  merkleProof.siblings.forEach((level, i) => {
+    if (!Array.isArray(level) || level.length !== 3) {
+      throw new ValidationError('merkleProof.siblings', 'shape', `level ${i} must hold exactly 3 siblings, got ${Array.isArray(level) ? level.length : typeof level}`);
+    }
+    level.forEach((sibling: unknown, j) => {
+      if (typeof sibling !== 'bigint' || sibling < 0n || sibling >= SNARK_FIELD) {
+        throw new ValidationError('merkleProof.siblings', 'shape', `siblings[${i}][${j}] must be a bigint in [0, r) of the BN254 scalar field`);
+      }
+    });
+  });
   if (!Number.isInteger(merkleProof.index) || merkleProof.index < 0 || merkleProof.index >= 2 ** depth) {
     throw new ValidationError('merkleProof.index', 'range', `must be an integer in [0, 2^${depth})`);
   }
@@ -83,7 +100,7 @@ export function circuitInput(request: KycProofRequest, depth: number): Record<st
     expiryDate: String(attributes.expiryDate),
     salt: salt.toString(),
     leafIndex: String(merkleProof.index),
-    siblings: merkleProof.siblings.map(String),
+    siblings: merkleProof.siblings.map((level) => level.map(String)),
     scope: policy.scope.toString(),
     jurisdictionMask: policy.jurisdictionMask.toString(),
     minAge: String(policy.minAge),

@@ -1,17 +1,18 @@
 /**
  * How long rebuilding an issuer tree from its leaf export takes (what a service does at start-up).
  * Run from the repo root: `npx tsx packages/tree/scripts/measure-build.ts [n ...]`.
- * The cost is about one Poseidon2 per leaf (the IMT constructor hashes level by level), so the
- * figure is dominated by the speed of poseidon-lite's BigInt Poseidon on this machine.
+ * The cost is about one Poseidon4 per three leaves (the IMT constructor hashes level by level over
+ * the quaternary tree), so the figure is dominated by the speed of poseidon-lite's BigInt Poseidon
+ * on this machine.
  */
-import { hashPair, IssuerTree } from '@zkkyc/tree';
+import { hashNode, IssuerTree } from '@zkkyc/tree';
 
 const sizes = process.argv.slice(2).map(Number);
 const hashes = 2000;
 let node = 1n;
 const started = performance.now();
-for (let i = 0; i < hashes; i++) node = hashPair(node, BigInt(i));
-console.log(`poseidon2: ${(((performance.now() - started) / hashes) * 1000).toFixed(0)} µs per hash`);
+for (let i = 0; i < hashes; i++) node = hashNode([node, BigInt(i), 1n, 2n]);
+console.log(`poseidon4: ${(((performance.now() - started) / hashes) * 1000).toFixed(0)} µs per hash`);
 
 for (const n of sizes.length ? sizes : [10_000, 100_000]) {
   const leaves = Array.from({ length: n }, (_, i) => BigInt(i + 1) * 1_000_003n);
