@@ -40,7 +40,7 @@ export interface ConcurrentApprovals {
 
 export interface PublishTiming {
   leaves: number;
-  /** Reading every leaf from the store and hashing the depth-32 tree. */
+  /** Reading every leaf from the store and hashing the depth-32 tree (16 quaternary levels). */
   rebuildMs: number;
   rootMs: number;
   /** publishRoot transaction sent and mined on the in-process chain. */

@@ -100,8 +100,14 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('issuer service on
     const proofRes = await service.app.inject({ method: 'GET', url: `/credentials/${credentialId}/proof`, headers: auth });
     expect(proofRes.statusCode).toBe(200);
     const p = proofRes.json();
-    const proof = { root: BigInt(p.root), leaf: BigInt(p.leaf), index: p.leafIndex, siblings: p.siblings.map(BigInt) };
-    expect(proof.siblings).toHaveLength(32);
+    const siblings = (p.siblings as string[][]).map((level) => level.map(BigInt));
+    const proof = { root: BigInt(p.root), leaf: BigInt(p.leaf), index: p.leafIndex, siblings };
+    // Quaternary depth-32 tree: 16 levels of 3 siblings, each a decimal string.
+    expect(proof.siblings).toHaveLength(16);
+    for (const level of p.siblings) {
+      expect(level).toHaveLength(3);
+      for (const s of level) expect(s).toMatch(/^\d+$/);
+    }
     expect(IssuerTree.verifyProof(proof, 32)).toBe(true);
     expect(p.rootPublished).toBe(true);
     expect(BigInt(p.publishedRoot.root)).toBe(anchor.published[0].root);

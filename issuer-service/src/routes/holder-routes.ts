@@ -172,7 +172,12 @@ export async function holderRoutes(app: FastifyInstance, ctx: RouteContext): Pro
               leafIndex: { type: 'integer' },
               leaf: { type: 'string' },
               root: { type: 'string' },
-              siblings: { type: 'array', items: { type: 'string' } },
+              siblings: {
+                type: 'array',
+                description:
+                  'one entry per level of the quaternary tree (depth / 2 levels, leaf level first): the 3 other children of the path node, in position order, as decimal strings; the node\'s position at level i is base-4 digit i of `leafIndex`',
+                items: { type: 'array', minItems: 3, maxItems: 3, items: { type: 'string' } },
+              },
               rootPublished: { type: 'boolean', description: 'true when `root` is the latest anchored root' },
               publishedRoot: {
                 type: ['object', 'null'],
@@ -201,7 +206,7 @@ export async function holderRoutes(app: FastifyInstance, ctx: RouteContext): Pro
         leafIndex: proof.index,
         leaf: proof.leaf.toString(),
         root: proof.root.toString(),
-        siblings: proof.siblings.map((s) => s.toString()),
+        siblings: proof.siblings.map((level) => level.map((s) => s.toString())),
         rootPublished: published !== null && BigInt(published.root) === proof.root,
         publishedRoot: published && { ...published, publishedAt: iso(published.publishedAt) },
       };

@@ -7,7 +7,8 @@ export interface MerkleTree {
   revoke(index: number): void;
   readonly root: bigint;
   readonly size: number;
-  proof(index: number): { root: bigint; leaf: bigint; index: number; siblings: bigint[] };
+  /** `siblings[i]`: the 3 other children at level i (of depth / 2), in position order. */
+  proof(index: number): { root: bigint; leaf: bigint; index: number; siblings: bigint[][] };
 }
 
 const PAGE = 10_000;

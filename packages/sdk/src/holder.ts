@@ -144,7 +144,12 @@ export class Holder {
   }
 }
 
-/** Parses the issuer's JSON Merkle path. */
+/** Parses the issuer's JSON Merkle path (per level, the 3 sibling decimal strings → bigints). */
 export function toMerkleProof(path: CredentialPath): MerkleProof {
-  return { root: BigInt(path.root), leaf: BigInt(path.leaf), index: path.leafIndex, siblings: path.siblings.map(BigInt) };
+  return {
+    root: BigInt(path.root),
+    leaf: BigInt(path.leaf),
+    index: path.leafIndex,
+    siblings: path.siblings.map((level) => level.map((s) => BigInt(s))),
+  };
 }

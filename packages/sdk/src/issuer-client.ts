@@ -34,7 +34,8 @@ export interface CredentialPath {
   leafIndex: number;
   leaf: string;
   root: string;
-  siblings: string[];
+  /** One entry per tree level (depth / 2, leaf level first): the 3 other children at that level, in position order, as decimal strings. */
+  siblings: string[][];
   rootPublished: boolean;
 }
 

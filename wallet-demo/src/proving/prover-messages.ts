@@ -1,7 +1,7 @@
 import type { KycProofRequest, SolidityCalldata } from '@zkkyc/prover';
 import type { PolicyFailure } from '@zkkyc/credentials';
 
-/** Main thread → worker. BigInts survive structured cloning, so the request goes as is. */
+/** Main thread → worker. BigInts and the Merkle path's nested sibling arrays survive structured cloning, so the request goes as is. */
 export interface ProveCommand {
   type: 'prove';
   request: KycProofRequest;

@@ -1,4 +1,5 @@
 import { checkPolicy, dateToInt, decodePolicy, intToDate, todayInt, type EncodedPolicy, type PolicyFailure } from '@zkkyc/credentials';
+import type { KycProofRequest } from '@zkkyc/prover';
 import type { CredentialPath, DeployedToken } from '@zkkyc/sdk';
 import { ChainUnreachableError, isConnectionFailure } from '../chain/chain-connection.js';
 import { DevOperator } from '../chain/dev-operator.js';
@@ -308,9 +309,14 @@ export function mountTokenPanel(getSession: () => WalletSession | null, hooks: {
   };
 }
 
-/** The issuer's JSON path as the prover's MerkleProof (decimal strings → bigints). */
-function toMerkleProof(path: CredentialPath) {
-  return { root: BigInt(path.root), leaf: BigInt(path.leaf), index: path.leafIndex, siblings: path.siblings.map(BigInt) };
+/** The issuer's JSON path as the prover's MerkleProof (per level, the 3 sibling decimal strings → bigints). */
+function toMerkleProof(path: CredentialPath): KycProofRequest['merkleProof'] {
+  return {
+    root: BigInt(path.root),
+    leaf: BigInt(path.leaf),
+    index: path.leafIndex,
+    siblings: path.siblings.map((level) => level.map((s) => BigInt(s))),
+  };
 }
 
 function accessTokenFor(session: WalletSession, credential: OpenedCredential): string {
