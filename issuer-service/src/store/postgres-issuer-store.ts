@@ -1,5 +1,5 @@
 import { inTransaction, type PgClient, type PgPool } from './postgres-database.js';
-import { STORE_TABLES, toApplication, toCredential, type ApplicationRow, type CredentialRow } from './record-rows.js';
+import { STORE_TABLES, toApplication, toCredential, toDecision, type ApplicationRow, type CredentialRow, type DecisionRow } from './record-rows.js';
 import {
   StoreConflict,
   type ApplicationRecord,
@@ -168,15 +168,8 @@ export class PostgresIssuerStore implements IssuerStore {
   }
 
   async listDecisions(subjectType: DecisionRecord['subjectType'], subjectId: string): Promise<DecisionRecord[]> {
-    const { rows } = await this.pool.query('SELECT * FROM decisions WHERE subject_type = $1 AND subject_id = $2 ORDER BY id', [subjectType, subjectId]);
-    return rows.map((r) => ({
-      subjectType: r.subject_type,
-      subjectId: r.subject_id,
-      action: r.action,
-      reviewer: r.reviewer,
-      reason: r.reason,
-      decidedAt: r.decided_at,
-    }));
+    const { rows } = await this.pool.query<DecisionRow>('SELECT * FROM decisions WHERE subject_type = $1 AND subject_id = $2 ORDER BY id', [subjectType, subjectId]);
+    return rows.map(toDecision);
   }
 
   async leafCount(): Promise<number> {

@@ -1,4 +1,4 @@
-import type { ApplicationRecord, ApplicationStatus, CredentialRecord } from './issuer-store.js';
+import type { ApplicationRecord, ApplicationStatus, CredentialRecord, DecisionRecord } from './issuer-store.js';
 
 /**
  * The table rows both SQL backends share (same columns, same names) and their mapping to records,
@@ -72,5 +72,25 @@ export function toCredential(r: CredentialRow): CredentialRecord {
     status: r.status,
     issuedAt: r.issued_at,
     revokedAt: r.revoked_at,
+  };
+}
+
+export interface DecisionRow {
+  subject_type: DecisionRecord['subjectType'];
+  subject_id: string;
+  action: DecisionRecord['action'];
+  reviewer: string;
+  reason: string | null;
+  decided_at: number;
+}
+
+export function toDecision(r: DecisionRow): DecisionRecord {
+  return {
+    subjectType: r.subject_type,
+    subjectId: r.subject_id,
+    action: r.action,
+    reviewer: r.reviewer,
+    reason: r.reason,
+    decidedAt: r.decided_at,
   };
 }

@@ -1,5 +1,5 @@
 import type { SqliteDb } from './sqlite-database.js';
-import { STORE_TABLES, toApplication, toCredential, type ApplicationRow, type CredentialRow } from './record-rows.js';
+import { STORE_TABLES, toApplication, toCredential, toDecision, type ApplicationRow, type CredentialRow, type DecisionRow } from './record-rows.js';
 import {
   StoreConflict,
   type ApplicationRecord,
@@ -157,22 +157,8 @@ export class SqliteIssuerStore implements IssuerStore {
   async listDecisions(subjectType: DecisionRecord['subjectType'], subjectId: string): Promise<DecisionRecord[]> {
     const rows = this.db
       .prepare('SELECT * FROM decisions WHERE subject_type = ? AND subject_id = ? ORDER BY id')
-      .all(subjectType, subjectId) as Array<{
-      subject_type: DecisionRecord['subjectType'];
-      subject_id: string;
-      action: DecisionRecord['action'];
-      reviewer: string;
-      reason: string | null;
-      decided_at: number;
-    }>;
-    return rows.map((r) => ({
-      subjectType: r.subject_type,
-      subjectId: r.subject_id,
-      action: r.action,
-      reviewer: r.reviewer,
-      reason: r.reason,
-      decidedAt: r.decided_at,
-    }));
+      .all(subjectType, subjectId) as DecisionRow[];
+    return rows.map(toDecision);
   }
 
   async leafCount(): Promise<number> {

@@ -4,10 +4,8 @@
  * receive, check, prove), and the registry anchor issuer-service publishes
  * roots through.
  */
+// Everything a browser can use, then deployment (node:fs), the holder flow and the registry anchor.
+export * from './browser.js';
 export * from './deploy.js';
-export * from './contracts.js';
-export * from './holder-did.js';
-export * from './issuer-client.js';
 export * from './holder.js';
-export * from './gate-policy.js';
 export * from './registry-anchor.js';
