@@ -20,6 +20,12 @@ export interface RegistryAnchorConfig {
   publisherKey: string;
 }
 
+/** The chain holder did:ethr DIDs resolve against: an ERC-1056 EthereumDIDRegistry over JSON-RPC. */
+export interface EthrDidConfig {
+  rpcUrl: string;
+  registryAddress: string;
+}
+
 export interface IssuerServiceConfig {
   port: number;
   host: string;
@@ -57,6 +63,8 @@ export interface IssuerServiceConfig {
    * `localhost%3A3100`): VCs name that DID and the service serves its document at `/.well-known/did.json`.
    */
   didWebHost?: string;
+  /** Accept did:ethr holders (`ETHR_RPC_URL`, `ETHR_REGISTRY_ADDRESS`); none = did:key and did:web only. */
+  ethr?: EthrDidConfig;
 }
 
 function anchorFrom(env: NodeJS.ProcessEnv): RegistryAnchorConfig | undefined {
@@ -68,6 +76,15 @@ function anchorFrom(env: NodeJS.ProcessEnv): RegistryAnchorConfig | undefined {
   if (!/^0x[0-9a-fA-F]{40}$/.test(registryAddress)) throw new ConfigError('ANCHOR_REGISTRY_ADDRESS', 'must be a 0x-prefixed 20-byte address');
   if (!/^0x[0-9a-fA-F]{64}$/.test(publisherKey)) throw new ConfigError('ANCHOR_PUBLISHER_KEY', 'must be a 0x-prefixed 32-byte hex private key');
   return { rpcUrl, registryAddress, publisherKey };
+}
+
+function ethrFrom(env: NodeJS.ProcessEnv): EthrDidConfig | undefined {
+  const rpcUrl = env.ETHR_RPC_URL || '';
+  const registryAddress = env.ETHR_REGISTRY_ADDRESS || '';
+  if (!rpcUrl && !registryAddress) return undefined;
+  if (!/^https?:\/\/\S+$/.test(rpcUrl)) throw new ConfigError('ETHR_RPC_URL', 'must be an http(s) JSON-RPC URL when did:ethr is configured');
+  if (!/^0x[0-9a-fA-F]{40}$/.test(registryAddress)) throw new ConfigError('ETHR_REGISTRY_ADDRESS', 'must be a 0x-prefixed 20-byte address (an ERC-1056 EthereumDIDRegistry)');
+  return { rpcUrl, registryAddress };
 }
 
 /** A did:web host part: a domain name, optionally with a %3A-encoded port, optionally with :path segments. */
@@ -123,7 +140,8 @@ export function parseReviewerKeys(raw: string): ReviewerCredential[] {
  * unless ZKKYC_DEV=1), REVIEWER_API_KEYS (`name:key,…`; dev adds `dev-reviewer:dev-reviewer-key`),
  * ZKKYC_DEV, AUTO_APPROVE (dev only), ISSUER_TREE_ID [1], CHALLENGE_TTL_SECONDS [300],
  * HOLDER_RATE_LIMIT [60/min], BODY_LIMIT_BYTES [16384], PUBLISH_INTERVAL_SECONDS [60],
- * ANCHOR_RPC_URL + ANCHOR_REGISTRY_ADDRESS + ANCHOR_PUBLISHER_KEY (all or none), ISSUER_DID_WEB_HOST.
+ * ANCHOR_RPC_URL + ANCHOR_REGISTRY_ADDRESS + ANCHOR_PUBLISHER_KEY (all or none), ISSUER_DID_WEB_HOST,
+ * ETHR_RPC_URL + ETHR_REGISTRY_ADDRESS (both or none; enables did:ethr holders).
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): IssuerServiceConfig {
   const dev = env.ZKKYC_DEV === '1';
@@ -154,8 +172,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IssuerServiceC
     throw new ConfigError('ISSUER_DID_WEB_HOST', 'must be a host name, optionally with a %3A-encoded port (e.g. issuer.example.com)');
   }
   const anchor = anchorFrom(env);
+  const ethr = ethrFrom(env);
 
   return {
+    ...(ethr ? { ethr } : {}),
     ...(anchor ? { anchor } : {}),
     ...(didWebHost ? { didWebHost } : {}),
     port: intFrom(env, 'PORT', 3100, 0, 65535),

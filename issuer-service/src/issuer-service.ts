@@ -12,7 +12,9 @@ import { publicRoutes } from './routes/public-routes.js';
 import { reviewerRoutes } from './routes/reviewer-routes.js';
 import type { RouteContext } from './routes/route-context.js';
 import { errorSchema } from './routes/schemas.js';
+import { JsonRpcProvider } from 'ethers';
 import { ApplicationService } from './services/applications.js';
+import { HolderDidMethods, type EthrHolderChain, type HolderDidMethodOptions } from './services/holder-did-methods.js';
 import { systemClock, type Clock } from './services/clock.js';
 import { IssuanceService } from './services/issuance.js';
 import { openIssuerIdentity, openKeyBox } from './services/issuer-identity.js';
@@ -31,6 +33,11 @@ export interface IssuerServiceOptions {
   publisherRetry?: { attempts: number; delayMs: number };
   /** Browser origins allowed to call the API (the wallet demo); `*` in dev when unset. */
   corsOrigins?: string[];
+  /**
+   * Holder DID resolution overrides: `ethr` replaces `config.ethr` with a provider already at hand
+   * (the chain id is read from it); `webResolver` replaces web-did-resolver.
+   */
+  holderDids?: { ethr?: Omit<EthrHolderChain, 'chainId'>; webResolver?: HolderDidMethodOptions['webResolver'] };
 }
 
 export interface IssuerService {
@@ -51,7 +58,11 @@ export interface IssuerService {
 export async function createIssuerService(config: IssuerServiceConfig, options: IssuerServiceOptions = {}): Promise<IssuerService> {
   if (config.autoApprove && !config.dev) throw new Error('autoApprove needs dev mode (ZKKYC_DEV=1)');
   const clock = options.clock ?? systemClock;
-  const { store, sql } = await openStorage(config);
+  const { holderDids, closeHolderDids } = await openHolderDidMethods(config, options);
+  const { store, sql } = await openStorage(config).catch((err) => {
+    closeHolderDids();
+    throw err;
+  });
   let app: FastifyInstance | null = null;
   let publisher: RootPublisher | null = null;
   try {
@@ -63,6 +74,7 @@ export async function createIssuerService(config: IssuerServiceConfig, options: 
       store,
       clock,
       issuerDid: identity.did,
+      holderDids,
       challengeTtlSeconds: config.challengeTtlSeconds,
       issuance,
       autoApprove: config.autoApprove ? { validityDays: config.autoApproveValidityDays, defaultKycLevel: 1 } : undefined,
@@ -112,13 +124,42 @@ export async function createIssuerService(config: IssuerServiceConfig, options: 
         await issuance.idle();
         await service.close();
         await store.close();
+        closeHolderDids();
       },
     };
   } catch (err) {
     await publisher?.stop();
     await app?.close();
     await store.close();
+    closeHolderDids();
     throw err;
+  }
+}
+
+/**
+ * Builds the holder DID resolver. With `ETHR_*` configured it connects to that chain and reads its
+ * id once, so holders' did:ethr DIDs must name the chain the registry really lives on.
+ */
+async function openHolderDidMethods(
+  config: IssuerServiceConfig,
+  options: IssuerServiceOptions,
+): Promise<{ holderDids: HolderDidMethods; closeHolderDids(): void }> {
+  let owned: JsonRpcProvider | null = null;
+  let ethr: Omit<EthrHolderChain, 'chainId'> | undefined = options.holderDids?.ethr;
+  if (!ethr && config.ethr) {
+    owned = new JsonRpcProvider(config.ethr.rpcUrl);
+    ethr = { provider: owned, registryAddress: config.ethr.registryAddress };
+  }
+  try {
+    const chainId = ethr ? (await ethr.provider.getNetwork()).chainId : undefined;
+    const holderDids = new HolderDidMethods({
+      ethr: ethr && chainId !== undefined ? { ...ethr, chainId } : undefined,
+      webResolver: options.holderDids?.webResolver,
+    });
+    return { holderDids, closeHolderDids: () => owned?.destroy() };
+  } catch (err) {
+    owned?.destroy();
+    throw new Error(`did:ethr: cannot reach the chain at ETHR_RPC_URL: ${(err as Error).message}`);
   }
 }
 

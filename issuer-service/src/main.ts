@@ -27,6 +27,7 @@ async function main(): Promise<void> {
   const database = config.databaseUrl ? `postgres (schema ${config.databaseSchema ?? 'public'})` : config.databasePath;
   console.log(`[issuer] database: ${database}; tree: ${service.tree.size} leaves`);
   if (config.anchor) console.log(`[issuer] anchoring roots in IssuerRegistry ${config.anchor.registryAddress} as issuer ${config.treeId}`);
+  if (config.ethr) console.log(`[issuer] did:ethr holders resolve against EthereumDIDRegistry ${config.ethr.registryAddress}`);
   if (config.dev) console.log(`[issuer] dev reviewer key(s): ${config.reviewers.map((r) => `${r.name}=${r.apiKey}`).join(', ')}`);
 
   let closing = false;

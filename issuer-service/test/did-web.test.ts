@@ -5,8 +5,6 @@ import { leafFromCredential, verifyKycCredential } from '@zkkyc/credentials';
 import { decodeJWT } from 'did-jwt';
 import { Resolver } from 'did-resolver';
 import { makeHolder } from './support/holder.js';
-import { apply, nextYear, reviewer, startService, tempDir, testConfig } from './support/service.js';
-import { loadConfig, ConfigError } from '../src/config.js';
 import type { IssuerService } from '../src/issuer-service.js';
 
 /**
@@ -26,7 +24,10 @@ jest.unstable_mockModule('cross-fetch', () => ({
     return fetch(url.replace(`https://${HOST}`, target), init);
   },
 }));
+// Everything that loads web-did-resolver (the service does, for did:web holders) comes after the mock.
 const { getResolver } = await import('web-did-resolver');
+const { apply, nextYear, reviewer, startService, tempDir, testConfig } = await import('./support/service.js');
+const { loadConfig, ConfigError } = await import('../src/config.js');
 const resolver = new Resolver({ ...getResolver(), ...getDidKeyResolver() });
 
 const dirs = [tempDir(), tempDir()];

@@ -28,7 +28,7 @@ export const errorResponses = {
   '5xx': { $ref: 'ApiError#' },
 } as const;
 
-export const didSchema = { type: 'string', minLength: 8, maxLength: 256, description: 'Holder DID (did:key)' } as const;
+export const didSchema = { type: 'string', minLength: 8, maxLength: 256, description: 'Holder DID: did:key, did:web, or did:ethr on the configured chain' } as const;
 const dateSchema = { type: 'string', maxLength: 10, description: 'YYYY-MM-DD' } as const;
 const decimalSchema = { type: 'string', maxLength: 80, description: 'Field element, decimal' } as const;
 

@@ -3,7 +3,8 @@ import { ApiError } from '../api-error.js';
 import { StoreConflict, type ApplicationRecord, type IssuerStore, type RequestedAttributes } from '../store/issuer-store.js';
 import { checkRequestedAttributes, dateAfterDays, parseIdentityCommitment } from './attribute-rules.js';
 import type { Clock } from './clock.js';
-import { assertHolderDid, hashToken, randomToken, verifyChallengeSignature } from './holder-auth.js';
+import { hashToken, randomToken, verifyChallengeSignature } from './holder-auth.js';
+import type { HolderDidMethods } from './holder-did-methods.js';
 import type { IssuanceService } from './issuance.js';
 
 export interface ApplicationInput {
@@ -31,6 +32,8 @@ export class ApplicationService {
       store: IssuerStore;
       clock: Clock;
       issuerDid: string;
+      /** Accepted holder DID methods and their resolver. */
+      holderDids: HolderDidMethods;
       challengeTtlSeconds: number;
       issuance: IssuanceService;
       /** Dev only: approve on arrival. */
@@ -40,7 +43,7 @@ export class ApplicationService {
 
   /** Issues a single-use nonce for `did` to sign. */
   async createChallenge(did: string): Promise<{ nonce: string; expiresAt: number }> {
-    assertHolderDid(did);
+    this.deps.holderDids.assertSupported(did);
     const now = this.deps.clock.now();
     await this.deps.store.pruneChallenges(now);
     const challenge = { nonce: randomToken(), did, createdAt: now, expiresAt: now + this.deps.challengeTtlSeconds * 1000, usedAt: null };
@@ -55,7 +58,7 @@ export class ApplicationService {
   async submit(input: ApplicationInput): Promise<{ application: ApplicationRecord; accessToken: string }> {
     const { store, clock } = this.deps;
     const now = clock.now();
-    assertHolderDid(input.did);
+    this.deps.holderDids.assertSupported(input.did);
     checkRequestedAttributes(input.attributes, new Date(now));
     parseIdentityCommitment(input.identityCommitment);
 
@@ -65,7 +68,7 @@ export class ApplicationService {
     }
     if (challenge.usedAt !== null) throw new ApiError(409, 'challenge_used', 'this challenge was already used', 'challenge');
     if (challenge.expiresAt <= now) throw new ApiError(400, 'challenge_expired', 'this challenge has expired; request a new one', 'challenge');
-    await verifyChallengeSignature({ jwt: input.signature, did: input.did, nonce: input.challenge, issuerDid: this.deps.issuerDid });
+    await verifyChallengeSignature({ jwt: input.signature, did: input.did, nonce: input.challenge, issuerDid: this.deps.issuerDid, resolver: this.deps.holderDids.resolver });
 
     const accessToken = randomToken();
     const application: ApplicationRecord = {
