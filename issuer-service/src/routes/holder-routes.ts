@@ -3,7 +3,7 @@ import { ApiError, notFound } from '../api-error.js';
 import type { RequestedAttributes } from '../store/issuer-store.js';
 import { viewApplication } from './application-view.js';
 import { authorizeApplicationReader, type RouteContext } from './route-context.js';
-import { applicationView, didSchema, errorResponses, idParams, iso, requestedAttributesSchema } from './schemas.js';
+import { applicationView, didSchema, errorResponses, idParams, iso, requestedAttributesSchema, rootPublicationView } from './schemas.js';
 
 const bearer = [{ holderToken: [] }];
 
@@ -99,8 +99,13 @@ export async function holderRoutes(app: FastifyInstance, ctx: RouteContext): Pro
     },
   );
 
-  /** Loads a credential and checks the caller holds its application's token. */
-  async function holderCredential(id: string, headers: Parameters<typeof authorizeApplicationReader>[2]) {
+  /**
+   * Loads a credential for its holder: refuses reviewers (`refusal` says what is withheld — the
+   * salt and the path open the leaf, which reviewers do not need) and checks the caller holds the
+   * application's token.
+   */
+  async function holderCredential(id: string, headers: Parameters<typeof authorizeApplicationReader>[2], refusal: string) {
+    if (headers['x-api-key'] !== undefined) throw new ApiError(403, 'holder_only', refusal, 'authorization');
     const credential = await ctx.store.getCredential(id);
     const application = credential ? await ctx.store.getApplication(credential.applicationId) : null;
     authorizeApplicationReader(ctx, application, headers);
@@ -137,11 +142,7 @@ export async function holderRoutes(app: FastifyInstance, ctx: RouteContext): Pro
       },
     },
     async (req) => {
-      if (req.headers['x-api-key'] !== undefined) {
-        // The salt opens the leaf: reviewers manage credentials, they do not need the holder's secret.
-        throw new ApiError(403, 'holder_only', 'the credential and its salt are released to the holder only', 'authorization');
-      }
-      const c = await holderCredential(req.params.id, req.headers);
+      const c = await holderCredential(req.params.id, req.headers, 'the credential and its salt are released to the holder only');
       return {
         id: c.id,
         holderDid: c.holderDid,
@@ -179,15 +180,7 @@ export async function holderRoutes(app: FastifyInstance, ctx: RouteContext): Pro
                 items: { type: 'array', minItems: 3, maxItems: 3, items: { type: 'string' } },
               },
               rootPublished: { type: 'boolean', description: 'true when `root` is the latest anchored root' },
-              publishedRoot: {
-                type: ['object', 'null'],
-                properties: {
-                  root: { type: 'string' },
-                  leafCount: { type: 'integer' },
-                  txHash: { type: ['string', 'null'] },
-                  publishedAt: { type: 'string' },
-                },
-              },
+              publishedRoot: { ...rootPublicationView, type: ['object', 'null'] },
             },
           },
           ...errorResponses,
@@ -195,10 +188,7 @@ export async function holderRoutes(app: FastifyInstance, ctx: RouteContext): Pro
       },
     },
     async (req) => {
-      if (req.headers['x-api-key'] !== undefined) {
-        throw new ApiError(403, 'holder_only', 'Merkle paths are served to the holder', 'authorization');
-      }
-      const c = await holderCredential(req.params.id, req.headers);
+      const c = await holderCredential(req.params.id, req.headers, 'Merkle paths are served to the holder');
       if (c.status !== 'active') throw new ApiError(409, 'credential_not_active', `credential is ${c.status}; its leaf is 0`, 'id');
       const proof = ctx.tree.proof(c.leafIndex);
       const published = await ctx.store.latestRootPublication();
