@@ -22,9 +22,12 @@ export interface CompiledCircuit {
   wasm: string;
   sym: string;
   constraints: number;
-  /** The compiler's output, --inspect findings included. */
+  /** The compiler's stdout, then a `--- stderr ---` line and its stderr (where --inspect warns). */
   log: string;
 }
+
+/** The problems --inspect (or the compiler) reported in a build that exited 0; empty when clean. */
+export function inspectFindings(stdout: string, stderr: string): string[];
 
 export function sha256File(path: string): string;
 export function compiler(): { command: string; args: string[]; version: string };

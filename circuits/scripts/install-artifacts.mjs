@@ -11,6 +11,21 @@ export function readManifest() {
   return existsSync(MANIFEST_PATH) ? JSON.parse(readFileSync(MANIFEST_PATH, 'utf8')) : { circuits: {} };
 }
 
+/** The verification key JSON file for `zkey`, as committed. */
+export async function verificationKeyText(zkey) {
+  return JSON.stringify(await snarkjs.zKey.exportVerificationKey(zkey), null, 1) + '\n';
+}
+
+/**
+ * The Solidity verifier for `zkey`, as committed: snarkjs's Groth16 template, the contract
+ * renamed, under a header naming the zkey (`zkeyFile`, repo-relative) and its setup.
+ */
+export async function solidityVerifierText(zkey, contract, { zkeyFile, security }) {
+  const template = readFileSync(join(REPO_ROOT, 'node_modules', 'snarkjs', 'templates', 'verifier_groth16.sol.ejs'), 'utf8');
+  const solidity = (await snarkjs.zKey.exportSolidityVerifier(zkey, { groth16: template })).replace(/contract Groth16Verifier\b/, `contract ${contract}`);
+  return `// GENERATED from ${zkeyFile} by circuits/scripts (${security.split(':')[0]}). Do not edit.\n` + solidity;
+}
+
 /**
  * @param circuit an entry of CIRCUITS
  * @param built what compile() returned for it
@@ -28,13 +43,10 @@ export async function installArtifacts(circuit, built, finalZkey, setup) {
 
   if (finalZkey !== zkey) copyFileSync(finalZkey, zkey);
   copyFileSync(built.wasm, wasm);
-  const vkey = await snarkjs.zKey.exportVerificationKey(zkey);
-  writeFileSync(vkeyPath, JSON.stringify(vkey, null, 1) + '\n');
-
-  const template = readFileSync(join(REPO_ROOT, 'node_modules', 'snarkjs', 'templates', 'verifier_groth16.sol.ejs'), 'utf8');
-  const solidity = (await snarkjs.zKey.exportSolidityVerifier(zkey, { groth16: template }))
-    .replace(/contract Groth16Verifier\b/, `contract ${circuit.verifierContract}`);
-  writeFileSync(verifierPath, `// GENERATED from ${relative(REPO_ROOT, zkey)} by circuits/scripts (${setup.security.split(':')[0]}). Do not edit.\n` + solidity);
+  const vkeyText = await verificationKeyText(zkey);
+  writeFileSync(vkeyPath, vkeyText);
+  const vkey = JSON.parse(vkeyText);
+  writeFileSync(verifierPath, await solidityVerifierText(zkey, circuit.verifierContract, { zkeyFile: relative(REPO_ROOT, zkey), security: setup.security }));
 
   const manifest = readManifest();
   manifest.compiler = `circom ${compiler().version}`;

@@ -24,8 +24,8 @@ function outputs(name: CircuitName) {
     r1csPath: join(dir, `${name}.r1cs`),
     symPath: join(dir, `${name}.sym`),
     wasmPath: join(dir, `${name}_js`, `${name}.wasm`),
-    // compile() returns the log but does not keep it; we keep it so the
-    // "--inspect is clean" test can read it without compiling again.
+    // What the compiler wrote on stdout and stderr (compile() keeps it here), so
+    // the "--inspect is clean" tests read it without compiling again.
     logPath: join(dir, `${name}.compile.log`),
   };
 }
