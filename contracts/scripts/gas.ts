@@ -38,6 +38,16 @@ export interface GasFigures {
   mint: number;
   /** Agent forced transfer to an existing holder, token without rules. */
   forcedTransfer: number;
+  /**
+   * Compliant transfer to an existing holder, all five rules with a one-day LockUp in force (the
+   * figures above use a lock period of 0, which skips the lots); the sender's tokens have unlocked.
+   */
+  transferAllRulesLockUpActive: number;
+  /** Agent recovery of a wallet to another wallet of the same investor (token without rules),
+   * including the gate's revokeWallet and barWallet of the lost wallet. */
+  recovery: number;
+  /** Agent moving the token to another gate policy. */
+  setPolicyId: number;
 }
 
 async function used(tx: Promise<ContractTransactionResponse>): Promise<number> {
@@ -61,6 +71,18 @@ export async function measureGas(): Promise<GasFigures> {
     ],
     tokens: [
       { name: 'Bare', symbol: 'BARE', policyId: 1 },
+      {
+        name: 'Locked',
+        symbol: 'LOCKED',
+        policyId: 1,
+        rules: {
+          maxBalancePerInvestor: 10n ** 30n,
+          lockUpSeconds: 86400,
+          maxInvestors: 1000,
+          transferVolume: { periodSeconds: 86400, maxVolume: 10n ** 30n },
+          sanctions: true,
+        },
+      },
       {
         name: 'Ruled',
         symbol: 'RULED',
@@ -119,10 +141,12 @@ export async function measureGas(): Promise<GasFigures> {
   await register(1, b, 1);
   await register(2, c, 1);
   await register(3, d, 1);
+  await register(0, e, 1); // a's holder's second wallet, for the recovery
   const registrationWithWalletLimit = await register(1, b, 2);
 
   const bare = contracts.tokens.BARE.token;
   const ruled = contracts.tokens.RULED.token;
+  const locked = contracts.tokens.LOCKED.token;
   const plain = await (await new PlainERC20__factory(admin).deploy()).waitForDeployment();
 
   const mint = await used(bare.mint(a.address, 1000n));
@@ -131,6 +155,8 @@ export async function measureGas(): Promise<GasFigures> {
   await (await ruled.mint(b.address, 1000n)).wait();
   await (await plain.mint(a.address, 1000n)).wait();
   await (await plain.mint(b.address, 1000n)).wait();
+  await (await locked.mint(a.address, 1000n)).wait();
+  await (await locked.mint(b.address, 1000n)).wait();
 
   // Each measured transfer is the sender's second, so no figure includes a one-off first write
   // to a rule's per-investor slot that later transfers do not pay.
@@ -138,7 +164,7 @@ export async function measureGas(): Promise<GasFigures> {
   await (await ruled.connect(a).transfer(b.address, 1n)).wait();
   await (await plain.connect(a).transfer(b.address, 1n)).wait();
 
-  return {
+  const figures = {
     registration,
     registrationWithWalletLimit,
     registrationRefresh,
@@ -152,6 +178,13 @@ export async function measureGas(): Promise<GasFigures> {
     mint,
     forcedTransfer: await used(bare.forcedTransfer(b.address, a.address, 5n)),
   };
+  // The LockUp token: wait out the lock, warm the rules' slots with a first transfer, measure the second.
+  await hre.network.provider.send('evm_increaseTime', [86400 + 86400 / 15 + 1]);
+  await (await locked.connect(a).transfer(b.address, 1n)).wait();
+  const transferAllRulesLockUpActive = await used(locked.connect(a).transfer(b.address, 10n));
+  const recovery = await used(bare.recoveryAddress(a.address, e.address, 0));
+  const setPolicyId = await used(bare.setPolicyId(2));
+  return { ...figures, transferAllRulesLockUpActive, recovery, setPolicyId };
 }
 
 const isMain = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.28;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
@@ -27,11 +27,17 @@ import {UtcDate} from "./libraries/UtcDate.sol";
 /// is acceptable and from an accepted issuer, the policy hash, the date, the proof, and the
 /// nullifier's wallet bindings, then stores one packed word per wallet that the token reads.
 ///
+/// Controls that stick (docs/contracts.md): an agent can bar a wallet or an investor tag from
+/// registering again (for a time or until lifted), so a revoked holder cannot come straight back by
+/// replaying its proof; a wallet can cancel a consent it signed. Bars are read at registration
+/// only: a transfer still reads one word per wallet and nothing else.
+///
 /// Roles:
-/// - `DEFAULT_ADMIN_ROLE`: grants roles.
+/// - `DEFAULT_ADMIN_ROLE` (one holder, handed over in two steps with OpenZeppelin's
+///   `beginDefaultAdminTransfer` / `acceptDefaultAdminTransfer`): grants roles.
 /// - `POLICY_ADMIN_ROLE`: sets policies.
-/// - `AGENT_ROLE`: revokes a wallet's registration.
-contract ComplianceGate is AccessControl, EIP712, Nonces, IComplianceGate {
+/// - `AGENT_ROLE`: revokes registrations, bars and lifts bars on wallets and investors.
+contract ComplianceGate is AccessControlDefaultAdminRules, EIP712, Nonces, IComplianceGate {
     bytes32 public constant POLICY_ADMIN_ROLE = keccak256("POLICY_ADMIN_ROLE");
     bytes32 public constant AGENT_ROLE = keccak256("AGENT_ROLE");
 
@@ -41,16 +47,24 @@ contract ComplianceGate is AccessControl, EIP712, Nonces, IComplianceGate {
 
     uint256 private constant MAX_JURISDICTION_MASK = (1 << 249) - 1;
     uint256 private constant TAG_MASK = (1 << 192) - 1;
+    /// @dev A wallet record's verifiedUntil sits above bit 216 (40 bits last until the year 36812).
+    uint256 private constant UNTIL_SHIFT = 216;
+    /// @dev Record flag: the wallet has an entry in `_walletBars`. Registration reads that slot only
+    /// when the flag is set, so bars cost nothing to a wallet that never had one.
+    uint256 private constant WALLET_BARRED = 1 << 192;
 
-    /// @dev One storage word, so a registration and a transfer read a policy's rules with one SLOAD.
+    /// @dev One storage word, so a registration reads a policy's rules with one SLOAD. The first
+    /// accepted issuer is in it because a proof's signals do not name the issuer: the gate asks the
+    /// registry about the root under each accepted issuer in turn, and the first is usually the one.
     struct PolicyConfig {
         bool exists;
         uint8 minAge;
         uint8 minKycLevel;
         uint16 investorClassMask;
-        uint32 version; // bumped by every setPolicy; keys the accepted-issuer set
+        uint32 version; // bumped by every setPolicy
         uint64 ttl;
         uint32 maxWalletsPerInvestor;
+        uint64 firstIssuer; // acceptedIssuers[0]
     }
 
     struct Policy {
@@ -65,22 +79,33 @@ contract ComplianceGate is AccessControl, EIP712, Nonces, IComplianceGate {
     IKycProofVerifier public immutable verifier32;
     IKycProofVerifier public immutable verifier20;
 
-    mapping(uint256 policyId => Policy) private _policies;
-    mapping(uint256 policyId => mapping(uint32 version => mapping(uint64 issuerId => bool))) private _accepts;
-    /// @dev Wallet record, one word: verifiedUntil (64 bits) | investor tag (192). One cold read per
-    /// wallet is all a transfer costs the gate, which is why no per-policy "epoch" is checked here.
-    mapping(uint256 policyId => mapping(address wallet => uint256)) private _records;
-    /// @dev Wallets per investor, counted only while the policy has a wallet limit.
-    mapping(uint256 policyId => mapping(uint256 investor => uint256)) private _walletCounts;
+    /// @dev One word per investor and policy: the bar is read by every registration, the wallet
+    /// count (kept only while the policy has a wallet limit) by those under a limit — one SLOAD for both.
+    struct InvestorEntry {
+        uint64 barredUntil; // registration refused while block.timestamp < barredUntil
+        uint192 wallets;
+    }
 
+    mapping(uint256 policyId => Policy) private _policies;
+    /// @dev Wallet record, one word: verifiedUntil (40 bits) | flags (24 bits: WALLET_BARRED) |
+    /// investor tag (192). One cold read per wallet is all a transfer costs the gate, which is why no
+    /// per-policy "epoch" is checked here; a transfer reads the until and the tag, never the flags.
+    mapping(uint256 policyId => mapping(address wallet => uint256)) private _records;
+    /// @dev Investor bars and wallet counts, keyed by investor tag.
+    mapping(uint256 policyId => mapping(uint256 investor => InvestorEntry)) private _investors;
+    /// @dev Wallet bars (flagged in the wallet's record), read by registration only.
+    mapping(uint256 policyId => mapping(address wallet => uint64 until)) private _walletBars;
+
+    /// @param admin receives every role. Later hand-overs of `DEFAULT_ADMIN_ROLE` take two steps
+    /// (the new admin accepts); the delay starts at 0 and the admin can raise it with
+    /// `changeDefaultAdminDelay`. Refuses a zero admin (`AccessControlInvalidDefaultAdmin`).
     /// @param verifierFor20 may be the zero address while no depth-20 circuit is deployed.
     constructor(address admin, IIssuerRegistry registry_, IKycProofVerifier verifierFor32, IKycProofVerifier verifierFor20)
+        AccessControlDefaultAdminRules(0, admin)
         EIP712("zkkyc ComplianceGate", "1")
     {
-        if (admin == address(0)) revert ZeroAddress("admin");
         if (address(registry_) == address(0)) revert ZeroAddress("registry");
         if (address(verifierFor32) == address(0)) revert ZeroAddress("verifier32");
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(POLICY_ADMIN_ROLE, admin);
         _grantRole(AGENT_ROLE, admin);
         registry = registry_;
@@ -94,6 +119,8 @@ contract ComplianceGate is AccessControl, EIP712, Nonces, IComplianceGate {
     /// now on; existing registrations keep their `verifiedUntil` (at most the old ttl), and an agent
     /// can end any of them at once with {revokeWallets}. A wallet limit cannot be switched on for a
     /// policy that had none (its wallets were not counted): use a new policy id for that.
+    /// Removing an issuer from `acceptedIssuers` refuses its roots from the next proof on. List the
+    /// issuer most holders use first: registrations find their root under it with one registry call.
     /// Refuses a jurisdiction mask of 0 or ≥ 2^249, a ttl of 0, an empty issuer list, an issuer id
     /// the registry does not know.
     function setPolicy(uint256 policyId, PolicyParams calldata params)
@@ -117,7 +144,6 @@ contract ComplianceGate is AccessControl, EIP712, Nonces, IComplianceGate {
             uint64 issuerId = params.acceptedIssuers[i];
             (,,, uint8 depth,,) = registry.issuer(issuerId);
             if (depth == 0) revert PolicyParamInvalid("acceptedIssuers", issuerId);
-            _accepts[policyId][version][issuerId] = true;
         }
 
         uint256 scope_ = scopeOf(policyId);
@@ -131,13 +157,14 @@ contract ComplianceGate is AccessControl, EIP712, Nonces, IComplianceGate {
             investorClassMask: params.investorClassMask,
             version: version,
             ttl: params.ttl,
-            maxWalletsPerInvestor: params.maxWalletsPerInvestor
+            maxWalletsPerInvestor: params.maxWalletsPerInvestor,
+            firstIssuer: params.acceptedIssuers[0]
         });
         stored.policyHash = hash;
         stored.scope = scope_;
         stored.jurisdictionMask = params.jurisdictionMask;
         stored.acceptedIssuers = params.acceptedIssuers;
-        emit PolicySet(policyId, scope_, hash, version);
+        emit PolicySet(policyId, version, scope_, hash, params);
     }
 
     /// @notice `uint256(keccak256(abi.encode(chainId, gate, policyId))) >> 8` (docs/protocol.md): a
@@ -150,11 +177,12 @@ contract ComplianceGate is AccessControl, EIP712, Nonces, IComplianceGate {
 
     /// @notice Registers the wallet packed in `pubSignals[3]` (context), which must be the caller.
     /// Public signals: [nullifier, root, policyHash, context]. Refuses, with the error naming the
-    /// failed check: an unknown policy, context bits above 224, a caller other than the wallet, a
-    /// wrong policy hash, a root that is unknown/too old/from a suspended issuer, an issuer the policy
-    /// does not accept, a `today` other than the block's UTC date or the day before, a `validUntil`
-    /// whose day has ended, an invalid proof, a wallet bound to another investor, and an investor
-    /// already at the policy's wallet limit.
+    /// failed check (docs/contracts.md has the order): context bits above 224, a caller other than
+    /// the wallet, an unknown policy, a barred wallet, a barred investor, a wrong policy hash, a root
+    /// that no accepted issuer published or that is not acceptable now (superseded too long ago,
+    /// cut off, stale, rejected, issuer suspended), a `today` other than the block's UTC date or the
+    /// day before, a `validUntil` whose day has ended, an invalid proof, a wallet bound to another
+    /// investor, and an investor already at the policy's wallet limit.
     function verify(
         uint256 policyId,
         uint256[2] calldata pA,
@@ -170,7 +198,8 @@ contract ComplianceGate is AccessControl, EIP712, Nonces, IComplianceGate {
     /// @notice Same as {verify}, submitted by anyone (a relayer) with the wallet's consent: an EIP-712
     /// `Consent(policyId, nullifier, context, nonce, deadline)` signature by the wallet, checked with
     /// ERC-1271 when the wallet is a contract. Refuses an expired deadline and a bad signature
-    /// (including one over a different nonce, so a consent is used once).
+    /// (including one over a nonce already used or cancelled with {cancelConsent}, so a consent is
+    /// used once), then everything {verify} refuses.
     function verifyFor(
         uint256 policyId,
         uint256[2] calldata pA,
@@ -189,22 +218,96 @@ contract ComplianceGate is AccessControl, EIP712, Nonces, IComplianceGate {
         return _register(policyId, wallet, pA, pB, pC, pubSignals);
     }
 
-    /// @notice Removes `wallet`'s registration under `policyId` (AGENT_ROLE), freeing the wallet and
-    /// one slot of its investor's wallet limit. Refuses a wallet with no registration.
+    /// @inheritdoc IComplianceGate
+    function cancelConsent(uint256 nonce) external {
+        // Consents are signed over the wallet's current nonce, so using it up voids them all.
+        _useCheckedNonce(msg.sender, nonce);
+        emit ConsentCancelled(msg.sender, nonce);
+    }
+
+    // ─── agent controls ──────────────────────────────────────────────────────────────────────
+
+    /// @inheritdoc IComplianceGate
     function revokeWallet(uint256 policyId, address wallet, string calldata reason) public onlyRole(AGENT_ROLE) {
-        uint256 record = _records[policyId][wallet];
-        if (record == 0) revert WalletNotRegistered(policyId, wallet);
-        uint256 investor = record & TAG_MASK;
-        delete _records[policyId][wallet];
-        uint256 count = _walletCounts[policyId][investor];
-        if (count != 0) _walletCounts[policyId][investor] = count - 1;
-        emit WalletRevoked(policyId, wallet, investor, reason);
+        _revoke(policyId, wallet, reason);
     }
 
     /// @notice {revokeWallet} for several wallets (AGENT_ROLE); all or nothing.
     function revokeWallets(uint256 policyId, address[] calldata wallets, string calldata reason) external {
         for (uint256 i = 0; i < wallets.length; i++) revokeWallet(policyId, wallets[i], reason);
     }
+
+    /// @notice {revokeWallet} and {barWallet} in one call (AGENT_ROLE): the wallet's registration ends
+    /// and it cannot register again, with this or any other proof, until `until` or until lifted.
+    /// Refuses what either refuses (an unregistered wallet: use {barWallet}).
+    function revokeAndBar(uint256 policyId, address wallet, uint64 until, string calldata reason)
+        external
+        onlyRole(AGENT_ROLE)
+    {
+        _revoke(policyId, wallet, reason);
+        _barWallet(policyId, wallet, until, reason);
+    }
+
+    /// @inheritdoc IComplianceGate
+    function barWallet(uint256 policyId, address wallet, uint64 until, string calldata reason)
+        external
+        onlyRole(AGENT_ROLE)
+    {
+        _barWallet(policyId, wallet, until, reason);
+    }
+
+    /// @inheritdoc IComplianceGate
+    function barInvestor(uint256 policyId, uint256 investor, uint64 until, string calldata reason)
+        external
+        onlyRole(AGENT_ROLE)
+    {
+        uint256 tag = investor & TAG_MASK;
+        if (tag == 0) revert InvalidInvestorTag(investor);
+        if (until <= block.timestamp) revert BarEndsInPast(until, block.timestamp);
+        _investors[policyId][tag].barredUntil = until;
+        emit InvestorBarSet(policyId, tag, until, reason);
+    }
+
+    /// @inheritdoc IComplianceGate
+    function liftWalletBar(uint256 policyId, address wallet, string calldata reason) external onlyRole(AGENT_ROLE) {
+        if (_walletBars[policyId][wallet] <= block.timestamp) revert WalletNotBarred(policyId, wallet);
+        delete _walletBars[policyId][wallet];
+        _records[policyId][wallet] &= ~WALLET_BARRED;
+        emit WalletBarLifted(policyId, wallet, reason);
+    }
+
+    /// @inheritdoc IComplianceGate
+    function liftInvestorBar(uint256 policyId, uint256 investor, string calldata reason)
+        external
+        onlyRole(AGENT_ROLE)
+    {
+        uint256 tag = investor & TAG_MASK;
+        InvestorEntry storage entry = _investors[policyId][tag];
+        if (entry.barredUntil <= block.timestamp) revert InvestorNotBarred(policyId, tag);
+        entry.barredUntil = 0;
+        emit InvestorBarLifted(policyId, tag, reason);
+    }
+
+    function _revoke(uint256 policyId, address wallet, string calldata reason) private {
+        uint256 record = _records[policyId][wallet];
+        if (record >> UNTIL_SHIFT == 0) revert WalletNotRegistered(policyId, wallet);
+        uint256 investor = record & TAG_MASK;
+        _records[policyId][wallet] = record & WALLET_BARRED; // a bar outlives the registration
+        InvestorEntry storage entry = _investors[policyId][investor];
+        uint192 count = entry.wallets;
+        if (count != 0) entry.wallets = count - 1;
+        emit WalletRevoked(policyId, wallet, investor, reason);
+    }
+
+    function _barWallet(uint256 policyId, address wallet, uint64 until, string calldata reason) private {
+        if (wallet == address(0)) revert ZeroAddress("wallet");
+        if (until <= block.timestamp) revert BarEndsInPast(until, block.timestamp);
+        _walletBars[policyId][wallet] = until;
+        _records[policyId][wallet] |= WALLET_BARRED;
+        emit WalletBarSet(policyId, wallet, until, reason);
+    }
+
+    // ─── registration internals ──────────────────────────────────────────────────────────────
 
     function _register(
         uint256 policyId,
@@ -217,6 +320,8 @@ contract ComplianceGate is AccessControl, EIP712, Nonces, IComplianceGate {
         Policy storage stored = _policies[policyId];
         PolicyConfig memory config = stored.config;
         if (!config.exists) revert PolicyNotFound(policyId);
+        uint256 record = _records[policyId][wallet];
+        InvestorEntry memory entry = _checkBars(policyId, wallet, record, pubSignals[0] & TAG_MASK);
         {
             uint256 expected = stored.policyHash;
             if (pubSignals[2] != expected) revert PolicyHashMismatch(expected, pubSignals[2]);
@@ -225,12 +330,8 @@ contract ComplianceGate is AccessControl, EIP712, Nonces, IComplianceGate {
         IKycProofVerifier verifier;
         uint64 issuerId;
         {
-            uint256 root = pubSignals[1];
             uint8 depth;
-            bool acceptable;
-            (issuerId, depth, acceptable) = registry.rootStatus(root);
-            if (!acceptable) revert RootNotAcceptable(issuerId, root);
-            if (!_accepts[policyId][config.version][issuerId]) revert IssuerNotAccepted(policyId, issuerId);
+            (issuerId, depth) = _findRoot(policyId, config.firstIssuer, pubSignals[1]);
             verifier = depth == 32 ? verifier32 : depth == 20 ? verifier20 : IKycProofVerifier(address(0));
             if (address(verifier) == address(0)) revert UnsupportedTreeDepth(depth);
         }
@@ -250,27 +351,76 @@ contract ComplianceGate is AccessControl, EIP712, Nonces, IComplianceGate {
         }
 
         if (!verifier.verifyProof(pA, pB, pC, pubSignals)) revert InvalidProof();
-        _bind(policyId, wallet, config, pubSignals[0], until);
-        emit WalletVerified(policyId, wallet, pubSignals[0], until, issuerId);
+        _bind(policyId, wallet, record, config.maxWalletsPerInvestor, pubSignals[0] & TAG_MASK, entry.wallets, until);
+        emit WalletVerified(policyId, wallet, pubSignals[0], until, issuerId, pubSignals[1]);
     }
 
-    /// @dev Applies the nullifier↔wallet rules and writes the wallet's record.
-    function _bind(uint256 policyId, address wallet, PolicyConfig memory config, uint256 nullifier, uint64 until)
+    /// @dev Refuses a barred wallet or investor; returns the investor's entry for {_bind}, so the
+    /// bar and the wallet count cost one read together. The wallet's bar is read only if its record
+    /// (which registration reads anyway) is flagged.
+    function _checkBars(uint256 policyId, address wallet, uint256 record, uint256 investor)
         private
+        view
+        returns (InvestorEntry memory entry)
     {
-        uint256 investor = nullifier & TAG_MASK;
-        uint256 record = _records[policyId][wallet];
-        if (record != 0 && (record & TAG_MASK) != investor) {
+        if (record & WALLET_BARRED != 0) {
+            uint64 walletBar = _walletBars[policyId][wallet];
+            if (walletBar > block.timestamp) revert WalletBarred(policyId, wallet, walletBar);
+        }
+        entry = _investors[policyId][investor];
+        if (entry.barredUntil > block.timestamp) revert InvestorBarred(policyId, investor, entry.barredUntil);
+    }
+
+    /// @dev Finds an accepted issuer under which `root` is acceptable and returns it with its tree
+    /// depth. Roots are per issuer and a proof does not name its issuer, so the policy's issuers are
+    /// asked in order; the first (kept in the policy's config word) answers the common case with one
+    /// registry call. Reverts naming the first accepted issuer that knows the root (0: none does).
+    function _findRoot(uint256 policyId, uint64 firstIssuer, uint256 root)
+        private
+        view
+        returns (uint64 issuerId, uint8 depth)
+    {
+        bool acceptable;
+        IIssuerRegistry.RootState state;
+        (depth, acceptable, state) = registry.rootStatus(firstIssuer, root);
+        if (acceptable) return (firstIssuer, depth);
+
+        uint64 knownBy = state == IIssuerRegistry.RootState.Unknown ? 0 : firstIssuer;
+        IIssuerRegistry.RootState knownState = state;
+        uint64[] storage issuers = _policies[policyId].acceptedIssuers;
+        for (uint256 i = 1; i < issuers.length; i++) {
+            issuerId = issuers[i];
+            (depth, acceptable, state) = registry.rootStatus(issuerId, root);
+            if (acceptable) return (issuerId, depth);
+            if (knownBy == 0 && state != IIssuerRegistry.RootState.Unknown) {
+                knownBy = issuerId;
+                knownState = state;
+            }
+        }
+        revert RootNotAcceptable(knownBy, root, knownState);
+    }
+
+    /// @dev Applies the nullifier↔wallet rules and writes the wallet's record (`record` is its
+    /// current value). Writing it clears the bar flag: registration got here, so any bar has ended.
+    function _bind(
+        uint256 policyId,
+        address wallet,
+        uint256 record,
+        uint32 limit,
+        uint256 investor,
+        uint192 wallets,
+        uint64 until
+    ) private {
+        bool registered = record >> UNTIL_SHIFT != 0; // until > 0 for every registration, even expired
+        if (registered && (record & TAG_MASK) != investor) {
             revert WalletBoundToOtherInvestor(wallet, record & TAG_MASK, investor);
         }
-        if (record == 0 && config.maxWalletsPerInvestor != 0) {
-            uint256 wallets = _walletCounts[policyId][investor];
-            if (wallets >= config.maxWalletsPerInvestor) {
-                revert TooManyWallets(investor, uint32(wallets), config.maxWalletsPerInvestor);
-            }
-            _walletCounts[policyId][investor] = wallets + 1;
+        if (!registered && limit != 0) {
+            if (wallets >= limit) revert TooManyWallets(investor, uint32(wallets), limit);
+            _investors[policyId][investor].wallets = wallets + 1;
         }
-        _records[policyId][wallet] = (uint256(until) << 192) | investor;
+        // until < 2^40: it is at most the end of a YYYYMMDD day (year ≤ 9999).
+        _records[policyId][wallet] = (uint256(until) << UNTIL_SHIFT) | investor;
     }
 
     function _walletOf(uint256 context) private pure returns (address) {
@@ -287,12 +437,14 @@ contract ComplianceGate is AccessControl, EIP712, Nonces, IComplianceGate {
 
     /// @inheritdoc IComplianceGate
     function verifiedPair(uint256 policyId, address a, address b) external view returns (bool, bool) {
-        return (_records[policyId][a] >> 192 > block.timestamp, _records[policyId][b] >> 192 > block.timestamp);
+        return (
+            _records[policyId][a] >> UNTIL_SHIFT > block.timestamp, _records[policyId][b] >> UNTIL_SHIFT > block.timestamp
+        );
     }
 
     /// @notice When `wallet`'s registration under `policyId` ends (0 if it has none).
     function verifiedUntil(uint256 policyId, address wallet) public view returns (uint64) {
-        return uint64(_records[policyId][wallet] >> 192);
+        return uint64(_records[policyId][wallet] >> UNTIL_SHIFT);
     }
 
     /// @inheritdoc IComplianceGate
@@ -303,7 +455,7 @@ contract ComplianceGate is AccessControl, EIP712, Nonces, IComplianceGate {
     /// @notice How many wallets `investor` (a tag from {investorOf}, or a nullifier) has registered
     /// under `policyId`. Only counted while the policy has a wallet limit.
     function walletCount(uint256 policyId, uint256 investor) external view returns (uint256) {
-        return _walletCounts[policyId][investor & TAG_MASK];
+        return _investors[policyId][investor & TAG_MASK].wallets;
     }
 
     /// @notice A policy's stored parameters and derived values.
@@ -318,7 +470,23 @@ contract ComplianceGate is AccessControl, EIP712, Nonces, IComplianceGate {
 
     /// @notice Whether the current version of `policyId` accepts roots of `issuerId`.
     function acceptsIssuer(uint256 policyId, uint64 issuerId) external view returns (bool) {
-        return _accepts[policyId][_policies[policyId].config.version][issuerId];
+        uint64[] storage issuers = _policies[policyId].acceptedIssuers;
+        for (uint256 i = 0; i < issuers.length; i++) {
+            if (issuers[i] == issuerId) return true;
+        }
+        return false;
+    }
+
+    /// @notice Until when `wallet` is barred from registering under `policyId` (barred while
+    /// `block.timestamp <` it; 0 or a past time: not barred; `type(uint64).max`: until lifted).
+    function walletBarredUntil(uint256 policyId, address wallet) external view returns (uint64) {
+        return _walletBars[policyId][wallet];
+    }
+
+    /// @notice Until when investor `investor` (tag or nullifier) is barred under `policyId`, read
+    /// as {walletBarredUntil}.
+    function investorBarredUntil(uint256 policyId, uint256 investor) external view returns (uint64) {
+        return _investors[policyId][investor & TAG_MASK].barredUntil;
     }
 
     /// @notice The EIP-712 domain separator consent signatures are made under.

@@ -2,7 +2,8 @@
 pragma solidity ^0.8.28;
 
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
+import {ERC165Checker} from "@openzeppelin/contracts/utils/introspection/ERC165Checker.sol";
 import {IComplianceGate} from "./interfaces/IComplianceGate.sol";
 import {IComplianceRule} from "./interfaces/IComplianceRule.sol";
 import {TransferCodes} from "./libraries/TransferCodes.sol";
@@ -18,14 +19,27 @@ import {TransferCodes} from "./libraries/TransferCodes.sol";
 ///   receiver not frozen → sender verified → receiver verified → each rule in the order added.
 /// A mint skips the sender checks and the pause; a burn checks nothing (agent power). Forced transfers
 /// and recoveries only require a verified, unfrozen receiver; they consume frozen tokens if needed and
-/// skip the rules' `canTransfer`, but the rules still see them through `transferred`.
+/// skip the rules' `canTransfer`, but the rules still see them through their hooks (and can tell
+/// them apart with {isAgentMove}).
+///
+/// The policy the token reads can be changed by an agent ({setPolicyId}): that is how a tightened
+/// policy reaches existing holders (docs/contracts.md, "Controls that stick").
 ///
 /// Roles:
-/// - `DEFAULT_ADMIN_ROLE`: grants roles, adds and removes compliance rules.
-/// - `AGENT_ROLE`: mint, burn, pause/unpause, freeze/unfreeze, forced transfer, recovery.
-contract PermissionedToken is ERC20, AccessControl {
+/// - `DEFAULT_ADMIN_ROLE` (one holder, handed over in two steps with a delay — OpenZeppelin's
+///   AccessControlDefaultAdminRules): grants the other roles, adds and removes compliance rules.
+/// - `AGENT_ROLE`: mint, burn, pause/unpause, freeze/unfreeze, forced transfer, recovery, policy moves.
+/// The token itself must hold the gate's `AGENT_ROLE`: a recovery revokes and bars the lost wallet.
+contract PermissionedToken is ERC20, AccessControlDefaultAdminRules {
     bytes32 public constant AGENT_ROLE = keccak256("AGENT_ROLE");
     uint256 public constant MAX_RULES = 8;
+    /// @notice The largest policy id a token can follow: the id shares a storage word with the rule
+    /// count and the pause flag (see {Config}).
+    uint256 public constant MAX_POLICY_ID = type(uint232).max;
+    /// @notice Gas a rule's `canTransfer` may use. Our rules need well under 60k (LockUp's worst
+    /// case reads 17 cold words); the bound keeps a broken rule from eating a transfer's gas, and
+    /// the 1/64 the caller always keeps is then enough to refuse cleanly.
+    uint256 public constant RULE_CHECK_GAS = 150_000;
 
     error TokenPaused();
     error InvalidReceiver(address receiver);
@@ -39,10 +53,16 @@ contract PermissionedToken is ERC20, AccessControl {
     error FreezeExceedsBalance(address account, uint256 balance, uint256 frozenAfter);
     error UnfreezeExceedsFrozen(address account, uint256 frozen, uint256 amount);
     error NotSameInvestor(address lostWallet, address newWallet);
+    error RecoveryToSameWallet(address wallet);
     error TooManyRules(uint256 max);
     error RuleAlreadyAdded(address rule);
     error RuleNotFound(address rule);
+    error RuleHasNoCode(address rule);
+    error NotAComplianceRule(address rule);
     error AlreadyInState(bool paused);
+    error UnknownPolicy(uint256 policyId);
+    error PolicyIdTooLarge(uint256 policyId, uint256 max);
+    error PolicyIdUnchanged(uint256 policyId);
 
     event Paused(address indexed agent);
     event Unpaused(address indexed agent);
@@ -53,6 +73,7 @@ contract PermissionedToken is ERC20, AccessControl {
     event RecoverySuccess(address indexed lostWallet, address indexed newWallet, uint256 investorOnchainId);
     event RuleAdded(address indexed rule);
     event RuleRemoved(address indexed rule);
+    event PolicyIdChanged(uint256 indexed previous, uint256 indexed current, address indexed agent);
 
     /// @dev Freeze state of one account in one word: read once per transfer side.
     struct AccountState {
@@ -60,74 +81,103 @@ contract PermissionedToken is ERC20, AccessControl {
         uint248 frozenTokens;
     }
 
+    /// @dev One word, read once on every transfer: the rule count, the pause flag and the policy id
+    /// the token reads in the gate. The policy id used to be immutable (free to read); packed here it
+    /// costs nothing more, because the transfer already loads this word for the other two.
+    struct Config {
+        uint8 ruleCount;
+        bool paused;
+        uint232 policyId;
+    }
+
+    string private constant RECOVERY_REASON = "wallet recovery: lost wallet";
+
     IComplianceGate public immutable gate;
-    uint256 public immutable policyId;
     uint8 private immutable _decimals;
 
     mapping(address account => AccountState) private _accounts;
-    // A fixed array keeps the rule count and the pause flag in one word read on every transfer.
     IComplianceRule[MAX_RULES] private _rules;
-    uint8 private _ruleCount;
-    bool private _paused;
+    Config private _config;
 
     /// @dev Set for the duration of a forced transfer or recovery (transient storage, EIP-1153).
     bool private transient _agentMove;
 
+    /// @param adminDelay seconds a scheduled handover of DEFAULT_ADMIN_ROLE must wait before the new
+    /// admin can accept it (AccessControlDefaultAdminRules); 0 still needs the acceptance.
+    /// Refuses a zero gate, a policy id above {MAX_POLICY_ID} and one the gate does not know.
     constructor(
         string memory name_,
         string memory symbol_,
         uint8 decimals_,
         address admin,
         IComplianceGate gate_,
-        uint256 policyId_
-    ) ERC20(name_, symbol_) {
-        if (admin == address(0)) revert ZeroAddress("admin");
+        uint256 policyId_,
+        uint48 adminDelay
+    ) ERC20(name_, symbol_) AccessControlDefaultAdminRules(adminDelay, admin) {
         if (address(gate_) == address(0)) revert ZeroAddress("gate");
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(AGENT_ROLE, admin);
         gate = gate_;
-        policyId = policyId_;
         _decimals = decimals_;
+        _checkPolicy(policyId_);
+        _config.policyId = uint232(policyId_);
+        emit PolicyIdChanged(0, policyId_, msg.sender);
     }
 
+    /// @notice The token's decimals, fixed at deployment.
     function decimals() public view override returns (uint8) {
         return _decimals;
     }
 
     // ─── ERC-3643-style views ────────────────────────────────────────────────────────────────
 
-    /// @notice Whether `wallet` currently holds a verification for this token's policy.
-    function isVerified(address wallet) public view returns (bool) {
-        return gate.isVerified(policyId, wallet);
+    /// @notice The gate policy whose registrations this token reads.
+    function policyId() public view returns (uint256) {
+        return _config.policyId;
     }
 
-    /// @notice Whether `from` may transfer `amount` to `to` right now. Never reverts.
+    /// @notice Whether `wallet` currently holds a verification for this token's policy.
+    function isVerified(address wallet) public view returns (bool) {
+        return gate.isVerified(_config.policyId, wallet);
+    }
+
+    /// @notice Whether `from` may transfer `amount` to `to` right now. Never reverts, whatever the
+    /// rules do: a rule that reverts, answers garbage or runs out of gas makes the answer false.
     function canTransfer(address from, address to, uint256 amount) external view returns (bool) {
-        (uint8 code,) = _status(from, to, amount);
+        (uint8 code,) = _status(_configWord(), from, to, amount);
         return code == TransferCodes.OK;
     }
 
     /// @notice Why a transfer would be refused: a code from {TransferCodes} (0 = allowed) and, for a
-    /// rule's refusal, the rule's address. `from == address(0)` asks about a mint. Never reverts.
+    /// rule's refusal or failure, the rule's address. `from == address(0)` asks about a mint. Never reverts.
     function transferStatus(address from, address to, uint256 amount) external view returns (uint8 code, address rule) {
-        return _status(from, to, amount);
+        return _status(_configWord(), from, to, amount);
     }
 
+    /// @notice Whether the movement being processed is an agent's forced transfer or recovery. Rules
+    /// read it from their hooks (e.g. TransferVolumePerPeriod does not charge a holder for an agent's
+    /// move); outside a movement it is false.
+    function isAgentMove() external view returns (bool) {
+        return _agentMove;
+    }
+
+    /// @notice Whether holder transfers are stopped.
     function paused() external view returns (bool) {
-        return _paused;
+        return _config.paused;
     }
 
+    /// @notice Whether every movement out of and into `account` is stopped.
     function isFrozen(address account) external view returns (bool) {
         return _accounts[account].frozen;
     }
 
+    /// @notice How much of `account`'s balance is frozen.
     function getFrozenTokens(address account) external view returns (uint256) {
         return _accounts[account].frozenTokens;
     }
 
     /// @notice The compliance rules consulted on every transfer, in order.
     function rules() external view returns (IComplianceRule[] memory list) {
-        uint256 count = _ruleCount;
+        uint256 count = _config.ruleCount;
         list = new IComplianceRule[](count);
         for (uint256 i = 0; i < count; i++) list[i] = _rules[i];
     }
@@ -135,25 +185,33 @@ contract PermissionedToken is ERC20, AccessControl {
     // ─── rules ───────────────────────────────────────────────────────────────────────────────
 
     /// @notice Appends a rule (DEFAULT_ADMIN_ROLE). Rules that keep per-investor sums should be added
-    /// before tokens are minted: they only see movements from then on.
+    /// before tokens are minted: they only see movements from then on (their `resync` catches up).
+    /// Refuses the zero address, an address without code and a contract that does not answer
+    /// ERC-165 for IComplianceRule (either would make every transfer fail), a rule already added,
+    /// and a ninth rule.
     function addRule(IComplianceRule rule) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (address(rule) == address(0)) revert ZeroAddress("rule");
-        uint256 count = _ruleCount;
+        if (address(rule).code.length == 0) revert RuleHasNoCode(address(rule));
+        if (!ERC165Checker.supportsInterface(address(rule), type(IComplianceRule).interfaceId)) {
+            revert NotAComplianceRule(address(rule));
+        }
+        uint256 count = _config.ruleCount;
         if (count == MAX_RULES) revert TooManyRules(MAX_RULES);
         for (uint256 i = 0; i < count; i++) if (_rules[i] == rule) revert RuleAlreadyAdded(address(rule));
         _rules[count] = rule;
-        _ruleCount = uint8(count + 1);
+        _config.ruleCount = uint8(count + 1);
         emit RuleAdded(address(rule));
     }
 
-    /// @notice Removes a rule (DEFAULT_ADMIN_ROLE), keeping the order of the others.
+    /// @notice Removes a rule (DEFAULT_ADMIN_ROLE), keeping the order of the others. Refuses a rule
+    /// that is not attached.
     function removeRule(IComplianceRule rule) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        uint256 count = _ruleCount;
+        uint256 count = _config.ruleCount;
         for (uint256 i = 0; i < count; i++) {
             if (_rules[i] == rule) {
                 for (uint256 j = i; j + 1 < count; j++) _rules[j] = _rules[j + 1];
                 delete _rules[count - 1];
-                _ruleCount = uint8(count - 1);
+                _config.ruleCount = uint8(count - 1);
                 emit RuleRemoved(address(rule));
                 return;
             }
@@ -163,17 +221,31 @@ contract PermissionedToken is ERC20, AccessControl {
 
     // ─── agent powers ────────────────────────────────────────────────────────────────────────
 
-    /// @notice Stops all holder transfers (AGENT_ROLE). Agent operations keep working.
+    /// @notice Moves the token to another policy of its gate (AGENT_ROLE): from now on only
+    /// registrations under `newPolicyId` count, so a tightened policy reaches every holder (they
+    /// re-prove under it first). Refuses an id above {MAX_POLICY_ID}, the current id and an id the
+    /// gate has no policy for. Rules that sum per investor must be resynced afterwards: investor
+    /// tags are per policy (docs/contracts.md has the whole procedure).
+    function setPolicyId(uint256 newPolicyId) external onlyRole(AGENT_ROLE) {
+        uint256 previous = _config.policyId;
+        if (newPolicyId == previous) revert PolicyIdUnchanged(newPolicyId);
+        _checkPolicy(newPolicyId);
+        _config.policyId = uint232(newPolicyId);
+        emit PolicyIdChanged(previous, newPolicyId, msg.sender);
+    }
+
+    /// @notice Stops all holder transfers (AGENT_ROLE). Agent operations keep working. Refuses when
+    /// already paused.
     function pause() external onlyRole(AGENT_ROLE) {
-        if (_paused) revert AlreadyInState(true);
-        _paused = true;
+        if (_config.paused) revert AlreadyInState(true);
+        _config.paused = true;
         emit Paused(msg.sender);
     }
 
-    /// @notice Resumes holder transfers (AGENT_ROLE).
+    /// @notice Resumes holder transfers (AGENT_ROLE). Refuses when not paused.
     function unpause() external onlyRole(AGENT_ROLE) {
-        if (!_paused) revert AlreadyInState(false);
-        _paused = false;
+        if (!_config.paused) revert AlreadyInState(false);
+        _config.paused = false;
         emit Unpaused(msg.sender);
     }
 
@@ -216,7 +288,7 @@ contract PermissionedToken is ERC20, AccessControl {
 
     /// @notice Moves `amount` from `from` to `to` regardless of pause, freezes, the sender's
     /// verification and the rules (AGENT_ROLE), e.g. to move a sanctioned wallet's balance to
-    /// custody. The receiver must be verified and not frozen.
+    /// custody. Refuses a receiver that is frozen or not verified.
     function forcedTransfer(address from, address to, uint256 amount) public onlyRole(AGENT_ROLE) returns (bool) {
         _agentMove = true;
         _transfer(from, to, amount);
@@ -226,64 +298,91 @@ contract PermissionedToken is ERC20, AccessControl {
     }
 
     /// @notice Moves the whole balance, the frozen amount and the address freeze of a lost wallet to
-    /// a new wallet of the same investor (AGENT_ROLE). Both wallets must be bound to the same
-    /// investor in the gate (same nullifier), and the new one verified.
+    /// a new wallet of the same investor (AGENT_ROLE), and shuts the lost wallet, which someone else
+    /// may now hold: frozen here, revoked and barred (until lifted) in the gate, in this transaction.
+    /// The token needs the gate's AGENT_ROLE for that. Refuses wallets not bound to one investor
+    /// under the token's policy, the same wallet twice, and a frozen or unverified new wallet.
+    /// Emits the freeze changes: `TokensUnfrozen(lost)`/`TokensFrozen(new)` for the frozen amount,
+    /// `AddressFrozenSet(new, true)` when the freeze flag is carried, `AddressFrozenSet(lost, true)`.
     /// @param investorOnchainId kept for ERC-3643 compatibility; only logged.
     function recoveryAddress(address lostWallet, address newWallet, uint256 investorOnchainId)
         external
         onlyRole(AGENT_ROLE)
         returns (bool)
     {
-        uint256 investor = gate.investorOf(policyId, lostWallet);
-        if (investor == 0 || investor != gate.investorOf(policyId, newWallet)) {
+        uint256 policy = _config.policyId;
+        if (lostWallet == newWallet) revert RecoveryToSameWallet(lostWallet);
+        uint256 investor = gate.investorOf(policy, lostWallet);
+        if (investor == 0 || investor != gate.investorOf(policy, newWallet)) {
             revert NotSameInvestor(lostWallet, newWallet);
         }
+        // The freeze state travels with the balance; clear it first so the move does not release it.
         AccountState memory lost = _accounts[lostWallet];
         delete _accounts[lostWallet];
+        if (lost.frozenTokens != 0) emit TokensUnfrozen(lostWallet, lost.frozenTokens);
         _agentMove = true;
         _transfer(lostWallet, newWallet, balanceOf(lostWallet));
         _agentMove = false;
         AccountState storage target = _accounts[newWallet];
-        target.frozenTokens += lost.frozenTokens;
-        if (lost.frozen) target.frozen = true;
+        if (lost.frozenTokens != 0) {
+            target.frozenTokens += lost.frozenTokens;
+            emit TokensFrozen(newWallet, lost.frozenTokens);
+        }
+        if (lost.frozen) {
+            // The new wallet was unfrozen (the move requires it): the investor stays frozen.
+            target.frozen = true;
+            emit AddressFrozenSet(newWallet, true, msg.sender);
+        }
+        // Whoever holds the lost key must not use the wallet again, here or through a fresh proof.
+        _accounts[lostWallet].frozen = true;
+        emit AddressFrozenSet(lostWallet, true, msg.sender);
+        // After the move, so the rules saw it as a move between one investor's wallets.
+        gate.revokeWallet(policy, lostWallet, RECOVERY_REASON);
+        gate.barWallet(policy, lostWallet, type(uint64).max, RECOVERY_REASON);
         emit RecoverySuccess(lostWallet, newWallet, investorOnchainId);
         return true;
     }
 
     // ─── batch forms ─────────────────────────────────────────────────────────────────────────
 
-    /// @notice {transfer} to several receivers; all or nothing.
+    /// @notice {transfer} to several receivers; all or nothing. Refuses arrays of different lengths.
     function batchTransfer(address[] calldata to, uint256[] calldata amounts) external {
         _sameLength(to.length, amounts.length);
         for (uint256 i = 0; i < to.length; i++) _transfer(msg.sender, to[i], amounts[i]);
     }
 
+    /// @notice {mint} for several receivers (AGENT_ROLE); all or nothing.
     function batchMint(address[] calldata to, uint256[] calldata amounts) external {
         _sameLength(to.length, amounts.length);
         for (uint256 i = 0; i < to.length; i++) mint(to[i], amounts[i]);
     }
 
+    /// @notice {burn} from several holders (AGENT_ROLE); all or nothing.
     function batchBurn(address[] calldata from, uint256[] calldata amounts) external {
         _sameLength(from.length, amounts.length);
         for (uint256 i = 0; i < from.length; i++) burn(from[i], amounts[i]);
     }
 
+    /// @notice {forcedTransfer} for several pairs (AGENT_ROLE); all or nothing.
     function batchForcedTransfer(address[] calldata from, address[] calldata to, uint256[] calldata amounts) external {
         _sameLength(from.length, to.length);
         _sameLength(from.length, amounts.length);
         for (uint256 i = 0; i < from.length; i++) forcedTransfer(from[i], to[i], amounts[i]);
     }
 
+    /// @notice {setAddressFrozen} for several accounts (AGENT_ROLE); all or nothing.
     function batchSetAddressFrozen(address[] calldata accounts, bool[] calldata frozen) external {
         _sameLength(accounts.length, frozen.length);
         for (uint256 i = 0; i < accounts.length; i++) setAddressFrozen(accounts[i], frozen[i]);
     }
 
+    /// @notice {freezePartialTokens} for several accounts (AGENT_ROLE); all or nothing.
     function batchFreezePartialTokens(address[] calldata accounts, uint256[] calldata amounts) external {
         _sameLength(accounts.length, amounts.length);
         for (uint256 i = 0; i < accounts.length; i++) freezePartialTokens(accounts[i], amounts[i]);
     }
 
+    /// @notice {unfreezePartialTokens} for several accounts (AGENT_ROLE); all or nothing.
     function batchUnfreezePartialTokens(address[] calldata accounts, uint256[] calldata amounts) external {
         _sameLength(accounts.length, amounts.length);
         for (uint256 i = 0; i < accounts.length; i++) unfreezePartialTokens(accounts[i], amounts[i]);
@@ -293,31 +392,37 @@ contract PermissionedToken is ERC20, AccessControl {
 
     /// @dev Every mint, burn and transfer lands here (OpenZeppelin 5's single hook).
     function _update(address from, address to, uint256 value) internal override {
+        uint256 config = _configWord();
         if (to == address(0)) {
             // Burn (agent only): may eat into frozen tokens.
             _releaseFrozenFor(from, value);
-            super._update(from, to, value);
-            _notifyRules(from, to, value);
-            return;
-        }
-        if (from != address(0) && _agentMove) {
+        } else if (from != address(0) && _agentMove) {
             if (_accounts[to].frozen) revert AddressFrozen(to);
-            if (!gate.isVerified(policyId, to)) revert NotVerified(to);
+            if (!gate.isVerified(config >> 16, to)) revert NotVerified(to);
             _releaseFrozenFor(from, value);
         } else {
-            (uint8 code, address rule) = _status(from, to, value);
+            (uint8 code, address rule) = _status(config, from, to, value);
             if (code != TransferCodes.OK) _refuse(code, rule, from, to, value);
         }
         super._update(from, to, value);
-        _notifyRules(from, to, value);
+        _notifyRules(config & 0xff, from, to, value);
+    }
+
+    /// @dev {Config} as one raw word (ruleCount: bits 0–7, paused: bit 8, policyId: bits 16–247),
+    /// loaded with a single SLOAD and unpacked on the stack: the transfer path stays as cheap as when
+    /// the policy id was an immutable.
+    function _configWord() private view returns (uint256 word) {
+        assembly ("memory-safe") {
+            word := sload(_config.slot)
+        }
     }
 
     /// @dev The ordered checks, as a reason code. Reads each storage word at most once on success.
-    function _status(address from, address to, uint256 value) private view returns (uint8, address) {
+    function _status(uint256 config, address from, address to, uint256 value) private view returns (uint8, address) {
         if (to == address(0)) return (TransferCodes.INVALID_RECEIVER, address(0));
         bool minting = from == address(0);
         if (!minting) {
-            if (_paused) return (TransferCodes.PAUSED, address(0));
+            if (config & 0x100 != 0) return (TransferCodes.PAUSED, address(0));
             AccountState memory sender = _accounts[from];
             if (sender.frozen) return (TransferCodes.SENDER_FROZEN, address(0));
             uint256 balance = balanceOf(from);
@@ -328,29 +433,49 @@ contract PermissionedToken is ERC20, AccessControl {
         }
         if (_accounts[to].frozen) return (TransferCodes.RECEIVER_FROZEN, address(0));
         if (minting) {
-            try gate.isVerified(policyId, to) returns (bool ok) {
+            try gate.isVerified(config >> 16, to) returns (bool ok) {
                 if (!ok) return (TransferCodes.RECEIVER_NOT_VERIFIED, address(0));
             } catch {
                 return (TransferCodes.CHECK_FAILED, address(gate));
             }
         } else {
-            try gate.verifiedPair(policyId, from, to) returns (bool fromOk, bool toOk) {
+            try gate.verifiedPair(config >> 16, from, to) returns (bool fromOk, bool toOk) {
                 if (!fromOk) return (TransferCodes.SENDER_NOT_VERIFIED, address(0));
                 if (!toOk) return (TransferCodes.RECEIVER_NOT_VERIFIED, address(0));
             } catch {
                 return (TransferCodes.CHECK_FAILED, address(gate));
             }
         }
-        uint256 count = _ruleCount;
-        for (uint256 i = 0; i < count; i++) {
-            IComplianceRule rule = _rules[i];
-            try rule.canTransfer(from, to, value) returns (bool ok, uint8 code) {
-                if (!ok) return (code, address(rule));
-            } catch {
-                return (TransferCodes.CHECK_FAILED, address(rule));
+        uint256 count = config & 0xff;
+        if (count != 0) {
+            bytes memory data = abi.encodeCall(IComplianceRule.canTransfer, (from, to, value));
+            for (uint256 i = 0; i < count; i++) {
+                address rule = address(_rules[i]);
+                uint8 code = _ruleVerdict(rule, data);
+                if (code != TransferCodes.OK) return (code, rule);
             }
         }
         return (TransferCodes.OK, address(0));
+    }
+
+    /// @dev Asks one rule, failing closed: a revert, running out of the gas bound, an answer shorter
+    /// than two words, a bool that is not 0/1, a code above 255, or a refusal with code 0 all come
+    /// back as CHECK_FAILED. Only two words of the answer are copied, so a rule cannot make the token
+    /// pay for a huge return. (A high-level try/catch would revert on a malformed answer: decoding
+    /// happens in the caller, outside the try.)
+    function _ruleVerdict(address rule, bytes memory data) private view returns (uint8) {
+        bool success;
+        uint256 ok;
+        uint256 code;
+        assembly ("memory-safe") {
+            success := staticcall(RULE_CHECK_GAS, rule, add(data, 32), mload(data), 0, 64)
+            if lt(returndatasize(), 64) { success := 0 }
+            ok := mload(0)
+            code := mload(32)
+        }
+        if (!success || ok > 1 || code > type(uint8).max) return TransferCodes.CHECK_FAILED;
+        if (ok == 1) return TransferCodes.OK;
+        return code == TransferCodes.OK ? TransferCodes.CHECK_FAILED : uint8(code);
     }
 
     /// @dev Turns a refusal code into the custom error that carries its values.
@@ -384,14 +509,34 @@ contract PermissionedToken is ERC20, AccessControl {
         }
     }
 
-    function _notifyRules(address from, address to, uint256 value) private {
-        uint256 count = _ruleCount;
+    /// @dev Tells every rule about a movement. A hook that reverts (or has no code any more) stops
+    /// the movement with `ComplianceCheckFailed(rule)`: a rule that cannot keep its books must not
+    /// let tokens move past it.
+    function _notifyRules(uint256 count, address from, address to, uint256 value) private {
+        if (count == 0) return;
+        bytes memory data = from == address(0)
+            ? abi.encodeCall(IComplianceRule.created, (to, value))
+            : to == address(0)
+                ? abi.encodeCall(IComplianceRule.destroyed, (from, value))
+                : abi.encodeCall(IComplianceRule.transferred, (from, to, value));
         for (uint256 i = 0; i < count; i++) {
-            IComplianceRule rule = _rules[i];
-            if (from == address(0)) rule.created(to, value);
-            else if (to == address(0)) rule.destroyed(from, value);
-            else rule.transferred(from, to, value);
+            address rule = address(_rules[i]);
+            bool success;
+            assembly ("memory-safe") {
+                success := call(gas(), rule, 0, add(data, 32), mload(data), 0, 0)
+            }
+            if (!success) revert ComplianceCheckFailed(rule);
         }
+    }
+
+    /// @dev Refuses an id that does not fit {Config} or that the gate has no policy for. The gate's
+    /// `policy(id)` view starts with its config struct, whose first field is `exists`: reading that
+    /// one word keeps the token independent of the rest of the gate's policy layout.
+    function _checkPolicy(uint256 id) private view {
+        if (id > MAX_POLICY_ID) revert PolicyIdTooLarge(id, MAX_POLICY_ID);
+        (bool success, bytes memory answer) =
+            address(gate).staticcall(abi.encodeWithSignature("policy(uint256)", id));
+        if (!success || answer.length < 32 || abi.decode(answer, (uint256)) == 0) revert UnknownPolicy(id);
     }
 
     function _sameLength(uint256 expected, uint256 got) private pure {

@@ -2,7 +2,6 @@
  * ComplianceGate with real proofs: a registration records the wallet, and each refusal of
  * DESIGN §8 that the gate owns names its check and leaves every record as it was.
  */
-import hre from 'hardhat';
 import { computePolicyHash, computeScope, computeNullifier, jurisdictionIndex } from '@zkkyc/credentials';
 import { IssuerTree } from '@zkkyc/tree';
 import { ContractWallet__factory } from '@zkkyc/contracts/typechain';
@@ -12,7 +11,9 @@ import {
   ISSUER_ID,
   POLICY_ID,
   World,
+  args,
   closeProver,
+  eventsOf,
   expectRevert,
   increaseTime,
   latestTime,
@@ -24,6 +25,11 @@ import {
 } from './fixture.js';
 
 const TAG_MASK = (1n << 192n) - 1n;
+/** `type(uint64).max`: a bar that lasts until lifted. */
+const UNTIL_LIFTED = (1n << 64n) - 1n;
+const ZERO_ADDRESS = '0x0000000000000000000000000000000000000000';
+/** IIssuerRegistry.RootState, by name. */
+const State = { Unknown: 0n, Current: 1n, Superseded: 2n, Expired: 3n, Stale: 4n, Rejected: 5n, IssuerSuspended: 6n } as const;
 
 let world: World;
 let alice: Holder;
@@ -46,12 +52,23 @@ afterEach(async () => {
 afterAll(closeProver);
 
 /** Everything the gate stores about these wallets, to compare before and after a refusal. */
-async function records(wallets: string[]) {
+async function records(wallets: string[], policyId = POLICY_ID) {
   return Promise.all(
     wallets.map(async (w) => ({
-      until: await world.gate.verifiedUntil(POLICY_ID, w),
-      investor: await world.gate.investorOf(POLICY_ID, w),
+      until: await world.gate.verifiedUntil(policyId, w),
+      investor: await world.gate.investorOf(policyId, w),
+      bar: await world.gate.walletBarredUntil(policyId, w),
+      nonce: await world.gate.nonces(w),
     })),
+  );
+}
+
+/** The EIP-712 consent `signer` gives for `proof`'s wallet and `nonce`. */
+async function consent(signer: { signTypedData: typeof world.admin.signTypedData }, pubSignals: bigint[], nonce: bigint, deadline: number, policyId = POLICY_ID) {
+  return signer.signTypedData(
+    { name: 'zkkyc ComplianceGate', version: '1', chainId: world.chainId, verifyingContract: await world.gate.getAddress() },
+    { Consent: ['policyId', 'nullifier', 'context', 'nonce', 'deadline'].map((name) => ({ name, type: 'uint256' })) },
+    { policyId, nullifier: pubSignals[0], context: pubSignals[3], nonce, deadline },
   );
 }
 
@@ -61,6 +78,26 @@ describe('policies', () => {
     const scope = computeScope(world.chainId, await world.gate.getAddress(), POLICY_ID);
     expect(stored.scope).toBe(scope);
     expect(stored.policyHash).toBe(computePolicyHash(scope, BASE_POLICY));
+  });
+
+  test('setPolicy logs every parameter with the version, scope and policyHash it computed', async () => {
+    const spec = policySpec({ policyId: 2, ttl: 5 * DAY, maxWalletsPerInvestor: 3, minKycLevel: 4 });
+    const logged = await eventsOf(world.gate.setPolicy(2, spec), world.gate, 'PolicySet');
+    const stored = await world.gate.policy(2);
+    expect(logged).toHaveLength(1);
+    const [policyId, version, scope, policyHash, params] = logged[0] as [bigint, bigint, bigint, bigint, { toArray(deep: boolean): unknown[] }];
+    expect([policyId, version, scope, policyHash]).toEqual([2n, 1n, stored.scope, stored.policyHash]);
+    expect(params.toArray(true)).toEqual([
+      spec.jurisdictionMask,
+      BigInt(spec.minAge),
+      BigInt(spec.investorClassMask),
+      BigInt(spec.minKycLevel),
+      [ISSUER_ID],
+      BigInt(5 * DAY),
+      3n,
+    ]);
+    // Replacing it bumps the version.
+    expect((await eventsOf(world.gate.setPolicy(2, spec), world.gate, 'PolicySet'))[0][1]).toBe(2n);
   });
 
   test('bad parameters are refused with the field named, and nothing changes', async () => {
@@ -96,8 +133,11 @@ describe('policies', () => {
 describe('registration', () => {
   test('records the wallet until min(end of validUntil, now + ttl), bound to the nullifier', async () => {
     const wallet = world.users[0];
-    const proof = await world.register(alice, wallet);
+    const proof = await world.prove(alice, wallet.address);
+    // The registration is logged with the nullifier, the end of the record, the issuer and the root.
+    const logged = await eventsOf(world.submit(proof, wallet), world.gate, 'WalletVerified');
     const now = await latestTime();
+    expect(logged).toEqual([args(POLICY_ID, wallet.address, proof.nullifier, now + 30 * DAY, ISSUER_ID, world.tree.root)]);
     const scope = (await world.gate.policy(POLICY_ID)).scope;
     expect(proof.nullifier).toBe(computeNullifier(alice.secret, scope));
     expect(await world.gate.isVerified(POLICY_ID, wallet.address)).toBe(true);
@@ -128,7 +168,7 @@ describe('registration', () => {
     const tamperedContext = [pubSignals[0], pubSignals[1], pubSignals[2], pubSignals[3] - (1n << 192n)] as typeof pubSignals;
     await expectRevert(world.gate.connect(wallet).verify(POLICY_ID, pA, pB, pC, tamperedContext), 'InvalidProof', []);
     const tamperedA = [pA[0], pA[1] + 1n] as typeof pA;
-    await expect(world.gate.connect(wallet).verify(POLICY_ID, tamperedA, pB, pC, pubSignals)).rejects.toThrow();
+    await expectRevert(world.gate.connect(wallet).verify(POLICY_ID, tamperedA, pB, pC, pubSignals), 'InvalidProof', []);
     const withHighBits = [pubSignals[0], pubSignals[1], pubSignals[2], pubSignals[3] | (1n << 230n)] as typeof pubSignals;
     await expectRevert(world.gate.connect(wallet).verify(POLICY_ID, pA, pB, pC, withHighBits), 'ContextOutOfRange', [withHighBits[3]]);
     expect(await records([wallet.address])).toEqual(before);
@@ -163,45 +203,46 @@ describe('registration', () => {
     const proof = await world.prove(alice, wallet.address);
     const { pA, pB, pC, pubSignals } = proof.solidityCalldata;
     const deadline = (await latestTime()) + 3600;
-    const sign = async (signer: typeof wallet, nonce: bigint) =>
-      signer.signTypedData(
-        { name: 'zkkyc ComplianceGate', version: '1', chainId: world.chainId, verifyingContract: await world.gate.getAddress() },
-        { Consent: ['policyId', 'nullifier', 'context', 'nonce', 'deadline'].map((name) => ({ name, type: 'uint256' })) },
-        { policyId: POLICY_ID, nullifier: pubSignals[0], context: pubSignals[3], nonce, deadline },
-      );
+    const sign = (signer: typeof wallet, nonce: bigint) => consent(signer, pubSignals, nonce, deadline);
     const before = await records([wallet.address]);
     await expectRevert(
       world.gate.connect(relayer).verifyFor(POLICY_ID, pA, pB, pC, pubSignals, deadline, await sign(stranger, 0n)),
       'InvalidConsentSignature',
       [wallet.address],
     );
-    await expectRevert(
-      world.gate.connect(relayer).verifyFor(POLICY_ID, pA, pB, pC, pubSignals, deadline - 7200, await sign(wallet, 0n)),
-      'ConsentExpired',
-    );
+    const expired = world.gate.connect(relayer).verifyFor(POLICY_ID, pA, pB, pC, pubSignals, deadline - 7200, await sign(wallet, 0n));
+    const refusal = await expectRevert(expired, 'ConsentExpired');
+    expect(refusal.args[0]).toBe(BigInt(deadline - 7200));
+    expect(refusal.args[1]).toBeGreaterThan(BigInt(deadline - 7200));
     expect(await records([wallet.address])).toEqual(before);
     expect(await world.gate.nonces(wallet.address)).toBe(0n);
 
-    const consent = await sign(wallet, 0n);
-    await (await world.gate.connect(relayer).verifyFor(POLICY_ID, pA, pB, pC, pubSignals, deadline, consent)).wait();
+    const given = await sign(wallet, 0n);
+    await (await world.gate.connect(relayer).verifyFor(POLICY_ID, pA, pB, pC, pubSignals, deadline, given)).wait();
     expect(await world.gate.isVerified(POLICY_ID, wallet.address)).toBe(true);
+    expect(await world.gate.nonces(wallet.address)).toBe(1n);
     // The nonce moved on, so the same consent cannot be replayed.
-    await expectRevert(world.gate.connect(relayer).verifyFor(POLICY_ID, pA, pB, pC, pubSignals, deadline, consent), 'InvalidConsentSignature');
+    await expectRevert(world.gate.connect(relayer).verifyFor(POLICY_ID, pA, pB, pC, pubSignals, deadline, given), 'InvalidConsentSignature', [
+      wallet.address,
+    ]);
   });
 
-  test('a smart-contract wallet consents through ERC-1271', async () => {
-    const [owner, relayer] = world.users;
+  test('a smart-contract wallet consents through ERC-1271, and only its owner key can', async () => {
+    const [owner, relayer, stranger] = world.users;
     const contractWallet = await (await new ContractWallet__factory(owner).deploy(owner.address)).waitForDeployment();
     const walletAddress = await contractWallet.getAddress();
     const proof = await world.prove(alice, walletAddress);
     const { pA, pB, pC, pubSignals } = proof.solidityCalldata;
     const deadline = (await latestTime()) + 3600;
-    const consent = await owner.signTypedData(
-      { name: 'zkkyc ComplianceGate', version: '1', chainId: world.chainId, verifyingContract: await world.gate.getAddress() },
-      { Consent: ['policyId', 'nullifier', 'context', 'nonce', 'deadline'].map((name) => ({ name, type: 'uint256' })) },
-      { policyId: POLICY_ID, nullifier: pubSignals[0], context: pubSignals[3], nonce: 0n, deadline },
+    // A signature the wallet contract does not vouch for (another key's) is refused.
+    const before = await records([walletAddress]);
+    await expectRevert(
+      world.gate.connect(relayer).verifyFor(POLICY_ID, pA, pB, pC, pubSignals, deadline, await consent(stranger, pubSignals, 0n, deadline)),
+      'InvalidConsentSignature',
+      [walletAddress],
     );
-    await (await world.gate.connect(relayer).verifyFor(POLICY_ID, pA, pB, pC, pubSignals, deadline, consent)).wait();
+    expect(await records([walletAddress])).toEqual(before);
+    await (await world.gate.connect(relayer).verifyFor(POLICY_ID, pA, pB, pC, pubSignals, deadline, await consent(owner, pubSignals, 0n, deadline))).wait();
     expect(await world.gate.isVerified(POLICY_ID, walletAddress)).toBe(true);
   });
 
@@ -244,26 +285,29 @@ describe('registration', () => {
     await increaseTime(3601);
     const fresh = await world.prove(bob, world.users[1].address, { tree: revoked }); // the new root still works
     await (await world.submit(fresh, world.users[1])).wait();
-    await expectRevert(world.submit(proof, wallet), 'RootNotAcceptable', [ISSUER_ID, proof.root]);
+    await expectRevert(world.submit(proof, wallet), 'RootNotAcceptable', [ISSUER_ID, proof.root, State.Expired]);
     expect(await world.gate.verifiedUntil(POLICY_ID, wallet.address)).toBe(0n);
   });
 
-  test('a root from an issuer the policy does not accept, or of a suspended issuer, is refused', async () => {
+  test('a root only an issuer the policy does not accept published, an unpublished root, or a suspended issuer’s root is refused', async () => {
     const [wallet, otherPublisher] = world.users;
     await (await world.registry.addIssuer(2, 'did:example:issuer-2', otherPublisher.address, 32)).wait();
     const otherTree = new IssuerTree(32);
     otherTree.append(world.tree.leaf(alice.index)); // issuer 2 holds alice's leaf at index 0
     await world.publish(otherTree, 2n, otherPublisher);
     const proof = await world.prove({ ...alice, index: 0 }, wallet.address, { tree: otherTree });
-    await expectRevert(world.submit(proof, wallet), 'IssuerNotAccepted', [POLICY_ID, 2n]);
-
-    await (await world.registry.suspendIssuer(2, 'key compromise')).wait();
-    await expectRevert(world.submit(proof, wallet), 'RootNotAcceptable', [2n, otherTree.root]);
-    // An unpublished root is unknown (issuer 0).
+    const before = await records([wallet.address]);
+    // No issuer the policy accepts published that root: the gate names none (issuer 0).
+    await expectRevert(world.submit(proof, wallet), 'RootNotAcceptable', [0n, otherTree.root, State.Unknown]);
+    // An unpublished root is unknown too.
     const unknownTree = new IssuerTree(32, [world.tree.leaf(alice.index), 5n]);
     const unknown = await world.prove({ ...alice, index: 0 }, wallet.address, { tree: unknownTree });
-    await expectRevert(world.submit(unknown, wallet), 'RootNotAcceptable', [0n, unknownTree.root]);
-    expect(await world.gate.verifiedUntil(POLICY_ID, wallet.address)).toBe(0n);
+    await expectRevert(world.submit(unknown, wallet), 'RootNotAcceptable', [0n, unknownTree.root, State.Unknown]);
+    // The accepted issuer, suspended: its root is refused with the issuer and the reason named.
+    const own = await world.prove(alice, wallet.address);
+    await (await world.registry.suspendIssuer(ISSUER_ID, 'key compromise')).wait();
+    await expectRevert(world.submit(own, wallet), 'RootNotAcceptable', [ISSUER_ID, world.tree.root, State.IssuerSuspended]);
+    expect(await records([wallet.address])).toEqual(before);
   });
 });
 
@@ -318,20 +362,263 @@ describe('nullifier and wallet bindings', () => {
 
   test('policy changes apply to new proofs; revokeWallets ends registrations at once', async () => {
     const [w1, w2] = world.users;
-    await world.register(alice, w1);
+    const alices = await world.register(alice, w1);
     const old = await world.prove(bob, w2.address);
     await (await world.gate.setPolicy(POLICY_ID, policySpec({ ttl: 10 * DAY, minKycLevel: 3 }))).wait();
     // The existing registration stands; a proof made under the old parameters no longer matches.
     expect(await world.gate.isVerified(POLICY_ID, w1.address)).toBe(true);
     const stored = await world.gate.policy(POLICY_ID);
     await expectRevert(world.submit(old, w2), 'PolicyHashMismatch', [stored.policyHash, old.policyHash]);
-    await world.register(bob, w2);
+    const bobs = await world.register(bob, w2);
     expect(await world.gate.verifiedUntil(POLICY_ID, w2.address)).toBe(BigInt((await latestTime()) + 10 * DAY));
 
-    await (await world.gate.revokeWallets(POLICY_ID, [w1.address, w2.address], 'policy change')).wait();
+    expect(await eventsOf(world.gate.revokeWallets(POLICY_ID, [w1.address, w2.address], 'policy change'), world.gate, 'WalletRevoked')).toEqual([
+      args(POLICY_ID, w1.address, alices.nullifier & TAG_MASK, 'policy change'),
+      args(POLICY_ID, w2.address, bobs.nullifier & TAG_MASK, 'policy change'),
+    ]);
     expect(await world.gate.isVerified(POLICY_ID, w1.address)).toBe(false);
     expect(await world.gate.investorOf(POLICY_ID, w2.address)).toBe(0n);
-    await expectRevert(world.gate.connect(w1).revokeWallets(POLICY_ID, [w2.address], 'x'), 'AccessControlUnauthorizedAccount');
-    expect(hre.network.name).toBe('hardhat');
+    const agent = await world.gate.AGENT_ROLE();
+    await expectRevert(world.gate.connect(w1).revokeWallets(POLICY_ID, [w2.address], 'x'), 'AccessControlUnauthorizedAccount', [w1.address, agent]);
+  });
+});
+
+describe('controls that stick', () => {
+  test('revokeAndBar ends a registration and stops the holder replaying its proof, until lifted', async () => {
+    const wallet = world.users[0];
+    const proof = await world.prove(alice, wallet.address);
+    await (await world.submit(proof, wallet)).wait();
+    const sent = await world.gate.revokeAndBar(POLICY_ID, wallet.address, UNTIL_LIFTED, 'lost device');
+    expect(await eventsOf(sent, world.gate, 'WalletRevoked')).toEqual([args(POLICY_ID, wallet.address, proof.nullifier & TAG_MASK, 'lost device')]);
+    expect(await eventsOf(sent, world.gate, 'WalletBarSet')).toEqual([args(POLICY_ID, wallet.address, UNTIL_LIFTED, 'lost device')]);
+    expect(await world.gate.isVerified(POLICY_ID, wallet.address)).toBe(false);
+    expect(await world.gate.walletBarredUntil(POLICY_ID, wallet.address)).toBe(UNTIL_LIFTED);
+    // The same proof (its root still current, its date still today) is refused, and nothing changes.
+    const before = await records([wallet.address]);
+    await expectRevert(world.submit(proof, wallet), 'WalletBarred', [POLICY_ID, wallet.address, UNTIL_LIFTED]);
+    expect(await records([wallet.address])).toEqual(before);
+
+    expect(await eventsOf(world.gate.liftWalletBar(POLICY_ID, wallet.address, 'device recovered'), world.gate, 'WalletBarLifted')).toEqual([
+      args(POLICY_ID, wallet.address, 'device recovered'),
+    ]);
+    expect(await world.gate.walletBarredUntil(POLICY_ID, wallet.address)).toBe(0n);
+    await (await world.submit(proof, wallet)).wait();
+    expect(await world.gate.isVerified(POLICY_ID, wallet.address)).toBe(true);
+  });
+
+  test('barWallet works on an unregistered wallet, leaves a registration standing, and a timed bar ends by itself', async () => {
+    const [registered, fresh] = world.users;
+    await world.register(alice, registered);
+    const now = await latestTime();
+    expect(await eventsOf(world.gate.barWallet(POLICY_ID, fresh.address, now + DAY, 'under review'), world.gate, 'WalletBarSet')).toEqual([
+      args(POLICY_ID, fresh.address, now + DAY, 'under review'),
+    ]);
+    const proof = await world.prove(bob, fresh.address);
+    await expectRevert(world.submit(proof, fresh), 'WalletBarred', [POLICY_ID, fresh.address, now + DAY]);
+    expect(await world.gate.investorOf(POLICY_ID, fresh.address)).toBe(0n);
+    expect(await world.gate.isVerified(POLICY_ID, fresh.address)).toBe(false);
+    // A bar on a registered wallet stops its refresh, not its registration (revoke for that): the
+    // record the token reads keeps its end and its investor.
+    const standing = await records([registered.address]);
+    await (await world.gate.barWallet(POLICY_ID, registered.address, UNTIL_LIFTED, 'under review')).wait();
+    expect(await world.gate.isVerified(POLICY_ID, registered.address)).toBe(true);
+    expect(await world.gate.verifiedUntil(POLICY_ID, registered.address)).toBe(standing[0].until);
+    expect(await world.gate.investorOf(POLICY_ID, registered.address)).toBe(standing[0].investor);
+    const refresh = await world.prove(alice, registered.address);
+    const before = await records([registered.address, fresh.address]);
+    await expectRevert(world.submit(refresh, registered), 'WalletBarred', [POLICY_ID, registered.address, UNTIL_LIFTED]);
+    expect(await records([registered.address, fresh.address])).toEqual(before);
+    // Revoked afterwards, it stays barred.
+    await (await world.gate.revokeWallet(POLICY_ID, registered.address, 'lost device')).wait();
+    expect(await world.gate.investorOf(POLICY_ID, registered.address)).toBe(0n);
+    await expectRevert(world.submit(refresh, registered), 'WalletBarred', [POLICY_ID, registered.address, UNTIL_LIFTED]);
+    // A timed bar ends by itself (the proof, dated yesterday by then, is still in its window).
+    await increaseTime(DAY);
+    await (await world.submit(proof, fresh)).wait();
+    expect(await world.gate.isVerified(POLICY_ID, fresh.address)).toBe(true);
+    await expectRevert(world.gate.liftWalletBar(POLICY_ID, fresh.address, 'x'), 'WalletNotBarred', [POLICY_ID, fresh.address]);
+  });
+
+  test('after an issuer revokes a credential, an investor bar stops every wallet of that person at once', async () => {
+    const [w1, w2] = world.users;
+    const first = await world.register(alice, w1);
+    const tag = first.nullifier & TAG_MASK;
+    // The issuer revokes alice's credential; the old root stays acceptable for maxRootAge, so
+    // without a bar alice could still register a new wallet with a proof against it.
+    const revoked = new IssuerTree(32, world.tree.leaves());
+    revoked.revoke(alice.index);
+    await world.publish(revoked);
+    const replay = await world.prove(alice, w2.address);
+    expect(await world.registry.isRootAcceptable(ISSUER_ID, replay.root)).toBe(true);
+
+    // The agent bars the investor (a full nullifier is accepted and stored by its tag) and revokes its wallets.
+    expect(await eventsOf(world.gate.barInvestor(POLICY_ID, first.nullifier, UNTIL_LIFTED, 'credential revoked'), world.gate, 'InvestorBarSet')).toEqual([
+      args(POLICY_ID, tag, UNTIL_LIFTED, 'credential revoked'),
+    ]);
+    expect(await world.gate.investorBarredUntil(POLICY_ID, tag)).toBe(UNTIL_LIFTED);
+    await (await world.gate.revokeWallet(POLICY_ID, w1.address, 'credential revoked')).wait();
+    const before = await records([w1.address, w2.address]);
+    await expectRevert(world.submit(replay, w2), 'InvestorBarred', [POLICY_ID, tag, UNTIL_LIFTED]);
+    await expectRevert(world.submit(first, w1), 'InvestorBarred', [POLICY_ID, tag, UNTIL_LIFTED]);
+    expect(await records([w1.address, w2.address])).toEqual(before);
+
+    // Re-verified, the person (same identity, so same tag) comes back once the bar is lifted.
+    expect(await eventsOf(world.gate.liftInvestorBar(POLICY_ID, tag, 're-verified'), world.gate, 'InvestorBarLifted')).toEqual([
+      args(POLICY_ID, tag, 're-verified'),
+    ]);
+    await (await world.submit(replay, w2)).wait();
+    expect(await world.gate.investorOf(POLICY_ID, w2.address)).toBe(tag);
+  });
+
+  test('bars refuse bad input and callers without AGENT_ROLE, and change nothing', async () => {
+    const gate = world.gate;
+    const [wallet] = world.users;
+    const outsider = world.users[9];
+    const agent = await gate.AGENT_ROLE();
+    const bars = async () => [await gate.walletBarredUntil(POLICY_ID, wallet.address), await gate.investorBarredUntil(POLICY_ID, 5n)];
+    const before = await bars();
+    const now = await latestTime();
+    const past = await expectRevert(gate.barWallet(POLICY_ID, wallet.address, now, 'x'), 'BarEndsInPast');
+    expect(past.args[0]).toBe(BigInt(now));
+    expect(past.args[1]).toBeGreaterThanOrEqual(BigInt(now));
+    await expectRevert(gate.barInvestor(POLICY_ID, 5n, now, 'x'), 'BarEndsInPast');
+    await expectRevert(gate.barWallet(POLICY_ID, ZERO_ADDRESS, UNTIL_LIFTED, 'x'), 'ZeroAddress', ['wallet']);
+    await expectRevert(gate.barInvestor(POLICY_ID, 1n << 192n, UNTIL_LIFTED, 'x'), 'InvalidInvestorTag', [1n << 192n]);
+    await expectRevert(gate.liftWalletBar(POLICY_ID, wallet.address, 'x'), 'WalletNotBarred', [POLICY_ID, wallet.address]);
+    await expectRevert(gate.liftInvestorBar(POLICY_ID, 5n, 'x'), 'InvestorNotBarred', [POLICY_ID, 5n]);
+    await expectRevert(gate.revokeAndBar(POLICY_ID, wallet.address, UNTIL_LIFTED, 'x'), 'WalletNotRegistered', [POLICY_ID, wallet.address]);
+    const o = gate.connect(outsider);
+    for (const call of [
+      () => o.barWallet(POLICY_ID, wallet.address, UNTIL_LIFTED, 'x'),
+      () => o.barInvestor(POLICY_ID, 5n, UNTIL_LIFTED, 'x'),
+      () => o.liftWalletBar(POLICY_ID, wallet.address, 'x'),
+      () => o.liftInvestorBar(POLICY_ID, 5n, 'x'),
+      () => o.revokeAndBar(POLICY_ID, wallet.address, UNTIL_LIFTED, 'x'),
+    ]) {
+      await expectRevert(call(), 'AccessControlUnauthorizedAccount', [outsider.address, agent]);
+    }
+    expect(await bars()).toEqual(before);
+  });
+
+  test('a wallet cancels a consent it signed before a relayer uses it', async () => {
+    const gate = world.gate;
+    const [wallet, relayer] = world.users;
+    const proof = await world.prove(alice, wallet.address);
+    const { pA, pB, pC, pubSignals } = proof.solidityCalldata;
+    const deadline = (await latestTime()) + 3600;
+    const given = await consent(wallet, pubSignals, 0n, deadline);
+    expect(await eventsOf(gate.connect(wallet).cancelConsent(0n), gate, 'ConsentCancelled')).toEqual([args(wallet.address, 0n)]);
+    expect(await gate.nonces(wallet.address)).toBe(1n);
+    const before = await records([wallet.address]);
+    await expectRevert(gate.connect(relayer).verifyFor(POLICY_ID, pA, pB, pC, pubSignals, deadline, given), 'InvalidConsentSignature', [wallet.address]);
+    // Only the current nonce can be cancelled, so a stale request cannot burn a later consent.
+    await expectRevert(gate.connect(wallet).cancelConsent(0n), 'InvalidAccountNonce', [wallet.address, 1n]);
+    expect(await records([wallet.address])).toEqual(before);
+    // A consent over the next nonce works.
+    await (await gate.connect(relayer).verifyFor(POLICY_ID, pA, pB, pC, pubSignals, deadline, await consent(wallet, pubSignals, 1n, deadline))).wait();
+    expect(await gate.isVerified(POLICY_ID, wallet.address)).toBe(true);
+
+    // A contract wallet cancels by calling the gate itself.
+    const contractWallet = await (await new ContractWallet__factory(relayer).deploy(relayer.address)).waitForDeployment();
+    const call = gate.interface.encodeFunctionData('cancelConsent', [0n]);
+    expect(await eventsOf(contractWallet.execute(await gate.getAddress(), call), gate, 'ConsentCancelled')).toEqual([
+      args(await contractWallet.getAddress(), 0n),
+    ]);
+  });
+
+  test('removing an issuer from a policy refuses its roots from the next proof on', async () => {
+    const [w1, w2, publisher2] = world.users;
+    await (await world.registry.addIssuer(2, 'did:example:issuer-2', publisher2.address, 32)).wait();
+    const tree2 = new IssuerTree(32, [world.tree.leaf(bob.index)]); // issuer 2 holds bob's leaf at index 0
+    await world.publish(tree2, 2n, publisher2);
+    const viaIssuer2 = { ...bob, index: 0 };
+    const p1 = await world.prove(viaIssuer2, w1.address, { tree: tree2 });
+    const p2 = await world.prove(viaIssuer2, w2.address, { tree: tree2 });
+
+    // Accepted second: found after issuer 1 did not know the root.
+    await (await world.gate.setPolicy(POLICY_ID, policySpec({ acceptedIssuers: [ISSUER_ID, 2n] }))).wait();
+    const logged = await eventsOf(world.submit(p1, w1), world.gate, 'WalletVerified');
+    expect(logged).toEqual([args(POLICY_ID, w1.address, p1.nullifier, (await latestTime()) + 30 * DAY, 2n, tree2.root)]);
+    // Removed: refused.
+    await (await world.gate.setPolicy(POLICY_ID, policySpec({ acceptedIssuers: [ISSUER_ID] }))).wait();
+    expect(await world.gate.acceptsIssuer(POLICY_ID, 2)).toBe(false);
+    const before = await records([w1.address, w2.address]);
+    await expectRevert(world.submit(p2, w2), 'RootNotAcceptable', [0n, tree2.root, State.Unknown]);
+    expect(await records([w1.address, w2.address])).toEqual(before);
+
+    // A policy created with the issuer first, then without it: refused as well.
+    const OTHER = 4n;
+    await (await world.gate.setPolicy(OTHER, policySpec({ policyId: OTHER, acceptedIssuers: [2n, ISSUER_ID] }))).wait();
+    const q1 = await world.prove(viaIssuer2, w1.address, { tree: tree2, policyId: OTHER });
+    const q2 = await world.prove(viaIssuer2, w2.address, { tree: tree2, policyId: OTHER });
+    await (await world.submit(q1, w1, OTHER)).wait();
+    await (await world.gate.setPolicy(OTHER, policySpec({ policyId: OTHER, acceptedIssuers: [ISSUER_ID] }))).wait();
+    const after = await records([w1.address, w2.address], OTHER);
+    await expectRevert(world.submit(q2, w2, OTHER), 'RootNotAcceptable', [0n, tree2.root, State.Unknown]);
+    expect(await records([w1.address, w2.address], OTHER)).toEqual(after);
+  });
+
+  test('another issuer publishing the accepted issuer’s root first changes nothing for the policy', async () => {
+    const [wallet, squatter] = world.users;
+    await (await world.registry.addIssuer(2, 'did:example:squatter', squatter.address, 32)).wait();
+    const next = new IssuerTree(32, world.tree.leaves());
+    next.append(7n); // the issuer's next root
+    await world.publish(next, 2n, squatter); // front-run by issuer 2's publisher
+    await world.publish(next); // the real issuer still publishes it
+    const proof = await world.prove(alice, wallet.address, { tree: next });
+    const logged = await eventsOf(world.submit(proof, wallet), world.gate, 'WalletVerified');
+    expect(logged).toEqual([args(POLICY_ID, wallet.address, proof.nullifier, (await latestTime()) + 30 * DAY, ISSUER_ID, next.root)]);
+  });
+
+  test('rejected, stale and cut-off roots are refused at registration at once', async () => {
+    const [wallet, rotatedKey] = world.users;
+    const proof = await world.prove(alice, wallet.address);
+    const root = world.tree.root;
+    const before = await records([wallet.address]);
+    let start = await snapshot();
+
+    await (await world.registry.rejectRoot(ISSUER_ID, root, 'published with a stolen key')).wait();
+    await expectRevert(world.submit(proof, wallet), 'RootNotAcceptable', [ISSUER_ID, root, State.Rejected]);
+    await revertTo(start);
+    start = await snapshot();
+
+    // The issuer stopped publishing for longer than its maximum current-root age.
+    await (await world.registry.setMaxCurrentRootAge(ISSUER_ID, 3600)).wait();
+    await increaseTime(3601);
+    await expectRevert(world.submit(proof, wallet), 'RootNotAcceptable', [ISSUER_ID, root, State.Stale]);
+    await revertTo(start);
+
+    // Suspend, rotate, replace while suspended, reactivate: the old root is cut off inside maxRootAge.
+    await (await world.registry.suspendIssuer(ISSUER_ID, 'stolen key')).wait();
+    await (await world.registry.rotatePublisher(ISSUER_ID, rotatedKey.address)).wait();
+    const clean = new IssuerTree(32, world.tree.leaves());
+    clean.append(9n);
+    await world.publish(clean, ISSUER_ID, rotatedKey);
+    await (await world.registry.reactivateIssuer(ISSUER_ID)).wait();
+    await expectRevert(world.submit(proof, wallet), 'RootNotAcceptable', [ISSUER_ID, root, State.Expired]);
+    expect(await records([wallet.address])).toEqual(before);
+  });
+});
+
+describe('administration', () => {
+  test('the admin role changes hands in two steps: the new admin must accept', async () => {
+    const gate = world.gate;
+    const [newAdmin, outsider] = [world.users[8], world.users[9]];
+    const adminRole = await gate.DEFAULT_ADMIN_ROLE();
+    await expectRevert(gate.grantRole(adminRole, newAdmin.address), 'AccessControlEnforcedDefaultAdminRules', []);
+    expect(await eventsOf(gate.beginDefaultAdminTransfer(newAdmin.address), gate, 'DefaultAdminTransferScheduled')).toEqual([
+      args(newAdmin.address, await latestTime()),
+    ]);
+    expect(await gate.defaultAdmin()).toBe(world.admin.address);
+    expect(await gate.hasRole(adminRole, newAdmin.address)).toBe(false);
+    await expectRevert(gate.connect(outsider).acceptDefaultAdminTransfer(), 'AccessControlInvalidDefaultAdmin', [outsider.address]);
+    await (await gate.connect(newAdmin).acceptDefaultAdminTransfer()).wait();
+    expect(await gate.defaultAdmin()).toBe(newAdmin.address);
+    expect(await gate.hasRole(adminRole, world.admin.address)).toBe(false);
+    // The new admin grants roles; the old one no longer can.
+    const agent = await gate.AGENT_ROLE();
+    await expectRevert(gate.grantRole(agent, outsider.address), 'AccessControlUnauthorizedAccount', [world.admin.address, adminRole]);
+    await (await gate.connect(newAdmin).grantRole(agent, outsider.address)).wait();
+    expect(await gate.hasRole(agent, outsider.address)).toBe(true);
   });
 });

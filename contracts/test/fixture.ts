@@ -175,7 +175,15 @@ export class World {
    * (CH) with one each, all issued, published and registered. Returns those four wallets and
    * the next unused signer, which stays unverified.
    */
-  async registerInvestors(): Promise<{ a1: HardhatEthersSigner; a2: HardhatEthersSigner; b: HardhatEthersSigner; c: HardhatEthersSigner; unverified: HardhatEthersSigner }> {
+  async registerInvestors(): Promise<{
+    a1: HardhatEthersSigner;
+    a2: HardhatEthersSigner;
+    b: HardhatEthersSigner;
+    c: HardhatEthersSigner;
+    unverified: HardhatEthersSigner;
+    /** The credentials behind the wallets, to re-prove them (e.g. under a new policy). */
+    holders: { alice: Holder; bob: Holder; carol: Holder };
+  }> {
     const [a1, a2, b, c, unverified] = this.users;
     const alice = this.issue();
     const bob = this.issue({ jurisdiction: jurisdictionIndex('FR') });
@@ -185,7 +193,7 @@ export class World {
     await this.register(alice, a2);
     await this.register(bob, b);
     await this.register(carol, c);
-    return { a1, a2, b, c, unverified };
+    return { a1, a2, b, c, unverified, holders: { alice, bob, carol } };
   }
 
   /** Proves and registers `wallet` for `holder`; returns the proof. */
@@ -225,4 +233,29 @@ function normalise(value: unknown): unknown {
 /** Frees snarkjs's worker threads so jest can exit. */
 export async function closeProver(): Promise<void> {
   await releaseProverThreads();
+}
+
+/**
+ * The events named `name` that `contract` emitted in the transaction `tx`, as argument arrays
+ * (addresses lower-cased, numbers as bigint), so a test can assert exactly what was logged.
+ */
+export async function eventsOf(
+  tx: Promise<{ wait(): Promise<unknown> }> | { wait(): Promise<unknown> },
+  contract: { interface: import('ethers').Interface; getAddress(): Promise<string> },
+  name: string,
+): Promise<unknown[][]> {
+  const receipt = (await (await tx).wait()) as { logs: { address: string; topics: string[]; data: string }[] };
+  const address = (await contract.getAddress()).toLowerCase();
+  const out: unknown[][] = [];
+  for (const log of receipt.logs) {
+    if (log.address.toLowerCase() !== address) continue;
+    const parsed = contract.interface.parseLog(log);
+    if (parsed?.name === name) out.push([...parsed.args].map(normalise));
+  }
+  return out;
+}
+
+/** Normalises expected event arguments the same way {eventsOf} does. */
+export function args(...values: unknown[]): unknown[] {
+  return values.map(normalise);
 }

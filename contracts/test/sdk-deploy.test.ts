@@ -7,7 +7,7 @@ import hre from 'hardhat';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deployZkKyc, readDeployment, writeDeployment } from '../../packages/sdk/src/deploy.js';
+import { acceptCoreAdmin, deployZkKyc, readDeployment, writeDeployment } from '../../packages/sdk/src/deploy.js';
 import { connectZkKyc, decodeRevert, transferCodeName } from '../../packages/sdk/src/contracts.js';
 
 test('deploys, wires roles to the admin, and round-trips through the deployment file', async () => {
@@ -38,6 +38,12 @@ test('deploys, wires roles to the admin, and round-trips through the deployment 
   const note = c.tokens.NOTE;
   expect(await note.token.policyId()).toBe(3n);
   expect(await note.token.rules()).toEqual([deployment.tokens[0].rules.maxInvestors, deployment.tokens[0].rules.sanctionsList]);
+  // The registry's and the gate's admin role changes hands in two steps: the admin accepts it.
+  expect((await c.complianceGate.pendingDefaultAdmin()).newAdmin).toBe(admin.address);
+  expect((await c.issuerRegistry.pendingDefaultAdmin()).newAdmin).toBe(admin.address);
+  await acceptCoreAdmin(admin, read);
+  expect(await c.complianceGate.defaultAdmin()).toBe(admin.address);
+  expect(await c.issuerRegistry.defaultAdmin()).toBe(admin.address);
   // Every role went to the admin and the deployer kept none.
   expect(await c.complianceGate.hasRole(await c.complianceGate.POLICY_ADMIN_ROLE(), admin.address)).toBe(true);
   expect(await c.complianceGate.hasRole(await c.complianceGate.DEFAULT_ADMIN_ROLE(), deployer.address)).toBe(false);

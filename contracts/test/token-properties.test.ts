@@ -1,21 +1,49 @@
 /**
- * Property test: random sequences of mints, transfers, freezes, forced transfers, recoveries and
- * expiries never break the token's bookkeeping — total supply equals the sum of balances, no
- * wallet has more frozen than it holds — and no transfer touching an unverified wallet succeeds.
+ * Property test: random sequences of mints, transfers, freezes, pauses, sanctions, forced
+ * transfers, recoveries, revocations in the gate, rule resyncs, lock clearances and the passing of
+ * time, on a token carrying every rule, never break the bookkeeping:
+ * - total supply equals the sum of balances; no wallet has more frozen, or more locked, than it holds;
+ * - each per-investor sum (MaxBalancePerInvestor, MaxInvestors) equals the sum of the balances of
+ *   the wallets credited to that investor, and the investor count is the number of non-zero sums;
+ * and no holder transfer succeeds while paused, from or to a frozen or sanctioned wallet, to or from
+ * an unverified one, beyond the sender's free (unfrozen, unlocked) balance, or past a rule's limit.
  */
 import fc from 'fast-check';
 import type { HardhatEthersSigner } from '@nomicfoundation/hardhat-ethers/signers';
 import type { PermissionedToken } from '@zkkyc/contracts/typechain';
-import { DAY, World, closeProver, increaseTime, revertTo, snapshot } from './fixture.js';
+import type { ConnectedRules } from '../../packages/sdk/src/contracts.js';
+import { DAY, World, closeProver, increaseTime, latestTime, revertTo, snapshot } from './fixture.js';
+
+const CAP = 700n;
+const MAX_INVESTORS = 2n;
+const MAX_VOLUME = 400n;
 
 let world: World;
 let token: PermissionedToken;
+let rules: Required<ConnectedRules>;
 let wallets: HardhatEthersSigner[];
 let base: string;
 
 beforeAll(async () => {
-  world = await World.create({ tokens: [{ name: 'Bond', symbol: 'BOND', decimals: 0, policyId: 1n }] });
+  world = await World.create({
+    tokens: [
+      {
+        name: 'Bond',
+        symbol: 'BOND',
+        decimals: 0,
+        policyId: 1n,
+        rules: {
+          maxBalancePerInvestor: CAP,
+          lockUpSeconds: DAY,
+          maxInvestors: Number(MAX_INVESTORS),
+          transferVolume: { periodSeconds: DAY, maxVolume: MAX_VOLUME },
+          sanctions: true,
+        },
+      },
+    ],
+  });
   token = world.contracts.tokens.BOND.token;
+  rules = world.contracts.tokens.BOND.rules as Required<ConnectedRules>;
   const { a1, a2, b, c, unverified } = await world.registerInvestors();
   wallets = [a1, a2, b, c, unverified];
   base = await snapshot();
@@ -26,14 +54,20 @@ afterAll(closeProver);
 const who = fc.integer({ min: 0, max: 4 });
 const amount = fc.bigInt({ min: 0n, max: 300n });
 const op = fc.oneof(
-  { arbitrary: fc.record({ kind: fc.constant('mint' as const), to: who, amount }), weight: 3 },
-  { arbitrary: fc.record({ kind: fc.constant('transfer' as const), from: who, to: who, amount }), weight: 5 },
-  { arbitrary: fc.record({ kind: fc.constant('freeze' as const), to: who, amount }), weight: 2 },
+  { arbitrary: fc.record({ kind: fc.constant('mint' as const), to: who, amount }), weight: 4 },
+  { arbitrary: fc.record({ kind: fc.constant('transfer' as const), from: who, to: who, amount }), weight: 6 },
+  { arbitrary: fc.record({ kind: fc.constant('freeze' as const), to: who, amount }), weight: 1 },
   { arbitrary: fc.record({ kind: fc.constant('unfreeze' as const), to: who, amount }), weight: 1 },
   { arbitrary: fc.record({ kind: fc.constant('setFrozen' as const), to: who, frozen: fc.boolean() }), weight: 1 },
+  { arbitrary: fc.record({ kind: fc.constant('pause' as const), paused: fc.boolean() }), weight: 1 },
+  { arbitrary: fc.record({ kind: fc.constant('sanction' as const), to: who, flagged: fc.boolean() }), weight: 1 },
   { arbitrary: fc.record({ kind: fc.constant('forced' as const), from: who, to: who, amount }), weight: 2 },
   { arbitrary: fc.record({ kind: fc.constant('burn' as const), from: who, amount }), weight: 1 },
   { arbitrary: fc.record({ kind: fc.constant('recover' as const), from: who, to: who }), weight: 1 },
+  { arbitrary: fc.record({ kind: fc.constant('revoke' as const), to: who }), weight: 1 },
+  { arbitrary: fc.record({ kind: fc.constant('resync' as const), to: who }), weight: 1 },
+  { arbitrary: fc.record({ kind: fc.constant('clearLock' as const), to: who }), weight: 1 },
+  { arbitrary: fc.record({ kind: fc.constant('wait' as const), seconds: fc.integer({ min: 1, max: 2 * DAY }) }), weight: 2 },
   { arbitrary: fc.record({ kind: fc.constant('expire' as const) }), weight: 1 },
 );
 type Op = typeof op extends fc.Arbitrary<infer T> ? T : never;
@@ -57,6 +91,12 @@ async function run(o: Op): Promise<boolean> {
       case 'setFrozen':
         await (await token.setAddressFrozen(wallets[o.to].address, o.frozen)).wait();
         break;
+      case 'pause':
+        await (await (o.paused ? token.pause() : token.unpause())).wait();
+        break;
+      case 'sanction':
+        await (await (o.flagged ? rules.sanctionsList.addSanctioned : rules.sanctionsList.removeSanctioned)([wallets[o.to].address])).wait();
+        break;
       case 'forced':
         await (await token.forcedTransfer(wallets[o.from].address, wallets[o.to].address, o.amount)).wait();
         break;
@@ -65,6 +105,19 @@ async function run(o: Op): Promise<boolean> {
         break;
       case 'recover':
         await (await token.recoveryAddress(wallets[o.from].address, wallets[o.to].address, 0)).wait();
+        break;
+      case 'revoke':
+        await (await world.gate.revokeWallet(1n, wallets[o.to].address, 'property test')).wait();
+        break;
+      case 'resync':
+        await (await rules.maxBalancePerInvestor.resync([wallets[o.to].address])).wait();
+        await (await rules.maxInvestors.resync([wallets[o.to].address])).wait();
+        break;
+      case 'clearLock':
+        await (await rules.lockUp.clearLock(wallets[o.to].address)).wait();
+        break;
+      case 'wait':
+        await increaseTime(o.seconds);
         break;
       case 'expire':
         await increaseTime(31 * DAY);
@@ -76,36 +129,112 @@ async function run(o: Op): Promise<boolean> {
   }
 }
 
-test('supply = Σ balances, frozen ≤ balance, and nothing moves to or from an unverified wallet', async () => {
+/** What the checks need to know about every wallet, read at one block. */
+async function observe() {
+  const now = BigInt(await latestTime());
+  const list = await Promise.all(
+    wallets.map(async (w) => ({
+      balance: await token.balanceOf(w.address),
+      frozen: await token.isFrozen(w.address),
+      frozenTokens: await token.getFrozenTokens(w.address),
+      locked: (await rules.lockUp.lockedOf(w.address)).amount,
+      // Locked beyond the next minute: the next transaction's block may be a few seconds later.
+      lockedStill: await lockedAfter(w.address, now + 60n),
+      verified: await token.isVerified(w.address),
+      sanctioned: await rules.sanctionsList.isSanctioned(w.address),
+      capKey: await rules.maxBalancePerInvestor.creditedKeyOf(w.address),
+      clubKey: await rules.maxInvestors.creditedKeyOf(w.address),
+      investor: await rules.transferVolumePerPeriod.investorKey(w.address),
+    })),
+  );
+  return {
+    wallets: list,
+    paused: await token.paused(),
+    supply: await token.totalSupply(),
+    investorCount: await rules.maxInvestors.investorCount(),
+  };
+}
+
+/** What `wallet` has in lots that unlock after `time`. */
+async function lockedAfter(wallet: string, time: bigint): Promise<bigint> {
+  const [unlocks, amounts] = await rules.lockUp.lotsOf(wallet);
+  return unlocks.reduce((sum, unlock, i) => (unlock > time ? sum + amounts[i] : sum), 0n);
+}
+
+/** Each sum of `rule` equals the balances of the wallets credited to its key; the count is the non-zero sums. */
+async function checkSums(rule: Required<ConnectedRules>['maxInvestors'] | Required<ConnectedRules>['maxBalancePerInvestor'], keys: bigint[], balances: bigint[]) {
+  const expected = new Map<bigint, bigint>();
+  keys.forEach((key, i) => {
+    if (balances[i] === 0n) return;
+    expect(key).not.toBe(0n); // a wallet holding tokens is credited somewhere
+    expected.set(key, (expected.get(key) ?? 0n) + balances[i]);
+  });
+  for (const key of new Set(keys)) {
+    if (key === 0n) continue;
+    expect(await rule.investorBalance(key)).toBe(expected.get(key) ?? 0n);
+  }
+  expect(await rule.investorCount()).toBe(BigInt(expected.size));
+}
+
+test('bookkeeping invariants hold and no refused movement happens, over random operations', async () => {
   await fc.assert(
     fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 14 }), async (ops) => {
       await revertTo(base);
       base = await snapshot();
+      let seen = await observe();
       for (const o of ops) {
-        const parties: number[] = [];
-        if ('from' in o) parties.push(o.from);
-        if ('to' in o) parties.push(o.to);
-        const verified = await Promise.all(parties.map((i) => token.isVerified(wallets[i].address)));
-        const balancesBefore = await Promise.all(wallets.map((w) => token.balanceOf(w.address)));
+        const before = seen;
         const ok = await run(o);
-        const balancesAfter = await Promise.all(wallets.map((w) => token.balanceOf(w.address)));
-        const moved = balancesAfter.some((v, i) => v !== balancesBefore[i]);
+        const after = (seen = await observe());
+        const from = 'from' in o ? before.wallets[o.from] : undefined;
+        const to = 'to' in o ? before.wallets[o.to] : undefined;
+        const moved = after.wallets.some((w, i) => w.balance !== before.wallets[i].balance);
+
+        if (ok && moved && o.kind === 'transfer') {
+          // A holder transfer that moved tokens passed every check, as things stood before it.
+          expect(before.paused).toBe(false);
+          expect([from!.frozen, to!.frozen, from!.sanctioned, to!.sanctioned]).toEqual([false, false, false, false]);
+          expect([from!.verified, to!.verified]).toEqual([true, true]);
+          expect(o.amount).toBeLessThanOrEqual(from!.balance - from!.frozenTokens);
+          expect(o.amount).toBeLessThanOrEqual(from!.balance - from!.lockedStill);
+          if (from!.investor !== to!.investor) {
+            expect(await rules.transferVolumePerPeriod.volumeOf(from!.investor)).toBeLessThanOrEqual(MAX_VOLUME);
+          }
+          if (from!.capKey !== after.wallets[o.to].capKey) {
+            expect(await rules.maxBalancePerInvestor.investorBalance(after.wallets[o.to].capKey)).toBeLessThanOrEqual(CAP);
+          }
+        }
+        if (ok && moved && o.kind === 'mint') {
+          expect([to!.frozen, to!.sanctioned, to!.verified]).toEqual([false, false, true]);
+          expect(await rules.maxBalancePerInvestor.investorBalance(after.wallets[o.to].capKey)).toBeLessThanOrEqual(CAP);
+        }
         if (ok && moved && (o.kind === 'transfer' || o.kind === 'mint')) {
-          // A holder transfer or mint that moved tokens had every party verified.
-          expect(verified.every(Boolean)).toBe(true);
+          // A holder transfer or mint never takes the investor count past the cap (agent moves may).
+          const limit = before.investorCount > MAX_INVESTORS ? before.investorCount : MAX_INVESTORS;
+          expect(after.investorCount).toBeLessThanOrEqual(limit);
         }
         if (ok && moved && (o.kind === 'forced' || o.kind === 'recover')) {
-          expect(verified[verified.length - 1]).toBe(true); // the receiver
+          expect([to!.verified, to!.frozen]).toEqual([true, false]);
         }
-        const supply = await token.totalSupply();
-        expect(balancesAfter.reduce((sum, v) => sum + v, 0n)).toBe(supply);
-        for (const w of wallets) {
-          expect(await token.getFrozenTokens(w.address)).toBeLessThanOrEqual(await token.balanceOf(w.address));
+        if (ok && o.kind === 'recover' && o.from !== o.to) {
+          // The lost wallet ends empty, frozen and no longer verified.
+          expect(after.wallets[o.from].balance).toBe(0n);
+          expect(after.wallets[o.from].frozen).toBe(true);
+          expect(after.wallets[o.from].verified).toBe(false);
         }
+
+        expect(after.wallets.reduce((sum, w) => sum + w.balance, 0n)).toBe(after.supply);
+        for (const w of after.wallets) {
+          expect(w.frozenTokens).toBeLessThanOrEqual(w.balance);
+          expect(w.locked).toBeLessThanOrEqual(w.balance);
+        }
+        const balances = after.wallets.map((w) => w.balance);
+        await checkSums(rules.maxBalancePerInvestor, after.wallets.map((w) => w.capKey), balances);
+        await checkSums(rules.maxInvestors, after.wallets.map((w) => w.clubKey), balances);
         // The never-verified wallet never holds anything.
-        expect(balancesAfter[4]).toBe(0n);
+        expect(after.wallets[4].balance).toBe(0n);
       }
     }),
-    { numRuns: 25 },
+    { numRuns: 40 },
   );
 });

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.28;
 
+import {IIssuerRegistry} from "./IIssuerRegistry.sol";
+
 /// @title IComplianceGate
-/// @notice Records which wallets proved a policy, until when, and for which investor.
+/// @notice Records which wallets proved a policy, until when, and for which investor; lets agents
+/// end registrations and bar wallets or investors from registering again.
 interface IComplianceGate {
     /// @notice The parameters an administrator sets for a policy. The first four go into
     /// `policyHash` (and so into every proof); the rest are enforced on-chain only.
@@ -11,7 +14,7 @@ interface IComplianceGate {
         uint8 minAge; // years
         uint16 investorClassMask; // 0 = any class; otherwise at least one of these bits
         uint8 minKycLevel;
-        uint64[] acceptedIssuers; // IssuerRegistry ids whose roots this policy accepts
+        uint64[] acceptedIssuers; // IssuerRegistry ids whose roots this policy accepts, most used first
         uint64 ttl; // seconds a registration lasts at most
         uint32 maxWalletsPerInvestor; // 0 = unlimited
     }
@@ -27,9 +30,12 @@ interface IComplianceGate {
     error NotWalletOwner(address wallet, address caller);
     error ConsentExpired(uint256 deadline, uint256 blockTime);
     error InvalidConsentSignature(address wallet);
+    error WalletBarred(uint256 policyId, address wallet, uint64 until);
+    error InvestorBarred(uint256 policyId, uint256 investor, uint64 until);
     error PolicyHashMismatch(uint256 expected, uint256 got);
-    error RootNotAcceptable(uint64 issuerId, uint256 root);
-    error IssuerNotAccepted(uint256 policyId, uint64 issuerId);
+    /// @dev `issuerId` is the first issuer accepted by the policy that published `root` (0: none
+    /// did), `state` why that issuer's root is not acceptable now.
+    error RootNotAcceptable(uint64 issuerId, uint256 root, IIssuerRegistry.RootState state);
     error UnsupportedTreeDepth(uint8 depth);
     error DateOutOfWindow(uint32 today, uint32 blockDate);
     error CredentialExpired(uint32 validUntil, uint32 blockDate);
@@ -39,12 +45,26 @@ interface IComplianceGate {
 
     // ─── agent ─────
     error WalletNotRegistered(uint256 policyId, address wallet);
+    error BarEndsInPast(uint64 until, uint256 blockTime);
+    error InvalidInvestorTag(uint256 investor);
+    error WalletNotBarred(uint256 policyId, address wallet);
+    error InvestorNotBarred(uint256 policyId, uint256 investor);
 
-    event PolicySet(uint256 indexed policyId, uint256 scope, uint256 policyHash, uint32 version);
+    event PolicySet(uint256 indexed policyId, uint32 version, uint256 scope, uint256 policyHash, PolicyParams params);
     event WalletVerified(
-        uint256 indexed policyId, address indexed wallet, uint256 indexed nullifier, uint64 verifiedUntil, uint64 issuerId
+        uint256 indexed policyId,
+        address indexed wallet,
+        uint256 indexed nullifier,
+        uint64 verifiedUntil,
+        uint64 issuerId,
+        uint256 root
     );
     event WalletRevoked(uint256 indexed policyId, address indexed wallet, uint256 investor, string reason);
+    event WalletBarSet(uint256 indexed policyId, address indexed wallet, uint64 until, string reason);
+    event WalletBarLifted(uint256 indexed policyId, address indexed wallet, string reason);
+    event InvestorBarSet(uint256 indexed policyId, uint256 indexed investor, uint64 until, string reason);
+    event InvestorBarLifted(uint256 indexed policyId, uint256 indexed investor, string reason);
+    event ConsentCancelled(address indexed wallet, uint256 nonce);
 
     /// @notice Whether `wallet` holds an unexpired registration for `policyId`.
     function isVerified(uint256 policyId, address wallet) external view returns (bool);
@@ -53,7 +73,34 @@ interface IComplianceGate {
     function verifiedPair(uint256 policyId, address a, address b) external view returns (bool aVerified, bool bVerified);
 
     /// @notice The investor tag `wallet` is bound to under `policyId` (the low 192 bits of the
-    /// holder's nullifier, low 192 bits), or 0. Expired registrations keep their binding; revoked
-    /// ones do not.
+    /// holder's nullifier), or 0. Expired registrations keep their binding; revoked ones do not.
     function investorOf(uint256 policyId, address wallet) external view returns (uint256);
+
+    /// @notice Removes `wallet`'s registration under `policyId` (AGENT_ROLE), freeing the wallet and
+    /// one slot of its investor's wallet limit. It does not stop the wallet registering again: bar
+    /// it for that ({barWallet}). Refuses a wallet with no registration.
+    function revokeWallet(uint256 policyId, address wallet, string calldata reason) external;
+
+    /// @notice Bars `wallet` from registering under `policyId` (AGENT_ROLE) while
+    /// `block.timestamp < until`; `until == type(uint64).max` bars it until lifted. Replaces an
+    /// earlier bar of the wallet. Checked at registration only: an existing registration stands
+    /// until it ends or is revoked. Works whether or not the wallet is registered. Refuses the zero
+    /// address and an `until` not in the future.
+    function barWallet(uint256 policyId, address wallet, uint64 until, string calldata reason) external;
+
+    /// @notice Bars every wallet of investor `investor` (a tag from {investorOf}, or a full
+    /// nullifier) from registering under `policyId` (AGENT_ROLE), as {barWallet} does for one wallet.
+    /// Refuses a tag of 0 and an `until` not in the future.
+    function barInvestor(uint256 policyId, uint256 investor, uint64 until, string calldata reason) external;
+
+    /// @notice Ends `wallet`'s bar under `policyId` (AGENT_ROLE). Refuses a wallet not barred now.
+    function liftWalletBar(uint256 policyId, address wallet, string calldata reason) external;
+
+    /// @notice Ends `investor`'s bar under `policyId` (AGENT_ROLE). Refuses an investor not barred now.
+    function liftInvestorBar(uint256 policyId, uint256 investor, string calldata reason) external;
+
+    /// @notice Called by a wallet: uses up its consent nonce `nonce`, so every EIP-712 consent it
+    /// signed with that nonce can no longer register it. Refuses a nonce other than the current one
+    /// (`InvalidAccountNonce(wallet, current)`).
+    function cancelConsent(uint256 nonce) external;
 }

@@ -15,7 +15,7 @@ library TransferCodes {
     uint8 internal constant RECEIVER_FROZEN = 6;
     uint8 internal constant SENDER_NOT_VERIFIED = 7;
     uint8 internal constant RECEIVER_NOT_VERIFIED = 8;
-    uint8 internal constant CHECK_FAILED = 9; // the gate or a rule reverted
+    uint8 internal constant CHECK_FAILED = 9; // the gate reverted, or a rule failed (reverted, ran out of its gas bound, answered malformed)
 
     uint8 internal constant MAX_BALANCE_EXCEEDED = 16;
     uint8 internal constant LOCKED_UP = 17;

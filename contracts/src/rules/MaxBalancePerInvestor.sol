@@ -25,9 +25,11 @@ contract MaxBalancePerInvestor is InvestorBalances {
         maxBalance = newMax;
     }
 
+    /// @notice Refuses (code 16) a movement that would take the receiving investor's sum above the
+    /// cap, unless the tokens stay with one investor (same key on both sides).
     function canTransfer(address from, address to, uint256 amount) external view returns (bool, uint8) {
-        uint256 toKey = investorKey(to);
-        if (from != address(0) && investorKey(from) == toKey) return (true, TransferCodes.OK);
+        uint256 toKey = _creditKey(to, token.balanceOf(to));
+        if (from != address(0) && _debitKey(from) == toKey) return (true, TransferCodes.OK);
         if (investorBalance[toKey] + amount > maxBalance) return (false, TransferCodes.MAX_BALANCE_EXCEEDED);
         return (true, TransferCodes.OK);
     }

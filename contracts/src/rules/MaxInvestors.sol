@@ -25,12 +25,15 @@ contract MaxInvestors is InvestorBalances {
         maxInvestors = newMax;
     }
 
+    /// @notice Refuses (code 18) a movement that would bring in an investor beyond the cap, unless
+    /// the sender's whole holding goes with it.
     function canTransfer(address from, address to, uint256 amount) external view returns (bool, uint8) {
-        uint256 toKey = investorKey(to);
-        if (amount == 0 || investorBalance[toKey] != 0) return (true, TransferCodes.OK);
+        if (amount == 0) return (true, TransferCodes.OK);
+        uint256 toKey = _creditKey(to, token.balanceOf(to));
+        if (investorBalance[toKey] != 0) return (true, TransferCodes.OK);
         if (investorCount < maxInvestors) return (true, TransferCodes.OK);
         if (from != address(0)) {
-            uint256 fromKey = investorKey(from);
+            uint256 fromKey = _debitKey(from);
             if (fromKey == toKey || investorBalance[fromKey] == amount) return (true, TransferCodes.OK);
         }
         return (false, TransferCodes.MAX_INVESTORS_REACHED);

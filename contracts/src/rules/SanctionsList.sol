@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {IComplianceRule} from "../interfaces/IComplianceRule.sol";
 import {TransferCodes} from "../libraries/TransferCodes.sol";
 
@@ -36,6 +37,7 @@ contract SanctionsList is AccessControl, IComplianceRule {
         for (uint256 i = 0; i < wallets.length; i++) _set(wallets[i], false);
     }
 
+    /// @notice Refuses a flagged sender (code 20) or receiver (code 21); a mint checks the receiver.
     function canTransfer(address from, address to, uint256) external view returns (bool, uint8) {
         if (from != address(0) && isSanctioned[from]) return (false, TransferCodes.SENDER_SANCTIONED);
         if (isSanctioned[to]) return (false, TransferCodes.RECEIVER_SANCTIONED);
@@ -43,11 +45,20 @@ contract SanctionsList is AccessControl, IComplianceRule {
     }
 
     // Stateless: nothing to track, and harmless for anyone to call.
+
+    /// @notice Hook: nothing to record.
     function transferred(address, address, uint256) external {}
 
+    /// @notice Hook: nothing to record.
     function created(address, uint256) external {}
 
+    /// @notice Hook: nothing to record.
     function destroyed(address, uint256) external {}
+
+    /// @notice ERC-165: IComplianceRule, AccessControl and ERC-165 itself (the token's `addRule` asks).
+    function supportsInterface(bytes4 interfaceId) public view override(AccessControl, IERC165) returns (bool) {
+        return interfaceId == type(IComplianceRule).interfaceId || super.supportsInterface(interfaceId);
+    }
 
     function _set(address wallet, bool sanctioned) private {
         isSanctioned[wallet] = sanctioned;

@@ -8,7 +8,9 @@ import {TransferCodes} from "../libraries/TransferCodes.sol";
 /// @notice Caps how much one investor may send to other investors within a fixed window of `period`
 /// seconds, summed over all their wallets. Moves between one's own wallets do not count.
 /// @dev Fixed windows (starting at the investor's first transfer after the previous window ended)
-/// need one storage word per investor; a sliding window would need a history.
+/// need one storage word per investor; a sliding window would need a history. Windows are keyed by
+/// the investor tag under the token's current policy, so moving the token to a new policy starts
+/// every investor on a fresh window.
 contract TransferVolumePerPeriod is TokenBoundRule {
     struct Window {
         uint64 start;
@@ -40,24 +42,34 @@ contract TransferVolumePerPeriod is TokenBoundRule {
         return block.timestamp < uint256(w.start) + period ? w.volume : 0;
     }
 
+    /// @notice Refuses (code 19) a transfer to another investor that would take the sender's volume
+    /// in its current window above `maxVolume`. Mints and moves between one's own wallets are free.
     function canTransfer(address from, address to, uint256 amount) external view returns (bool, uint8) {
         if (from == address(0)) return (true, TransferCodes.OK);
-        uint256 fromKey = investorKey(from);
-        if (fromKey == investorKey(to)) return (true, TransferCodes.OK);
+        uint256 policy = token.policyId();
+        uint256 fromKey = _investorKey(policy, from);
+        if (fromKey == _investorKey(policy, to)) return (true, TransferCodes.OK);
         if (volumeOf(fromKey) + amount > maxVolume) return (false, TransferCodes.VOLUME_LIMIT_EXCEEDED);
         return (true, TransferCodes.OK);
     }
 
+    /// @notice Hook (token only): charges a transfer to another investor to the sender's window.
+    /// An agent's forced transfer or recovery is not the holder's doing and is not charged: a
+    /// clawback must not leave its victim unable to trade.
     function transferred(address from, address to, uint256 amount) external onlyToken {
-        uint256 fromKey = investorKey(from);
-        if (fromKey == investorKey(to)) return;
+        if (token.isAgentMove()) return;
+        uint256 policy = token.policyId();
+        uint256 fromKey = _investorKey(policy, from);
+        if (fromKey == _investorKey(policy, to)) return;
         Window memory w = _windows[fromKey];
         if (block.timestamp >= uint256(w.start) + period) w = Window({start: uint64(block.timestamp), volume: 0});
         w.volume += uint192(amount);
         _windows[fromKey] = w;
     }
 
+    /// @notice Hook (token only): mints are not volume.
     function created(address, uint256) external onlyToken {}
 
+    /// @notice Hook (token only): burns are not volume.
     function destroyed(address, uint256) external onlyToken {}
 }

@@ -115,6 +115,25 @@ export function transferCodeName(code: number | bigint): string {
   return TRANSFER_CODES[Number(code)] ?? `UNKNOWN_${code}`;
 }
 
+/**
+ * Why the registry holds a root unacceptable (`IIssuerRegistry.RootState`), by number: the third
+ * value of the gate's `RootNotAcceptable(issuerId, root, state)`.
+ */
+export const ROOT_STATES: Readonly<Record<number, string>> = Object.freeze({
+  0: 'UNKNOWN',
+  1: 'CURRENT',
+  2: 'SUPERSEDED',
+  3: 'EXPIRED',
+  4: 'STALE',
+  5: 'REJECTED',
+  6: 'ISSUER_SUSPENDED',
+});
+
+/** The name of a root state (`UNKNOWN_<n>` for an unassigned one). */
+export function rootStateName(state: number | bigint): string {
+  return ROOT_STATES[Number(state)] ?? `UNKNOWN_${state}`;
+}
+
 /** A decoded revert: the custom error's name and arguments, and a one-line rendering. */
 export interface DecodedRevert {
   name: string;
@@ -199,5 +218,6 @@ export function decodeRevert(error: unknown): DecodedRevert | undefined {
   const args = [...parsed.args];
   let message = `${parsed.name}(${args.map(render).join(', ')})`;
   if (parsed.name === 'ComplianceRuleRefused') message += ` [${transferCodeName(args[1] as bigint)}]`;
+  if (parsed.name === 'RootNotAcceptable') message += ` [${rootStateName(args[2] as bigint)}]`;
   return { name: parsed.name, args, message, data };
 }

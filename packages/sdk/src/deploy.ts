@@ -5,7 +5,7 @@
  * and connect to with `connectZkKyc` (contracts.ts).
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import type { BigNumberish, Signer } from 'ethers';
+import { getAddress, isAddress, type BigNumberish, type Provider, type Signer } from 'ethers';
 import {
   ComplianceGate__factory,
   IssuerRegistry__factory,
@@ -31,6 +31,11 @@ export interface IssuerSpec {
   publisher: string;
   /** 32 (default) or 20. */
   treeDepth?: 20 | 32;
+  /**
+   * Seconds the issuer's current root stays acceptable after it was published or confirmed
+   * (IssuerRegistry.setMaxCurrentRootAge). Omitted or 0: no limit.
+   */
+  maxCurrentRootAge?: number;
 }
 
 /**
@@ -66,6 +71,12 @@ export interface TokenSpec {
   decimals?: number;
   policyId: bigint | number;
   rules?: RuleSpec;
+  /**
+   * Seconds a scheduled handover of the token's DEFAULT_ADMIN_ROLE waits before the new admin can
+   * accept it (OpenZeppelin AccessControlDefaultAdminRules). Default 0: the handover still takes
+   * two steps (begin, then accept by the new admin).
+   */
+  adminDelaySeconds?: number;
 }
 
 export interface DeployOptions {
@@ -73,8 +84,20 @@ export interface DeployOptions {
   admin?: string;
   /** Seconds a superseded root stays acceptable (default 3600). */
   maxRootAge?: number;
-  /** Deploy the depth-20 verifier too (default true). */
+  /** Deploy the depth-20 verifier too (default true). Applies to the bundled verifiers, not to `verifiers`. */
   verifier20?: boolean;
+  /**
+   * Verifiers the caller deployed, generated from a production (ceremony) zkey, for the gate to use.
+   * Given, deployZkKyc deploys no verifier, on any chain. Omitted, it deploys the verifiers compiled
+   * into @zkkyc/contracts, which come from the INSECURE dev setup: only on DEV_CHAIN_IDS unless
+   * `allowInsecureDevVerifiers`.
+   */
+  verifiers?: VerifierAddresses;
+  /**
+   * Deploy the INSECURE dev verifiers on a chain outside DEV_CHAIN_IDS anyway. Anyone can forge
+   * proofs they accept: for a throwaway test network only, never where the tokens have value.
+   */
+  allowInsecureDevVerifiers?: boolean;
   /** Holder of the SanctionsList ORACLE_ROLE (default: admin). */
   sanctionsOracle?: string;
   issuers?: IssuerSpec[];
@@ -124,10 +147,68 @@ export interface ZkKycDeployment {
 }
 
 /**
+ * The chains on which deployZkKyc deploys the verifiers compiled into @zkkyc/contracts unasked:
+ * 31337 (Hardhat, in-process or `hardhat node`) and 1337 (geth --dev, Ganache). Those verifiers come
+ * from the committed dev setup, whose randomness is public, so anyone can forge a proof they accept
+ * (docs/circuits.md): on a chain where tokens have value they would let anyone register any wallet.
+ */
+export const DEV_CHAIN_IDS: readonly number[] = [31337, 1337];
+
+/** Verifier contracts the caller deployed, e.g. generated from a ceremony zkey (docs/circuits.md). */
+export interface VerifierAddresses {
+  kycPolicyVerifier32: string;
+  /** Omitted: the gate accepts no depth-20 issuer tree. */
+  kycPolicyVerifier20?: string;
+}
+
+/**
+ * The rule deployZkKyc applies before it sends anything: the bundled INSECURE dev verifiers only on
+ * a dev chain (DEV_CHAIN_IDS), unless the caller brings its own (`verifiers`) or opts in by name
+ * (`allowInsecureDevVerifiers: true`). Throws an error naming the chain and the rule.
+ */
+export function checkVerifierChoice(chainId: number, options: Pick<DeployOptions, 'verifiers' | 'allowInsecureDevVerifiers'>): void {
+  if (options.verifiers || options.allowInsecureDevVerifiers === true || DEV_CHAIN_IDS.includes(chainId)) return;
+  throw new Error(
+    `deployZkKyc: refusing to deploy the INSECURE dev verifiers on chain ${chainId}: they come from the committed dev setup, ` +
+      'whose randomness is public, so anyone can forge proofs they accept; they are deployed only on the dev chains ' +
+      '(31337 Hardhat, 1337 geth --dev / Ganache). Pass options.verifiers with the addresses of verifiers generated from a ' +
+      'ceremony zkey (docs/circuits.md, "Production setup"), or allowInsecureDevVerifiers: true for a throwaway test network.',
+  );
+}
+
+/** The caller's verifiers, checked: addresses with code on this chain. */
+async function callerVerifiers(provider: Provider, chainId: number, verifiers: VerifierAddresses): Promise<VerifierAddresses> {
+  const checked = async (key: keyof VerifierAddresses, address: string) => {
+    if (!isAddress(address)) throw new Error(`deployZkKyc: options.verifiers.${key} must be an address, got ${address}`);
+    if ((await provider.getCode(address)) === '0x') throw new Error(`deployZkKyc: options.verifiers.${key}: no contract at ${address} on chain ${chainId}`);
+    return getAddress(address);
+  };
+  return {
+    kycPolicyVerifier32: await checked('kycPolicyVerifier32', verifiers.kycPolicyVerifier32),
+    ...(verifiers.kycPolicyVerifier20 === undefined ? {} : { kycPolicyVerifier20: await checked('kycPolicyVerifier20', verifiers.kycPolicyVerifier20) }),
+  };
+}
+
+/** Deploys the verifiers compiled into @zkkyc/contracts: the INSECURE dev ones (checkVerifierChoice first). */
+async function deployBundledVerifiers(signer: Signer, options: DeployOptions): Promise<VerifierAddresses> {
+  const verifier32 = await (await new KycPolicyVerifier32__factory(signer).deploy()).waitForDeployment();
+  const verifier20 =
+    options.verifier20 === false ? undefined : await (await new KycPolicyVerifier20__factory(signer).deploy()).waitForDeployment();
+  return {
+    kycPolicyVerifier32: await verifier32.getAddress(),
+    ...(verifier20 ? { kycPolicyVerifier20: await verifier20.getAddress() } : {}),
+  };
+}
+
+/**
  * Deploys and wires a zkkyc system with `signer`: PoseidonT6 (linked into the gate),
- * IssuerRegistry, KycPolicyVerifier32 (and 20), ComplianceGate, then the options' issuers,
- * policies and tokens with their rules. Every role goes to `options.admin` (default: the signer).
- * Transactions are sent one after another and each is awaited, so it works on any JSON-RPC node.
+ * IssuerRegistry, KycPolicyVerifier32 (and 20) unless `options.verifiers` brings them,
+ * ComplianceGate, then the options' issuers, policies and tokens with their rules. Every role goes to `options.admin` (default: the signer);
+ * DEFAULT_ADMIN_ROLE of the registry and the gate only once that admin accepts it
+ * ({@link acceptCoreAdmin}: hand-overs take two steps). Transactions are sent one after another and each is awaited, so it works on any JSON-RPC node.
+ *
+ * Refuses, before sending anything, to deploy the bundled INSECURE dev verifiers on a chain outside
+ * DEV_CHAIN_IDS (see checkVerifierChoice), and a `verifiers` address without code.
  */
 export async function deployZkKyc(signer: Signer, options: DeployOptions = {}): Promise<ZkKycDeployment> {
   const provider = signer.provider;
@@ -135,18 +216,19 @@ export async function deployZkKyc(signer: Signer, options: DeployOptions = {}): 
   const self = await signer.getAddress();
   const admin = options.admin ?? self;
   const chainId = Number((await provider.getNetwork()).chainId);
+  // Before any transaction: which verifiers the gate will trust (see DEV_CHAIN_IDS).
+  checkVerifierChoice(chainId, options);
+  const given = options.verifiers ? await callerVerifiers(provider, chainId, options.verifiers) : undefined;
 
   const poseidon = await (await new PoseidonT6__factory(signer).deploy()).waitForDeployment();
   const registry = await (await new IssuerRegistry__factory(signer).deploy(self, options.maxRootAge ?? 3600)).waitForDeployment();
-  const verifier32 = await (await new KycPolicyVerifier32__factory(signer).deploy()).waitForDeployment();
-  const verifier20 =
-    options.verifier20 === false ? undefined : await (await new KycPolicyVerifier20__factory(signer).deploy()).waitForDeployment();
+  const verifiers = given ?? (await deployBundledVerifiers(signer, options));
   const gate = await (
     await new ComplianceGate__factory({ [POSEIDON_T6_LINK]: await poseidon.getAddress() }, signer).deploy(
       self,
       await registry.getAddress(),
-      await verifier32.getAddress(),
-      verifier20 ? await verifier20.getAddress() : '0x0000000000000000000000000000000000000000',
+      verifiers.kycPolicyVerifier32,
+      verifiers.kycPolicyVerifier20 ?? '0x0000000000000000000000000000000000000000',
     )
   ).waitForDeployment();
 
@@ -155,8 +237,7 @@ export async function deployZkKyc(signer: Signer, options: DeployOptions = {}): 
     contracts: {
       poseidonT6: await poseidon.getAddress(),
       issuerRegistry: await registry.getAddress(),
-      kycPolicyVerifier32: await verifier32.getAddress(),
-      ...(verifier20 ? { kycPolicyVerifier20: await verifier20.getAddress() } : {}),
+      ...verifiers,
       complianceGate: await gate.getAddress(),
     },
     policies: [],
@@ -165,6 +246,7 @@ export async function deployZkKyc(signer: Signer, options: DeployOptions = {}): 
 
   for (const issuer of options.issuers ?? []) {
     await (await registry.addIssuer(issuer.issuerId, issuer.did, issuer.publisher, issuer.treeDepth ?? 32)).wait();
+    if (issuer.maxCurrentRootAge) await (await registry.setMaxCurrentRootAge(issuer.issuerId, issuer.maxCurrentRootAge)).wait();
   }
   for (const policy of options.policies ?? []) {
     deployment.policies.push(await setGatePolicy(signer, deployment, policy));
@@ -231,6 +313,15 @@ export async function deployToken(
   options: { admin?: string } = {},
 ): Promise<DeployedToken> {
   const self = await signer.getAddress();
+  // A recovery revokes and bars the lost wallet in the gate, so the token needs the gate's
+  // AGENT_ROLE; check that the signer can grant it before deploying anything.
+  const gate = ComplianceGate__factory.connect(deployment.contracts.complianceGate, signer);
+  const gateAgentRole = await gate.AGENT_ROLE();
+  if (!(await gate.hasRole(await gate.getRoleAdmin(gateAgentRole), self))) {
+    throw new Error(
+      `deployToken: ${self} cannot grant the gate's AGENT_ROLE, which token ${spec.symbol} needs for recoveryAddress; deploy with the gate's admin`,
+    );
+  }
   const token = await (
     await new PermissionedToken__factory(signer).deploy(
       spec.name,
@@ -239,9 +330,11 @@ export async function deployToken(
       self,
       deployment.contracts.complianceGate,
       spec.policyId,
+      spec.adminDelaySeconds ?? 0,
     )
   ).waitForDeployment();
   const tokenAddress = await token.getAddress();
+  await (await gate.grantRole(gateAgentRole, tokenAddress)).wait();
   const rules: DeployedToken['rules'] = {};
   const r = spec.rules ?? {};
   if (r.maxBalancePerInvestor !== undefined) {
@@ -271,9 +364,7 @@ export async function deployToken(
   for (const address of Object.values(rules)) await (await token.addRule(address)).wait();
 
   const admin = options.admin ?? self;
-  if (admin.toLowerCase() !== self.toLowerCase()) {
-    await grantThenRenounce(token, admin, [await token.AGENT_ROLE(), await token.DEFAULT_ADMIN_ROLE()]);
-  }
+  if (admin.toLowerCase() !== self.toLowerCase()) await handOverToken(token, admin);
   return {
     name: spec.name,
     symbol: spec.symbol,
@@ -298,15 +389,44 @@ async function grantThenRenounce(contract: unknown, to: string, roles: string[])
   for (const role of roles) await (await c.renounceRole(role, self)).wait();
 }
 
-/** Gives every role of the core contracts and tokens to `admin` and drops the deployer's. */
+/**
+ * Hands a token to `admin`: AGENT_ROLE is granted and the signer's dropped at once; the token's
+ * DEFAULT_ADMIN_ROLE moves in two steps (AccessControlDefaultAdminRules), so this only schedules
+ * it — `admin` completes it with {@link acceptTokenAdmin} once the token's admin delay has passed.
+ * Until then the signer stays the token's admin.
+ */
+async function handOverToken(token: ReturnType<typeof PermissionedToken__factory.connect>, admin: string): Promise<void> {
+  const self = await (token.runner as Signer).getAddress();
+  const agentRole = await token.AGENT_ROLE();
+  await (await token.grantRole(agentRole, admin)).wait();
+  await (await token.renounceRole(agentRole, self)).wait();
+  await (await token.beginDefaultAdminTransfer(admin)).wait();
+}
+
+/**
+ * The second step of a token admin handover: `newAdmin` (the signer scheduled by deployZkKyc's or
+ * deployToken's `admin`) accepts DEFAULT_ADMIN_ROLE of the token at `tokenAddress`. Fails until the
+ * token's admin delay has passed since the handover was scheduled.
+ */
+export async function acceptTokenAdmin(newAdmin: Signer, tokenAddress: string): Promise<void> {
+  await (await PermissionedToken__factory.connect(tokenAddress, newAdmin).acceptDefaultAdminTransfer()).wait();
+}
+
+/**
+ * Gives every role of the core contracts and tokens to `admin` and drops the deployer's. The
+ * registry's and the gate's DEFAULT_ADMIN_ROLE move in two steps (AccessControlDefaultAdminRules):
+ * this schedules them, and `admin` completes them with {@link acceptCoreAdmin}; until then the
+ * deployer stays their default admin but holds none of their other roles.
+ */
 async function handOver(signer: Signer, deployment: ZkKycDeployment, admin: string): Promise<void> {
   const registry = IssuerRegistry__factory.connect(deployment.contracts.issuerRegistry, signer);
-  await grantThenRenounce(registry, admin, [await registry.ISSUER_MANAGER_ROLE(), await registry.DEFAULT_ADMIN_ROLE()]);
+  await grantThenRenounce(registry, admin, [await registry.ISSUER_MANAGER_ROLE()]);
+  await (await registry.beginDefaultAdminTransfer(admin)).wait();
   const gate = ComplianceGate__factory.connect(deployment.contracts.complianceGate, signer);
-  await grantThenRenounce(gate, admin, [await gate.POLICY_ADMIN_ROLE(), await gate.AGENT_ROLE(), await gate.DEFAULT_ADMIN_ROLE()]);
+  await grantThenRenounce(gate, admin, [await gate.POLICY_ADMIN_ROLE(), await gate.AGENT_ROLE()]);
+  await (await gate.beginDefaultAdminTransfer(admin)).wait();
   for (const t of deployment.tokens) {
-    const token = PermissionedToken__factory.connect(t.address, signer);
-    await grantThenRenounce(token, admin, [await token.AGENT_ROLE(), await token.DEFAULT_ADMIN_ROLE()]);
+    await handOverToken(PermissionedToken__factory.connect(t.address, signer), admin);
     for (const [name, address] of Object.entries(t.rules)) {
       if (name === 'sanctionsList') continue;
       const rule = MaxBalancePerInvestor__factory.connect(address, signer); // any TokenBoundRule: same role ABI
@@ -316,6 +436,23 @@ async function handOver(signer: Signer, deployment: ZkKycDeployment, admin: stri
   if (deployment.contracts.sanctionsList) {
     const sanctions = SanctionsList__factory.connect(deployment.contracts.sanctionsList, signer);
     await grantThenRenounce(sanctions, admin, [await sanctions.DEFAULT_ADMIN_ROLE()]);
+  }
+}
+
+/**
+ * The second step of the core contracts' admin hand-over: `newAdmin` (the `admin` deployZkKyc was
+ * given) accepts DEFAULT_ADMIN_ROLE of the IssuerRegistry and the ComplianceGate. Skips a contract
+ * whose pending admin is someone else (already accepted, or never scheduled); fails while a
+ * contract's admin delay has not passed.
+ */
+export async function acceptCoreAdmin(newAdmin: Signer, deployment: ZkKycDeployment): Promise<void> {
+  const self = (await newAdmin.getAddress()).toLowerCase();
+  for (const contract of [
+    IssuerRegistry__factory.connect(deployment.contracts.issuerRegistry, newAdmin),
+    ComplianceGate__factory.connect(deployment.contracts.complianceGate, newAdmin),
+  ]) {
+    const pending = await contract.pendingDefaultAdmin();
+    if (pending.newAdmin.toLowerCase() === self) await (await contract.acceptDefaultAdminTransfer()).wait();
   }
 }
 

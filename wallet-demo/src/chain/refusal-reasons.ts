@@ -1,4 +1,4 @@
-import { decodeRevert, type DecodedRevert } from '@zkkyc/sdk';
+import { decodeRevert, rootStateName, type DecodedRevert } from '@zkkyc/sdk';
 
 /**
  * Contract refusals in plain words. The contracts name the failed check with a custom error
@@ -32,6 +32,19 @@ const RULE_CODES: Record<string, string> = {
   RECEIVER_SANCTIONED: 'the receiver is on the sanctions list',
 };
 
+const MAX_UINT64 = (1n << 64n) - 1n;
+const barEnd = (until: unknown): string =>
+  BigInt(until as bigint) === MAX_UINT64 ? 'until the agent lifts the bar' : `until ${new Date(Number(until) * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+
+/** Why the gate refused the issuer root the proof was made against (the registry's RootState). */
+const ROOT_STATE_WORDS: Record<string, string> = {
+  UNKNOWN: 'the issuer root in the proof was never published by an issuer this policy accepts',
+  EXPIRED: 'the issuer has published a newer root and the one in the proof is too old: prove again',
+  STALE: 'the issuer has not confirmed its credential list for too long; try again after it publishes',
+  REJECTED: 'the issuer root in the proof was rejected by the registry (for example after a key compromise): prove again',
+  ISSUER_SUSPENDED: 'the issuer of your credential is suspended',
+};
+
 const EXPLAIN: Record<string, (args: unknown[]) => string> = {
   // Token
   NotVerified: ([a]) => `${short(a)} is not verified for this token: it has no current registration at the compliance gate`,
@@ -46,8 +59,9 @@ const EXPLAIN: Record<string, (args: unknown[]) => string> = {
   PolicyNotFound: ([p]) => `policy ${p} does not exist on this gate`,
   NotWalletOwner: ([w, c]) => `the proof registers ${short(w)} but was sent by ${short(c)}`,
   PolicyHashMismatch: () => 'the proof was made for other policy parameters than the gate holds now',
-  RootNotAcceptable: ([issuer]) => `the issuer root in the proof is unknown, superseded too long ago, or issuer ${issuer} is suspended`,
-  IssuerNotAccepted: ([policy, issuer]) => `policy ${policy} does not accept credentials from issuer ${issuer}`,
+  RootNotAcceptable: ([, , state]) => ROOT_STATE_WORDS[rootStateName(state as bigint)] ?? 'the issuer root in the proof is not accepted by this policy now',
+  WalletBarred: ([, , until]) => `this wallet is barred from registering for this token ${barEnd(until)}`,
+  InvestorBarred: ([, , until]) => `the token's agent has barred this investor from registering ${barEnd(until)}`,
   DateOutOfWindow: ([today, block]) => `the proof's date ${dateOf(today)} is neither the chain's date ${dateOf(block)} nor the day before`,
   CredentialExpired: ([until, block]) => `the proven validity ended on ${dateOf(until)} (chain date ${dateOf(block)})`,
   InvalidProof: () => 'the zero-knowledge proof did not verify on-chain',
@@ -56,7 +70,7 @@ const EXPLAIN: Record<string, (args: unknown[]) => string> = {
   ContextOutOfRange: () => 'the proof’s wallet/date signal is malformed',
 };
 
-const PROOF_CHECKS = new Set(['InvalidProof', 'PolicyHashMismatch', 'RootNotAcceptable', 'IssuerNotAccepted', 'DateOutOfWindow', 'CredentialExpired', 'ContextOutOfRange']);
+const PROOF_CHECKS = new Set(['InvalidProof', 'PolicyHashMismatch', 'RootNotAcceptable', 'DateOutOfWindow', 'CredentialExpired', 'ContextOutOfRange']);
 
 /** Explains a failed contract call; falls back to the raw message when no custom error is found. */
 export function explainRefusal(err: unknown): Refusal {

@@ -1,0 +1,29 @@
+import { describe, expect, it } from '@jest/globals';
+import { Interface } from 'ethers';
+import { ComplianceGate__factory } from '@zkkyc/contracts/typechain';
+import { explainRefusal } from './refusal-reasons.js';
+
+/** The gate's own error encoding, wrapped the way ethers reports a reverted call. */
+const gate = new Interface(ComplianceGate__factory.abi);
+const reverted = (name: string, args: unknown[]) => ({ data: gate.encodeErrorResult(name, args) });
+const WALLET = '0x00000000000000000000000000000000000000aa';
+const MAX_UINT64 = (1n << 64n) - 1n;
+
+describe('refusals a holder reads', () => {
+  it('says why a root was refused, from the registry state the gate reports', () => {
+    const expired = explainRefusal(reverted('RootNotAcceptable', [1n, 5n, 3n]));
+    expect(expired.explanation).toMatch(/newer root.*prove again/);
+    expect(expired.proofRejected).toBe(true);
+    expect(explainRefusal(reverted('RootNotAcceptable', [1n, 5n, 5n])).explanation).toMatch(/rejected by the registry/);
+    expect(explainRefusal(reverted('RootNotAcceptable', [1n, 5n, 6n])).explanation).toMatch(/suspended/);
+    expect(explainRefusal(reverted('RootNotAcceptable', [0n, 5n, 0n])).explanation).toMatch(/never published/);
+  });
+
+  it('names a bar and when it ends, in words, with no internal names', () => {
+    const forever = explainRefusal(reverted('WalletBarred', [1n, WALLET, MAX_UINT64]));
+    expect(forever.explanation).toBe('this wallet is barred from registering for this token until the agent lifts the bar');
+    expect(forever.proofRejected).toBe(false);
+    const timed = explainRefusal(reverted('InvestorBarred', [1n, 7n, 1_798_761_600n]));
+    expect(timed.explanation).toBe("the token's agent has barred this investor from registering until 2027-01-01 00:00 UTC");
+  });
+});
