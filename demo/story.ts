@@ -118,7 +118,7 @@ export async function runStory(options: StoryOptions = {}): Promise<StoryFigures
     host: '127.0.0.1',
     databasePath: join(dataDir, 'issuer.sqlite'),
     keySecret: DEV_KEY_SECRET,
-    reviewers: [{ name: 'demo-reviewer', apiKey: REVIEWER_KEY }],
+    reviewers: [{ name: 'demo-reviewer', apiKey: REVIEWER_KEY, roles: ['reviewer', 'approver', 'revoker'] }],
     dev: true,
     autoApprove: false,
     issuerAlias: 'issuer',

@@ -71,6 +71,9 @@ export interface BenchOptions {
 
 const REVIEWER_KEY = 'bench-reviewer-key-0123456789';
 const round1 = (x: number) => Math.round(x * 10) / 10;
+let personCounter = 0;
+/** A distinct verified person per approval (each approval binds one; the same person twice would replace). */
+const benchPerson = () => ({ documentType: 'passport', issuingCountry: 'FR', documentNumber: `BENCH${++personCounter}`, familyName: 'Bench', givenNames: 'Load', birthDate: '1990-01-01' });
 
 function percentile(values: number[], p: number): number {
   const s = [...values].sort((a, b) => a - b);
@@ -90,8 +93,9 @@ function holder() {
 function benchConfig(env: Record<string, string>): IssuerServiceConfig {
   return loadConfig({
     ISSUER_KEY_SECRET: 'bench-secret-0123456789',
-    REVIEWER_API_KEYS: `bench:${REVIEWER_KEY}`,
+    REVIEWER_API_KEYS: `bench:${REVIEWER_KEY}:reviewer+approver+revoker+publisher`,
     HOLDER_RATE_LIMIT: '1000000',
+    REVIEWER_RATE_LIMIT: '1000000',
     PUBLISH_INTERVAL_SECONDS: '0',
     ...env,
   });
@@ -136,7 +140,7 @@ async function sequential(dir: string, n: number) {
       const app = await applyOnce(post);
       applyMs.push(performance.now() - t);
       t = performance.now();
-      const approved = await post(`/applications/${app.id}/approve`, { expiryDate: expiryDate() }, { 'x-api-key': REVIEWER_KEY });
+      const approved = await post(`/applications/${app.id}/approve`, { expiryDate: expiryDate(), person: benchPerson() }, { 'x-api-key': REVIEWER_KEY });
       approveMs.push(performance.now() - t);
       issued.push({ credentialId: approved.credentialId, token: app.accessToken });
     }
@@ -184,7 +188,7 @@ async function concurrent(backend: ConcurrentApprovals['backend'], config: Issue
       Array.from({ length: clients }, async () => {
         for (let id = queue.pop(); id !== undefined; id = queue.pop()) {
           const t = performance.now();
-          await post(`/applications/${id}/approve`, { expiryDate: expiryDate() }, { 'x-api-key': REVIEWER_KEY });
+          await post(`/applications/${id}/approve`, { expiryDate: expiryDate(), person: benchPerson() }, { 'x-api-key': REVIEWER_KEY });
           latencies.push(performance.now() - t);
         }
       }),

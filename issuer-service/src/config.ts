@@ -1,15 +1,28 @@
 /**
  * Service configuration, read from the environment once at start-up.
  *
- * The service holds the issuer's signing key, so it refuses to start without a secret to encrypt that
- * key at rest — unless it runs in dev mode (`ZKKYC_DEV=1`), where a fixed, labelled-insecure secret is
- * used so the demo can walk the story without setup.
+ * The service holds the issuer's signing key, so it refuses to start without a strong secret to
+ * encrypt that key at rest — unless dev mode is asked for explicitly (`ZKKYC_DEV=1`, or `--dev` on
+ * main.ts), where a fixed, labelled-insecure secret is used so the demo can walk the story without
+ * setup. Nothing falls back to dev mode on its own.
  */
+
+/**
+ * What a reviewer key may do. Roles do not imply each other; a key holds the ones it is given.
+ * - `reviewer`: list and read applications, propose the verified values (person, attributes), reject
+ * - `approver`: approve (issue); when the attributes were changed, only a proposal by another key
+ * - `revoker`: revoke credentials
+ * - `publisher`: publish the tree root on demand
+ * - `admin`: read the audit trail
+ */
+export const REVIEWER_ROLES = ['reviewer', 'approver', 'revoker', 'publisher', 'admin'] as const;
+export type ReviewerRole = (typeof REVIEWER_ROLES)[number];
 
 /** A reviewer allowed to decide on applications; `name` is what decisions record, never the key. */
 export interface ReviewerCredential {
   name: string;
   apiKey: string;
+  roles: ReviewerRole[];
 }
 
 /** The IssuerRegistry the service anchors roots in, over JSON-RPC. */
@@ -45,6 +58,7 @@ export interface IssuerServiceConfig {
   issuerAlias: string;
   /** Issuer tree id written into every VC (the registry's issuer id). */
   treeId: string;
+  /** Tree depth in bits: 20 or 32, the depths a `kycPolicy` circuit is built for (`ISSUER_TREE_DEPTH`). */
   treeDepth: number;
   /** How long a holder challenge stays usable. */
   challengeTtlSeconds: number;
@@ -56,6 +70,13 @@ export interface IssuerServiceConfig {
   publishIntervalSeconds: number;
   /** Default credential lifetime used by dev auto-approval. */
   autoApproveValidityDays: number;
+  /**
+   * Longest credential an approval may issue, in days from today (`MAX_CREDENTIAL_LIFETIME_DAYS`,
+   * default 1826 = five years). Unset in a hand-built config means the default.
+   */
+  maxCredentialLifetimeDays?: number;
+  /** Requests per minute per reviewer key on the reviewer routes (`REVIEWER_RATE_LIMIT`, default 120). */
+  reviewerRateLimitPerMinute?: number;
   /** Where main.ts anchors roots (`ANCHOR_RPC_URL`, `ANCHOR_REGISTRY_ADDRESS`, `ANCHOR_PUBLISHER_KEY`); none = no publishing. */
   anchor?: RegistryAnchorConfig;
   /**
@@ -65,7 +86,20 @@ export interface IssuerServiceConfig {
   didWebHost?: string;
   /** Accept did:ethr holders (`ETHR_RPC_URL`, `ETHR_REGISTRY_ADDRESS`); none = did:key and did:web only. */
   ethr?: EthrDidConfig;
+  /**
+   * Dev only (`DID_WEB_ALLOW_PRIVATE_NETWORKS=1` with `ZKKYC_DEV=1`): let holder did:web documents be
+   * fetched from loopback and private addresses. Off: only public addresses (SSRF guard).
+   */
+  didWebAllowPrivateNetworks?: boolean;
+  /**
+   * Retention (`RETENTION_USED_CHALLENGE_DAYS` [30], `RETENTION_REJECTED_APPLICATION_DAYS` [1826],
+   * `RETENTION_PURGE_INTERVAL_SECONDS` [3600]); unset in a hand-built config means those defaults.
+   */
+  retention?: { usedChallengeDays: number; rejectedApplicationDays: number; intervalSeconds: number };
 }
+
+/** Tree depths a `kycPolicy` circuit exists for (circuits/main): a tree of any other depth could not be proven against. */
+export const SUPPORTED_TREE_DEPTHS = [20, 32] as const;
 
 function anchorFrom(env: NodeJS.ProcessEnv): RegistryAnchorConfig | undefined {
   const rpcUrl = env.ANCHOR_RPC_URL || '';
@@ -101,9 +135,48 @@ export class ConfigError extends Error {
   }
 }
 
-/** Publicly known, so only ever used when ZKKYC_DEV=1. */
+/** Publicly known, so only ever used in dev mode, and refused as ISSUER_KEY_SECRET. */
 export const DEV_KEY_SECRET = 'zkkyc-dev-insecure-key-secret';
-const DEV_REVIEWER: ReviewerCredential = { name: 'dev-reviewer', apiKey: 'dev-reviewer-key' };
+/** Dev mode's reviewer: one key with every role (four-eyes still needs a second key for changed attributes). */
+export const DEV_REVIEWER: ReviewerCredential = { name: 'dev-reviewer', apiKey: 'dev-reviewer-key', roles: [...REVIEWER_ROLES] };
+
+export const DEFAULT_MAX_CREDENTIAL_LIFETIME_DAYS = 1826;
+export const DEFAULT_REVIEWER_RATE_LIMIT = 120;
+
+/** Secret floors. The estimate is `length × log2(distinct characters)`: crude, but it catches the usual mistakes. */
+export const KEY_SECRET_MIN_LENGTH = 20;
+export const KEY_SECRET_MIN_BITS = 80;
+export const REVIEWER_KEY_MIN_LENGTH = 16;
+export const REVIEWER_KEY_MIN_BITS = 64;
+
+/** `length × log2(number of distinct characters)`, in bits. */
+export function estimatedSecretBits(secret: string): number {
+  const chars = [...secret];
+  const distinct = new Set(chars).size;
+  return distinct <= 1 ? 0 : chars.length * Math.log2(distinct);
+}
+
+/**
+ * Throws a ConfigError naming the rule a secret breaks: `min-length`, `entropy` (the estimate
+ * above), or `public-dev-secret`. Returns the secret.
+ */
+function checkSecretStrength(variable: string, what: string, secret: string, minLength: number, minBits: number): string {
+  const generate = 'generate one with `openssl rand -base64 32`';
+  if (secret === DEV_KEY_SECRET || secret === DEV_REVIEWER.apiKey) {
+    throw new ConfigError(variable, `${what} is the publicly known dev value (rule public-dev-secret); ${generate}`);
+  }
+  if ([...secret].length < minLength) {
+    throw new ConfigError(variable, `${what} must be at least ${minLength} characters (rule min-length); ${generate}`);
+  }
+  const bits = estimatedSecretBits(secret);
+  if (bits < minBits) {
+    throw new ConfigError(
+      variable,
+      `${what} is too guessable (rule entropy: length × log2(distinct characters) must be ≥ ${minBits} bits, got ${Math.floor(bits)}); ${generate}`,
+    );
+  }
+  return secret;
+}
 
 function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
@@ -115,20 +188,35 @@ function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
 }
 
 /**
- * Parses `REVIEWER_API_KEYS`: a comma-separated list of `name:key` pairs. Keys shorter than 16
- * characters are refused: they are the only thing standing between the internet and issuance.
+ * Parses `REVIEWER_API_KEYS`: a comma-separated list of `name:key:role+role…` entries, e.g.
+ * `rita:<key>:reviewer,arno:<key>:approver+revoker`. Every entry names its roles (there is no
+ * default: a key that could do everything by omission is what separation of duties forbids).
+ * Names are unique, because four-eyes compares names; keys must pass the strength floor
+ * (≥ 16 characters, ≥ 64 estimated bits): they are the only thing between the internet and issuance.
  */
 export function parseReviewerKeys(raw: string): ReviewerCredential[] {
+  const V = 'REVIEWER_API_KEYS';
   const reviewers: ReviewerCredential[] = [];
-  for (const entry of raw.split(',').map((e) => e.trim()).filter(Boolean)) {
-    const colon = entry.indexOf(':');
-    if (colon <= 0) throw new ConfigError('REVIEWER_API_KEYS', `entry "${entry.slice(0, 20)}" is not name:key`);
-    const name = entry.slice(0, colon).trim();
-    const apiKey = entry.slice(colon + 1).trim();
-    if (!/^[A-Za-z0-9._@-]{1,64}$/.test(name)) throw new ConfigError('REVIEWER_API_KEYS', `bad reviewer name "${name}"`);
-    if (apiKey.length < 16) throw new ConfigError('REVIEWER_API_KEYS', `key for "${name}" is shorter than 16 characters`);
-    if (reviewers.some((r) => r.apiKey === apiKey)) throw new ConfigError('REVIEWER_API_KEYS', 'two reviewers share a key');
-    reviewers.push({ name, apiKey });
+  const entries = raw.split(',').map((e) => e.trim()).filter(Boolean);
+  for (const [i, entry] of entries.entries()) {
+    const parts = entry.split(':').map((p) => p.trim());
+    if (parts.length !== 3 || !parts[0]) {
+      // Name the entry by position and name only: its text holds a key, which must not reach the logs.
+      throw new ConfigError(V, `entry ${i + 1} ("${parts[0].slice(0, 64)}") is not name:key:roles (roles joined by +, from ${REVIEWER_ROLES.join(', ')})`);
+    }
+    const [name, apiKey, roleList] = parts;
+    if (!/^[A-Za-z0-9._@-]{1,64}$/.test(name)) throw new ConfigError(V, `bad reviewer name "${name.slice(0, 64)}"`);
+    checkSecretStrength(V, `the key for "${name}"`, apiKey, REVIEWER_KEY_MIN_LENGTH, REVIEWER_KEY_MIN_BITS);
+    const roles: ReviewerRole[] = [];
+    for (const role of roleList.split('+').map((r) => r.trim())) {
+      if (!(REVIEWER_ROLES as readonly string[]).includes(role)) {
+        throw new ConfigError(V, `reviewer "${name}" has unknown role "${role.slice(0, 20)}" (roles: ${REVIEWER_ROLES.join(', ')})`);
+      }
+      if (!roles.includes(role as ReviewerRole)) roles.push(role as ReviewerRole);
+    }
+    if (reviewers.some((r) => r.name === name)) throw new ConfigError(V, `two entries share the name "${name}" (four-eyes compares names)`);
+    if (reviewers.some((r) => r.apiKey === apiKey)) throw new ConfigError(V, 'two reviewers share a key');
+    reviewers.push({ name, apiKey, roles });
   }
   return reviewers;
 }
@@ -136,26 +224,44 @@ export function parseReviewerKeys(raw: string): ReviewerCredential[] {
 /**
  * Builds the configuration from environment variables (defaults in brackets):
  * PORT [3100], HOST [127.0.0.1], DATABASE_PATH [.data/issuer.sqlite], DATABASE_URL (Postgres; replaces
- * SQLite when set), DATABASE_SCHEMA [public], ISSUER_KEY_SECRET (required
- * unless ZKKYC_DEV=1), REVIEWER_API_KEYS (`name:key,…`; dev adds `dev-reviewer:dev-reviewer-key`),
- * ZKKYC_DEV, AUTO_APPROVE (dev only), ISSUER_TREE_ID [1], CHALLENGE_TTL_SECONDS [300],
+ * SQLite when set), DATABASE_SCHEMA [public], ISSUER_KEY_SECRET (required unless ZKKYC_DEV=1;
+ * ≥ 20 characters, ≥ 80 estimated bits), REVIEWER_API_KEYS (`name:key:role+role,…`; dev without any
+ * adds `dev-reviewer:dev-reviewer-key` with every role), ZKKYC_DEV, AUTO_APPROVE (dev only),
+ * MAX_CREDENTIAL_LIFETIME_DAYS [1826], REVIEWER_RATE_LIMIT [120/min per key], ISSUER_TREE_ID [1], CHALLENGE_TTL_SECONDS [300],
  * HOLDER_RATE_LIMIT [60/min], BODY_LIMIT_BYTES [16384], PUBLISH_INTERVAL_SECONDS [60],
  * ANCHOR_RPC_URL + ANCHOR_REGISTRY_ADDRESS + ANCHOR_PUBLISHER_KEY (all or none), ISSUER_DID_WEB_HOST,
  * ETHR_RPC_URL + ETHR_REGISTRY_ADDRESS (both or none; enables did:ethr holders).
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): IssuerServiceConfig {
-  const dev = env.ZKKYC_DEV === '1';
+  const devFlag = env.ZKKYC_DEV ?? '';
+  if (devFlag !== '' && devFlag !== '1' && devFlag !== '0') throw new ConfigError('ZKKYC_DEV', `must be 1 (dev mode) or unset, got "${devFlag.slice(0, 10)}"`);
+  const dev = devFlag === '1';
   let keySecret = env.ISSUER_KEY_SECRET ?? '';
   if (keySecret === '') {
-    if (!dev) throw new ConfigError('ISSUER_KEY_SECRET', 'required (set ZKKYC_DEV=1 to use the insecure dev secret)');
+    if (!dev) {
+      throw new ConfigError(
+        'ISSUER_KEY_SECRET',
+        `required: set a secret of at least ${KEY_SECRET_MIN_LENGTH} characters (e.g. \`openssl rand -base64 32\`) — or ask for the insecure dev mode explicitly with --dev (main.ts) or ZKKYC_DEV=1`,
+      );
+    }
     keySecret = DEV_KEY_SECRET;
-  } else if (keySecret.length < 16) {
-    throw new ConfigError('ISSUER_KEY_SECRET', 'must be at least 16 characters');
+  } else {
+    checkSecretStrength('ISSUER_KEY_SECRET', 'the secret', keySecret, KEY_SECRET_MIN_LENGTH, KEY_SECRET_MIN_BITS);
   }
   const reviewers = parseReviewerKeys(env.REVIEWER_API_KEYS ?? '');
-  if (dev && reviewers.length === 0) reviewers.push(DEV_REVIEWER);
+  if (dev && reviewers.length === 0) reviewers.push({ ...DEV_REVIEWER, roles: [...DEV_REVIEWER.roles] });
   const autoApprove = env.AUTO_APPROVE === '1';
   if (autoApprove && !dev) throw new ConfigError('AUTO_APPROVE', 'only allowed together with ZKKYC_DEV=1');
+  const maxCredentialLifetimeDays = intFrom(env, 'MAX_CREDENTIAL_LIFETIME_DAYS', DEFAULT_MAX_CREDENTIAL_LIFETIME_DAYS, 1, 36500);
+  const autoApproveValidityDays = intFrom(env, 'AUTO_APPROVE_VALIDITY_DAYS', 365, 1, 3650);
+  if (autoApprove && autoApproveValidityDays > maxCredentialLifetimeDays) {
+    throw new ConfigError('AUTO_APPROVE_VALIDITY_DAYS', `must not exceed MAX_CREDENTIAL_LIFETIME_DAYS (${maxCredentialLifetimeDays})`);
+  }
+  const host = env.HOST || '127.0.0.1';
+  // Dev mode approves anything and answers any origin: it must not be reachable from elsewhere.
+  if (dev && !['127.0.0.1', '::1', 'localhost'].includes(host)) {
+    throw new ConfigError('HOST', `dev mode listens on loopback only (127.0.0.1, ::1, localhost), got "${host.slice(0, 40)}"`);
+  }
   const treeId = env.ISSUER_TREE_ID ?? '1';
   const databaseUrl = env.DATABASE_URL || undefined;
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
@@ -173,13 +279,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IssuerServiceC
   }
   const anchor = anchorFrom(env);
   const ethr = ethrFrom(env);
+  const treeDepth = intFrom(env, 'ISSUER_TREE_DEPTH', 32, 0, 64);
+  if (!(SUPPORTED_TREE_DEPTHS as readonly number[]).includes(treeDepth)) {
+    throw new ConfigError('ISSUER_TREE_DEPTH', `must be ${SUPPORTED_TREE_DEPTHS.join(' or ')} (rule circuit-depth: the depths a kycPolicy circuit is built for), got ${treeDepth}`);
+  }
+  const didWebAllowPrivateNetworks = env.DID_WEB_ALLOW_PRIVATE_NETWORKS === '1';
+  if (didWebAllowPrivateNetworks && !dev) throw new ConfigError('DID_WEB_ALLOW_PRIVATE_NETWORKS', 'only allowed together with dev mode (ZKKYC_DEV=1)');
+  const retention = {
+    usedChallengeDays: intFrom(env, 'RETENTION_USED_CHALLENGE_DAYS', 30, 1, 36500),
+    rejectedApplicationDays: intFrom(env, 'RETENTION_REJECTED_APPLICATION_DAYS', 1826, 1, 36500),
+    intervalSeconds: intFrom(env, 'RETENTION_PURGE_INTERVAL_SECONDS', 3600, 0, 86400 * 7),
+  };
 
   return {
     ...(ethr ? { ethr } : {}),
+    ...(didWebAllowPrivateNetworks ? { didWebAllowPrivateNetworks } : {}),
+    retention,
     ...(anchor ? { anchor } : {}),
     ...(didWebHost ? { didWebHost } : {}),
     port: intFrom(env, 'PORT', 3100, 0, 65535),
-    host: env.HOST || '127.0.0.1',
+    host,
     databasePath: env.DATABASE_PATH || '.data/issuer.sqlite',
     ...(databaseUrl ? { databaseUrl } : {}),
     ...(databaseSchema ? { databaseSchema } : {}),
@@ -189,11 +308,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IssuerServiceC
     autoApprove,
     issuerAlias: env.ISSUER_DID_ALIAS || 'issuer',
     treeId,
-    treeDepth: intFrom(env, 'ISSUER_TREE_DEPTH', 32, 1, 32),
+    treeDepth,
     challengeTtlSeconds: intFrom(env, 'CHALLENGE_TTL_SECONDS', 300, 10, 86400),
     holderRateLimitPerMinute: intFrom(env, 'HOLDER_RATE_LIMIT', 60, 1, 1_000_000),
     bodyLimitBytes: intFrom(env, 'BODY_LIMIT_BYTES', 16384, 1024, 10 * 1024 * 1024),
     publishIntervalSeconds: intFrom(env, 'PUBLISH_INTERVAL_SECONDS', 60, 0, 86400 * 7),
-    autoApproveValidityDays: intFrom(env, 'AUTO_APPROVE_VALIDITY_DAYS', 365, 1, 3650),
+    autoApproveValidityDays,
+    maxCredentialLifetimeDays,
+    reviewerRateLimitPerMinute: intFrom(env, 'REVIEWER_RATE_LIMIT', DEFAULT_REVIEWER_RATE_LIMIT, 1, 1_000_000),
   };
 }

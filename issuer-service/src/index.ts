@@ -4,7 +4,17 @@
  * tree) or reject, and revoke; a publisher anchors the tree root through a `RootAnchor`.
  */
 export { createIssuerService, type IssuerService, type IssuerServiceOptions } from './issuer-service.js';
-export { loadConfig, parseReviewerKeys, ConfigError, DEV_KEY_SECRET, type IssuerServiceConfig, type ReviewerCredential, type RegistryAnchorConfig } from './config.js';
+export {
+  loadConfig,
+  parseReviewerKeys,
+  ConfigError,
+  DEV_KEY_SECRET,
+  REVIEWER_ROLES,
+  type IssuerServiceConfig,
+  type ReviewerCredential,
+  type ReviewerRole,
+  type RegistryAnchorConfig,
+} from './config.js';
 export type { RootAnchor } from './root-anchor.js';
 export { RootPublisher, PublishError, type PublishOutcome, type PublisherOptions } from './publisher.js';
 export { ApiError } from './api-error.js';
@@ -24,6 +34,8 @@ export {
   type RootPublicationRecord,
   type LeafRecord,
   type ChallengeRecord,
+  type ProposalRecord,
+  type AuditEventRecord,
 } from './store/issuer-store.js';
 export { SqliteIssuerStore } from './store/sqlite-issuer-store.js';
 export { openSqliteDatabase } from './store/sqlite-database.js';

@@ -3,7 +3,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import rateLimit from '@fastify/rate-limit';
 import { ApiError } from './api-error.js';
-import type { IssuerServiceConfig } from './config.js';
+import { DEFAULT_MAX_CREDENTIAL_LIFETIME_DAYS, type IssuerServiceConfig } from './config.js';
 import { errorHandler } from './http-errors.js';
 import { RootPublisher } from './publisher.js';
 import type { RootAnchor } from './root-anchor.js';
@@ -19,7 +19,9 @@ import { systemClock, type Clock } from './services/clock.js';
 import { IssuanceService } from './services/issuance.js';
 import { openIssuerIdentity, openKeyBox } from './services/issuer-identity.js';
 import { loadIssuerTree, type MerkleTree } from './services/issuer-tree.js';
+import { PersonBinder } from './services/person-binding.js';
 import { ReviewerDirectory } from './services/reviewer-auth.js';
+import { DEFAULT_RETENTION, RetentionPurger } from './services/retention.js';
 import type { IssuerStore } from './store/issuer-store.js';
 import { openStorage } from './store/open-storage.js';
 
@@ -35,9 +37,15 @@ export interface IssuerServiceOptions {
   corsOrigins?: string[];
   /**
    * Holder DID resolution overrides: `ethr` replaces `config.ethr` with a provider already at hand
-   * (the chain id is read from it); `webResolver` replaces web-did-resolver.
+   * (the chain id is read from it); `web` sets the did:web fetch's seams and bounds (tests:
+   * DNS, connect, CA, timeout, size; `allowPrivateNetworks` comes from the config);
+   * `webResolver` replaces the did:web resolver altogether.
    */
-  holderDids?: { ethr?: Omit<EthrHolderChain, 'chainId'>; webResolver?: HolderDidMethodOptions['webResolver'] };
+  holderDids?: {
+    ethr?: Omit<EthrHolderChain, 'chainId'>;
+    web?: Omit<NonNullable<HolderDidMethodOptions['web']>, 'allowPrivateNetworks'>;
+    webResolver?: HolderDidMethodOptions['webResolver'];
+  };
 }
 
 export interface IssuerService {
@@ -57,6 +65,11 @@ export interface IssuerService {
  */
 export async function createIssuerService(config: IssuerServiceConfig, options: IssuerServiceOptions = {}): Promise<IssuerService> {
   if (config.autoApprove && !config.dev) throw new Error('autoApprove needs dev mode (ZKKYC_DEV=1)');
+  if (config.didWebAllowPrivateNetworks && !config.dev) throw new Error('didWebAllowPrivateNetworks needs dev mode (ZKKYC_DEV=1)');
+  const maxLifetime = config.maxCredentialLifetimeDays ?? DEFAULT_MAX_CREDENTIAL_LIFETIME_DAYS;
+  if (config.autoApprove && config.autoApproveValidityDays > maxLifetime) {
+    throw new Error(`autoApproveValidityDays (${config.autoApproveValidityDays}) exceeds maxCredentialLifetimeDays (${maxLifetime})`);
+  }
   const clock = options.clock ?? systemClock;
   const { holderDids, closeHolderDids } = await openHolderDidMethods(config, options);
   const { store, sql } = await openStorage(config).catch((err) => {
@@ -65,11 +78,22 @@ export async function createIssuerService(config: IssuerServiceConfig, options: 
   });
   let app: FastifyInstance | null = null;
   let publisher: RootPublisher | null = null;
+  let retention: RetentionPurger | null = null;
   try {
     const box = await openKeyBox(store, config.keySecret);
     const identity = await openIssuerIdentity(sql, box, config.issuerAlias, config.didWebHost);
     const tree = await loadIssuerTree(store, config.treeDepth);
-    const issuance = new IssuanceService({ store, tree, signer: identity.signer, clock, treeId: config.treeId });
+    const persons = await PersonBinder.open(store, box);
+    const issuance = new IssuanceService({
+      store,
+      tree,
+      signer: identity.signer,
+      clock,
+      treeId: config.treeId,
+      persons,
+      maxLifetimeDays: config.maxCredentialLifetimeDays ?? DEFAULT_MAX_CREDENTIAL_LIFETIME_DAYS,
+      dev: config.dev,
+    });
     const applications = new ApplicationService({
       store,
       clock,
@@ -110,6 +134,10 @@ export async function createIssuerService(config: IssuerServiceConfig, options: 
       publisher,
     };
     await mountHttp(app, ctx, options.corsOrigins ?? (config.dev ? ['*'] : []));
+    // Retention: one purge before serving, then periodically (services/retention.ts).
+    retention = new RetentionPurger({ store, clock, policy: config.retention ?? DEFAULT_RETENTION, log: (message, detail) => app?.log.warn({ detail }, message) });
+    await retention.purgeNow();
+    retention.start();
     publisher?.start();
 
     const service = app;
@@ -120,6 +148,7 @@ export async function createIssuerService(config: IssuerServiceConfig, options: 
       tree,
       publisher,
       async close() {
+        await retention?.stop();
         await publisher?.stop();
         await issuance.idle();
         await service.close();
@@ -128,6 +157,7 @@ export async function createIssuerService(config: IssuerServiceConfig, options: 
       },
     };
   } catch (err) {
+    await retention?.stop();
     await publisher?.stop();
     await app?.close();
     await store.close();
@@ -154,6 +184,7 @@ async function openHolderDidMethods(
     const chainId = ethr ? (await ethr.provider.getNetwork()).chainId : undefined;
     const holderDids = new HolderDidMethods({
       ethr: ethr && chainId !== undefined ? { ...ethr, chainId } : undefined,
+      web: { ...options.holderDids?.web, allowPrivateNetworks: config.didWebAllowPrivateNetworks === true },
       webResolver: options.holderDids?.webResolver,
     });
     return { holderDids, closeHolderDids: () => owned?.destroy() };
@@ -176,7 +207,9 @@ async function mountHttp(app: FastifyInstance, ctx: RouteContext, corsOrigins: s
       info: {
         title: 'zkkyc issuer service',
         version: '0.1.0',
-        description: 'Apply → approve → issue (W3C VC + Merkle leaf) → revoke, with root publication. See docs/issuer-service.md.',
+        description:
+          'Apply → propose (reviewer) → approve (approver; a different key when attributes change) → issue (W3C VC + Merkle leaf, bound to the verified person) → revoke, with root publication. ' +
+          'Reviewer keys carry roles (reviewer, approver, revoker, publisher, admin), checked per route. See docs/issuer-service.md.',
       },
       components: {
         securitySchemes: {

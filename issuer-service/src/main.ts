@@ -1,24 +1,35 @@
 /**
- * Starts the issuer service: `npx tsx issuer-service/src/main.ts` (or `npm run issuer`).
+ * Starts the issuer service: `npx tsx issuer-service/src/main.ts [--dev]` (`npm run issuer` passes
+ * `--dev`).
  *
- * With no ISSUER_KEY_SECRET and no ZKKYC_DEV in the environment it starts in dev mode (insecure
- * key secret, a dev reviewer key, auto-approval) so the demo works out of the box; set
- * ISSUER_KEY_SECRET and REVIEWER_API_KEYS for anything real. Root publication needs a chain: with
+ * Dev mode (insecure public key secret, a dev reviewer key with every role, auto-approval) runs only
+ * when asked for: `--dev` on the command line, or `ZKKYC_DEV=1`. Otherwise ISSUER_KEY_SECRET is
+ * required and the service refuses to start without it, naming the setting — it never falls back to
+ * dev mode by itself. Set REVIEWER_API_KEYS (`name:key:role+role`) for reviewers. Root publication needs a chain: with
  * ANCHOR_RPC_URL, ANCHOR_REGISTRY_ADDRESS and ANCHOR_PUBLISHER_KEY set, roots go to that
  * IssuerRegistry; without them the service issues and revokes but publishes nothing.
  */
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, DEV_KEY_SECRET, DEV_REVIEWER, loadConfig } from './config.js';
 import { createIssuerService } from './issuer-service.js';
 import { connectRegistryAnchor } from './registry-connection.js';
 
 async function main(): Promise<void> {
   const env = { ...process.env };
-  if (env.ISSUER_KEY_SECRET === undefined && env.ZKKYC_DEV === undefined) {
+  const args = process.argv.slice(2);
+  const unknown = args.filter((a) => a !== '--dev');
+  if (unknown.length > 0) throw new ConfigError('argv', `unknown argument "${unknown[0]}" (the only flag is --dev)`);
+  if (args.includes('--dev')) {
     env.ZKKYC_DEV = '1';
     env.AUTO_APPROVE ??= '1';
-    console.warn('[issuer] no ISSUER_KEY_SECRET: starting in DEV mode (insecure key secret, auto-approve)');
   }
   const config = loadConfig(env);
+  if (config.dev) {
+    console.warn(
+      `[issuer] DEV mode (asked for by ${args.includes('--dev') ? '--dev' : 'ZKKYC_DEV=1'}): INSECURE — ` +
+        `${config.keySecret === DEV_KEY_SECRET ? 'publicly known key secret, ' : ''}CORS *` +
+        `${config.autoApprove ? ', auto-approve (every application is approved on arrival, unbound to a person)' : ''}. Never for real credentials.`,
+    );
+  }
   const anchor = config.anchor ? connectRegistryAnchor(config.anchor, config.treeId) : undefined;
   const service = await createIssuerService(config, { logger: true, anchor });
   const url = await service.app.listen({ port: config.port, host: config.host });
@@ -28,7 +39,9 @@ async function main(): Promise<void> {
   console.log(`[issuer] database: ${database}; tree: ${service.tree.size} leaves`);
   if (config.anchor) console.log(`[issuer] anchoring roots in IssuerRegistry ${config.anchor.registryAddress} as issuer ${config.treeId}`);
   if (config.ethr) console.log(`[issuer] did:ethr holders resolve against EthereumDIDRegistry ${config.ethr.registryAddress}`);
-  if (config.dev) console.log(`[issuer] dev reviewer key(s): ${config.reviewers.map((r) => `${r.name}=${r.apiKey}`).join(', ')}`);
+  // Only the publicly known dev key is ever printed; keys an operator configured never are.
+  const devKeys = config.dev ? config.reviewers.filter((r) => r.apiKey === DEV_REVIEWER.apiKey) : [];
+  if (devKeys.length > 0) console.log(`[issuer] dev reviewer key(s): ${devKeys.map((r) => `${r.name}=${r.apiKey} (${r.roles.join('+')})`).join(', ')}`);
 
   let closing = false;
   const shutdown = (signal: string) => {

@@ -21,6 +21,8 @@ export type PublishOutcome =
   | { status: 'published'; root: bigint; leafCount: number; txHash: string }
   /** The latest recorded publication already has this root. */
   | { status: 'unchanged'; root: bigint; leafCount: number }
+  /** Unchanged, but the anchor was told it is still current so it does not go stale. */
+  | { status: 'confirmed'; root: bigint; leafCount: number; txHash: string }
   /** The anchor already holds this root (e.g. a publication whose record a crash lost): recorded, not re-sent. */
   | { status: 'already-anchored'; root: bigint; leafCount: number }
   /** Nothing was ever issued: an empty tree is not worth a transaction. */
@@ -95,7 +97,10 @@ export class RootPublisher {
     const leafCount = tree.size;
     if (leafCount === 0) return { status: 'empty', root, leafCount: 0 };
     const latest = await store.latestRootPublication();
-    if (latest && BigInt(latest.root) === root) return { status: 'unchanged', root, leafCount };
+    if (latest && BigInt(latest.root) === root) {
+      const confirmed = anchor.confirmIfAging ? await this.withRetries(() => anchor.confirmIfAging!(root)) : null;
+      return confirmed ? { status: 'confirmed', root, leafCount, txHash: confirmed.txHash } : { status: 'unchanged', root, leafCount };
+    }
 
     const anchored = await this.withRetries(() => anchor.currentRoot());
     if (anchored === root) {

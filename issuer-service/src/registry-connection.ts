@@ -16,6 +16,7 @@ export function connectRegistryAnchor(config: RegistryAnchorConfig, issuerId: st
   return {
     publishRoot: (root, leafCount) => anchor.publishRoot(root, leafCount),
     currentRoot: () => anchor.currentRoot(),
+    confirmIfAging: (root) => anchor.confirmIfAging(root),
     close: () => provider.destroy(),
   };
 }

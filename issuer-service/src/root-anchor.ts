@@ -8,4 +8,9 @@ export interface RootAnchor {
   publishRoot(root: bigint, leafCount: number): Promise<{ txHash: string }>;
   /** The root currently anchored for this issuer, or null if none was ever published. */
   currentRoot(): Promise<bigint | null>;
+  /**
+   * Optional: re-confirms `root`, the unchanged current root, when the anchor would otherwise let it
+   * go stale (IssuerRegistry's maximum current-root age); null when nothing needed sending.
+   */
+  confirmIfAging?(root: bigint): Promise<{ txHash: string } | null>;
 }

@@ -35,12 +35,12 @@ describe('loadConfig', () => {
       host: '127.0.0.1',
       port: 3100,
       databasePath: '.data/issuer.sqlite',
-      reviewers: [{ name: 'dev-reviewer', apiKey: 'dev-reviewer-key' }],
+      reviewers: [{ name: 'dev-reviewer', apiKey: 'dev-reviewer-key', roles: ['reviewer', 'approver', 'revoker', 'publisher', 'admin'] }],
     });
   });
 
   it('refuses auto-approval outside dev mode, bad ports, short secrets and weak reviewer keys', () => {
-    const secret = { ISSUER_KEY_SECRET: 'a-long-enough-secret' };
+    const secret = { ISSUER_KEY_SECRET: 'a-long-enough-secret-0123456789' };
     expect(() => loadConfig({ ...secret, AUTO_APPROVE: '1' })).toThrow(/AUTO_APPROVE/);
     expect(() => loadConfig({ ...secret, PORT: '99999' })).toThrow(/PORT/);
     expect(() => loadConfig({ ...secret, PORT: '80a' })).toThrow(/PORT/);
@@ -49,11 +49,15 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...secret, REVIEWER_API_KEYS: 'no-colon-here-at-all' })).toThrow(/REVIEWER_API_KEYS/);
   });
 
-  it('parses reviewer keys as name:key pairs', () => {
-    expect(parseReviewerKeys('alice:0123456789abcdef, bob:fedcba9876543210')).toEqual([
-      { name: 'alice', apiKey: '0123456789abcdef' },
-      { name: 'bob', apiKey: 'fedcba9876543210' },
+  it('parses reviewer keys as name:key:roles entries, refusing entries without roles or with unknown ones', () => {
+    expect(parseReviewerKeys('alice:0123456789abcdef:reviewer, bob:fedcba9876543210:approver+revoker')).toEqual([
+      { name: 'alice', apiKey: '0123456789abcdef', roles: ['reviewer'] },
+      { name: 'bob', apiKey: 'fedcba9876543210', roles: ['approver', 'revoker'] },
     ]);
-    expect(() => parseReviewerKeys('alice:0123456789abcdef,bob:0123456789abcdef')).toThrow(/share a key/);
+    expect(() => parseReviewerKeys('alice:0123456789abcdef:reviewer,bob:0123456789abcdef:approver')).toThrow(/share a key/);
+    // The old name:key form is refused at start, and the message never carries the key.
+    expect(() => parseReviewerKeys('alice:0123456789abcdef')).toThrow(/entry 1 \("alice"\) is not name:key:roles/);
+    expect(() => parseReviewerKeys('alice:0123456789abcdef')).not.toThrow(/01234/);
+    expect(() => parseReviewerKeys('alice:0123456789abcdef:superuser')).toThrow(/unknown role "superuser"/);
   });
 });

@@ -36,6 +36,11 @@ describe('dev mode and interoperability', () => {
     expect(verified.credential!.credentialSubject).toMatchObject({ jurisdiction: 'DE', kycLevel: 1, id: holder.did });
     const view = await service.app.inject({ method: 'GET', url: `/applications/${applied.json.id}`, headers: { authorization: `Bearer ${applied.json.accessToken}` } });
     expect(view.json().decisions).toEqual([expect.objectContaining({ action: 'approve', reviewer: 'auto-approve (dev)' })]);
+    // Labelled in the audit trail too, and unbound to a person (dev only).
+    const audit = await service.app.inject({ method: 'GET', url: '/audit', headers: { 'x-api-key': 'dev-reviewer-key' } });
+    expect(audit.json().items).toEqual([
+      expect.objectContaining({ actor: 'auto-approve (dev)', role: 'dev-auto-approve', action: 'approve', detail: expect.objectContaining({ dev: true, personBound: false }) }),
+    ]);
   });
 
   it('accepts secp256k1 did:key holders and an aud equal to the issuer DID', async () => {
@@ -80,8 +85,16 @@ describe('dev mode and interoperability', () => {
         '/tree/roots',
         '/tree/publish',
         '/health',
+        '/applications/{id}/proposal',
+        '/audit',
+        '/reviewers/me',
       ]),
     );
+    // New fields are in the document: the person on approvals and proposals, the roles of a key.
+    const approveBody = spec.json().paths['/applications/{id}/approve'].post.requestBody.content['application/json'].schema;
+    expect(Object.keys(approveBody.properties)).toEqual(['attributes', 'expiryDate', 'person']);
+    expect(approveBody.properties.person.required).toEqual(['documentType', 'issuingCountry', 'documentNumber', 'familyName', 'givenNames', 'birthDate']);
+    expect(spec.json().paths['/applications/{id}/proposal'].post.requestBody.content['application/json'].schema.required).toEqual(['person']);
     expect((await service.app.inject({ method: 'GET', url: '/docs' })).statusCode).toBeLessThan(400);
     const preflight = await service.app.inject({
       method: 'OPTIONS',

@@ -5,6 +5,7 @@ import { leafFromCredential, verifyKycCredential } from '@zkkyc/credentials';
 import { decodeJWT } from 'did-jwt';
 import { Resolver } from 'did-resolver';
 import { makeHolder } from './support/holder.js';
+import { newPerson } from './support/people.js';
 import type { IssuerService } from '../src/issuer-service.js';
 
 /**
@@ -24,7 +25,8 @@ jest.unstable_mockModule('cross-fetch', () => ({
     return fetch(url.replace(`https://${HOST}`, target), init);
   },
 }));
-// Everything that loads web-did-resolver (the service does, for did:web holders) comes after the mock.
+// web-did-resolver (the verifier's resolver here) is loaded after the mock. The service's own holder
+// did:web fetch does not use it (src/services/did-web-resolution.ts; did-web-ssrf.test.ts).
 const { getResolver } = await import('web-did-resolver');
 const { apply, nextYear, reviewer, startService, tempDir, testConfig } = await import('./support/service.js');
 const { loadConfig, ConfigError } = await import('../src/config.js');
@@ -60,7 +62,7 @@ describe('issuer as did:web', () => {
     const holder = makeHolder();
     const applied = await apply(service, holder);
     expect(applied.statusCode).toBe(201);
-    const approved = await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers: reviewer, payload: { expiryDate: nextYear() } });
+    const approved = await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers: reviewer, payload: { expiryDate: nextYear(), person: newPerson() } });
     expect(approved.statusCode).toBe(201);
     const cred = (
       await service.app.inject({ method: 'GET', url: `/credentials/${approved.json().credentialId}`, headers: { authorization: `Bearer ${applied.json.accessToken}` } })
@@ -78,7 +80,7 @@ describe('issuer as did:web', () => {
   it('fails verification when the host serves another key', async () => {
     const holder = makeHolder();
     const applied = await apply(service, holder);
-    const approved = await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers: reviewer, payload: { expiryDate: nextYear() } });
+    const approved = await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers: reviewer, payload: { expiryDate: nextYear(), person: newPerson() } });
     const vc = (
       await service.app.inject({ method: 'GET', url: `/credentials/${approved.json().credentialId}`, headers: { authorization: `Bearer ${applied.json.accessToken}` } })
     ).json().vc as string;

@@ -1,57 +1,62 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import './support/inject-shim.js';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import hre from 'hardhat';
 // Type-only: brings in hardhat-ethers' `hre.ethers` augmentation (the plugin itself is loaded by the config).
 import type {} from '@nomicfoundation/hardhat-ethers';
 import { createJWT, ES256KSigner } from 'did-jwt';
 import registryPackage from 'ethr-did-registry';
-import { Contract, ContractFactory, getBytes, SigningKey, Wallet } from 'ethers';
+import { Contract, ContractFactory, getBytes, Wallet } from 'ethers';
 import { identityCommitment, randomIdentitySecret } from '@zkkyc/credentials';
+import { apply, startService, tempDir, testConfig } from './support/service.js';
+import { holderDidWebDocument as didWebDocument, selfSignedCertificate, startTlsHost } from './support/did-web-hosts.js';
+import { ConfigError, loadConfig } from '../src/config.js';
+import type { TestHolder } from './support/holder.js';
+import type { IssuerService } from '../src/issuer-service.js';
 
 /**
  * Holder DIDs beyond did:key. did:ethr resolves against a real ERC-1056 EthereumDIDRegistry
  * (deployed from the ethr-did-registry package's artifact) on Hardhat's in-process chain, handed to
- * the service as a provider. did:web resolves through web-did-resolver; only its transport
- * (cross-fetch) is replaced, sending https://<host>/… to a local 127.0.0.1 server instead.
+ * the service as a provider. did:web resolves through the service's guarded fetch under production
+ * rules; only its two network seams are replaced: DNS answers a public address for
+ * `holder.example.test`, and the connection to that address is opened to a local HTTPS server on
+ * 127.0.0.1 holding a certificate for the name (did-web-ssrf.test.ts covers the refusals).
  */
 const HOST = 'holder.example.test';
-let docs: Record<string, unknown> = {};
-jest.unstable_mockModule('cross-fetch', () => ({
-  default: (url: string, init?: RequestInit) => fetch(url.replace(`https://${HOST}`, docServerUrl), init),
-}));
-// Loaded after the mock so the service's web-did-resolver sees the redirected transport.
-const { apply, startService, tempDir, testConfig } = await import('./support/service.js');
-const { ConfigError, loadConfig } = await import('../src/config.js');
-type TestHolder = import('./support/holder.js').TestHolder;
-type IssuerService = import('../src/issuer-service.js').IssuerService;
-
-let docServer: Server;
-let docServerUrl = '';
+const tls = selfSignedCertificate(HOST);
+let docHost: Awaited<ReturnType<typeof startTlsHost>>;
 let registry: Contract;
 let service: IssuerService;
 const tmp = tempDir();
 
-beforeAll(async () => {
-  docServer = createServer((req, res) => {
-    const doc = docs[req.url ?? ''];
-    res.writeHead(doc ? 200 : 404, { 'content-type': 'application/did+json' }).end(JSON.stringify(doc ?? {}));
-  });
-  await new Promise<void>((resolve) => docServer.listen(0, '127.0.0.1', resolve));
-  docServerUrl = `http://127.0.0.1:${(docServer.address() as AddressInfo).port}`;
+/** Serves exactly `docs` (path → document) from the local HTTPS host. */
+function serve(docs: Record<string, unknown>): void {
+  docHost.routes.clear();
+  for (const [path, doc] of Object.entries(docs)) {
+    docHost.routes.set(path, (_req, res) => res.writeHead(200, { 'content-type': 'application/did+json' }).end(JSON.stringify(doc)));
+  }
+}
 
+beforeAll(async () => {
+  docHost = await startTlsHost(tls);
   const [deployer] = await hre.ethers.getSigners();
   const artifact = registryPackage.EthereumDIDRegistry;
   registry = (await new ContractFactory(artifact.abi, artifact.bytecode, deployer).deploy()) as Contract;
   await registry.waitForDeployment();
   service = await startService(testConfig(tmp.dbPath), {
-    holderDids: { ethr: { provider: hre.ethers.provider, registryAddress: await registry.getAddress() } },
+    holderDids: {
+      ethr: { provider: hre.ethers.provider, registryAddress: await registry.getAddress() },
+      web: {
+        lookup: async (name) => (name === HOST ? [{ address: '93.184.216.34', family: 4 }] : []),
+        connect: (options) => tlsConnect({ ...options, host: '127.0.0.1', port: docHost.port }),
+        ca: [tls.cert],
+      },
+    },
   });
 });
 afterAll(async () => {
   await service?.close();
-  await new Promise((resolve) => docServer.close(resolve));
+  await docHost?.close();
   tmp.cleanup();
 });
 
@@ -90,8 +95,20 @@ describe('did:ethr holders (EthereumDIDRegistry on the in-process chain)', () =>
     const did = `did:ethr:${chainHex}:${wallet.address}`;
     const res = await applyCounted(holderSigningWith(did, wallet.privateKey));
     expect(res.statusCode).toBe(201);
-    expect(await readBack(res.json)).toMatchObject({ did, status: 'pending' });
+    // Stored in its one spelling: the EIP-55 checksum is only a way of writing the address.
+    expect(await readBack(res.json)).toMatchObject({ did: did.toLowerCase(), status: 'pending' });
     expect(res.added.applications).toBe(1);
+  });
+
+  it('treats every spelling of one did:ethr (checksum or lower-case address, hex chain id case) as one applicant', async () => {
+    const wallet = Wallet.createRandom();
+    const first = await applyCounted(holderSigningWith(`did:ethr:${chainHex}:${wallet.address}`, wallet.privateKey));
+    expect(first.statusCode).toBe(201);
+    const variant = `did:ethr:${chainHex.toUpperCase().replace('0X', '0x')}:${wallet.address.toLowerCase()}`;
+    const second = await applyCounted(holderSigningWith(variant, wallet.privateKey));
+    expect(second.statusCode).toBe(409);
+    expect(second.json.error).toMatchObject({ code: 'application_pending', field: 'did' });
+    expectNothingStored(second.added);
   });
 
   it('refuses the same DID signed by another key, storing nothing', async () => {
@@ -126,25 +143,11 @@ describe('did:ethr holders (EthereumDIDRegistry on the in-process chain)', () =>
   });
 });
 
-describe('did:web holders (web-did-resolver against a local server)', () => {
-  /** A did:web document whose only (authentication) key is `key`'s secp256k1 public key. */
-  function didWebDocument(did: string, key: string): Record<string, unknown> {
-    const pub = Buffer.from(getBytes(SigningKey.computePublicKey(key, false)));
-    const vm = `${did}#key-1`;
-    return {
-      '@context': ['https://www.w3.org/ns/did/v1', 'https://w3id.org/security/suites/jws-2020/v1'],
-      id: did,
-      verificationMethod: [
-        { id: vm, type: 'JsonWebKey2020', controller: did, publicKeyJwk: { kty: 'EC', crv: 'secp256k1', x: pub.subarray(1, 33).toString('base64url'), y: pub.subarray(33).toString('base64url') } },
-      ],
-      authentication: [vm],
-    };
-  }
-
+describe('did:web holders (guarded https fetch, served from a local host)', () => {
   it('accepts a holder whose did.json holds its key', async () => {
     const did = `did:web:${HOST}:alice`;
     const wallet = Wallet.createRandom();
-    docs = { '/alice/did.json': didWebDocument(did, wallet.privateKey) };
+    serve({ '/alice/did.json': didWebDocument(did, wallet.privateKey) });
     const res = await applyCounted(holderSigningWith(did, wallet.privateKey, 'ES256K'));
     expect(res.statusCode).toBe(201);
     expect(await readBack(res.json)).toMatchObject({ did, status: 'pending' });
@@ -153,7 +156,7 @@ describe('did:web holders (web-did-resolver against a local server)', () => {
 
   it('refuses a did:web whose document holds another key, storing nothing', async () => {
     const did = `did:web:${HOST}`;
-    docs = { '/.well-known/did.json': didWebDocument(did, Wallet.createRandom().privateKey) };
+    serve({ '/.well-known/did.json': didWebDocument(did, Wallet.createRandom().privateKey) });
     const res = await applyCounted(holderSigningWith(did, Wallet.createRandom().privateKey, 'ES256K'));
     expect(res.statusCode).toBe(401);
     expect(res.json.error).toMatchObject({ code: 'bad_signature', field: 'signature' });

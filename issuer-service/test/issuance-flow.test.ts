@@ -3,6 +3,7 @@ import './support/inject-shim.js';
 import { leafFromCredential, verifyKycCredential } from '@zkkyc/credentials';
 import { IssuerTree } from '@zkkyc/tree';
 import { makeHolder } from './support/holder.js';
+import { newPerson } from './support/people.js';
 import { apply, GOOD_ATTRIBUTES, nextYear, RecordingRootAnchor, reviewer, startService, testConfig } from './support/service.js';
 import { TEST_BACKENDS, type TestBackend } from './support/backends.js';
 import type { IssuerService } from '../src/issuer-service.js';
@@ -37,7 +38,7 @@ async function approveOne(service: IssuerService) {
     method: 'POST',
     url: `/applications/${applied.json.id}/approve`,
     headers: reviewer,
-    payload: { expiryDate: nextYear(), attributes: { kycLevel: 3 } },
+    payload: { expiryDate: nextYear(), person: newPerson() },
   });
   expect(approved.statusCode).toBe(201);
   return { holder, applicationId: applied.json.id as string, token: applied.json.accessToken as string, ...approved.json() };
@@ -67,7 +68,7 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('issuer service on
       method: 'POST',
       url: `/applications/${applied.json.id}/approve`,
       headers: reviewer,
-      payload: { expiryDate, attributes: { kycLevel: 3 } },
+      payload: { expiryDate, person: newPerson() },
     });
     expect(approved.statusCode).toBe(201);
     const { credentialId, leafIndex } = approved.json();
@@ -86,7 +87,6 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('issuer service on
     expect(verified.credential!.credentialSubject).toMatchObject({
       id: holder.did,
       ...GOOD_ATTRIBUTES,
-      kycLevel: 3,
       expiryDate,
       identityCommitment: holder.idc.toString(),
       leafIndex: 0,
@@ -155,7 +155,7 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('issuer service on
     const view = await service.app.inject({ method: 'GET', url: `/applications/${applied.json.id}`, headers: { authorization: `Bearer ${applied.json.accessToken}` } });
     // The SQL-looking reason is stored verbatim (parameterised queries) and the tables are intact.
     expect(view.json()).toMatchObject({ status: 'rejected', decisions: [{ action: 'reject', reviewer: 'bob', reason }] });
-    expect(await service.store.rowCounts()).toEqual({ ...before, decisions: before.decisions + 1 });
+    expect(await service.store.rowCounts()).toEqual({ ...before, decisions: before.decisions + 1, audit_events: before.audit_events + 1 });
     expect(service.tree.size).toBe(0);
 
     const again = await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers: reviewer, payload: { expiryDate: nextYear() } });
@@ -236,7 +236,7 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('issuer service on
     const { service } = await fresh();
     const apps = await Promise.all([0, 1, 2, 3, 4].map(() => apply(service, makeHolder())));
     const approve = (id: string) =>
-      service.app.inject({ method: 'POST', url: `/applications/${id}/approve`, headers: reviewer, payload: { expiryDate: nextYear() } });
+      service.app.inject({ method: 'POST', url: `/applications/${id}/approve`, headers: reviewer, payload: { expiryDate: nextYear(), person: newPerson() } });
     const results = await Promise.all([...apps.map((a) => approve(a.json.id)), approve(apps[0].json.id)]);
     expect(results.map((r) => r.statusCode).sort()).toEqual([201, 201, 201, 201, 201, 409]);
     const indices = results.filter((r) => r.statusCode === 201).map((r) => r.json().leafIndex);

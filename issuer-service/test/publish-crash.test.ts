@@ -5,6 +5,7 @@ import { IssuerRegistry__factory, type IssuerRegistry } from '@zkkyc/contracts/t
 import { IssuerTree } from '@zkkyc/tree';
 import { applyOver, call, exited, killAll, spawnUntil, startChildService } from './support/child-service.js';
 import { nextYear, REVIEWER_KEY, tempDir } from './support/service.js';
+import { newPerson } from './support/people.js';
 
 /**
  * Crash safety while publishing a root. Everything is a real process: a Hardhat JSON-RPC node, and
@@ -55,7 +56,7 @@ const asReviewer = { 'x-api-key': REVIEWER_KEY };
 async function issue(url: string, count: number): Promise<void> {
   for (let i = 0; i < count; i++) {
     const app = await applyOver(url);
-    expect((await call(url, 'POST', `/applications/${app.id}/approve`, { expiryDate: nextYear() }, asReviewer)).status).toBe(201);
+    expect((await call(url, 'POST', `/applications/${app.id}/approve`, { expiryDate: nextYear(), person: newPerson() }, asReviewer)).status).toBe(201);
   }
 }
 

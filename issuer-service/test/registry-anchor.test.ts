@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { IssuerRegistry__factory, type IssuerRegistry } from '@zkkyc/contracts/typechain';
 import { RegistryRootAnchor } from '../../packages/sdk/src/registry-anchor.js';
 import { makeHolder } from './support/holder.js';
+import { newPerson } from './support/people.js';
 import { apply, nextYear, reviewer, startService, tempDir, testConfig } from './support/service.js';
 import type { IssuerService } from '../src/issuer-service.js';
 
@@ -30,7 +31,7 @@ afterAll(() => tmp.cleanup());
 
 async function issue(service: IssuerService): Promise<{ credentialId: string }> {
   const applied = await apply(service, makeHolder());
-  const res = await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers: reviewer, payload: { expiryDate: nextYear() } });
+  const res = await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers: reviewer, payload: { expiryDate: nextYear(), person: newPerson() } });
   expect(res.statusCode).toBe(201);
   return { credentialId: res.json().credentialId };
 }
@@ -58,7 +59,7 @@ describe('root publication on IssuerRegistry (in-process Hardhat chain)', () => 
     expect((await registry.issuer(ISSUER_ID)).currentRoot).toBe(service.tree.root);
     expect(service.tree.root).not.toBe(firstRoot);
     // The superseded root stays acceptable for maxRootAge, so proofs in flight still land.
-    expect((await registry.rootStatus(firstRoot)).acceptable).toBe(true);
+    expect((await registry.rootStatus(ISSUER_ID, firstRoot)).acceptable).toBe(true);
     await service.close();
 
     // Restart: nothing new, no transaction.
@@ -75,5 +76,49 @@ describe('root publication on IssuerRegistry (in-process Hardhat chain)', () => 
     expect((await recovered.publisher!.publishNow()).status).toBe('already-anchored');
     expect(await hre.ethers.provider.getBlockNumber()).toBe(blockBefore);
     await recovered.close();
+  });
+
+  it('keeps an unchanged root from going stale when the registry sets a maximum current-root age', async () => {
+    const [admin, publisher] = await hre.ethers.getSigners();
+    const issuerId = ISSUER_ID + 1n;
+    await (await registry.connect(admin).addIssuer(issuerId, 'did:key:placeholder2', publisher.address, 32)).wait();
+    const freshAnchor = new RegistryRootAnchor(registry.connect(publisher), issuerId);
+    const dir = tempDir();
+    const service = await startService(testConfig(dir.dbPath, { treeId: issuerId.toString() }), { anchor: freshAnchor });
+    try {
+      await issue(service);
+      expect((await service.publisher!.publishNow()).status).toBe('published');
+      const root = service.tree.root;
+      // Without an age limit nothing is ever re-sent.
+      await hre.network.provider.send('evm_increaseTime', [10 * 86400]);
+      await hre.network.provider.send('evm_mine', []);
+      expect((await service.publisher!.publishNow()).status).toBe('unchanged');
+
+      const DAY = 86400n;
+      await (await registry.connect(admin).setMaxCurrentRootAge(issuerId, Number(DAY))).wait();
+      // Published ten days ago, limit one day: stale until confirmed.
+      expect((await registry.rootStatus(issuerId, root)).acceptable).toBe(false);
+      const confirmed = await service.publisher!.publishNow();
+      expect(confirmed.status).toBe('confirmed');
+      const receipt = await hre.ethers.provider.getTransactionReceipt((confirmed as { txHash: string }).txHash);
+      expect(receipt!.logs.map((l) => registry.interface.parseLog(l)?.name)).toEqual(['RootConfirmed']);
+      expect((await registry.rootStatus(issuerId, root)).acceptable).toBe(true);
+
+      // Less than half the age later: fresh enough, nothing sent. Past half: confirmed again.
+      const blocks = await hre.ethers.provider.getBlockNumber();
+      await hre.network.provider.send('evm_increaseTime', [6 * 3600]);
+      await hre.network.provider.send('evm_mine', []);
+      expect((await service.publisher!.publishNow()).status).toBe('unchanged');
+      expect(await hre.ethers.provider.getBlockNumber()).toBe(blocks + 1);
+      await hre.network.provider.send('evm_increaseTime', [7 * 3600]);
+      await hre.network.provider.send('evm_mine', []);
+      expect((await service.publisher!.publishNow()).status).toBe('confirmed');
+      await hre.network.provider.send('evm_increaseTime', [20 * 3600]);
+      await hre.network.provider.send('evm_mine', []);
+      expect((await registry.rootStatus(issuerId, root)).acceptable).toBe(true);
+    } finally {
+      await service.close();
+      dir.cleanup();
+    }
   });
 });

@@ -3,6 +3,7 @@ import './support/inject-shim.js';
 import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { makeHolder } from './support/holder.js';
+import { newPerson } from './support/people.js';
 import { apply, nextYear, reviewer, startService, tempDir, testConfig } from './support/service.js';
 import { openSqliteDatabase, migrate } from '../src/store/sqlite-database.js';
 import { MIGRATIONS } from '../src/store/migrations.js';
@@ -68,9 +69,9 @@ describe('SQLite database', () => {
   it('runs numbered migrations once, in WAL mode, and refuses a newer schema', () => {
     const { db, tmp } = sqliteFile();
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.prepare('SELECT version, name FROM schema_migrations').all()).toEqual([{ version: 1, name: 'initial schema' }]);
-    expect(migrate(db, MIGRATIONS)).toBe(1);
-    expect((db.prepare('SELECT COUNT(*) AS n FROM schema_migrations').get() as { n: number }).n).toBe(1);
+    expect(db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all()).toEqual(MIGRATIONS.map(({ version, name }) => ({ version, name })));
+    expect(migrate(db, MIGRATIONS)).toBe(MIGRATIONS.length);
+    expect((db.prepare('SELECT COUNT(*) AS n FROM schema_migrations').get() as { n: number }).n).toBe(MIGRATIONS.length);
     db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, ?, 0)').run('from the future');
     expect(() => openSqliteDatabase(tmp.dbPath)).toThrow(/newer than this service knows/);
   });
@@ -86,11 +87,11 @@ const postgresBackend = TEST_BACKENDS.find((b) => b.name === 'postgres');
     cleanups.push(db.cleanup);
     const pool = await openPostgresDatabase(db.config.databaseUrl!, { schema: db.config.databaseSchema });
     const sql = postgresRunner(pool);
-    expect(await sql.all('SELECT version, name FROM schema_migrations')).toEqual([{ version: 1, name: 'initial schema' }]);
+    expect(await sql.all('SELECT version, name FROM schema_migrations ORDER BY version')).toEqual(MIGRATIONS.map(({ version, name }) => ({ version, name })));
     await pool.end();
     // Two instances starting at once on a migrated schema: the advisory lock serialises them, nothing re-runs.
     const [a, b] = await Promise.all([0, 1].map(() => openPostgresDatabase(db.config.databaseUrl!, { schema: db.config.databaseSchema })));
-    expect(await postgresRunner(a).all('SELECT COUNT(*) AS n FROM schema_migrations')).toEqual([{ n: 1 }]);
+    expect(await postgresRunner(a).all('SELECT COUNT(*) AS n FROM schema_migrations')).toEqual([{ n: MIGRATIONS.length }]);
     await postgresRunner(a).run("INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'from the future', 0)");
     await Promise.all([a.end(), b.end()]);
     await expect(openPostgresDatabase(db.config.databaseUrl!, { schema: db.config.databaseSchema })).rejects.toThrow(/newer than this service knows/);
@@ -177,7 +178,7 @@ describe('issuer keys at rest (SQLite file)', () => {
     cleanups.push(tmp.cleanup);
     const service = await startService(testConfig(tmp.dbPath));
     const applied = await apply(service, makeHolder());
-    await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers: reviewer, payload: { expiryDate: nextYear() } });
+    await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers: reviewer, payload: { expiryDate: nextYear(), person: newPerson() } });
     await service.close();
 
     const db = new Database(tmp.dbPath, { readonly: true });
@@ -213,7 +214,7 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('issuer keys at re
     const service = await startService(config);
     const did = service.issuerDid;
     const applied = await apply(service, makeHolder());
-    await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers: reviewer, payload: { expiryDate: nextYear() } });
+    await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers: reviewer, payload: { expiryDate: nextYear(), person: newPerson() } });
     const counts = await service.store.rowCounts();
     expect(counts).toMatchObject({ veramo_private_keys: 1, veramo_keys: 1, veramo_dids: 1, credentials: 1, leaves: 1 });
     await service.close();

@@ -1,15 +1,32 @@
 import type { FastifyInstance } from 'fastify';
 import { ApiError, notFound } from '../api-error.js';
+import { DidResolutionError } from '../services/holder-auth.js';
+import { treeCapacity } from '../services/issuer-tree.js';
 import type { RequestedAttributes } from '../store/issuer-store.js';
 import { viewApplication } from './application-view.js';
 import { authorizeApplicationReader, type RouteContext } from './route-context.js';
-import { applicationView, didSchema, errorResponses, idParams, iso, requestedAttributesSchema, rootPublicationView } from './schemas.js';
+import {
+  applicationView,
+  challengeSchema,
+  didSchema,
+  errorResponses,
+  idParams,
+  iso,
+  requestedAttributesSchema,
+  rootPublicationView,
+  signatureSchema,
+} from './schemas.js';
 
 const bearer = [{ holderToken: [] }];
 
 /** Holder routes: prove DID control, apply, and read back the application, credential and path. */
 export async function holderRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
   const rateLimit = { max: ctx.config.holderRateLimitPerMinute, timeWindow: '1 minute' };
+
+  // Why a DID could not be resolved (an address, a network error) is for the operator, not the client.
+  app.addHook('onError', async (req, _reply, err) => {
+    if (err instanceof DidResolutionError) req.log.warn({ did: err.did, detail: err.detail }, 'holder DID resolution failed');
+  });
 
   app.post<{ Body: { did: string } }>(
     '/challenges',
@@ -49,8 +66,8 @@ export async function holderRoutes(app: FastifyInstance, ctx: RouteContext): Pro
           required: ['did', 'challenge', 'signature', 'identityCommitment', 'attributes'],
           properties: {
             did: didSchema,
-            challenge: { type: 'string', minLength: 1, maxLength: 100 },
-            signature: { type: 'string', minLength: 1, maxLength: 4096 },
+            challenge: challengeSchema,
+            signature: signatureSchema,
             identityCommitment: { type: 'string', minLength: 1, maxLength: 80, description: 'Poseidon(s), decimal' },
             attributes: requestedAttributesSchema,
           },
@@ -78,6 +95,51 @@ export async function holderRoutes(app: FastifyInstance, ctx: RouteContext): Pro
         accessToken,
         ...(credential ? { credentialId: credential.id } : {}),
       });
+    },
+  );
+
+  app.post<{ Body: { did: string; challenge: string; signature: string; applicationId?: string } }>(
+    '/access-tokens',
+    {
+      config: { rateLimit },
+      schema: {
+        tags: ['holder'],
+        summary: 'Recover access: a new access token for the DID’s application, proven by a fresh signed challenge',
+        description:
+          'For a holder who lost its access token. Get a challenge (`POST /challenges`), sign it as for an application but with ' +
+          '`purpose: "access-token-recovery"` in the JWT payload. The new token replaces the old one (which stops working) on the ' +
+          'DID’s newest pending or approved application, or on `applicationId` when given and the DID’s. 404 when there is none; ' +
+          'a rejected application has no token to recover.',
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['did', 'challenge', 'signature'],
+          properties: {
+            did: didSchema,
+            challenge: challengeSchema,
+            signature: signatureSchema,
+            applicationId: { type: 'string', format: 'uuid', description: 'which of the DID’s applications (default: the newest pending or approved)' },
+          },
+        },
+        response: {
+          201: {
+            type: 'object',
+            properties: {
+              id: { type: 'string' },
+              status: { type: 'string', enum: ['pending', 'approved'] },
+              accessToken: { type: 'string', description: 'shown once; the previous token no longer works' },
+              credentialId: { type: 'string' },
+            },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (req, reply) => {
+      const { application, accessToken } = await ctx.applications.recoverAccessToken(req.body);
+      req.log.info({ applicationId: application.id, did: application.holderDid }, 'holder access token re-issued; the previous one is void');
+      const credential = application.status === 'approved' ? await ctx.store.getCredentialForApplication(application.id) : null;
+      return reply.code(201).send({ id: application.id, status: application.status, accessToken, ...(credential ? { credentialId: credential.id } : {}) });
     },
   );
 
@@ -190,6 +252,10 @@ export async function holderRoutes(app: FastifyInstance, ctx: RouteContext): Pro
     async (req) => {
       const c = await holderCredential(req.params.id, req.headers, 'Merkle paths are served to the holder');
       if (c.status !== 'active') throw new ApiError(409, 'credential_not_active', `credential is ${c.status}; its leaf is 0`, 'id');
+      if (c.leafIndex >= ctx.tree.size) {
+        // Only on a database an older version filled past capacity (services/issuer-tree.ts).
+        throw new ApiError(409, 'leaf_outside_tree', `leaf ${c.leafIndex} is outside the issuer tree (capacity ${treeCapacity(ctx.tree)}); ask the issuer to re-issue`, 'id', 'tree-capacity');
+      }
       const proof = ctx.tree.proof(c.leafIndex);
       const published = await ctx.store.latestRootPublication();
       return {

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { todayInt, dateToInt } from '@zkkyc/credentials';
 import { notFound } from '../api-error.js';
 import type { RouteContext } from './route-context.js';
+import { treeCapacity } from '../services/issuer-tree.js';
 import { errorResponses, idParams, iso, paging, pagingQuery, rootPublicationView } from './schemas.js';
 
 /**
@@ -109,6 +110,8 @@ export async function publicRoutes(app: FastifyInstance, ctx: RouteContext): Pro
               issuerDid: { type: 'string' },
               treeId: { type: 'string' },
               leafCount: { type: 'integer' },
+              capacity: { type: 'integer', description: 'leaves the tree can hold (2^depth)' },
+              treeFull: { type: 'boolean', description: 'true when no credential can be issued into this tree any more' },
               root: { type: 'string' },
               publishedRoot: { type: ['string', 'null'] },
               unpublishedChanges: { type: 'boolean' },
@@ -125,6 +128,8 @@ export async function publicRoutes(app: FastifyInstance, ctx: RouteContext): Pro
         issuerDid: ctx.issuerDid,
         treeId: ctx.config.treeId,
         leafCount: ctx.tree.size,
+        capacity: treeCapacity(ctx.tree),
+        treeFull: ctx.tree.size >= treeCapacity(ctx.tree),
         root: ctx.tree.root.toString(),
         publishedRoot: latest?.root ?? null,
         unpublishedChanges: ctx.tree.size > 0 && latest?.root !== ctx.tree.root.toString(),

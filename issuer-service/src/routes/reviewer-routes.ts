@@ -1,27 +1,116 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { DEFAULT_REVIEWER_RATE_LIMIT, REVIEWER_ROLES } from '../config.js';
+import { changedAttributeNames } from '../services/issuance.js';
+import { DOCUMENT_TYPES, type VerifiedPerson } from '../services/person-binding.js';
+import { requireRole, type AuthenticatedReviewer } from '../services/reviewer-auth.js';
 import type { ApplicationStatus, RequestedAttributes } from '../store/issuer-store.js';
-import { iso, errorResponses, finalAttributesSchema, idParams, paging, pagingQuery, reasonBody, applicationView } from './schemas.js';
+import { iso, errorResponses, finalAttributesSchema, idParams, paging, pagingQuery, reasonBody, reasonSchema, applicationView } from './schemas.js';
 import type { RouteContext } from './route-context.js';
 import { viewApplication } from './application-view.js';
 
 const reviewerOnly = [{ reviewerKey: [] }];
 
-/** Reviewer routes (`x-api-key`): list, approve, reject, revoke, publish. Decisions record the reviewer's name. */
+/** The verified document identity: stored only as a keyed hash (services/person-binding.ts). */
+const personSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['documentType', 'issuingCountry', 'documentNumber', 'familyName', 'givenNames', 'birthDate'],
+  description:
+    'The person the reviewer verified from the identity document. Binds the credential: one active credential per person — approving a new one revokes the old. Never stored in plain form.',
+  properties: {
+    documentType: { type: 'string', enum: [...DOCUMENT_TYPES] },
+    issuingCountry: { type: 'string', minLength: 2, maxLength: 2, description: 'ISO 3166-1 alpha-2 of the issuing state' },
+    documentNumber: { type: 'string', minLength: 1, maxLength: 64, description: 'as printed; case, spaces, dashes, dots and slashes are ignored' },
+    familyName: { type: 'string', minLength: 1, maxLength: 200, description: 'as printed; case, diacritics and punctuation are ignored' },
+    givenNames: { type: 'string', maxLength: 200, description: 'may be empty' },
+    birthDate: { type: 'string', maxLength: 10, description: 'YYYY-MM-DD; must equal the credential birth date' },
+  },
+} as const;
+
+const attributesView = {
+  type: 'object',
+  properties: {
+    jurisdiction: { type: 'string' },
+    birthDate: { type: 'string' },
+    investorClasses: { type: 'array', items: { type: 'string' } },
+    kycLevel: { type: 'integer' },
+  },
+} as const;
+
+const proposalView = {
+  type: 'object',
+  properties: {
+    applicationId: { type: 'string' },
+    reviewer: { type: 'string' },
+    attributes: attributesView,
+    changedAttributes: { type: 'array', items: { type: 'string' } },
+    changesAttributes: { type: 'boolean', description: 'true when the approval needs a different key (four-eyes)' },
+    reason: { type: ['string', 'null'] },
+    proposedAt: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
+const auditEventView = {
+  type: 'object',
+  properties: {
+    id: { type: 'integer' },
+    at: { type: 'string', format: 'date-time' },
+    actor: { type: 'string', description: 'reviewer name' },
+    role: { type: 'string', description: 'the role the decision was taken under' },
+    action: { type: 'string', enum: ['propose', 'approve', 'reject', 'revoke', 'replace', 'publish'] },
+    subjectType: { type: 'string', enum: ['application', 'credential', 'tree'] },
+    subjectId: { type: ['string', 'null'] },
+    detail: { type: 'object', additionalProperties: true },
+  },
+} as const;
+
+/**
+ * Reviewer routes (`x-api-key`), each checking the role it needs (403 `missing_role` naming it):
+ * list (reviewer/approver/admin), propose (reviewer), approve (approver), reject (reviewer/approver),
+ * revoke (revoker), publish (publisher), audit trail (admin). Rate-limited per key. Decisions record
+ * the reviewer's name and role.
+ */
 export async function reviewerRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
   // Authenticate before the body is even parsed: an unauthenticated caller gets 401/403, never a
   // validation error that would tell it about the route's schema.
-  const reviewers = new WeakMap<FastifyRequest, string>();
+  const reviewers = new WeakMap<FastifyRequest, AuthenticatedReviewer>();
   app.addHook('onRequest', async (req) => {
     reviewers.set(req, ctx.reviewers.authenticate(req.headers['x-api-key']));
   });
-  const reviewer = (req: FastifyRequest): string => reviewers.get(req) as string;
+  const reviewer = (req: FastifyRequest): AuthenticatedReviewer => reviewers.get(req) as AuthenticatedReviewer;
+  // Per key (the hook above has run by then), so one reviewer's script cannot starve the others.
+  const rateLimit = {
+    max: ctx.config.reviewerRateLimitPerMinute ?? DEFAULT_REVIEWER_RATE_LIMIT,
+    timeWindow: '1 minute',
+    keyGenerator: (req: FastifyRequest) => `reviewer:${reviewers.get(req)?.name ?? req.ip}`,
+  };
+  const config = { rateLimit };
+
+  app.get(
+    '/reviewers/me',
+    {
+      config,
+      schema: {
+        tags: ['reviewer'],
+        summary: "The calling key's reviewer name and roles",
+        security: reviewerOnly,
+        response: {
+          200: { type: 'object', properties: { name: { type: 'string' }, roles: { type: 'array', items: { type: 'string', enum: [...REVIEWER_ROLES] } } } },
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => ({ name: reviewer(req).name, roles: [...reviewer(req).roles] }),
+  );
 
   app.get<{ Querystring: { status?: ApplicationStatus; offset?: string; limit?: string } }>(
     '/applications',
     {
+      config,
       schema: {
         tags: ['reviewer'],
-        summary: 'List applications, oldest first',
+        summary: 'List applications, oldest first (role reviewer, approver or admin)',
+        description: 'Each item carries the newest proposal, if any, for the approver to check.',
         security: reviewerOnly,
         querystring: {
           type: 'object',
@@ -29,31 +118,78 @@ export async function reviewerRoutes(app: FastifyInstance, ctx: RouteContext): P
           properties: { status: { type: 'string', enum: ['pending', 'approved', 'rejected'] }, ...pagingQuery },
         },
         response: {
-          200: { type: 'object', properties: { items: { type: 'array', items: applicationView } } },
+          200: {
+            type: 'object',
+            properties: { items: { type: 'array', items: { ...applicationView, properties: { ...applicationView.properties, proposal: { ...proposalView, type: ['object', 'null'] } } } } },
+          },
           ...errorResponses,
         },
       },
     },
     async (req) => {
-      reviewer(req);
+      requireRole(reviewer(req), 'reviewer', 'approver', 'admin');
       const list = await ctx.store.listApplications({ status: req.query.status, ...paging(req.query) });
-      return { items: await Promise.all(list.map((a) => viewApplication(ctx, a))) };
+      return {
+        items: await Promise.all(
+          list.map(async (a) => {
+            const proposal = a.status === 'pending' ? await ctx.store.latestProposal(a.id) : null;
+            return { ...(await viewApplication(ctx, a)), proposal: proposal && viewProposal(proposal, a.attributes) };
+          }),
+        ),
+      };
     },
   );
 
-  app.post<{ Params: { id: string }; Body: { attributes?: Partial<RequestedAttributes>; expiryDate: string } }>(
-    '/applications/:id/approve',
+  app.post<{ Params: { id: string }; Body: { attributes?: Partial<RequestedAttributes>; person: VerifiedPerson; reason?: string } }>(
+    '/applications/:id/proposal',
     {
+      config,
       schema: {
         tags: ['reviewer'],
-        summary: 'Approve: sign the VC with the final attribute values and append its leaf',
+        summary: 'Propose the verified values: the person and the final attributes (role reviewer; four-eyes step one)',
+        description:
+          'Records what the reviewer verified. Attributes that differ from the application can only be issued this way, and only by a different key with the approver role. A newer proposal replaces an older one.',
+        security: reviewerOnly,
+        params: idParams,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['person'],
+          properties: { attributes: finalAttributesSchema, person: personSchema, reason: reasonSchema },
+        },
+        response: { 201: proposalView, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const actor = requireRole(reviewer(req), 'reviewer');
+      const { proposal } = await ctx.issuance.propose(req.params.id, req.body, actor);
+      const application = (await ctx.store.getApplication(req.params.id))!;
+      return reply.code(201).send(viewProposal(proposal, application.attributes));
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { attributes?: Partial<RequestedAttributes>; expiryDate: string; person?: VerifiedPerson } }>(
+    '/applications/:id/approve',
+    {
+      config,
+      schema: {
+        tags: ['reviewer'],
+        summary: 'Approve: sign the VC with the final values and append its leaf (role approver)',
+        description:
+          "With a proposal: the proposal's person and attributes are issued (a different key must approve if they change the application's attributes). " +
+          'Without one: `person` is required and the attributes must be the applicant\'s (409 `proposal_required` otherwise). ' +
+          "The expiry is bounded by MAX_CREDENTIAL_LIFETIME_DAYS. A person's previous active credential is revoked in the same transaction (`replacedCredentialId`).",
         security: reviewerOnly,
         params: idParams,
         body: {
           type: 'object',
           additionalProperties: false,
           required: ['expiryDate'],
-          properties: { attributes: finalAttributesSchema, expiryDate: { type: 'string', maxLength: 10, description: 'YYYY-MM-DD' } },
+          properties: {
+            attributes: finalAttributesSchema,
+            expiryDate: { type: 'string', maxLength: 10, description: 'YYYY-MM-DD, after today, at most MAX_CREDENTIAL_LIFETIME_DAYS ahead' },
+            person: personSchema,
+          },
         },
         response: {
           201: {
@@ -62,6 +198,7 @@ export async function reviewerRoutes(app: FastifyInstance, ctx: RouteContext): P
               ...applicationView.properties,
               leafIndex: { type: 'integer' },
               leaf: { type: 'string' },
+              replacedCredentialId: { type: 'string', description: "the same person's previous credential, revoked by this approval" },
             },
           },
           ...errorResponses,
@@ -69,19 +206,20 @@ export async function reviewerRoutes(app: FastifyInstance, ctx: RouteContext): P
       },
     },
     async (req, reply) => {
-      const who = reviewer(req);
-      const c = await ctx.issuance.approve(req.params.id, { attributes: req.body.attributes, expiryDate: req.body.expiryDate }, who);
+      const actor = requireRole(reviewer(req), 'approver');
+      const { credential, replaced } = await ctx.issuance.approve(req.params.id, req.body, actor);
       const view = await viewApplication(ctx, (await ctx.store.getApplication(req.params.id))!);
-      return reply.code(201).send({ ...view, leafIndex: c.leafIndex, leaf: c.leaf });
+      return reply.code(201).send({ ...view, leafIndex: credential.leafIndex, leaf: credential.leaf, ...(replaced ? { replacedCredentialId: replaced.id } : {}) });
     },
   );
 
   app.post<{ Params: { id: string }; Body: { reason: string } }>(
     '/applications/:id/reject',
     {
+      config,
       schema: {
         tags: ['reviewer'],
-        summary: 'Reject a pending application',
+        summary: 'Reject a pending application (role reviewer or approver)',
         security: reviewerOnly,
         params: idParams,
         body: reasonBody,
@@ -89,8 +227,8 @@ export async function reviewerRoutes(app: FastifyInstance, ctx: RouteContext): P
       },
     },
     async (req) => {
-      const who = reviewer(req);
-      await ctx.issuance.reject(req.params.id, req.body.reason, who);
+      const actor = requireRole(reviewer(req), 'reviewer', 'approver');
+      await ctx.issuance.reject(req.params.id, req.body.reason, actor);
       return viewApplication(ctx, (await ctx.store.getApplication(req.params.id))!);
     },
   );
@@ -98,9 +236,10 @@ export async function reviewerRoutes(app: FastifyInstance, ctx: RouteContext): P
   app.post<{ Params: { id: string }; Body: { reason: string } }>(
     '/credentials/:id/revoke',
     {
+      config,
       schema: {
         tags: ['reviewer'],
-        summary: 'Revoke: zero the leaf (the next published root drops it)',
+        summary: 'Revoke: zero the leaf (the next published root drops it) (role revoker)',
         security: reviewerOnly,
         params: idParams,
         body: reasonBody,
@@ -114,8 +253,8 @@ export async function reviewerRoutes(app: FastifyInstance, ctx: RouteContext): P
       },
     },
     async (req) => {
-      const who = reviewer(req);
-      const c = await ctx.issuance.revoke(req.params.id, req.body.reason, who);
+      const actor = requireRole(reviewer(req), 'revoker');
+      const c = await ctx.issuance.revoke(req.params.id, req.body.reason, actor);
       return { id: c.id, status: c.status, revokedAt: iso(c.revokedAt as number), root: ctx.tree.root.toString() };
     },
   );
@@ -123,9 +262,10 @@ export async function reviewerRoutes(app: FastifyInstance, ctx: RouteContext): P
   app.post(
     '/tree/publish',
     {
+      config,
       schema: {
         tags: ['reviewer'],
-        summary: 'Publish the current root now (normally the publisher does it on its interval)',
+        summary: 'Publish the current root now (role publisher; normally the publisher does it on its interval)',
         security: reviewerOnly,
         response: {
           200: {
@@ -137,12 +277,58 @@ export async function reviewerRoutes(app: FastifyInstance, ctx: RouteContext): P
       },
     },
     async (req, reply) => {
-      reviewer(req);
+      const actor = requireRole(reviewer(req), 'publisher');
       if (!ctx.publisher) {
         return reply.code(503).send({ error: { code: 'no_anchor', message: 'this service runs without a root anchor' } });
       }
       const outcome = await ctx.publisher.publishNow();
-      return { ...outcome, root: outcome.root.toString() };
+      const root = outcome.root.toString();
+      await ctx.store.recordAudit({
+        at: ctx.clock.now(),
+        actor: actor.name,
+        role: actor.role,
+        action: 'publish',
+        subjectType: 'tree',
+        subjectId: null,
+        detail: { status: outcome.status, root, leafCount: outcome.leafCount, txHash: 'txHash' in outcome ? outcome.txHash : null },
+      });
+      return { ...outcome, root };
     },
   );
+
+  app.get<{ Querystring: { offset?: string; limit?: string; subjectId?: string } }>(
+    '/audit',
+    {
+      config,
+      schema: {
+        tags: ['reviewer'],
+        summary: 'The audit trail, oldest first: every decision with who, the role, and what (role admin)',
+        security: reviewerOnly,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { ...pagingQuery, subjectId: { type: 'string', maxLength: 64, description: 'only events about this application or credential id' } },
+        },
+        response: { 200: { type: 'object', properties: { items: { type: 'array', items: auditEventView } } }, ...errorResponses },
+      },
+    },
+    async (req) => {
+      requireRole(reviewer(req), 'admin');
+      const events = await ctx.store.listAuditEvents({ ...paging(req.query), subjectId: req.query.subjectId });
+      return { items: events.map((e) => ({ ...e, at: iso(e.at) })) };
+    },
+  );
+}
+
+function viewProposal(p: { applicationId: string; reviewer: string; attributes: RequestedAttributes; reason: string | null; proposedAt: number }, applied: RequestedAttributes) {
+  const changedAttributes = changedAttributeNames(applied, p.attributes);
+  return {
+    applicationId: p.applicationId,
+    reviewer: p.reviewer,
+    attributes: p.attributes,
+    changedAttributes,
+    changesAttributes: changedAttributes.length > 0,
+    reason: p.reason,
+    proposedAt: iso(p.proposedAt),
+  };
 }

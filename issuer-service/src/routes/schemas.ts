@@ -28,7 +28,13 @@ export const errorResponses = {
   '5xx': { $ref: 'ApiError#' },
 } as const;
 
-export const didSchema = { type: 'string', minLength: 8, maxLength: 256, description: 'Holder DID: did:key, did:web, or did:ethr on the configured chain' } as const;
+export const didSchema = {
+  type: 'string',
+  minLength: 8,
+  maxLength: 256,
+  description:
+    'Holder DID: did:key, did:web, or did:ethr on the configured chain. Stored normalised: method and did:web host in lower case, did:ethr as did:ethr:<hex chain id>:<lower-case hex>; the did:key multibase and did:web path keep their case.',
+} as const;
 const dateSchema = { type: 'string', maxLength: 10, description: 'YYYY-MM-DD' } as const;
 const decimalSchema = { type: 'string', maxLength: 80, description: 'Field element, decimal' } as const;
 
@@ -58,11 +64,42 @@ export const pagingQuery = {
   limit: { type: 'string', pattern: '^[0-9]{1,4}$', description: 'integer 1..1000 (default 100)' },
 } as const;
 
+/**
+ * Free text a person writes (a decision's reason): any characters but the C0 control characters
+ * other than tab, line feed and carriage return, and DEL. NUL in particular: Postgres text cannot
+ * hold it, so without this rule the same request would be stored by SQLite and fail on Postgres.
+ */
+export const FREE_TEXT_PATTERN = '^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F]*$';
+export const reasonSchema = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 2000,
+  pattern: FREE_TEXT_PATTERN,
+  description: 'free text, 1..2000 characters, no control characters except tab and line breaks',
+} as const;
+
 export const reasonBody = {
   type: 'object',
   additionalProperties: false,
   required: ['reason'],
-  properties: { reason: { type: 'string', minLength: 1, maxLength: 2000 } },
+  properties: { reason: reasonSchema },
+} as const;
+
+/** A challenge nonce as `POST /challenges` hands it out: base64url. */
+export const challengeSchema = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 100,
+  pattern: '^[A-Za-z0-9_-]+$',
+  description: 'the nonce from POST /challenges (base64url)',
+} as const;
+
+/** The signed challenge: a compact JWS (three base64url parts). */
+export const signatureSchema = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 4096,
+  description: 'JWT signed with the DID key: iss = did, payload { nonce } (plus `purpose` for a token recovery); an aud, if present, must be the issuer DID',
 } as const;
 
 export const applicationView = {

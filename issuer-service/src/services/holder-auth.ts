@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { verifyJWT } from 'did-jwt';
-import type { Resolvable } from 'did-resolver';
+import type { DIDResolutionResult, Resolvable } from 'did-resolver';
 import { ApiError } from '../api-error.js';
 
 /**
@@ -18,19 +18,75 @@ import { ApiError } from '../api-error.js';
  */
 
 /**
- * Verifies the holder's signed challenge. Returns normally only when `jwt` is signed by a key in
- * `did`'s authentication section, was issued by `did`, and carries `nonce`.
+ * A DID whose document could not be had. The client learns only that (400 `did_unresolvable`,
+ * field `did`, rule `did-resolution`); `detail` — an address, a network error, a status — is for
+ * the server log (the holder routes log it), never for the response.
  */
-export async function verifyChallengeSignature(args: { jwt: string; did: string; nonce: string; issuerDid: string; resolver: Resolvable }): Promise<void> {
+export class DidResolutionError extends ApiError {
+  constructor(
+    readonly did: string,
+    readonly detail: string,
+  ) {
+    super(400, 'did_unresolvable', 'the DID document could not be retrieved; check that it is published where the DID method says', 'did', 'did-resolution');
+  }
+}
+
+/** What a signed challenge is for: applying, or recovering the access token of an application. */
+export type ChallengePurpose = 'apply' | 'access-token-recovery';
+
+/**
+ * Verifies the holder's signed challenge. Returns normally only when `jwt` is signed by a key in
+ * `did`'s authentication section, was issued by `did` (compared after `normalise`, so a JWT may
+ * spell the DID in any accepted case variant), and carries `nonce` — and, for a token recovery,
+ * `purpose: "access-token-recovery"` (an application JWT carries no purpose, so neither can stand
+ * in for the other).
+ *
+ * The DID is resolved first, on its own: a failure there is a `DidResolutionError` whose details
+ * stay in the log. The signature check then reuses that one resolution.
+ */
+export async function verifyChallengeSignature(args: {
+  jwt: string;
+  did: string;
+  nonce: string;
+  issuerDid: string;
+  resolver: Resolvable;
+  normalise?: (did: string) => string;
+  purpose?: ChallengePurpose;
+}): Promise<void> {
+  const normalise = args.normalise ?? ((d: string) => d);
+  let resolved: DIDResolutionResult;
+  try {
+    resolved = await args.resolver.resolve(args.did);
+  } catch (err) {
+    throw new DidResolutionError(args.did, (err as Error)?.message ?? String(err));
+  }
+  if (resolved.didResolutionMetadata?.error || !resolved.didDocument) {
+    const meta = resolved.didResolutionMetadata ?? {};
+    throw new DidResolutionError(args.did, [meta.error, meta.message, meta.detail].filter(Boolean).join(': ') || 'no document');
+  }
+  // Answers only for the DID resolved above: a JWT naming any other issuer fails here.
+  const once: Resolvable = {
+    resolve: async (did: string) => {
+      if (normalise(did.split('#')[0]) !== args.did) {
+        return { didDocument: null, didDocumentMetadata: {}, didResolutionMetadata: { error: 'notFound', message: 'not the applying DID' } };
+      }
+      return resolved;
+    },
+  };
   let payload: Record<string, unknown>;
   try {
-    const verified = await verifyJWT(args.jwt, { resolver: args.resolver, audience: args.issuerDid, proofPurpose: 'authentication' });
+    const verified = await verifyJWT(args.jwt, { resolver: once, audience: args.issuerDid, proofPurpose: 'authentication' });
     payload = verified.payload as Record<string, unknown>;
-    if (verified.issuer !== args.did) throw new Error(`signed by ${verified.issuer}, not the applying DID`);
+    if (normalise(verified.issuer) !== args.did) throw new Error('signed by another DID than the applying one');
   } catch (err) {
     throw new ApiError(401, 'bad_signature', `signature does not prove control of the DID: ${(err as Error).message}`, 'signature', 'did-jwt');
   }
   if (payload.nonce !== args.nonce) throw new ApiError(401, 'bad_signature', 'signature is over a different nonce', 'signature', 'nonce');
+  const purpose = args.purpose ?? 'apply';
+  const claimed = payload.purpose ?? 'apply';
+  if (claimed !== purpose) {
+    throw new ApiError(401, 'bad_signature', `the signed challenge is for "${String(claimed).slice(0, 40)}", not "${purpose}"`, 'signature', 'purpose');
+  }
 }
 
 /** A fresh random token (challenge nonce or bearer token): 32 bytes, base64url. */

@@ -1,33 +1,89 @@
 import { randomUUID } from 'node:crypto';
 import { computeLeaf, randomSalt } from '@zkkyc/credentials';
-import { ApiError, notFound } from '../api-error.js';
-import { StoreConflict, type ApplicationRecord, type CredentialRecord, type IssuerStore, type IssuedAttributes, type RequestedAttributes } from '../store/issuer-store.js';
-import { checkIssuedAttributes } from './attribute-rules.js';
+import { ApiError, invalidField, notFound } from '../api-error.js';
+import {
+  StoreConflict,
+  type ApplicationRecord,
+  type AuditEventRecord,
+  type CredentialRecord,
+  type DecisionRecord,
+  type IssuerStore,
+  type IssuedAttributes,
+  type ProposalRecord,
+  type RequestedAttributes,
+  type VerifiedAttributes,
+} from '../store/issuer-store.js';
+import { checkIssuedAttributes, checkRequestedAttributes, dateAfterDays } from './attribute-rules.js';
 import type { Clock } from './clock.js';
 import type { CredentialSigner } from './credential-signer.js';
-import type { MerkleTree } from './issuer-tree.js';
+import { assertRoomForLeaf, type MerkleTree } from './issuer-tree.js';
+import type { PersonBinder, VerifiedPerson } from './person-binding.js';
+import type { Actor } from './reviewer-auth.js';
 import { SerialLock } from './serial-lock.js';
 
 export interface ApprovalInput {
-  /** Final values; anything left out is taken from the application. */
+  /**
+   * Final values; anything left out is taken from the application (or from the proposal, when there
+   * is one). Values that differ from the application need a proposal by another key (four-eyes).
+   */
   attributes?: Partial<RequestedAttributes>;
   expiryDate: string;
+  /** The person the approver verified; required unless a proposal carries it (or in dev mode). */
+  person?: VerifiedPerson;
 }
 
+export interface ProposalInput {
+  /** Changes to the applicant's attributes, as verified; omitted ones stay as applied for. */
+  attributes?: Partial<RequestedAttributes>;
+  person: VerifiedPerson;
+  reason?: string;
+}
+
+export interface ApprovalResult {
+  credential: CredentialRecord;
+  /** The same person's previous credential, revoked by this approval. */
+  replaced: CredentialRecord | null;
+}
+
+export interface ProposalResult {
+  proposal: ProposalRecord;
+  changedAttributes: string[];
+}
+
+/** Who auto-approval (dev mode only) decides as. */
+export const DEV_AUTO_APPROVER: Actor = { name: 'auto-approve (dev)', role: 'dev-auto-approve' };
+
 /**
- * The reviewer's decisions: approve (sign the VC, append the leaf), reject, revoke (zero the leaf).
+ * The reviewer's decisions: propose the verified values, approve (sign the VC, append the leaf),
+ * reject, revoke (zero the leaf) — each recorded as a decision and in the audit trail.
+ *
+ * Controls (issue 9): an approval binds the credential to the verified person and revokes that
+ * person's previous credential in the same transaction; attributes that differ from what the
+ * applicant asked for need a proposal by one key and an approval by a different key; the expiry is
+ * bounded by `maxLifetimeDays`.
  *
  * Ordering is what keeps the store and the tree in step: the VC is signed first (it names the leaf
  * index, so the index is reserved under the lock), then one store transaction records the
- * credential, the leaf and the decision, and only after it commits does the in-memory tree change.
- * A crash before the commit loses nothing (the application is still pending); after it, the tree is
- * rebuilt from the store at the next start.
+ * credential, the leaf, the replaced credential's revocation and the decisions, and only after it
+ * commits does the in-memory tree change. A crash before the commit loses nothing (the application
+ * is still pending); after it, the tree is rebuilt from the store at the next start.
  */
 export class IssuanceService {
   private readonly lock = new SerialLock();
 
   constructor(
-    private readonly deps: { store: IssuerStore; tree: MerkleTree; signer: CredentialSigner; clock: Clock; treeId: string },
+    private readonly deps: {
+      store: IssuerStore;
+      tree: MerkleTree;
+      signer: CredentialSigner;
+      clock: Clock;
+      treeId: string;
+      persons: PersonBinder;
+      /** Longest credential lifetime an approval may give, in days from today. */
+      maxLifetimeDays: number;
+      /** Dev mode: an approval may leave the person out (the credential is then unbound). */
+      dev: boolean;
+    },
   ) {}
 
   private async pendingApplication(id: string): Promise<ApplicationRecord> {
@@ -37,28 +93,150 @@ export class IssuanceService {
     return app;
   }
 
-  /** Issues the credential for a pending application. Returns the stored credential. */
-  async approve(applicationId: string, input: ApprovalInput, reviewer: string): Promise<CredentialRecord> {
-    const { store, tree, signer, clock, treeId } = this.deps;
-    const app = await this.pendingApplication(applicationId);
-    const merged = { ...app.attributes, ...input.attributes };
+  /** The applicant's attributes with `changes` applied; a KYC level is required by then. */
+  private verifiedAttributes(base: RequestedAttributes | VerifiedAttributes, changes: Partial<RequestedAttributes> | undefined): VerifiedAttributes {
+    const merged = { ...base, ...changes };
     if (merged.kycLevel === undefined) {
       throw new ApiError(400, 'invalid_field', 'the application names no KYC level; the approval must set one', 'attributes.kycLevel', 'required');
     }
-    const attributes: IssuedAttributes = {
-      jurisdiction: merged.jurisdiction,
-      birthDate: merged.birthDate,
-      investorClasses: merged.investorClasses,
-      kycLevel: merged.kycLevel,
-      expiryDate: input.expiryDate,
-    };
-    const encoded = checkIssuedAttributes(attributes, new Date(clock.now()));
-    const idc = BigInt(app.identityCommitment);
+    return { jurisdiction: merged.jurisdiction, birthDate: merged.birthDate, investorClasses: [...merged.investorClasses], kycLevel: merged.kycLevel };
+  }
 
+  /**
+   * A reviewer records the values it verified: the person (as its key) and the final attributes.
+   * A later proposal replaces an earlier one; the approval takes the newest.
+   */
+  async propose(applicationId: string, input: ProposalInput, actor: Actor): Promise<ProposalResult> {
+    const { store, clock, persons } = this.deps;
+    const app = await this.pendingApplication(applicationId);
+    const attributes = this.verifiedAttributes(app.attributes, input.attributes);
+    checkRequestedAttributes(attributes, new Date(clock.now()));
+    const personKey = persons.keyOf(input.person, attributes.birthDate);
+    const changedAttributes = changedAttributeNames(app.attributes, attributes);
+    const now = clock.now();
+    const proposal: ProposalRecord = { applicationId, reviewer: actor.name, attributes, personKey, reason: input.reason ?? null, proposedAt: now };
+    try {
+      await store.recordProposal(proposal, {
+        at: now,
+        actor: actor.name,
+        role: actor.role,
+        action: 'propose',
+        subjectType: 'application',
+        subjectId: applicationId,
+        detail: { attributes, changedAttributes, reason: proposal.reason },
+      });
+    } catch (err) {
+      throw translateConflict(err);
+    }
+    return { proposal, changedAttributes };
+  }
+
+  /** Issues the credential for a pending application (see the class comment for the controls). */
+  async approve(applicationId: string, input: ApprovalInput, actor: Actor): Promise<ApprovalResult> {
+    const { clock, persons } = this.deps;
+    const app = await this.pendingApplication(applicationId);
+    const proposal = await this.deps.store.latestProposal(applicationId);
+    const now = new Date(clock.now());
+
+    // 1. The final values: the proposal's when there is one (the approval cannot add to it), else the
+    // application's with the approver's changes.
+    let verified: VerifiedAttributes;
+    if (proposal) {
+      verified = proposal.attributes;
+      if (input.attributes !== undefined && changedAttributeNames(verified, this.verifiedAttributes(verified, input.attributes)).length > 0) {
+        throw new ApiError(
+          409,
+          'proposal_mismatch',
+          `the attributes differ from ${proposal.reviewer}'s proposal; approve it as proposed, or record a new proposal`,
+          'attributes',
+          'four-eyes',
+        );
+      }
+    } else {
+      verified = this.verifiedAttributes(app.attributes, input.attributes);
+    }
+    const attributes: IssuedAttributes = { ...verified, expiryDate: input.expiryDate };
+    const encoded = checkIssuedAttributes(attributes, now);
+    this.checkLifetime(input.expiryDate, now);
+
+    // 2. The person.
+    let personKey: string | null;
+    if (proposal) {
+      personKey = proposal.personKey;
+      if (input.person !== undefined && persons.keyOf(input.person, verified.birthDate) !== personKey) {
+        throw new ApiError(409, 'proposal_mismatch', `the person differs from the one ${proposal.reviewer} verified; record a new proposal`, 'person', 'four-eyes');
+      }
+    } else if (input.person !== undefined) {
+      personKey = persons.keyOf(input.person, verified.birthDate);
+    } else if (this.deps.dev) {
+      personKey = null;
+    } else {
+      throw invalidField('person', 'required', 'an approval must name the verified person (document type, issuing country, number, names, birth date), or follow a proposal that does');
+    }
+
+    // 3. Four-eyes: changed attributes need a proposal, by a key other than the approver's.
+    const changedAttributes = changedAttributeNames(app.attributes, verified);
+    if (changedAttributes.length > 0) {
+      if (!proposal) {
+        throw new ApiError(
+          409,
+          'proposal_required',
+          `changing ${changedAttributes.join(', ')} needs four eyes: a reviewer records the verified values (POST /applications/${applicationId}/proposal), then a different key with the approver role approves`,
+          'attributes',
+          'four-eyes',
+        );
+      }
+      if (proposal.reviewer === actor.name) {
+        throw new ApiError(403, 'four_eyes', `${actor.name} proposed the changed attributes and cannot also approve them; another approver must`, 'x-api-key', 'four-eyes');
+      }
+    }
+
+    return this.issue(app, attributes, encoded, personKey, actor, { changedAttributes, proposedBy: proposal?.reviewer ?? null }, proposal);
+  }
+
+  /** Dev mode only: approve on arrival with the application's values, unbound to a person, labelled as such. */
+  async autoApprove(applicationId: string, input: { attributes?: Partial<RequestedAttributes>; expiryDate: string }): Promise<ApprovalResult> {
+    if (!this.deps.dev) throw new Error('auto-approval needs dev mode');
+    const app = await this.pendingApplication(applicationId);
+    const attributes: IssuedAttributes = { ...this.verifiedAttributes(app.attributes, input.attributes), expiryDate: input.expiryDate };
+    const encoded = checkIssuedAttributes(attributes, new Date(this.deps.clock.now()));
+    return this.issue(app, attributes, encoded, null, DEV_AUTO_APPROVER, { changedAttributes: changedAttributeNames(app.attributes, attributes), proposedBy: null, dev: true }, null);
+  }
+
+  private checkLifetime(expiryDate: string, now: Date): void {
+    const limit = dateAfterDays(now, this.deps.maxLifetimeDays);
+    if (expiryDate > limit) {
+      throw invalidField(
+        'expiryDate',
+        'max-lifetime',
+        `${expiryDate} is beyond the maximum credential lifetime of ${this.deps.maxLifetimeDays} days (MAX_CREDENTIAL_LIFETIME_DAYS): at most ${limit}`,
+      );
+    }
+  }
+
+  private issue(
+    app: ApplicationRecord,
+    attributes: IssuedAttributes,
+    encoded: ReturnType<typeof checkIssuedAttributes>,
+    personKey: string | null,
+    actor: Actor,
+    detail: Record<string, unknown>,
+    proposal: ProposalRecord | null,
+  ): Promise<ApprovalResult> {
+    const { store, tree, signer, clock, treeId } = this.deps;
+    const idc = BigInt(app.identityCommitment);
     return this.lock.run(async () => {
       // Re-read under the lock: a concurrent approval of the same application may have won, and
       // signing a VC we cannot store would be wasted work (the store would refuse it anyway).
-      await this.pendingApplication(applicationId);
+      await this.pendingApplication(app.id);
+      if (proposal) {
+        const latest = await store.latestProposal(app.id);
+        if (!latest || latest.proposedAt !== proposal.proposedAt || latest.reviewer !== proposal.reviewer) {
+          throw new ApiError(409, 'proposal_changed', 'a newer proposal was recorded meanwhile; review it and approve again', 'id');
+        }
+      }
+      const replaced = personKey ? await store.getActiveCredentialForPerson(personKey) : null;
+      assertRoomForLeaf(tree); // a full tree refuses here, before anything is signed or written
       const leafIndex = tree.size;
       const salt = randomSalt();
       const leaf = computeLeaf(idc, encoded, salt);
@@ -77,28 +255,61 @@ export class IssuanceService {
         status: 'active',
         issuedAt: now,
         revokedAt: null,
+        personKey,
       };
+      const audit: AuditEventRecord[] = [
+        {
+          at: now,
+          actor: actor.name,
+          role: actor.role,
+          action: 'approve',
+          subjectType: 'application',
+          subjectId: app.id,
+          detail: {
+            credentialId: credential.id,
+            leafIndex,
+            attributes,
+            ...detail,
+            personBound: personKey !== null,
+            replacedCredentialId: replaced?.id ?? null,
+          },
+        },
+      ];
+      let replaces: { credentialId: string; decision: DecisionRecord } | undefined;
+      if (replaced) {
+        const reason = `replaced by credential ${credential.id} (same verified person, application ${app.id})`;
+        replaces = {
+          credentialId: replaced.id,
+          decision: { subjectType: 'credential', subjectId: replaced.id, action: 'revoke', reviewer: actor.name, reason, decidedAt: now },
+        };
+        audit.push({ at: now, actor: actor.name, role: actor.role, action: 'replace', subjectType: 'credential', subjectId: replaced.id, detail: { replacedBy: credential.id, leafIndex: replaced.leafIndex } });
+      }
       try {
         await store.recordApproval({
           credential,
-          decision: { subjectType: 'application', subjectId: app.id, action: 'approve', reviewer, reason: null, decidedAt: now },
+          decision: { subjectType: 'application', subjectId: app.id, action: 'approve', reviewer: actor.name, reason: null, decidedAt: now },
+          replaces,
+          audit,
         });
       } catch (err) {
         throw translateConflict(err);
       }
+      if (replaced) tree.revoke(replaced.leafIndex);
       const appended = tree.append(leaf);
       if (appended !== leafIndex) throw new Error(`tree appended at ${appended}, store recorded ${leafIndex}: restart to rebuild the tree`);
-      return credential;
+      return { credential, replaced };
     });
   }
 
   /** Closes a pending application without issuing. */
-  async reject(applicationId: string, reason: string, reviewer: string): Promise<void> {
+  async reject(applicationId: string, reason: string, actor: Actor): Promise<void> {
     await this.pendingApplication(applicationId);
+    const now = this.deps.clock.now();
     try {
       await this.deps.store.recordRejection({
         applicationId,
-        decision: { subjectType: 'application', subjectId: applicationId, action: 'reject', reviewer, reason, decidedAt: this.deps.clock.now() },
+        decision: { subjectType: 'application', subjectId: applicationId, action: 'reject', reviewer: actor.name, reason, decidedAt: now },
+        audit: [{ at: now, actor: actor.name, role: actor.role, action: 'reject', subjectType: 'application', subjectId: applicationId, detail: { reason } }],
       });
     } catch (err) {
       throw translateConflict(err);
@@ -106,16 +317,18 @@ export class IssuanceService {
   }
 
   /** Revokes an active credential: its leaf becomes 0, which changes the root the publisher anchors. */
-  async revoke(credentialId: string, reason: string, reviewer: string): Promise<CredentialRecord> {
+  async revoke(credentialId: string, reason: string, actor: Actor): Promise<CredentialRecord> {
     const { store, tree, clock } = this.deps;
     return this.lock.run(async () => {
       const credential = await store.getCredential(credentialId);
       if (!credential) throw notFound('credential');
       if (credential.status !== 'active') throw new ApiError(409, 'credential_not_active', `credential is already ${credential.status}`, 'id');
+      const now = clock.now();
       try {
         await store.recordRevocation({
           credentialId,
-          decision: { subjectType: 'credential', subjectId: credentialId, action: 'revoke', reviewer, reason, decidedAt: clock.now() },
+          decision: { subjectType: 'credential', subjectId: credentialId, action: 'revoke', reviewer: actor.name, reason, decidedAt: now },
+          audit: [{ at: now, actor: actor.name, role: actor.role, action: 'revoke', subjectType: 'credential', subjectId: credentialId, detail: { reason, leafIndex: credential.leafIndex } }],
         });
       } catch (err) {
         throw translateConflict(err);
@@ -131,11 +344,28 @@ export class IssuanceService {
   }
 }
 
+/** The attribute names whose final value differs from what the applicant asked for (classes compared as sets). */
+export function changedAttributeNames(applied: RequestedAttributes | VerifiedAttributes, final: RequestedAttributes | VerifiedAttributes): string[] {
+  const changed: string[] = [];
+  if (applied.jurisdiction !== final.jurisdiction) changed.push('jurisdiction');
+  if (applied.birthDate !== final.birthDate) changed.push('birthDate');
+  const a = [...applied.investorClasses].sort();
+  const b = [...final.investorClasses].sort();
+  if (a.length !== b.length || a.some((c, i) => c !== b[i])) changed.push('investorClasses');
+  if (applied.kycLevel !== final.kycLevel) changed.push('kycLevel');
+  return changed;
+}
+
 /** A concurrent decision can win the race between our read and our write; say so as a 409. */
 function translateConflict(err: unknown): unknown {
   if (err instanceof StoreConflict) {
     if (err.reason === 'application_not_pending') return new ApiError(409, 'application_not_pending', err.message, 'id');
     if (err.reason === 'credential_not_active') return new ApiError(409, 'credential_not_active', err.message, 'id');
+    if (err.reason === 'person_has_active_credential') {
+      // Another instance issued to the same person between our read and our write: try again, and
+      // this approval will replace that credential.
+      return new ApiError(409, 'person_has_active_credential', `${err.message}; approve again to replace it`, 'person');
+    }
   }
   return err;
 }

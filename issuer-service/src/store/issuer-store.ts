@@ -60,6 +60,38 @@ export interface CredentialRecord {
   status: CredentialStatus;
   issuedAt: number;
   revokedAt: number | null;
+  /**
+   * The verified person this credential is bound to: HMAC of the reviewer-verified document identity
+   * (services/person-binding.ts), never the plain values. At most one active credential per person.
+   * Null for credentials issued before the binding existed and for dev auto-approvals.
+   */
+  personKey?: string | null;
+}
+
+/** The attributes a reviewer verified (everything but the expiry, which the approver sets). */
+export type VerifiedAttributes = Omit<IssuedAttributes, 'expiryDate'>;
+
+/** A reviewer's proposal of the verified values for a pending application (four-eyes, first pair of eyes). */
+export interface ProposalRecord {
+  applicationId: string;
+  reviewer: string;
+  /** The complete final attributes (the applicant's, with the reviewer's changes applied). */
+  attributes: VerifiedAttributes;
+  personKey: string;
+  reason: string | null;
+  proposedAt: number;
+}
+
+/** One line of the audit trail: who (reviewer name), acting as which role, did what to which subject. */
+export interface AuditEventRecord {
+  at: number;
+  actor: string;
+  role: string;
+  action: 'propose' | 'approve' | 'reject' | 'revoke' | 'replace' | 'publish';
+  subjectType: 'application' | 'credential' | 'tree';
+  subjectId: string | null;
+  /** What was decided (credential id, final attributes, reason, root…); never keys or plain person data. */
+  detail: Record<string, unknown>;
 }
 
 export interface DecisionRecord {
@@ -84,13 +116,22 @@ export interface LeafRecord {
   value: string;
 }
 
+/** What one retention purge deleted. */
+export interface RetentionPurge {
+  challenges: number;
+  applications: number;
+  decisions: number;
+}
+
 /** Why a write was refused; services translate these into API errors. */
 export type StoreConflictReason =
   | 'challenge_unusable'
   | 'application_pending'
   | 'application_not_pending'
   | 'leaf_index_taken'
-  | 'credential_not_active';
+  | 'credential_not_active'
+  | 'person_has_active_credential'
+  | 'application_not_found';
 
 export class StoreConflict extends Error {
   constructor(
@@ -120,12 +161,49 @@ export interface IssuerStore {
   getApplication(id: string): Promise<ApplicationRecord | null>;
   listApplications(query: { status?: ApplicationStatus; offset: number; limit: number }): Promise<ApplicationRecord[]>;
 
-  /** Marks the application approved and stores the credential, its leaf and the decision, atomically. */
-  recordApproval(args: { credential: CredentialRecord; decision: DecisionRecord }): Promise<void>;
+  /**
+   * Token recovery: consumes the challenge (as `submitApplication` does) and replaces the access
+   * token hash of `applicationId` — or, without one, of the DID's newest pending or approved
+   * application — atomically; returns that application. Throws `challenge_unusable`, or
+   * `application_not_found` (nothing consumed) when the DID has no such application.
+   */
+  reissueAccessToken(args: { holderDid: string; applicationId?: string; challengeNonce: string; accessTokenHash: string; now: number }): Promise<ApplicationRecord>;
+
+  /**
+   * Retention: deletes used challenges consumed before `usedChallengesBefore` that no application
+   * references, unused ones that expired before `now`, and applications rejected before
+   * `rejectedBefore` together with their decisions and their challenge, atomically. Returns how
+   * many rows of each kind went.
+   */
+  purgeRetained(args: { now: number; usedChallengesBefore: number; rejectedBefore: number }): Promise<RetentionPurge>;
+
+  /**
+   * Marks the application approved and stores the credential, its leaf and the decision, atomically.
+   * With `replaces`, the same transaction first revokes that (active) credential and zeroes its leaf —
+   * how a person's new credential takes over from the old one. A credential whose `personKey` already
+   * has another active credential is refused (`person_has_active_credential`, enforced by the database).
+   */
+  recordApproval(args: {
+    credential: CredentialRecord;
+    decision: DecisionRecord;
+    replaces?: { credentialId: string; decision: DecisionRecord };
+    audit?: AuditEventRecord[];
+  }): Promise<void>;
   /** Marks the application rejected and stores the decision, atomically. */
-  recordRejection(args: { applicationId: string; decision: DecisionRecord }): Promise<void>;
+  recordRejection(args: { applicationId: string; decision: DecisionRecord; audit?: AuditEventRecord[] }): Promise<void>;
   /** Marks the credential revoked, zeroes its leaf and stores the decision, atomically. */
-  recordRevocation(args: { credentialId: string; decision: DecisionRecord }): Promise<void>;
+  recordRevocation(args: { credentialId: string; decision: DecisionRecord; audit?: AuditEventRecord[] }): Promise<void>;
+
+  /** Stores a proposal for a pending application and its audit event, atomically (`application_not_pending` otherwise). */
+  recordProposal(proposal: ProposalRecord, audit: AuditEventRecord): Promise<void>;
+  /** The newest proposal for the application, or null. */
+  latestProposal(applicationId: string): Promise<ProposalRecord | null>;
+  /** The person's active credential, if any. */
+  getActiveCredentialForPerson(personKey: string): Promise<CredentialRecord | null>;
+  /** Appends one audit event (decisions that change nothing else, e.g. a publication). */
+  recordAudit(event: AuditEventRecord): Promise<void>;
+  /** The audit trail, oldest first. */
+  listAuditEvents(query: { offset: number; limit: number; subjectId?: string }): Promise<Array<AuditEventRecord & { id: number }>>;
 
   getCredential(id: string): Promise<CredentialRecord | null>;
   getCredentialForApplication(applicationId: string): Promise<CredentialRecord | null>;

@@ -1,14 +1,29 @@
 import { inTransaction, type PgClient, type PgPool } from './postgres-database.js';
-import { STORE_TABLES, toApplication, toCredential, toDecision, type ApplicationRow, type CredentialRow, type DecisionRow } from './record-rows.js';
+import {
+  STORE_TABLES,
+  toApplication,
+  toAuditEvent,
+  toCredential,
+  toDecision,
+  toProposal,
+  type ApplicationRow,
+  type AuditEventRow,
+  type CredentialRow,
+  type DecisionRow,
+  type ProposalRow,
+} from './record-rows.js';
 import {
   StoreConflict,
   type ApplicationRecord,
   type ApplicationStatus,
   type ChallengeRecord,
   type CredentialRecord,
+  type AuditEventRecord,
   type DecisionRecord,
   type IssuerStore,
+  type ProposalRecord,
   type LeafRecord,
+  type RetentionPurge,
   type RootPublicationRecord,
 } from './issuer-store.js';
 
@@ -83,6 +98,45 @@ export class PostgresIssuerStore implements IssuerStore {
     });
   }
 
+  async reissueAccessToken(args: { holderDid: string; applicationId?: string; challengeNonce: string; accessTokenHash: string; now: number }): Promise<ApplicationRecord> {
+    return inTransaction(this.pool, async (tx) => {
+      const { holderDid, applicationId, challengeNonce, accessTokenHash, now } = args;
+      const target = (
+        applicationId === undefined
+          ? await tx.query(
+              "SELECT id FROM applications WHERE holder_did = $1 AND status IN ('pending', 'approved') ORDER BY created_at DESC, id DESC LIMIT 1 FOR UPDATE",
+              [holderDid],
+            )
+          : await tx.query("SELECT id FROM applications WHERE id = $1 AND holder_did = $2 AND status IN ('pending', 'approved') FOR UPDATE", [applicationId, holderDid])
+      ).rows[0] as { id: string } | undefined;
+      if (!target) throw new StoreConflict('application_not_found', 'no pending or approved application of this DID');
+      const consumed = await tx.query(
+        'UPDATE challenges SET used_at = $1 WHERE nonce = $2 AND did = $3 AND used_at IS NULL AND expires_at > $1',
+        [now, challengeNonce, holderDid],
+      );
+      if (consumed.rowCount !== 1) throw new StoreConflict('challenge_unusable', 'challenge is unknown, used, expired or for another DID');
+      const { rows } = await tx.query<ApplicationRow>('UPDATE applications SET access_token_hash = $1 WHERE id = $2 RETURNING *', [accessTokenHash, target.id]);
+      return toApplication(rows[0]);
+    });
+  }
+
+  async purgeRetained(args: { now: number; usedChallengesBefore: number; rejectedBefore: number }): Promise<RetentionPurge> {
+    return inTransaction(this.pool, async (tx) => {
+      const rejected = "SELECT id FROM applications WHERE status = 'rejected' AND updated_at < $1";
+      const decisions = (await tx.query(`DELETE FROM decisions WHERE subject_type = 'application' AND subject_id IN (${rejected})`, [args.rejectedBefore])).rowCount ?? 0;
+      // A rejected applicant's proposed attributes go with the application.
+      await tx.query(`DELETE FROM proposals WHERE application_id IN (${rejected})`, [args.rejectedBefore]);
+      const applications = (await tx.query("DELETE FROM applications WHERE status = 'rejected' AND updated_at < $1", [args.rejectedBefore])).rowCount ?? 0;
+      // A challenge an application still references is its proof of control: it stays with it.
+      const used = await tx.query(
+        'DELETE FROM challenges WHERE used_at IS NOT NULL AND used_at < $1 AND nonce NOT IN (SELECT challenge_nonce FROM applications)',
+        [args.usedChallengesBefore],
+      );
+      const expired = await tx.query('DELETE FROM challenges WHERE used_at IS NULL AND expires_at < $1', [args.now]);
+      return { challenges: (used.rowCount ?? 0) + (expired.rowCount ?? 0), applications, decisions };
+    });
+  }
+
   async getApplication(id: string): Promise<ApplicationRecord | null> {
     const { rows } = await this.pool.query<ApplicationRow>('SELECT * FROM applications WHERE id = $1', [id]);
     return rows[0] ? toApplication(rows[0]) : null;
@@ -115,7 +169,38 @@ export class PostgresIssuerStore implements IssuerStore {
     if (r.rowCount !== 1) throw new StoreConflict('application_not_pending', `application ${id} is not pending`);
   }
 
-  async recordApproval({ credential: c, decision }: { credential: CredentialRecord; decision: DecisionRecord }): Promise<void> {
+  private async insertAudit(tx: PgClient, events: AuditEventRecord[] = []): Promise<void> {
+    for (const e of events) {
+      await tx.query('INSERT INTO audit_events (at, actor, role, action, subject_type, subject_id, detail_json) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+        e.at,
+        e.actor,
+        e.role,
+        e.action,
+        e.subjectType,
+        e.subjectId,
+        JSON.stringify(e.detail),
+      ]);
+    }
+  }
+
+  /** Revokes an active credential and zeroes its leaf (inside the caller's transaction). */
+  private async revokeCredential(tx: PgClient, credentialId: string, at: number): Promise<void> {
+    const r = await tx.query("UPDATE credentials SET status = 'revoked', revoked_at = $1 WHERE id = $2 AND status = 'active'", [at, credentialId]);
+    if (r.rowCount !== 1) throw new StoreConflict('credential_not_active', `credential ${credentialId} is not active`);
+    await tx.query("UPDATE leaves SET value = '0' WHERE credential_id = $1", [credentialId]);
+  }
+
+  async recordApproval({
+    credential: c,
+    decision,
+    replaces,
+    audit,
+  }: {
+    credential: CredentialRecord;
+    decision: DecisionRecord;
+    replaces?: { credentialId: string; decision: DecisionRecord };
+    audit?: AuditEventRecord[];
+  }): Promise<void> {
     await inTransaction(this.pool, async (tx) => {
       await this.closeApplication(tx, c.applicationId, 'approved', decision.decidedAt);
       // Held until COMMIT/ROLLBACK; keyed by schema so separate deployments (and test schemas) do not
@@ -123,38 +208,83 @@ export class PostgresIssuerStore implements IssuerStore {
       await tx.query(`SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':zkkyc-leaves'))`);
       const next = (await tx.query('SELECT COUNT(*) AS n FROM leaves')).rows[0].n as number;
       if (c.leafIndex !== next) throw new StoreConflict('leaf_index_taken', `leaf index ${c.leafIndex} is not the next free index (${next})`);
+      // The person's old credential goes first, so the one-active-per-person index admits the new one.
+      if (replaces) {
+        await this.revokeCredential(tx, replaces.credentialId, replaces.decision.decidedAt);
+        await this.insertDecision(tx, replaces.decision);
+      }
       try {
         await tx.query(
           `INSERT INTO credentials (id, application_id, holder_did, leaf_index, leaf, salt, attributes_json, expiry_date,
-             vc_jwt, status, issued_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-          [c.id, c.applicationId, c.holderDid, c.leafIndex, c.leaf, c.salt, JSON.stringify(c.attributes), c.expiryDate, c.vcJwt, c.status, c.issuedAt, c.revokedAt],
+             vc_jwt, status, issued_at, revoked_at, person_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+          [c.id, c.applicationId, c.holderDid, c.leafIndex, c.leaf, c.salt, JSON.stringify(c.attributes), c.expiryDate, c.vcJwt, c.status, c.issuedAt, c.revokedAt, c.personKey ?? null],
         );
         await tx.query('INSERT INTO leaves (leaf_index, value, credential_id) VALUES ($1, $2, $3)', [c.leafIndex, c.leaf, c.id]);
       } catch (err) {
         if (violates(err, 'leaves_pkey', 'credentials_leaf_index_key')) throw new StoreConflict('leaf_index_taken', `leaf index ${c.leafIndex} is taken`);
+        if (violates(err, 'credentials_one_active_person')) {
+          throw new StoreConflict('person_has_active_credential', 'this person already holds an active credential from this issuer');
+        }
         throw err;
       }
       await this.insertDecision(tx, decision);
+      await this.insertAudit(tx, audit);
     });
   }
 
-  async recordRejection({ applicationId, decision }: { applicationId: string; decision: DecisionRecord }): Promise<void> {
+  async recordRejection({ applicationId, decision, audit }: { applicationId: string; decision: DecisionRecord; audit?: AuditEventRecord[] }): Promise<void> {
     await inTransaction(this.pool, async (tx) => {
       await this.closeApplication(tx, applicationId, 'rejected', decision.decidedAt);
       await this.insertDecision(tx, decision);
+      await this.insertAudit(tx, audit);
     });
   }
 
-  async recordRevocation({ credentialId, decision }: { credentialId: string; decision: DecisionRecord }): Promise<void> {
+  async recordRevocation({ credentialId, decision, audit }: { credentialId: string; decision: DecisionRecord; audit?: AuditEventRecord[] }): Promise<void> {
     await inTransaction(this.pool, async (tx) => {
-      const r = await tx.query("UPDATE credentials SET status = 'revoked', revoked_at = $1 WHERE id = $2 AND status = 'active'", [
-        decision.decidedAt,
-        credentialId,
-      ]);
-      if (r.rowCount !== 1) throw new StoreConflict('credential_not_active', `credential ${credentialId} is not active`);
-      await tx.query("UPDATE leaves SET value = '0' WHERE credential_id = $1", [credentialId]);
+      await this.revokeCredential(tx, credentialId, decision.decidedAt);
       await this.insertDecision(tx, decision);
+      await this.insertAudit(tx, audit);
     });
+  }
+
+  async recordProposal(p: ProposalRecord, audit: AuditEventRecord): Promise<void> {
+    await inTransaction(this.pool, async (tx) => {
+      // FOR SHARE: an approval or rejection committing meanwhile cannot slip in between the check and the insert.
+      const app = (await tx.query('SELECT status FROM applications WHERE id = $1 FOR SHARE', [p.applicationId])).rows[0] as { status: string } | undefined;
+      if (app?.status !== 'pending') throw new StoreConflict('application_not_pending', `application ${p.applicationId} is not pending`);
+      await tx.query('INSERT INTO proposals (application_id, reviewer, attributes_json, person_key, reason, proposed_at) VALUES ($1, $2, $3, $4, $5, $6)', [
+        p.applicationId,
+        p.reviewer,
+        JSON.stringify(p.attributes),
+        p.personKey,
+        p.reason,
+        p.proposedAt,
+      ]);
+      await this.insertAudit(tx, [audit]);
+    });
+  }
+
+  async latestProposal(applicationId: string): Promise<ProposalRecord | null> {
+    const { rows } = await this.pool.query<ProposalRow>('SELECT * FROM proposals WHERE application_id = $1 ORDER BY id DESC LIMIT 1', [applicationId]);
+    return rows[0] ? toProposal(rows[0]) : null;
+  }
+
+  async getActiveCredentialForPerson(personKey: string): Promise<CredentialRecord | null> {
+    const { rows } = await this.pool.query<CredentialRow>("SELECT * FROM credentials WHERE person_key = $1 AND status = 'active'", [personKey]);
+    return rows[0] ? toCredential(rows[0]) : null;
+  }
+
+  async recordAudit(event: AuditEventRecord): Promise<void> {
+    await inTransaction(this.pool, (tx) => this.insertAudit(tx, [event]));
+  }
+
+  async listAuditEvents(q: { offset: number; limit: number; subjectId?: string }): Promise<Array<AuditEventRecord & { id: number }>> {
+    const { rows } =
+      q.subjectId === undefined
+        ? await this.pool.query<AuditEventRow>('SELECT * FROM audit_events ORDER BY id LIMIT $1 OFFSET $2', [q.limit, q.offset])
+        : await this.pool.query<AuditEventRow>('SELECT * FROM audit_events WHERE subject_id = $1 ORDER BY id LIMIT $2 OFFSET $3', [q.subjectId, q.limit, q.offset]);
+    return rows.map(toAuditEvent);
   }
 
   async getCredential(id: string): Promise<CredentialRecord | null> {

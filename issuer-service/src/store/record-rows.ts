@@ -1,4 +1,4 @@
-import type { ApplicationRecord, ApplicationStatus, CredentialRecord, DecisionRecord } from './issuer-store.js';
+import type { ApplicationRecord, ApplicationStatus, AuditEventRecord, CredentialRecord, DecisionRecord, ProposalRecord } from './issuer-store.js';
 
 /**
  * The table rows both SQL backends share (same columns, same names) and their mapping to records,
@@ -30,6 +30,7 @@ export interface CredentialRow {
   status: 'active' | 'revoked';
   issued_at: number;
   revoked_at: number | null;
+  person_key?: string | null;
 }
 
 export const STORE_TABLES = [
@@ -39,6 +40,8 @@ export const STORE_TABLES = [
   'leaves',
   'decisions',
   'root_publications',
+  'proposals',
+  'audit_events',
   'veramo_keys',
   'veramo_private_keys',
   'veramo_dids',
@@ -72,6 +75,51 @@ export function toCredential(r: CredentialRow): CredentialRecord {
     status: r.status,
     issuedAt: r.issued_at,
     revokedAt: r.revoked_at,
+    personKey: r.person_key ?? null,
+  };
+}
+
+export interface ProposalRow {
+  application_id: string;
+  reviewer: string;
+  attributes_json: string;
+  person_key: string;
+  reason: string | null;
+  proposed_at: number;
+}
+
+export function toProposal(r: ProposalRow): ProposalRecord {
+  return {
+    applicationId: r.application_id,
+    reviewer: r.reviewer,
+    attributes: JSON.parse(r.attributes_json),
+    personKey: r.person_key,
+    reason: r.reason,
+    proposedAt: r.proposed_at,
+  };
+}
+
+export interface AuditEventRow {
+  id: number;
+  at: number;
+  actor: string;
+  role: string;
+  action: AuditEventRecord['action'];
+  subject_type: AuditEventRecord['subjectType'];
+  subject_id: string | null;
+  detail_json: string;
+}
+
+export function toAuditEvent(r: AuditEventRow): AuditEventRecord & { id: number } {
+  return {
+    id: r.id,
+    at: r.at,
+    actor: r.actor,
+    role: r.role,
+    action: r.action,
+    subjectType: r.subject_type,
+    subjectId: r.subject_id,
+    detail: JSON.parse(r.detail_json),
   };
 }
 

@@ -1,14 +1,29 @@
 import type { SqliteDb } from './sqlite-database.js';
-import { STORE_TABLES, toApplication, toCredential, toDecision, type ApplicationRow, type CredentialRow, type DecisionRow } from './record-rows.js';
+import {
+  STORE_TABLES,
+  toApplication,
+  toAuditEvent,
+  toCredential,
+  toDecision,
+  toProposal,
+  type ApplicationRow,
+  type AuditEventRow,
+  type CredentialRow,
+  type DecisionRow,
+  type ProposalRow,
+} from './record-rows.js';
 import {
   StoreConflict,
   type ApplicationRecord,
   type ApplicationStatus,
   type ChallengeRecord,
   type CredentialRecord,
+  type AuditEventRecord,
   type DecisionRecord,
   type IssuerStore,
+  type ProposalRecord,
   type LeafRecord,
+  type RetentionPurge,
   type RootPublicationRecord,
 } from './issuer-store.js';
 
@@ -80,6 +95,42 @@ export class SqliteIssuerStore implements IssuerStore {
     })();
   }
 
+  async reissueAccessToken(args: { holderDid: string; applicationId?: string; challengeNonce: string; accessTokenHash: string; now: number }): Promise<ApplicationRecord> {
+    return this.db.transaction(() => {
+      const { holderDid, applicationId, challengeNonce, accessTokenHash, now } = args;
+      const target = (
+        applicationId === undefined
+          ? this.db
+              .prepare("SELECT id FROM applications WHERE holder_did = ? AND status IN ('pending', 'approved') ORDER BY created_at DESC, id DESC LIMIT 1")
+              .get(holderDid)
+          : this.db.prepare("SELECT id FROM applications WHERE id = ? AND holder_did = ? AND status IN ('pending', 'approved')").get(applicationId, holderDid)
+      ) as { id: string } | undefined;
+      if (!target) throw new StoreConflict('application_not_found', 'no pending or approved application of this DID');
+      const consumed = this.db
+        .prepare('UPDATE challenges SET used_at = ? WHERE nonce = ? AND did = ? AND used_at IS NULL AND expires_at > ?')
+        .run(now, challengeNonce, holderDid, now);
+      if (consumed.changes !== 1) throw new StoreConflict('challenge_unusable', 'challenge is unknown, used, expired or for another DID');
+      this.db.prepare('UPDATE applications SET access_token_hash = ? WHERE id = ?').run(accessTokenHash, target.id);
+      return toApplication(this.db.prepare('SELECT * FROM applications WHERE id = ?').get(target.id) as ApplicationRow);
+    })();
+  }
+
+  async purgeRetained(args: { now: number; usedChallengesBefore: number; rejectedBefore: number }): Promise<RetentionPurge> {
+    return this.db.transaction(() => {
+      const rejected = "SELECT id FROM applications WHERE status = 'rejected' AND updated_at < ?";
+      const decisions = this.db.prepare(`DELETE FROM decisions WHERE subject_type = 'application' AND subject_id IN (${rejected})`).run(args.rejectedBefore).changes;
+      // A rejected applicant's proposed attributes go with the application.
+      this.db.prepare(`DELETE FROM proposals WHERE application_id IN (${rejected})`).run(args.rejectedBefore);
+      const applications = this.db.prepare("DELETE FROM applications WHERE status = 'rejected' AND updated_at < ?").run(args.rejectedBefore).changes;
+      // A challenge an application still references is its proof of control: it stays with it.
+      const challenges =
+        this.db
+          .prepare('DELETE FROM challenges WHERE used_at IS NOT NULL AND used_at < ? AND nonce NOT IN (SELECT challenge_nonce FROM applications)')
+          .run(args.usedChallengesBefore).changes + this.db.prepare('DELETE FROM challenges WHERE used_at IS NULL AND expires_at < ?').run(args.now).changes;
+      return { challenges, applications, decisions };
+    })();
+  }
+
   async getApplication(id: string): Promise<ApplicationRecord | null> {
     const r = this.db.prepare('SELECT * FROM applications WHERE id = ?').get(id) as ApplicationRow | undefined;
     return r ? toApplication(r) : null;
@@ -103,45 +154,110 @@ export class SqliteIssuerStore implements IssuerStore {
     if (r.changes !== 1) throw new StoreConflict('application_not_pending', `application ${id} is not pending`);
   }
 
-  async recordApproval({ credential: c, decision }: { credential: CredentialRecord; decision: DecisionRecord }): Promise<void> {
+  private insertAudit(events: AuditEventRecord[] = []): void {
+    const insert = this.db.prepare(
+      'INSERT INTO audit_events (at, actor, role, action, subject_type, subject_id, detail_json) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    for (const e of events) insert.run(e.at, e.actor, e.role, e.action, e.subjectType, e.subjectId, JSON.stringify(e.detail));
+  }
+
+  /** Revokes an active credential and zeroes its leaf (inside the caller's transaction). */
+  private revokeCredential(credentialId: string, at: number): void {
+    const r = this.db.prepare("UPDATE credentials SET status = 'revoked', revoked_at = ? WHERE id = ? AND status = 'active'").run(at, credentialId);
+    if (r.changes !== 1) throw new StoreConflict('credential_not_active', `credential ${credentialId} is not active`);
+    this.db.prepare("UPDATE leaves SET value = '0' WHERE credential_id = ?").run(credentialId);
+  }
+
+  async recordApproval({
+    credential: c,
+    decision,
+    replaces,
+    audit,
+  }: {
+    credential: CredentialRecord;
+    decision: DecisionRecord;
+    replaces?: { credentialId: string; decision: DecisionRecord };
+    audit?: AuditEventRecord[];
+  }): Promise<void> {
     this.db.transaction(() => {
       this.closeApplication(c.applicationId, 'approved', decision.decidedAt);
       // Leaves are appended without gaps (the tree is rebuilt from them), so the only index an
       // approval may take is the next one.
       const next = (this.db.prepare('SELECT COUNT(*) AS n FROM leaves').get() as { n: number }).n;
       if (c.leafIndex !== next) throw new StoreConflict('leaf_index_taken', `leaf index ${c.leafIndex} is not the next free index (${next})`);
+      // The person's old credential goes first, so the one-active-per-person index admits the new one.
+      if (replaces) {
+        this.revokeCredential(replaces.credentialId, replaces.decision.decidedAt);
+        this.insertDecision(replaces.decision);
+      }
       try {
         this.db
           .prepare(
             `INSERT INTO credentials (id, application_id, holder_did, leaf_index, leaf, salt, attributes_json, expiry_date,
-               vc_jwt, status, issued_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+               vc_jwt, status, issued_at, revoked_at, person_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           )
-          .run(c.id, c.applicationId, c.holderDid, c.leafIndex, c.leaf, c.salt, JSON.stringify(c.attributes), c.expiryDate, c.vcJwt, c.status, c.issuedAt, c.revokedAt);
+          .run(c.id, c.applicationId, c.holderDid, c.leafIndex, c.leaf, c.salt, JSON.stringify(c.attributes), c.expiryDate, c.vcJwt, c.status, c.issuedAt, c.revokedAt, c.personKey ?? null);
         this.db.prepare('INSERT INTO leaves (leaf_index, value, credential_id) VALUES (?, ?, ?)').run(c.leafIndex, c.leaf, c.id);
       } catch (err) {
         if (isUniqueViolation(err, 'leaf_index')) throw new StoreConflict('leaf_index_taken', `leaf index ${c.leafIndex} is taken`);
+        if (isUniqueViolation(err, 'credentials.person_key')) {
+          throw new StoreConflict('person_has_active_credential', 'this person already holds an active credential from this issuer');
+        }
         throw err;
       }
       this.insertDecision(decision);
+      this.insertAudit(audit);
     })();
   }
 
-  async recordRejection({ applicationId, decision }: { applicationId: string; decision: DecisionRecord }): Promise<void> {
+  async recordRejection({ applicationId, decision, audit }: { applicationId: string; decision: DecisionRecord; audit?: AuditEventRecord[] }): Promise<void> {
     this.db.transaction(() => {
       this.closeApplication(applicationId, 'rejected', decision.decidedAt);
       this.insertDecision(decision);
+      this.insertAudit(audit);
     })();
   }
 
-  async recordRevocation({ credentialId, decision }: { credentialId: string; decision: DecisionRecord }): Promise<void> {
+  async recordRevocation({ credentialId, decision, audit }: { credentialId: string; decision: DecisionRecord; audit?: AuditEventRecord[] }): Promise<void> {
     this.db.transaction(() => {
-      const r = this.db
-        .prepare("UPDATE credentials SET status = 'revoked', revoked_at = ? WHERE id = ? AND status = 'active'")
-        .run(decision.decidedAt, credentialId);
-      if (r.changes !== 1) throw new StoreConflict('credential_not_active', `credential ${credentialId} is not active`);
-      this.db.prepare("UPDATE leaves SET value = '0' WHERE credential_id = ?").run(credentialId);
+      this.revokeCredential(credentialId, decision.decidedAt);
       this.insertDecision(decision);
+      this.insertAudit(audit);
     })();
+  }
+
+  async recordProposal(p: ProposalRecord, audit: AuditEventRecord): Promise<void> {
+    this.db.transaction(() => {
+      const app = this.db.prepare('SELECT status FROM applications WHERE id = ?').get(p.applicationId) as { status: string } | undefined;
+      if (app?.status !== 'pending') throw new StoreConflict('application_not_pending', `application ${p.applicationId} is not pending`);
+      this.db
+        .prepare('INSERT INTO proposals (application_id, reviewer, attributes_json, person_key, reason, proposed_at) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(p.applicationId, p.reviewer, JSON.stringify(p.attributes), p.personKey, p.reason, p.proposedAt);
+      this.insertAudit([audit]);
+    })();
+  }
+
+  async latestProposal(applicationId: string): Promise<ProposalRecord | null> {
+    const r = this.db.prepare('SELECT * FROM proposals WHERE application_id = ? ORDER BY id DESC LIMIT 1').get(applicationId) as ProposalRow | undefined;
+    return r ? toProposal(r) : null;
+  }
+
+  async getActiveCredentialForPerson(personKey: string): Promise<CredentialRecord | null> {
+    const r = this.db.prepare("SELECT * FROM credentials WHERE person_key = ? AND status = 'active'").get(personKey) as CredentialRow | undefined;
+    return r ? toCredential(r) : null;
+  }
+
+  async recordAudit(event: AuditEventRecord): Promise<void> {
+    this.insertAudit([event]);
+  }
+
+  async listAuditEvents(q: { offset: number; limit: number; subjectId?: string }): Promise<Array<AuditEventRecord & { id: number }>> {
+    const rows = (
+      q.subjectId === undefined
+        ? this.db.prepare('SELECT * FROM audit_events ORDER BY id LIMIT ? OFFSET ?').all(q.limit, q.offset)
+        : this.db.prepare('SELECT * FROM audit_events WHERE subject_id = ? ORDER BY id LIMIT ? OFFSET ?').all(q.subjectId, q.limit, q.offset)
+    ) as AuditEventRow[];
+    return rows.map(toAuditEvent);
   }
 
   async getCredential(id: string): Promise<CredentialRecord | null> {

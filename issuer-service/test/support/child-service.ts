@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { expect } from '@jest/globals';
 import { makeHolder } from './holder.js';
 import { GOOD_ATTRIBUTES, REVIEWER_KEY } from './service.js';
+import { ALL_ROLES } from './people.js';
 
 /**
  * The issuer service as a real child process (`main.ts` under tsx), for tests that kill it with
@@ -35,7 +36,7 @@ export async function spawnUntil(args: string[], env: NodeJS.ProcessEnv, ready: 
 export async function startChildService(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
   const { child, match } = await spawnUntil(
     ['--import', 'tsx', 'issuer-service/src/main.ts'],
-    { PORT: '0', HOST: '127.0.0.1', REVIEWER_API_KEYS: `alice:${REVIEWER_KEY}`, PUBLISH_INTERVAL_SECONDS: '0', HOLDER_RATE_LIMIT: '10000', ...env },
+    { PORT: '0', HOST: '127.0.0.1', REVIEWER_API_KEYS: `alice:${REVIEWER_KEY}:${ALL_ROLES}`, PUBLISH_INTERVAL_SECONDS: '0', HOLDER_RATE_LIMIT: '10000', ...env },
     /listening on (http:\/\/127\.0\.0\.1:\d+)/,
   );
   return { child, url: match[1] };

@@ -6,6 +6,7 @@ import { loadConfig, type IssuerServiceConfig } from '../../src/config.js';
 import type { RootAnchor } from '../../src/root-anchor.js';
 import type { Clock } from '../../src/services/clock.js';
 import type { TestHolder } from './holder.js';
+import { ALL_ROLES } from './people.js';
 
 export const REVIEWER_KEY = 'alice-key-0123456789abcdef';
 export const OTHER_REVIEWER_KEY = 'bob-key-0123456789abcdefgh';
@@ -21,7 +22,8 @@ export function testConfig(dbPath: string, overrides: Partial<IssuerServiceConfi
   return {
     ...loadConfig({
       ISSUER_KEY_SECRET: 'test-secret-0123456789',
-      REVIEWER_API_KEYS: `alice:${REVIEWER_KEY},bob:${OTHER_REVIEWER_KEY}`,
+      // Both keys hold every role (tests of the roles themselves configure their own keys).
+      REVIEWER_API_KEYS: `alice:${REVIEWER_KEY}:${ALL_ROLES},bob:${OTHER_REVIEWER_KEY}:${ALL_ROLES}`,
       DATABASE_PATH: dbPath,
       PUBLISH_INTERVAL_SECONDS: '0',
     }),

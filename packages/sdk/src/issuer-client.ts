@@ -93,6 +93,20 @@ export class IssuerClient {
     return this.request('POST', '/applications', body);
   }
 
+  /**
+   * A new access token for a holder who lost its own: `signature` is a challenge JWT signed with the
+   * DID key whose payload also carries `purpose: "access-token-recovery"`. The previous token stops
+   * working. Without `applicationId`, the DID's newest pending or approved application.
+   */
+  recoverAccessToken(body: { did: string; challenge: string; signature: string; applicationId?: string }): Promise<{
+    id: string;
+    status: 'pending' | 'approved';
+    accessToken: string;
+    credentialId?: string;
+  }> {
+    return this.request('POST', '/access-tokens', body);
+  }
+
   application(id: string): Promise<ApplicationView> {
     return this.request('GET', `/applications/${id}`);
   }
