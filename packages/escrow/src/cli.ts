@@ -1,0 +1,316 @@
+/**
+ * `escrow` — the command line for escrow keys, the auditors' DKG and disclosures. Every input and
+ * output is a JSON file (documents.ts); secret files are created 0600 and never overwritten.
+ *
+ *   escrow keygen --single --secret-out key.json --public-out escrow-key.json
+ *   escrow dkg init --index 1 --n 3 --k 2 --state-out state-1.json --out announce-1.json
+ *   escrow dkg deal --state state-1.json --announcement announce-{1,2,3}.json --out dealing-1.json
+ *   escrow dkg receive --state state-1.json --announcement … --dealing dealing-{1,2,3}.json --out complaints-1.json
+ *   escrow dkg finalize --state state-1.json --announcement … --dealing … --complaints complaints-{1,2,3}.json
+ *                       --share-out share-1.json --public-out escrow-key.json
+ *   escrow encrypt --public-key escrow-key.json --leaf-index 42 --out ciphertext.json [--randomness-out r.json]
+ *   escrow decrypt --secret-key key.json --ciphertext ciphertext.json          (single holder)
+ *   escrow partial --share share-1.json --ciphertext ciphertext.json --request REF --log-entry entry.json --out partial-1.json
+ *   escrow combine --public-key escrow-key.json --ciphertext ciphertext.json --request REF --partial p1.json --partial p2.json [--k 2]
+ *
+ * `partial` refuses to run without a request reference and without proof that the request is in the
+ * disclosure log: by default a log entry file (`--log-entry`); the on-chain check comes next, behind
+ * the same DisclosureLogCheck interface (disclosure-log.ts). Run with `npx tsx packages/escrow/src/cli.ts`
+ * or through the package's `escrow` bin.
+ */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { combine } from './combine.js';
+import { LogEntryFileCheck, type DisclosureLogCheck } from './disclosure-log.js';
+import {
+  finalizeDkg,
+  receiveDealings,
+  rosterOf,
+  startDkg,
+  deal,
+  type Complaint,
+  type Dealing,
+  type Roster,
+} from './dkg.js';
+import {
+  decodeAnnouncement,
+  decodeCiphertext,
+  decodeComplaints,
+  decodeDealing,
+  decodeDkgState,
+  decodeKeyShare,
+  decodeLogEntry,
+  decodePartial,
+  decodePublicKey,
+  decodeSecretKey,
+  encodeAnnouncement,
+  encodeCiphertext,
+  encodeComplaints,
+  encodeDealing,
+  encodeDkgState,
+  encodeKeyShare,
+  encodePartial,
+  encodePublicKey,
+  encodeSecretKey,
+  DOCUMENT_VERSION,
+} from './documents.js';
+import { encodeInteger } from './encoding.js';
+import { EscrowError } from './errors.js';
+import { readJsonFile, writePublicJson, writeSecretJson } from './json-files.js';
+import { decryptLeafIndex, encryptLeafIndex } from './leaf-index-encryption.js';
+import { assertRequestReference, createPartialDecryption } from './partial-decryption.js';
+import { generateSingleKey } from './single-key.js';
+
+/** What the CLI takes from its host, so a program (or a test) can run it in-process. */
+export interface CliDependencies {
+  /**
+   * Builds the check that a disclosure request is in the log, from the `partial` command's options.
+   * Default: {@link logEntryFileCheckFrom}, which requires `--log-entry <file>`.
+   */
+  disclosureLog?: (options: { logEntry?: string }) => DisclosureLogCheck;
+  stdout?: (line: string) => void;
+  stderr?: (line: string) => void;
+}
+
+/** The default disclosure log check: the entry in the `--log-entry` file, which is required. */
+export function logEntryFileCheckFrom(options: { logEntry?: string }): DisclosureLogCheck {
+  if (!options.logEntry) {
+    throw new EscrowError('--log-entry', 'required', 'must name the disclosure log entry file for this request (auditors act only on logged requests)');
+  }
+  return new LogEntryFileCheck(decodeLogEntry(readJsonFile(options.logEntry, '--log-entry')));
+}
+
+const USAGE = `usage: escrow <command> [options]
+  keygen --single --secret-out FILE --public-out FILE
+  dkg init --index I --n N --k K --state-out FILE --out FILE
+  dkg deal --state FILE --announcement FILE... --out FILE
+  dkg receive --state FILE --announcement FILE... --dealing FILE... --out FILE
+  dkg finalize --state FILE --announcement FILE... --dealing FILE... --complaints FILE... --share-out FILE --public-out FILE
+  encrypt --public-key FILE --leaf-index N --out FILE [--randomness-out FILE]
+  decrypt --secret-key FILE --ciphertext FILE
+  partial --share FILE --ciphertext FILE --request REF --log-entry FILE --out FILE
+  combine --public-key FILE --ciphertext FILE --request REF --partial FILE... [--k K]`;
+
+class UsageError extends Error {}
+
+type Values = Record<string, string | string[] | boolean | undefined>;
+
+function required(values: Values, name: string): string {
+  const v = values[name];
+  if (typeof v !== 'string' || v === '') throw new UsageError(`--${name} is required`);
+  return v;
+}
+
+function list(values: Values, name: string): string[] {
+  const v = values[name];
+  if (!Array.isArray(v) || v.length === 0) throw new UsageError(`--${name} is required (repeat it for each file)`);
+  return v;
+}
+
+function integer(values: Values, name: string): number {
+  const text = required(values, name);
+  if (!/^(0|[1-9][0-9]{0,9})$/.test(text)) throw new UsageError(`--${name} must be a non-negative integer`);
+  return Number(text);
+}
+
+function rosterFrom(values: Values): Roster {
+  return rosterOf(list(values, 'announcement').map((f) => decodeAnnouncement(readJsonFile(f, f), f)));
+}
+
+/** Reads dealing files; one that does not decode is reported and left out (its dealer is then absent). */
+function dealingsFrom(values: Values, warn: (line: string) => void): Dealing[] {
+  const dealings: Dealing[] = [];
+  for (const f of list(values, 'dealing')) {
+    try {
+      dealings.push(decodeDealing(readJsonFile(f, f), f));
+    } catch (error) {
+      if (!(error instanceof EscrowError)) throw error;
+      warn(`escrow: ignoring dealing ${f}: ${error.message}`);
+    }
+  }
+  return dealings;
+}
+
+function complaintsFrom(values: Values, warn: (line: string) => void): Complaint[] {
+  const complaints: Complaint[] = [];
+  for (const f of list(values, 'complaints')) {
+    try {
+      complaints.push(...decodeComplaints(readJsonFile(f, f), f));
+    } catch (error) {
+      if (!(error instanceof EscrowError)) throw error;
+      warn(`escrow: ignoring complaints ${f}: ${error.message}`);
+    }
+  }
+  return complaints;
+}
+
+const OPTIONS = {
+  single: { type: 'boolean' },
+  'secret-out': { type: 'string' },
+  'public-out': { type: 'string' },
+  'state-out': { type: 'string' },
+  'share-out': { type: 'string' },
+  'randomness-out': { type: 'string' },
+  out: { type: 'string' },
+  index: { type: 'string' },
+  n: { type: 'string' },
+  k: { type: 'string' },
+  state: { type: 'string' },
+  announcement: { type: 'string', multiple: true },
+  dealing: { type: 'string', multiple: true },
+  complaints: { type: 'string', multiple: true },
+  partial: { type: 'string', multiple: true },
+  'public-key': { type: 'string' },
+  'secret-key': { type: 'string' },
+  'leaf-index': { type: 'string' },
+  ciphertext: { type: 'string' },
+  share: { type: 'string' },
+  request: { type: 'string' },
+  'log-entry': { type: 'string' },
+  help: { type: 'boolean' },
+} as const;
+
+/** Runs one command; returns the exit code (0 done, 1 refused, 2 usage). */
+export async function runEscrowCli(argv: readonly string[], deps: CliDependencies = {}): Promise<number> {
+  const out = deps.stdout ?? ((line: string) => process.stdout.write(line + '\n'));
+  const err = deps.stderr ?? ((line: string) => process.stderr.write(line + '\n'));
+  const print = (value: unknown) => out(JSON.stringify(value, null, 2));
+  try {
+    const { values, positionals } = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+    const command = positionals.join(' ');
+    if (values.help || command === '') {
+      out(USAGE);
+      return values.help ? 0 : 2;
+    }
+    switch (command) {
+      case 'keygen': {
+        if (!values.single) throw new UsageError('keygen makes a single-holder key: pass --single (a k-of-n key comes from "escrow dkg")');
+        const secretOut = required(values, 'secret-out');
+        const publicOut = required(values, 'public-out');
+        const { secretKey, publicKey } = generateSingleKey();
+        writeSecretJson(secretOut, encodeSecretKey(secretKey, publicKey));
+        writePublicJson(publicOut, encodePublicKey({ mode: 'single', publicKey }));
+        print({ mode: 'single', publicKey: publicKey.map(encodeInteger), wrote: { secret: secretOut, public: publicOut } });
+        return 0;
+      }
+      case 'dkg init': {
+        const { secrets, announcement } = startDkg(integer(values, 'index'), integer(values, 'n'), integer(values, 'k'));
+        const stateOut = required(values, 'state-out');
+        const announceOut = required(values, 'out');
+        writeSecretJson(stateOut, encodeDkgState(secrets));
+        writePublicJson(announceOut, encodeAnnouncement(announcement));
+        print({ index: secrets.index, n: secrets.n, k: secrets.k, wrote: { state: stateOut, announcement: announceOut } });
+        return 0;
+      }
+      case 'dkg deal': {
+        const secrets = decodeDkgState(readJsonFile(required(values, 'state'), '--state'));
+        const roster = rosterFrom(values);
+        const dealing = deal(secrets, roster);
+        writePublicJson(required(values, 'out'), encodeDealing(dealing));
+        print({ dkgId: roster.dkgId, dealer: dealing.dealer, wrote: values.out });
+        return 0;
+      }
+      case 'dkg receive': {
+        const secrets = decodeDkgState(readJsonFile(required(values, 'state'), '--state'));
+        const roster = rosterFrom(values);
+        const result = receiveDealings(secrets, roster, dealingsFrom(values, err));
+        writePublicJson(required(values, 'out'), encodeComplaints(roster.dkgId, secrets.index, result.complaints));
+        print({
+          dkgId: roster.dkgId,
+          participant: secrets.index,
+          accepted: [...result.shares.keys()].sort((a, b) => a - b),
+          complaints: result.complaints.map((c) => ({ dealer: c.dealer, reason: c.reason })),
+          faulty: result.faulty,
+          wrote: values.out,
+        });
+        return 0;
+      }
+      case 'dkg finalize': {
+        const secrets = decodeDkgState(readJsonFile(required(values, 'state'), '--state'));
+        const roster = rosterFrom(values);
+        const shareOut = required(values, 'share-out');
+        const publicOut = required(values, 'public-out');
+        const { keyShare, publicKey } = finalizeDkg(secrets, roster, dealingsFrom(values, err), complaintsFrom(values, err));
+        writeSecretJson(shareOut, encodeKeyShare(keyShare));
+        writePublicJson(publicOut, encodePublicKey({ mode: 'threshold', ...publicKey }));
+        print({ dkgId: roster.dkgId, participant: keyShare.index, qualified: publicKey.qualified, publicKey: publicKey.publicKey.map(encodeInteger), wrote: { share: shareOut, public: publicOut } });
+        return 0;
+      }
+      case 'encrypt': {
+        const key = decodePublicKey(readJsonFile(required(values, 'public-key'), '--public-key'));
+        const leafIndex = integer(values, 'leaf-index');
+        const { ciphertext, r } = encryptLeafIndex(key.publicKey, leafIndex);
+        writePublicJson(required(values, 'out'), encodeCiphertext(ciphertext));
+        if (typeof values['randomness-out'] === 'string') {
+          writeSecretJson(values['randomness-out'], { kind: 'zkkyc-escrow-randomness', version: DOCUMENT_VERSION, r: encodeInteger(r) });
+        }
+        print({ R: ciphertext.R.map(encodeInteger), c: encodeInteger(ciphertext.c), wrote: values.out });
+        return 0;
+      }
+      case 'decrypt': {
+        const { secretKey } = decodeSecretKey(readJsonFile(required(values, 'secret-key'), '--secret-key'));
+        const ciphertext = decodeCiphertext(readJsonFile(required(values, 'ciphertext'), '--ciphertext'));
+        print({ leafIndex: decryptLeafIndex(secretKey, ciphertext) });
+        return 0;
+      }
+      case 'partial': {
+        // The request comes first: no request, no partial — whatever else is given.
+        const request = values.request;
+        if (typeof request !== 'string' || request === '') {
+          throw new UsageError('partial needs --request REF: an auditor decrypts only for a named disclosure request');
+        }
+        assertRequestReference(request);
+        const share = decodeKeyShare(readJsonFile(required(values, 'share'), '--share'));
+        const ciphertext = decodeCiphertext(readJsonFile(required(values, 'ciphertext'), '--ciphertext'));
+        const outFile = required(values, 'out');
+        const check = (deps.disclosureLog ?? logEntryFileCheckFrom)({ logEntry: typeof values['log-entry'] === 'string' ? values['log-entry'] : undefined });
+        await check.assertLogged({ request, publicKey: share.publicKey, ciphertext, auditor: share.index });
+        const partial = createPartialDecryption(share, ciphertext, request);
+        writePublicJson(outFile, encodePartial(partial));
+        print({ auditor: partial.index, request, wrote: outFile });
+        return 0;
+      }
+      case 'combine': {
+        const key = decodePublicKey(readJsonFile(required(values, 'public-key'), '--public-key'));
+        if (key.mode !== 'threshold') throw new EscrowError('--public-key', 'threshold', 'is a single-holder key: its holder decrypts with "escrow decrypt"');
+        const ciphertext = decodeCiphertext(readJsonFile(required(values, 'ciphertext'), '--ciphertext'));
+        const request = required(values, 'request');
+        const partials = list(values, 'partial').map((f) => decodePartial(readJsonFile(f, f), f));
+        const k = typeof values.k === 'string' ? integer(values, 'k') : key.k;
+        const result = combine(partials, k, key, ciphertext, request);
+        print({ leafIndex: result.leafIndex, used: result.used, rejected: result.rejected, missing: result.missing });
+        return 0;
+      }
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError || (error as NodeJS.ErrnoException).code?.startsWith?.('ERR_PARSE_ARGS')) {
+      err(`escrow: ${(error as Error).message}\n${USAGE}`);
+      return 2;
+    }
+    if (error instanceof EscrowError) {
+      err(`escrow: ${error.name}: ${error.message}`);
+      return 1;
+    }
+    // Anything else (a file that cannot be written, a bug): say so, with the stack, and fail.
+    err(`escrow: unexpected error: ${(error as Error)?.stack ?? String(error)}`);
+    return 1;
+  }
+}
+
+function invokedDirectly(): boolean {
+  if (!process.argv[1]) return false;
+  try {
+    return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (invokedDirectly()) {
+  void runEscrowCli(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}
