@@ -1,3 +1,6 @@
+import { ZxcvbnFactory } from '@zxcvbn-ts/core';
+import * as zxcvbnCommon from '@zxcvbn-ts/language-common';
+
 /**
  * Service configuration, read from the environment once at start-up.
  *
@@ -77,6 +80,11 @@ export interface IssuerServiceConfig {
   maxCredentialLifetimeDays?: number;
   /** Requests per minute per reviewer key on the reviewer routes (`REVIEWER_RATE_LIMIT`, default 120). */
   reviewerRateLimitPerMinute?: number;
+  /**
+   * Wrong reviewer keys a client address may send per minute before it gets 429 for any key until
+   * the minute is over (`REVIEWER_AUTH_FAILURE_LIMIT`, default 10).
+   */
+  reviewerAuthFailureLimitPerMinute?: number;
   /** Where main.ts anchors roots (`ANCHOR_RPC_URL`, `ANCHOR_REGISTRY_ADDRESS`, `ANCHOR_PUBLISHER_KEY`); none = no publishing. */
   anchor?: RegistryAnchorConfig;
   /**
@@ -142,25 +150,31 @@ export const DEV_REVIEWER: ReviewerCredential = { name: 'dev-reviewer', apiKey: 
 
 export const DEFAULT_MAX_CREDENTIAL_LIFETIME_DAYS = 1826;
 export const DEFAULT_REVIEWER_RATE_LIMIT = 120;
+export const DEFAULT_REVIEWER_AUTH_FAILURE_LIMIT = 10;
 
-/** Secret floors. The estimate is `length × log2(distinct characters)`: crude, but it catches the usual mistakes. */
+/**
+ * Secret floors: a minimum length, and zxcvbn's strength score 4 of 4 ("very unguessable": at least
+ * 10^10 guesses by its model of dictionaries, common passwords, keyboard walks, sequences and
+ * repeats) — `abcdefghijklmnopqrst`, `changeme-changeme-…` or `password…123456` are long and still
+ * weak. The service secret guards the issuer's signing key, so it gets the higher length.
+ */
 export const KEY_SECRET_MIN_LENGTH = 20;
-export const KEY_SECRET_MIN_BITS = 80;
 export const REVIEWER_KEY_MIN_LENGTH = 16;
-export const REVIEWER_KEY_MIN_BITS = 64;
+export const MIN_SECRET_SCORE = 4;
 
-/** `length × log2(number of distinct characters)`, in bits. */
-export function estimatedSecretBits(secret: string): number {
-  const chars = [...secret];
-  const distinct = new Set(chars).size;
-  return distinct <= 1 ? 0 : chars.length * Math.log2(distinct);
+let estimator: ZxcvbnFactory | null = null;
+
+/** zxcvbn's score (0..4) for `secret`, with its common dictionaries (built once, on first use). */
+export function secretStrengthScore(secret: string): number {
+  estimator ??= new ZxcvbnFactory({ dictionary: { ...zxcvbnCommon.dictionary }, graphs: zxcvbnCommon.adjacencyGraphs });
+  return estimator.check(secret).score;
 }
 
 /**
- * Throws a ConfigError naming the rule a secret breaks: `min-length`, `entropy` (the estimate
- * above), or `public-dev-secret`. Returns the secret.
+ * Throws a ConfigError naming the rule a secret breaks: `public-dev-secret`, `min-length`, or
+ * `strength` (zxcvbn score below 4). Returns the secret.
  */
-function checkSecretStrength(variable: string, what: string, secret: string, minLength: number, minBits: number): string {
+function checkSecretStrength(variable: string, what: string, secret: string, minLength: number): string {
   const generate = 'generate one with `openssl rand -base64 32`';
   if (secret === DEV_KEY_SECRET || secret === DEV_REVIEWER.apiKey) {
     throw new ConfigError(variable, `${what} is the publicly known dev value (rule public-dev-secret); ${generate}`);
@@ -168,11 +182,11 @@ function checkSecretStrength(variable: string, what: string, secret: string, min
   if ([...secret].length < minLength) {
     throw new ConfigError(variable, `${what} must be at least ${minLength} characters (rule min-length); ${generate}`);
   }
-  const bits = estimatedSecretBits(secret);
-  if (bits < minBits) {
+  const score = secretStrengthScore(secret);
+  if (score < MIN_SECRET_SCORE) {
     throw new ConfigError(
       variable,
-      `${what} is too guessable (rule entropy: length × log2(distinct characters) must be ≥ ${minBits} bits, got ${Math.floor(bits)}); ${generate}`,
+      `${what} is too guessable (rule strength: the zxcvbn strength estimate must be ${MIN_SECRET_SCORE} of 4, got ${score} — dictionary words, sequences, repeats and keyboard patterns score low); ${generate}`,
     );
   }
   return secret;
@@ -192,7 +206,7 @@ function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
  * `rita:<key>:reviewer,arno:<key>:approver+revoker`. Every entry names its roles (there is no
  * default: a key that could do everything by omission is what separation of duties forbids).
  * Names are unique, because four-eyes compares names; keys must pass the strength floor
- * (≥ 16 characters, ≥ 64 estimated bits): they are the only thing between the internet and issuance.
+ * (≥ 16 characters, zxcvbn score 4): they are the only thing between the internet and issuance.
  */
 export function parseReviewerKeys(raw: string): ReviewerCredential[] {
   const V = 'REVIEWER_API_KEYS';
@@ -206,7 +220,7 @@ export function parseReviewerKeys(raw: string): ReviewerCredential[] {
     }
     const [name, apiKey, roleList] = parts;
     if (!/^[A-Za-z0-9._@-]{1,64}$/.test(name)) throw new ConfigError(V, `bad reviewer name "${name.slice(0, 64)}"`);
-    checkSecretStrength(V, `the key for "${name}"`, apiKey, REVIEWER_KEY_MIN_LENGTH, REVIEWER_KEY_MIN_BITS);
+    checkSecretStrength(V, `the key for "${name}"`, apiKey, REVIEWER_KEY_MIN_LENGTH);
     const roles: ReviewerRole[] = [];
     for (const role of roleList.split('+').map((r) => r.trim())) {
       if (!(REVIEWER_ROLES as readonly string[]).includes(role)) {
@@ -225,9 +239,10 @@ export function parseReviewerKeys(raw: string): ReviewerCredential[] {
  * Builds the configuration from environment variables (defaults in brackets):
  * PORT [3100], HOST [127.0.0.1], DATABASE_PATH [.data/issuer.sqlite], DATABASE_URL (Postgres; replaces
  * SQLite when set), DATABASE_SCHEMA [public], ISSUER_KEY_SECRET (required unless ZKKYC_DEV=1;
- * ≥ 20 characters, ≥ 80 estimated bits), REVIEWER_API_KEYS (`name:key:role+role,…`; dev without any
+ * ≥ 20 characters, zxcvbn score 4), REVIEWER_API_KEYS (`name:key:role+role,…`; dev without any
  * adds `dev-reviewer:dev-reviewer-key` with every role), ZKKYC_DEV, AUTO_APPROVE (dev only),
- * MAX_CREDENTIAL_LIFETIME_DAYS [1826], REVIEWER_RATE_LIMIT [120/min per key], ISSUER_TREE_ID [1], CHALLENGE_TTL_SECONDS [300],
+ * MAX_CREDENTIAL_LIFETIME_DAYS [1826], REVIEWER_RATE_LIMIT [120/min per key], REVIEWER_AUTH_FAILURE_LIMIT
+ * [10 wrong keys/min per client address], ISSUER_TREE_ID [1], CHALLENGE_TTL_SECONDS [300],
  * HOLDER_RATE_LIMIT [60/min], BODY_LIMIT_BYTES [16384], PUBLISH_INTERVAL_SECONDS [60],
  * ANCHOR_RPC_URL + ANCHOR_REGISTRY_ADDRESS + ANCHOR_PUBLISHER_KEY (all or none), ISSUER_DID_WEB_HOST,
  * ETHR_RPC_URL + ETHR_REGISTRY_ADDRESS (both or none; enables did:ethr holders).
@@ -246,7 +261,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IssuerServiceC
     }
     keySecret = DEV_KEY_SECRET;
   } else {
-    checkSecretStrength('ISSUER_KEY_SECRET', 'the secret', keySecret, KEY_SECRET_MIN_LENGTH, KEY_SECRET_MIN_BITS);
+    checkSecretStrength('ISSUER_KEY_SECRET', 'the secret', keySecret, KEY_SECRET_MIN_LENGTH);
   }
   const reviewers = parseReviewerKeys(env.REVIEWER_API_KEYS ?? '');
   if (dev && reviewers.length === 0) reviewers.push({ ...DEV_REVIEWER, roles: [...DEV_REVIEWER.roles] });
@@ -316,5 +331,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IssuerServiceC
     autoApproveValidityDays,
     maxCredentialLifetimeDays,
     reviewerRateLimitPerMinute: intFrom(env, 'REVIEWER_RATE_LIMIT', DEFAULT_REVIEWER_RATE_LIMIT, 1, 1_000_000),
+    reviewerAuthFailureLimitPerMinute: intFrom(env, 'REVIEWER_AUTH_FAILURE_LIMIT', DEFAULT_REVIEWER_AUTH_FAILURE_LIMIT, 1, 1_000_000),
   };
 }

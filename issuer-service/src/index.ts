@@ -16,7 +16,7 @@ export {
   type RegistryAnchorConfig,
 } from './config.js';
 export type { RootAnchor } from './root-anchor.js';
-export { RootPublisher, PublishError, type PublishOutcome, type PublisherOptions } from './publisher.js';
+export { RootPublisher, PublishError, INTERVAL_PUBLISHER, type PublishOutcome, type PublisherOptions } from './publisher.js';
 export { ApiError } from './api-error.js';
 export type { Clock } from './services/clock.js';
 export type { MerkleTree } from './services/issuer-tree.js';
@@ -42,6 +42,7 @@ export { openSqliteDatabase } from './store/sqlite-database.js';
 export { PostgresIssuerStore } from './store/postgres-issuer-store.js';
 export { openPostgresDatabase, type PostgresOptions } from './store/postgres-database.js';
 export { openStorage, type Storage, type StorageConfig } from './store/open-storage.js';
+export { InstanceLockError, type InstanceLock } from './store/instance-lock.js';
 export { MIGRATIONS, type Migration } from './store/migrations.js';
 export { connectRegistryAnchor } from './registry-connection.js';
 export { didWebDocument, didWebFor } from './services/did-web.js';

@@ -3,7 +3,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import rateLimit from '@fastify/rate-limit';
 import { ApiError } from './api-error.js';
-import { DEFAULT_MAX_CREDENTIAL_LIFETIME_DAYS, type IssuerServiceConfig } from './config.js';
+import { DEFAULT_MAX_CREDENTIAL_LIFETIME_DAYS, DEFAULT_REVIEWER_AUTH_FAILURE_LIMIT, type IssuerServiceConfig } from './config.js';
 import { errorHandler } from './http-errors.js';
 import { RootPublisher } from './publisher.js';
 import type { RootAnchor } from './root-anchor.js';
@@ -130,7 +130,11 @@ export async function createIssuerService(config: IssuerServiceConfig, options: 
       didDocument: identity.didDocument,
       applications,
       issuance,
-      reviewers: new ReviewerDirectory(config.reviewers),
+      reviewers: new ReviewerDirectory(config.reviewers, {
+        maxFailures: config.reviewerAuthFailureLimitPerMinute ?? DEFAULT_REVIEWER_AUTH_FAILURE_LIMIT,
+        windowMs: 60_000,
+        clock,
+      }),
       publisher,
     };
     await mountHttp(app, ctx, options.corsOrigins ?? (config.dev ? ['*'] : []));

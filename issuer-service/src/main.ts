@@ -12,6 +12,7 @@
 import { ConfigError, DEV_KEY_SECRET, DEV_REVIEWER, loadConfig } from './config.js';
 import { createIssuerService } from './issuer-service.js';
 import { connectRegistryAnchor } from './registry-connection.js';
+import { InstanceLockError } from './store/instance-lock.js';
 
 async function main(): Promise<void> {
   const env = { ...process.env };
@@ -64,6 +65,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  console.error(err instanceof ConfigError ? `[issuer] configuration error: ${err.message}` : err);
+  if (err instanceof ConfigError) console.error(`[issuer] configuration error: ${err.message}`);
+  else if (err instanceof InstanceLockError) console.error(`[issuer] refusing to start: ${err.message}`);
+  else console.error(err);
   process.exit(1);
 });

@@ -1,5 +1,6 @@
 import type { RootAnchor } from './root-anchor.js';
-import type { IssuerStore, RootPublicationRecord } from './store/issuer-store.js';
+import type { AuditEventRecord, IssuerStore, RootPublicationRecord } from './store/issuer-store.js';
+import type { Actor } from './services/reviewer-auth.js';
 import type { Clock } from './services/clock.js';
 import type { MerkleTree } from './services/issuer-tree.js';
 
@@ -27,6 +28,9 @@ export type PublishOutcome =
   | { status: 'already-anchored'; root: bigint; leafCount: number }
   /** Nothing was ever issued: an empty tree is not worth a transaction. */
   | { status: 'empty'; root: bigint; leafCount: 0 };
+
+/** Who the periodic publication acts as in the audit trail. */
+export const INTERVAL_PUBLISHER: Actor = { name: 'publisher (interval)', role: 'publisher' };
 
 /** The last attempt's error, after all retries failed. */
 export class PublishError extends Error {
@@ -67,10 +71,13 @@ export class RootPublisher {
 
   /**
    * Publishes the current root unless already anchored. Calls queue behind each other, so a call
-   * made after a change always covers that change.
+   * made after a change always covers that change. `actor` is who asked (a reviewer key through
+   * `POST /tree/publish`; the interval otherwise): every outcome that records something — a
+   * publication, a root found already anchored, a confirmation — writes its audit event with the
+   * record, in the same transaction; `unchanged` and `empty` record nothing.
    */
-  publishNow(): Promise<PublishOutcome> {
-    const run = this.chain.then(() => this.publishOnce());
+  publishNow(actor: Actor = INTERVAL_PUBLISHER): Promise<PublishOutcome> {
+    const run = this.chain.then(() => this.publishOnce(actor));
     this.chain = run.catch(() => undefined);
     return run;
   }
@@ -90,8 +97,17 @@ export class RootPublisher {
     await this.chain;
   }
 
-  private async publishOnce(): Promise<PublishOutcome> {
+  private async publishOnce(actor: Actor): Promise<PublishOutcome> {
     const { store, tree, anchor, clock } = this.opts;
+    const audit = (at: number, detail: { status: PublishOutcome['status']; root: bigint; leafCount: number; txHash: string | null }): AuditEventRecord => ({
+      at,
+      actor: actor.name,
+      role: actor.role,
+      action: 'publish',
+      subjectType: 'tree',
+      subjectId: null,
+      detail: { ...detail, root: detail.root.toString() },
+    });
     // Snapshot: the tree may change while the transaction is in flight; we record what we sent.
     const root = tree.root;
     const leafCount = tree.size;
@@ -99,17 +115,21 @@ export class RootPublisher {
     const latest = await store.latestRootPublication();
     if (latest && BigInt(latest.root) === root) {
       const confirmed = anchor.confirmIfAging ? await this.withRetries(() => anchor.confirmIfAging!(root)) : null;
-      return confirmed ? { status: 'confirmed', root, leafCount, txHash: confirmed.txHash } : { status: 'unchanged', root, leafCount };
+      if (!confirmed) return { status: 'unchanged', root, leafCount };
+      // A confirmation stores no publication row: its audit event is the only record.
+      await store.recordAudit(audit(clock.now(), { status: 'confirmed', root, leafCount, txHash: confirmed.txHash }));
+      return { status: 'confirmed', root, leafCount, txHash: confirmed.txHash };
     }
 
     const anchored = await this.withRetries(() => anchor.currentRoot());
     if (anchored === root) {
-      await store.recordRootPublication({ root: root.toString(), leafCount, txHash: null, publishedAt: clock.now() });
+      const at = clock.now();
+      await store.recordRootPublication({ root: root.toString(), leafCount, txHash: null, publishedAt: at }, audit(at, { status: 'already-anchored', root, leafCount, txHash: null }));
       return { status: 'already-anchored', root, leafCount };
     }
     const { txHash } = await this.withRetries(() => anchor.publishRoot(root, leafCount));
     const record: RootPublicationRecord = { root: root.toString(), leafCount, txHash, publishedAt: clock.now() };
-    await store.recordRootPublication(record);
+    await store.recordRootPublication(record, audit(record.publishedAt, { status: 'published', root, leafCount, txHash }));
     return { status: 'published', root, leafCount, txHash };
   }
 

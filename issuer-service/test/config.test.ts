@@ -50,14 +50,14 @@ describe('loadConfig', () => {
   });
 
   it('parses reviewer keys as name:key:roles entries, refusing entries without roles or with unknown ones', () => {
-    expect(parseReviewerKeys('alice:0123456789abcdef:reviewer, bob:fedcba9876543210:approver+revoker')).toEqual([
-      { name: 'alice', apiKey: '0123456789abcdef', roles: ['reviewer'] },
-      { name: 'bob', apiKey: 'fedcba9876543210', roles: ['approver', 'revoker'] },
+    expect(parseReviewerKeys('alice:Zq8vX2mK9pL4wR7z:reviewer, bob:Hn3tB6yQ1cF5jD8s:approver+revoker')).toEqual([
+      { name: 'alice', apiKey: 'Zq8vX2mK9pL4wR7z', roles: ['reviewer'] },
+      { name: 'bob', apiKey: 'Hn3tB6yQ1cF5jD8s', roles: ['approver', 'revoker'] },
     ]);
-    expect(() => parseReviewerKeys('alice:0123456789abcdef:reviewer,bob:0123456789abcdef:approver')).toThrow(/share a key/);
+    expect(() => parseReviewerKeys('alice:Zq8vX2mK9pL4wR7z:reviewer,bob:Zq8vX2mK9pL4wR7z:approver')).toThrow(/share a key/);
     // The old name:key form is refused at start, and the message never carries the key.
-    expect(() => parseReviewerKeys('alice:0123456789abcdef')).toThrow(/entry 1 \("alice"\) is not name:key:roles/);
-    expect(() => parseReviewerKeys('alice:0123456789abcdef')).not.toThrow(/01234/);
-    expect(() => parseReviewerKeys('alice:0123456789abcdef:superuser')).toThrow(/unknown role "superuser"/);
+    expect(() => parseReviewerKeys('alice:Zq8vX2mK9pL4wR7z')).toThrow(/entry 1 \("alice"\) is not name:key:roles/);
+    expect(() => parseReviewerKeys('alice:Zq8vX2mK9pL4wR7z')).not.toThrow(/Zq8vX/);
+    expect(() => parseReviewerKeys('alice:Zq8vX2mK9pL4wR7z:superuser')).toThrow(/unknown role "superuser"/);
   });
 });

@@ -90,9 +90,9 @@ describe('dev mode and interoperability', () => {
         '/reviewers/me',
       ]),
     );
-    // New fields are in the document: the person on approvals and proposals, the roles of a key.
+    // New fields are in the document: the person, the proposal approved and the credential replaced on approvals, the roles of a key.
     const approveBody = spec.json().paths['/applications/{id}/approve'].post.requestBody.content['application/json'].schema;
-    expect(Object.keys(approveBody.properties)).toEqual(['attributes', 'expiryDate', 'person']);
+    expect(Object.keys(approveBody.properties)).toEqual(['attributes', 'expiryDate', 'person', 'proposalId', 'replaces']);
     expect(approveBody.properties.person.required).toEqual(['documentType', 'issuingCountry', 'documentNumber', 'familyName', 'givenNames', 'birthDate']);
     expect(spec.json().paths['/applications/{id}/proposal'].post.requestBody.content['application/json'].schema.required).toEqual(['person']);
     expect((await service.app.inject({ method: 'GET', url: '/docs' })).statusCode).toBeLessThan(400);

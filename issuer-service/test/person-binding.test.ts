@@ -38,10 +38,15 @@ async function fresh(anchor?: RecordingRootAnchor) {
   return { service, db: db.config };
 }
 
-async function approveFor(service: IssuerService, person: object) {
+async function approveFor(service: IssuerService, person: object, replaces?: string) {
   const applied = await apply(service, makeHolder());
   expect(applied.statusCode).toBe(201);
-  const res = await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers, payload: { expiryDate: nextYear(), person } });
+  const res = await service.app.inject({
+    method: 'POST',
+    url: `/applications/${applied.json.id}/approve`,
+    headers,
+    payload: { expiryDate: nextYear(), person, ...(replaces ? { replaces } : {}) },
+  });
   expect(res.statusCode).toBe(201);
   return { ...res.json(), token: applied.json.accessToken as string, applicationId: applied.json.id as string };
 }
@@ -78,8 +83,9 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('one person, one i
     const bystander = await approveFor(service, newPerson());
     await service.publisher!.publishNow();
 
-    // Same document, written differently by another reviewer (spaces, case, diacritics): same person.
-    const second = await approveFor(service, { ...person, documentNumber: 'ab 123-456', familyName: 'MULLER', givenNames: ' jorg ' });
+    // Same document, written differently by another reviewer (spaces, case, the MRZ's spelling of the
+    // names, a given name left out): same person. The approval names the credential it replaces.
+    const second = await approveFor(service, { ...person, documentNumber: 'ab 123-456', familyName: 'MUELLER', givenNames: 'JOERG PETER' }, first.credentialId);
     expect(second.replacedCredentialId).toBe(first.credentialId);
 
     const status = await service.app.inject({ method: 'GET', url: `/credentials/${first.credentialId}/status` });
@@ -100,19 +106,57 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('one person, one i
     expect(other.replacedCredentialId).toBeUndefined();
   });
 
-  it('concurrent approvals for one person end with exactly one active credential, the others replaced', async () => {
+  it('concurrent approvals for one person end with exactly one active credential; the others must name it to replace it', async () => {
     const { service } = await fresh();
     const person = newPerson();
     const apps = await Promise.all([0, 1, 2].map(() => apply(service, makeHolder())));
     const results = await Promise.all(
       apps.map((a) => service.app.inject({ method: 'POST', url: `/applications/${a.json.id}/approve`, headers, payload: { expiryDate: nextYear(), person } })),
     );
-    expect(results.map((r) => r.statusCode)).toEqual([201, 201, 201]);
-    const statuses = await Promise.all(results.map(async (r) => (await service.store.getCredential(r.json().credentialId))!.status));
-    expect(statuses.filter((s) => s === 'active')).toHaveLength(1);
-    expect(results.filter((r) => r.json().replacedCredentialId !== undefined)).toHaveLength(2);
+    expect(results.map((r) => r.statusCode).sort()).toEqual([201, 409, 409]);
+    const winner = results.find((r) => r.statusCode === 201)!.json().credentialId as string;
+    for (const r of results.filter((r) => r.statusCode === 409)) {
+      expect(r.json().error).toMatchObject({ code: 'replacement_unconfirmed', field: 'replaces' });
+      expect(r.json().error.message).toContain(winner);
+    }
     const leaves = (await service.app.inject({ method: 'GET', url: '/tree/leaves' })).json().leaves as string[];
     expect(leaves.filter((l) => l !== '0')).toHaveLength(1);
+  });
+
+  it('binds the document identity and birth date only: name spellings do not make a second person; format and control characters are refused naming the field', async () => {
+    const { service } = await fresh();
+    const person = newPerson({ documentNumber: 'C01X00T47', familyName: 'Müller', givenNames: 'Jörg Peter' });
+    const first = await approveFor(service, person);
+    // The MRZ transliteration, a dropped given name, another script for the names: the same document, the same person.
+    for (const names of [{ familyName: 'MUELLER', givenNames: 'JOERG PETER' }, { givenNames: 'Jörg' }, { familyName: 'Мюллер' }]) {
+      const applied = await apply(service, makeHolder());
+      const before = await service.store.rowCounts();
+      const res = await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers, payload: { expiryDate: nextYear(), person: { ...person, ...names } } });
+      expect({ status: res.statusCode, ...res.json().error }).toMatchObject({ status: 409, code: 'replacement_unconfirmed', field: 'replaces' });
+      expect(res.json().error.message).toContain(first.credentialId);
+      expect(await service.store.rowCounts()).toEqual(before);
+    }
+    // Invisible characters cannot make a "different" spelling of any person field: 400 naming the field.
+    const applied = await apply(service, makeHolder());
+    const url = `/applications/${applied.json.id}/approve`;
+    const cases: Array<[Record<string, string>, string]> = [
+      [{ familyName: 'Mül\u200Bler' }, 'person.familyName'],
+      [{ familyName: 'Mül\u00ADler' }, 'person.familyName'],
+      [{ givenNames: 'J\u200Dörg' }, 'person.givenNames'],
+      [{ documentNumber: 'C01X\u200B00T47' }, 'person.documentNumber'],
+      [{ documentNumber: 'C01X\u000000T47' }, 'person.documentNumber'],
+      [{ familyName: 'M\u0007ller' }, 'person.familyName'],
+      [{ issuingCountry: '\u200BF' }, 'person.issuingCountry'],
+    ];
+    for (const [over, field] of cases) {
+      const before = await service.store.rowCounts();
+      const res = await service.app.inject({ method: 'POST', url, headers, payload: { expiryDate: nextYear(), person: { ...person, ...over } } });
+      expect({ status: res.statusCode, ...res.json().error }).toMatchObject({ status: 400, code: 'invalid_field', field, rule: 'no-invisible-characters' });
+      expect(await service.store.rowCounts()).toEqual(before);
+    }
+    // A dash of another kind in the number is a separator like '-'.
+    const dashed = await service.app.inject({ method: 'POST', url, headers, payload: { expiryDate: nextYear(), person: { ...person, documentNumber: 'C01X\u201300T47' } } });
+    expect(dashed.json().error).toMatchObject({ code: 'replacement_unconfirmed' });
   });
 
   it('keeps the verified person only as a keyed hash: no document number or name in any table', async () => {

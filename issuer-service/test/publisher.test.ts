@@ -122,4 +122,21 @@ describe('root publisher', () => {
     expect(res.statusCode).toBe(503);
     expect(res.json().error.code).toBe('no_anchor');
   });
+  it('writes the audit row of a publication with its record, in the same transaction — on demand by the key, on the interval by the publisher', async () => {
+    const anchor = new RecordingRootAnchor();
+    const { service } = await open(anchor);
+    cleanups.push(() => service.close());
+    await issue(service, 1);
+    const viaRoute = await service.app.inject({ method: 'POST', url: '/tree/publish', headers: reviewer });
+    expect(viaRoute.json().status).toBe('published');
+    await issue(service, 1);
+    expect((await service.publisher!.publishNow()).status).toBe('published'); // what the interval tick calls
+    expect((await service.publisher!.publishNow()).status).toBe('unchanged'); // nothing recorded, nothing audited
+    const audit = (await service.store.listAuditEvents({ offset: 0, limit: 100 })).filter((e) => e.action === 'publish');
+    expect(audit.map((e) => ({ actor: e.actor, role: e.role, status: e.detail.status, root: e.detail.root }))).toEqual([
+      { actor: 'alice', role: 'publisher', status: 'published', root: anchor.published[0].root.toString() },
+      { actor: 'publisher (interval)', role: 'publisher', status: 'published', root: anchor.published[1].root.toString() },
+    ]);
+    expect(await service.store.listRootPublications(0, 10)).toHaveLength(2);
+  });
 });

@@ -56,6 +56,7 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('retention purge o
     const rejected = await apply(service, rejectedHolder);
     expect(rejected.statusCode).toBe(201);
     const rejectedNonce = (await service.store.getApplication(rejected.json.id))!.challengeNonce;
+    const day0 = clock.now();
     // A reviewer's proposal (the applicant's verified attributes, as a keyed person hash) goes with it.
     const proposed = await service.app.inject({ method: 'POST', url: `/applications/${rejected.json.id}/proposal`, headers: reviewer, payload: { person: newPerson() } });
     expect(proposed.statusCode).toBe(201);
@@ -100,6 +101,13 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('retention purge o
     expect(await service.store.listDecisions('application', rejected.json.id)).toEqual([]);
     expect(await service.store.latestProposal(rejected.json.id)).toBeNull();
     expect(await service.store.getChallenge(rejectedNonce)).toBeNull();
+    // Its audit events stay (who did what, when) but say nothing more about the applicant.
+    const audit = await service.store.listAuditEvents({ offset: 0, limit: 100, subjectId: rejected.json.id });
+    expect(audit.map((e) => ({ actor: e.actor, action: e.action, detail: e.detail }))).toEqual([
+      { actor: 'alice', action: 'propose', detail: { purged: true } },
+      { actor: 'alice', action: 'reject', detail: { purged: true } },
+    ]);
+    expect(audit.every((e) => e.at === day0)).toBe(true);
     // The pending application, its challenge and its recovered token are untouched.
     expect((await service.store.getApplication(pending.json.id))!.status).toBe('pending');
     expect(await service.store.getChallenge(pendingNonce)).not.toBeNull();

@@ -21,6 +21,7 @@ const KEYS = {
   paul: 'paul-key-0123456789abcdef', // publisher
   ada: 'ada-key-0123456789abcdefg', // admin
   sam: 'sam-key-0123456789abcdefg', // reviewer + approver
+  rex: 'rex-key-0123456789abcdefg', // approver + revoker
 };
 const as = (name: keyof typeof KEYS) => ({ 'x-api-key': KEYS[name] });
 
@@ -44,6 +45,7 @@ async function fresh(env: Record<string, string> = {}, anchor?: RecordingRootAnc
         `paul:${KEYS.paul}:publisher`,
         `ada:${KEYS.ada}:admin`,
         `sam:${KEYS.sam}:reviewer+approver`,
+        `rex:${KEYS.rex}:approver+revoker`,
       ].join(','),
       PUBLISH_INTERVAL_SECONDS: '0',
       ...env,
@@ -134,15 +136,17 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('separation of dut
     expect(proposal.statusCode).toBe(201);
     expect(proposal.json()).toMatchObject({ applicationId: app.id, reviewer: 'sam', changesAttributes: true, attributes: { ...GOOD_ATTRIBUTES, ...changed } });
     // … and cannot approve them himself.
-    await refused(service, { method: 'POST', url, headers: as('sam'), payload: { expiryDate: nextYear() } }, { status: 403, code: 'four_eyes', field: 'x-api-key', rule: 'four-eyes' });
+    const proposalId = proposal.json().id as number;
+    expect(proposalId).toEqual(expect.any(Number));
+    await refused(service, { method: 'POST', url, headers: as('sam'), payload: { expiryDate: nextYear(), proposalId } }, { status: 403, code: 'four_eyes', field: 'x-api-key', rule: 'four-eyes' });
     // The approval takes the proposal as it stands: no new values slipped in at approval time.
     await refused(
       service,
-      { method: 'POST', url, headers: as('arno'), payload: { expiryDate: nextYear(), attributes: { kycLevel: 9 } } },
+      { method: 'POST', url, headers: as('arno'), payload: { expiryDate: nextYear(), proposalId, attributes: { kycLevel: 9 } } },
       { status: 409, code: 'proposal_mismatch', field: 'attributes' },
     );
     // A reviewer without the approver role proposes; a different approver approves.
-    const approved = await service.app.inject({ method: 'POST', url, headers: as('arno'), payload: { expiryDate: nextYear() } });
+    const approved = await service.app.inject({ method: 'POST', url, headers: as('arno'), payload: { expiryDate: nextYear(), proposalId } });
     expect(approved.statusCode).toBe(201);
     const cred = await service.app.inject({ method: 'GET', url: `/credentials/${approved.json().credentialId}`, headers: { authorization: `Bearer ${app.accessToken}` } });
     const vc = await verifyKycCredential(cred.json().vc, { issuerDid: service.issuerDid });
@@ -213,8 +217,8 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('separation of dut
     const a = await pending(service);
     const b = await pending(service);
     const person = newPerson();
-    await service.app.inject({ method: 'POST', url: `/applications/${a.id}/proposal`, headers: as('rita'), payload: { attributes: { kycLevel: 4 }, person } });
-    const approved = await service.app.inject({ method: 'POST', url: `/applications/${a.id}/approve`, headers: as('arno'), payload: { expiryDate: nextYear() } });
+    const proposed = await service.app.inject({ method: 'POST', url: `/applications/${a.id}/proposal`, headers: as('rita'), payload: { attributes: { kycLevel: 4 }, person } });
+    const approved = await service.app.inject({ method: 'POST', url: `/applications/${a.id}/approve`, headers: as('arno'), payload: { expiryDate: nextYear(), proposalId: proposed.json().id } });
     expect(approved.statusCode).toBe(201);
     await service.app.inject({ method: 'POST', url: `/applications/${b.id}/reject`, headers: as('rita'), payload: { reason: 'document expired' } });
     await service.app.inject({ method: 'POST', url: `/credentials/${approved.json().credentialId}/revoke`, headers: as('vera'), payload: { reason: 'fraud' } });
@@ -235,5 +239,104 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('separation of dut
     // The verified person never appears in plain form, not even in the audit trail.
     expect(JSON.stringify(audit.json())).not.toContain(person.documentNumber);
     expect(typeof approval.at).toBe('string');
+  });
+  it('replacing a person’s active credential needs the revoker role and the credential named in `replaces`; nothing is written otherwise', async () => {
+    const service = await fresh();
+    const victim = newPerson();
+    const first = await pending(service);
+    const issued = await service.app.inject({ method: 'POST', url: `/applications/${first.id}/approve`, headers: as('arno'), payload: { expiryDate: nextYear(), person: victim } });
+    expect(issued.statusCode).toBe(201);
+    const victimCredential = issued.json().credentialId as string;
+
+    // An approver-only key names the victim's document on another application: it may not revoke.
+    const other = await pending(service);
+    const url = `/applications/${other.id}/approve`;
+    for (const payload of [{ expiryDate: nextYear(), person: victim }, { expiryDate: nextYear(), person: victim, replaces: victimCredential }]) {
+      const err = await refused(service, { method: 'POST', url, headers: as('arno'), payload }, { status: 403, code: 'missing_role', field: 'x-api-key', rule: 'revoker' });
+      expect(err.message).toMatch(/replac/);
+    }
+    // A key that may revoke must still name the credential it replaces (the 409 says which).
+    const unnamed = await refused(service, { method: 'POST', url, headers: as('rex'), payload: { expiryDate: nextYear(), person: victim } }, { status: 409, code: 'replacement_unconfirmed', field: 'replaces' });
+    expect(unnamed.message).toContain(victimCredential);
+    await refused(
+      service,
+      { method: 'POST', url, headers: as('rex'), payload: { expiryDate: nextYear(), person: victim, replaces: '00000000-0000-4000-8000-000000000000' } },
+      { status: 409, code: 'replacement_unconfirmed', field: 'replaces' },
+    );
+    expect((await service.store.getCredential(victimCredential))!.status).toBe('active');
+    // Naming a replacement where there is none is refused too: the approver thought otherwise.
+    const third = await pending(service);
+    await refused(
+      service,
+      { method: 'POST', url: `/applications/${third.id}/approve`, headers: as('rex'), payload: { expiryDate: nextYear(), person: newPerson(), replaces: victimCredential } },
+      { status: 409, code: 'replacement_unconfirmed', field: 'replaces' },
+    );
+
+    // The proposal and the pending list show that approving will replace the active credential.
+    const proposed = await service.app.inject({ method: 'POST', url: `/applications/${other.id}/proposal`, headers: as('rita'), payload: { person: victim } });
+    expect(proposed.statusCode).toBe(201);
+    expect(proposed.json().replacesCredentialId).toBe(victimCredential);
+    const listed = (await service.app.inject({ method: 'GET', url: '/applications?status=pending', headers: as('rex') })).json().items;
+    expect(listed.find((i: { id: string }) => i.id === other.id).proposal.replacesCredentialId).toBe(victimCredential);
+
+    // Named, by a key holding both roles: replaced in the same transaction.
+    const replaced = await service.app.inject({ method: 'POST', url, headers: as('rex'), payload: { expiryDate: nextYear(), proposalId: proposed.json().id, replaces: victimCredential } });
+    expect(replaced.statusCode).toBe(201);
+    expect(replaced.json().replacedCredentialId).toBe(victimCredential);
+    expect((await service.store.getCredential(victimCredential))!.status).toBe('revoked');
+    const trail = await service.store.listAuditEvents({ offset: 0, limit: 10, subjectId: victimCredential });
+    expect(trail.map((e) => ({ actor: e.actor, role: e.role, action: e.action }))).toEqual([{ actor: 'rex', role: 'revoker', action: 'replace' }]);
+  });
+
+  it('the approval names the proposal it approves: a proposal swapped after the approver looked is refused, nothing written', async () => {
+    const service = await fresh();
+    const app = await pending(service);
+    const url = `/applications/${app.id}/approve`;
+    const p1 = await service.app.inject({ method: 'POST', url: `/applications/${app.id}/proposal`, headers: as('rita'), payload: { person: newPerson(), attributes: { kycLevel: 3 } } });
+    expect(p1.statusCode).toBe(201);
+    // The approver reads the pending list and reviews the proposal there.
+    const seen = (await service.app.inject({ method: 'GET', url: '/applications?status=pending', headers: as('arno') })).json().items[0].proposal;
+    expect(seen.id).toBe(p1.json().id);
+    // The reviewer swaps it for another one…
+    const p2 = await service.app.inject({
+      method: 'POST',
+      url: `/applications/${app.id}/proposal`,
+      headers: as('rita'),
+      payload: { person: newPerson(), attributes: { kycLevel: 4, investorClasses: ['accredited'] } },
+    });
+    expect(p2.statusCode).toBe(201);
+    expect(p2.json().id).not.toBe(p1.json().id);
+    // … and the approval of what the approver saw is refused.
+    await refused(service, { method: 'POST', url, headers: as('arno'), payload: { expiryDate: nextYear(), proposalId: seen.id } }, { status: 409, code: 'proposal_changed', field: 'proposalId' });
+    // An approval that names no proposal, while there is one, is refused too.
+    await refused(service, { method: 'POST', url, headers: as('arno'), payload: { expiryDate: nextYear() } }, { status: 409, code: 'proposal_unconfirmed', field: 'proposalId' });
+    // A proposal id on an application without proposals is refused.
+    const bare = await pending(service);
+    await refused(
+      service,
+      { method: 'POST', url: `/applications/${bare.id}/approve`, headers: as('arno'), payload: { expiryDate: nextYear(), person: newPerson(), proposalId: p2.json().id } },
+      { status: 409, code: 'proposal_changed', field: 'proposalId' },
+    );
+    // Malformed ids are schema errors naming the field.
+    await refused(service, { method: 'POST', url, headers: as('arno'), payload: { expiryDate: nextYear(), proposalId: String(p2.json().id) } }, { status: 400, code: 'invalid_field', field: 'proposalId', rule: 'type' });
+    await refused(service, { method: 'POST', url, headers: as('arno'), payload: { expiryDate: nextYear(), proposalId: 0 } }, { status: 400, code: 'invalid_field', field: 'proposalId', rule: 'minimum' });
+    await refused(service, { method: 'POST', url, headers: as('arno'), payload: { expiryDate: nextYear(), proposalId: p2.json().id, replaces: 'x\u0000' } }, { status: 400, code: 'invalid_field', field: 'replaces', rule: 'format' });
+    // Naming the latest issues exactly it.
+    const approved = await service.app.inject({ method: 'POST', url, headers: as('arno'), payload: { expiryDate: nextYear(), proposalId: p2.json().id } });
+    expect(approved.statusCode).toBe(201);
+    expect((await service.store.getCredential(approved.json().credentialId))!.attributes).toMatchObject({ kycLevel: 4, investorClasses: ['accredited'] });
+  });
+  it('refuses NUL and anything but an id in /audit?subjectId with 400 naming the field (it reaches SQL)', async () => {
+    const service = await fresh();
+    for (const subjectId of ['%00', 'a%00b', '%27%20OR%201%3D1', '%E2%80%8B']) {
+      await refused(service, { method: 'GET', url: `/audit?subjectId=${subjectId}`, headers: as('ada') }, { status: 400, code: 'invalid_field', field: 'subjectId', rule: 'pattern' });
+    }
+    const ok = await service.app.inject({ method: 'GET', url: '/audit?subjectId=00000000-0000-4000-8000-000000000000', headers: as('ada') });
+    expect(ok.statusCode).toBe(200);
+    // Every other query or path string that reaches SQL has a pattern, format or enum too.
+    await refused(service, { method: 'GET', url: '/credentials/%00/status' }, { status: 400, code: 'invalid_field', field: 'id', rule: 'format' });
+    await refused(service, { method: 'GET', url: '/applications/%00', headers: as('rita') }, { status: 400, code: 'invalid_field', field: 'id', rule: 'format' });
+    await refused(service, { method: 'GET', url: '/applications?status=%00', headers: as('rita') }, { status: 400, code: 'invalid_field', field: 'status', rule: 'enum' });
+    await refused(service, { method: 'GET', url: '/tree/leaves?offset=%00' }, { status: 400, code: 'invalid_field', field: 'offset', rule: 'pattern' });
   });
 });

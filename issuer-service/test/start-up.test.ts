@@ -61,7 +61,7 @@ describe('start-up fails closed', () => {
     const run = await runMain([], { ISSUER_KEY_SECRET: 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' });
     expect(run.listening).toBe(false);
     expect(run.code).toBe(1);
-    expect(run.output).toMatch(/ISSUER_KEY_SECRET: .*entropy/);
+    expect(run.output).toMatch(/ISSUER_KEY_SECRET: .*rule strength/);
   }, 60_000);
 });
 
@@ -70,8 +70,12 @@ describe('secret strength (loadConfig)', () => {
 
   it.each([
     ['too short', 'Zq8-short-secret', 'min-length'],
-    ['one repeated character', 'a'.repeat(40), 'entropy'],
-    ['a short repeated pattern', 'abcabcabcabcabcabcabcabc', 'entropy'],
+    ['one repeated character', 'a'.repeat(40), 'strength'],
+    ['a short repeated pattern', 'abcabcabcabcabcabcabcabc', 'strength'],
+    ['the alphabet', 'abcdefghijklmnopqrst', 'strength'],
+    ['digits then letters in order', '0123456789abcdefghij', 'strength'],
+    ['a repeated word', 'changeme-changeme-changeme-', 'strength'],
+    ['a dictionary word and digits', 'passwordpassword123456', 'strength'],
     ['the public dev secret', DEV_KEY_SECRET, 'public-dev-secret'],
   ])('refuses a secret that is %s, naming the rule', (_what, secret, rule) => {
     let error: unknown;
@@ -95,7 +99,10 @@ describe('secret strength (loadConfig)', () => {
 
   it('refuses weak reviewer keys and two keys under one name (four-eyes counts names)', () => {
     const base = { ISSUER_KEY_SECRET: strong };
-    expect(() => loadConfig({ ...base, REVIEWER_API_KEYS: `alice:${'x'.repeat(24)}:approver` })).toThrow(/REVIEWER_API_KEYS: .*entropy/);
+    expect(() => loadConfig({ ...base, REVIEWER_API_KEYS: `alice:${'x'.repeat(24)}:approver` })).toThrow(/REVIEWER_API_KEYS: .*rule strength/);
+    expect(() => loadConfig({ ...base, REVIEWER_API_KEYS: 'alice:abcdefghijklmnop:approver' })).toThrow(/REVIEWER_API_KEYS: .*rule strength/);
+    expect(() => loadConfig({ ...base, REVIEWER_API_KEYS: 'alice:Zq8-vX2!mK9$pL4:approver' })).toThrow(/REVIEWER_API_KEYS: .*rule min-length/);
+    expect(loadConfig({ ...base, REVIEWER_API_KEYS: 'alice:Zq8-vX2!mK9$pL4@w:approver' }).reviewers).toHaveLength(1);
     expect(() => loadConfig({ ...base, REVIEWER_API_KEYS: 'alice:alice-key-0123456789abcdef:reviewer,alice:alice-key-fedcba9876543210:approver' })).toThrow(
       /REVIEWER_API_KEYS: .*name "alice"/,
     );

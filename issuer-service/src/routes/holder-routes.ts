@@ -156,7 +156,7 @@ export async function holderRoutes(app: FastifyInstance, ctx: RouteContext): Pro
       },
     },
     async (req) => {
-      const record = authorizeApplicationReader(ctx, await ctx.store.getApplication(req.params.id), req.headers);
+      const record = authorizeApplicationReader(ctx, await ctx.store.getApplication(req.params.id), req.headers, req.ip);
       return viewApplication(ctx, record);
     },
   );

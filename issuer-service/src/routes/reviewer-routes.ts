@@ -3,7 +3,7 @@ import { DEFAULT_REVIEWER_RATE_LIMIT, REVIEWER_ROLES } from '../config.js';
 import { changedAttributeNames } from '../services/issuance.js';
 import { DOCUMENT_TYPES, type VerifiedPerson } from '../services/person-binding.js';
 import { requireRole, type AuthenticatedReviewer } from '../services/reviewer-auth.js';
-import type { ApplicationStatus, RequestedAttributes } from '../store/issuer-store.js';
+import type { ApplicationStatus, ProposalRecord, RequestedAttributes } from '../store/issuer-store.js';
 import { iso, errorResponses, finalAttributesSchema, idParams, paging, pagingQuery, reasonBody, reasonSchema, applicationView } from './schemas.js';
 import type { RouteContext } from './route-context.js';
 import { viewApplication } from './application-view.js';
@@ -16,13 +16,13 @@ const personSchema = {
   additionalProperties: false,
   required: ['documentType', 'issuingCountry', 'documentNumber', 'familyName', 'givenNames', 'birthDate'],
   description:
-    'The person the reviewer verified from the identity document. Binds the credential: one active credential per person — approving a new one revokes the old. Never stored in plain form.',
+    'The person the reviewer verified from the identity document. Binds the credential: one active credential per person, keyed by the document (type, issuing country, number) and the birth date — names are checked but not part of the key. Approving a new credential for a person who holds one must name it (`replaces`). No control or format (invisible) characters. Never stored in plain form.',
   properties: {
     documentType: { type: 'string', enum: [...DOCUMENT_TYPES] },
     issuingCountry: { type: 'string', minLength: 2, maxLength: 2, description: 'ISO 3166-1 alpha-2 of the issuing state' },
     documentNumber: { type: 'string', minLength: 1, maxLength: 64, description: 'as printed; case, spaces, dashes, dots and slashes are ignored' },
-    familyName: { type: 'string', minLength: 1, maxLength: 200, description: 'as printed; case, diacritics and punctuation are ignored' },
-    givenNames: { type: 'string', maxLength: 200, description: 'may be empty' },
+    familyName: { type: 'string', minLength: 1, maxLength: 200, description: 'as printed; checked, not part of the person key' },
+    givenNames: { type: 'string', maxLength: 200, description: 'may be empty; not part of the person key' },
     birthDate: { type: 'string', maxLength: 10, description: 'YYYY-MM-DD; must equal the credential birth date' },
   },
 } as const;
@@ -40,6 +40,7 @@ const attributesView = {
 const proposalView = {
   type: 'object',
   properties: {
+    id: { type: 'integer', description: 'the proposal id an approval names as `proposalId`' },
     applicationId: { type: 'string' },
     reviewer: { type: 'string' },
     attributes: attributesView,
@@ -47,6 +48,10 @@ const proposalView = {
     changesAttributes: { type: 'boolean', description: 'true when the approval needs a different key (four-eyes)' },
     reason: { type: ['string', 'null'] },
     proposedAt: { type: 'string', format: 'date-time' },
+    replacesCredentialId: {
+      type: ['string', 'null'],
+      description: "the verified person's active credential, which approving this proposal replaces (revokes): the approval must name it in `replaces` and needs the revoker role too",
+    },
   },
 } as const;
 
@@ -75,7 +80,8 @@ export async function reviewerRoutes(app: FastifyInstance, ctx: RouteContext): P
   // validation error that would tell it about the route's schema.
   const reviewers = new WeakMap<FastifyRequest, AuthenticatedReviewer>();
   app.addHook('onRequest', async (req) => {
-    reviewers.set(req, ctx.reviewers.authenticate(req.headers['x-api-key']));
+    // Failed keys are counted per client address (429 over REVIEWER_AUTH_FAILURE_LIMIT a minute).
+    reviewers.set(req, ctx.reviewers.authenticate(req.headers['x-api-key'], req.ip));
   });
   const reviewer = (req: FastifyRequest): AuthenticatedReviewer => reviewers.get(req) as AuthenticatedReviewer;
   // Per key (the hook above has run by then), so one reviewer's script cannot starve the others.
@@ -110,7 +116,8 @@ export async function reviewerRoutes(app: FastifyInstance, ctx: RouteContext): P
       schema: {
         tags: ['reviewer'],
         summary: 'List applications, oldest first (role reviewer, approver or admin)',
-        description: 'Each item carries the newest proposal, if any, for the approver to check.',
+        description:
+          'Each pending item carries its newest proposal, if any, for the approver to check: its `id` (what the approval names as `proposalId`) and `replacesCredentialId` (the active credential approving it would replace).',
         security: reviewerOnly,
         querystring: {
           type: 'object',
@@ -133,7 +140,7 @@ export async function reviewerRoutes(app: FastifyInstance, ctx: RouteContext): P
         items: await Promise.all(
           list.map(async (a) => {
             const proposal = a.status === 'pending' ? await ctx.store.latestProposal(a.id) : null;
-            return { ...(await viewApplication(ctx, a)), proposal: proposal && viewProposal(proposal, a.attributes) };
+            return { ...(await viewApplication(ctx, a)), proposal: proposal && (await viewProposal(ctx, proposal, a.attributes)) };
           }),
         ),
       };
@@ -164,11 +171,11 @@ export async function reviewerRoutes(app: FastifyInstance, ctx: RouteContext): P
       const actor = requireRole(reviewer(req), 'reviewer');
       const { proposal } = await ctx.issuance.propose(req.params.id, req.body, actor);
       const application = (await ctx.store.getApplication(req.params.id))!;
-      return reply.code(201).send(viewProposal(proposal, application.attributes));
+      return reply.code(201).send(await viewProposal(ctx, proposal, application.attributes));
     },
   );
 
-  app.post<{ Params: { id: string }; Body: { attributes?: Partial<RequestedAttributes>; expiryDate: string; person?: VerifiedPerson } }>(
+  app.post<{ Params: { id: string }; Body: { attributes?: Partial<RequestedAttributes>; expiryDate: string; person?: VerifiedPerson; proposalId?: number; replaces?: string } }>(
     '/applications/:id/approve',
     {
       config,
@@ -176,9 +183,9 @@ export async function reviewerRoutes(app: FastifyInstance, ctx: RouteContext): P
         tags: ['reviewer'],
         summary: 'Approve: sign the VC with the final values and append its leaf (role approver)',
         description:
-          "With a proposal: the proposal's person and attributes are issued (a different key must approve if they change the application's attributes). " +
+          "With a proposal: `proposalId` must name the latest one (409 `proposal_unconfirmed` / `proposal_changed` otherwise), and its person and attributes are issued (a different key must approve if they change the application's attributes). " +
           'Without one: `person` is required and the attributes must be the applicant\'s (409 `proposal_required` otherwise). ' +
-          "The expiry is bounded by MAX_CREDENTIAL_LIFETIME_DAYS. A person's previous active credential is revoked in the same transaction (`replacedCredentialId`).",
+          "The expiry is bounded by MAX_CREDENTIAL_LIFETIME_DAYS. When the person holds an active credential, the approval must name it in `replaces` (409 `replacement_unconfirmed`) and the key must also hold the revoker role (403 `missing_role`); it is revoked in the same transaction (`replacedCredentialId`).",
         security: reviewerOnly,
         params: idParams,
         body: {
@@ -189,6 +196,8 @@ export async function reviewerRoutes(app: FastifyInstance, ctx: RouteContext): P
             attributes: finalAttributesSchema,
             expiryDate: { type: 'string', maxLength: 10, description: 'YYYY-MM-DD, after today, at most MAX_CREDENTIAL_LIFETIME_DAYS ahead' },
             person: personSchema,
+            proposalId: { type: 'integer', minimum: 1, description: 'the proposal the approver reviewed (its `id`); required when the application has one, and it must be the latest' },
+            replaces: { type: 'string', format: 'uuid', description: "the person's active credential this approval replaces (revokes); required when there is one (see the proposal's `replacesCredentialId`)" },
           },
         },
         response: {
@@ -281,18 +290,9 @@ export async function reviewerRoutes(app: FastifyInstance, ctx: RouteContext): P
       if (!ctx.publisher) {
         return reply.code(503).send({ error: { code: 'no_anchor', message: 'this service runs without a root anchor' } });
       }
-      const outcome = await ctx.publisher.publishNow();
-      const root = outcome.root.toString();
-      await ctx.store.recordAudit({
-        at: ctx.clock.now(),
-        actor: actor.name,
-        role: actor.role,
-        action: 'publish',
-        subjectType: 'tree',
-        subjectId: null,
-        detail: { status: outcome.status, root, leafCount: outcome.leafCount, txHash: 'txHash' in outcome ? outcome.txHash : null },
-      });
-      return { ...outcome, root };
+      // The publisher writes the audit event with the publication record (publisher.ts).
+      const outcome = await ctx.publisher.publishNow(actor);
+      return { ...outcome, root: outcome.root.toString() };
     },
   );
 
@@ -307,7 +307,11 @@ export async function reviewerRoutes(app: FastifyInstance, ctx: RouteContext): P
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: { ...pagingQuery, subjectId: { type: 'string', maxLength: 64, description: 'only events about this application or credential id' } },
+          properties: {
+            ...pagingQuery,
+            // It reaches SQL: ids only (NUL, which Postgres text cannot hold, answered 500 there).
+            subjectId: { type: 'string', maxLength: 64, pattern: '^[A-Za-z0-9-]{1,64}$', description: 'only events about this application or credential id' },
+          },
         },
         response: { 200: { type: 'object', properties: { items: { type: 'array', items: auditEventView } } }, ...errorResponses },
       },
@@ -320,9 +324,12 @@ export async function reviewerRoutes(app: FastifyInstance, ctx: RouteContext): P
   );
 }
 
-function viewProposal(p: { applicationId: string; reviewer: string; attributes: RequestedAttributes; reason: string | null; proposedAt: number }, applied: RequestedAttributes) {
+/** A proposal as reviewers see it: what it changes, and the active credential approving it would replace. */
+async function viewProposal(ctx: RouteContext, p: ProposalRecord, applied: RequestedAttributes) {
   const changedAttributes = changedAttributeNames(applied, p.attributes);
+  const replaces = await ctx.store.getActiveCredentialForPerson(p.personKey);
   return {
+    id: p.id,
     applicationId: p.applicationId,
     reviewer: p.reviewer,
     attributes: p.attributes,
@@ -330,5 +337,6 @@ function viewProposal(p: { applicationId: string; reviewer: string; attributes: 
     changesAttributes: changedAttributes.length > 0,
     reason: p.reason,
     proposedAt: iso(p.proposedAt),
+    replacesCredentialId: replaces?.id ?? null,
   };
 }

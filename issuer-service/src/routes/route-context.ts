@@ -8,6 +8,7 @@ import type { ReviewerDirectory } from '../services/reviewer-auth.js';
 import type { ApplicationRecord, IssuerStore } from '../store/issuer-store.js';
 import { ApiError } from '../api-error.js';
 import { bearerToken, tokenMatches } from '../services/holder-auth.js';
+import { requireRole } from '../services/reviewer-auth.js';
 
 /** What the route modules share: they translate HTTP to these services and back, nothing more. */
 export interface RouteContext {
@@ -25,16 +26,20 @@ export interface RouteContext {
 }
 
 /**
- * Lets the holder (bearer token from its application) or any reviewer (x-api-key) read an
- * application's results. Unknown ids and wrong tokens both answer 404, so ids cannot be probed.
+ * Lets the holder (bearer token from its application) or a reviewer key with the reviewer, approver
+ * or admin role (403 `missing_role` otherwise) read an application's results. Unknown ids and wrong
+ * tokens both answer 404, so ids cannot be probed; wrong reviewer keys count against `clientAddress`
+ * (services/reviewer-auth.ts).
  */
 export function authorizeApplicationReader(
   ctx: RouteContext,
   app: ApplicationRecord | null,
   headers: { authorization?: string; 'x-api-key'?: string | string[] },
+  clientAddress?: string,
 ): ApplicationRecord {
   if (headers['x-api-key'] !== undefined) {
-    ctx.reviewers.authenticate(headers['x-api-key']);
+    // A reviewer key reads applications only with a role that does (as GET /applications).
+    requireRole(ctx.reviewers.authenticate(headers['x-api-key'], clientAddress), 'reviewer', 'approver', 'admin');
     if (!app) throw new ApiError(404, 'not_found', 'application not found', 'id');
     return app;
   }

@@ -30,6 +30,16 @@ export interface ApprovalInput {
   expiryDate: string;
   /** The person the approver verified; required unless a proposal carries it (or in dev mode). */
   person?: VerifiedPerson;
+  /**
+   * The proposal the approver reviewed. Required when the application has a proposal, and it must
+   * be the latest one (compared by id): a proposal recorded after the approver looked is refused.
+   */
+  proposalId?: number;
+  /**
+   * The person's active credential this approval replaces (and so revokes). Required when the person
+   * holds one, refused when not: a replacement is never a side effect. Needs the revoker role too.
+   */
+  replaces?: string;
 }
 
 export interface ProposalInput {
@@ -57,8 +67,10 @@ export const DEV_AUTO_APPROVER: Actor = { name: 'auto-approve (dev)', role: 'dev
  * The reviewer's decisions: propose the verified values, approve (sign the VC, append the leaf),
  * reject, revoke (zero the leaf) — each recorded as a decision and in the audit trail.
  *
- * Controls (issue 9): an approval binds the credential to the verified person and revokes that
- * person's previous credential in the same transaction; attributes that differ from what the
+ * Controls (issue 9, and the security review): an approval binds the credential to the verified
+ * person and revokes that person's previous credential in the same transaction — only when it names
+ * that credential (`replaces`) and the key also holds the revoker role; an approval names the
+ * proposal it approves (`proposalId`); attributes that differ from what the
  * applicant asked for need a proposal by one key and an approval by a different key; the expiry is
  * bounded by `maxLifetimeDays`.
  *
@@ -104,7 +116,7 @@ export class IssuanceService {
 
   /**
    * A reviewer records the values it verified: the person (as its key) and the final attributes.
-   * A later proposal replaces an earlier one; the approval takes the newest.
+   * A later proposal replaces an earlier one; the approval names the one it approves, which must be the latest.
    */
   async propose(applicationId: string, input: ProposalInput, actor: Actor): Promise<ProposalResult> {
     const { store, clock, persons } = this.deps;
@@ -116,7 +128,7 @@ export class IssuanceService {
     const now = clock.now();
     const proposal: ProposalRecord = { applicationId, reviewer: actor.name, attributes, personKey, reason: input.reason ?? null, proposedAt: now };
     try {
-      await store.recordProposal(proposal, {
+      proposal.id = await store.recordProposal(proposal, {
         at: now,
         actor: actor.name,
         role: actor.role,
@@ -136,6 +148,7 @@ export class IssuanceService {
     const { clock, persons } = this.deps;
     const app = await this.pendingApplication(applicationId);
     const proposal = await this.deps.store.latestProposal(applicationId);
+    checkNamedProposal(proposal, input.proposalId);
     const now = new Date(clock.now());
 
     // 1. The final values: the proposal's when there is one (the approval cannot add to it), else the
@@ -191,7 +204,7 @@ export class IssuanceService {
       }
     }
 
-    return this.issue(app, attributes, encoded, personKey, actor, { changedAttributes, proposedBy: proposal?.reviewer ?? null }, proposal);
+    return this.issue(app, attributes, encoded, personKey, actor, { changedAttributes, proposedBy: proposal?.reviewer ?? null, proposalId: proposal?.id ?? null }, proposal, input.replaces);
   }
 
   /** Dev mode only: approve on arrival with the application's values, unbound to a person, labelled as such. */
@@ -200,7 +213,7 @@ export class IssuanceService {
     const app = await this.pendingApplication(applicationId);
     const attributes: IssuedAttributes = { ...this.verifiedAttributes(app.attributes, input.attributes), expiryDate: input.expiryDate };
     const encoded = checkIssuedAttributes(attributes, new Date(this.deps.clock.now()));
-    return this.issue(app, attributes, encoded, null, DEV_AUTO_APPROVER, { changedAttributes: changedAttributeNames(app.attributes, attributes), proposedBy: null, dev: true }, null);
+    return this.issue(app, attributes, encoded, null, DEV_AUTO_APPROVER, { changedAttributes: changedAttributeNames(app.attributes, attributes), proposedBy: null, dev: true }, null, undefined);
   }
 
   private checkLifetime(expiryDate: string, now: Date): void {
@@ -222,6 +235,7 @@ export class IssuanceService {
     actor: Actor,
     detail: Record<string, unknown>,
     proposal: ProposalRecord | null,
+    namedReplacement: string | undefined,
   ): Promise<ApprovalResult> {
     const { store, tree, signer, clock, treeId } = this.deps;
     const idc = BigInt(app.identityCommitment);
@@ -229,13 +243,14 @@ export class IssuanceService {
       // Re-read under the lock: a concurrent approval of the same application may have won, and
       // signing a VC we cannot store would be wasted work (the store would refuse it anyway).
       await this.pendingApplication(app.id);
-      if (proposal) {
-        const latest = await store.latestProposal(app.id);
-        if (!latest || latest.proposedAt !== proposal.proposedAt || latest.reviewer !== proposal.reviewer) {
-          throw new ApiError(409, 'proposal_changed', 'a newer proposal was recorded meanwhile; review it and approve again', 'id');
-        }
+      // The proposal approved must still be the latest, by id (a proposal recorded meanwhile, even
+      // in the same millisecond, is another id) — and none may have appeared if there was none.
+      const latest = await store.latestProposal(app.id);
+      if ((latest?.id ?? null) !== (proposal?.id ?? null)) {
+        throw new ApiError(409, 'proposal_changed', `proposal ${latest?.id ?? '(none)'} was recorded meanwhile; review it and approve it by its id`, 'proposalId', 'latest-proposal');
       }
       const replaced = personKey ? await store.getActiveCredentialForPerson(personKey) : null;
+      checkReplacement(replaced, namedReplacement, actor);
       assertRoomForLeaf(tree); // a full tree refuses here, before anything is signed or written
       const leafIndex = tree.size;
       const salt = randomSalt();
@@ -282,7 +297,8 @@ export class IssuanceService {
           credentialId: replaced.id,
           decision: { subjectType: 'credential', subjectId: replaced.id, action: 'revoke', reviewer: actor.name, reason, decidedAt: now },
         };
-        audit.push({ at: now, actor: actor.name, role: actor.role, action: 'replace', subjectType: 'credential', subjectId: replaced.id, detail: { replacedBy: credential.id, leafIndex: replaced.leafIndex } });
+        // A replacement is a revocation, taken under the revoker role (checkReplacement made sure the key holds it).
+        audit.push({ at: now, actor: actor.name, role: 'revoker', action: 'replace', subjectType: 'credential', subjectId: replaced.id, detail: { replacedBy: credential.id, leafIndex: replaced.leafIndex } });
       }
       try {
         await store.recordApproval({
@@ -356,15 +372,77 @@ export function changedAttributeNames(applied: RequestedAttributes | VerifiedAtt
   return changed;
 }
 
+/**
+ * The approval must name the application's latest proposal when it has one (`proposalId`), and may
+ * name none when it has none: the approver approves what it reviewed, nothing swapped in after.
+ */
+function checkNamedProposal(latest: ProposalRecord | null, proposalId: number | undefined): void {
+  if (latest && proposalId === undefined) {
+    throw new ApiError(
+      409,
+      'proposal_unconfirmed',
+      `${latest.reviewer} recorded proposal ${latest.id} for this application: review it and send its id as proposalId to approve it`,
+      'proposalId',
+      'latest-proposal',
+    );
+  }
+  if (proposalId !== undefined && latest?.id !== proposalId) {
+    throw new ApiError(
+      409,
+      'proposal_changed',
+      latest ? `proposal ${proposalId} is not the latest (${latest.id}, by ${latest.reviewer}); review that one and approve it by its id` : `this application has no proposal ${proposalId}`,
+      'proposalId',
+      'latest-proposal',
+    );
+  }
+}
+
+/**
+ * A person's new credential revokes the active one, so the approval must say so (`replaces` = that
+ * credential's id) and the key must hold the revoker role as well; an approval that names a
+ * replacement where there is none is refused too. (Reviewer keys belong to the issuer's staff, so
+ * the refusal may name the credential.)
+ */
+function checkReplacement(replaced: CredentialRecord | null, replaces: string | undefined, actor: Actor): void {
+  if (replaced) {
+    const roles = actor.roles ?? [actor.role];
+    if (!roles.includes('revoker')) {
+      throw new ApiError(
+        403,
+        'missing_role',
+        `this person holds active credential ${replaced.id}, which approving would replace (revoke): that needs the revoker role as well; the key of "${actor.name}" has ${roles.join(', ')}`,
+        'x-api-key',
+        'revoker',
+      );
+    }
+    if (replaces !== replaced.id) {
+      throw new ApiError(
+        409,
+        'replacement_unconfirmed',
+        `this person holds active credential ${replaced.id}; approving revokes it — send replaces: "${replaced.id}" to confirm${replaces === undefined ? '' : ` (replaces names ${replaces})`}`,
+        'replaces',
+        'names-replaced-credential',
+      );
+    }
+  } else if (replaces !== undefined) {
+    throw new ApiError(409, 'replacement_unconfirmed', `this person holds no active credential, so there is nothing to replace (replaces names ${replaces})`, 'replaces', 'names-replaced-credential');
+  }
+}
+
 /** A concurrent decision can win the race between our read and our write; say so as a 409. */
 function translateConflict(err: unknown): unknown {
   if (err instanceof StoreConflict) {
     if (err.reason === 'application_not_pending') return new ApiError(409, 'application_not_pending', err.message, 'id');
     if (err.reason === 'credential_not_active') return new ApiError(409, 'credential_not_active', err.message, 'id');
     if (err.reason === 'person_has_active_credential') {
-      // Another instance issued to the same person between our read and our write: try again, and
-      // this approval will replace that credential.
-      return new ApiError(409, 'person_has_active_credential', `${err.message}; approve again to replace it`, 'person');
+      // The database's one-active-credential-per-person index refused the write. One instance per
+      // database and the issuance lock make this unreachable through the service; it stays a 409.
+      return new ApiError(409, 'person_has_active_credential', `${err.message}; approve again naming it in \`replaces\``, 'person');
+    }
+    if (err.reason === 'leaf_index_taken') {
+      // Something else wrote a leaf into this database (the one-instance lock keeps other service
+      // instances out): the tree in memory is stale. Nothing was written; a restart rebuilds the tree.
+      return new ApiError(409, 'leaf_index_taken', `${err.message}: the database changed behind this service; restart it to rebuild the tree`, 'id', 'one-instance');
     }
   }
   return err;

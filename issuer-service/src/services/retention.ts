@@ -7,8 +7,10 @@ import type { Clock } from './clock.js';
  * - A used challenge documents one proof of DID control. While an application references it, it
  *   stays with the application; a used challenge no application references (a token recovery's)
  *   goes `usedChallengeDays` after its use. Unused challenges go as soon as they expire.
- * - A rejected application (the applicant's claimed attributes, its decisions and its challenge)
- *   goes `rejectedApplicationDays` after the rejection. Record-keeping rules for refused onboarding
+ * - A rejected application (the applicant's claimed attributes, its decisions, its proposals and
+ *   its challenge) goes `rejectedApplicationDays` after the rejection, and the detail of its audit
+ *   events (proposed attributes, reasons) is replaced by `{ "purged": true }`: who did what and when
+ *   stays in the audit trail, what they said about the applicant does not. Record-keeping rules for refused onboarding
  *   differ by jurisdiction; the default of five years follows the usual AML retention period —
  *   set it to what yours requires.
  * - Pending and approved applications, credentials, leaves and root publications are never purged:

@@ -73,6 +73,12 @@ export type VerifiedAttributes = Omit<IssuedAttributes, 'expiryDate'>;
 
 /** A reviewer's proposal of the verified values for a pending application (four-eyes, first pair of eyes). */
 export interface ProposalRecord {
+  /**
+   * Assigned by the store when the proposal is recorded (increasing per database). An approval names
+   * the proposal it approves by this id, so a newer proposal recorded after the approver looked
+   * cannot slip in (compared by id, never by time).
+   */
+  id?: number;
   applicationId: string;
   reviewer: string;
   /** The complete final attributes (the applicant's, with the reviewer's changes applied). */
@@ -121,6 +127,8 @@ export interface RetentionPurge {
   challenges: number;
   applications: number;
   decisions: number;
+  /** Audit events of purged applications whose detail was replaced by `{ "purged": true }`. */
+  auditEventsRedacted: number;
 }
 
 /** Why a write was refused; services translate these into API errors. */
@@ -172,8 +180,9 @@ export interface IssuerStore {
   /**
    * Retention: deletes used challenges consumed before `usedChallengesBefore` that no application
    * references, unused ones that expired before `now`, and applications rejected before
-   * `rejectedBefore` together with their decisions and their challenge, atomically. Returns how
-   * many rows of each kind went.
+   * `rejectedBefore` together with their decisions, their proposals and their challenge, and
+   * replaces the `detail` of their audit events by `{ "purged": true }` (who, when and which action
+   * stay), atomically. Returns how many rows of each kind went.
    */
   purgeRetained(args: { now: number; usedChallengesBefore: number; rejectedBefore: number }): Promise<RetentionPurge>;
 
@@ -194,8 +203,11 @@ export interface IssuerStore {
   /** Marks the credential revoked, zeroes its leaf and stores the decision, atomically. */
   recordRevocation(args: { credentialId: string; decision: DecisionRecord; audit?: AuditEventRecord[] }): Promise<void>;
 
-  /** Stores a proposal for a pending application and its audit event, atomically (`application_not_pending` otherwise). */
-  recordProposal(proposal: ProposalRecord, audit: AuditEventRecord): Promise<void>;
+  /**
+   * Stores a proposal for a pending application and its audit event, atomically
+   * (`application_not_pending` otherwise). Returns the proposal's id.
+   */
+  recordProposal(proposal: ProposalRecord, audit: AuditEventRecord): Promise<number>;
   /** The newest proposal for the application, or null. */
   latestProposal(applicationId: string): Promise<ProposalRecord | null>;
   /** The person's active credential, if any. */
@@ -212,7 +224,8 @@ export interface IssuerStore {
   leafCount(): Promise<number>;
   listLeaves(offset: number, limit: number): Promise<LeafRecord[]>;
 
-  recordRootPublication(publication: RootPublicationRecord): Promise<void>;
+  /** Records a publication and, when given, its audit event, atomically. */
+  recordRootPublication(publication: RootPublicationRecord, audit?: AuditEventRecord): Promise<void>;
   listRootPublications(offset: number, limit: number): Promise<RootPublicationRecord[]>;
   latestRootPublication(): Promise<RootPublicationRecord | null>;
 

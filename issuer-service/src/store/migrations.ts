@@ -219,10 +219,12 @@ export const MIGRATIONS: readonly Migration[] = [
     // index makes the database refuse a second one. Credentials issued before this migration have no
     // person (NULL), which the index ignores.
     // Four-eyes: a reviewer's proposal of the verified values (the person's key and the final
-    // attributes) that a different approver then approves. No foreign key to applications, so data
-    // retention can prune applications without touching the proposal history.
+    // attributes) that a different approver then approves, naming it by its id. No foreign key to
+    // applications; the retention purge deletes the proposals of the rejected applications it
+    // purges (a rejected applicant's attributes go with the application) and keeps the others.
     // Audit trail: every reviewer decision, with the reviewer's name, the role it acted under, and a
-    // JSON detail of what it decided (never key material, never plain person data).
+    // JSON detail of what it decided (never key material, never plain person data). The retention
+    // purge keeps the events of purged applications but replaces their detail by {"purged":true}.
     sql: `
       ALTER TABLE credentials ADD COLUMN person_key TEXT;
       CREATE UNIQUE INDEX credentials_one_active_person ON credentials (person_key) WHERE status = 'active';

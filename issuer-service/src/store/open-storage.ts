@@ -1,3 +1,4 @@
+import { acquirePostgresInstanceLock, acquireSqliteInstanceLock } from './instance-lock.js';
 import { openPostgresDatabase } from './postgres-database.js';
 import { PostgresIssuerStore } from './postgres-issuer-store.js';
 import { postgresRunner, sqliteRunner, type SqlRunner } from './sql-runner.js';
@@ -19,12 +20,31 @@ export interface Storage {
   sql: SqlRunner;
 }
 
-/** Opens the configured database and runs its migrations. `store.close()` releases it. */
+/**
+ * Takes the one-instance lock (store/instance-lock.ts: a second instance on the same database is
+ * refused with `InstanceLockError`), opens the configured database and runs its migrations.
+ * `store.close()` releases both.
+ */
 export async function openStorage(config: StorageConfig): Promise<Storage> {
   if (config.databaseUrl) {
-    const pool = await openPostgresDatabase(config.databaseUrl, { schema: config.databaseSchema });
-    return { backend: 'postgres', store: new PostgresIssuerStore(pool), sql: postgresRunner(pool) };
+    const schema = config.databaseSchema ?? 'public';
+    const lock = await acquirePostgresInstanceLock(config.databaseUrl, schema, (err) =>
+      console.error(`[issuer] lost the connection holding the one-instance lock (${err.message}); restart the service so it takes the lock again`),
+    );
+    try {
+      const pool = await openPostgresDatabase(config.databaseUrl, { schema: config.databaseSchema });
+      return { backend: 'postgres', store: new PostgresIssuerStore(pool, lock), sql: postgresRunner(pool) };
+    } catch (err) {
+      await lock.release();
+      throw err;
+    }
   }
-  const db = openSqliteDatabase(config.databasePath);
-  return { backend: 'sqlite', store: new SqliteIssuerStore(db), sql: sqliteRunner(db) };
+  const lock = acquireSqliteInstanceLock(config.databasePath);
+  try {
+    const db = openSqliteDatabase(config.databasePath);
+    return { backend: 'sqlite', store: new SqliteIssuerStore(db, lock), sql: sqliteRunner(db) };
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
 }

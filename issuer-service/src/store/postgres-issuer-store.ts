@@ -1,5 +1,7 @@
+import type { InstanceLock } from './instance-lock.js';
 import { inTransaction, type PgClient, type PgPool } from './postgres-database.js';
 import {
+  PURGED_DETAIL,
   STORE_TABLES,
   toApplication,
   toAuditEvent,
@@ -44,7 +46,11 @@ function violates(err: unknown, ...constraints: string[]): boolean {
  * approvals, even from two service instances, cannot both claim the next index.
  */
 export class PostgresIssuerStore implements IssuerStore {
-  constructor(private readonly pool: PgPool) {}
+  /** `instanceLock`: the service's one-instance lock (store/instance-lock.ts), released by `close()`. */
+  constructor(
+    private readonly pool: PgPool,
+    private readonly instanceLock?: InstanceLock,
+  ) {}
 
   async getSetting(key: string): Promise<string | null> {
     const { rows } = await this.pool.query('SELECT value FROM settings WHERE key = $1', [key]);
@@ -124,8 +130,16 @@ export class PostgresIssuerStore implements IssuerStore {
     return inTransaction(this.pool, async (tx) => {
       const rejected = "SELECT id FROM applications WHERE status = 'rejected' AND updated_at < $1";
       const decisions = (await tx.query(`DELETE FROM decisions WHERE subject_type = 'application' AND subject_id IN (${rejected})`, [args.rejectedBefore])).rowCount ?? 0;
-      // A rejected applicant's proposed attributes go with the application.
+      // A rejected applicant's proposed attributes go with the application; its audit events keep
+      // who did what and when, not what they said about the applicant.
       await tx.query(`DELETE FROM proposals WHERE application_id IN (${rejected})`, [args.rejectedBefore]);
+      const auditEventsRedacted =
+        (
+          await tx.query(
+            `UPDATE audit_events SET detail_json = $2 WHERE subject_type = 'application' AND subject_id IN (${rejected}) AND detail_json <> $2`,
+            [args.rejectedBefore, PURGED_DETAIL],
+          )
+        ).rowCount ?? 0;
       const applications = (await tx.query("DELETE FROM applications WHERE status = 'rejected' AND updated_at < $1", [args.rejectedBefore])).rowCount ?? 0;
       // A challenge an application still references is its proof of control: it stays with it.
       const used = await tx.query(
@@ -133,7 +147,7 @@ export class PostgresIssuerStore implements IssuerStore {
         [args.usedChallengesBefore],
       );
       const expired = await tx.query('DELETE FROM challenges WHERE used_at IS NULL AND expires_at < $1', [args.now]);
-      return { challenges: (used.rowCount ?? 0) + (expired.rowCount ?? 0), applications, decisions };
+      return { challenges: (used.rowCount ?? 0) + (expired.rowCount ?? 0), applications, decisions, auditEventsRedacted };
     });
   }
 
@@ -248,20 +262,18 @@ export class PostgresIssuerStore implements IssuerStore {
     });
   }
 
-  async recordProposal(p: ProposalRecord, audit: AuditEventRecord): Promise<void> {
-    await inTransaction(this.pool, async (tx) => {
+  async recordProposal(p: ProposalRecord, audit: AuditEventRecord): Promise<number> {
+    return inTransaction(this.pool, async (tx) => {
       // FOR SHARE: an approval or rejection committing meanwhile cannot slip in between the check and the insert.
       const app = (await tx.query('SELECT status FROM applications WHERE id = $1 FOR SHARE', [p.applicationId])).rows[0] as { status: string } | undefined;
       if (app?.status !== 'pending') throw new StoreConflict('application_not_pending', `application ${p.applicationId} is not pending`);
-      await tx.query('INSERT INTO proposals (application_id, reviewer, attributes_json, person_key, reason, proposed_at) VALUES ($1, $2, $3, $4, $5, $6)', [
-        p.applicationId,
-        p.reviewer,
-        JSON.stringify(p.attributes),
-        p.personKey,
-        p.reason,
-        p.proposedAt,
-      ]);
-      await this.insertAudit(tx, [audit]);
+      const { rows } = await tx.query(
+        'INSERT INTO proposals (application_id, reviewer, attributes_json, person_key, reason, proposed_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id',
+        [p.applicationId, p.reviewer, JSON.stringify(p.attributes), p.personKey, p.reason, p.proposedAt],
+      );
+      const id = rows[0].id as number;
+      await this.insertAudit(tx, [{ ...audit, detail: { proposalId: id, ...audit.detail } }]);
+      return id;
     });
   }
 
@@ -311,13 +323,11 @@ export class PostgresIssuerStore implements IssuerStore {
     return rows.map((r) => ({ index: r.leaf_index as number, value: r.value as string }));
   }
 
-  async recordRootPublication(p: RootPublicationRecord): Promise<void> {
-    await this.pool.query('INSERT INTO root_publications (root, leaf_count, tx_hash, published_at) VALUES ($1, $2, $3, $4)', [
-      p.root,
-      p.leafCount,
-      p.txHash,
-      p.publishedAt,
-    ]);
+  async recordRootPublication(p: RootPublicationRecord, audit?: AuditEventRecord): Promise<void> {
+    await inTransaction(this.pool, async (tx) => {
+      await tx.query('INSERT INTO root_publications (root, leaf_count, tx_hash, published_at) VALUES ($1, $2, $3, $4)', [p.root, p.leafCount, p.txHash, p.publishedAt]);
+      if (audit) await this.insertAudit(tx, [audit]);
+    });
   }
 
   async listRootPublications(offset: number, limit: number): Promise<RootPublicationRecord[]> {
@@ -341,5 +351,6 @@ export class PostgresIssuerStore implements IssuerStore {
     if (this.closed) return;
     this.closed = true;
     await this.pool.end();
+    await this.instanceLock?.release();
   }
 }

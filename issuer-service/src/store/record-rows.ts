@@ -80,6 +80,7 @@ export function toCredential(r: CredentialRow): CredentialRecord {
 }
 
 export interface ProposalRow {
+  id: number;
   application_id: string;
   reviewer: string;
   attributes_json: string;
@@ -90,6 +91,7 @@ export interface ProposalRow {
 
 export function toProposal(r: ProposalRow): ProposalRecord {
   return {
+    id: r.id,
     applicationId: r.application_id,
     reviewer: r.reviewer,
     attributes: JSON.parse(r.attributes_json),
@@ -98,6 +100,9 @@ export function toProposal(r: ProposalRow): ProposalRecord {
     proposedAt: r.proposed_at,
   };
 }
+
+/** What the retention purge leaves of a purged application's audit event detail. */
+export const PURGED_DETAIL = JSON.stringify({ purged: true });
 
 export interface AuditEventRow {
   id: number;

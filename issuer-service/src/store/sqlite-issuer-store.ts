@@ -1,5 +1,7 @@
+import type { InstanceLock } from './instance-lock.js';
 import type { SqliteDb } from './sqlite-database.js';
 import {
+  PURGED_DETAIL,
   STORE_TABLES,
   toApplication,
   toAuditEvent,
@@ -42,7 +44,11 @@ function isUniqueViolation(err: unknown, needle: string): boolean {
  * back when the function throws.
  */
 export class SqliteIssuerStore implements IssuerStore {
-  constructor(private readonly db: SqliteDb) {}
+  /** `instanceLock`: the service's one-instance lock (store/instance-lock.ts), released by `close()`. */
+  constructor(
+    private readonly db: SqliteDb,
+    private readonly instanceLock?: InstanceLock,
+  ) {}
 
   async getSetting(key: string): Promise<string | null> {
     const row = this.db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined;
@@ -119,15 +125,19 @@ export class SqliteIssuerStore implements IssuerStore {
     return this.db.transaction(() => {
       const rejected = "SELECT id FROM applications WHERE status = 'rejected' AND updated_at < ?";
       const decisions = this.db.prepare(`DELETE FROM decisions WHERE subject_type = 'application' AND subject_id IN (${rejected})`).run(args.rejectedBefore).changes;
-      // A rejected applicant's proposed attributes go with the application.
+      // A rejected applicant's proposed attributes go with the application; its audit events keep
+      // who did what and when, not what they said about the applicant.
       this.db.prepare(`DELETE FROM proposals WHERE application_id IN (${rejected})`).run(args.rejectedBefore);
+      const auditEventsRedacted = this.db
+        .prepare(`UPDATE audit_events SET detail_json = ? WHERE subject_type = 'application' AND subject_id IN (${rejected}) AND detail_json <> ?`)
+        .run(PURGED_DETAIL, args.rejectedBefore, PURGED_DETAIL).changes;
       const applications = this.db.prepare("DELETE FROM applications WHERE status = 'rejected' AND updated_at < ?").run(args.rejectedBefore).changes;
       // A challenge an application still references is its proof of control: it stays with it.
       const challenges =
         this.db
           .prepare('DELETE FROM challenges WHERE used_at IS NOT NULL AND used_at < ? AND nonce NOT IN (SELECT challenge_nonce FROM applications)')
           .run(args.usedChallengesBefore).changes + this.db.prepare('DELETE FROM challenges WHERE used_at IS NULL AND expires_at < ?').run(args.now).changes;
-      return { challenges, applications, decisions };
+      return { challenges, applications, decisions, auditEventsRedacted };
     })();
   }
 
@@ -226,14 +236,15 @@ export class SqliteIssuerStore implements IssuerStore {
     })();
   }
 
-  async recordProposal(p: ProposalRecord, audit: AuditEventRecord): Promise<void> {
-    this.db.transaction(() => {
+  async recordProposal(p: ProposalRecord, audit: AuditEventRecord): Promise<number> {
+    return this.db.transaction(() => {
       const app = this.db.prepare('SELECT status FROM applications WHERE id = ?').get(p.applicationId) as { status: string } | undefined;
       if (app?.status !== 'pending') throw new StoreConflict('application_not_pending', `application ${p.applicationId} is not pending`);
-      this.db
+      const inserted = this.db
         .prepare('INSERT INTO proposals (application_id, reviewer, attributes_json, person_key, reason, proposed_at) VALUES (?, ?, ?, ?, ?, ?)')
         .run(p.applicationId, p.reviewer, JSON.stringify(p.attributes), p.personKey, p.reason, p.proposedAt);
-      this.insertAudit([audit]);
+      this.insertAudit([{ ...audit, detail: { proposalId: Number(inserted.lastInsertRowid), ...audit.detail } }]);
+      return Number(inserted.lastInsertRowid);
     })();
   }
 
@@ -289,10 +300,11 @@ export class SqliteIssuerStore implements IssuerStore {
     return rows.map((r) => ({ index: r.leaf_index, value: r.value }));
   }
 
-  async recordRootPublication(p: RootPublicationRecord): Promise<void> {
-    this.db
-      .prepare('INSERT INTO root_publications (root, leaf_count, tx_hash, published_at) VALUES (?, ?, ?, ?)')
-      .run(p.root, p.leafCount, p.txHash, p.publishedAt);
+  async recordRootPublication(p: RootPublicationRecord, audit?: AuditEventRecord): Promise<void> {
+    this.db.transaction(() => {
+      this.db.prepare('INSERT INTO root_publications (root, leaf_count, tx_hash, published_at) VALUES (?, ?, ?, ?)').run(p.root, p.leafCount, p.txHash, p.publishedAt);
+      if (audit) this.insertAudit([audit]);
+    })();
   }
 
   async listRootPublications(offset: number, limit: number): Promise<RootPublicationRecord[]> {
@@ -317,5 +329,6 @@ export class SqliteIssuerStore implements IssuerStore {
 
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
+    await this.instanceLock?.release();
   }
 }
