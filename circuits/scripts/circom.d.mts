@@ -10,9 +10,11 @@ export const PTAU_PATH: string;
 export const VERIFIERS_DIR: string;
 
 export interface CircuitSpec {
-  name: 'kycPolicy32' | 'kycPolicy20';
+  name: 'kycPolicy32' | 'kycPolicy20' | 'kycPolicyEscrow32';
   depth: number;
   verifierContract: string;
+  /** The escrow variant (circuits/src/kycPolicyEscrow.circom): two more public outputs, R.x and c. */
+  escrow?: boolean;
 }
 
 export const CIRCUITS: CircuitSpec[];

@@ -15,10 +15,16 @@ export const MANIFEST_PATH = join(ARTIFACTS_DIR, 'manifest.json');
 export const PTAU_PATH = join(CIRCUITS_DIR, 'ptau', 'zkkyc-dev-insecure-2e14.ptau');
 export const VERIFIERS_DIR = join(REPO_ROOT, 'contracts', 'src', 'verifiers');
 
-/** Every circuit we build: the kycPolicy statement at two issuer-tree depths. */
+/**
+ * Every circuit we build: the kycPolicy statement at two issuer-tree depths,
+ * and its escrow variant (kycPolicy plus the leaf index encrypted to the
+ * policy's escrow key, circuits/src/kycPolicyEscrow.circom) for policies that
+ * name one.
+ */
 export const CIRCUITS = [
   { name: 'kycPolicy32', depth: 32, verifierContract: 'KycPolicyVerifier32' },
   { name: 'kycPolicy20', depth: 20, verifierContract: 'KycPolicyVerifier20' },
+  { name: 'kycPolicyEscrow32', depth: 32, verifierContract: 'KycPolicyEscrowVerifier32', escrow: true },
 ];
 
 export function sha256File(path) {

@@ -157,8 +157,10 @@ export async function keyBindingProblems({ r1cs: r1csPath, ptau: ptauPath, zkey:
   // 3. The verifier's points that do not depend on the phase-2 contributions.
   const ptau = ptauSections(ptauPath);
   const power = ptau.get(1).readUInt32LE(4 + ptau.get(1).readUInt32LE(0));
-  // newZKey reads the Lagrange points of this domain and of the doubled one (for H).
-  if (2 * domainSize > 2 ** power || !ptau.get(12)) return [...problems, `${relative(REPO_ROOT, ptauPath)} is too small or not prepared for phase 2`];
+  // newZKey reads the Lagrange points of this domain and of the doubled one (for H). A ptau of
+  // power k prepared for phase 2 holds them up to 2^(k+1) (section 12: 2^(k+1) − 1 points), so a
+  // domain of 2^k is the largest it serves, as in snarkjs's own `cirPower > power` test.
+  if (domainSize > 2 ** power || !ptau.get(12) || ptau.get(12).length < (4 * domainSize - 1) * sG1) return [...problems, `${relative(REPO_ROOT, ptauPath)} is too small or not prepared for phase 2`];
   const g2 = new Uint8Array(sG2);
   G2.toRprLEM(g2, 0, G2.g);
   if (!Buffer.from(zkey.alpha1).equals(ptau.get(4).subarray(0, sG1)) || !Buffer.from(zkey.beta1).equals(ptau.get(5).subarray(0, sG1)) || !Buffer.from(zkey.beta2).equals(ptau.get(6).subarray(0, sG2))) {

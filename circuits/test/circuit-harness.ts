@@ -90,3 +90,37 @@ export function componentCreatedAt(pattern: RegExp): (owner: string) => boolean 
 export function componentNamed(name: string): (owner: string) => boolean {
   return (owner) => owner === name;
 }
+
+/**
+ * The component path of one constraint, two levels below main, for circuits
+ * that nest the statement in a component (kycPolicyEscrow: `policy` is the
+ * whole KycPolicy, `escrow` the encryption): e.g. "policy.AtMost_107_4645",
+ * "escrow.EscalarMulAnyAllUsed_55_2429", "escrow" for the escrow template's own
+ * signals, "Poseidon_82_3252" for a component of main, "main" when the
+ * constraint mentions only inputs and outputs. When the wires of a constraint
+ * belong to several components, the most specific path wins.
+ */
+export function ownerPath(h: CircuitHarness, constraint: number): string {
+  const inputs = inputWires(h);
+  const local = h.r1cs.wiresOf(constraint).filter((w) => w !== 0 && !inputs.has(w));
+  const paths = local.map((w) => {
+    const names = h.symbols.namesOfWire[w];
+    const parts = names.reduce((best, n) => (n.length < best.length ? n : best)).split('.');
+    if (parts.length <= 2) return 'main';
+    if (parts.length === 3 || (parts[1] !== 'policy' && parts[1] !== 'escrow')) return parts[1];
+    return `${parts[1]}.${parts[2]}`;
+  });
+  const rank = (p: string) => (p === 'main' ? 0 : p.includes('.') ? 2 : 1);
+  return paths.reduce((best, p) => (rank(p) > rank(best) ? p : best), 'main');
+}
+
+const ESCROW_SOURCE = join(CIRCUITS_DIR, 'src', 'kycPolicyEscrow.circom');
+
+/** Matches a component of main created at the line of kycPolicyEscrow.circom matching `pattern`. */
+export function escrowStatementComponent(pattern: RegExp): (owner: string) => boolean {
+  const lines = readFileSync(ESCROW_SOURCE, 'utf8')
+    .split('\n')
+    .flatMap((text, i) => (pattern.test(text) && !text.trim().startsWith('//') ? [i + 1] : []));
+  if (lines.length === 0) throw new Error(`no line of kycPolicyEscrow.circom matches ${pattern}`);
+  return (owner) => lines.some((line) => new RegExp(`^[A-Za-z0-9]+_${line}_\\d+$`).test(owner));
+}

@@ -13,3 +13,4 @@ export * from './attributes.js';
 export * from './identity.js';
 export * from './leaf.js';
 export * from './policy.js';
+export * from './escrow-policy.js';

@@ -9,3 +9,5 @@ export * from './calldata.js';
 export * from './request.js';
 export * from './kyc-prover.js';
 export * from './generate-proof.js';
+export * from './escrow-request.js';
+export * from './escrow-prover.js';

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { KycArtifacts } from './kyc-prover.js';
 import { KycProver } from './kyc-prover.js';
+import { KycEscrowProver } from './escrow-prover.js';
 
 /** The circuits built and committed under circuits/artifacts (see its manifest.json). */
 export type CircuitName = 'kycPolicy32' | 'kycPolicy20';
@@ -32,6 +33,24 @@ export function nodeProver(name: CircuitName = 'kycPolicy32'): Promise<KycProver
   if (!prover) {
     prover = loadArtifacts(name).then((a) => KycProver.load(a));
     loaded.set(name, prover);
+  }
+  return prover;
+}
+
+/** The escrow variant's committed artifacts (circuits/artifacts/kycPolicyEscrow32). */
+export type EscrowCircuitName = 'kycPolicyEscrow32';
+
+const escrowLoaded = new Map<EscrowCircuitName, Promise<KycEscrowProver>>();
+
+/** One escrow prover per process, like nodeProver: the artifacts are read and compiled once. */
+export function nodeEscrowProver(name: EscrowCircuitName = 'kycPolicyEscrow32'): Promise<KycEscrowProver> {
+  let prover = escrowLoaded.get(name);
+  if (!prover) {
+    const dir = fileURLToPath(new URL(`../../../circuits/artifacts/${name}/`, import.meta.url));
+    prover = Promise.all([readFile(`${dir}${name}.wasm`), readFile(`${dir}${name}.zkey`), readFile(`${dir}verification_key.json`, 'utf8')]).then(
+      ([wasm, zkey, vkey]) => KycEscrowProver.load({ depth: 32, wasm: new Uint8Array(wasm), zkey: new Uint8Array(zkey), verificationKey: JSON.parse(vkey) }),
+    );
+    escrowLoaded.set(name, prover);
   }
   return prover;
 }
