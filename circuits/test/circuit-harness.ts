@@ -95,7 +95,7 @@ export function componentNamed(name: string): (owner: string) => boolean {
  * The component path of one constraint, two levels below main, for circuits
  * that nest the statement in a component (kycPolicyEscrow: `policy` is the
  * whole KycPolicy, `escrow` the encryption): e.g. "policy.AtMost_107_4645",
- * "escrow.EscalarMulAnyAllUsed_55_2429", "escrow" for the escrow template's own
+ * "escrow.EscalarMulAny_55_2429", "escrow" for the escrow template's own
  * signals, "Poseidon_82_3252" for a component of main, "main" when the
  * constraint mentions only inputs and outputs. When the wires of a constraint
  * belong to several components, the most specific path wins.

@@ -72,8 +72,8 @@ export const ESCROW_PARTS: { part: string; components: Record<string, Matcher> }
     part: '10. escrow',
     components: {
       'r: 246-bit range, r ≠ 0': (o) => o === 'escrow' || /^escrow\.Num2Bits_/.test(o),
-      'R = r·Base8 (EscalarMulFix, 246 bits)': (o) => /^escrow\.EscalarMulFixAllUsed_/.test(o),
-      'K = r·E (EscalarMulAny, 246 bits)': (o) => /^escrow\.EscalarMulAnyAllUsed_/.test(o),
+      'R = r·Base8 (EscalarMulFix, 246 bits)': (o) => /^escrow\.EscalarMulFix_/.test(o),
+      'K = r·E (EscalarMulAny, 246 bits)': (o) => /^escrow\.EscalarMulAny_/.test(o),
       'E on the curve (BabyCheck)': (o) => /^escrow\.BabyCheck_/.test(o),
       'c = leafIndex + Poseidon(2)(K)': (o) => /^escrow\.Poseidon_/.test(o),
       'escrow policy hash = Poseidon(3)(rulesHash, E.x, E.y)': escrowStatementComponent(/escrowPolicyHash <== Poseidon\(3\)/),

@@ -53,8 +53,8 @@ function ruleOf(constraint: number): string {
   if (h.r1cs.wiresOf(constraint).includes(rInverseWire)) return 'rNonZero';
   const owner = ownerPath(h, constraint);
   if (owner === 'escrow' || /^escrow\.Num2Bits_/.test(owner)) return 'rRange';
-  if (/^escrow\.EscalarMulFixAllUsed_/.test(owner)) return 'R';
-  if (/^escrow\.EscalarMulAnyAllUsed_/.test(owner)) return 'K';
+  if (/^escrow\.EscalarMulFix_/.test(owner)) return 'R';
+  if (/^escrow\.EscalarMulAny_/.test(owner)) return 'K';
   if (/^escrow\.BabyCheck_/.test(owner)) return 'keyOnCurve';
   if (/^escrow\.Poseidon_/.test(owner)) return 'c';
   if (escrowPolicyHash(owner)) return 'escrowPolicyHash';
@@ -214,7 +214,7 @@ describe('kycPolicyEscrow32: each escrow rule refuses a witness that breaks only
   it('R not made from r: the whole fixed-base multiplication computed for r + 1, the bits of r kept', async () => {
     const { witness: mine } = await h.witnesses.unchecked(escrowStatementInput(base, 32, honest));
     const { witness: other } = await h.witnesses.unchecked(escrowStatementInput(base, 32, { ...honest, r: TEST_R + 1n }));
-    const forged = splice(mine, other, [WIRE.escrowX, ...wiresOf(/^escrow\.EscalarMulFixAllUsed_/)]);
+    const forged = splice(mine, other, [WIRE.escrowX, ...wiresOf(/^escrow\.EscalarMulFix_/)]);
     expect(forged[WIRE.escrowX]).toBe(multiplyBase(TEST_R + 1n)[0]);
     expect(brokenRules(forged)).toEqual(['R']);
   });

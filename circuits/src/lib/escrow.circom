@@ -2,7 +2,8 @@ pragma circom 2.1.6;
 
 include "circomlib/circuits/babyjub.circom";
 include "circomlib/circuits/bitify.circom";
-include "./escalarmul.circom";
+include "circomlib/circuits/escalarmulfix.circom";
+include "circomlib/circuits/escalarmulany.circom";
 include "circomlib/circuits/poseidon.circom";
 
 // The escrow ciphertext of a leaf index (docs/escrow.md §3): hashed ElGamal on
@@ -53,8 +54,8 @@ template LeafIndexEncryption() {
 
     BabyCheck()(escrowKey[0], escrowKey[1]);
 
-    R <== EscalarMulFixAllUsed(RBITS, BASE8)(rBits);
-    signal K[2] <== EscalarMulAnyAllUsed(RBITS)(rBits, escrowKey);
+    R <== EscalarMulFix(RBITS, BASE8)(rBits);
+    signal K[2] <== EscalarMulAny(RBITS)(rBits, escrowKey);
     signal mask <== Poseidon(2)(K);
     c <== leafIndex + mask;
 }
