@@ -7,7 +7,8 @@ import { decodeCiphertext, decodePublicKey, encodeLogEntry } from './documents.j
 
 /**
  * The CLI end to end, spawned with tsx as an operator would run it: a 2-of-3 DKG among three
- * auditors in a temporary directory, an encryption, two partials for a logged request, and combine.
+ * auditors in a temporary directory, an encryption, two partials for a request in an offline log entry file, and combine. (The on-chain
+ * disclosure log, the default, is tested in disclosure-log-chain.test.ts.)
  */
 const packageDir = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 const repoRoot = resolve(packageDir, '../..');
@@ -86,10 +87,14 @@ describe('escrow CLI', () => {
     const noRequest = await run(['partial', '--share', 'share-1.json', '--ciphertext', 'ciphertext.json', '--log-entry', 'log-A.json', '--out', 'p.json'], dir);
     expect(noRequest.code).toBe(2);
     expect(noRequest.stderr).toContain('partial needs --request REF');
-    // No log entry: refused.
+    // Neither the on-chain log (the default) nor the offline entry file: refused.
     const noLog = await run(['partial', '--share', 'share-1.json', '--ciphertext', 'ciphertext.json', '--request', requestA, '--out', 'p.json'], dir);
-    expect(noLog.code).toBe(1);
-    expect(noLog.stderr).toContain('--log-entry must name the disclosure log entry file');
+    expect(noLog.code).toBe(2);
+    expect(noLog.stderr).toContain('partial needs the disclosure request as logged on chain');
+    // The offline file and chain flags do not mix.
+    const mixed = await run(['partial', '--share', 'share-1.json', '--ciphertext', 'ciphertext.json', '--request', requestA, '--log-entry', 'log-A.json', '--rpc', 'http://127.0.0.1:1', '--out', 'p.json'], dir);
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr).toContain('--log-entry is the offline alternative to the on-chain log: drop --rpc');
     // A request that is not the logged one: refused.
     const unlogged = await run(['partial', '--share', 'share-1.json', '--ciphertext', 'ciphertext.json', '--request', 'case-B', '--log-entry', 'log-A.json', '--out', 'p.json'], dir);
     expect(unlogged.code).toBe(1);

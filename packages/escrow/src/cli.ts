@@ -10,19 +10,24 @@
  *                       --share-out share-1.json --public-out escrow-key.json
  *   escrow encrypt --public-key escrow-key.json --leaf-index 42 --out ciphertext.json [--randomness-out r.json]
  *   escrow decrypt --secret-key key.json --ciphertext ciphertext.json          (single holder)
- *   escrow partial --share share-1.json --ciphertext ciphertext.json --request REF --log-entry entry.json --out partial-1.json
+ *   escrow partial --share share-1.json --ciphertext ciphertext.json --rpc URL --log ADDRESS --request-id ID
+ *                  --policy-id P --registration-tx HASH --registration-log-index N --case-hash HASH --out partial-1.json
  *   escrow combine --public-key escrow-key.json --ciphertext ciphertext.json --request REF --partial p1.json --partial p2.json [--k 2]
  *
- * `partial` refuses to run without a request reference and without proof that the request is in the
- * disclosure log: by default a log entry file (`--log-entry`); the on-chain check comes next, behind
- * the same DisclosureLogCheck interface (disclosure-log.ts). Run with `npx tsx packages/escrow/src/cli.ts`
- * or through the package's `escrow` bin.
+ * `partial` refuses to run unless the request is an open entry of the on-chain disclosure log, recorded
+ * with exactly the policy, registration and case hash given (disclosure-log-chain.ts); its request
+ * reference is then `disclosure-log:<chainId>:<log>:<id>`. `--log-entry FILE --request REF` is the
+ * offline alternative (docs/escrow.md §8), used only when named. Run with
+ * `npx tsx packages/escrow/src/cli.ts` or through the package's `escrow` bin.
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { combine } from './combine.js';
+import type { Provider } from 'ethers';
+import { JsonRpcProvider } from 'ethers';
 import { LogEntryFileCheck, type DisclosureLogCheck } from './disclosure-log.js';
+import { ChainDisclosureLogCheck, disclosureRequestReference } from './disclosure-log-chain.js';
 import {
   finalizeDkg,
   receiveDealings,
@@ -62,23 +67,119 @@ import { decryptLeafIndex, encryptLeafIndex } from './leaf-index-encryption.js';
 import { assertRequestReference, createPartialDecryption } from './partial-decryption.js';
 import { generateSingleKey } from './single-key.js';
 
+/** The `partial` command's options that say where the request is logged. */
+export interface PartialLogOptions {
+  request?: string;
+  logEntry?: string;
+  rpc?: string;
+  log?: string;
+  requestId?: string;
+  policyId?: string;
+  registrationTx?: string;
+  registrationLogIndex?: string;
+  caseHash?: string;
+  confirmations?: string;
+}
+
+/** A request reference and the check that it is logged; `close` frees a chain connection. */
+export interface LoggedRequest {
+  request: string;
+  check: DisclosureLogCheck;
+  close?: () => void;
+}
+
+class UsageError extends Error {}
+
 /** What the CLI takes from its host, so a program (or a test) can run it in-process. */
 export interface CliDependencies {
   /**
-   * Builds the check that a disclosure request is in the log, from the `partial` command's options.
-   * Default: {@link logEntryFileCheckFrom}, which requires `--log-entry <file>`.
+   * Resolves the `partial` command's request reference and the check that it is in the log.
+   * Default: {@link disclosureLogFrom} — the on-chain log, or a `--log-entry` file when named.
    */
-  disclosureLog?: (options: { logEntry?: string }) => DisclosureLogCheck;
+  disclosureLog?: (options: PartialLogOptions) => Promise<LoggedRequest>;
+  /** Connects to `--rpc`. Default: an ethers JsonRpcProvider. */
+  provider?: (rpcUrl: string) => Provider;
   stdout?: (line: string) => void;
   stderr?: (line: string) => void;
 }
 
-/** The default disclosure log check: the entry in the `--log-entry` file, which is required. */
+const CHAIN_FLAGS = ['rpc', 'log', 'request-id', 'policy-id', 'registration-tx', 'registration-log-index', 'case-hash'] as const;
+
+/** The entry in the `--log-entry` file (offline alternative; `--request` names the request). */
 export function logEntryFileCheckFrom(options: { logEntry?: string }): DisclosureLogCheck {
   if (!options.logEntry) {
     throw new EscrowError('--log-entry', 'required', 'must name the disclosure log entry file for this request (auditors act only on logged requests)');
   }
   return new LogEntryFileCheck(decodeLogEntry(readJsonFile(options.logEntry, '--log-entry')));
+}
+
+/**
+ * The default: with `--log-entry`, the file check and the `--request` given; otherwise the on-chain
+ * log, which needs every one of --rpc, --log, --request-id, --policy-id, --registration-tx,
+ * --registration-log-index and --case-hash, and makes the request reference from the chain id, the
+ * log address and the id (a `--request`, if given, must equal it).
+ */
+export async function disclosureLogFrom(
+  options: PartialLogOptions,
+  connect?: (rpcUrl: string) => Provider,
+): Promise<LoggedRequest> {
+  const chainFlags = CHAIN_FLAGS.filter((f) => options[camel(f)] !== undefined);
+  if (options.logEntry !== undefined) {
+    if (chainFlags.length > 0) throw new UsageError(`--log-entry is the offline alternative to the on-chain log: drop --${chainFlags.join(', --')}`);
+    return { request: options.request ?? '', check: logEntryFileCheckFrom(options) };
+  }
+  const missing = CHAIN_FLAGS.filter((f) => !options[camel(f)]);
+  if (missing.length > 0) {
+    throw new UsageError(
+      `partial needs the disclosure request as logged on chain (missing --${missing.join(', --')}): an auditor decrypts only for a request in the disclosure log`,
+    );
+  }
+  const decimal = (flag: string, text: string): bigint => {
+    if (!/^(0|[1-9][0-9]*)$/.test(text)) throw new UsageError(`--${flag} must be a non-negative decimal integer`);
+    return BigInt(text);
+  };
+  const log = options.log!;
+  if (!/^0x[0-9a-fA-F]{40}$/.test(log)) throw new UsageError('--log must be a contract address (0x and 40 hex digits)');
+  const requestId = decimal('request-id', options.requestId!);
+  if (requestId === 0n) throw new UsageError('--request-id must be at least 1');
+  const logIndex = decimal('registration-log-index', options.registrationLogIndex!);
+  const confirmations = options.confirmations === undefined ? 1n : decimal('confirmations', options.confirmations);
+  const subject = {
+    policyId: decimal('policy-id', options.policyId!),
+    registrationTx: options.registrationTx!.toLowerCase(),
+    registrationLogIndex: logIndex > 0xffffffffn ? -1 : Number(logIndex),
+    caseRefHash: options.caseHash!.toLowerCase(),
+  };
+  // A provider the caller passed in is the caller's to close; one made here is closed after use.
+  const provider = connect ? connect(options.rpc!) : new JsonRpcProvider(options.rpc!);
+  const close = () => {
+    if (!connect) provider.destroy();
+  };
+  try {
+    const check = new ChainDisclosureLogCheck(provider, subject, Number(confirmations));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new EscrowError('--rpc', 'reachable', `${options.rpc} did not answer within 15 s`)), 15_000);
+    });
+    const network = await Promise.race([provider.getNetwork(), timeout])
+      .catch((error: unknown) => {
+        if (error instanceof EscrowError) throw error;
+        throw new EscrowError('--rpc', 'reachable', `${options.rpc} did not answer: ${(error as Error)?.message ?? String(error)}`);
+      })
+      .finally(() => clearTimeout(timer));
+    const request = disclosureRequestReference({ chainId: network.chainId, log, requestId });
+    if (options.request !== undefined && options.request !== request) {
+      throw new EscrowError('--request', 'disclosure-logged', `"${options.request}" is not the reference of the logged request (${request}); leave --request out`);
+    }
+    return { request, check, close };
+  } catch (error) {
+    close();
+    throw error;
+  }
+}
+
+function camel(flag: string): keyof PartialLogOptions {
+  return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) as keyof PartialLogOptions;
 }
 
 const USAGE = `usage: escrow <command> [options]
@@ -89,10 +190,10 @@ const USAGE = `usage: escrow <command> [options]
   dkg finalize --state FILE --announcement FILE... --dealing FILE... --complaints FILE... --share-out FILE --public-out FILE
   encrypt --public-key FILE --leaf-index N --out FILE [--randomness-out FILE]
   decrypt --secret-key FILE --ciphertext FILE
-  partial --share FILE --ciphertext FILE --request REF --log-entry FILE --out FILE
+  partial --share FILE --ciphertext FILE --rpc URL --log ADDRESS --request-id ID --policy-id P
+          --registration-tx HASH --registration-log-index N --case-hash HASH [--confirmations N] --out FILE
+  partial --share FILE --ciphertext FILE --request REF --log-entry FILE --out FILE   (offline alternative)
   combine --public-key FILE --ciphertext FILE --request REF --partial FILE... [--k K]`;
-
-class UsageError extends Error {}
 
 type Values = Record<string, string | string[] | boolean | undefined>;
 
@@ -168,6 +269,14 @@ const OPTIONS = {
   share: { type: 'string' },
   request: { type: 'string' },
   'log-entry': { type: 'string' },
+  rpc: { type: 'string' },
+  log: { type: 'string' },
+  'request-id': { type: 'string' },
+  'policy-id': { type: 'string' },
+  'registration-tx': { type: 'string' },
+  'registration-log-index': { type: 'string' },
+  'case-hash': { type: 'string' },
+  confirmations: { type: 'string' },
   help: { type: 'boolean' },
 } as const;
 
@@ -255,21 +364,38 @@ export async function runEscrowCli(argv: readonly string[], deps: CliDependencie
         return 0;
       }
       case 'partial': {
-        // The request comes first: no request, no partial — whatever else is given.
-        const request = values.request;
-        if (typeof request !== 'string' || request === '') {
-          throw new UsageError('partial needs --request REF: an auditor decrypts only for a named disclosure request');
+        // The request comes first: no logged request, no partial — whatever else is given.
+        const str = (name: string) => {
+          const v = (values as Values)[name];
+          return typeof v === 'string' ? v : undefined;
+        };
+        const logged = await (deps.disclosureLog ?? ((o: PartialLogOptions) => disclosureLogFrom(o, deps.provider)))({
+          request: str('request'),
+          logEntry: str('log-entry'),
+          rpc: str('rpc'),
+          log: str('log'),
+          requestId: str('request-id'),
+          policyId: str('policy-id'),
+          registrationTx: str('registration-tx'),
+          registrationLogIndex: str('registration-log-index'),
+          caseHash: str('case-hash'),
+          confirmations: str('confirmations'),
+        });
+        try {
+          const { request, check } = logged;
+          if (request === '') throw new UsageError('partial needs --request REF: an auditor decrypts only for a named disclosure request');
+          assertRequestReference(request);
+          const share = decodeKeyShare(readJsonFile(required(values, 'share'), '--share'));
+          const ciphertext = decodeCiphertext(readJsonFile(required(values, 'ciphertext'), '--ciphertext'));
+          const outFile = required(values, 'out');
+          await check.assertLogged({ request, publicKey: share.publicKey, ciphertext, auditor: share.index });
+          const partial = createPartialDecryption(share, ciphertext, request);
+          writePublicJson(outFile, encodePartial(partial));
+          print({ auditor: partial.index, request, wrote: outFile });
+          return 0;
+        } finally {
+          logged.close?.();
         }
-        assertRequestReference(request);
-        const share = decodeKeyShare(readJsonFile(required(values, 'share'), '--share'));
-        const ciphertext = decodeCiphertext(readJsonFile(required(values, 'ciphertext'), '--ciphertext'));
-        const outFile = required(values, 'out');
-        const check = (deps.disclosureLog ?? logEntryFileCheckFrom)({ logEntry: typeof values['log-entry'] === 'string' ? values['log-entry'] : undefined });
-        await check.assertLogged({ request, publicKey: share.publicKey, ciphertext, auditor: share.index });
-        const partial = createPartialDecryption(share, ciphertext, request);
-        writePublicJson(outFile, encodePartial(partial));
-        print({ auditor: partial.index, request, wrote: outFile });
-        return 0;
       }
       case 'combine': {
         const key = decodePublicKey(readJsonFile(required(values, 'public-key'), '--public-key'));

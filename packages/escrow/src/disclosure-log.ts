@@ -9,9 +9,9 @@ import type { Ciphertext } from './leaf-index-encryption.js';
  * a public trace that names who asked and why, before anyone can act on it.
  *
  * The auditor's tooling depends on the capability, not on a chain client: a {@link DisclosureLogCheck}
- * answers "is this request, for this ciphertext under this key, in the log?". Today the CLI's check
- * reads a log entry file ({@link LogEntryFileCheck}); the next step replaces it with a check that
- * reads the on-chain disclosure log (the contract does not exist yet), behind the same interface.
+ * answers "is this request, for this ciphertext under this key, in the log?". The CLI's default is
+ * `ChainDisclosureLogCheck` (disclosure-log-chain.ts), which reads the DisclosureLog contract; the
+ * log entry file ({@link LogEntryFileCheck}) remains as an offline alternative, used only when named.
  */
 
 /** What an auditor is asked to decrypt. */
@@ -30,9 +30,10 @@ export interface DisclosureLogCheck {
 }
 
 /**
- * A disclosure log entry as a file — provisional: the on-chain log will define the entry (who asked,
- * when, the registration it points at); what the check needs from it is the request reference, the
- * escrow key and the ciphertext it concerns.
+ * A disclosure log entry as a file: the offline alternative for an auditor without an RPC node. The
+ * file proves nothing by itself — whoever hands it over vouches that its request is in the on-chain
+ * log (docs/disclosure-log.md); what the check needs from it is the request reference, the escrow
+ * key and the ciphertext it concerns.
  */
 export interface DisclosureLogEntry {
   request: string;

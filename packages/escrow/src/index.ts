@@ -74,4 +74,14 @@ export {
   type DisclosureLogEntry,
   type DisclosureQuery,
 } from './disclosure-log.js';
+export {
+  assertDisclosureSubject,
+  ChainDisclosureLogCheck,
+  DISCLOSURE_LOG_ABI,
+  disclosureEntryHash,
+  disclosureRequestReference,
+  parseDisclosureRequestReference,
+  type DisclosureLogLocation,
+  type DisclosureSubject,
+} from './disclosure-log-chain.js';
 export * from './documents.js';

@@ -97,10 +97,11 @@ describe('the disclosure log seam', () => {
       const args = ['partial', '--share', join(dir, 'share.json'), '--ciphertext', join(dir, 'ct.json'), '--request', 'case-9', '--out', join(dir, 'p.json')];
       const lines: string[] = [];
       const quiet = { stdout: (l: string) => lines.push(l), stderr: (l: string) => lines.push(l) };
-      expect(await runEscrowCli(args, quiet)).toBe(1); // default: a log entry file is required
-      expect(lines.join('\n')).toContain('--log-entry must name the disclosure log entry file');
-      expect(await runEscrowCli(args, { ...quiet, disclosureLog: () => permissiveDisclosureLogCheck })).toBe(0);
-      expect(await runEscrowCli([...args.slice(0, 5), '--out', join(dir, 'q.json')], { ...quiet, disclosureLog: () => permissiveDisclosureLogCheck })).toBe(2); // still no request
+      expect(await runEscrowCli(args, quiet)).toBe(2); // default: the on-chain log, whose flags are missing
+      expect(lines.join('\n')).toContain('partial needs the disclosure request as logged on chain (missing --rpc, --log, --request-id');
+      const permissive = { ...quiet, disclosureLog: async (o: { request?: string }) => ({ request: o.request ?? '', check: permissiveDisclosureLogCheck }) };
+      expect(await runEscrowCli(args, permissive)).toBe(0);
+      expect(await runEscrowCli([...args.slice(0, 5), '--out', join(dir, 'q.json')], permissive)).toBe(2); // still no request
       expect(lines.join('\n')).toContain('partial needs --request REF');
       expect(await runEscrowCli([...args, '--unlogged'], quiet)).toBe(2); // no such flag
     } finally {

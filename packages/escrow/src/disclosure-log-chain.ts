@@ -1,0 +1,136 @@
+import { AbiCoder, Contract, getAddress, keccak256, type Provider } from 'ethers';
+import type { DisclosureLogCheck, DisclosureQuery } from './disclosure-log.js';
+import { EscrowError } from './errors.js';
+
+/**
+ * The auditor's check against the on-chain disclosure log (contracts/src/DisclosureLog.sol,
+ * docs/disclosure-log.md): a partial decryption is made only for a request that the log holds,
+ * open (not cancelled), with enough confirmations, and recorded with exactly the policy,
+ * registration and case hash the auditor was asked about.
+ *
+ * The partial's request reference names the log entry and nothing else:
+ *
+ *   disclosure-log:<chainId>:<log address, lowercase 0x-hex>:<request id>      (decimal numbers)
+ *
+ * It goes into the Chaum–Pedersen transcript (escrow.md §6), so a partial made for one entry of one
+ * log on one chain cannot be passed off as made for another, and combine refuses to mix partials
+ * made for different entries.
+ */
+
+/** What a request is about, as the requester recorded it and the auditor was told. */
+export interface DisclosureSubject {
+  /** The gate's policy id. */
+  policyId: bigint;
+  /** Hash of the transaction holding the gate's `WalletVerified` event (0x + 64 hex digits). */
+  registrationTx: string;
+  /** That event's `logIndex` as JSON-RPC reports it (its position in the block). */
+  registrationLogIndex: number;
+  /** Hash of the case reference (0x + 64 hex digits, not zero); never the reference itself. */
+  caseRefHash: string;
+}
+
+/** Where a request sits: one entry of one log on one chain. */
+export interface DisclosureLogLocation {
+  chainId: bigint;
+  log: string;
+  requestId: bigint;
+}
+
+/** The minimal ABI the check reads (a subset of IDisclosureLog). */
+export const DISCLOSURE_LOG_ABI = [
+  'function entry(uint256 id) view returns (tuple(bytes32 entryHash, address requester, uint40 requestedAt, uint40 blockNumber, uint8 status))',
+  'function requestCount() view returns (uint256)',
+] as const;
+
+const PREFIX = 'disclosure-log';
+const BYTES32 = /^0x[0-9a-f]{64}$/;
+const DECIMAL = /^(0|[1-9][0-9]*)$/;
+const ADDRESS = /^0x[0-9a-f]{40}$/;
+
+/** The request reference of an entry: `disclosure-log:<chainId>:<log>:<id>`, address lowercase. */
+export function disclosureRequestReference({ chainId, log, requestId }: DisclosureLogLocation): string {
+  return `${PREFIX}:${chainId}:${getAddress(log).toLowerCase()}:${requestId}`;
+}
+
+/** Parses a reference made by {@link disclosureRequestReference}; undefined for anything else. */
+export function parseDisclosureRequestReference(reference: string): DisclosureLogLocation | undefined {
+  const parts = reference.split(':');
+  if (parts.length !== 4 || parts[0] !== PREFIX) return undefined;
+  const [, chainId, log, id] = parts;
+  if (!DECIMAL.test(chainId) || !ADDRESS.test(log) || !DECIMAL.test(id) || id === '0') return undefined;
+  return { chainId: BigInt(chainId), log, requestId: BigInt(id) };
+}
+
+/** `keccak256(abi.encode(uint256 policyId, bytes32 registrationTx, uint32 logIndex, bytes32 caseRefHash))`, as the contract stores it. */
+export function disclosureEntryHash(subject: DisclosureSubject): string {
+  return keccak256(
+    AbiCoder.defaultAbiCoder().encode(
+      ['uint256', 'bytes32', 'uint32', 'bytes32'],
+      [subject.policyId, subject.registrationTx, subject.registrationLogIndex, subject.caseRefHash],
+    ),
+  );
+}
+
+/** Checks a subject's fields at the boundary, naming the CLI flag that carries each. */
+export function assertDisclosureSubject(subject: DisclosureSubject): void {
+  if (subject.policyId < 0n || subject.policyId >= 1n << 256n) throw new EscrowError('--policy-id', 'integer', 'must be a uint256');
+  if (!BYTES32.test(subject.registrationTx) || /^0x0+$/.test(subject.registrationTx)) {
+    throw new EscrowError('--registration-tx', 'bytes32', 'must be a non-zero transaction hash, 0x and 64 lowercase hex digits');
+  }
+  if (!Number.isInteger(subject.registrationLogIndex) || subject.registrationLogIndex < 0 || subject.registrationLogIndex > 0xffffffff) {
+    throw new EscrowError('--registration-log-index', 'integer', 'must be an integer in [0, 2^32)');
+  }
+  if (!BYTES32.test(subject.caseRefHash) || /^0x0+$/.test(subject.caseRefHash)) {
+    throw new EscrowError('--case-hash', 'bytes32', 'must be a non-zero hash, 0x and 64 lowercase hex digits');
+  }
+}
+
+/** IDisclosureLog.Status. */
+const Status = { None: 0n, Open: 1n, Cancelled: 2n } as const;
+
+/**
+ * Accepts a query when its request reference names an open entry of a DisclosureLog on the
+ * provider's chain, recorded with exactly `subject`, at least `confirmations` blocks deep (the
+ * entry's block counts as one).
+ *
+ * What it does not check: that the ciphertext in the query is the one the registration's event
+ * carries. The auditor reads that from the registration's receipt (docs/disclosure-log.md, step 4).
+ */
+export class ChainDisclosureLogCheck implements DisclosureLogCheck {
+  constructor(
+    private readonly provider: Provider,
+    private readonly subject: DisclosureSubject,
+    private readonly confirmations = 1,
+  ) {
+    assertDisclosureSubject(subject);
+    if (!Number.isInteger(confirmations) || confirmations < 1) throw new EscrowError('--confirmations', 'integer', 'must be an integer ≥ 1');
+  }
+
+  async assertLogged(query: DisclosureQuery): Promise<void> {
+    const refuse = (detail: string): never => {
+      throw new EscrowError('request', 'disclosure-logged', `"${query.request}" ${detail}`);
+    };
+    const location = parseDisclosureRequestReference(query.request);
+    if (!location) return refuse('is not a disclosure log reference (disclosure-log:<chainId>:<log address>:<request id>)');
+
+    const { chainId } = await this.provider.getNetwork();
+    if (chainId !== location.chainId) refuse(`names chain ${location.chainId}, but the RPC node is on chain ${chainId}`);
+    if ((await this.provider.getCode(location.log)) === '0x') refuse(`names ${location.log}, which holds no contract on chain ${chainId}`);
+
+    const log = new Contract(location.log, DISCLOSURE_LOG_ABI, this.provider);
+    let entry: { entryHash: string; blockNumber: bigint; status: bigint };
+    try {
+      entry = await log.entry(location.requestId);
+    } catch {
+      return refuse(`names ${location.log}, which does not answer as a disclosure log`);
+    }
+    if (entry.status === Status.None) refuse(`is not in the log: ${location.log} has no request ${location.requestId}`);
+    if (entry.status === Status.Cancelled) refuse(`was cancelled by its requester`);
+    if (entry.status !== Status.Open) refuse(`has unknown status ${entry.status}`);
+    if (entry.entryHash !== disclosureEntryHash(this.subject)) {
+      refuse(`is logged for another policy, registration or case hash than the one given (policy ${this.subject.policyId}, registration ${this.subject.registrationTx}#${this.subject.registrationLogIndex}, case hash ${this.subject.caseRefHash})`);
+    }
+    const depth = BigInt(await this.provider.getBlockNumber()) - entry.blockNumber + 1n;
+    if (depth < BigInt(this.confirmations)) refuse(`has ${depth} confirmation(s); wait for ${this.confirmations}`);
+  }
+}
