@@ -36,7 +36,12 @@ import {UtcDate} from "./libraries/UtcDate.sol";
 /// - `DEFAULT_ADMIN_ROLE` (one holder, handed over in two steps with OpenZeppelin's
 ///   `beginDefaultAdminTransfer` / `acceptDefaultAdminTransfer`): grants roles.
 /// - `POLICY_ADMIN_ROLE`: sets policies.
-/// - `AGENT_ROLE`: revokes registrations, bars and lifts bars on wallets and investors.
+/// - `AGENT_ROLE`: revokes registrations, bars and lifts bars on wallets and investors, under any
+///   policy.
+/// - a *policy agent* of one policy id (not a role: set by `POLICY_ADMIN_ROLE` with
+///   {setPolicyAgent}): revokes and bars wallets under that policy only. A token gets this right for
+///   its own policy, so that its recovery can shut a lost wallet; a global AGENT_ROLE would let the
+///   token — and so its agents — revoke and bar holders of every other token on the gate.
 contract ComplianceGate is AccessControlDefaultAdminRules, EIP712, Nonces, IComplianceGate {
     bytes32 public constant POLICY_ADMIN_ROLE = keccak256("POLICY_ADMIN_ROLE");
     bytes32 public constant AGENT_ROLE = keccak256("AGENT_ROLE");
@@ -95,6 +100,19 @@ contract ComplianceGate is AccessControlDefaultAdminRules, EIP712, Nonces, IComp
     mapping(uint256 policyId => mapping(uint256 investor => InvestorEntry)) private _investors;
     /// @dev Wallet bars (flagged in the wallet's record), read by registration only.
     mapping(uint256 policyId => mapping(address wallet => uint64 until)) private _walletBars;
+    /// @dev Accounts (tokens) allowed to revoke and bar wallets under one policy only. No view reads
+    /// it (the `PolicyAgentSet` events do): one more external function would move `verifiedPair`
+    /// deeper in the dispatcher and cost every transfer ~22 gas.
+    mapping(uint256 policyId => mapping(address account => bool)) private _policyAgents;
+
+    /// @dev AGENT_ROLE (any policy) or the policy agent of `policyId`. Named after what it guards:
+    /// the revocations and wallet bars a token's recovery needs.
+    modifier onlyAgentFor(uint256 policyId) {
+        if (!_policyAgents[policyId][msg.sender] && !hasRole(AGENT_ROLE, msg.sender)) {
+            revert NotPolicyAgent(policyId, msg.sender);
+        }
+        _;
+    }
 
     /// @param admin receives every role. Later hand-overs of `DEFAULT_ADMIN_ROLE` take two steps
     /// (the new admin accepts); the delay starts at 0 and the admin can raise it with
@@ -173,6 +191,15 @@ contract ComplianceGate is AccessControlDefaultAdminRules, EIP712, Nonces, IComp
         return uint256(keccak256(abi.encode(block.chainid, address(this), policyId))) >> 8;
     }
 
+    /// @inheritdoc IComplianceGate
+    function setPolicyAgent(uint256 policyId, address account, bool allowed) external onlyRole(POLICY_ADMIN_ROLE) {
+        if (account == address(0)) revert ZeroAddress("account");
+        if (!_policies[policyId].config.exists) revert PolicyNotFound(policyId);
+        if (_policyAgents[policyId][account] == allowed) revert PolicyAgentUnchanged(policyId, account, allowed);
+        _policyAgents[policyId][account] = allowed;
+        emit PolicyAgentSet(policyId, account, allowed, msg.sender);
+    }
+
     // ─── registration ────────────────────────────────────────────────────────────────────────
 
     /// @notice Registers the wallet packed in `pubSignals[3]` (context), which must be the caller.
@@ -228,21 +255,24 @@ contract ComplianceGate is AccessControlDefaultAdminRules, EIP712, Nonces, IComp
     // ─── agent controls ──────────────────────────────────────────────────────────────────────
 
     /// @inheritdoc IComplianceGate
-    function revokeWallet(uint256 policyId, address wallet, string calldata reason) public onlyRole(AGENT_ROLE) {
+    function revokeWallet(uint256 policyId, address wallet, string calldata reason) public onlyAgentFor(policyId) {
         _revoke(policyId, wallet, reason);
     }
 
-    /// @notice {revokeWallet} for several wallets (AGENT_ROLE); all or nothing.
+    /// @notice {revokeWallet} for several wallets (AGENT_ROLE or the policy's agent); all or nothing.
     function revokeWallets(uint256 policyId, address[] calldata wallets, string calldata reason) external {
         for (uint256 i = 0; i < wallets.length; i++) revokeWallet(policyId, wallets[i], reason);
     }
 
-    /// @notice {revokeWallet} and {barWallet} in one call (AGENT_ROLE): the wallet's registration ends
-    /// and it cannot register again, with this or any other proof, until `until` or until lifted.
-    /// Refuses what either refuses (an unregistered wallet: use {barWallet}).
+    /// @notice {revokeWallet} and {barWallet} in one call (AGENT_ROLE or the policy's agent): the
+    /// wallet's registration ends and it cannot register again, with this or any other proof, until
+    /// `until` or until lifted. Refuses what either refuses (an unregistered wallet: use
+    /// {barWallet}). After a lost or stolen wallet, recover first (the token's `recoveryAddress`
+    /// revokes and bars the lost wallet itself): a revoked wallet has no investor tag left, so its
+    /// balance can no longer be recovered, only force-transferred.
     function revokeAndBar(uint256 policyId, address wallet, uint64 until, string calldata reason)
         external
-        onlyRole(AGENT_ROLE)
+        onlyAgentFor(policyId)
     {
         _revoke(policyId, wallet, reason);
         _barWallet(policyId, wallet, until, reason);
@@ -251,7 +281,7 @@ contract ComplianceGate is AccessControlDefaultAdminRules, EIP712, Nonces, IComp
     /// @inheritdoc IComplianceGate
     function barWallet(uint256 policyId, address wallet, uint64 until, string calldata reason)
         external
-        onlyRole(AGENT_ROLE)
+        onlyAgentFor(policyId)
     {
         _barWallet(policyId, wallet, until, reason);
     }

@@ -43,12 +43,18 @@ contract IssuerRegistry is AccessControlDefaultAdminRules, IIssuerRegistry {
         uint32 maxCurrentRootAge; // seconds; 0 = the current root never ages out
         uint40 supersededCutoff; // roots superseded at or before this time have no grace window
         uint64 leafCount; // as stated by the issuer with its latest root
+        // A root was published since the key was last rotated during the current suspension. In the
+        // second word, next to leafCount, which publishRoot writes anyway: rootStatus never reads it.
+        bool replacedSinceRotation;
         uint256 currentRoot;
         string did;
     }
 
     mapping(uint64 issuerId => Issuer) private _issuers;
     mapping(uint64 issuerId => mapping(uint256 root => RootInfo)) private _roots;
+    /// @notice Root values an issuer manager rejected under some issuer: no issuer may publish them
+    /// again, so a rejected tree state cannot come back under another issuer's name.
+    mapping(uint256 root => bool) public isRootValueRejected;
     uint64[] private _issuerIds;
 
     /// @notice How long (seconds) a superseded root stays acceptable for new proofs.
@@ -100,32 +106,46 @@ contract IssuerRegistry is AccessControlDefaultAdminRules, IIssuerRegistry {
 
     /// @notice Accepts `issuerId`'s roots again, with their original publication times — except
     /// rejected roots, and roots cut off by a replacement root published during the suspension.
-    /// After a key compromise, publish a replacement with the rotated key before reactivating,
-    /// or the attacker's last root is current again. Refuses an unknown or active issuer.
+    /// Refuses an unknown or active issuer, and (`ReplacementRootRequired`) an issuer whose key was
+    /// rotated during this suspension while it has a current root but no root was published since
+    /// the rotation: a rotation says the old key is not trusted, and without a replacement the
+    /// last root that key published would be current again.
     function reactivateIssuer(uint64 issuerId) external onlyRole(ISSUER_MANAGER_ROLE) {
         Issuer storage entry = _existing(issuerId);
         if (entry.active) revert IssuerAlreadyActive(issuerId);
+        if (entry.rotatedWhileSuspended && !entry.replacedSinceRotation && entry.currentRoot != 0) {
+            revert ReplacementRootRequired(issuerId);
+        }
         entry.active = true;
         entry.rotatedWhileSuspended = false;
         emit IssuerReactivated(issuerId);
     }
 
     /// @notice Replaces the key allowed to publish `issuerId`'s roots. Rotated while the issuer is
-    /// suspended, the new key may publish a replacement root before reactivation. Refuses an
-    /// unknown issuer and the zero address.
+    /// suspended, the new key may publish a replacement root, and must before reactivation (see
+    /// {reactivateIssuer}). Refuses an unknown issuer, the zero address and the current publisher
+    /// (`PublisherUnchanged`: a "rotation" to the same key would open the suspended-publication path
+    /// to the very key that was suspected).
     function rotatePublisher(uint64 issuerId, address newPublisher) external onlyRole(ISSUER_MANAGER_ROLE) {
         Issuer storage entry = _existing(issuerId);
         if (newPublisher == address(0)) revert ZeroAddress("publisher");
         address previous = entry.publisher;
+        if (newPublisher == previous) revert PublisherUnchanged(issuerId, previous);
         entry.publisher = newPublisher;
-        if (!entry.active) entry.rotatedWhileSuspended = true;
+        if (!entry.active) {
+            entry.rotatedWhileSuspended = true;
+            entry.replacedSinceRotation = false;
+        }
         emit PublisherRotated(issuerId, previous, newPublisher);
     }
 
     /// @notice Refuses `root` of `issuerId` for good, at once, whether current or superseded: no
     /// proof against it is accepted and it can never be published again. A rejected current root
     /// leaves the issuer without an acceptable current root until its publisher publishes a new one.
-    /// Refuses an unknown issuer, a root the issuer never published, and a root already rejected.
+    /// The root *value* is also marked for every issuer ({isRootValueRejected}): no issuer can publish
+    /// it afterwards. An issuer that published the same value before the rejection keeps its own
+    /// record: reject it under that issuer too. Refuses an unknown issuer, a root the issuer never
+    /// published, and a root already rejected.
     function rejectRoot(uint64 issuerId, uint256 root, string calldata reason)
         external
         onlyRole(ISSUER_MANAGER_ROLE)
@@ -135,6 +155,7 @@ contract IssuerRegistry is AccessControlDefaultAdminRules, IIssuerRegistry {
         if (info.publishedAt == 0) revert RootNotPublished(issuerId, root);
         if (info.rejected) revert RootIsRejected(issuerId, root);
         info.rejected = true;
+        isRootValueRejected[root] = true;
         emit RootRejected(issuerId, root, reason);
     }
 
@@ -161,9 +182,12 @@ contract IssuerRegistry is AccessControlDefaultAdminRules, IIssuerRegistry {
     /// previous one. Only the issuer's publisher key may call it, while the issuer is active — or
     /// while it is suspended if the key was rotated during the suspension: such a *replacement* root
     /// also cuts off every root superseded until now (no grace window: a compromised key's roots
-    /// must not outlive the clean one). Refuses a zero root, the root that is already current and a
-    /// rejected root. Re-publishing one of the issuer's own older roots is allowed: revoking the
-    /// newest leaf brings the tree back to an earlier root. Another issuer's roots do not matter.
+    /// must not outlive the clean one). Refuses a zero root, the root that is already current, a
+    /// root rejected under this issuer (`RootIsRejected`) and a value rejected under any issuer
+    /// (`RootValueRejected`). A current root that had gone stale is recorded as superseded when it
+    /// went stale, not now, so publishing late does not give it a fresh grace window.
+    /// Re-publishing one of the issuer's own older roots is allowed: revoking the newest leaf brings
+    /// the tree back to an earlier root. Another issuer's roots matter only once rejected.
     /// @param leafCount the number of leaves appended so far (informational, for auditors).
     function publishRoot(uint64 issuerId, uint256 root, uint64 leafCount) external {
         Issuer storage entry = _existing(issuerId);
@@ -175,14 +199,23 @@ contract IssuerRegistry is AccessControlDefaultAdminRules, IIssuerRegistry {
         if (root == previous) revert RootAlreadyCurrent(issuerId, root);
         mapping(uint256 => RootInfo) storage roots = _roots[issuerId];
         if (roots[root].rejected) revert RootIsRejected(issuerId, root);
+        if (isRootValueRejected[root]) revert RootValueRejected(root);
 
         uint64 now_ = uint64(block.timestamp);
-        if (previous != 0) roots[previous].supersededAt = now_;
+        if (previous != 0) {
+            RootInfo storage old = roots[previous];
+            // A stale current root stopped being acceptable at confirmedAt + maxCurrentRootAge; its
+            // maxRootAge grace runs from then, or it would come back as Superseded now.
+            uint32 maxAge = entry.maxCurrentRootAge;
+            uint64 staleAt = old.confirmedAt + maxAge;
+            old.supersededAt = maxAge != 0 && staleAt < now_ ? staleAt : now_;
+        }
         roots[root] = RootInfo({publishedAt: now_, supersededAt: 0, confirmedAt: now_, rejected: false});
         entry.currentRoot = root;
         entry.leafCount = leafCount;
         emit RootPublished(issuerId, root, previous, leafCount);
         if (replacement) {
+            entry.replacedSinceRotation = true;
             entry.supersededCutoff = uint40(now_);
             emit SupersededRootsCutOff(issuerId, root, now_);
         }

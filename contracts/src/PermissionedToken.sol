@@ -20,16 +20,20 @@ import {TransferCodes} from "./libraries/TransferCodes.sol";
 /// A mint skips the sender checks and the pause; a burn checks nothing (agent power). Forced transfers
 /// and recoveries only require a verified, unfrozen receiver; they consume frozen tokens if needed and
 /// skip the rules' `canTransfer`, but the rules still see them through their hooks (and can tell
-/// them apart with {isAgentMove}).
+/// them apart with {isAgentMove}). Only the agent's own movement skips the checks: a transfer a
+/// rule's hook starts during it is checked in full.
 ///
-/// The policy the token reads can be changed by an agent ({setPolicyId}): that is how a tightened
-/// policy reaches existing holders (docs/contracts.md, "Controls that stick").
+/// The policy the token reads can be changed by the admin while the token is paused
+/// ({setPolicyId}): that is how a tightened policy reaches existing holders (docs/contracts.md,
+/// "Controls that stick").
 ///
 /// Roles:
 /// - `DEFAULT_ADMIN_ROLE` (one holder, handed over in two steps with a delay — OpenZeppelin's
-///   AccessControlDefaultAdminRules): grants the other roles, adds and removes compliance rules.
-/// - `AGENT_ROLE`: mint, burn, pause/unpause, freeze/unfreeze, forced transfer, recovery, policy moves.
-/// The token itself must hold the gate's `AGENT_ROLE`: a recovery revokes and bars the lost wallet.
+///   AccessControlDefaultAdminRules): grants the other roles, adds and removes compliance rules,
+///   moves the token to another policy.
+/// - `AGENT_ROLE`: mint, burn, pause/unpause, freeze/unfreeze, forced transfer, recovery.
+/// The token itself must be a policy agent of its policy in the gate (`setPolicyAgent`): a recovery
+/// revokes and bars the lost wallet. It needs no power over any other policy.
 contract PermissionedToken is ERC20, AccessControlDefaultAdminRules {
     bytes32 public constant AGENT_ROLE = keccak256("AGENT_ROLE");
     uint256 public constant MAX_RULES = 8;
@@ -63,6 +67,8 @@ contract PermissionedToken is ERC20, AccessControlDefaultAdminRules {
     error UnknownPolicy(uint256 policyId);
     error PolicyIdTooLarge(uint256 policyId, uint256 max);
     error PolicyIdUnchanged(uint256 policyId);
+    /// @dev {setPolicyId} runs only while holder transfers are stopped.
+    error TokenNotPaused();
 
     event Paused(address indexed agent);
     event Unpaused(address indexed agent);
@@ -91,6 +97,9 @@ contract PermissionedToken is ERC20, AccessControlDefaultAdminRules {
     }
 
     string private constant RECOVERY_REASON = "wallet recovery: lost wallet";
+    /// @dev Set by `_update` in its copy of the {Config} word (never stored) for an agent move:
+    /// above the 248 bits the struct uses.
+    uint256 private constant AGENT_MOVE_BIT = 1 << 255;
 
     IComplianceGate public immutable gate;
     uint8 private immutable _decimals;
@@ -99,8 +108,13 @@ contract PermissionedToken is ERC20, AccessControlDefaultAdminRules {
     IComplianceRule[MAX_RULES] private _rules;
     Config private _config;
 
-    /// @dev Set for the duration of a forced transfer or recovery (transient storage, EIP-1153).
+    /// @dev Set by a forced transfer or recovery for its one movement, and cleared by `_update` as
+    /// soon as that movement has passed its (relaxed) checks, before any rule is called: a transfer
+    /// a rule's hook starts must not inherit the agent's exemptions (transient storage, EIP-1153).
     bool private transient _agentMove;
+    /// @dev True while the rules' hooks hear about an agent move; what {isAgentMove} reports. It
+    /// relaxes nothing, so it may stay set while a hook runs.
+    bool private transient _notifyingAgentMove;
 
     /// @param adminDelay seconds a scheduled handover of DEFAULT_ADMIN_ROLE must wait before the new
     /// admin can accept it (AccessControlDefaultAdminRules); 0 still needs the acceptance.
@@ -155,9 +169,10 @@ contract PermissionedToken is ERC20, AccessControlDefaultAdminRules {
 
     /// @notice Whether the movement being processed is an agent's forced transfer or recovery. Rules
     /// read it from their hooks (e.g. TransferVolumePerPeriod does not charge a holder for an agent's
-    /// move); outside a movement it is false.
+    /// move); outside a movement it is false, and so it is for a (fully checked) transfer a hook
+    /// starts during an agent move.
     function isAgentMove() external view returns (bool) {
-        return _agentMove;
+        return _notifyingAgentMove;
     }
 
     /// @notice Whether holder transfers are stopped.
@@ -221,12 +236,17 @@ contract PermissionedToken is ERC20, AccessControlDefaultAdminRules {
 
     // ─── agent powers ────────────────────────────────────────────────────────────────────────
 
-    /// @notice Moves the token to another policy of its gate (AGENT_ROLE): from now on only
-    /// registrations under `newPolicyId` count, so a tightened policy reaches every holder (they
-    /// re-prove under it first). Refuses an id above {MAX_POLICY_ID}, the current id and an id the
-    /// gate has no policy for. Rules that sum per investor must be resynced afterwards: investor
-    /// tags are per policy (docs/contracts.md has the whole procedure).
-    function setPolicyId(uint256 newPolicyId) external onlyRole(AGENT_ROLE) {
+    /// @notice Moves the token to another policy of its gate (DEFAULT_ADMIN_ROLE, while paused):
+    /// from now on only registrations under `newPolicyId` count, so a tightened policy reaches every
+    /// holder (they re-prove under it first). The admin, not an agent, because the policy decides
+    /// whose wallets the token's recovery can revoke and bar; paused, because rules that sum per
+    /// investor must be resynced before holders trade again (investor tags are per policy;
+    /// docs/contracts.md has the whole procedure). The gate must make the token a policy agent of
+    /// `newPolicyId` for recoveries to work afterwards. Refuses an unpaused token
+    /// (`TokenNotPaused`), an id above {MAX_POLICY_ID}, the current id and an id the gate has no
+    /// policy for.
+    function setPolicyId(uint256 newPolicyId) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (!_config.paused) revert TokenNotPaused();
         uint256 previous = _config.policyId;
         if (newPolicyId == previous) revert PolicyIdUnchanged(newPolicyId);
         _checkPolicy(newPolicyId);
@@ -300,8 +320,9 @@ contract PermissionedToken is ERC20, AccessControlDefaultAdminRules {
     /// @notice Moves the whole balance, the frozen amount and the address freeze of a lost wallet to
     /// a new wallet of the same investor (AGENT_ROLE), and shuts the lost wallet, which someone else
     /// may now hold: frozen here, revoked and barred (until lifted) in the gate, in this transaction.
-    /// The token needs the gate's AGENT_ROLE for that. Refuses wallets not bound to one investor
-    /// under the token's policy, the same wallet twice, and a frozen or unverified new wallet.
+    /// The token must be a policy agent of its policy in the gate for that. Refuses wallets not bound
+    /// to one investor under the token's policy, the same wallet twice, and a frozen or unverified
+    /// new wallet.
     /// Emits the freeze changes: `TokensUnfrozen(lost)`/`TokensFrozen(new)` for the frozen amount,
     /// `AddressFrozenSet(new, true)` when the freeze flag is carried, `AddressFrozenSet(lost, true)`.
     /// @param investorOnchainId kept for ERC-3643 compatibility; only logged.
@@ -397,15 +418,20 @@ contract PermissionedToken is ERC20, AccessControlDefaultAdminRules {
             // Burn (agent only): may eat into frozen tokens.
             _releaseFrozenFor(from, value);
         } else if (from != address(0) && _agentMove) {
+            // Used up here, before the rules run: a transfer started from a rule's hook is checked.
+            _agentMove = false;
             if (_accounts[to].frozen) revert AddressFrozen(to);
             if (!gate.isVerified(config >> 16, to)) revert NotVerified(to);
             _releaseFrozenFor(from, value);
+            // Tells _notifyRules, at no cost to other transfers. Set after the policy id (bits
+            // 16–247) was read from `config`, which must not see this bit.
+            config |= AGENT_MOVE_BIT;
         } else {
             (uint8 code, address rule) = _status(config, from, to, value);
             if (code != TransferCodes.OK) _refuse(code, rule, from, to, value);
         }
         super._update(from, to, value);
-        _notifyRules(config & 0xff, from, to, value);
+        _notifyRules(config, from, to, value);
     }
 
     /// @dev {Config} as one raw word (ruleCount: bits 0–7, paused: bit 8, policyId: bits 16–247),
@@ -459,9 +485,10 @@ contract PermissionedToken is ERC20, AccessControlDefaultAdminRules {
     }
 
     /// @dev Asks one rule, failing closed: a revert, running out of the gas bound, an answer shorter
-    /// than two words, a bool that is not 0/1, a code above 255, or a refusal with code 0 all come
-    /// back as CHECK_FAILED. Only two words of the answer are copied, so a rule cannot make the token
-    /// pay for a huge return. (A high-level try/catch would revert on a malformed answer: decoding
+    /// than two words, a bool that is not 0/1, a code above 255, or a refusal with a code below
+    /// {TransferCodes.FIRST_RULE_CODE} (0, or one of the token's own codes, which would make the
+    /// refusal look like e.g. `TokenPaused`) all come back as CHECK_FAILED, naming the rule. Only
+    /// two words of the answer are copied, so a rule cannot make the token pay for a huge return. (A high-level try/catch would revert on a malformed answer: decoding
     /// happens in the caller, outside the try.)
     function _ruleVerdict(address rule, bytes memory data) private view returns (uint8) {
         bool success;
@@ -475,7 +502,7 @@ contract PermissionedToken is ERC20, AccessControlDefaultAdminRules {
         }
         if (!success || ok > 1 || code > type(uint8).max) return TransferCodes.CHECK_FAILED;
         if (ok == 1) return TransferCodes.OK;
-        return code == TransferCodes.OK ? TransferCodes.CHECK_FAILED : uint8(code);
+        return code < TransferCodes.FIRST_RULE_CODE ? TransferCodes.CHECK_FAILED : uint8(code);
     }
 
     /// @dev Turns a refusal code into the custom error that carries its values.
@@ -512,8 +539,15 @@ contract PermissionedToken is ERC20, AccessControlDefaultAdminRules {
     /// @dev Tells every rule about a movement. A hook that reverts (or has no code any more) stops
     /// the movement with `ComplianceCheckFailed(rule)`: a rule that cannot keep its books must not
     /// let tokens move past it.
-    function _notifyRules(uint256 count, address from, address to, uint256 value) private {
+    /// `config` is the {Config} word, with {AGENT_MOVE_BIT} set for an agent move: what
+    /// {isAgentMove} answers while the hooks run (restored afterwards, so a checked transfer started
+    /// from a hook is not reported as the agent's).
+    function _notifyRules(uint256 config, address from, address to, uint256 value) private {
+        uint256 count = config & 0xff;
         if (count == 0) return;
+        bool agentMove = config & AGENT_MOVE_BIT != 0;
+        bool outer = _notifyingAgentMove;
+        if (outer != agentMove) _notifyingAgentMove = agentMove;
         bytes memory data = from == address(0)
             ? abi.encodeCall(IComplianceRule.created, (to, value))
             : to == address(0)
@@ -527,6 +561,7 @@ contract PermissionedToken is ERC20, AccessControlDefaultAdminRules {
             }
             if (!success) revert ComplianceCheckFailed(rule);
         }
+        if (outer != agentMove) _notifyingAgentMove = outer;
     }
 
     /// @dev Refuses an id that does not fit {Config} or that the gate has no policy for. The gate's

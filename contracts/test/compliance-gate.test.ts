@@ -5,6 +5,7 @@
 import { computePolicyHash, computeScope, computeNullifier, jurisdictionIndex } from '@zkkyc/credentials';
 import { IssuerTree } from '@zkkyc/tree';
 import { ContractWallet__factory } from '@zkkyc/contracts/typechain';
+import { isPolicyAgent } from '../../packages/sdk/src/contracts.js';
 import {
   BASE_POLICY,
   DAY,
@@ -114,17 +115,16 @@ describe('policies', () => {
     expect(await world.gate.policy(POLICY_ID)).toEqual(before);
   });
 
-  test('only POLICY_ADMIN_ROLE sets policies; only AGENT_ROLE revokes wallets', async () => {
+  test('only POLICY_ADMIN_ROLE sets policies; only AGENT_ROLE or the policy agent revokes wallets', async () => {
     const outsider = world.users[9];
     const policyAdmin = await world.gate.POLICY_ADMIN_ROLE();
-    const agent = await world.gate.AGENT_ROLE();
     await expectRevert(world.gate.connect(outsider).setPolicy(2, policySpec({ policyId: 2 })), 'AccessControlUnauthorizedAccount', [
       outsider.address,
       policyAdmin,
     ]);
-    await expectRevert(world.gate.connect(outsider).revokeWallet(POLICY_ID, outsider.address, 'x'), 'AccessControlUnauthorizedAccount', [
+    await expectRevert(world.gate.connect(outsider).revokeWallet(POLICY_ID, outsider.address, 'x'), 'NotPolicyAgent', [
+      POLICY_ID,
       outsider.address,
-      agent,
     ]);
     expect((await world.gate.policy(2)).config.exists).toBe(false);
   });
@@ -378,8 +378,7 @@ describe('nullifier and wallet bindings', () => {
     ]);
     expect(await world.gate.isVerified(POLICY_ID, w1.address)).toBe(false);
     expect(await world.gate.investorOf(POLICY_ID, w2.address)).toBe(0n);
-    const agent = await world.gate.AGENT_ROLE();
-    await expectRevert(world.gate.connect(w1).revokeWallets(POLICY_ID, [w2.address], 'x'), 'AccessControlUnauthorizedAccount', [w1.address, agent]);
+    await expectRevert(world.gate.connect(w1).revokeWallets(POLICY_ID, [w2.address], 'x'), 'NotPolicyAgent', [POLICY_ID, w1.address]);
   });
 });
 
@@ -489,13 +488,17 @@ describe('controls that stick', () => {
     await expectRevert(gate.revokeAndBar(POLICY_ID, wallet.address, UNTIL_LIFTED, 'x'), 'WalletNotRegistered', [POLICY_ID, wallet.address]);
     const o = gate.connect(outsider);
     for (const call of [
-      () => o.barWallet(POLICY_ID, wallet.address, UNTIL_LIFTED, 'x'),
       () => o.barInvestor(POLICY_ID, 5n, UNTIL_LIFTED, 'x'),
       () => o.liftWalletBar(POLICY_ID, wallet.address, 'x'),
       () => o.liftInvestorBar(POLICY_ID, 5n, 'x'),
-      () => o.revokeAndBar(POLICY_ID, wallet.address, UNTIL_LIFTED, 'x'),
     ]) {
       await expectRevert(call(), 'AccessControlUnauthorizedAccount', [outsider.address, agent]);
+    }
+    for (const call of [
+      () => o.barWallet(POLICY_ID, wallet.address, UNTIL_LIFTED, 'x'),
+      () => o.revokeAndBar(POLICY_ID, wallet.address, UNTIL_LIFTED, 'x'),
+    ]) {
+      await expectRevert(call(), 'NotPolicyAgent', [POLICY_ID, outsider.address]);
     }
     expect(await bars()).toEqual(before);
   });
@@ -597,6 +600,57 @@ describe('controls that stick', () => {
     await (await world.registry.reactivateIssuer(ISSUER_ID)).wait();
     await expectRevert(world.submit(proof, wallet), 'RootNotAcceptable', [ISSUER_ID, root, State.Expired]);
     expect(await records([wallet.address])).toEqual(before);
+  });
+});
+
+describe('policy agents', () => {
+  test('a policy agent revokes and bars wallets under its policy only, and nothing else', async () => {
+    const gate = world.gate;
+    const tokenLike = world.users[8]; // stands for a token: a policy agent of policy 1
+    const outsider = world.users[9];
+    const [w1, w2, w3] = world.users;
+    await (await gate.setPolicy(2, policySpec({ policyId: 2 }))).wait();
+    await world.register(alice, w1);
+    await world.register(alice, w2);
+    await world.register(alice, w1, { policyId: 2n });
+
+    expect(await eventsOf(gate.setPolicyAgent(POLICY_ID, tokenLike.address, true), gate, 'PolicyAgentSet')).toEqual([
+      args(POLICY_ID, tokenLike.address, true, world.admin.address),
+    ]);
+    expect(await isPolicyAgent(gate, POLICY_ID, tokenLike.address)).toBe(true);
+    const t = gate.connect(tokenLike);
+    // Under its policy: revoke, bar, revoke-and-bar.
+    await (await t.revokeWallet(POLICY_ID, w1.address, 'recovery')).wait();
+    await (await t.barWallet(POLICY_ID, w1.address, UNTIL_LIFTED, 'recovery')).wait();
+    await (await t.revokeAndBar(POLICY_ID, w2.address, UNTIL_LIFTED, 'recovery')).wait();
+    expect([await gate.isVerified(POLICY_ID, w1.address), await gate.isVerified(POLICY_ID, w2.address)]).toEqual([false, false]);
+    // Under another policy: nothing.
+    await expectRevert(t.revokeWallet(2n, w1.address, 'x'), 'NotPolicyAgent', [2n, tokenLike.address]);
+    await expectRevert(t.barWallet(2n, w3.address, UNTIL_LIFTED, 'x'), 'NotPolicyAgent', [2n, tokenLike.address]);
+    await expectRevert(t.revokeAndBar(2n, w1.address, UNTIL_LIFTED, 'x'), 'NotPolicyAgent', [2n, tokenLike.address]);
+    await expectRevert(t.revokeWallets(2n, [w1.address], 'x'), 'NotPolicyAgent', [2n, tokenLike.address]);
+    expect(await gate.isVerified(2n, w1.address)).toBe(true);
+    expect(await gate.walletBarredUntil(2n, w3.address)).toBe(0n);
+    // Investor bars and lifting bars stay with AGENT_ROLE.
+    const agentRole = await gate.AGENT_ROLE();
+    await expectRevert(t.barInvestor(POLICY_ID, 5n, UNTIL_LIFTED, 'x'), 'AccessControlUnauthorizedAccount', [tokenLike.address, agentRole]);
+    await expectRevert(t.liftWalletBar(POLICY_ID, w1.address, 'x'), 'AccessControlUnauthorizedAccount', [tokenLike.address, agentRole]);
+
+    // Only POLICY_ADMIN_ROLE names policy agents; bad input is refused.
+    const policyAdmin = await gate.POLICY_ADMIN_ROLE();
+    await expectRevert(gate.connect(outsider).setPolicyAgent(2n, outsider.address, true), 'AccessControlUnauthorizedAccount', [
+      outsider.address,
+      policyAdmin,
+    ]);
+    await expectRevert(gate.setPolicyAgent(9n, outsider.address, true), 'PolicyNotFound', [9n]);
+    await expectRevert(gate.setPolicyAgent(2n, ZERO_ADDRESS, true), 'ZeroAddress', ['account']);
+    await expectRevert(gate.setPolicyAgent(POLICY_ID, tokenLike.address, true), 'PolicyAgentUnchanged', [POLICY_ID, tokenLike.address, true]);
+    // Taken back, the right is gone.
+    expect(await eventsOf(gate.setPolicyAgent(POLICY_ID, tokenLike.address, false), gate, 'PolicyAgentSet')).toEqual([
+      args(POLICY_ID, tokenLike.address, false, world.admin.address),
+    ]);
+    await expectRevert(t.barWallet(POLICY_ID, w3.address, UNTIL_LIFTED, 'x'), 'NotPolicyAgent', [POLICY_ID, tokenLike.address]);
+    expect(await isPolicyAgent(gate, POLICY_ID, tokenLike.address)).toBe(false);
   });
 });
 

@@ -175,6 +175,41 @@ test('LockUp holds each acquisition for the period, from the time it was acquire
   expect((await rule.lockedOf(b.address)).amount).toBe(0n);
 });
 
+test('LockUp: after the period changes, an acquisition landing on a live lot’s slot merges at the later time', async () => {
+  const { token: lock, rules } = token('LOCK');
+  const rule = rules.lockUp!;
+  const ruleAddress = await rule.getAddress();
+  const granule = (period: number) => Math.max(1, Math.floor((period + MAX_LOTS - 2) / (MAX_LOTS - 1)));
+  const unlockAt = (t: number, period: number) => Math.ceil((t + period) / granule(period)) * granule(period);
+  const slot = (at: number, period: number) => Math.floor(at / granule(period)) % MAX_LOTS;
+  const t0 = (await latestTime()) + 10;
+  await hre.network.provider.send('evm_setNextBlockTimestamp', [t0]);
+  await (await lock.mint(b.address, 100n)).wait();
+  const u1 = unlockAt(t0, DAY);
+  expect(await rule.lockedOf(b.address)).toEqual([100n, BigInt(u1)]);
+  // A longer period whose unlock time for an acquisition at t1 falls in the live lot's slot.
+  const t1 = t0 + 100;
+  let period = 0;
+  for (let p = DAY + 1; p < 3 * DAY; p++) {
+    if (slot(unlockAt(t1, p), p) === slot(u1, DAY) && unlockAt(t1, p) > u1 + 3600) {
+      period = p;
+      break;
+    }
+  }
+  expect(period).toBeGreaterThan(0);
+  const u2 = unlockAt(t1, period);
+  await (await rule.setLockPeriod(period)).wait();
+  await hre.network.provider.send('evm_setNextBlockTimestamp', [t1]);
+  await (await lock.mint(b.address, 50n)).wait();
+  // One lot, at the later time: the 100 never unlock before the 50 acquired with them in the slot.
+  expect(await rule.lotsOf(b.address)).toEqual([[BigInt(u2)], [150n]]);
+  await mineAt(u1 + 10);
+  expect(await rule.lockedOf(b.address)).toEqual([150n, BigInt(u2)]);
+  await expectRevert(lock.connect(b).transfer(c.address, 1n), 'ComplianceRuleRefused', [ruleAddress, 17n]);
+  await mineAt(u2);
+  await (await lock.connect(b).transfer(c.address, 150n)).wait();
+});
+
 test('LockUp: nobody can keep another holder locked by sending dust', async () => {
   const { token: lock, rules } = token('LOCK');
   const ruleAddress = await rules.lockUp!.getAddress();
@@ -391,6 +426,70 @@ test('rule settings and agent actions change only through their roles', async ()
     70n,
     60n,
   ]);
+});
+
+test('rule admins change hands in two steps, never by grantRole', async () => {
+  const cap = token('CAP').rules.maxBalancePerInvestor!;
+  const sanctions = token('SCR').rules.sanctionsList!;
+  for (const rule of [cap, sanctions]) {
+    const adminRole = await rule.DEFAULT_ADMIN_ROLE();
+    await expectRevert(rule.grantRole(adminRole, outsider.address), 'AccessControlEnforcedDefaultAdminRules', []);
+    await (await rule.beginDefaultAdminTransfer(outsider.address)).wait();
+    // Until the new admin accepts, the old one keeps the role (a mistyped address changes nothing).
+    expect(await rule.defaultAdmin()).toBe(agent.address);
+    expect(await rule.hasRole(adminRole, outsider.address)).toBe(false);
+    await (await rule.connect(outsider).acceptDefaultAdminTransfer()).wait();
+    expect(await rule.defaultAdmin()).toBe(outsider.address);
+    expect(await rule.hasRole(adminRole, agent.address)).toBe(false);
+  }
+});
+
+/** MaxBalancePerInvestor on CAP (cap 1000): a1 600 and a2 400 (alice), policy 2 set, only a1 re-proved, token paused on policy 2. */
+async function capMigration() {
+  const { token: cap, rules } = token('CAP');
+  const rule = rules.maxBalancePerInvestor!;
+  await (await cap.batchMint([a1.address, a2.address], [600n, 400n])).wait();
+  await setGatePolicy(world.admin, world.deployment, policySpec({ policyId: 2n }));
+  await world.register(holders.alice, a1, { policyId: 2n });
+  await (await cap.pause()).wait();
+  await (await cap.setPolicyId(2n)).wait();
+  return { cap, rule, ruleAddress: await rule.getAddress(), alice2: await world.gate.investorOf(2n, a1.address) };
+}
+
+test('MaxBalancePerInvestor after a migration: a wallet that has not re-proved stays with its person, and the cap holds', async () => {
+  const { cap, rule, ruleAddress, alice2 } = await capMigration();
+  // a2 is bound to no one under policy 2, but it was alice's under policy 1, like a1: it stays hers.
+  await (await rule.resync([a2.address, a1.address])).wait(); // order does not matter within a call
+  await (await cap.unpause()).wait();
+  expect(await rule.creditedKeyOf(a2.address)).toBe(alice2);
+  expect(await rule.investorBalance(alice2)).toBe(1000n);
+  // a2 re-proves later: nothing more may reach alice through either wallet.
+  await world.register(holders.alice, a2, { policyId: 2n });
+  await expectRevert(cap.mint(a1.address, 400n), 'ComplianceRuleRefused', [ruleAddress, 16n]);
+  await expectRevert(cap.mint(a2.address, 1n), 'ComplianceRuleRefused', [ruleAddress, 16n]);
+  expect(await cap.balanceOf(a1.address)).toBe(600n);
+});
+
+test('MaxBalancePerInvestor after a migration: a wallet parked on its own key joins its investor when it re-proves', async () => {
+  const { cap, rule, ruleAddress, alice2 } = await capMigration();
+  // Resynced before any wallet of alice was: a2 goes to its own key.
+  await (await rule.resync([a2.address])).wait();
+  await (await rule.resync([a1.address])).wait();
+  await (await cap.unpause()).wait();
+  expect(await rule.creditedKeyOf(a2.address)).toBe(ownKey(a2.address));
+  expect(await rule.investorBalance(alice2)).toBe(600n);
+  // a2 re-proves: it is alice's again, and its 400 count toward her cap at once.
+  await world.register(holders.alice, a2, { policyId: 2n });
+  await expectRevert(cap.mint(a2.address, 1n), 'ComplianceRuleRefused', [ruleAddress, 16n]);
+  // The first movement touching a2 moves its sum to alice (logged), before counting the movement.
+  const moved = await eventsOf(cap.connect(a2).transfer(a1.address, 100n), rule, 'InvestorKeyResynced');
+  expect(moved).toEqual([args(a2.address, ownKey(a2.address), alice2, 400n, await cap.getAddress())]);
+  expect(await rule.investorBalance(alice2)).toBe(1000n);
+  expect(await rule.investorBalance(ownKey(a2.address))).toBe(0n);
+  expect(await rule.creditedKeyOf(a2.address)).toBe(alice2);
+  // Alice's wallets together are at the cap: nothing more to either.
+  await expectRevert(cap.mint(a1.address, 400n), 'ComplianceRuleRefused', [ruleAddress, 16n]);
+  await expectRevert(cap.mint(a2.address, 1n), 'ComplianceRuleRefused', [ruleAddress, 16n]);
 });
 
 test('policy migration with per-investor rules: new policy, holders re-prove, switch, resync', async () => {

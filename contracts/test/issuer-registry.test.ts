@@ -185,6 +185,35 @@ describe('a stolen publisher key', () => {
     expect(await registry.rootStatus(1, 112n)).toEqual([32n, true, State.Superseded]);
   });
 
+  test('after a rotation, reactivating needs a replacement root from the new key; a rotation to the same key is refused', async () => {
+    await compromise();
+    await (await registry.suspendIssuer(1, 'publisher key stolen')).wait();
+    // Rotating to the suspected key itself would open the suspended-publication path to it.
+    await expectRevert(registry.rotatePublisher(1, publisher.address), 'PublisherUnchanged', [1n, publisher.address]);
+    await (await registry.rotatePublisher(1, rotated.address)).wait();
+    // Reactivating now would make the attacker's 667 current again.
+    const before = await state([111n, 666n, 667n]);
+    await expectRevert(registry.reactivateIssuer(1), 'ReplacementRootRequired', [1n]);
+    expect(await state([111n, 666n, 667n])).toEqual(before);
+    expect(await registry.rootStatus(1, 667n)).toEqual([32n, false, State.IssuerSuspended]);
+    // A second rotation needs a root from the newest key, even after an earlier replacement.
+    await (await publish(112n, 2, rotated)).wait();
+    await (await registry.rotatePublisher(1, other.address)).wait();
+    await expectRevert(registry.reactivateIssuer(1), 'ReplacementRootRequired', [1n]);
+    await (await publish(113n, 3, other)).wait();
+    await (await registry.reactivateIssuer(1)).wait();
+    expect(await registry.rootStatus(1, 113n)).toEqual([32n, true, State.Current]);
+    for (const root of [111n, 666n, 667n]) expect(await registry.rootStatus(1, root)).toEqual([32n, false, State.Expired]);
+  });
+
+  test('an issuer with no root yet is reactivated after a rotation without a replacement', async () => {
+    await (await registry.addIssuer(2, 'did:example:two', other.address, 32)).wait();
+    await (await registry.suspendIssuer(2, 'x')).wait();
+    await (await registry.rotatePublisher(2, rotated.address)).wait();
+    await (await registry.reactivateIssuer(2)).wait();
+    expect((await registry.issuer(2)).active).toBe(true);
+  });
+
   test('without a rotation, reactivating makes the last root current again (the manager must replace or reject it)', async () => {
     await compromise();
     await (await registry.suspendIssuer(1, 'audit')).wait();
@@ -192,6 +221,38 @@ describe('a stolen publisher key', () => {
     expect(await registry.rootStatus(1, 667n)).toEqual([32n, true, State.Current]);
     expect(await registry.rootStatus(1, 666n)).toEqual([32n, true, State.Superseded]);
   });
+});
+
+test('a root that was stale when superseded keeps its grace from when it went stale, not from the next publication', async () => {
+  await (await registry.setMaxCurrentRootAge(1, 1000)).wait();
+  await (await publish(111n, 1)).wait();
+  const t1 = await latestTime();
+  // Stale for longer than maxRootAge (3600) before the next root comes.
+  await increaseTime(1000 + 3600 + 50);
+  expect(await registry.rootStatus(1, 111n)).toEqual([32n, false, State.Stale]);
+  await (await publish(222n, 2)).wait();
+  expect((await registry.rootInfo(1, 111n)).supersededAt).toBe(BigInt(t1 + 1000));
+  expect(await registry.rootStatus(1, 111n)).toEqual([32n, false, State.Expired]);
+  // A root stale for a shorter time keeps the rest of its window, counted from when it went stale.
+  const t2 = await latestTime();
+  await increaseTime(1000 + 600);
+  await (await publish(333n, 3)).wait();
+  expect((await registry.rootInfo(1, 222n)).supersededAt).toBe(BigInt(t2 + 1000));
+  expect(await registry.rootStatus(1, 222n)).toEqual([32n, true, State.Superseded]);
+  await increaseTime(3600 - 600 + 10);
+  expect(await registry.rootStatus(1, 222n)).toEqual([32n, false, State.Expired]);
+});
+
+test('a root value rejected under one issuer cannot be published by any issuer', async () => {
+  await (await registry.addIssuer(2, 'did:example:two', other.address, 32)).wait();
+  await (await publish(111n, 1)).wait();
+  await (await registry.rejectRoot(1, 111n, 'bad tree')).wait();
+  expect(await registry.isRootValueRejected(111n)).toBe(true);
+  const before = await state();
+  await expectRevert(publish(111n, 1, other, 2), 'RootValueRejected', [111n]);
+  expect(await state()).toEqual(before);
+  expect(await registry.rootStatus(2, 111n)).toEqual([0n, false, State.Unknown]);
+  await (await publish(222n, 1, other, 2)).wait();
 });
 
 test('the current root ages out when the issuer stops publishing or confirming', async () => {

@@ -4,8 +4,8 @@
  * gate with real proofs; each refusal asserts its error and that no balance or freeze changed.
  */
 import type { HardhatEthersSigner } from '@nomicfoundation/hardhat-ethers/signers';
-import { MisbehavingRule__factory, PlainERC20__factory, type PermissionedToken } from '@zkkyc/contracts/typechain';
-import { transferCodeName } from '../../packages/sdk/src/contracts.js';
+import { MisbehavingRule__factory, PlainERC20__factory, ReentrantRule__factory, type PermissionedToken } from '@zkkyc/contracts/typechain';
+import { isPolicyAgent, transferCodeName } from '../../packages/sdk/src/contracts.js';
 import { setGatePolicy } from '../../packages/sdk/src/deploy.js';
 import { DAY, World, args, closeProver, eventsOf, expectRevert, increaseTime, policySpec, revertTo, snapshot, type Holder } from './fixture.js';
 import { jurisdictionMask } from '@zkkyc/credentials';
@@ -231,24 +231,31 @@ test('burn may consume frozen tokens; batch forms check their lengths', async ()
 });
 
 test('setPolicyId moves the token to another gate policy; refusals change nothing', async () => {
-  const agentRole = await token.AGENT_ROLE();
+  const adminRole = await token.DEFAULT_ADMIN_ROLE();
+  await setGatePolicy(world.admin, world.deployment, policySpec({ policyId: 3n }));
+  // Only while paused: the rules that sum per investor are resynced before holders trade again.
+  await expectRevert(token.setPolicyId(3n), 'TokenNotPaused', []);
+  await (await token.pause()).wait();
   const before = await state();
   await expectRevert(token.setPolicyId(9n), 'UnknownPolicy', [9n]);
   await expectRevert(token.setPolicyId(1n << 232n), 'PolicyIdTooLarge', [1n << 232n, (1n << 232n) - 1n]);
   await expectRevert(token.setPolicyId(1n), 'PolicyIdUnchanged', [1n]);
-  await expectRevert(token.connect(a1).setPolicyId(1n), 'AccessControlUnauthorizedAccount', [a1.address, agentRole]);
+  await expectRevert(token.connect(a1).setPolicyId(3n), 'AccessControlUnauthorizedAccount', [a1.address, adminRole]);
   expect(await token.policyId()).toBe(1n);
   expect(await state()).toEqual(before);
+  await (await token.unpause()).wait();
 
   // The policy is tightened: France is no longer allowed, so bob cannot re-prove.
   await setGatePolicy(world.admin, world.deployment, policySpec({ policyId: 2n, jurisdictionMask: jurisdictionMask(['DE', 'CH']) }));
-  await expectRevert(token.connect(a1).setPolicyId(2n), 'AccessControlUnauthorizedAccount', [a1.address, agentRole]);
+  await expectRevert(token.connect(a1).setPolicyId(2n), 'AccessControlUnauthorizedAccount', [a1.address, adminRole]);
   // Holders re-prove for the new policy while the token still reads the old one.
   await world.register(holders.alice, a1, { policyId: 2n });
   await world.register(holders.carol, c, { policyId: 2n });
   await (await token.connect(b).transfer(a1.address, 1n)).wait(); // still policy 1
 
+  await (await token.pause()).wait();
   expect(await eventsOf(token.setPolicyId(2n), token, 'PolicyIdChanged')).toEqual([args(1n, 2n, agent.address)]);
+  await (await token.unpause()).wait();
   expect(await token.policyId()).toBe(2n);
   // Old records stop counting: bob (policy 1 only) and alice's second wallet (not re-proved).
   expect(await world.gate.isVerified(1n, b.address)).toBe(true);
@@ -269,7 +276,8 @@ test('setPolicyId moves the token to another gate policy; refusals change nothin
 });
 
 test('canTransfer never reverts and a failing rule fails closed', async () => {
-  const modes = { Revert: 1, Garbage: 2, Short: 3, BurnGas: 4, RefuseWithoutCode: 5 } as const;
+  // SpoofCoreCode refuses with code 2, the token's own PAUSED: it must not surface as TokenPaused.
+  const modes = { Revert: 1, Garbage: 2, Short: 3, BurnGas: 4, RefuseWithoutCode: 5, SpoofCoreCode: 7 } as const;
   for (const [name, mode] of Object.entries(modes)) {
     const rule = await (await new MisbehavingRule__factory(agent).deploy(mode)).waitForDeployment();
     const ruleAddress = await rule.getAddress();
@@ -352,7 +360,7 @@ test('every agent and admin function refuses callers without the role', async ()
   await expectRevert(t.unfreezePartialTokens(b.address, 0n), 'AccessControlUnauthorizedAccount', denied);
   await expectRevert(t.forcedTransfer(b.address, a1.address, 1n), 'AccessControlUnauthorizedAccount', denied);
   await expectRevert(t.recoveryAddress(a1.address, a2.address, 0), 'AccessControlUnauthorizedAccount', denied);
-  await expectRevert(t.setPolicyId(1n), 'AccessControlUnauthorizedAccount', denied);
+  await expectRevert(t.setPolicyId(1n), 'AccessControlUnauthorizedAccount', [a1.address, adminRole]);
   await expectRevert(t.batchMint([a1.address], [1n]), 'AccessControlUnauthorizedAccount', denied);
   await expectRevert(t.batchBurn([b.address], [1n]), 'AccessControlUnauthorizedAccount', denied);
   await expectRevert(t.batchForcedTransfer([b.address], [a1.address], [1n]), 'AccessControlUnauthorizedAccount', denied);
@@ -366,4 +374,85 @@ test('every agent and admin function refuses callers without the role', async ()
   expect(await token.rules()).toEqual([]);
   expect(await token.hasRole(agentRole, a1.address)).toBe(false);
   expect(await token.policyId()).toBe(1n);
+});
+
+test('a rule’s canTransfer runs with 150k gas: within it the rule answers, beyond it the rule fails closed', async () => {
+  const rule = await (await new MisbehavingRule__factory(agent).deploy(8)).waitForDeployment(); // BurnThenAllow
+  const ruleAddress = await rule.getAddress();
+  await (await token.addRule(ruleAddress)).wait();
+  expect(await token.RULE_CHECK_GAS()).toBe(150_000n);
+  await (await rule.setBurn(120_000n)).wait();
+  expect(await token.canTransfer(a1.address, b.address, 1n)).toBe(true);
+  await (await token.connect(a1).transfer(b.address, 1n, { gasLimit: 3_000_000 })).wait();
+  // The same rule needing more than the bound is cut off, however much gas the caller sends.
+  await (await rule.setBurn(160_000n)).wait();
+  expect([...(await token.transferStatus(a1.address, b.address, 1n, { gasLimit: 3_000_000 }))]).toEqual([9n, ruleAddress]);
+  await expectRevert(token.connect(a1).transfer(b.address, 1n, { gasLimit: 3_000_000 }), 'ComplianceCheckFailed', [ruleAddress]);
+  expect(await token.balanceOf(b.address)).toBe(501n);
+});
+
+describe('an agent move does not lend its exemptions', () => {
+  /** A rule whose hook tries `transferFrom(b, c, 50)` with an allowance b gave it. */
+  async function reentrantRule() {
+    const rule = await (await new ReentrantRule__factory(agent).deploy()).waitForDeployment();
+    const ruleAddress = await rule.getAddress();
+    await (await token.addRule(ruleAddress)).wait();
+    await (await token.connect(b).approve(ruleAddress, 100n)).wait();
+    await (await rule.arm(await token.getAddress(), b.address, c.address, 50n)).wait();
+    return rule;
+  }
+
+  test('a transfer a rule’s hook starts during a forced transfer gets every check (paused, frozen sender)', async () => {
+    const rule = await reentrantRule();
+    await (await token.pause()).wait();
+    await (await token.setAddressFrozen(b.address, true)).wait();
+    await (await token.freezePartialTokens(b.address, 500n)).wait();
+    await (await token.forcedTransfer(a1.address, c.address, 1n)).wait();
+    expect(await rule.attempted()).toBe(true);
+    expect(await rule.succeeded()).toBe(false);
+    expect(token.interface.parseError(await rule.failure())?.name).toBe('TokenPaused');
+    // b's tokens did not move and stay frozen; only the agent's own movement happened.
+    expect(await token.balanceOf(b.address)).toBe(500n);
+    expect(await token.getFrozenTokens(b.address)).toBe(500n);
+    expect(await token.balanceOf(c.address)).toBe(1n);
+    expect(await rule.seen()).toEqual([true]);
+  });
+
+  test('during a recovery too; a checked transfer from a hook is not reported as an agent move', async () => {
+    const rule = await reentrantRule();
+    await (await token.recoveryAddress(a1.address, a2.address, 0)).wait();
+    // Unpaused and unfrozen, b's transfer passes its checks — as b's own transfer, not the agent's.
+    expect(await rule.succeeded()).toBe(true);
+    expect(await token.balanceOf(c.address)).toBe(50n);
+    expect(await rule.seen()).toEqual([true, false]);
+    expect(await token.isAgentMove()).toBe(false);
+  });
+});
+
+test('a token agent cannot reach another policy: setPolicyId is the admin’s, and the gate lets the token act for its own policy only', async () => {
+  const adminRole = await token.DEFAULT_ADMIN_ROLE();
+  const tokenAgent = world.users[7];
+  await (await token.grantRole(await token.AGENT_ROLE(), tokenAgent.address)).wait();
+  // Another token's policy 2, where alice holds a1 and a2.
+  await setGatePolicy(world.admin, world.deployment, policySpec({ policyId: 2n }));
+  await world.register(holders.alice, a1, { policyId: 2n });
+  await world.register(holders.alice, a2, { policyId: 2n });
+  // The token's agent can neither move the token to policy 2 (paused or not)...
+  await expectRevert(token.connect(tokenAgent).setPolicyId(2n), 'AccessControlUnauthorizedAccount', [tokenAgent.address, adminRole]);
+  await (await token.connect(tokenAgent).pause()).wait();
+  await expectRevert(token.connect(tokenAgent).setPolicyId(2n), 'AccessControlUnauthorizedAccount', [tokenAgent.address, adminRole]);
+  expect(await token.policyId()).toBe(1n);
+  // ...nor, through the token, revoke or bar anyone under it: the token is policy 1's agent only.
+  const tokenAddress = await token.getAddress();
+  expect(await isPolicyAgent(world.gate, 1n, tokenAddress)).toBe(true);
+  expect(await isPolicyAgent(world.gate, 2n, tokenAddress)).toBe(false);
+  expect(await world.gate.hasRole(await world.gate.AGENT_ROLE(), tokenAddress)).toBe(false);
+  await (await token.setPolicyId(2n)).wait(); // the admin migrates, but the gate was not told
+  await expectRevert(token.connect(tokenAgent).recoveryAddress(a1.address, a2.address, 0), 'NotPolicyAgent', [2n, tokenAddress]);
+  expect(await world.gate.isVerified(2n, a1.address)).toBe(true);
+  expect(await world.gate.walletBarredUntil(2n, a1.address)).toBe(0n);
+  // Once the gate's policy admin makes the token policy 2's agent, recovery works there.
+  await (await world.gate.setPolicyAgent(2n, tokenAddress, true)).wait();
+  await (await token.connect(tokenAgent).recoveryAddress(a1.address, a2.address, 0)).wait();
+  expect(await world.gate.isVerified(2n, a1.address)).toBe(false);
 });

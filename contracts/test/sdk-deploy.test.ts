@@ -7,8 +7,8 @@ import hre from 'hardhat';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { acceptCoreAdmin, deployZkKyc, readDeployment, writeDeployment } from '../../packages/sdk/src/deploy.js';
-import { connectZkKyc, decodeRevert, transferCodeName } from '../../packages/sdk/src/contracts.js';
+import { acceptCoreAdmin, acceptTokenAdmin, deployToken, deployZkKyc, readDeployment, writeDeployment } from '../../packages/sdk/src/deploy.js';
+import { connectZkKyc, decodeRevert, isPolicyAgent, transferCodeName } from '../../packages/sdk/src/contracts.js';
 
 test('deploys, wires roles to the admin, and round-trips through the deployment file', async () => {
   const [deployer, admin, publisher, outsider] = await hre.ethers.getSigners();
@@ -21,6 +21,8 @@ test('deploys, wires roles to the admin, and round-trips through the deployment 
     ],
     tokens: [{ name: 'Note', symbol: 'NOTE', policyId: 3, rules: { maxInvestors: 10, sanctions: true } }],
   });
+  const sanctionsAt = deployment.contracts.sanctionsList!;
+  const clubAt = deployment.tokens[0].rules.maxInvestors!;
   expect(deployment.chainId).toBe(31337);
   expect(Object.keys(deployment.tokens[0].rules)).toEqual(['maxInvestors', 'sanctionsList']);
 
@@ -38,18 +40,31 @@ test('deploys, wires roles to the admin, and round-trips through the deployment 
   const note = c.tokens.NOTE;
   expect(await note.token.policyId()).toBe(3n);
   expect(await note.token.rules()).toEqual([deployment.tokens[0].rules.maxInvestors, deployment.tokens[0].rules.sanctionsList]);
-  // The registry's and the gate's admin role changes hands in two steps: the admin accepts it.
-  expect((await c.complianceGate.pendingDefaultAdmin()).newAdmin).toBe(admin.address);
-  expect((await c.issuerRegistry.pendingDefaultAdmin()).newAdmin).toBe(admin.address);
+  // Every admin role (registry, gate, sanctions list, token, rules) changes hands in two steps: until
+  // the admin accepts, the deployer keeps it, so a mistyped admin could be replaced.
+  const club = note.rules.maxInvestors!;
+  for (const contract of [c.complianceGate, c.issuerRegistry, c.sanctionsList!, note.token, club]) {
+    expect((await contract.pendingDefaultAdmin()).newAdmin).toBe(admin.address);
+    expect(await contract.defaultAdmin()).toBe(deployer.address);
+  }
+  expect(await c.sanctionsList!.getAddress()).toBe(sanctionsAt);
+  expect(await club.getAddress()).toBe(clubAt);
   await acceptCoreAdmin(admin, read);
-  expect(await c.complianceGate.defaultAdmin()).toBe(admin.address);
-  expect(await c.issuerRegistry.defaultAdmin()).toBe(admin.address);
+  await acceptTokenAdmin(admin, note.record.address);
+  for (const contract of [c.complianceGate, c.issuerRegistry, c.sanctionsList!, note.token, club]) {
+    expect(await contract.defaultAdmin()).toBe(admin.address);
+    expect(await contract.hasRole(await contract.DEFAULT_ADMIN_ROLE(), deployer.address)).toBe(false);
+  }
+  // The token acts in the gate for its own policy only, not as a gate-wide agent.
+  expect(await isPolicyAgent(c.complianceGate, 3, note.record.address)).toBe(true);
+  expect(await c.complianceGate.hasRole(await c.complianceGate.AGENT_ROLE(), note.record.address)).toBe(false);
   // Every role went to the admin and the deployer kept none.
   expect(await c.complianceGate.hasRole(await c.complianceGate.POLICY_ADMIN_ROLE(), admin.address)).toBe(true);
   expect(await c.complianceGate.hasRole(await c.complianceGate.DEFAULT_ADMIN_ROLE(), deployer.address)).toBe(false);
   expect(await note.token.hasRole(await note.token.AGENT_ROLE(), admin.address)).toBe(true);
   expect(await note.token.hasRole(await note.token.AGENT_ROLE(), deployer.address)).toBe(false);
   expect(await c.sanctionsList!.hasRole(await c.sanctionsList!.ORACLE_ROLE(), admin.address)).toBe(true);
+  expect(await c.sanctionsList!.hasRole(await c.sanctionsList!.ORACLE_ROLE(), deployer.address)).toBe(false);
   expect(await c.issuerRegistry.hasRole(await c.issuerRegistry.ISSUER_MANAGER_ROLE(), deployer.address)).toBe(false);
 
   // decodeRevert names the custom error and its arguments.
@@ -67,9 +82,31 @@ test('deploys, wires roles to the admin, and round-trips through the deployment 
   } catch (e) {
     caught = e;
   }
-  expect(decodeRevert(caught)?.name).toBe('AccessControlUnauthorizedAccount');
+  expect(decodeRevert(caught)?.name).toBe('NotPolicyAgent');
   const ruleRefusal = note.token.interface.encodeErrorResult('ComplianceRuleRefused', [outsider.address, 18]);
   expect(decodeRevert(ruleRefusal)?.message).toBe(`ComplianceRuleRefused(${outsider.address}, 18) [MAX_INVESTORS_REACHED]`);
   expect(decodeRevert(new Error('network down'))).toBeUndefined();
   expect(transferCodeName(21)).toBe('RECEIVER_SANCTIONED');
+});
+
+test('deployToken with an admin hands over the token and its rules in two steps', async () => {
+  const [deployer, admin, publisher] = await hre.ethers.getSigners();
+  const deployment = await deployZkKyc(deployer, {
+    issuers: [{ issuerId: 1, did: 'did:example:one', publisher: publisher.address }],
+    policies: [{ policyId: 1, jurisdictionMask: 5n, minAge: 18, investorClassMask: 0, minKycLevel: 1, acceptedIssuers: [1], ttl: 3600, maxWalletsPerInvestor: 0 }],
+  });
+  const deployed = await deployToken(deployer, deployment, { name: 'Bill', symbol: 'BILL', policyId: 1, rules: { maxBalancePerInvestor: 10n, lockUpSeconds: 60 } }, { admin: admin.address });
+  const c = connectZkKyc({ ...deployment, tokens: [deployed] }, admin);
+  const bill = c.tokens.BILL;
+  const rules = [bill.rules.maxBalancePerInvestor!, bill.rules.lockUp!];
+  for (const contract of [bill.token, ...rules]) {
+    expect((await contract.pendingDefaultAdmin()).newAdmin).toBe(admin.address);
+    expect(await contract.defaultAdmin()).toBe(deployer.address);
+  }
+  await acceptTokenAdmin(admin, deployed.address);
+  for (const contract of [bill.token, ...rules]) {
+    expect(await contract.defaultAdmin()).toBe(admin.address);
+    expect(await contract.hasRole(await contract.DEFAULT_ADMIN_ROLE(), deployer.address)).toBe(false);
+  }
+  expect(await isPolicyAgent(c.complianceGate, 1, deployed.address)).toBe(true);
 });

@@ -7,11 +7,16 @@
  *   the wallets credited to that investor, and the investor count is the number of non-zero sums;
  * and no holder transfer succeeds while paused, from or to a frozen or sanctioned wallet, to or from
  * an unverified one, beyond the sender's free (unfrozen, unlocked) balance, or past a rule's limit.
+ *
+ * Every operation is also checked against a model of the checks, computed from the state before it:
+ * a refusal must carry the error of the first check the model says fails (for a rule's refusal, a
+ * code the model allows), never an unexpected or undecodable error; and an operation the model says
+ * nothing can refuse must succeed.
  */
 import fc from 'fast-check';
 import type { HardhatEthersSigner } from '@nomicfoundation/hardhat-ethers/signers';
 import type { PermissionedToken } from '@zkkyc/contracts/typechain';
-import type { ConnectedRules } from '../../packages/sdk/src/contracts.js';
+import { decodeRevert, type ConnectedRules, type DecodedRevert } from '../../packages/sdk/src/contracts.js';
 import { DAY, World, closeProver, increaseTime, latestTime, revertTo, snapshot } from './fixture.js';
 
 const CAP = 700n;
@@ -46,6 +51,9 @@ beforeAll(async () => {
   rules = world.contracts.tokens.BOND.rules as Required<ConnectedRules>;
   const { a1, a2, b, c, unverified } = await world.registerInvestors();
   wallets = [a1, a2, b, c, unverified];
+  // Every run starts with holders (two investors, alice's two wallets and bob), their tokens locked
+  // for a day: without them most random transfers fail on the balance and test little.
+  await (await token.batchMint([a1.address, a2.address, b.address], [300n, 200n, 300n])).wait();
   base = await snapshot();
 });
 
@@ -72,8 +80,8 @@ const op = fc.oneof(
 );
 type Op = typeof op extends fc.Arbitrary<infer T> ? T : never;
 
-/** Runs one operation; refusals are expected and ignored. Returns whether it succeeded. */
-async function run(o: Op): Promise<boolean> {
+/** Runs one operation. Returns whether it succeeded and, if not, the decoded error (undefined if none decodes). */
+async function run(o: Op): Promise<{ ok: true } | { ok: false; error: DecodedRevert | undefined; raw: unknown }> {
   try {
     switch (o.kind) {
       case 'mint':
@@ -123,9 +131,95 @@ async function run(o: Op): Promise<boolean> {
         await increaseTime(31 * DAY);
         break;
     }
-    return true;
-  } catch {
-    return false;
+    return { ok: true };
+  } catch (e) {
+    return { ok: false, error: decodeRevert(e), raw: e };
+  }
+}
+
+type Observation = Awaited<ReturnType<typeof observe>>;
+
+/**
+ * What the model says about `o` in state `before`: `refusal` — the error the first failing check
+ * raises, when the model knows one fails (`codes`: the rule codes it may carry, when a rule refuses);
+ * `mustSucceed` — nothing can refuse it. Neither: a rule may or may not refuse (any rule code in
+ * `codes`). Reads the rules' sums as they are before the operation.
+ */
+async function model(o: Op, before: Observation): Promise<{ refusal?: string; codes?: bigint[]; mustSucceed: boolean }> {
+  const from = 'from' in o ? before.wallets[o.from] : undefined;
+  const to = 'to' in o ? before.wallets[o.to] : undefined;
+  const ownKey = (i: number) => (1n << 192n) | BigInt(wallets[i].address);
+  /** The sum a credit to wallet `i` is checked against (InvestorBalances: credited key, own-key sums joining a tag). */
+  const sumFor = async (rule: Required<ConnectedRules>['maxInvestors'] | Required<ConnectedRules>['maxBalancePerInvestor'], i: number, credited: bigint) => {
+    const w = before.wallets[i];
+    if (w.balance === 0n || credited === 0n) return rule.investorBalance(w.investor);
+    if (credited === ownKey(i) && w.tag !== 0n) return (await rule.investorBalance(w.tag)) + (await rule.investorBalance(credited));
+    return rule.investorBalance(credited);
+  };
+  switch (o.kind) {
+    case 'transfer':
+    case 'mint': {
+      const minting = o.kind === 'mint';
+      const t = to!;
+      const f = minting ? undefined : from!;
+      const amount = o.amount;
+      // The token's own checks, in order.
+      if (f) {
+        if (before.paused) return { refusal: 'TokenPaused', mustSucceed: false };
+        if (f.frozen) return { refusal: 'AddressFrozen', mustSucceed: false };
+        if (f.balance < amount) return { refusal: 'ERC20InsufficientBalance', mustSucceed: false };
+        if (f.balance - f.frozenTokens < amount) return { refusal: 'InsufficientUnfrozenBalance', mustSucceed: false };
+      }
+      if (t.frozen) return { refusal: 'AddressFrozen', mustSucceed: false };
+      if (f && !f.verified) return { refusal: 'NotVerified', mustSucceed: false };
+      if (!t.verified) return { refusal: 'NotVerified', mustSucceed: false };
+      // The rules, in the order added: MaxBalancePerInvestor, LockUp, MaxInvestors, TransferVolume, SanctionsList.
+      const sameInvestor = f !== undefined && f.tag !== 0n && f.tag === t.tag && f.capKey === t.capKey && f.clubKey === t.clubKey;
+      const capSum = await sumFor(rules.maxBalancePerInvestor, o.to, t.capKey);
+      const capOk = sameInvestor || capSum + amount <= CAP;
+      const lockedNow = f ? f.balance - f.locked < amount : false; // may still unlock before the transaction
+      const lockedSurely = f ? f.balance - f.lockedStill < amount : false;
+      const clubSum = await sumFor(rules.maxInvestors, o.to, t.clubKey);
+      const clubOk = amount === 0n || sameInvestor || clubSum !== 0n || before.investorCount < MAX_INVESTORS;
+      const volumeOk =
+        !f || f.investor === t.investor || (await rules.transferVolumePerPeriod.volumeOf(f.investor)) + amount <= MAX_VOLUME;
+      const sanctioned = (f?.sanctioned ?? false) || t.sanctioned;
+      const codes: bigint[] = [];
+      if (!capOk || !sameInvestor) codes.push(16n);
+      if (lockedNow) codes.push(17n);
+      if (!clubOk || !sameInvestor) codes.push(18n);
+      if (!volumeOk || (f && f.investor !== t.investor)) codes.push(19n);
+      if (f?.sanctioned) codes.push(20n);
+      else if (t.sanctioned) codes.push(21n);
+      const surely = sanctioned || lockedSurely;
+      if (surely) return { refusal: 'ComplianceRuleRefused', codes, mustSucceed: false };
+      return { codes, mustSucceed: capOk && !lockedNow && clubOk && volumeOk };
+    }
+    case 'freeze':
+      return to!.frozenTokens + o.amount > to!.balance ? { refusal: 'FreezeExceedsBalance', mustSucceed: false } : { mustSucceed: true };
+    case 'unfreeze':
+      return o.amount > to!.frozenTokens ? { refusal: 'UnfreezeExceedsFrozen', mustSucceed: false } : { mustSucceed: true };
+    case 'pause':
+      return o.paused === before.paused ? { refusal: 'AlreadyInState', mustSucceed: false } : { mustSucceed: true };
+    case 'forced':
+      // The receiver checks come first; the balance is OpenZeppelin's, after them.
+      if (to!.frozen) return { refusal: 'AddressFrozen', mustSucceed: false };
+      if (!to!.verified) return { refusal: 'NotVerified', mustSucceed: false };
+      if (from!.balance < o.amount) return { refusal: 'ERC20InsufficientBalance', mustSucceed: false };
+      return { mustSucceed: true };
+    case 'burn':
+      return from!.balance < o.amount ? { refusal: 'ERC20InsufficientBalance', mustSucceed: false } : { mustSucceed: true };
+    case 'recover':
+      if (o.from === o.to) return { refusal: 'RecoveryToSameWallet', mustSucceed: false };
+      if (from!.tag === 0n || from!.tag !== to!.tag) return { refusal: 'NotSameInvestor', mustSucceed: false };
+      if (to!.frozen) return { refusal: 'AddressFrozen', mustSucceed: false };
+      if (!to!.verified) return { refusal: 'NotVerified', mustSucceed: false };
+      return { mustSucceed: true };
+    case 'revoke':
+      return to!.registered ? { mustSucceed: true } : { refusal: 'WalletNotRegistered', mustSucceed: false };
+    default:
+      // setFrozen, sanction, resync, clearLock, wait, expire: nothing refuses them.
+      return { mustSucceed: true };
   }
 }
 
@@ -141,6 +235,8 @@ async function observe() {
       // Locked beyond the next minute: the next transaction's block may be a few seconds later.
       lockedStill: await lockedAfter(w.address, now + 60n),
       verified: await token.isVerified(w.address),
+      registered: (await world.gate.verifiedUntil(1n, w.address)) !== 0n,
+      tag: await world.gate.investorOf(1n, w.address),
       sanctioned: await rules.sanctionsList.isSanctioned(w.address),
       capKey: await rules.maxBalancePerInvestor.creditedKeyOf(w.address),
       clubKey: await rules.maxInvestors.creditedKeyOf(w.address),
@@ -184,7 +280,21 @@ test('bookkeeping invariants hold and no refused movement happens, over random o
       let seen = await observe();
       for (const o of ops) {
         const before = seen;
-        const ok = await run(o);
+        const expected = await model(o, before);
+        const result = await run(o);
+        const ok = result.ok;
+        const what = JSON.stringify(o, (_, v) => (typeof v === 'bigint' ? v.toString() : v));
+        if (result.ok) {
+          expect([what, expected.refusal]).toEqual([what, undefined]);
+        } else {
+          // Every refusal decodes to the error of the check the model says fails first.
+          if (!result.error) throw new Error(`${what}: undecodable failure ${String((result.raw as Error)?.message ?? result.raw)}`);
+          expect([what, expected.mustSucceed]).toEqual([what, false]);
+          expect([what, result.error.name]).toEqual([what, expected.refusal ?? 'ComplianceRuleRefused']);
+          if (result.error.name === 'ComplianceRuleRefused') {
+            expect([what, expected.codes]).toEqual([what, expect.arrayContaining([BigInt(result.error.args[1] as bigint)])]);
+          }
+        }
         const after = (seen = await observe());
         const from = 'from' in o ? before.wallets[o.from] : undefined;
         const to = 'to' in o ? before.wallets[o.to] : undefined;

@@ -49,6 +49,9 @@ interface IComplianceGate {
     error InvalidInvestorTag(uint256 investor);
     error WalletNotBarred(uint256 policyId, address wallet);
     error InvestorNotBarred(uint256 policyId, uint256 investor);
+    /// @dev `caller` has neither AGENT_ROLE nor the policy-agent right for `policyId`.
+    error NotPolicyAgent(uint256 policyId, address caller);
+    error PolicyAgentUnchanged(uint256 policyId, address account, bool allowed);
 
     event PolicySet(uint256 indexed policyId, uint32 version, uint256 scope, uint256 policyHash, PolicyParams params);
     event WalletVerified(
@@ -65,6 +68,7 @@ interface IComplianceGate {
     event InvestorBarSet(uint256 indexed policyId, uint256 indexed investor, uint64 until, string reason);
     event InvestorBarLifted(uint256 indexed policyId, uint256 indexed investor, string reason);
     event ConsentCancelled(address indexed wallet, uint256 nonce);
+    event PolicyAgentSet(uint256 indexed policyId, address indexed account, bool allowed, address indexed admin);
 
     /// @notice Whether `wallet` holds an unexpired registration for `policyId`.
     function isVerified(uint256 policyId, address wallet) external view returns (bool);
@@ -76,12 +80,20 @@ interface IComplianceGate {
     /// holder's nullifier), or 0. Expired registrations keep their binding; revoked ones do not.
     function investorOf(uint256 policyId, address wallet) external view returns (uint256);
 
-    /// @notice Removes `wallet`'s registration under `policyId` (AGENT_ROLE), freeing the wallet and
+    /// @notice Lets `account` (a token) revoke and bar wallets under `policyId` only — {revokeWallet},
+    /// {revokeWallets}, {barWallet}, {revokeAndBar} — or takes that right back (POLICY_ADMIN_ROLE).
+    /// A token's recovery needs it for the token's own policy; it gives no power over other
+    /// policies, investor bars or lifting bars. Refuses the zero address, an unknown policy and a
+    /// call that changes nothing (`PolicyAgentUnchanged`).
+    function setPolicyAgent(uint256 policyId, address account, bool allowed) external;
+
+    /// @notice Removes `wallet`'s registration under `policyId` (AGENT_ROLE or the policy's agent,
+    /// otherwise `NotPolicyAgent`), freeing the wallet and
     /// one slot of its investor's wallet limit. It does not stop the wallet registering again: bar
     /// it for that ({barWallet}). Refuses a wallet with no registration.
     function revokeWallet(uint256 policyId, address wallet, string calldata reason) external;
 
-    /// @notice Bars `wallet` from registering under `policyId` (AGENT_ROLE) while
+    /// @notice Bars `wallet` from registering under `policyId` (AGENT_ROLE or the policy's agent) while
     /// `block.timestamp < until`; `until == type(uint64).max` bars it until lifted. Replaces an
     /// earlier bar of the wallet. Checked at registration only: an existing registration stands
     /// until it ends or is revoked. Works whether or not the wallet is registered. Refuses the zero
@@ -101,6 +113,7 @@ interface IComplianceGate {
 
     /// @notice Called by a wallet: uses up its consent nonce `nonce`, so every EIP-712 consent it
     /// signed with that nonce can no longer register it. Refuses a nonce other than the current one
-    /// (`InvalidAccountNonce(wallet, current)`).
+    /// (`InvalidAccountNonce(wallet, current)`). It cancels the current nonce only: a consent signed
+    /// over a later nonce stays usable once the nonce gets there (cancel again then).
     function cancelConsent(uint256 nonce) external;
 }

@@ -15,7 +15,8 @@ import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 /// (code 9, CHECK_FAILED), and a hook that reverts makes the movement revert. A rule fails closed.
 interface IComplianceRule is IERC165 {
     /// @notice Whether moving `amount` from `from` to `to` is allowed by this rule, and if not why
-    /// (a code of 16 or more; a refusal with code 0 is treated as CHECK_FAILED).
+    /// (a code of 16 or more; a refusal with a code below 16 — 0 or one of the token's own codes —
+    /// is treated as CHECK_FAILED, so a rule cannot pass its refusal off as the token's).
     function canTransfer(address from, address to, uint256 amount) external view returns (bool ok, uint8 code);
 
     /// @notice Called by the token after a transfer (including forced transfers and recoveries).

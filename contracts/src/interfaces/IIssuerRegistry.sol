@@ -9,7 +9,7 @@ interface IIssuerRegistry {
     /// @notice What the registry knows about one root of one issuer.
     struct RootInfo {
         uint64 publishedAt; // when it (last) became the issuer's current root; 0 = never published
-        uint64 supersededAt; // when a newer root replaced it; 0 while current
+        uint64 supersededAt; // when a newer root replaced it (when it went stale, if it was); 0 while current
         uint64 confirmedAt; // when the publisher last said "still current" (starts at publishedAt)
         bool rejected; // rejected by an issuer manager: refused for good, cannot be published again
     }
@@ -38,6 +38,11 @@ interface IIssuerRegistry {
     error RootNotPublished(uint64 issuerId, uint256 root);
     error RootIsRejected(uint64 issuerId, uint256 root);
     error RootNotCurrent(uint64 issuerId, uint256 root, uint256 currentRoot);
+    /// @dev The value was rejected under some issuer ({IssuerRegistry.rejectRoot}).
+    error RootValueRejected(uint256 root);
+    /// @dev The key was rotated during the suspension and no root was published with it since.
+    error ReplacementRootRequired(uint64 issuerId);
+    error PublisherUnchanged(uint64 issuerId, address publisher);
 
     event IssuerAdded(uint64 indexed issuerId, string did, address publisher, uint8 treeDepth);
     event IssuerSuspended(uint64 indexed issuerId, string reason);

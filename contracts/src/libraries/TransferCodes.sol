@@ -17,6 +17,11 @@ library TransferCodes {
     uint8 internal constant RECEIVER_NOT_VERIFIED = 8;
     uint8 internal constant CHECK_FAILED = 9; // the gate reverted, or a rule failed (reverted, ran out of its gas bound, answered malformed)
 
+    /// @notice The lowest code a rule may refuse with. A rule answering a code below it (one of the
+    /// token's own, e.g. PAUSED) is treated as failing (CHECK_FAILED), so no rule can make a refusal
+    /// look like the token's own check.
+    uint8 internal constant FIRST_RULE_CODE = 16;
+
     uint8 internal constant MAX_BALANCE_EXCEEDED = 16;
     uint8 internal constant LOCKED_UP = 17;
     uint8 internal constant MAX_INVESTORS_REACHED = 18;

@@ -28,9 +28,15 @@ contract MaxBalancePerInvestor is InvestorBalances {
     /// @notice Refuses (code 16) a movement that would take the receiving investor's sum above the
     /// cap, unless the tokens stay with one investor (same key on both sides).
     function canTransfer(address from, address to, uint256 amount) external view returns (bool, uint8) {
-        uint256 toKey = _creditKey(to, token.balanceOf(to));
-        if (from != address(0) && _debitKey(from) == toKey) return (true, TransferCodes.OK);
-        if (investorBalance[toKey] + amount > maxBalance) return (false, TransferCodes.MAX_BALANCE_EXCEEDED);
+        (uint256 toKey, uint256 toUnmoved) = _keyOf(to, token.balanceOf(to) != 0);
+        if (from != address(0)) {
+            (uint256 fromKey,) = _keyOf(from, true);
+            if (fromKey == toKey) return (true, TransferCodes.OK);
+        }
+        // toUnmoved: the receiver's own-key sum that this movement will add to its investor first.
+        if (investorBalance[toKey] + toUnmoved + amount > maxBalance) {
+            return (false, TransferCodes.MAX_BALANCE_EXCEEDED);
+        }
         return (true, TransferCodes.OK);
     }
 }

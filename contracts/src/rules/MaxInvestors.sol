@@ -29,12 +29,13 @@ contract MaxInvestors is InvestorBalances {
     /// the sender's whole holding goes with it.
     function canTransfer(address from, address to, uint256 amount) external view returns (bool, uint8) {
         if (amount == 0) return (true, TransferCodes.OK);
-        uint256 toKey = _creditKey(to, token.balanceOf(to));
-        if (investorBalance[toKey] != 0) return (true, TransferCodes.OK);
+        // Moving an own-key sum to its investor (see InvestorBalances) never adds an investor.
+        (uint256 toKey, uint256 toUnmoved) = _keyOf(to, token.balanceOf(to) != 0);
+        if (investorBalance[toKey] + toUnmoved != 0) return (true, TransferCodes.OK);
         if (investorCount < maxInvestors) return (true, TransferCodes.OK);
         if (from != address(0)) {
-            uint256 fromKey = _debitKey(from);
-            if (fromKey == toKey || investorBalance[fromKey] == amount) return (true, TransferCodes.OK);
+            (uint256 fromKey, uint256 fromUnmoved) = _keyOf(from, true);
+            if (fromKey == toKey || investorBalance[fromKey] + fromUnmoved == amount) return (true, TransferCodes.OK);
         }
         return (false, TransferCodes.MAX_INVESTORS_REACHED);
     }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.28;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {IComplianceRule} from "../interfaces/IComplianceRule.sol";
 import {TransferCodes} from "../libraries/TransferCodes.sol";
@@ -11,19 +11,20 @@ import {TransferCodes} from "../libraries/TransferCodes.sol";
 /// receive. The list holds no per-token state, so several tokens can share one. An agent can still
 /// move a flagged wallet's balance to custody with the token's `forcedTransfer`.
 ///
-/// Roles: `DEFAULT_ADMIN_ROLE` grants roles; `ORACLE_ROLE` adds and removes wallets.
-contract SanctionsList is AccessControl, IComplianceRule {
+/// Roles: `DEFAULT_ADMIN_ROLE` (one holder, handed over in two steps with OpenZeppelin's
+/// `beginDefaultAdminTransfer` / `acceptDefaultAdminTransfer`, delay 0 to start with) grants roles;
+/// `ORACLE_ROLE` adds and removes wallets. Two steps because the admin is who can restore the
+/// oracle: a hand-over to a mistyped address must not take it away.
+contract SanctionsList is AccessControlDefaultAdminRules, IComplianceRule {
     bytes32 public constant ORACLE_ROLE = keccak256("ORACLE_ROLE");
-
-    error ZeroAddress(string field);
 
     event SanctionSet(address indexed wallet, bool sanctioned, address indexed oracle);
 
     mapping(address wallet => bool) public isSanctioned;
 
-    constructor(address admin, address oracle) {
-        if (admin == address(0)) revert ZeroAddress("admin");
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+    /// @param oracle may be the zero address: the admin grants ORACLE_ROLE later. Refuses a zero
+    /// admin (`AccessControlInvalidDefaultAdmin`).
+    constructor(address admin, address oracle) AccessControlDefaultAdminRules(0, admin) {
         if (oracle != address(0)) _grantRole(ORACLE_ROLE, oracle);
     }
 
@@ -55,8 +56,14 @@ contract SanctionsList is AccessControl, IComplianceRule {
     /// @notice Hook: nothing to record.
     function destroyed(address, uint256) external {}
 
-    /// @notice ERC-165: IComplianceRule, AccessControl and ERC-165 itself (the token's `addRule` asks).
-    function supportsInterface(bytes4 interfaceId) public view override(AccessControl, IERC165) returns (bool) {
+    /// @notice ERC-165: IComplianceRule, AccessControl(DefaultAdminRules) and ERC-165 itself (the
+    /// token's `addRule` asks).
+    function supportsInterface(bytes4 interfaceId)
+        public
+        view
+        override(AccessControlDefaultAdminRules, IERC165)
+        returns (bool)
+    {
         return interfaceId == type(IComplianceRule).interfaceId || super.supportsInterface(interfaceId);
     }
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.28;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {IComplianceRule} from "../interfaces/IComplianceRule.sol";
 import {IComplianceGate} from "../interfaces/IComplianceGate.sol";
@@ -21,10 +21,14 @@ interface IGatedToken {
 /// @notice Base of the rules that keep state about one token's holders: only that token may report
 /// movements, holders are grouped by investor as the token's gate binds them under the token's
 /// *current* policy, and the token's agents (its `AGENT_ROLE`) may correct the rule's books.
+/// The rule's own `DEFAULT_ADMIN_ROLE` (its settings) has one holder and changes hands in two steps,
+/// as on the token (OpenZeppelin's AccessControlDefaultAdminRules, delay 0 to start with): a
+/// hand-over to a mistyped address never takes effect, and the old admin keeps the role until the
+/// new one accepts.
 /// @dev The policy id is read from the token on use rather than cached: when an agent moves the
 /// token to a new policy (a tightened one), every investor tag changes with it (tags are per
 /// scope), and a cached id would keep grouping wallets by the old policy's records.
-abstract contract TokenBoundRule is AccessControl, IComplianceRule {
+abstract contract TokenBoundRule is AccessControlDefaultAdminRules, IComplianceRule {
     error NotToken(address caller);
     error NotTokenAgent(address caller);
     error ZeroAddress(string field);
@@ -35,12 +39,11 @@ abstract contract TokenBoundRule is AccessControl, IComplianceRule {
     IGatedToken public immutable token;
     IComplianceGate public immutable gate;
 
-    constructor(IGatedToken token_, address admin) {
+    /// @dev Refuses a zero token (`ZeroAddress`) and a zero admin (`AccessControlInvalidDefaultAdmin`).
+    constructor(IGatedToken token_, address admin) AccessControlDefaultAdminRules(0, admin) {
         if (address(token_) == address(0)) revert ZeroAddress("token");
-        if (admin == address(0)) revert ZeroAddress("admin");
         token = token_;
         gate = token_.gate();
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
 
     modifier onlyToken() {
@@ -67,8 +70,14 @@ abstract contract TokenBoundRule is AccessControl, IComplianceRule {
         return _investorKey(token.policyId(), wallet);
     }
 
-    /// @notice ERC-165: IComplianceRule, AccessControl and ERC-165 itself.
-    function supportsInterface(bytes4 interfaceId) public view virtual override(AccessControl, IERC165) returns (bool) {
+    /// @notice ERC-165: IComplianceRule, AccessControl(DefaultAdminRules) and ERC-165 itself.
+    function supportsInterface(bytes4 interfaceId)
+        public
+        view
+        virtual
+        override(AccessControlDefaultAdminRules, IERC165)
+        returns (bool)
+    {
         return interfaceId == type(IComplianceRule).interfaceId || super.supportsInterface(interfaceId);
     }
 

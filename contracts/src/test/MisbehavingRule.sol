@@ -13,15 +13,23 @@ contract MisbehavingRule {
         Short, // canTransfer returns nothing at all
         BurnGas, // canTransfer loops until it runs out of gas
         RefuseWithoutCode, // canTransfer returns (false, 0): a refusal that looks like "OK"
-        HookReverts // canTransfer allows, but every hook reverts
+        HookReverts, // canTransfer allows, but every hook reverts
+        SpoofCoreCode, // canTransfer refuses with code 2, the token's own PAUSED
+        BurnThenAllow // canTransfer uses `burn` gas, then allows (probes the token's gas bound)
     }
 
     error Misbehaving(uint8 mode);
 
     Mode public mode;
+    /// @notice Gas canTransfer uses in mode BurnThenAllow.
+    uint256 public burn;
 
     constructor(Mode mode_) {
         mode = mode_;
+    }
+
+    function setBurn(uint256 gasToBurn) external {
+        burn = gasToBurn;
     }
 
     function supportsInterface(bytes4 interfaceId) external pure returns (bool) {
@@ -55,6 +63,12 @@ contract MisbehavingRule {
             while (true) x = uint256(keccak256(abi.encode(x)));
         }
         if (m == Mode.RefuseWithoutCode) return (false, 0);
+        if (m == Mode.SpoofCoreCode) return (false, 2);
+        if (m == Mode.BurnThenAllow) {
+            uint256 stop = gasleft() - burn;
+            uint256 x;
+            while (gasleft() > stop) x = uint256(keccak256(abi.encode(x)));
+        }
         return (true, 0);
     }
 

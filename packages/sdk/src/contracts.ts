@@ -88,6 +88,18 @@ export function connectZkKyc(deployment: ZkKycDeployment, runner: ContractRunner
 }
 
 /**
+ * Whether `account` (a token) is the gate's policy agent of `policyId` — may revoke and bar wallets
+ * under that policy (`ComplianceGate.setPolicyAgent`). The gate has no view for it (one more
+ * function would make every transfer's gate call dearer), so this replays the `PolicyAgentSet`
+ * events for that pair and returns the last value (false if none). Accounts with the gate's
+ * `AGENT_ROLE` act under every policy without being policy agents.
+ */
+export async function isPolicyAgent(gate: ComplianceGate, policyId: bigint | number, account: string): Promise<boolean> {
+  const events = await gate.queryFilter(gate.filters.PolicyAgentSet(policyId, account));
+  return events.length === 0 ? false : events[events.length - 1].args.allowed;
+}
+
+/**
  * The reason codes of `PermissionedToken.transferStatus` (contracts/src/libraries/TransferCodes.sol),
  * by number. Rule codes start at 16.
  */

@@ -253,7 +253,9 @@ export async function deployZkKyc(signer: Signer, options: DeployOptions = {}): 
   }
   if ((options.tokens ?? []).some((t) => t.rules?.sanctions)) {
     const sanctions = await (
-      await new SanctionsList__factory(signer).deploy(self, options.sanctionsOracle ?? admin)
+      // The deployer is oracle until the hand-over, unless another oracle is named: a mistyped
+      // `admin` then never receives (and loses) the role.
+      await new SanctionsList__factory(signer).deploy(self, options.sanctionsOracle ?? self)
     ).waitForDeployment();
     deployment.contracts.sanctionsList = await sanctions.getAddress();
   }
@@ -303,8 +305,12 @@ export async function setGatePolicy(signer: Signer, deployment: ZkKycDeployment,
 /**
  * Deploys a PermissionedToken bound to the deployment's gate and `spec.policyId`, then its rules
  * (in the order maxBalancePerInvestor, lockUp, maxInvestors, transferVolumePerPeriod,
- * sanctionsList) and attaches them. The signer must end up holding the token's admin role, so it
- * deploys with itself as admin; pass `admin` to hand the roles over afterwards.
+ * sanctionsList) and attaches them, and makes the token the gate's policy agent of `spec.policyId`
+ * (the signer needs the gate's POLICY_ADMIN_ROLE). The signer must end up holding the token's admin
+ * role, so it deploys with itself as admin; pass `admin` to hand the token and its rules over
+ * afterwards: AGENT_ROLE at once, DEFAULT_ADMIN_ROLE of the token and of each rule in two steps,
+ * completed by `admin` with {@link acceptTokenAdmin}. (The shared SanctionsList is the
+ * deployment's, handed over by deployZkKyc.)
  */
 export async function deployToken(
   signer: Signer,
@@ -313,13 +319,13 @@ export async function deployToken(
   options: { admin?: string } = {},
 ): Promise<DeployedToken> {
   const self = await signer.getAddress();
-  // A recovery revokes and bars the lost wallet in the gate, so the token needs the gate's
-  // AGENT_ROLE; check that the signer can grant it before deploying anything.
+  // A recovery revokes and bars the lost wallet in the gate, so the token must be a policy agent of
+  // its policy there — of that policy only: a gate-wide AGENT_ROLE would let the token's agents
+  // revoke and bar holders of every other token. Check that the signer can name it before deploying.
   const gate = ComplianceGate__factory.connect(deployment.contracts.complianceGate, signer);
-  const gateAgentRole = await gate.AGENT_ROLE();
-  if (!(await gate.hasRole(await gate.getRoleAdmin(gateAgentRole), self))) {
+  if (!(await gate.hasRole(await gate.POLICY_ADMIN_ROLE(), self))) {
     throw new Error(
-      `deployToken: ${self} cannot grant the gate's AGENT_ROLE, which token ${spec.symbol} needs for recoveryAddress; deploy with the gate's admin`,
+      `deployToken: ${self} lacks the gate's POLICY_ADMIN_ROLE, needed to make token ${spec.symbol} the agent of policy ${spec.policyId} (for recoveryAddress); deploy with the gate's policy admin`,
     );
   }
   const token = await (
@@ -334,7 +340,7 @@ export async function deployToken(
     )
   ).waitForDeployment();
   const tokenAddress = await token.getAddress();
-  await (await gate.grantRole(gateAgentRole, tokenAddress)).wait();
+  await (await gate.setPolicyAgent(spec.policyId, tokenAddress, true)).wait();
   const rules: DeployedToken['rules'] = {};
   const r = spec.rules ?? {};
   if (r.maxBalancePerInvestor !== undefined) {
@@ -364,7 +370,7 @@ export async function deployToken(
   for (const address of Object.values(rules)) await (await token.addRule(address)).wait();
 
   const admin = options.admin ?? self;
-  if (admin.toLowerCase() !== self.toLowerCase()) await handOverToken(token, admin);
+  if (admin.toLowerCase() !== self.toLowerCase()) await handOverToken(token, rules, admin);
   return {
     name: spec.name,
     symbol: spec.symbol,
@@ -385,38 +391,64 @@ async function grantThenRenounce(contract: unknown, to: string, roles: string[])
   const c = contract as RoleHolder;
   const self = await (c.runner as Signer).getAddress();
   for (const role of roles) await (await c.grantRole(role, to)).wait();
-  // DEFAULT_ADMIN_ROLE is last in `roles`, so the signer can still grant the others before leaving.
+  // All granted before any is renounced: the signer may need one role to grant another.
   for (const role of roles) await (await c.renounceRole(role, self)).wait();
 }
 
 /**
- * Hands a token to `admin`: AGENT_ROLE is granted and the signer's dropped at once; the token's
- * DEFAULT_ADMIN_ROLE moves in two steps (AccessControlDefaultAdminRules), so this only schedules
- * it — `admin` completes it with {@link acceptTokenAdmin} once the token's admin delay has passed.
- * Until then the signer stays the token's admin.
+ * Hands a token and its token-bound rules to `admin`: the token's AGENT_ROLE is granted and the
+ * signer's dropped at once; DEFAULT_ADMIN_ROLE of the token and of each rule moves in two steps
+ * (AccessControlDefaultAdminRules), so this only schedules it — `admin` completes it with
+ * {@link acceptTokenAdmin} once the delay has passed. Until then the signer stays their admin, so a
+ * mistyped `admin` locks nothing: the signer can schedule another hand-over. `rules` skips the
+ * shared SanctionsList (deployZkKyc hands that over with the core contracts).
  */
-async function handOverToken(token: ReturnType<typeof PermissionedToken__factory.connect>, admin: string): Promise<void> {
+async function handOverToken(token: ReturnType<typeof PermissionedToken__factory.connect>, rules: DeployedToken['rules'], admin: string): Promise<void> {
   const self = await (token.runner as Signer).getAddress();
   const agentRole = await token.AGENT_ROLE();
   await (await token.grantRole(agentRole, admin)).wait();
   await (await token.renounceRole(agentRole, self)).wait();
   await (await token.beginDefaultAdminTransfer(admin)).wait();
+  for (const [name, address] of Object.entries(rules)) {
+    if (name === 'sanctionsList') continue;
+    // Any TokenBoundRule: the same AccessControlDefaultAdminRules ABI.
+    await (await MaxBalancePerInvestor__factory.connect(address, token.runner).beginDefaultAdminTransfer(admin)).wait();
+  }
+}
+
+/**
+ * Completes, for `newAdmin`, every two-step admin hand-over scheduled to it on `contracts`: accepts
+ * DEFAULT_ADMIN_ROLE where `newAdmin` is the pending admin, skips the others (already accepted, or
+ * scheduled to someone else). Fails while a contract's admin delay has not passed.
+ */
+async function acceptPending(newAdmin: Signer, contracts: string[]): Promise<void> {
+  const self = (await newAdmin.getAddress()).toLowerCase();
+  for (const address of contracts) {
+    // Every zkkyc contract with an admin uses AccessControlDefaultAdminRules: one ABI serves all.
+    const contract = MaxBalancePerInvestor__factory.connect(address, newAdmin);
+    const pending = await contract.pendingDefaultAdmin();
+    if (pending.newAdmin.toLowerCase() === self) await (await contract.acceptDefaultAdminTransfer()).wait();
+  }
 }
 
 /**
  * The second step of a token admin handover: `newAdmin` (the signer scheduled by deployZkKyc's or
- * deployToken's `admin`) accepts DEFAULT_ADMIN_ROLE of the token at `tokenAddress`. Fails until the
- * token's admin delay has passed since the handover was scheduled.
+ * deployToken's `admin`) accepts DEFAULT_ADMIN_ROLE of the token at `tokenAddress` and of each of its
+ * rules (the shared SanctionsList too, if its hand-over was scheduled to `newAdmin`). Skips what is
+ * not pending for `newAdmin`; fails until the admin delay has passed since the handover was scheduled.
  */
 export async function acceptTokenAdmin(newAdmin: Signer, tokenAddress: string): Promise<void> {
-  await (await PermissionedToken__factory.connect(tokenAddress, newAdmin).acceptDefaultAdminTransfer()).wait();
+  const token = PermissionedToken__factory.connect(tokenAddress, newAdmin);
+  await acceptPending(newAdmin, [tokenAddress, ...(await token.rules())]);
 }
 
 /**
- * Gives every role of the core contracts and tokens to `admin` and drops the deployer's. The
- * registry's and the gate's DEFAULT_ADMIN_ROLE move in two steps (AccessControlDefaultAdminRules):
- * this schedules them, and `admin` completes them with {@link acceptCoreAdmin}; until then the
- * deployer stays their default admin but holds none of their other roles.
+ * Gives every role of the core contracts, the sanctions list, the tokens and their rules to `admin`
+ * and drops the deployer's. Every DEFAULT_ADMIN_ROLE moves in two steps
+ * (AccessControlDefaultAdminRules): this schedules them, and `admin` completes them with
+ * {@link acceptCoreAdmin} (registry, gate, sanctions list) and {@link acceptTokenAdmin} (each token
+ * and its rules); until then the deployer stays their default admin — so it can grant again what a
+ * mistyped `admin` received — but holds none of their other roles.
  */
 async function handOver(signer: Signer, deployment: ZkKycDeployment, admin: string): Promise<void> {
   const registry = IssuerRegistry__factory.connect(deployment.contracts.issuerRegistry, signer);
@@ -426,34 +458,30 @@ async function handOver(signer: Signer, deployment: ZkKycDeployment, admin: stri
   await grantThenRenounce(gate, admin, [await gate.POLICY_ADMIN_ROLE(), await gate.AGENT_ROLE()]);
   await (await gate.beginDefaultAdminTransfer(admin)).wait();
   for (const t of deployment.tokens) {
-    await handOverToken(PermissionedToken__factory.connect(t.address, signer), admin);
-    for (const [name, address] of Object.entries(t.rules)) {
-      if (name === 'sanctionsList') continue;
-      const rule = MaxBalancePerInvestor__factory.connect(address, signer); // any TokenBoundRule: same role ABI
-      await grantThenRenounce(rule, admin, [await rule.DEFAULT_ADMIN_ROLE()]);
-    }
+    await handOverToken(PermissionedToken__factory.connect(t.address, signer), t.rules, admin);
   }
   if (deployment.contracts.sanctionsList) {
     const sanctions = SanctionsList__factory.connect(deployment.contracts.sanctionsList, signer);
-    await grantThenRenounce(sanctions, admin, [await sanctions.DEFAULT_ADMIN_ROLE()]);
+    // The oracle role was the deployer's (if no other oracle was named): pass it on with the rest.
+    const oracleRole = await sanctions.ORACLE_ROLE();
+    if (await sanctions.hasRole(oracleRole, await signer.getAddress())) await grantThenRenounce(sanctions, admin, [oracleRole]);
+    await (await sanctions.beginDefaultAdminTransfer(admin)).wait();
   }
 }
 
 /**
  * The second step of the core contracts' admin hand-over: `newAdmin` (the `admin` deployZkKyc was
- * given) accepts DEFAULT_ADMIN_ROLE of the IssuerRegistry and the ComplianceGate. Skips a contract
- * whose pending admin is someone else (already accepted, or never scheduled); fails while a
- * contract's admin delay has not passed.
+ * given) accepts DEFAULT_ADMIN_ROLE of the IssuerRegistry, the ComplianceGate and the SanctionsList
+ * (if deployed). Skips a contract whose pending admin is someone else (already accepted, or never
+ * scheduled); fails while a contract's admin delay has not passed. Tokens and their rules:
+ * {@link acceptTokenAdmin}.
  */
 export async function acceptCoreAdmin(newAdmin: Signer, deployment: ZkKycDeployment): Promise<void> {
-  const self = (await newAdmin.getAddress()).toLowerCase();
-  for (const contract of [
-    IssuerRegistry__factory.connect(deployment.contracts.issuerRegistry, newAdmin),
-    ComplianceGate__factory.connect(deployment.contracts.complianceGate, newAdmin),
-  ]) {
-    const pending = await contract.pendingDefaultAdmin();
-    if (pending.newAdmin.toLowerCase() === self) await (await contract.acceptDefaultAdminTransfer()).wait();
-  }
+  await acceptPending(newAdmin, [
+    deployment.contracts.issuerRegistry,
+    deployment.contracts.complianceGate,
+    ...(deployment.contracts.sanctionsList ? [deployment.contracts.sanctionsList] : []),
+  ]);
 }
 
 /** Writes a deployment record as pretty JSON. */
