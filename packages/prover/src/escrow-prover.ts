@@ -1,8 +1,6 @@
-import { WitnessCalculatorBuilder } from 'circom_runtime';
-import * as snarkjs from 'snarkjs';
 import type { Groth16Proof } from './calldata.js';
 import { escrowCircuitInput, type KycEscrowProofRequest } from './escrow-request.js';
-import type { KycArtifacts, ProofTiming } from './kyc-prover.js';
+import { LoadedCircuit, type KycArtifacts, type ProofTiming } from './loaded-circuit.js';
 
 /** The arguments of the generated KycPolicyEscrowVerifier32's `verifyProof`: six public signals. */
 export interface EscrowSolidityCalldata {
@@ -30,43 +28,38 @@ export interface KycEscrowProof {
   solidityCalldata: EscrowSolidityCalldata;
 }
 
-type WitnessCalculator = { calculateWTNSBin(input: object, sanityCheck: boolean): Promise<Uint8Array> };
-
 /**
  * Proves kycPolicyEscrow statements: a kycPolicy proof for a policy with an escrow key, whose public
  * signals also carry the holder credential's leaf index encrypted to that key. Like KycProver, it
  * compiles the witness generator once and keeps the proving key in memory.
  */
 export class KycEscrowProver {
-  lastTiming: ProofTiming = { witnessMs: 0, proveMs: 0 };
-
-  private constructor(
-    readonly artifacts: KycArtifacts,
-    private readonly witnessCalculator: WitnessCalculator,
-  ) {}
+  private constructor(private readonly circuit: LoadedCircuit) {}
 
   static async load(artifacts: KycArtifacts): Promise<KycEscrowProver> {
-    const witnessCalculator = (await WitnessCalculatorBuilder(artifacts.wasm, { memorySize: 256 })) as WitnessCalculator;
-    return new KycEscrowProver(artifacts, witnessCalculator);
+    return new KycEscrowProver(await LoadedCircuit.load(artifacts));
+  }
+
+  get artifacts(): KycArtifacts {
+    return this.circuit.artifacts;
   }
 
   get depth(): number {
-    return this.artifacts.depth;
+    return this.circuit.artifacts.depth;
+  }
+
+  get lastTiming(): ProofTiming {
+    return this.circuit.lastTiming;
   }
 
   /** Validates the request (escrowCircuitInput), draws a fresh `r` unless given, and proves. */
   async prove(request: KycEscrowProofRequest): Promise<KycEscrowProof> {
-    const input = escrowCircuitInput(request, this.depth);
-    const started = globalThis.performance.now();
-    const witness = await this.witnessCalculator.calculateWTNSBin(input, true);
-    const witnessDone = globalThis.performance.now();
-    const { proof, publicSignals } = await snarkjs.groth16.prove(this.artifacts.zkey, witness);
-    this.lastTiming = { witnessMs: witnessDone - started, proveMs: globalThis.performance.now() - witnessDone };
-    return decodeEscrowProof(proof as Groth16Proof, publicSignals);
+    const { proof, publicSignals } = await this.circuit.prove(escrowCircuitInput(request, this.depth));
+    return decodeEscrowProof(proof, publicSignals);
   }
 
-  async verify(proof: Pick<KycEscrowProof, 'proof' | 'publicSignals'>): Promise<boolean> {
-    return snarkjs.groth16.verify(this.artifacts.verificationKey, proof.publicSignals, proof.proof);
+  verify(proof: Pick<KycEscrowProof, 'proof' | 'publicSignals'>): Promise<boolean> {
+    return this.circuit.verify(proof);
   }
 }
 

@@ -1,16 +1,8 @@
-import { WitnessCalculatorBuilder } from 'circom_runtime';
-import * as snarkjs from 'snarkjs';
 import { toSolidityCalldata, type Groth16Proof, type SolidityCalldata } from './calldata.js';
+import { LoadedCircuit, type KycArtifacts, type ProofTiming } from './loaded-circuit.js';
 import { circuitInput, type KycProofRequest } from './request.js';
 
-/** The built circuit a prover needs: its witness generator, proving key and verification key. */
-export interface KycArtifacts {
-  /** Issuer-tree depth the circuit was built for (20 or 32). */
-  depth: number;
-  wasm: Uint8Array;
-  zkey: Uint8Array;
-  verificationKey: object;
-}
+export type { KycArtifacts, ProofTiming } from './loaded-circuit.js';
 
 /** A proof with its public signals decoded, and the calldata for ComplianceGate. */
 export interface KycProof {
@@ -24,37 +16,30 @@ export interface KycProof {
   solidityCalldata: SolidityCalldata;
 }
 
-/** Where time went in the last proof, for progress displays and benchmarks. */
-export interface ProofTiming {
-  witnessMs: number;
-  proveMs: number;
-}
-
-type WitnessCalculator = { calculateWTNSBin(input: object, sanityCheck: boolean): Promise<Uint8Array> };
-
 /**
  * Proves kycPolicy statements. A wallet or relayer proves many times, so the
  * prover compiles the witness generator once and keeps the proving key in
  * memory: only the first proof pays for loading.
  */
 export class KycProver {
-  /** Timing of the most recent `prove`. */
-  lastTiming: ProofTiming = { witnessMs: 0, proveMs: 0 };
-
-  private constructor(
-    readonly artifacts: KycArtifacts,
-    private readonly witnessCalculator: WitnessCalculator,
-  ) {}
+  private constructor(private readonly circuit: LoadedCircuit) {}
 
   /** Compiles the circuit's witness generator and holds the artifacts for later proofs. */
   static async load(artifacts: KycArtifacts): Promise<KycProver> {
-    // The default asks for 2 GiB of wasm memory up front; this circuit needs a few MiB.
-    const witnessCalculator = (await WitnessCalculatorBuilder(artifacts.wasm, { memorySize: 256 })) as WitnessCalculator;
-    return new KycProver(artifacts, witnessCalculator);
+    return new KycProver(await LoadedCircuit.load(artifacts));
+  }
+
+  get artifacts(): KycArtifacts {
+    return this.circuit.artifacts;
   }
 
   get depth(): number {
-    return this.artifacts.depth;
+    return this.circuit.artifacts.depth;
+  }
+
+  /** Timing of the most recent `prove`. */
+  get lastTiming(): ProofTiming {
+    return this.circuit.lastTiming;
   }
 
   /**
@@ -64,18 +49,13 @@ export class KycProver {
    * witness error.
    */
   async prove(request: KycProofRequest): Promise<KycProof> {
-    const input = circuitInput(request, this.depth);
-    const started = now();
-    const witness = await this.witnessCalculator.calculateWTNSBin(input, true);
-    const witnessDone = now();
-    const { proof, publicSignals } = await snarkjs.groth16.prove(this.artifacts.zkey, witness);
-    this.lastTiming = { witnessMs: witnessDone - started, proveMs: now() - witnessDone };
-    return decodeProof(proof as Groth16Proof, publicSignals);
+    const { proof, publicSignals } = await this.circuit.prove(circuitInput(request, this.depth));
+    return decodeProof(proof, publicSignals);
   }
 
   /** Checks a proof against this circuit's verification key (off-chain). */
-  async verify(proof: Pick<KycProof, 'proof' | 'publicSignals'>): Promise<boolean> {
-    return snarkjs.groth16.verify(this.artifacts.verificationKey, proof.publicSignals, proof.proof);
+  verify(proof: Pick<KycProof, 'proof' | 'publicSignals'>): Promise<boolean> {
+    return this.circuit.verify(proof);
   }
 }
 
@@ -95,8 +75,4 @@ export async function releaseProverThreads(): Promise<void> {
     await curve.terminate();
     delete (globalThis as { curve_bn128?: unknown }).curve_bn128;
   }
-}
-
-function now(): number {
-  return globalThis.performance.now();
 }
