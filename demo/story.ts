@@ -34,7 +34,7 @@ export const DEMO_POLICY: Policy = {
 const POLICY_ID = 1n;
 const ISSUER_ID = 1n;
 const MAX_ROOT_AGE = 3600;
-const REVIEWER_KEY = 'demo-reviewer-key-0001';
+const REVIEWER_KEY = 'LpMypnUAiz8odm4spUdUWdXcZShuLBhY';
 
 export interface StepRecord {
   step: string;

@@ -69,7 +69,7 @@ export interface BenchOptions {
   publishSizes?: number[];
 }
 
-const REVIEWER_KEY = 'bench-reviewer-key-0123456789';
+const REVIEWER_KEY = 'inm3R7vVElL1UbesHBZ0ETecANb3o7fB';
 const round1 = (x: number) => Math.round(x * 10) / 10;
 let personCounter = 0;
 /** A distinct verified person per approval (each approval binds one; the same person twice would replace). */
@@ -92,7 +92,7 @@ function holder() {
 
 function benchConfig(env: Record<string, string>): IssuerServiceConfig {
   return loadConfig({
-    ISSUER_KEY_SECRET: 'bench-secret-0123456789',
+    ISSUER_KEY_SECRET: '62YZjfG6dGRCmdtFfzCHSkSSbz1UzO7I',
     REVIEWER_API_KEYS: `bench:${REVIEWER_KEY}:reviewer+approver+revoker+publisher`,
     HOLDER_RATE_LIMIT: '1000000',
     REVIEWER_RATE_LIMIT: '1000000',

@@ -153,28 +153,44 @@ export const DEFAULT_REVIEWER_RATE_LIMIT = 120;
 export const DEFAULT_REVIEWER_AUTH_FAILURE_LIMIT = 10;
 
 /**
- * Secret floors: a minimum length, and zxcvbn's strength score 4 of 4 ("very unguessable": at least
- * 10^10 guesses by its model of dictionaries, common passwords, keyboard walks, sequences and
- * repeats) — `abcdefghijklmnopqrst`, `changeme-changeme-…` or `password…123456` are long and still
- * weak. The service secret guards the issuer's signing key, so it gets the higher length.
+ * Secret floors: a minimum length, zxcvbn's strength score 4 of 4, and a floor on zxcvbn's guess
+ * estimate (log10 of the guesses its model of dictionaries, common passwords, keyboard walks,
+ * sequences and repeats needs). Score 4 alone only means ≥ 10^10 guesses: `test-secret-0123456789`,
+ * `reviewer-key-1234567` and `CorrectHorseBattery1` reach it. The guess floor is what a random key
+ * of the minimum length reaches (zxcvbn counts ~10 guesses per random character): 10^20 for the
+ * service secret, which guards the issuer's signing key, 10^16 for reviewer keys. `openssl rand
+ * -base64 32` (44 characters) is far above both.
  */
 export const KEY_SECRET_MIN_LENGTH = 20;
 export const REVIEWER_KEY_MIN_LENGTH = 16;
 export const MIN_SECRET_SCORE = 4;
+export const KEY_SECRET_MIN_GUESSES_LOG10 = 20;
+export const REVIEWER_KEY_MIN_GUESSES_LOG10 = 16;
 
 let estimator: ZxcvbnFactory | null = null;
 
-/** zxcvbn's score (0..4) for `secret`, with its common dictionaries (built once, on first use). */
-export function secretStrengthScore(secret: string): number {
+/** zxcvbn's estimate for `secret`, with its common dictionaries (built once, on first use). */
+function estimate(secret: string): { score: number; guessesLog10: number } {
   estimator ??= new ZxcvbnFactory({ dictionary: { ...zxcvbnCommon.dictionary }, graphs: zxcvbnCommon.adjacencyGraphs });
-  return estimator.check(secret).score;
+  const { score, guessesLog10 } = estimator.check(secret);
+  return { score, guessesLog10 };
+}
+
+/** zxcvbn's score (0..4) for `secret`. */
+export function secretStrengthScore(secret: string): number {
+  return estimate(secret).score;
+}
+
+/** zxcvbn's log10 of the guesses `secret` takes. */
+export function secretGuessesLog10(secret: string): number {
+  return estimate(secret).guessesLog10;
 }
 
 /**
  * Throws a ConfigError naming the rule a secret breaks: `public-dev-secret`, `min-length`, or
- * `strength` (zxcvbn score below 4). Returns the secret.
+ * `strength` (zxcvbn score below 4, or fewer than 10^minGuessesLog10 guesses). Returns the secret.
  */
-function checkSecretStrength(variable: string, what: string, secret: string, minLength: number): string {
+function checkSecretStrength(variable: string, what: string, secret: string, minLength: number, minGuessesLog10: number): string {
   const generate = 'generate one with `openssl rand -base64 32`';
   if (secret === DEV_KEY_SECRET || secret === DEV_REVIEWER.apiKey) {
     throw new ConfigError(variable, `${what} is the publicly known dev value (rule public-dev-secret); ${generate}`);
@@ -182,11 +198,12 @@ function checkSecretStrength(variable: string, what: string, secret: string, min
   if ([...secret].length < minLength) {
     throw new ConfigError(variable, `${what} must be at least ${minLength} characters (rule min-length); ${generate}`);
   }
-  const score = secretStrengthScore(secret);
-  if (score < MIN_SECRET_SCORE) {
+  const { score, guessesLog10 } = estimate(secret);
+  if (score < MIN_SECRET_SCORE || guessesLog10 < minGuessesLog10) {
     throw new ConfigError(
       variable,
-      `${what} is too guessable (rule strength: the zxcvbn strength estimate must be ${MIN_SECRET_SCORE} of 4, got ${score} — dictionary words, sequences, repeats and keyboard patterns score low); ${generate}`,
+      `${what} is too guessable (rule strength: zxcvbn must estimate score ${MIN_SECRET_SCORE} of 4 and at least 10^${minGuessesLog10} guesses, ` +
+        `got score ${score} and 10^${Math.floor(guessesLog10)} — dictionary words, sequences, repeats and keyboard patterns score low; use random bytes); ${generate}`,
     );
   }
   return secret;
@@ -206,7 +223,7 @@ function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
  * `rita:<key>:reviewer,arno:<key>:approver+revoker`. Every entry names its roles (there is no
  * default: a key that could do everything by omission is what separation of duties forbids).
  * Names are unique, because four-eyes compares names; keys must pass the strength floor
- * (≥ 16 characters, zxcvbn score 4): they are the only thing between the internet and issuance.
+ * (≥ 16 characters, zxcvbn score 4 and ≥ 10^16 guesses): they are the only thing between the internet and issuance.
  */
 export function parseReviewerKeys(raw: string): ReviewerCredential[] {
   const V = 'REVIEWER_API_KEYS';
@@ -220,7 +237,7 @@ export function parseReviewerKeys(raw: string): ReviewerCredential[] {
     }
     const [name, apiKey, roleList] = parts;
     if (!/^[A-Za-z0-9._@-]{1,64}$/.test(name)) throw new ConfigError(V, `bad reviewer name "${name.slice(0, 64)}"`);
-    checkSecretStrength(V, `the key for "${name}"`, apiKey, REVIEWER_KEY_MIN_LENGTH);
+    checkSecretStrength(V, `the key for "${name}"`, apiKey, REVIEWER_KEY_MIN_LENGTH, REVIEWER_KEY_MIN_GUESSES_LOG10);
     const roles: ReviewerRole[] = [];
     for (const role of roleList.split('+').map((r) => r.trim())) {
       if (!(REVIEWER_ROLES as readonly string[]).includes(role)) {
@@ -239,7 +256,7 @@ export function parseReviewerKeys(raw: string): ReviewerCredential[] {
  * Builds the configuration from environment variables (defaults in brackets):
  * PORT [3100], HOST [127.0.0.1], DATABASE_PATH [.data/issuer.sqlite], DATABASE_URL (Postgres; replaces
  * SQLite when set), DATABASE_SCHEMA [public], ISSUER_KEY_SECRET (required unless ZKKYC_DEV=1;
- * ≥ 20 characters, zxcvbn score 4), REVIEWER_API_KEYS (`name:key:role+role,…`; dev without any
+ * ≥ 20 characters, zxcvbn score 4 and ≥ 10^20 guesses), REVIEWER_API_KEYS (`name:key:role+role,…`; dev without any
  * adds `dev-reviewer:dev-reviewer-key` with every role), ZKKYC_DEV, AUTO_APPROVE (dev only),
  * MAX_CREDENTIAL_LIFETIME_DAYS [1826], REVIEWER_RATE_LIMIT [120/min per key], REVIEWER_AUTH_FAILURE_LIMIT
  * [10 wrong keys/min per client address], ISSUER_TREE_ID [1], CHALLENGE_TTL_SECONDS [300],
@@ -261,7 +278,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IssuerServiceC
     }
     keySecret = DEV_KEY_SECRET;
   } else {
-    checkSecretStrength('ISSUER_KEY_SECRET', 'the secret', keySecret, KEY_SECRET_MIN_LENGTH);
+    checkSecretStrength('ISSUER_KEY_SECRET', 'the secret', keySecret, KEY_SECRET_MIN_LENGTH, KEY_SECRET_MIN_GUESSES_LOG10);
   }
   const reviewers = parseReviewerKeys(env.REVIEWER_API_KEYS ?? '');
   if (dev && reviewers.length === 0) reviewers.push({ ...DEV_REVIEWER, roles: [...DEV_REVIEWER.roles] });

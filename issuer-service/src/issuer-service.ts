@@ -36,6 +36,14 @@ export interface IssuerServiceOptions {
   /** Browser origins allowed to call the API (the wallet demo); `*` in dev when unset. */
   corsOrigins?: string[];
   /**
+   * Postgres: called when the connection holding the one-instance lock drops or fails its periodic
+   * check (the lock is gone; another instance could start). main.ts exits the process non-zero so
+   * the supervisor restarts it; the default only logs.
+   */
+  onInstanceLockLost?: (err: Error) => void;
+  /** Postgres: interval of the lock connection's `SELECT 1` check (default 10 s; tests shorten it). */
+  instanceLockCheckIntervalMs?: number;
+  /**
    * Holder DID resolution overrides: `ethr` replaces `config.ethr` with a provider already at hand
    * (the chain id is read from it); `web` sets the did:web fetch's seams and bounds (tests:
    * DNS, connect, CA, timeout, size; `allowPrivateNetworks` comes from the config);
@@ -72,7 +80,7 @@ export async function createIssuerService(config: IssuerServiceConfig, options: 
   }
   const clock = options.clock ?? systemClock;
   const { holderDids, closeHolderDids } = await openHolderDidMethods(config, options);
-  const { store, sql } = await openStorage(config).catch((err) => {
+  const { store, sql } = await openStorage(config, { onLockLost: options.onInstanceLockLost, lockCheckIntervalMs: options.instanceLockCheckIntervalMs }).catch((err) => {
     closeHolderDids();
     throw err;
   });

@@ -32,7 +32,16 @@ async function main(): Promise<void> {
     );
   }
   const anchor = config.anchor ? connectRegistryAnchor(config.anchor, config.treeId) : undefined;
-  const service = await createIssuerService(config, { logger: true, anchor });
+  const service = await createIssuerService(config, {
+    logger: true,
+    anchor,
+    // The one-instance lock went with its connection: another instance could take it now, so this one
+    // must stop writing. Exit non-zero and let the supervisor restart it (it takes the lock again or refuses).
+    onInstanceLockLost: (err) => {
+      console.error(`[issuer] FATAL: lost the Postgres connection holding the one-instance lock (${err.message}); exiting so a restart takes the lock again`);
+      process.exit(70);
+    },
+  });
   const url = await service.app.listen({ port: config.port, host: config.host });
   console.log(`[issuer] listening on ${url}  (API docs: ${url}/docs)`);
   console.log(`[issuer] issuer DID: ${service.issuerDid}`);

@@ -3,7 +3,7 @@ import { ConfigError, DEV_KEY_SECRET, loadConfig, parseReviewerKeys } from '../s
 
 describe('loadConfig', () => {
   it('selects Postgres with DATABASE_URL and refuses a malformed URL, schema or partial anchor config, naming the variable', () => {
-    const base = { ISSUER_KEY_SECRET: 'test-secret-0123456789' };
+    const base = { ISSUER_KEY_SECRET: 'qNPJz5YDBjm4HeGqRaU1JHTebxXwST0H' };
     expect(loadConfig({ ...base, DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/db', DATABASE_SCHEMA: 'issuer_a' })).toMatchObject({
       databaseUrl: 'postgres://u:p@127.0.0.1:5432/db',
       databaseSchema: 'issuer_a',
@@ -40,7 +40,7 @@ describe('loadConfig', () => {
   });
 
   it('refuses auto-approval outside dev mode, bad ports, short secrets and weak reviewer keys', () => {
-    const secret = { ISSUER_KEY_SECRET: 'a-long-enough-secret-0123456789' };
+    const secret = { ISSUER_KEY_SECRET: 'y9AYRoQouoZKXQtLGl3irfYeOj8ZFjjy' };
     expect(() => loadConfig({ ...secret, AUTO_APPROVE: '1' })).toThrow(/AUTO_APPROVE/);
     expect(() => loadConfig({ ...secret, PORT: '99999' })).toThrow(/PORT/);
     expect(() => loadConfig({ ...secret, PORT: '80a' })).toThrow(/PORT/);

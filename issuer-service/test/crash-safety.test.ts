@@ -18,7 +18,7 @@ afterAll(() => {
   tmp.cleanup();
 });
 
-const startChild = () => startChildService({ DATABASE_PATH: tmp.dbPath, ISSUER_KEY_SECRET: 'crash-test-secret-0123456789' });
+const startChild = () => startChildService({ DATABASE_PATH: tmp.dbPath, ISSUER_KEY_SECRET: 'ULhpWiMnr34tr3JTaHEDo7JsL1syKOFX' });
 
 describe("crash safety", () => {
   it('loses and duplicates nothing when killed mid-issue', async () => {

@@ -110,7 +110,7 @@ describe('issuer as did:web', () => {
       await plain.close();
       dir.cleanup();
     }
-    const base = { ISSUER_KEY_SECRET: 'test-secret-0123456789' };
+    const base = { ISSUER_KEY_SECRET: 'qNPJz5YDBjm4HeGqRaU1JHTebxXwST0H' };
     expect(loadConfig({ ...base, ISSUER_DID_WEB_HOST: 'localhost%3A3100' }).didWebHost).toBe('localhost%3A3100');
     for (const bad of ['https://issuer.example.com', 'issuer example', 'issuer.example.com/path', '-bad.example']) {
       expect(() => loadConfig({ ...base, ISSUER_DID_WEB_HOST: bad })).toThrow(ConfigError);

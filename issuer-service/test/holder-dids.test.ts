@@ -172,7 +172,7 @@ describe('did:web holders (guarded https fetch, served from a local host)', () =
 });
 
 describe('ETHR_* configuration', () => {
-  const base = { ISSUER_KEY_SECRET: 'test-secret-0123456789' };
+  const base = { ISSUER_KEY_SECRET: 'qNPJz5YDBjm4HeGqRaU1JHTebxXwST0H' };
   it('enables did:ethr only with both variables, validated', () => {
     expect(loadConfig(base).ethr).toBeUndefined();
     const registryAddress = '0x' + '11'.repeat(20);

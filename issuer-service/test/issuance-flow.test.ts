@@ -147,7 +147,7 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('issuer service on
     const res = await service.app.inject({
       method: 'POST',
       url: `/applications/${applied.json.id}/reject`,
-      headers: { 'x-api-key': 'bob-key-0123456789abcdefgh' },
+      headers: { 'x-api-key': 'Zwoq5CGjzpUyv40qV56HHFAUbFQZwspu' },
       payload: { reason },
     });
     expect(res.statusCode).toBe(200);

@@ -1,4 +1,5 @@
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
 import './support/inject-shim.js';
 import { createIssuerService, type IssuerService } from '../src/issuer-service.js';
 import type { IssuerServiceConfig } from '../src/config.js';
@@ -107,4 +108,53 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('one instance per 
     expect(await service.store.rowCounts()).toEqual(before);
     expect((await service.store.getApplication(applied.json.id))!.status).toBe('pending');
   });
+});
+
+/**
+ * Re-review of dc6a007, finding 1: the Postgres lock failed open — when its connection dropped, the
+ * service logged and kept serving while a second instance could take the lock. Now the lost lock
+ * connection (error, end, or a failed periodic `SELECT 1`) calls onLost, and main.ts exits non-zero.
+ */
+const postgresBackend = TEST_BACKENDS.find((b) => b.name === 'postgres');
+(postgresBackend ? describe : describe.skip)('losing the Postgres lock connection', () => {
+  /** Terminates the backend holding this schema's one-instance advisory lock; returns how many it ended. */
+  async function terminateLockBackend(config: IssuerServiceConfig): Promise<number> {
+    const admin = new pg.Client({ connectionString: config.databaseUrl });
+    await admin.connect();
+    try {
+      const { rows } = await admin.query(
+        `SELECT pg_terminate_backend(pid) AS ended FROM pg_locks
+          WHERE locktype = 'advisory' AND granted AND objsubid = 2
+            AND classid = hashtext('zkkyc-issuer-service')::oid AND objid = hashtext($1)::oid`,
+        [config.databaseSchema ?? 'public'],
+      );
+      return rows.filter((r) => r.ended === true).length;
+    } finally {
+      await admin.end();
+    }
+  }
+
+  it('terminating the lock backend calls onInstanceLockLost (in process)', async () => {
+    const config = await freshConfig(postgresBackend!);
+    let lost: Error | null = null;
+    const service = await startService(config, { onInstanceLockLost: (err) => (lost = err), instanceLockCheckIntervalMs: 200 });
+    cleanups.push(() => service.close());
+    expect(await terminateLockBackend(config)).toBe(1);
+    for (let i = 0; i < 50 && !lost; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(lost).not.toBeNull();
+  }, 30_000);
+
+  it('a child service whose lock backend is terminated exits non-zero', async () => {
+    const config = await freshConfig(postgresBackend!);
+    const { child } = await startChildService({ DATABASE_URL: config.databaseUrl, DATABASE_SCHEMA: config.databaseSchema, ISSUER_KEY_SECRET: config.keySecret });
+    let stderr = '';
+    child.stderr?.on('data', (d) => (stderr += String(d)));
+    expect(await terminateLockBackend(config)).toBe(1);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([exited(child), new Promise((r) => (timer = setTimeout(r, 20_000)))]);
+    clearTimeout(timer);
+    expect(child.exitCode).not.toBeNull();
+    expect(child.exitCode).not.toBe(0);
+    expect(stderr).toMatch(/FATAL: lost the Postgres connection holding the one-instance lock/);
+  }, 60_000);
 });

@@ -16,7 +16,7 @@ import { apply, nextYear, RecordingRootAnchor, startService } from './support/se
  * person (a keyed hash of the document identity), the database keeps at most one active credential
  * per person, and a new credential replaces the old one in the same transaction.
  */
-const APPROVER = 'approver-key-0123456789abcdef';
+const APPROVER = 'ig8MR5EXhAhkv3v7HPgzIuRZ1Bjy2NQe';
 const headers = { 'x-api-key': APPROVER };
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -30,7 +30,7 @@ async function fresh(anchor?: RecordingRootAnchor) {
   const db = await backend.freshDatabase();
   cleanups.push(db.cleanup);
   const config = {
-    ...loadConfig({ ISSUER_KEY_SECRET: 'test-secret-0123456789', REVIEWER_API_KEYS: `olga:${APPROVER}:${ALL_ROLES}`, PUBLISH_INTERVAL_SECONDS: '0' }),
+    ...loadConfig({ ISSUER_KEY_SECRET: 'qNPJz5YDBjm4HeGqRaU1JHTebxXwST0H', REVIEWER_API_KEYS: `olga:${APPROVER}:${ALL_ROLES}`, PUBLISH_INTERVAL_SECONDS: '0' }),
     ...db.config,
   };
   const service = await startService(config, { anchor });

@@ -45,7 +45,7 @@ afterAll(() => {
 
 const env = () => ({
   DATABASE_PATH: tmp.dbPath,
-  ISSUER_KEY_SECRET: 'publish-crash-secret-0123456789',
+  ISSUER_KEY_SECRET: 'muXftWUTz77tzvj58ev40vIrxbPEwDp6',
   ISSUER_TREE_ID: ISSUER_ID.toString(),
   ANCHOR_RPC_URL: (provider._getConnection().url as string),
   ANCHOR_REGISTRY_ADDRESS: registry.target as string,

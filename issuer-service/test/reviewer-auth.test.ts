@@ -10,11 +10,11 @@ import { apply, ManualClock, startService, tempDir } from './support/service.js'
  * role that reads applications.
  */
 const KEYS = {
-  rita: 'rita-key-0123456789abcdef', // reviewer
-  arno: 'arno-key-0123456789abcdef', // approver
-  ada: 'ada-key-0123456789abcdefg', // admin
-  vera: 'vera-key-0123456789abcdef', // revoker
-  paul: 'paul-key-0123456789abcdef', // publisher
+  rita: '65TMX4c1PojWoDQMLE4BLyyHcQs8JgQ3', // reviewer
+  arno: 'KE9N4y3qr2c89sWZ16M0fFlCHDpsH2ZU', // approver
+  ada: 'xQF0n8zRQfpCO3uWMZmmSidtT2LdsuTV', // admin
+  vera: 'k3cCaSub13qFgE7RzLiAIjE1GdCAHq2c', // revoker
+  paul: 'JRtGmhLr8cUKbhYIbrOlQpa1cHlElqLt', // publisher
 };
 const as = (name: keyof typeof KEYS) => ({ 'x-api-key': KEYS[name] });
 
@@ -27,7 +27,7 @@ async function fresh(env: Record<string, string> = {}, clock = new ManualClock()
   const tmp = tempDir();
   cleanups.push(tmp.cleanup);
   const config = loadConfig({
-    ISSUER_KEY_SECRET: 'test-secret-0123456789',
+    ISSUER_KEY_SECRET: 'qNPJz5YDBjm4HeGqRaU1JHTebxXwST0H',
     REVIEWER_API_KEYS: [`rita:${KEYS.rita}:reviewer`, `arno:${KEYS.arno}:approver`, `ada:${KEYS.ada}:admin`, `vera:${KEYS.vera}:revoker`, `paul:${KEYS.paul}:publisher`].join(','),
     PUBLISH_INTERVAL_SECONDS: '0',
     DATABASE_PATH: tmp.dbPath,
@@ -59,7 +59,7 @@ describe('reviewer authentication', () => {
   });
 
   it('reads REVIEWER_AUTH_FAILURE_LIMIT with a default, refusing a bad value naming the variable', () => {
-    const base = { ISSUER_KEY_SECRET: 'test-secret-0123456789' };
+    const base = { ISSUER_KEY_SECRET: 'qNPJz5YDBjm4HeGqRaU1JHTebxXwST0H' };
     expect(loadConfig(base).reviewerAuthFailureLimitPerMinute).toBe(10);
     expect(loadConfig({ ...base, REVIEWER_AUTH_FAILURE_LIMIT: '25' }).reviewerAuthFailureLimitPerMinute).toBe(25);
     expect(() => loadConfig({ ...base, REVIEWER_AUTH_FAILURE_LIMIT: '0' })).toThrow(ConfigError);

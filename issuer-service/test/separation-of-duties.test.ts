@@ -15,13 +15,13 @@ import { apply, GOOD_ATTRIBUTES, nextYear, RecordingRootAnchor, startService } f
  * of every decision (who, with which role, what).
  */
 const KEYS = {
-  rita: 'rita-key-0123456789abcdef', // reviewer
-  arno: 'arno-key-0123456789abcdef', // approver
-  vera: 'vera-key-0123456789abcdef', // revoker
-  paul: 'paul-key-0123456789abcdef', // publisher
-  ada: 'ada-key-0123456789abcdefg', // admin
-  sam: 'sam-key-0123456789abcdefg', // reviewer + approver
-  rex: 'rex-key-0123456789abcdefg', // approver + revoker
+  rita: '65TMX4c1PojWoDQMLE4BLyyHcQs8JgQ3', // reviewer
+  arno: 'KE9N4y3qr2c89sWZ16M0fFlCHDpsH2ZU', // approver
+  vera: 'k3cCaSub13qFgE7RzLiAIjE1GdCAHq2c', // revoker
+  paul: 'JRtGmhLr8cUKbhYIbrOlQpa1cHlElqLt', // publisher
+  ada: 'xQF0n8zRQfpCO3uWMZmmSidtT2LdsuTV', // admin
+  sam: 'XLYQE9v9nYng5q710ZeO5yd5Zln70B2F', // reviewer + approver
+  rex: '04fFyWmVI0rqiJHkagZniOIxwcnHeDwG', // approver + revoker
 };
 const as = (name: keyof typeof KEYS) => ({ 'x-api-key': KEYS[name] });
 
@@ -37,7 +37,7 @@ async function fresh(env: Record<string, string> = {}, anchor?: RecordingRootAnc
   cleanups.push(db.cleanup);
   const config = {
     ...loadConfig({
-      ISSUER_KEY_SECRET: 'test-secret-0123456789',
+      ISSUER_KEY_SECRET: 'qNPJz5YDBjm4HeGqRaU1JHTebxXwST0H',
       REVIEWER_API_KEYS: [
         `rita:${KEYS.rita}:reviewer`,
         `arno:${KEYS.arno}:approver`,
@@ -198,8 +198,8 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('separation of dut
     }
     expect((await service.app.inject({ method: 'POST', url, headers: as('arno'), payload: { expiryDate: inYears(1), person: newPerson() } })).statusCode).toBe(201);
     // Default: five years.
-    expect(loadConfig({ ISSUER_KEY_SECRET: 'test-secret-0123456789' }).maxCredentialLifetimeDays).toBe(1826);
-    expect(() => loadConfig({ ISSUER_KEY_SECRET: 'test-secret-0123456789', ZKKYC_DEV: '1', AUTO_APPROVE: '1', AUTO_APPROVE_VALIDITY_DAYS: '900', MAX_CREDENTIAL_LIFETIME_DAYS: '365' })).toThrow(/AUTO_APPROVE_VALIDITY_DAYS/);
+    expect(loadConfig({ ISSUER_KEY_SECRET: 'qNPJz5YDBjm4HeGqRaU1JHTebxXwST0H' }).maxCredentialLifetimeDays).toBe(1826);
+    expect(() => loadConfig({ ISSUER_KEY_SECRET: 'qNPJz5YDBjm4HeGqRaU1JHTebxXwST0H', ZKKYC_DEV: '1', AUTO_APPROVE: '1', AUTO_APPROVE_VALIDITY_DAYS: '900', MAX_CREDENTIAL_LIFETIME_DAYS: '365' })).toThrow(/AUTO_APPROVE_VALIDITY_DAYS/);
   });
 
   it('rate-limits reviewer routes per key', async () => {

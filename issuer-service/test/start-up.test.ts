@@ -66,7 +66,7 @@ describe('start-up fails closed', () => {
 });
 
 describe('secret strength (loadConfig)', () => {
-  const strong = 'test-secret-0123456789';
+  const strong = 'qNPJz5YDBjm4HeGqRaU1JHTebxXwST0H';
 
   it.each([
     ['too short', 'Zq8-short-secret', 'min-length'],
@@ -76,6 +76,10 @@ describe('secret strength (loadConfig)', () => {
     ['digits then letters in order', '0123456789abcdefghij', 'strength'],
     ['a repeated word', 'changeme-changeme-changeme-', 'strength'],
     ['a dictionary word and digits', 'passwordpassword123456', 'strength'],
+    // zxcvbn score 4 (≥ 10^10 guesses) but below the 10^20 guess floor (re-review of dc6a007, finding 2)
+    ['words and a digit run (score 4, ~10^12 guesses)', 'test-secret-0123456789', 'strength'],
+    ['a word key and digits (score 4, ~10^12 guesses)', 'reviewer-key-1234567', 'strength'],
+    ['three capitalised words and a digit (score 4, ~10^12 guesses)', 'CorrectHorseBattery1', 'strength'],
     ['the public dev secret', DEV_KEY_SECRET, 'public-dev-secret'],
   ])('refuses a secret that is %s, naming the rule', (_what, secret, rule) => {
     let error: unknown;
@@ -101,9 +105,14 @@ describe('secret strength (loadConfig)', () => {
     const base = { ISSUER_KEY_SECRET: strong };
     expect(() => loadConfig({ ...base, REVIEWER_API_KEYS: `alice:${'x'.repeat(24)}:approver` })).toThrow(/REVIEWER_API_KEYS: .*rule strength/);
     expect(() => loadConfig({ ...base, REVIEWER_API_KEYS: 'alice:abcdefghijklmnop:approver' })).toThrow(/REVIEWER_API_KEYS: .*rule strength/);
+    expect(() => loadConfig({ ISSUER_KEY_SECRET: 'test-secret-0123456789' })).toThrow(/^ISSUER_KEY_SECRET: .*rule strength.*10\^20 guesses/);
+    // Score 4 but fewer than 10^16 guesses: refused, naming the threshold.
+    for (const weak of ['reviewer-key-1234567', 'CorrectHorseBattery1', 'test-secret-0123456789']) {
+      expect(() => loadConfig({ ...base, REVIEWER_API_KEYS: `alice:${weak}:approver` })).toThrow(/REVIEWER_API_KEYS: .*rule strength.*10\^16 guesses/);
+    }
     expect(() => loadConfig({ ...base, REVIEWER_API_KEYS: 'alice:Zq8-vX2!mK9$pL4:approver' })).toThrow(/REVIEWER_API_KEYS: .*rule min-length/);
     expect(loadConfig({ ...base, REVIEWER_API_KEYS: 'alice:Zq8-vX2!mK9$pL4@w:approver' }).reviewers).toHaveLength(1);
-    expect(() => loadConfig({ ...base, REVIEWER_API_KEYS: 'alice:alice-key-0123456789abcdef:reviewer,alice:alice-key-fedcba9876543210:approver' })).toThrow(
+    expect(() => loadConfig({ ...base, REVIEWER_API_KEYS: 'alice:vGnGtiixH2ygyRp2bx0ihpQGMVDDndHT:reviewer,alice:aR8RroJccExaBJjC42KXGpdPEiR66Qqq:approver' })).toThrow(
       /REVIEWER_API_KEYS: .*name "alice"/,
     );
   });

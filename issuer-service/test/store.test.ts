@@ -199,7 +199,7 @@ describe('issuer keys at rest (SQLite file)', () => {
       expect(bytes.includes(Buffer.from('privateKeyHex'))).toBe(false);
     }
 
-    await expect(startService(testConfig(tmp.dbPath, { keySecret: 'another-secret-0123456789' }))).rejects.toThrow(ConfigError);
+    await expect(startService(testConfig(tmp.dbPath, { keySecret: 'iapJe6iDghuJLVheNyE1nPpox5uaWeak' }))).rejects.toThrow(ConfigError);
     const reopened = await startService(testConfig(tmp.dbPath));
     cleanups.push(() => reopened.close());
     expect(reopened.tree.size).toBe(1);
@@ -219,7 +219,7 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('issuer keys at re
     expect(counts).toMatchObject({ veramo_private_keys: 1, veramo_keys: 1, veramo_dids: 1, credentials: 1, leaves: 1 });
     await service.close();
 
-    await expect(startService(testConfig(db.config.databasePath, { ...db.config, keySecret: 'another-secret-0123456789' }))).rejects.toThrow(ConfigError);
+    await expect(startService(testConfig(db.config.databasePath, { ...db.config, keySecret: 'iapJe6iDghuJLVheNyE1nPpox5uaWeak' }))).rejects.toThrow(ConfigError);
     const reopened = await startService(config);
     cleanups.push(() => reopened.close());
     expect(reopened.issuerDid).toBe(did);

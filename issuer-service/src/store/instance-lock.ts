@@ -37,14 +37,43 @@ export class InstanceLockError extends Error {
 /** The lock's two keys: a constant for the service, and the schema (test schemas and deployments are separate databases). */
 const LOCK_KEYS = "hashtext('zkkyc-issuer-service'), hashtext($1)";
 
-export async function acquirePostgresInstanceLock(url: string, schema: string, onLost?: (err: Error) => void): Promise<InstanceLock> {
-  const client = new pg.Client({ connectionString: url });
+/** How often the lock connection is checked with `SELECT 1` (ms). */
+export const LOCK_CHECK_INTERVAL_MS = 10_000;
+
+export interface PostgresInstanceLockOptions {
+  /**
+   * Called once when the lock connection errors, ends or fails its periodic check: the lock is gone
+   * with it (Postgres drops session advisory locks with the session) and another instance could now
+   * take it. main.ts exits the process (non-zero) so the supervisor restarts it; it must not keep
+   * serving writes.
+   */
+  onLost?: (err: Error) => void;
+  /** Interval of the `SELECT 1` check (default LOCK_CHECK_INTERVAL_MS; tests shorten it). */
+  checkIntervalMs?: number;
+}
+
+/**
+ * Session advisory locks need a real session: behind PgBouncer in transaction (or statement)
+ * pooling mode they do not hold, so DATABASE_URL must point at Postgres directly (or at a pooler in
+ * session mode).
+ */
+export async function acquirePostgresInstanceLock(url: string, schema: string, options: PostgresInstanceLockOptions = {}): Promise<InstanceLock> {
+  // query_timeout: a check on a silently dead connection fails after 5 s instead of waiting for TCP.
+  const client = new pg.Client({ connectionString: url, keepAlive: true, keepAliveInitialDelayMillis: 10_000, query_timeout: 5_000 });
   await client.connect();
   let released = false;
-  // A dropped lock connection means the lock is gone too: say so loudly (another instance could now start).
-  client.on('error', (err) => {
-    if (!released) onLost?.(err);
-  });
+  let lost = false;
+  let timer: NodeJS.Timeout | null = null;
+  // A dropped lock connection means the lock is gone too (another instance could now start): report it once.
+  const loseLock = (err: Error) => {
+    if (released || lost) return;
+    lost = true;
+    if (timer) clearInterval(timer);
+    client.end().catch(() => undefined);
+    options.onLost?.(err);
+  };
+  client.on('error', (err) => loseLock(err));
+  client.on('end', () => loseLock(new Error('the lock connection ended')));
   try {
     const { rows } = await client.query(`SELECT pg_try_advisory_lock(${LOCK_KEYS}) AS locked`, [schema]);
     if (rows[0].locked !== true) throw new InstanceLockError(`Postgres schema "${schema}"`);
@@ -53,10 +82,25 @@ export async function acquirePostgresInstanceLock(url: string, schema: string, o
     await client.end().catch(() => undefined);
     throw err;
   }
+  // keepAlive finds a silently dead peer only after the OS's keepalive timeouts; the check finds it sooner.
+  let checking = false;
+  timer = setInterval(() => {
+    if (checking || released || lost) return;
+    checking = true;
+    client
+      .query('SELECT 1')
+      .catch((err: Error) => loseLock(err))
+      .finally(() => {
+        checking = false;
+      });
+  }, options.checkIntervalMs ?? LOCK_CHECK_INTERVAL_MS);
+  timer.unref();
   return {
     async release() {
       if (released) return;
       released = true;
+      if (timer) clearInterval(timer);
+      if (lost) return;
       await client.query(`SELECT pg_advisory_unlock(${LOCK_KEYS})`, [schema]).catch(() => undefined);
       await client.end().catch(() => undefined);
     },

@@ -13,6 +13,16 @@ export interface StorageConfig {
   databaseSchema?: string;
 }
 
+export interface OpenStorageOptions {
+  /**
+   * Postgres only: the lock connection dropped or failed its check, so the one-instance lock is gone
+   * (store/instance-lock.ts). Default: log it. main.ts exits the process instead.
+   */
+  onLockLost?: (err: Error) => void;
+  /** Postgres only: interval of the lock connection's `SELECT 1` check (tests shorten it). */
+  lockCheckIntervalMs?: number;
+}
+
 export interface Storage {
   backend: 'sqlite' | 'postgres';
   store: IssuerStore;
@@ -25,12 +35,15 @@ export interface Storage {
  * refused with `InstanceLockError`), opens the configured database and runs its migrations.
  * `store.close()` releases both.
  */
-export async function openStorage(config: StorageConfig): Promise<Storage> {
+export async function openStorage(config: StorageConfig, options: OpenStorageOptions = {}): Promise<Storage> {
   if (config.databaseUrl) {
     const schema = config.databaseSchema ?? 'public';
-    const lock = await acquirePostgresInstanceLock(config.databaseUrl, schema, (err) =>
-      console.error(`[issuer] lost the connection holding the one-instance lock (${err.message}); restart the service so it takes the lock again`),
-    );
+    const lock = await acquirePostgresInstanceLock(config.databaseUrl, schema, {
+      onLost:
+        options.onLockLost ??
+        ((err) => console.error(`[issuer] lost the connection holding the one-instance lock (${err.message}); restart the service so it takes the lock again`)),
+      checkIntervalMs: options.lockCheckIntervalMs,
+    });
     try {
       const pool = await openPostgresDatabase(config.databaseUrl, { schema: config.databaseSchema });
       return { backend: 'postgres', store: new PostgresIssuerStore(pool, lock), sql: postgresRunner(pool) };

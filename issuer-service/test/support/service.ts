@@ -8,8 +8,8 @@ import type { Clock } from '../../src/services/clock.js';
 import type { TestHolder } from './holder.js';
 import { ALL_ROLES } from './people.js';
 
-export const REVIEWER_KEY = 'alice-key-0123456789abcdef';
-export const OTHER_REVIEWER_KEY = 'bob-key-0123456789abcdefgh';
+export const REVIEWER_KEY = 'tUlVaJFQMVo4y8UfL10BEhQetcjgcmRS';
+export const OTHER_REVIEWER_KEY = 'Zwoq5CGjzpUyv40qV56HHFAUbFQZwspu';
 
 /** A fresh directory for a test's SQLite file; `cleanup()` removes it. */
 export function tempDir(): { dir: string; dbPath: string; cleanup(): void } {
@@ -21,7 +21,7 @@ export function tempDir(): { dir: string; dbPath: string; cleanup(): void } {
 export function testConfig(dbPath: string, overrides: Partial<IssuerServiceConfig> = {}): IssuerServiceConfig {
   return {
     ...loadConfig({
-      ISSUER_KEY_SECRET: 'test-secret-0123456789',
+      ISSUER_KEY_SECRET: 'qNPJz5YDBjm4HeGqRaU1JHTebxXwST0H',
       // Both keys hold every role (tests of the roles themselves configure their own keys).
       REVIEWER_API_KEYS: `alice:${REVIEWER_KEY}:${ALL_ROLES},bob:${OTHER_REVIEWER_KEY}:${ALL_ROLES}`,
       DATABASE_PATH: dbPath,
