@@ -332,6 +332,12 @@ contract ComplianceGate is AccessControlDefaultAdminRules, EIP712, Nonces, IComp
     function _barWallet(uint256 policyId, address wallet, uint64 until, string calldata reason) private {
         if (wallet == address(0)) revert ZeroAddress("wallet");
         if (until <= block.timestamp) revert BarEndsInPast(until, block.timestamp);
+        // A policy agent may set or extend a bar, never shorten one (e.g. a permanent bar set by
+        // AGENT_ROLE); only AGENT_ROLE may shorten or lift it.
+        uint64 current = _walletBars[policyId][wallet];
+        if (until < current && !hasRole(AGENT_ROLE, msg.sender)) {
+            revert BarWouldShorten(policyId, wallet, current, until);
+        }
         _walletBars[policyId][wallet] = until;
         _records[policyId][wallet] |= WALLET_BARRED;
         emit WalletBarSet(policyId, wallet, until, reason);

@@ -52,9 +52,6 @@ contract IssuerRegistry is AccessControlDefaultAdminRules, IIssuerRegistry {
 
     mapping(uint64 issuerId => Issuer) private _issuers;
     mapping(uint64 issuerId => mapping(uint256 root => RootInfo)) private _roots;
-    /// @notice Root values an issuer manager rejected under some issuer: no issuer may publish them
-    /// again, so a rejected tree state cannot come back under another issuer's name.
-    mapping(uint256 root => bool) public isRootValueRejected;
     uint64[] private _issuerIds;
 
     /// @notice How long (seconds) a superseded root stays acceptable for new proofs.
@@ -142,10 +139,11 @@ contract IssuerRegistry is AccessControlDefaultAdminRules, IIssuerRegistry {
     /// @notice Refuses `root` of `issuerId` for good, at once, whether current or superseded: no
     /// proof against it is accepted and it can never be published again. A rejected current root
     /// leaves the issuer without an acceptable current root until its publisher publishes a new one.
-    /// The root *value* is also marked for every issuer ({isRootValueRejected}): no issuer can publish
-    /// it afterwards. An issuer that published the same value before the rejection keeps its own
-    /// record: reject it under that issuer too. Refuses an unknown issuer, a root the issuer never
-    /// published, and a root already rejected.
+    /// The rejection is per issuer only: another issuer may still publish the same value (a
+    /// compromised publisher of B re-publishing A's past roots, or the empty-tree root, must not be
+    /// able to block A from publishing them). If B publishes a value rejected under A, reject it
+    /// under B too, or suspend B. Refuses an unknown issuer, a root the issuer never published, and
+    /// a root already rejected.
     function rejectRoot(uint64 issuerId, uint256 root, string calldata reason)
         external
         onlyRole(ISSUER_MANAGER_ROLE)
@@ -155,7 +153,6 @@ contract IssuerRegistry is AccessControlDefaultAdminRules, IIssuerRegistry {
         if (info.publishedAt == 0) revert RootNotPublished(issuerId, root);
         if (info.rejected) revert RootIsRejected(issuerId, root);
         info.rejected = true;
-        isRootValueRejected[root] = true;
         emit RootRejected(issuerId, root, reason);
     }
 
@@ -183,8 +180,8 @@ contract IssuerRegistry is AccessControlDefaultAdminRules, IIssuerRegistry {
     /// while it is suspended if the key was rotated during the suspension: such a *replacement* root
     /// also cuts off every root superseded until now (no grace window: a compromised key's roots
     /// must not outlive the clean one). Refuses a zero root, the root that is already current, a
-    /// root rejected under this issuer (`RootIsRejected`) and a value rejected under any issuer
-    /// (`RootValueRejected`). A current root that had gone stale is recorded as superseded when it
+    /// root rejected under this issuer (`RootIsRejected`); a value rejected under another issuer only
+    /// is not refused (rejection is per issuer). A current root that had gone stale is recorded as superseded when it
     /// went stale, not now, so publishing late does not give it a fresh grace window.
     /// Re-publishing one of the issuer's own older roots is allowed: revoking the newest leaf brings
     /// the tree back to an earlier root. Another issuer's roots matter only once rejected.
@@ -199,7 +196,6 @@ contract IssuerRegistry is AccessControlDefaultAdminRules, IIssuerRegistry {
         if (root == previous) revert RootAlreadyCurrent(issuerId, root);
         mapping(uint256 => RootInfo) storage roots = _roots[issuerId];
         if (roots[root].rejected) revert RootIsRejected(issuerId, root);
-        if (isRootValueRejected[root]) revert RootValueRejected(root);
 
         uint64 now_ = uint64(block.timestamp);
         if (previous != 0) {

@@ -58,6 +58,7 @@ contract PermissionedToken is ERC20, AccessControlDefaultAdminRules {
     error UnfreezeExceedsFrozen(address account, uint256 frozen, uint256 amount);
     error NotSameInvestor(address lostWallet, address newWallet);
     error RecoveryToSameWallet(address wallet);
+    error LostWalletHoldsNoTokens(address wallet);
     error TooManyRules(uint256 max);
     error RuleAlreadyAdded(address rule);
     error RuleNotFound(address rule);
@@ -321,8 +322,9 @@ contract PermissionedToken is ERC20, AccessControlDefaultAdminRules {
     /// a new wallet of the same investor (AGENT_ROLE), and shuts the lost wallet, which someone else
     /// may now hold: frozen here, revoked and barred (until lifted) in the gate, in this transaction.
     /// The token must be a policy agent of its policy in the gate for that. Refuses wallets not bound
-    /// to one investor under the token's policy, the same wallet twice, and a frozen or unverified
-    /// new wallet.
+    /// to one investor under the token's policy, the same wallet twice, a lost wallet holding none of
+    /// this token (`LostWalletHoldsNoTokens`: tokens sharing a policy must not shut each other's
+    /// holders), and a frozen or unverified new wallet.
     /// Emits the freeze changes: `TokensUnfrozen(lost)`/`TokensFrozen(new)` for the frozen amount,
     /// `AddressFrozenSet(new, true)` when the freeze flag is carried, `AddressFrozenSet(lost, true)`.
     /// @param investorOnchainId kept for ERC-3643 compatibility; only logged.
@@ -336,6 +338,10 @@ contract PermissionedToken is ERC20, AccessControlDefaultAdminRules {
         uint256 investor = gate.investorOf(policy, lostWallet);
         if (investor == 0 || investor != gate.investorOf(policy, newWallet)) {
             revert NotSameInvestor(lostWallet, newWallet);
+        }
+        // Only a holder of this token: tokens sharing the policy must not revoke/bar each other's holders.
+        if (balanceOf(lostWallet) == 0 && _accounts[lostWallet].frozenTokens == 0) {
+            revert LostWalletHoldsNoTokens(lostWallet);
         }
         // The freeze state travels with the balance; clear it first so the move does not release it.
         AccountState memory lost = _accounts[lostWallet];

@@ -652,6 +652,31 @@ describe('policy agents', () => {
     await expectRevert(t.barWallet(POLICY_ID, w3.address, UNTIL_LIFTED, 'x'), 'NotPolicyAgent', [POLICY_ID, tokenLike.address]);
     expect(await isPolicyAgent(gate, POLICY_ID, tokenLike.address)).toBe(false);
   });
+
+  test('a policy agent cannot shorten a bar set by AGENT_ROLE; it may extend one', async () => {
+    const gate = world.gate;
+    const tokenLike = world.users[8];
+    const w = world.users[3];
+    await (await gate.setPolicyAgent(POLICY_ID, tokenLike.address, true)).wait();
+    const t = gate.connect(tokenLike);
+    // A permanent bar by AGENT_ROLE: the policy agent cannot turn it into a one-second bar.
+    await (await gate.barWallet(POLICY_ID, w.address, UNTIL_LIFTED, 'fraud')).wait();
+    const now = await latestTime();
+    await expectRevert(t.barWallet(POLICY_ID, w.address, now + 10, 'x'), 'BarWouldShorten', [
+      POLICY_ID,
+      w.address,
+      BigInt(UNTIL_LIFTED),
+      BigInt(now + 10),
+    ]);
+    expect(await gate.walletBarredUntil(POLICY_ID, w.address)).toBe(BigInt(UNTIL_LIFTED));
+    // A timed bar may be extended by the policy agent, and AGENT_ROLE may still shorten it.
+    const w2 = world.users[4];
+    await (await gate.barWallet(POLICY_ID, w2.address, now + DAY, 'review')).wait();
+    await (await t.barWallet(POLICY_ID, w2.address, now + 2 * DAY, 'review')).wait();
+    expect(await gate.walletBarredUntil(POLICY_ID, w2.address)).toBe(BigInt(now + 2 * DAY));
+    await (await gate.barWallet(POLICY_ID, w2.address, now + DAY, 'review')).wait();
+    expect(await gate.walletBarredUntil(POLICY_ID, w2.address)).toBe(BigInt(now + DAY));
+  });
 });
 
 describe('administration', () => {

@@ -470,6 +470,18 @@ test('MaxBalancePerInvestor after a migration: a wallet that has not re-proved s
   expect(await cap.balanceOf(a1.address)).toBe(600n);
 });
 
+test('MaxBalancePerInvestor after a migration: a second resync keeps a not-yet-re-proved wallet with its person', async () => {
+  const { cap, rule, ruleAddress, alice2 } = await capMigration();
+  await (await rule.resync([a1.address, a2.address])).wait();
+  // Running the resync again (a2 still has not re-proved) must not split alice again.
+  expect(await eventsOf(rule.resync([a1.address, a2.address]), rule, 'InvestorKeyResynced')).toEqual([]);
+  await (await cap.unpause()).wait();
+  expect(await rule.creditedKeyOf(a2.address)).toBe(alice2);
+  expect(await rule.investorBalance(alice2)).toBe(1000n);
+  await expectRevert(cap.mint(a1.address, 400n), 'ComplianceRuleRefused', [ruleAddress, 16n]);
+  expect(await cap.balanceOf(a1.address)).toBe(600n);
+});
+
 test('MaxBalancePerInvestor after a migration: a wallet parked on its own key joins its investor when it re-proves', async () => {
   const { cap, rule, ruleAddress, alice2 } = await capMigration();
   // Resynced before any wallet of alice was: a2 goes to its own key.

@@ -243,16 +243,18 @@ test('a root that was stale when superseded keeps its grace from when it went st
   expect(await registry.rootStatus(1, 222n)).toEqual([32n, false, State.Expired]);
 });
 
-test('a root value rejected under one issuer cannot be published by any issuer', async () => {
+test('a root value rejected under issuer B can still be published by issuer A (no cross-issuer griefing)', async () => {
+  // B's (compromised) publisher squats A's future/past root value; the manager rejects it under B.
   await (await registry.addIssuer(2, 'did:example:two', other.address, 32)).wait();
+  await (await publish(111n, 1, other, 2)).wait();
+  await (await publish(222n, 2, other, 2)).wait();
+  await (await registry.rejectRoot(2, 111n, 'squatted')).wait();
+  expect(await registry.rootStatus(2, 111n)).toEqual([32n, false, State.Rejected]);
+  // A can still publish that value; the rejection stays with B.
   await (await publish(111n, 1)).wait();
-  await (await registry.rejectRoot(1, 111n, 'bad tree')).wait();
-  expect(await registry.isRootValueRejected(111n)).toBe(true);
-  const before = await state();
-  await expectRevert(publish(111n, 1, other, 2), 'RootValueRejected', [111n]);
-  expect(await state()).toEqual(before);
-  expect(await registry.rootStatus(2, 111n)).toEqual([0n, false, State.Unknown]);
-  await (await publish(222n, 1, other, 2)).wait();
+  expect(await registry.rootStatus(1, 111n)).toEqual([32n, true, State.Current]);
+  expect(await registry.rootStatus(2, 111n)).toEqual([32n, false, State.Rejected]);
+  await expectRevert(publish(111n, 1, other, 2), 'RootIsRejected', [2n, 111n]);
 });
 
 test('the current root ages out when the issuer stops publishing or confirming', async () => {

@@ -159,6 +159,17 @@ test('recoveryAddress refuses wallets of other investors and changes nothing', a
   expect(await world.gate.isVerified(1n, a1.address)).toBe(true);
 });
 
+test('recoveryAddress refuses a lost wallet holding none of this token (another token of the policy may hold it), and changes nothing', async () => {
+  // a2 is alice's wallet under the shared policy 1 but holds no BOND: the BOND agent must not
+  // revoke and bar it in the gate (it could be another token's holder).
+  expect(await token.balanceOf(a2.address)).toBe(0n);
+  const before = await state();
+  await expectRevert(token.recoveryAddress(a2.address, a1.address, 0), 'LostWalletHoldsNoTokens', [a2.address]);
+  expect(await state()).toEqual(before);
+  expect(await world.gate.isVerified(1n, a2.address)).toBe(true);
+  expect(await world.gate.walletBarredUntil(1n, a2.address)).toBe(0n);
+});
+
 test('recoveryAddress carries balance, frozen amount and address freeze, and leaves the lost wallet frozen and revoked', async () => {
   await (await token.freezePartialTokens(a1.address, 300n)).wait();
   await (await token.setAddressFrozen(a1.address, true)).wait();

@@ -48,6 +48,8 @@ interface IComplianceGate {
     error BarEndsInPast(uint64 until, uint256 blockTime);
     error InvalidInvestorTag(uint256 investor);
     error WalletNotBarred(uint256 policyId, address wallet);
+    /// @dev A caller without AGENT_ROLE tried to set a wallet bar ending before the existing one.
+    error BarWouldShorten(uint256 policyId, address wallet, uint64 currentUntil, uint64 until);
     error InvestorNotBarred(uint256 policyId, uint256 investor);
     /// @dev `caller` has neither AGENT_ROLE nor the policy-agent right for `policyId`.
     error NotPolicyAgent(uint256 policyId, address caller);

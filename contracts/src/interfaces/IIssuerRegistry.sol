@@ -38,8 +38,6 @@ interface IIssuerRegistry {
     error RootNotPublished(uint64 issuerId, uint256 root);
     error RootIsRejected(uint64 issuerId, uint256 root);
     error RootNotCurrent(uint64 issuerId, uint256 root, uint256 currentRoot);
-    /// @dev The value was rejected under some issuer ({IssuerRegistry.rejectRoot}).
-    error RootValueRejected(uint256 root);
     /// @dev The key was rotated during the suspension and no root was published with it since.
     error ReplacementRootRequired(uint64 issuerId);
     error PublisherUnchanged(uint64 issuerId, address publisher);

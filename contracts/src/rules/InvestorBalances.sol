@@ -32,6 +32,10 @@ abstract contract InvestorBalances is TokenBoundRule {
     /// @dev A person's investor tag under the previous policy → their tag under the current one,
     /// learned by {resync} from a wallet bound to the first then and to the second now.
     mapping(uint256 oldTag => uint256 newTag) private _heir;
+    /// @dev A tag {_learnHeir} recorded as a heir → 1 + the policy it is a tag of. A holding wallet
+    /// still bound to no one, already credited to a heir tag of the current policy, keeps it on a
+    /// later {resync} (else a second resync would move it back to its own key and split the person).
+    mapping(uint256 newTag => uint256 policyPlusOne) private _heirPolicy;
 
     constructor(IGatedToken token_, address admin) TokenBoundRule(token_, admin) {
         _resyncedPolicy = token_.policyId();
@@ -126,13 +130,16 @@ abstract contract InvestorBalances is TokenBoundRule {
         if (_heir[previous] == current) return;
         if (gate.investorOf(_previousPolicy, wallet) != previous) return;
         _heir[previous] = current;
+        _heirPolicy[current] = _resyncedPolicy + 1;
     }
 
     /// @dev The key of a holding wallet bound to no investor now: its person's new tag if the
-    /// wallet was theirs under the previous policy and a wallet of theirs re-proved, else its own key.
+    /// wallet was theirs under the previous policy and a wallet of theirs re-proved (or the wallet is
+    /// already credited to such a heir tag by an earlier resync), else its own key.
     function _unboundKey(address wallet, uint256 previous) private view returns (uint256) {
         uint256 own = (uint256(1) << 192) | uint160(wallet);
         if (previous == 0 || previous >> 192 != 0) return own;
+        if (_heirPolicy[previous] == _resyncedPolicy + 1) return previous; // already with its person
         uint256 heir = _heir[previous];
         if (heir == 0 || gate.investorOf(_previousPolicy, wallet) != previous) return own;
         return heir;
