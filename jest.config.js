@@ -17,6 +17,9 @@ export default {
   transform: {
     '^.+\\.ts$': ['ts-jest', { useESM: true }],
   },
+  // A real PostgreSQL from npm for the Postgres store tests, unless TEST_DATABASE_URL names one.
+  globalSetup: '<rootDir>/test/support/test-services-setup.mjs',
+  globalTeardown: '<rootDir>/test/support/test-services-teardown.mjs',
   // Proofs take seconds and hardhat boots once per file.
   testTimeout: 120000,
   maxWorkers: 2,

@@ -1,4 +1,5 @@
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 
 /**
@@ -6,13 +7,30 @@ import { mkdir } from 'node:fs/promises';
  * them: through labelled form controls and buttons, the way keyboard and screen-reader users
  * reach them too. Shared by the browser test and the proving benchmark.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+
+/**
+ * The Chromium to drive: `CHROMIUM_PATH`, else the system's /usr/bin/chromium, else the one the
+ * `@sparticuz/chromium` npm package ships (unpacked on first use, with the flags it needs), so a
+ * machine with only Node and npm runs the browser tests too. Never a download.
+ */
+async function chromiumToLaunch(): Promise<{ executablePath: string; args: string[] }> {
+  const chosen = process.env.CHROMIUM_PATH;
+  if (chosen) {
+    if (!existsSync(chosen)) throw new Error(`CHROMIUM_PATH=${chosen}: no such file`);
+    return { executablePath: chosen, args: FLAGS };
+  }
+  if (existsSync('/usr/bin/chromium')) return { executablePath: '/usr/bin/chromium', args: FLAGS };
+  const { default: packaged } = await import('@sparticuz/chromium');
+  // Its serverless defaults include --single-process (closing one context then takes the whole
+  // browser down) and relaxed web security; the tests need neither.
+  const unwanted = new Set(['--single-process', '--disable-web-security', '--allow-running-insecure-content']);
+  const args = packaged.args.filter((a: string) => !unwanted.has(a));
+  return { executablePath: await packaged.executablePath(), args: [...new Set([...args, ...FLAGS])] };
+}
 
 export async function launchBrowser(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
+  return chromium.launch(await chromiumToLaunch());
 }
 
 /** Opens the wallet in a fresh context (empty IndexedDB) sized like a phone when `narrow`. */

