@@ -6,7 +6,8 @@
 import hre from 'hardhat';
 import type { ContractTransactionResponse } from 'ethers';
 import { computeLeaf, encodePolicy, identityCommitment, jurisdictionIndex, randomIdentitySecret, randomSalt } from '@zkkyc/credentials';
-import { nodeProver, releaseProverThreads } from '@zkkyc/prover/node';
+import { multiplyBase, randomScalar } from '@zkkyc/escrow';
+import { nodeEscrowProver, nodeProver, releaseProverThreads } from '@zkkyc/prover/node';
 import { IssuerTree } from '@zkkyc/tree';
 import { PlainERC20__factory } from '@zkkyc/contracts/typechain';
 import { deployZkKyc } from '../../packages/sdk/src/deploy.js';
@@ -48,6 +49,17 @@ export interface GasFigures {
   recovery: number;
   /** The token's admin moving the paused token to another gate policy. */
   setPolicyId: number;
+  /**
+   * First registration of a wallet under a policy with an escrow key (kycPolicyEscrow32 proof, six
+   * public signals, EscrowCiphertext logged), no wallet limit: compare with `registration`.
+   */
+  registrationEscrow: number;
+  /** The escrow verifier alone in a transaction with the same proof (its floor). */
+  escrowVerifierOnly: number;
+  /** Creating a policy without escrow key (`setPolicy`, one accepted issuer). */
+  setPolicy: number;
+  /** Creating the same policy with an escrow key (`setEscrowPolicy`): the on-chain subgroup check and PoseidonT4. */
+  setEscrowPolicy: number;
 }
 
 async function used(tx: Promise<ContractTransactionResponse>): Promise<number> {
@@ -186,7 +198,41 @@ export async function measureGas(): Promise<GasFigures> {
   // setPolicyId runs only while paused (the migration procedure pauses anyway).
   await (await bare.pause()).wait();
   const setPolicyId = await used(bare.setPolicyId(2));
-  return { ...figures, transferAllRulesLockUpActive, recovery, setPolicyId };
+
+  // Escrow: a new policy with and without a key, then a new wallet's registration under the one
+  // with a key (holder b, whose wallet is new under policy 4).
+  const policyParams = { ...common, maxWalletsPerInvestor: 0 };
+  const setPolicy = await used(gate.setPolicy(3, policyParams));
+  const escrowKey = multiplyBase(randomScalar());
+  const setEscrowPolicy = await used(gate.setEscrowPolicy(4, policyParams, escrowKey));
+  const escrowProver = await nodeEscrowProver();
+  const h = holders[1];
+  const escrowProof = await escrowProver.prove({
+    identitySecret: h.secret,
+    attributes: h.attributes,
+    salt: h.salt,
+    merkleProof: tree.proof(h.index),
+    policy: { ...policy, scope: (await gate.policy(4)).scope },
+    escrowKey,
+    wallet: b.address,
+    today,
+    validUntil: 20351231,
+  });
+  const escrow = escrowProof.solidityCalldata;
+  const registrationEscrow = await used(gate.connect(b).verifyEscrow(4, escrow.pA, escrow.pB, escrow.pC, escrow.pubSignals));
+  const escrowVerifierOnly = Number(
+    await contracts.kycPolicyEscrowVerifier32!.connect(b).verifyProof.estimateGas(escrow.pA, escrow.pB, escrow.pC, escrow.pubSignals),
+  );
+  return {
+    ...figures,
+    transferAllRulesLockUpActive,
+    recovery,
+    setPolicyId,
+    registrationEscrow,
+    escrowVerifierOnly,
+    setPolicy,
+    setEscrowPolicy,
+  };
 }
 
 const isMain = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;

@@ -5,10 +5,13 @@ import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/ext
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
+import {PoseidonT4} from "poseidon-solidity/PoseidonT4.sol";
 import {PoseidonT6} from "poseidon-solidity/PoseidonT6.sol";
 import {IComplianceGate} from "./interfaces/IComplianceGate.sol";
 import {IIssuerRegistry} from "./interfaces/IIssuerRegistry.sol";
+import {IKycEscrowProofVerifier} from "./interfaces/IKycEscrowProofVerifier.sol";
 import {IKycProofVerifier} from "./interfaces/IKycProofVerifier.sol";
+import {BabyJubJubPoint} from "./libraries/BabyJubJubPoint.sol";
 import {UtcDate} from "./libraries/UtcDate.sol";
 
 /// @title ComplianceGate
@@ -26,6 +29,11 @@ import {UtcDate} from "./libraries/UtcDate.sol";
 /// proof's `today` and the holder-chosen `validUntil`. The gate checks the wallet consented, the root
 /// is acceptable and from an accepted issuer, the policy hash, the date, the proof, and the
 /// nullifier's wallet bindings, then stores one packed word per wallet that the token reads.
+///
+/// Escrow (docs/protocol.md, "Escrow"): a policy may name an escrow key. Its registrations then use
+/// the `kycPolicyEscrow32` circuit ({verifyEscrow}), whose two extra public signals are the holder
+/// credential's leaf index encrypted to that key; the gate checks the proof like any other and logs
+/// the ciphertext in `EscrowCiphertext`, storing nothing more per wallet.
 ///
 /// Controls that stick (docs/contracts.md): an agent can bar a wallet or an investor tag from
 /// registering again (for a time or until lifted), so a revoked holder cannot come straight back by
@@ -70,19 +78,27 @@ contract ComplianceGate is AccessControlDefaultAdminRules, EIP712, Nonces, IComp
         uint64 ttl;
         uint32 maxWalletsPerInvestor;
         uint64 firstIssuer; // acceptedIssuers[0]
+        // Registrations need escrow proofs. In this word so that registration learns which kind of
+        // proof the policy takes without reading the key (the proof's policyHash commits to it).
+        bool escrow;
     }
 
     struct Policy {
         PolicyConfig config;
-        uint256 policyHash;
+        uint256 policyHash; // with an escrow key: Poseidon3(rulesHash, keyX, keyY)
         uint256 scope;
         uint256 jurisdictionMask;
         uint64[] acceptedIssuers;
+        // The escrow key; (0, 0) without one. Read by views and set-up only, never by registration.
+        uint256 escrowKeyX;
+        uint256 escrowKeyY;
     }
 
     IIssuerRegistry public immutable registry;
     IKycProofVerifier public immutable verifier32;
     IKycProofVerifier public immutable verifier20;
+    /// @notice The `kycPolicyEscrow32` verifier; zero when the gate takes no escrow policies.
+    IKycEscrowProofVerifier public immutable escrowVerifier32;
 
     /// @dev One word per investor and policy: the bar is read by every registration, the wallet
     /// count (kept only while the policy has a wallet limit) by those under a limit — one SLOAD for both.
@@ -118,7 +134,15 @@ contract ComplianceGate is AccessControlDefaultAdminRules, EIP712, Nonces, IComp
     /// (the new admin accepts); the delay starts at 0 and the admin can raise it with
     /// `changeDefaultAdminDelay`. Refuses a zero admin (`AccessControlInvalidDefaultAdmin`).
     /// @param verifierFor20 may be the zero address while no depth-20 circuit is deployed.
-    constructor(address admin, IIssuerRegistry registry_, IKycProofVerifier verifierFor32, IKycProofVerifier verifierFor20)
+    /// @param escrowVerifierFor32 may be the zero address: the gate then refuses escrow policies
+    /// ({setEscrowPolicy} reverts `ZeroAddress("escrowVerifier32")`).
+    constructor(
+        address admin,
+        IIssuerRegistry registry_,
+        IKycProofVerifier verifierFor32,
+        IKycProofVerifier verifierFor20,
+        IKycEscrowProofVerifier escrowVerifierFor32
+    )
         AccessControlDefaultAdminRules(0, admin)
         EIP712("zkkyc ComplianceGate", "1")
     {
@@ -129,6 +153,7 @@ contract ComplianceGate is AccessControlDefaultAdminRules, EIP712, Nonces, IComp
         registry = registry_;
         verifier32 = verifierFor32;
         verifier20 = verifierFor20;
+        escrowVerifier32 = escrowVerifierFor32;
     }
 
     // ─── policies ────────────────────────────────────────────────────────────────────────────
@@ -140,10 +165,52 @@ contract ComplianceGate is AccessControlDefaultAdminRules, EIP712, Nonces, IComp
     /// Removing an issuer from `acceptedIssuers` refuses its roots from the next proof on. List the
     /// issuer most holders use first: registrations find their root under it with one registry call.
     /// Refuses a jurisdiction mask of 0 or ≥ 2^249, a ttl of 0, an empty issuer list, an issuer id
-    /// the registry does not know.
-    function setPolicy(uint256 policyId, PolicyParams calldata params)
+    /// the registry does not know, and a policy with an escrow key (`EscrowCannotBeRemoved`: rotate
+    /// it with {setEscrowPolicy}; dropping it would let holders stop escrowing unnoticed).
+    function setPolicy(uint256 policyId, PolicyParams calldata params) external onlyRole(POLICY_ADMIN_ROLE) {
+        if (_policies[policyId].config.escrow) revert EscrowCannotBeRemoved(policyId);
+        (uint32 version, uint256 scope_, uint256 rulesHash) = _storePolicy(policyId, params, false);
+        _policies[policyId].policyHash = rulesHash;
+        emit PolicySet(policyId, version, scope_, rulesHash, params);
+    }
+
+    /// @inheritdoc IComplianceGate
+    /// @dev The subgroup check (one 251-bit scalar multiplication, ~276k gas) is paid here, once,
+    /// so that registrations need not check the key: a proof commits to it through the policy hash.
+    function setEscrowPolicy(uint256 policyId, PolicyParams calldata params, uint256[2] calldata escrowKey)
         external
         onlyRole(POLICY_ADMIN_ROLE)
+    {
+        if (address(escrowVerifier32) == address(0)) revert ZeroAddress("escrowVerifier32");
+        (uint256 x, uint256 y) = (escrowKey[0], escrowKey[1]);
+        if (!BabyJubJubPoint.isCanonical(x, y)) revert EscrowKeyInvalid(x, y, "canonical");
+        if (!BabyJubJubPoint.isOnCurve(x, y)) revert EscrowKeyInvalid(x, y, "on-curve");
+        if (BabyJubJubPoint.isIdentity(x, y)) revert EscrowKeyInvalid(x, y, "identity");
+        if (!BabyJubJubPoint.isInSubgroup(x, y)) revert EscrowKeyInvalid(x, y, "subgroup");
+
+        (uint32 version, uint256 scope_, uint256 rulesHash) = _storePolicy(policyId, params, true);
+        uint256 hash = PoseidonT4.hash([rulesHash, x, y]);
+        Policy storage stored = _policies[policyId];
+        stored.policyHash = hash;
+        stored.escrowKeyX = x;
+        stored.escrowKeyY = y;
+        emit PolicySet(policyId, version, scope_, hash, params);
+        emit PolicyEscrowKeySet(policyId, version, x, y, rulesHash);
+    }
+
+    /// @inheritdoc IComplianceGate
+    function escrowKeyOf(uint256 policyId) external view returns (uint256 x, uint256 y) {
+        Policy storage stored = _policies[policyId];
+        return (stored.escrowKeyX, stored.escrowKeyY);
+    }
+
+    /// @dev The checks and writes {setPolicy} and {setEscrowPolicy} share: validates `params`,
+    /// stores the config word (with the escrow flag), scope, mask and issuers, and returns the new
+    /// version, the scope and the rules' hash `Poseidon5(scope, mask, minAge, classMask, minKycLevel)`
+    /// — the policy hash of a policy without escrow key, the inner hash of one with a key.
+    function _storePolicy(uint256 policyId, PolicyParams calldata params, bool escrow)
+        private
+        returns (uint32 version, uint256 scope_, uint256 rulesHash)
     {
         if (params.jurisdictionMask == 0 || params.jurisdictionMask > MAX_JURISDICTION_MASK) {
             revert PolicyParamInvalid("jurisdictionMask", params.jurisdictionMask);
@@ -157,15 +224,15 @@ contract ComplianceGate is AccessControlDefaultAdminRules, EIP712, Nonces, IComp
             revert WalletLimitCannotBeEnabled(policyId);
         }
 
-        uint32 version = previous.version + 1;
+        version = previous.version + 1;
         for (uint256 i = 0; i < params.acceptedIssuers.length; i++) {
             uint64 issuerId = params.acceptedIssuers[i];
             (,,, uint8 depth,,) = registry.issuer(issuerId);
             if (depth == 0) revert PolicyParamInvalid("acceptedIssuers", issuerId);
         }
 
-        uint256 scope_ = scopeOf(policyId);
-        uint256 hash = PoseidonT6.hash(
+        scope_ = scopeOf(policyId);
+        rulesHash = PoseidonT6.hash(
             [scope_, params.jurisdictionMask, params.minAge, params.investorClassMask, params.minKycLevel]
         );
         stored.config = PolicyConfig({
@@ -176,13 +243,12 @@ contract ComplianceGate is AccessControlDefaultAdminRules, EIP712, Nonces, IComp
             version: version,
             ttl: params.ttl,
             maxWalletsPerInvestor: params.maxWalletsPerInvestor,
-            firstIssuer: params.acceptedIssuers[0]
+            firstIssuer: params.acceptedIssuers[0],
+            escrow: escrow
         });
-        stored.policyHash = hash;
         stored.scope = scope_;
         stored.jurisdictionMask = params.jurisdictionMask;
         stored.acceptedIssuers = params.acceptedIssuers;
-        emit PolicySet(policyId, version, scope_, hash, params);
     }
 
     /// @notice `uint256(keccak256(abi.encode(chainId, gate, policyId))) >> 8` (docs/protocol.md): a
@@ -205,7 +271,8 @@ contract ComplianceGate is AccessControlDefaultAdminRules, EIP712, Nonces, IComp
     /// @notice Registers the wallet packed in `pubSignals[3]` (context), which must be the caller.
     /// Public signals: [nullifier, root, policyHash, context]. Refuses, with the error naming the
     /// failed check (docs/contracts.md has the order): context bits above 224, a caller other than
-    /// the wallet, an unknown policy, a barred wallet, a barred investor, a wrong policy hash, a root
+    /// the wallet, an unknown policy, a policy with an escrow key (`EscrowProofRequired`: use
+    /// {verifyEscrow}), a barred wallet, a barred investor, a wrong policy hash, a root
     /// that no accepted issuer published or that is not acceptable now (superseded too long ago,
     /// cut off, stale, rejected, issuer suspended), a `today` other than the block's UTC date or the
     /// day before, a `validUntil` whose day has ended, an invalid proof, a wallet bound to another
@@ -236,13 +303,35 @@ contract ComplianceGate is AccessControlDefaultAdminRules, EIP712, Nonces, IComp
         uint256 deadline,
         bytes calldata signature
     ) external returns (uint64 until) {
-        address wallet = _walletOf(pubSignals[3]);
-        if (block.timestamp > deadline) revert ConsentExpired(deadline, block.timestamp);
-        bytes32 digest = _hashTypedDataV4(
-            keccak256(abi.encode(CONSENT_TYPEHASH, policyId, pubSignals[0], pubSignals[3], _useNonce(wallet), deadline))
-        );
-        if (!SignatureChecker.isValidSignatureNow(wallet, digest, signature)) revert InvalidConsentSignature(wallet);
+        address wallet = _consented(policyId, pubSignals[0], pubSignals[3], deadline, signature);
         return _register(policyId, wallet, pA, pB, pC, pubSignals);
+    }
+
+    /// @inheritdoc IComplianceGate
+    function verifyEscrow(
+        uint256 policyId,
+        uint256[2] calldata pA,
+        uint256[2][2] calldata pB,
+        uint256[2] calldata pC,
+        uint256[6] calldata pubSignals
+    ) external returns (uint64 until) {
+        address wallet = _walletOf(pubSignals[5]);
+        if (msg.sender != wallet) revert NotWalletOwner(wallet, msg.sender);
+        return _registerEscrow(policyId, wallet, pA, pB, pC, pubSignals);
+    }
+
+    /// @inheritdoc IComplianceGate
+    function verifyEscrowFor(
+        uint256 policyId,
+        uint256[2] calldata pA,
+        uint256[2][2] calldata pB,
+        uint256[2] calldata pC,
+        uint256[6] calldata pubSignals,
+        uint256 deadline,
+        bytes calldata signature
+    ) external returns (uint64 until) {
+        address wallet = _consented(policyId, pubSignals[0], pubSignals[5], deadline, signature);
+        return _registerEscrow(policyId, wallet, pA, pB, pC, pubSignals);
     }
 
     /// @inheritdoc IComplianceGate
@@ -345,17 +434,21 @@ contract ComplianceGate is AccessControlDefaultAdminRules, EIP712, Nonces, IComp
 
     // ─── registration internals ──────────────────────────────────────────────────────────────
 
+    /// @dev A registration with a kycPolicy proof. The steps, in the order docs/contracts.md lists
+    /// the checks: the policy and its kind, the bars, the policy hash, the root (which picks the
+    /// verifier by tree depth), the dates, the proof, the wallet binding; then the record and the event.
     function _register(
         uint256 policyId,
         address wallet,
         uint256[2] calldata pA,
         uint256[2][2] calldata pB,
         uint256[2] calldata pC,
-        uint256[4] calldata pubSignals
+        uint256[4] calldata pubSignals // [nullifier, root, policyHash, context]
     ) private returns (uint64 until) {
         Policy storage stored = _policies[policyId];
         PolicyConfig memory config = stored.config;
         if (!config.exists) revert PolicyNotFound(policyId);
+        if (config.escrow) revert EscrowProofRequired(policyId);
         uint256 record = _records[policyId][wallet];
         InvestorEntry memory entry = _checkBars(policyId, wallet, record, pubSignals[0] & TAG_MASK);
         {
@@ -371,24 +464,82 @@ contract ComplianceGate is AccessControlDefaultAdminRules, EIP712, Nonces, IComp
             verifier = depth == 32 ? verifier32 : depth == 20 ? verifier20 : IKycProofVerifier(address(0));
             if (address(verifier) == address(0)) revert UnsupportedTreeDepth(depth);
         }
-
-        {
-            uint256 context = pubSignals[3];
-            uint32 today = uint32(context >> 160);
-            uint32 validUntil = uint32(context >> 192);
-            uint32 blockDate = UtcDate.toDate(block.timestamp);
-            if (today != blockDate && today != UtcDate.toDate(block.timestamp - UtcDate.SECONDS_PER_DAY)) {
-                revert DateOutOfWindow(today, blockDate);
-            }
-            uint256 endOfValidity = UtcDate.toTimestamp(validUntil) + UtcDate.SECONDS_PER_DAY;
-            if (endOfValidity <= block.timestamp) revert CredentialExpired(validUntil, blockDate);
-            uint256 ttlEnd = block.timestamp + config.ttl;
-            until = uint64(endOfValidity < ttlEnd ? endOfValidity : ttlEnd);
-        }
+        until = _registrationEnd(pubSignals[3], config.ttl);
 
         if (!verifier.verifyProof(pA, pB, pC, pubSignals)) revert InvalidProof();
         _bind(policyId, wallet, record, config.maxWalletsPerInvestor, pubSignals[0] & TAG_MASK, entry.wallets, until);
         emit WalletVerified(policyId, wallet, pubSignals[0], until, issuerId, pubSignals[1]);
+    }
+
+    /// @dev {_register} for a kycPolicyEscrow32 proof: the same steps on the same signals, which sit
+    /// at other indices, with the escrow verifier; then the ciphertext is logged. Nothing about it
+    /// is stored: the wallet's record is the same word as a plain registration's.
+    function _registerEscrow(
+        uint256 policyId,
+        address wallet,
+        uint256[2] calldata pA,
+        uint256[2][2] calldata pB,
+        uint256[2] calldata pC,
+        uint256[6] calldata pubSignals // [nullifier, escrowX, escrowC, root, policyHash, context]
+    ) private returns (uint64 until) {
+        Policy storage stored = _policies[policyId];
+        PolicyConfig memory config = stored.config;
+        if (!config.exists) revert PolicyNotFound(policyId);
+        if (!config.escrow) revert EscrowNotEnabled(policyId);
+        uint256 record = _records[policyId][wallet];
+        InvestorEntry memory entry = _checkBars(policyId, wallet, record, pubSignals[0] & TAG_MASK);
+        {
+            // Commits to the escrow key too: a proof that encrypted to another key fails here.
+            uint256 expected = stored.policyHash;
+            if (pubSignals[4] != expected) revert PolicyHashMismatch(expected, pubSignals[4]);
+        }
+
+        uint64 issuerId;
+        {
+            uint8 depth;
+            (issuerId, depth) = _findRoot(policyId, config.firstIssuer, pubSignals[3]);
+            // The escrow circuit is built for depth-32 trees only.
+            if (depth != 32) revert UnsupportedTreeDepth(depth);
+        }
+        until = _registrationEnd(pubSignals[5], config.ttl);
+
+        // The proof binds (escrowX, escrowC) to this nullifier, root and context: a ciphertext
+        // copied from another registration makes it fail.
+        if (!escrowVerifier32.verifyProof(pA, pB, pC, pubSignals)) revert InvalidProof();
+        _bind(policyId, wallet, record, config.maxWalletsPerInvestor, pubSignals[0] & TAG_MASK, entry.wallets, until);
+        emit WalletVerified(policyId, wallet, pubSignals[0], until, issuerId, pubSignals[3]);
+        emit EscrowCiphertext(policyId, wallet, pubSignals[0], pubSignals[1], pubSignals[2]);
+    }
+
+    /// @dev Checks the dates packed in `context` — `today` is the block's UTC date or the day
+    /// before, the `validUntil` day has not ended — and returns when the registration ends:
+    /// `min(end of the validUntil day, now + ttl)`.
+    function _registrationEnd(uint256 context, uint64 ttl) private view returns (uint64) {
+        uint32 today = uint32(context >> 160);
+        uint32 validUntil = uint32(context >> 192);
+        uint32 blockDate = UtcDate.toDate(block.timestamp);
+        if (today != blockDate && today != UtcDate.toDate(block.timestamp - UtcDate.SECONDS_PER_DAY)) {
+            revert DateOutOfWindow(today, blockDate);
+        }
+        uint256 endOfValidity = UtcDate.toTimestamp(validUntil) + UtcDate.SECONDS_PER_DAY;
+        if (endOfValidity <= block.timestamp) revert CredentialExpired(validUntil, blockDate);
+        uint256 ttlEnd = block.timestamp + ttl;
+        return uint64(endOfValidity < ttlEnd ? endOfValidity : ttlEnd);
+    }
+
+    /// @dev The wallet packed in `context`, if it signed an EIP-712 `Consent(policyId, nullifier,
+    /// context, nonce, deadline)` over its current nonce (which this uses up) and `deadline` has not
+    /// passed; ERC-1271 for contract wallets.
+    function _consented(uint256 policyId, uint256 nullifier, uint256 context, uint256 deadline, bytes calldata signature)
+        private
+        returns (address wallet)
+    {
+        wallet = _walletOf(context);
+        if (block.timestamp > deadline) revert ConsentExpired(deadline, block.timestamp);
+        bytes32 digest = _hashTypedDataV4(
+            keccak256(abi.encode(CONSENT_TYPEHASH, policyId, nullifier, context, _useNonce(wallet), deadline))
+        );
+        if (!SignatureChecker.isValidSignatureNow(wallet, digest, signature)) revert InvalidConsentSignature(wallet);
     }
 
     /// @dev Refuses a barred wallet or investor; returns the investor's entry for {_bind}, so the

@@ -4,7 +4,7 @@
  */
 import hre from 'hardhat';
 import type { HardhatEthersSigner } from '@nomicfoundation/hardhat-ethers/signers';
-import { nodeProver, releaseProverThreads, type KycProof } from '@zkkyc/prover/node';
+import { nodeEscrowProver, nodeProver, releaseProverThreads, type KycEscrowProof, type KycProof } from '@zkkyc/prover/node';
 import {
   computeLeaf,
   encodePolicy,
@@ -82,6 +82,13 @@ export interface ProveOptions {
   policyId?: bigint;
   /** Prove against this tree instead of the world's own (e.g. another issuer's). */
   tree?: IssuerTree;
+}
+
+export interface EscrowProveOptions extends ProveOptions {
+  /** Encrypt to this key instead of the policy's (the gate's `escrowKeyOf`). */
+  escrowKey?: readonly [bigint, bigint];
+  /** The encryption randomness; fresh by default. */
+  escrowRandomness?: bigint;
 }
 
 /** A deployed system with one issuer; `issue`, `publish`, `prove` and `register` drive it. */
@@ -162,6 +169,42 @@ export class World {
       today,
       validUntil: options.validUntil ?? holder.attributes.expiryDate,
     });
+  }
+
+  /**
+   * Proves with the escrow circuit (kycPolicyEscrow32) that `holder` meets the policy for `wallet`,
+   * encrypting the holder's leaf index to the policy's escrow key (or `options.escrowKey`).
+   */
+  async proveEscrow(holder: Holder, wallet: string, options: EscrowProveOptions = {}): Promise<KycEscrowProof> {
+    const tree = options.tree ?? this.tree;
+    const prover = await nodeEscrowProver();
+    const policyId = options.policyId ?? POLICY_ID;
+    const stored = await this.gate.policy(policyId);
+    const policy = options.policy ?? {
+      jurisdictionMask: stored.jurisdictionMask,
+      minAge: Number(stored.config.minAge),
+      investorClassMask: Number(stored.config.investorClassMask),
+      minKycLevel: Number(stored.config.minKycLevel),
+    };
+    const key = options.escrowKey ?? (await this.gate.escrowKeyOf(policyId));
+    return prover.prove({
+      identitySecret: holder.secret,
+      attributes: holder.attributes,
+      salt: holder.salt,
+      merkleProof: tree.proof(holder.index),
+      policy: { ...policy, scope: stored.scope },
+      escrowKey: [key[0], key[1]],
+      ...(options.escrowRandomness === undefined ? {} : { escrowRandomness: options.escrowRandomness }),
+      wallet,
+      today: options.today ?? utcDate(await latestTime()),
+      validUntil: options.validUntil ?? holder.attributes.expiryDate,
+    });
+  }
+
+  /** Submits escrow proof `proof` from `wallet` itself (`verifyEscrow`). */
+  async submitEscrow(proof: KycEscrowProof, wallet: HardhatEthersSigner, policyId = POLICY_ID) {
+    const { pA, pB, pC, pubSignals } = proof.solidityCalldata;
+    return this.gate.connect(wallet).verifyEscrow(policyId, pA, pB, pC, pubSignals);
   }
 
   /** Submits `proof` from `wallet` itself. */

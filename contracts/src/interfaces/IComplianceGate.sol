@@ -23,9 +23,19 @@ interface IComplianceGate {
     error PolicyParamInvalid(string field, uint256 value);
     error WalletLimitCannotBeEnabled(uint256 policyId);
     error ZeroAddress(string field);
+    /// @dev An escrow key refused by {setEscrowPolicy}; `rule` is the first it fails: "canonical"
+    /// (a coordinate ≥ p), "on-curve" (not on Baby Jubjub), "identity" ((0, 1)), "subgroup" (not in
+    /// the prime-order subgroup: a low-order point or one with a low-order component).
+    error EscrowKeyInvalid(uint256 x, uint256 y, string rule);
+    /// @dev {setPolicy} on a policy that has an escrow key: a key can be rotated, never removed.
+    error EscrowCannotBeRemoved(uint256 policyId);
 
     // ─── registration: each names the check that failed ─────
     error PolicyNotFound(uint256 policyId);
+    /// @dev `verify`/`verifyFor` under a policy with an escrow key: use `verifyEscrow`/`verifyEscrowFor`.
+    error EscrowProofRequired(uint256 policyId);
+    /// @dev `verifyEscrow`/`verifyEscrowFor` under a policy without an escrow key: use `verify`/`verifyFor`.
+    error EscrowNotEnabled(uint256 policyId);
     error ContextOutOfRange(uint256 context);
     error NotWalletOwner(address wallet, address caller);
     error ConsentExpired(uint256 deadline, uint256 blockTime);
@@ -64,6 +74,16 @@ interface IComplianceGate {
         uint64 issuerId,
         uint256 root
     );
+    /// @notice Logged by an escrow registration right after its `WalletVerified` (log index + 1):
+    /// the holder credential's leaf index encrypted to the policy's escrow key, as `R.x` and `c`
+    /// (docs/protocol.md, "Escrow"). The wallet record does not keep it; this event is where auditors
+    /// find it.
+    event EscrowCiphertext(
+        uint256 indexed policyId, address indexed wallet, uint256 indexed nullifier, uint256 escrowX, uint256 escrowC
+    );
+    /// @notice Logged by {setEscrowPolicy} right after `PolicySet` (whose `policyHash` is the escrow
+    /// policy hash `Poseidon3(rulesHash, keyX, keyY)`): the key and the rules' own hash.
+    event PolicyEscrowKeySet(uint256 indexed policyId, uint32 version, uint256 keyX, uint256 keyY, uint256 rulesHash);
     event WalletRevoked(uint256 indexed policyId, address indexed wallet, uint256 investor, string reason);
     event WalletBarSet(uint256 indexed policyId, address indexed wallet, uint64 until, string reason);
     event WalletBarLifted(uint256 indexed policyId, address indexed wallet, string reason);
@@ -71,6 +91,48 @@ interface IComplianceGate {
     event InvestorBarLifted(uint256 indexed policyId, uint256 indexed investor, string reason);
     event ConsentCancelled(address indexed wallet, uint256 nonce);
     event PolicyAgentSet(uint256 indexed policyId, address indexed account, bool allowed, address indexed admin);
+
+    /// @notice Creates or replaces policy `policyId` as `setPolicy` does, with escrow
+    /// key `escrowKey = (x, y)` (POLICY_ADMIN_ROLE): from now on its registrations need escrow proofs
+    /// ({verifyEscrow}), which encrypt the holder's leaf index to the key, and its policy hash is
+    /// `Poseidon3(rulesHash, x, y)`. Calling it again rotates the key (a new version; proofs made for
+    /// the old key fail with `PolicyHashMismatch`). On a policy that had no key it adds one: later
+    /// registrations carry a ciphertext, earlier ones do not (they run out within the old ttl, or an
+    /// agent revokes them so that the holders register again). Refuses what `setPolicy` refuses,
+    /// a gate deployed without an escrow verifier (`ZeroAddress("escrowVerifier32")`), and a key
+    /// that is not a point of Baby Jubjub's prime-order subgroup other than the identity
+    /// (`EscrowKeyInvalid`).
+    function setEscrowPolicy(uint256 policyId, PolicyParams calldata params, uint256[2] calldata escrowKey) external;
+
+    /// @notice The escrow key of `policyId`, or (0, 0) when it has none.
+    function escrowKeyOf(uint256 policyId) external view returns (uint256 x, uint256 y);
+
+    /// @notice Registers the wallet packed in `pubSignals[5]` (context), which must be the caller,
+    /// under a policy with an escrow key, with a `kycPolicyEscrow32` proof. Public signals:
+    /// [nullifier, escrowX, escrowC, root, policyHash, context]. Refuses what `verify` refuses (in
+    /// the same order), a policy without a key right after an unknown one (`EscrowNotEnabled`), and
+    /// a root of an issuer whose tree is not 32 deep (`UnsupportedTreeDepth`). Logs `WalletVerified`
+    /// then `EscrowCiphertext(policyId, wallet, nullifier, escrowX, escrowC)`.
+    function verifyEscrow(
+        uint256 policyId,
+        uint256[2] calldata pA,
+        uint256[2][2] calldata pB,
+        uint256[2] calldata pC,
+        uint256[6] calldata pubSignals
+    ) external returns (uint64 until);
+
+    /// @notice {verifyEscrow} submitted by anyone with the wallet's EIP-712 consent, exactly as
+    /// `verifyFor`: `Consent(policyId, nullifier = pubSignals[0], context = pubSignals[5], nonce,
+    /// deadline)`.
+    function verifyEscrowFor(
+        uint256 policyId,
+        uint256[2] calldata pA,
+        uint256[2][2] calldata pB,
+        uint256[2] calldata pC,
+        uint256[6] calldata pubSignals,
+        uint256 deadline,
+        bytes calldata signature
+    ) external returns (uint64 until);
 
     /// @notice Whether `wallet` holds an unexpired registration for `policyId`.
     function isVerified(uint256 policyId, address wallet) external view returns (bool);

@@ -7,7 +7,9 @@
 import { Interface, type ContractRunner, type ErrorDescription } from 'ethers';
 import {
   ComplianceGate__factory,
+  DisclosureLog__factory,
   IssuerRegistry__factory,
+  KycPolicyEscrowVerifier32__factory,
   KycPolicyVerifier20__factory,
   KycPolicyVerifier32__factory,
   LockUp__factory,
@@ -17,7 +19,9 @@ import {
   SanctionsList__factory,
   TransferVolumePerPeriod__factory,
   type ComplianceGate,
+  type DisclosureLog,
   type IssuerRegistry,
+  type KycPolicyEscrowVerifier32,
   type KycPolicyVerifier20,
   type KycPolicyVerifier32,
   type LockUp,
@@ -49,6 +53,9 @@ export interface ZkKycContracts {
   complianceGate: ComplianceGate;
   kycPolicyVerifier32: KycPolicyVerifier32;
   kycPolicyVerifier20?: KycPolicyVerifier20;
+  kycPolicyEscrowVerifier32?: KycPolicyEscrowVerifier32;
+  /** The log escrow disclosure requests must appear in before an auditor acts (docs/disclosure-log.md). */
+  disclosureLog: DisclosureLog;
   sanctionsList?: SanctionsList;
   /** Tokens by symbol. */
   tokens: Record<string, ConnectedToken>;
@@ -82,6 +89,10 @@ export function connectZkKyc(deployment: ZkKycDeployment, runner: ContractRunner
     complianceGate: ComplianceGate__factory.connect(c.complianceGate, runner),
     kycPolicyVerifier32: KycPolicyVerifier32__factory.connect(c.kycPolicyVerifier32, runner),
     ...(c.kycPolicyVerifier20 ? { kycPolicyVerifier20: KycPolicyVerifier20__factory.connect(c.kycPolicyVerifier20, runner) } : {}),
+    ...(c.kycPolicyEscrowVerifier32
+      ? { kycPolicyEscrowVerifier32: KycPolicyEscrowVerifier32__factory.connect(c.kycPolicyEscrowVerifier32, runner) }
+      : {}),
+    disclosureLog: DisclosureLog__factory.connect(c.disclosureLog, runner),
     ...(c.sanctionsList ? { sanctionsList: SanctionsList__factory.connect(c.sanctionsList, runner) } : {}),
     tokens,
   };
@@ -175,6 +186,7 @@ function errorInterface(): Interface {
     LockUp__factory.abi,
     TransferVolumePerPeriod__factory.abi,
     SanctionsList__factory.abi,
+    DisclosureLog__factory.abi,
   ]) {
     for (const fragment of new Interface(abi).fragments) {
       if (fragment.type !== 'error') continue;

@@ -1,6 +1,6 @@
 /**
- * Deploying zkkyc: the Poseidon library, the issuer registry, the Groth16 verifiers, the compliance
- * gate, and permissioned tokens with their compliance rules, wired together with roles. The result
+ * Deploying zkkyc: the Poseidon libraries, the issuer registry, the Groth16 verifiers, the compliance
+ * gate, the disclosure log, and permissioned tokens with their compliance rules, wired together with roles. The result
  * is a plain JSON-able record (`ZkKycDeployment`) that other tools read back with `readDeployment`
  * and connect to with `connectZkKyc` (contracts.ts).
  */
@@ -8,20 +8,27 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { getAddress, isAddress, type BigNumberish, type Provider, type Signer } from 'ethers';
 import {
   ComplianceGate__factory,
+  DisclosureLog__factory,
   IssuerRegistry__factory,
+  KycPolicyEscrowVerifier32__factory,
   KycPolicyVerifier20__factory,
   KycPolicyVerifier32__factory,
   LockUp__factory,
   MaxBalancePerInvestor__factory,
   MaxInvestors__factory,
   PermissionedToken__factory,
+  PoseidonT4__factory,
   PoseidonT6__factory,
   SanctionsList__factory,
   TransferVolumePerPeriod__factory,
 } from '@zkkyc/contracts/typechain';
 
-/** The fully qualified name the gate's bytecode links PoseidonT6 under. */
+/** The fully qualified name the gate's bytecode links PoseidonT6 under (the rules' hash). */
 export const POSEIDON_T6_LINK = 'poseidon-solidity/PoseidonT6.sol:PoseidonT6';
+/** The fully qualified name the gate's bytecode links PoseidonT4 under (the escrow policy hash). */
+export const POSEIDON_T4_LINK = 'poseidon-solidity/PoseidonT4.sol:PoseidonT4';
+
+const ZERO_ADDRESS = '0x0000000000000000000000000000000000000000';
 
 /** A trusted issuer to register at deployment. */
 export interface IssuerSpec {
@@ -53,6 +60,13 @@ export interface PolicySpec {
   ttl: number;
   /** 0 = unlimited. */
   maxWalletsPerInvestor: number;
+  /**
+   * The policy's escrow public key `E = (x, y)`, a point of Baby Jubjub's prime-order subgroup
+   * (docs/escrow.md): registrations then need escrow proofs, which encrypt the holder's leaf index to
+   * it (`ComplianceGate.setEscrowPolicy`). Omitted: no escrow. Once a policy has a key it keeps one
+   * (the gate refuses to drop it); setting another key rotates it.
+   */
+  escrowKey?: readonly [bigint, bigint];
 }
 
 /** Which compliance rules a token gets, with their settings. Omitted = not deployed. */
@@ -117,6 +131,10 @@ export interface DeployedPolicy {
   acceptedIssuers: string[];
   ttl: number;
   maxWalletsPerInvestor: number;
+  /** The escrow key `[x, y]` as decimal strings; absent for a policy without escrow. */
+  escrowKey?: [string, string];
+  /** With an escrow key: the rules' hash, the inner hash of `policyHash` (docs/protocol.md, "Escrow"). */
+  rulesHash?: string;
 }
 
 export type RuleName = 'maxBalancePerInvestor' | 'lockUp' | 'maxInvestors' | 'transferVolumePerPeriod' | 'sanctionsList';
@@ -136,10 +154,15 @@ export interface ZkKycDeployment {
   chainId: number;
   contracts: {
     poseidonT6: string;
+    poseidonT4: string;
     issuerRegistry: string;
     kycPolicyVerifier32: string;
     kycPolicyVerifier20?: string;
+    /** Absent when the gate takes no escrow policies (caller verifiers without an escrow one). */
+    kycPolicyEscrowVerifier32?: string;
     complianceGate: string;
+    /** Where escrow disclosure requests are recorded (docs/disclosure-log.md), for this gate's policies. */
+    disclosureLog: string;
     sanctionsList?: string;
   };
   policies: DeployedPolicy[];
@@ -159,6 +182,8 @@ export interface VerifierAddresses {
   kycPolicyVerifier32: string;
   /** Omitted: the gate accepts no depth-20 issuer tree. */
   kycPolicyVerifier20?: string;
+  /** The kycPolicyEscrow32 verifier. Omitted: the gate refuses escrow policies. */
+  kycPolicyEscrowVerifier32?: string;
 }
 
 /**
@@ -186,6 +211,9 @@ async function callerVerifiers(provider: Provider, chainId: number, verifiers: V
   return {
     kycPolicyVerifier32: await checked('kycPolicyVerifier32', verifiers.kycPolicyVerifier32),
     ...(verifiers.kycPolicyVerifier20 === undefined ? {} : { kycPolicyVerifier20: await checked('kycPolicyVerifier20', verifiers.kycPolicyVerifier20) }),
+    ...(verifiers.kycPolicyEscrowVerifier32 === undefined
+      ? {}
+      : { kycPolicyEscrowVerifier32: await checked('kycPolicyEscrowVerifier32', verifiers.kycPolicyEscrowVerifier32) }),
   };
 }
 
@@ -194,17 +222,21 @@ async function deployBundledVerifiers(signer: Signer, options: DeployOptions): P
   const verifier32 = await (await new KycPolicyVerifier32__factory(signer).deploy()).waitForDeployment();
   const verifier20 =
     options.verifier20 === false ? undefined : await (await new KycPolicyVerifier20__factory(signer).deploy()).waitForDeployment();
+  const escrowVerifier32 = await (await new KycPolicyEscrowVerifier32__factory(signer).deploy()).waitForDeployment();
   return {
     kycPolicyVerifier32: await verifier32.getAddress(),
     ...(verifier20 ? { kycPolicyVerifier20: await verifier20.getAddress() } : {}),
+    kycPolicyEscrowVerifier32: await escrowVerifier32.getAddress(),
   };
 }
 
 /**
- * Deploys and wires a zkkyc system with `signer`: PoseidonT6 (linked into the gate),
- * IssuerRegistry, KycPolicyVerifier32 (and 20) unless `options.verifiers` brings them,
- * ComplianceGate, then the options' issuers, policies and tokens with their rules. Every role goes to `options.admin` (default: the signer);
- * DEFAULT_ADMIN_ROLE of the registry and the gate only once that admin accepts it
+ * Deploys and wires a zkkyc system with `signer`: PoseidonT6 and PoseidonT4 (linked into the gate),
+ * IssuerRegistry, KycPolicyVerifier32 (and 20) and KycPolicyEscrowVerifier32 unless
+ * `options.verifiers` brings them, ComplianceGate, the DisclosureLog of the gate's escrow
+ * disclosures, then the options' issuers, policies (with an escrow key: `setEscrowPolicy`) and tokens
+ * with their rules. Every role goes to `options.admin` (default: the signer);
+ * DEFAULT_ADMIN_ROLE of the registry, the gate and the disclosure log only once that admin accepts it
  * ({@link acceptCoreAdmin}: hand-overs take two steps). Transactions are sent one after another and each is awaited, so it works on any JSON-RPC node.
  *
  * Refuses, before sending anything, to deploy the bundled INSECURE dev verifiers on a chain outside
@@ -221,24 +253,32 @@ export async function deployZkKyc(signer: Signer, options: DeployOptions = {}): 
   const given = options.verifiers ? await callerVerifiers(provider, chainId, options.verifiers) : undefined;
 
   const poseidon = await (await new PoseidonT6__factory(signer).deploy()).waitForDeployment();
+  const poseidonT4 = await (await new PoseidonT4__factory(signer).deploy()).waitForDeployment();
   const registry = await (await new IssuerRegistry__factory(signer).deploy(self, options.maxRootAge ?? 3600)).waitForDeployment();
   const verifiers = given ?? (await deployBundledVerifiers(signer, options));
+  const links = { [POSEIDON_T6_LINK]: await poseidon.getAddress(), [POSEIDON_T4_LINK]: await poseidonT4.getAddress() };
   const gate = await (
-    await new ComplianceGate__factory({ [POSEIDON_T6_LINK]: await poseidon.getAddress() }, signer).deploy(
+    await new ComplianceGate__factory(links, signer).deploy(
       self,
       await registry.getAddress(),
       verifiers.kycPolicyVerifier32,
-      verifiers.kycPolicyVerifier20 ?? '0x0000000000000000000000000000000000000000',
+      verifiers.kycPolicyVerifier20 ?? ZERO_ADDRESS,
+      verifiers.kycPolicyEscrowVerifier32 ?? ZERO_ADDRESS,
     )
   ).waitForDeployment();
+  // Disclosure requests name this gate's policies and registrations; the deployer holds its roles
+  // until the hand-over below, like the gate's.
+  const disclosureLog = await (await new DisclosureLog__factory(signer).deploy(self, await gate.getAddress())).waitForDeployment();
 
   const deployment: ZkKycDeployment = {
     chainId,
     contracts: {
       poseidonT6: await poseidon.getAddress(),
+      poseidonT4: await poseidonT4.getAddress(),
       issuerRegistry: await registry.getAddress(),
       ...verifiers,
       complianceGate: await gate.getAddress(),
+      disclosureLog: await disclosureLog.getAddress(),
     },
     policies: [],
     tokens: [],
@@ -270,24 +310,36 @@ export async function deployZkKyc(signer: Signer, options: DeployOptions = {}): 
 /**
  * Sets (or replaces) a gate policy and returns its record, including the scope and policyHash
  * the gate computed. The signer needs POLICY_ADMIN_ROLE. New parameters apply to new proofs.
+ * With `policy.escrowKey` it calls `setEscrowPolicy` (which refuses a key outside Baby Jubjub's
+ * prime-order subgroup, `EscrowKeyInvalid`); without one, `setPolicy` (which refuses a policy that
+ * has a key, `EscrowCannotBeRemoved`).
  */
 export async function setGatePolicy(signer: Signer, deployment: ZkKycDeployment, policy: PolicySpec): Promise<DeployedPolicy> {
   const gate = ComplianceGate__factory.connect(deployment.contracts.complianceGate, signer);
-  await (
-    await gate.setPolicy(
-      policy.policyId,
-      {
-        jurisdictionMask: policy.jurisdictionMask,
-        minAge: policy.minAge,
-        investorClassMask: policy.investorClassMask,
-        minKycLevel: policy.minKycLevel,
-        acceptedIssuers: policy.acceptedIssuers as BigNumberish[],
-        ttl: policy.ttl,
-        maxWalletsPerInvestor: policy.maxWalletsPerInvestor,
-      },
-    )
-  ).wait();
+  const params = {
+    jurisdictionMask: policy.jurisdictionMask,
+    minAge: policy.minAge,
+    investorClassMask: policy.investorClassMask,
+    minKycLevel: policy.minKycLevel,
+    acceptedIssuers: policy.acceptedIssuers as BigNumberish[],
+    ttl: policy.ttl,
+    maxWalletsPerInvestor: policy.maxWalletsPerInvestor,
+  };
+  const tx = policy.escrowKey
+    ? await gate.setEscrowPolicy(policy.policyId, params, [policy.escrowKey[0], policy.escrowKey[1]])
+    : await gate.setPolicy(policy.policyId, params);
+  const receipt = await tx.wait();
   const stored = await gate.policy(policy.policyId);
+  let escrow: Pick<DeployedPolicy, 'escrowKey' | 'rulesHash'> = {};
+  if (policy.escrowKey) {
+    const logged = receipt!.logs
+      .map((log) => gate.interface.parseLog(log))
+      .find((parsed) => parsed?.name === 'PolicyEscrowKeySet');
+    escrow = {
+      escrowKey: [policy.escrowKey[0].toString(), policy.escrowKey[1].toString()],
+      rulesHash: (logged!.args.rulesHash as bigint).toString(),
+    };
+  }
   return {
     policyId: String(policy.policyId),
     scope: stored.scope.toString(),
@@ -299,6 +351,7 @@ export async function setGatePolicy(signer: Signer, deployment: ZkKycDeployment,
     acceptedIssuers: policy.acceptedIssuers.map(String),
     ttl: policy.ttl,
     maxWalletsPerInvestor: policy.maxWalletsPerInvestor,
+    ...escrow,
   };
 }
 
@@ -457,6 +510,9 @@ async function handOver(signer: Signer, deployment: ZkKycDeployment, admin: stri
   const gate = ComplianceGate__factory.connect(deployment.contracts.complianceGate, signer);
   await grantThenRenounce(gate, admin, [await gate.POLICY_ADMIN_ROLE(), await gate.AGENT_ROLE()]);
   await (await gate.beginDefaultAdminTransfer(admin)).wait();
+  const disclosureLog = DisclosureLog__factory.connect(deployment.contracts.disclosureLog, signer);
+  await grantThenRenounce(disclosureLog, admin, [await disclosureLog.POLICY_ADMIN_ROLE()]);
+  await (await disclosureLog.beginDefaultAdminTransfer(admin)).wait();
   for (const t of deployment.tokens) {
     await handOverToken(PermissionedToken__factory.connect(t.address, signer), t.rules, admin);
   }
@@ -471,8 +527,8 @@ async function handOver(signer: Signer, deployment: ZkKycDeployment, admin: stri
 
 /**
  * The second step of the core contracts' admin hand-over: `newAdmin` (the `admin` deployZkKyc was
- * given) accepts DEFAULT_ADMIN_ROLE of the IssuerRegistry, the ComplianceGate and the SanctionsList
- * (if deployed). Skips a contract whose pending admin is someone else (already accepted, or never
+ * given) accepts DEFAULT_ADMIN_ROLE of the IssuerRegistry, the ComplianceGate, the DisclosureLog and
+ * the SanctionsList (if deployed). Skips a contract whose pending admin is someone else (already accepted, or never
  * scheduled); fails while a contract's admin delay has not passed. Tokens and their rules:
  * {@link acceptTokenAdmin}.
  */
@@ -480,6 +536,7 @@ export async function acceptCoreAdmin(newAdmin: Signer, deployment: ZkKycDeploym
   await acceptPending(newAdmin, [
     deployment.contracts.issuerRegistry,
     deployment.contracts.complianceGate,
+    deployment.contracts.disclosureLog,
     ...(deployment.contracts.sanctionsList ? [deployment.contracts.sanctionsList] : []),
   ]);
 }
@@ -495,7 +552,7 @@ export async function readDeployment(path: string): Promise<ZkKycDeployment> {
   const address = /^0x[0-9a-fA-F]{40}$/;
   if (typeof parsed.chainId !== 'number') throw new Error(`${path}: chainId must be a number`);
   const contracts = parsed.contracts ?? ({} as ZkKycDeployment['contracts']);
-  for (const name of ['poseidonT6', 'issuerRegistry', 'kycPolicyVerifier32', 'complianceGate'] as const) {
+  for (const name of ['poseidonT6', 'poseidonT4', 'issuerRegistry', 'kycPolicyVerifier32', 'complianceGate', 'disclosureLog'] as const) {
     if (!address.test(contracts[name] ?? '')) throw new Error(`${path}: contracts.${name} must be an address`);
   }
   if (!Array.isArray(parsed.policies)) throw new Error(`${path}: policies must be an array`);

@@ -10,12 +10,15 @@ import {
   verifyKycCredential,
   type EncodedAttributes,
   type EncodedPolicy,
+  type EscrowKey,
   type KycCredential,
   type PolicyFailure,
 } from '@zkkyc/credentials';
-import type { KycProof, KycProver } from '@zkkyc/prover';
+import type { KycEscrowProof, KycEscrowProver, KycProof, KycProver } from '@zkkyc/prover';
+import type { ComplianceGate } from '@zkkyc/contracts/typechain';
 import type { MerkleProof } from '@zkkyc/tree';
-import type { Wallet, HDNodeWallet } from 'ethers';
+import type { ContractTransactionResponse, Wallet, HDNodeWallet } from 'ethers';
+import { submitRegistration, type RegistrationProof } from './gate-policy.js';
 import { holderDidFromPrivateKey, signDidChallenge } from './holder-did.js';
 import type { CredentialPath, IssuerClient, RequestedAttributes } from './issuer-client.js';
 
@@ -142,7 +145,46 @@ export class Holder {
       validUntil: options.validUntil ?? held.attributes.expiryDate,
     });
   }
+
+  /**
+   * {@link prove} for a policy with an escrow key (`readGatePolicy` returns `escrowKey` for it): the
+   * proof also carries `held`'s leaf index encrypted to that key, with fresh randomness. The prover
+   * refuses a key outside Baby Jubjub's prime-order subgroup before proving.
+   */
+  proveEscrow(
+    prover: KycEscrowProver,
+    held: HeldCredential,
+    path: MerkleProof,
+    policy: EscrowGatePolicy,
+    options: { today: number; validUntil?: number; wallet?: string },
+  ): Promise<KycEscrowProof> {
+    const { escrowKey, ...rules } = policy;
+    return prover.prove({
+      identitySecret: this.identitySecret,
+      attributes: held.attributes,
+      salt: held.salt,
+      merkleProof: path,
+      policy: rules,
+      escrowKey,
+      wallet: options.wallet ?? this.address,
+      today: options.today,
+      validUntil: options.validUntil ?? held.attributes.expiryDate,
+    });
+  }
+
+  /**
+   * Registers this holder's wallet under `policyId` with `proof` (from {@link prove} or
+   * {@link proveEscrow}), sent by the wallet itself: `verify` for a kycPolicy proof, `verifyEscrow`
+   * for an escrow proof (told apart by their public signals). The wallet must be connected to a
+   * provider.
+   */
+  register(gate: ComplianceGate, policyId: bigint | number, proof: RegistrationProof): Promise<ContractTransactionResponse> {
+    return submitRegistration(gate.connect(this.wallet), policyId, proof);
+  }
 }
+
+/** A policy with an escrow key, as `readGatePolicy` returns it for such a policy. */
+export type EscrowGatePolicy = GatePolicy & { escrowKey: EscrowKey };
 
 /** Parses the issuer's JSON Merkle path (per level, the 3 sibling decimal strings → bigints). */
 export function toMerkleProof(path: CredentialPath): MerkleProof {
