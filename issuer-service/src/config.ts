@@ -16,9 +16,11 @@ import * as zxcvbnCommon from '@zxcvbn-ts/language-common';
  * - `approver`: approve (issue); when the attributes were changed, only a proposal by another key
  * - `revoker`: revoke credentials
  * - `publisher`: publish the tree root on demand
- * - `admin`: read the audit trail
+ * - `admin`: read the audit trail, list disclosures (without personal data)
+ * - `disclosure-officer`: the only role that reads a verified identity record, through a disclosure
+ *   request checked on chain (`POST /disclosures`), which is recorded
  */
-export const REVIEWER_ROLES = ['reviewer', 'approver', 'revoker', 'publisher', 'admin'] as const;
+export const REVIEWER_ROLES = ['reviewer', 'approver', 'revoker', 'publisher', 'admin', 'disclosure-officer'] as const;
 export type ReviewerRole = (typeof REVIEWER_ROLES)[number];
 
 /** A reviewer allowed to decide on applications; `name` is what decisions record, never the key. */
@@ -34,6 +36,18 @@ export interface RegistryAnchorConfig {
   registryAddress: string;
   /** The issuer's publisher key (0x + 64 hex): the only account the registry accepts roots from. */
   publisherKey: string;
+}
+
+/**
+ * Where disclosure requests are checked (`DISCLOSURE_RPC_URL`, `DISCLOSURE_LOG_ADDRESS`,
+ * `DISCLOSURE_CONFIRMATIONS`): the DisclosureLog whose open entries a disclosure officer may serve.
+ */
+export interface DisclosureConfig {
+  rpcUrl: string;
+  /** The DisclosureLog, lower-case 0x address; `request.log` must equal it. */
+  logAddress: string;
+  /** How deep the log entry must be (its own block counts as one); default 1. */
+  confirmations: number;
 }
 
 /** The chain holder did:ethr DIDs resolve against: an ERC-1056 EthereumDIDRegistry over JSON-RPC. */
@@ -104,6 +118,14 @@ export interface IssuerServiceConfig {
    * `RETENTION_PURGE_INTERVAL_SECONDS` [3600]); unset in a hand-built config means those defaults.
    */
   retention?: { usedChallengeDays: number; rejectedApplicationDays: number; intervalSeconds: number };
+  /**
+   * Days a credential's verified identity record is kept after the credential ended (revoked, or
+   * past its expiry date) — `IDENTITY_RECORD_RETENTION_DAYS`, default 1826 (five years, the usual
+   * AML record-keeping period). Unset in a hand-built config means the default.
+   */
+  identityRecordRetentionDays?: number;
+  /** Disclosure requests are checked against this log (`DISCLOSURE_*`); none = `POST /disclosures` answers 503. */
+  disclosure?: DisclosureConfig;
 }
 
 /** Tree depths a `kycPolicy` circuit exists for (circuits/main): a tree of any other depth could not be proven against. */
@@ -129,6 +151,20 @@ function ethrFrom(env: NodeJS.ProcessEnv): EthrDidConfig | undefined {
   return { rpcUrl, registryAddress };
 }
 
+function disclosureFrom(env: NodeJS.ProcessEnv): DisclosureConfig | undefined {
+  const rpcUrl = env.DISCLOSURE_RPC_URL || '';
+  const logAddress = env.DISCLOSURE_LOG_ADDRESS || '';
+  if (!rpcUrl && !logAddress) {
+    if (env.DISCLOSURE_CONFIRMATIONS) throw new ConfigError('DISCLOSURE_CONFIRMATIONS', 'set only together with DISCLOSURE_RPC_URL and DISCLOSURE_LOG_ADDRESS');
+    return undefined;
+  }
+  if (!/^https?:\/\/\S+$/.test(rpcUrl)) throw new ConfigError('DISCLOSURE_RPC_URL', 'must be an http(s) JSON-RPC URL when disclosure is configured (with DISCLOSURE_LOG_ADDRESS)');
+  if (!/^0x[0-9a-fA-F]{40}$/.test(logAddress)) throw new ConfigError('DISCLOSURE_LOG_ADDRESS', 'must be a 0x-prefixed 20-byte address (the DisclosureLog) when disclosure is configured');
+  return { rpcUrl, logAddress: logAddress.toLowerCase(), confirmations: intFrom(env, 'DISCLOSURE_CONFIRMATIONS', 1, 1, 10_000) };
+}
+
+export const DEFAULT_IDENTITY_RECORD_RETENTION_DAYS = 1826;
+
 /** A did:web host part: a domain name, optionally with a %3A-encoded port, optionally with :path segments. */
 const DID_WEB_HOST = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(%3A\d{1,5})?$/i;
 
@@ -145,8 +181,12 @@ export class ConfigError extends Error {
 
 /** Publicly known, so only ever used in dev mode, and refused as ISSUER_KEY_SECRET. */
 export const DEV_KEY_SECRET = 'zkkyc-dev-insecure-key-secret';
-/** Dev mode's reviewer: one key with every role (four-eyes still needs a second key for changed attributes). */
-export const DEV_REVIEWER: ReviewerCredential = { name: 'dev-reviewer', apiKey: 'dev-reviewer-key', roles: [...REVIEWER_ROLES] };
+/**
+ * Dev mode's reviewer: one key with every role but `disclosure-officer` (four-eyes still needs a
+ * second key for changed attributes). Its key is public, and reading a person's identity record is
+ * never something a key gets by default: a disclosure officer is always configured by name.
+ */
+export const DEV_REVIEWER: ReviewerCredential = { name: 'dev-reviewer', apiKey: 'dev-reviewer-key', roles: REVIEWER_ROLES.filter((r) => r !== 'disclosure-officer') };
 
 export const DEFAULT_MAX_CREDENTIAL_LIFETIME_DAYS = 1826;
 export const DEFAULT_REVIEWER_RATE_LIMIT = 120;
@@ -262,7 +302,9 @@ export function parseReviewerKeys(raw: string): ReviewerCredential[] {
  * [10 wrong keys/min per client address], ISSUER_TREE_ID [1], CHALLENGE_TTL_SECONDS [300],
  * HOLDER_RATE_LIMIT [60/min], BODY_LIMIT_BYTES [16384], PUBLISH_INTERVAL_SECONDS [60],
  * ANCHOR_RPC_URL + ANCHOR_REGISTRY_ADDRESS + ANCHOR_PUBLISHER_KEY (all or none), ISSUER_DID_WEB_HOST,
- * ETHR_RPC_URL + ETHR_REGISTRY_ADDRESS (both or none; enables did:ethr holders).
+ * ETHR_RPC_URL + ETHR_REGISTRY_ADDRESS (both or none; enables did:ethr holders),
+ * IDENTITY_RECORD_RETENTION_DAYS [1826], DISCLOSURE_RPC_URL + DISCLOSURE_LOG_ADDRESS (both or none)
+ * with DISCLOSURE_CONFIRMATIONS [1].
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): IssuerServiceConfig {
   const devFlag = env.ZKKYC_DEV ?? '';
@@ -323,8 +365,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IssuerServiceC
     intervalSeconds: intFrom(env, 'RETENTION_PURGE_INTERVAL_SECONDS', 3600, 0, 86400 * 7),
   };
 
+  const disclosure = disclosureFrom(env);
+  const identityRecordRetentionDays = intFrom(env, 'IDENTITY_RECORD_RETENTION_DAYS', DEFAULT_IDENTITY_RECORD_RETENTION_DAYS, 1, 36500);
+
   return {
     ...(ethr ? { ethr } : {}),
+    ...(disclosure ? { disclosure } : {}),
+    identityRecordRetentionDays,
     ...(didWebAllowPrivateNetworks ? { didWebAllowPrivateNetworks } : {}),
     retention,
     ...(anchor ? { anchor } : {}),

@@ -14,6 +14,7 @@ export {
   type ReviewerCredential,
   type ReviewerRole,
   type RegistryAnchorConfig,
+  type DisclosureConfig,
 } from './config.js';
 export type { RootAnchor } from './root-anchor.js';
 export { RootPublisher, PublishError, INTERVAL_PUBLISHER, type PublishOutcome, type PublisherOptions } from './publisher.js';
@@ -36,7 +37,17 @@ export {
   type ChallengeRecord,
   type ProposalRecord,
   type AuditEventRecord,
+  type DisclosureRecord,
+  type SealedIdentityRecord,
 } from './store/issuer-store.js';
+export {
+  JsonRpcDisclosureChain,
+  disclosureEntryHash,
+  type DisclosureChain,
+  type DisclosureRequestRef,
+  type ResolvedDisclosureRequest,
+} from './services/disclosure-chain.js';
+export type { IdentityRecord, RecordVerifier } from './services/identity-records.js';
 export { SqliteIssuerStore } from './store/sqlite-issuer-store.js';
 export { openSqliteDatabase } from './store/sqlite-database.js';
 export { PostgresIssuerStore } from './store/postgres-issuer-store.js';

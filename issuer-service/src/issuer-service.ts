@@ -10,6 +10,7 @@ import type { RootAnchor } from './root-anchor.js';
 import { holderRoutes } from './routes/holder-routes.js';
 import { publicRoutes } from './routes/public-routes.js';
 import { reviewerRoutes } from './routes/reviewer-routes.js';
+import { disclosureRoutes } from './routes/disclosure-routes.js';
 import type { RouteContext } from './routes/route-context.js';
 import { errorSchema } from './routes/schemas.js';
 import { JsonRpcProvider } from 'ethers';
@@ -17,11 +18,14 @@ import { ApplicationService } from './services/applications.js';
 import { HolderDidMethods, type EthrHolderChain, type HolderDidMethodOptions } from './services/holder-did-methods.js';
 import { systemClock, type Clock } from './services/clock.js';
 import { IssuanceService } from './services/issuance.js';
+import { JsonRpcDisclosureChain, type DisclosureChain } from './services/disclosure-chain.js';
+import { DisclosureService } from './services/disclosures.js';
+import { IdentityRecordVault } from './services/identity-records.js';
 import { openIssuerIdentity, openKeyBox } from './services/issuer-identity.js';
 import { loadIssuerTree, type MerkleTree } from './services/issuer-tree.js';
 import { PersonBinder } from './services/person-binding.js';
 import { ReviewerDirectory } from './services/reviewer-auth.js';
-import { DEFAULT_RETENTION, RetentionPurger } from './services/retention.js';
+import { DEFAULT_IDENTITY_RECORD_DAYS, DEFAULT_RETENTION, RetentionPurger } from './services/retention.js';
 import type { IssuerStore } from './store/issuer-store.js';
 import { openStorage } from './store/open-storage.js';
 
@@ -54,6 +58,12 @@ export interface IssuerServiceOptions {
     web?: Omit<NonNullable<HolderDidMethodOptions['web']>, 'allowPrivateNetworks'>;
     webResolver?: HolderDidMethodOptions['webResolver'];
   };
+  /**
+   * Reads disclosure requests and registrations on chain; replaces the JSON-RPC reader built from
+   * `config.disclosure.rpcUrl` (tests pass one over the in-process chain). Used only when
+   * `config.disclosure` is set (it names the log `request.log` must equal).
+   */
+  disclosureChain?: DisclosureChain;
 }
 
 export interface IssuerService {
@@ -79,7 +89,15 @@ export async function createIssuerService(config: IssuerServiceConfig, options: 
     throw new Error(`autoApproveValidityDays (${config.autoApproveValidityDays}) exceeds maxCredentialLifetimeDays (${maxLifetime})`);
   }
   const clock = options.clock ?? systemClock;
-  const { holderDids, closeHolderDids } = await openHolderDidMethods(config, options);
+  const { holderDids, closeHolderDids: closeDids } = await openHolderDidMethods(config, options);
+  const disclosureChain = await openDisclosureChain(config, options).catch((err) => {
+    closeDids();
+    throw err;
+  });
+  const closeHolderDids = () => {
+    closeDids();
+    disclosureChain.close();
+  };
   const { store, sql } = await openStorage(config, { onLockLost: options.onInstanceLockLost, lockCheckIntervalMs: options.instanceLockCheckIntervalMs }).catch((err) => {
     closeHolderDids();
     throw err;
@@ -92,6 +110,7 @@ export async function createIssuerService(config: IssuerServiceConfig, options: 
     const identity = await openIssuerIdentity(sql, box, config.issuerAlias, config.didWebHost);
     const tree = await loadIssuerTree(store, config.treeDepth);
     const persons = await PersonBinder.open(store, box);
+    const records = await IdentityRecordVault.open(store, box);
     const issuance = new IssuanceService({
       store,
       tree,
@@ -99,6 +118,7 @@ export async function createIssuerService(config: IssuerServiceConfig, options: 
       clock,
       treeId: config.treeId,
       persons,
+      records,
       maxLifetimeDays: config.maxCredentialLifetimeDays ?? DEFAULT_MAX_CREDENTIAL_LIFETIME_DAYS,
       dev: config.dev,
     });
@@ -144,10 +164,12 @@ export async function createIssuerService(config: IssuerServiceConfig, options: 
         clock,
       }),
       publisher,
+      disclosures: new DisclosureService({ store, records, clock, issuerId: config.treeId, config: config.disclosure, chain: disclosureChain.chain }),
     };
     await mountHttp(app, ctx, options.corsOrigins ?? (config.dev ? ['*'] : []));
     // Retention: one purge before serving, then periodically (services/retention.ts).
-    retention = new RetentionPurger({ store, clock, policy: config.retention ?? DEFAULT_RETENTION, log: (message, detail) => app?.log.warn({ detail }, message) });
+    const policy = { ...(config.retention ?? DEFAULT_RETENTION), identityRecordDays: config.identityRecordRetentionDays ?? DEFAULT_IDENTITY_RECORD_DAYS };
+    retention = new RetentionPurger({ store, clock, policy, log: (message, detail) => app?.log.warn({ detail }, message) });
     await retention.purgeNow();
     retention.start();
     publisher?.start();
@@ -206,6 +228,24 @@ async function openHolderDidMethods(
   }
 }
 
+/**
+ * The disclosure chain reader: the one given, or a JSON-RPC reader of `config.disclosure`, whose
+ * node is asked for its chain id at start (an unreachable node stops the start, naming
+ * DISCLOSURE_RPC_URL, as for did:ethr). None without `config.disclosure`.
+ */
+async function openDisclosureChain(config: IssuerServiceConfig, options: IssuerServiceOptions): Promise<{ chain: DisclosureChain | null; close(): void }> {
+  if (!config.disclosure) return { chain: null, close: () => undefined };
+  if (options.disclosureChain) return { chain: options.disclosureChain, close: () => undefined };
+  const provider = new JsonRpcProvider(config.disclosure.rpcUrl);
+  try {
+    await provider.getNetwork();
+  } catch (err) {
+    provider.destroy();
+    throw new Error(`disclosure: cannot reach the chain at DISCLOSURE_RPC_URL: ${(err as Error).message}`);
+  }
+  return { chain: new JsonRpcDisclosureChain(provider, config.disclosure.logAddress, config.disclosure.confirmations), close: () => provider.destroy() };
+}
+
 async function mountHttp(app: FastifyInstance, ctx: RouteContext, corsOrigins: string[]): Promise<void> {
   app.addSchema(errorSchema);
   app.setErrorHandler(errorHandler);
@@ -221,7 +261,8 @@ async function mountHttp(app: FastifyInstance, ctx: RouteContext, corsOrigins: s
         version: '0.1.0',
         description:
           'Apply → propose (reviewer) → approve (approver; a different key when attributes change) → issue (W3C VC + Merkle leaf, bound to the verified person) → revoke, with root publication. ' +
-          'Reviewer keys carry roles (reviewer, approver, revoker, publisher, admin), checked per route. See docs/issuer-service.md.',
+          'Reviewer keys carry roles (reviewer, approver, revoker, publisher, admin, disclosure-officer), checked per route. ' +
+          'Only a disclosure officer reads the verified identity record behind a credential, for a disclosure request logged on chain (POST /disclosures). See docs/issuer-service.md.',
       },
       components: {
         securitySchemes: {
@@ -236,6 +277,7 @@ async function mountHttp(app: FastifyInstance, ctx: RouteContext, corsOrigins: s
 
   await app.register(async (scope) => holderRoutes(scope, ctx));
   await app.register(async (scope) => reviewerRoutes(scope, ctx));
+  await app.register(async (scope) => disclosureRoutes(scope, ctx));
   await app.register(async (scope) => publicRoutes(scope, ctx));
 }
 

@@ -62,7 +62,7 @@ const auditEventView = {
     at: { type: 'string', format: 'date-time' },
     actor: { type: 'string', description: 'reviewer name' },
     role: { type: 'string', description: 'the role the decision was taken under' },
-    action: { type: 'string', enum: ['propose', 'approve', 'reject', 'revoke', 'replace', 'publish'] },
+    action: { type: 'string', enum: ['propose', 'approve', 'reject', 'revoke', 'replace', 'publish', 'disclose', 'purge-identity-record'] },
     subjectType: { type: 'string', enum: ['application', 'credential', 'tree'] },
     subjectId: { type: ['string', 'null'] },
     detail: { type: 'object', additionalProperties: true },

@@ -3,6 +3,7 @@ import type { RootPublisher } from '../publisher.js';
 import type { ApplicationService } from '../services/applications.js';
 import type { Clock } from '../services/clock.js';
 import type { IssuanceService } from '../services/issuance.js';
+import type { DisclosureService } from '../services/disclosures.js';
 import type { MerkleTree } from '../services/issuer-tree.js';
 import type { ReviewerDirectory } from '../services/reviewer-auth.js';
 import type { ApplicationRecord, IssuerStore } from '../store/issuer-store.js';
@@ -23,6 +24,8 @@ export interface RouteContext {
   issuance: IssuanceService;
   reviewers: ReviewerDirectory;
   publisher: RootPublisher | null;
+  /** Disclosure of identity records to the disclosure officer (routes/disclosure-routes.ts). */
+  disclosures: DisclosureService;
 }
 
 /**

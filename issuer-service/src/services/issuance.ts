@@ -17,6 +17,7 @@ import { checkIssuedAttributes, checkRequestedAttributes, dateAfterDays } from '
 import type { Clock } from './clock.js';
 import type { CredentialSigner } from './credential-signer.js';
 import { assertRoomForLeaf, type MerkleTree } from './issuer-tree.js';
+import { personFields, type IdentityRecord, type IdentityRecordVault, type RecordVerifier } from './identity-records.js';
 import type { PersonBinder, VerifiedPerson } from './person-binding.js';
 import type { Actor } from './reviewer-auth.js';
 import { SerialLock } from './serial-lock.js';
@@ -91,6 +92,8 @@ export class IssuanceService {
       clock: Clock;
       treeId: string;
       persons: PersonBinder;
+      /** Seals the verified identity record written with every credential (services/identity-records.ts). */
+      records: IdentityRecordVault;
       /** Longest credential lifetime an approval may give, in days from today. */
       maxLifetimeDays: number;
       /** Dev mode: an approval may leave the person out (the credential is then unbound). */
@@ -119,14 +122,16 @@ export class IssuanceService {
    * A later proposal replaces an earlier one; the approval names the one it approves, which must be the latest.
    */
   async propose(applicationId: string, input: ProposalInput, actor: Actor): Promise<ProposalResult> {
-    const { store, clock, persons } = this.deps;
+    const { store, clock, persons, records } = this.deps;
     const app = await this.pendingApplication(applicationId);
     const attributes = this.verifiedAttributes(app.attributes, input.attributes);
     checkRequestedAttributes(attributes, new Date(clock.now()));
     const personKey = persons.keyOf(input.person, attributes.birthDate);
     const changedAttributes = changedAttributeNames(app.attributes, attributes);
     const now = clock.now();
-    const proposal: ProposalRecord = { applicationId, reviewer: actor.name, attributes, personKey, reason: input.reason ?? null, proposedAt: now };
+    // The person itself goes with the proposal, sealed, for the approval to put in the identity record.
+    const sealedPerson = records.sealPerson(input.person, applicationId, personKey);
+    const proposal: ProposalRecord = { applicationId, reviewer: actor.name, attributes, personKey, sealedPerson, reason: input.reason ?? null, proposedAt: now };
     try {
       proposal.id = await store.recordProposal(proposal, {
         at: now,
@@ -172,17 +177,29 @@ export class IssuanceService {
     const encoded = checkIssuedAttributes(attributes, now);
     this.checkLifetime(input.expiryDate, now);
 
-    // 2. The person.
+    // 2. The person: its key binds the credential, the person itself goes into the identity record.
     let personKey: string | null;
+    let person: VerifiedPerson | null;
     if (proposal) {
       personKey = proposal.personKey;
-      if (input.person !== undefined && persons.keyOf(input.person, verified.birthDate) !== personKey) {
-        throw new ApiError(409, 'proposal_mismatch', `the person differs from the one ${proposal.reviewer} verified; record a new proposal`, 'person', 'four-eyes');
+      const proposed = proposal.sealedPerson ? this.deps.records.openPerson(proposal.sealedPerson, applicationId, proposal.personKey) : null;
+      if (input.person !== undefined) {
+        // The same key is not enough: the record keeps what the reviewer verified, names included.
+        if (persons.keyOf(input.person, verified.birthDate) !== personKey || (proposed !== null && !samePerson(proposed, input.person))) {
+          throw new ApiError(409, 'proposal_mismatch', `the person differs from the one ${proposal.reviewer} verified; record a new proposal`, 'person', 'four-eyes');
+        }
+      }
+      person = proposed ?? input.person ?? null;
+      if (person === null && !this.deps.dev) {
+        // A proposal recorded before identity records existed kept only the person's key.
+        throw invalidField('person', 'required', `${proposal.reviewer}'s proposal predates identity records and holds no person: send the verified person with the approval (or record a new proposal)`);
       }
     } else if (input.person !== undefined) {
       personKey = persons.keyOf(input.person, verified.birthDate);
+      person = input.person;
     } else if (this.deps.dev) {
       personKey = null;
+      person = null;
     } else {
       throw invalidField('person', 'required', 'an approval must name the verified person (document type, issuing country, number, names, birth date), or follow a proposal that does');
     }
@@ -204,7 +221,17 @@ export class IssuanceService {
       }
     }
 
-    return this.issue(app, attributes, encoded, personKey, actor, { changedAttributes, proposedBy: proposal?.reviewer ?? null, proposalId: proposal?.id ?? null }, proposal, input.replaces);
+    const verifiedBy: RecordVerifier[] = proposal ? [{ name: proposal.reviewer, role: 'reviewer', action: 'proposed', at: proposal.proposedAt }] : [];
+    return this.issue(
+      app,
+      attributes,
+      encoded,
+      { key: personKey, person, verifiedBy },
+      actor,
+      { changedAttributes, proposedBy: proposal?.reviewer ?? null, proposalId: proposal?.id ?? null },
+      proposal,
+      input.replaces,
+    );
   }
 
   /** Dev mode only: approve on arrival with the application's values, unbound to a person, labelled as such. */
@@ -213,7 +240,7 @@ export class IssuanceService {
     const app = await this.pendingApplication(applicationId);
     const attributes: IssuedAttributes = { ...this.verifiedAttributes(app.attributes, input.attributes), expiryDate: input.expiryDate };
     const encoded = checkIssuedAttributes(attributes, new Date(this.deps.clock.now()));
-    return this.issue(app, attributes, encoded, null, DEV_AUTO_APPROVER, { changedAttributes: changedAttributeNames(app.attributes, attributes), proposedBy: null, dev: true }, null, undefined);
+    return this.issue(app, attributes, encoded, { key: null, person: null, verifiedBy: [] }, DEV_AUTO_APPROVER, { changedAttributes: changedAttributeNames(app.attributes, attributes), proposedBy: null, dev: true }, null, undefined);
   }
 
   private checkLifetime(expiryDate: string, now: Date): void {
@@ -231,13 +258,14 @@ export class IssuanceService {
     app: ApplicationRecord,
     attributes: IssuedAttributes,
     encoded: ReturnType<typeof checkIssuedAttributes>,
-    personKey: string | null,
+    verifiedPerson: { key: string | null; person: VerifiedPerson | null; verifiedBy: RecordVerifier[] },
     actor: Actor,
     detail: Record<string, unknown>,
     proposal: ProposalRecord | null,
     namedReplacement: string | undefined,
   ): Promise<ApprovalResult> {
-    const { store, tree, signer, clock, treeId } = this.deps;
+    const { store, tree, signer, clock, treeId, records } = this.deps;
+    const personKey = verifiedPerson.key;
     const idc = BigInt(app.identityCommitment);
     return this.lock.run(async () => {
       // Re-read under the lock: a concurrent approval of the same application may have won, and
@@ -290,6 +318,18 @@ export class IssuanceService {
           },
         },
       ];
+      // The verified identity behind the credential, sealed, written in the same transaction.
+      const record: IdentityRecord = {
+        version: 1,
+        credentialId: credential.id,
+        leafIndex,
+        person: verifiedPerson.person && personFields(verifiedPerson.person),
+        attributes,
+        issuedAt: now,
+        validUntil: attributes.expiryDate,
+        verifiedBy: [...verifiedPerson.verifiedBy, { name: actor.name, role: actor.role, action: 'approved', at: now }],
+      };
+      const identityRecord = records.seal(record, now);
       let replaces: { credentialId: string; decision: DecisionRecord } | undefined;
       if (replaced) {
         const reason = `replaced by credential ${credential.id} (same verified person, application ${app.id})`;
@@ -306,6 +346,7 @@ export class IssuanceService {
           decision: { subjectType: 'application', subjectId: app.id, action: 'approve', reviewer: actor.name, reason: null, decidedAt: now },
           replaces,
           audit,
+          identityRecord,
         });
       } catch (err) {
         throw translateConflict(err);
@@ -358,6 +399,13 @@ export class IssuanceService {
   idle(): Promise<void> {
     return this.lock.idle();
   }
+}
+
+/** Whether two verified persons are the same values, field by field (names included). */
+function samePerson(a: VerifiedPerson, b: VerifiedPerson): boolean {
+  const x = personFields(a);
+  const y = personFields(b);
+  return (Object.keys(x) as Array<keyof VerifiedPerson>).every((k) => x[k] === y[k]);
 }
 
 /** The attribute names whose final value differs from what the applicant asked for (classes compared as sets). */

@@ -13,6 +13,12 @@ import type { Clock } from './clock.js';
  *   stays in the audit trail, what they said about the applicant does not. Record-keeping rules for refused onboarding
  *   differ by jurisdiction; the default of five years follows the usual AML retention period —
  *   set it to what yours requires.
+ * - A credential's verified identity record (services/identity-records.ts) is kept
+ *   `identityRecordDays` after the credential ended — revoked (a replacement included), or past
+ *   its expiry date, whichever came first — the AML record-keeping period, five years by default.
+ *   The purge deletes the sealed record and keeps the row's credential id, leaf index and purge
+ *   time (a disclosure of it then answers 410), and writes a `purge-identity-record` audit event
+ *   per record in the same transaction.
  * - Pending and approved applications, credentials, leaves and root publications are never purged:
  *   the tree and the chain depend on them, and revocation must stay possible.
  *
@@ -22,7 +28,11 @@ export interface RetentionPolicy {
   usedChallengeDays: number;
   rejectedApplicationDays: number;
   intervalSeconds: number;
+  /** Days an identity record is kept after its credential ended (`IDENTITY_RECORD_RETENTION_DAYS`); unset = 1826. */
+  identityRecordDays?: number;
 }
+
+export const DEFAULT_IDENTITY_RECORD_DAYS = 1826;
 
 export const DEFAULT_RETENTION: RetentionPolicy = { usedChallengeDays: 30, rejectedApplicationDays: 1826, intervalSeconds: 3600 };
 
@@ -48,7 +58,12 @@ export class RetentionPurger {
     const { store, clock, policy } = this.deps;
     const now = clock.now();
     this.running = store
-      .purgeRetained({ now, usedChallengesBefore: now - policy.usedChallengeDays * DAY_MS, rejectedBefore: now - policy.rejectedApplicationDays * DAY_MS })
+      .purgeRetained({
+        now,
+        usedChallengesBefore: now - policy.usedChallengeDays * DAY_MS,
+        rejectedBefore: now - policy.rejectedApplicationDays * DAY_MS,
+        identityRecordsEndedBefore: now - (policy.identityRecordDays ?? DEFAULT_IDENTITY_RECORD_DAYS) * DAY_MS,
+      })
       .finally(() => {
         this.running = null;
       });
@@ -62,7 +77,7 @@ export class RetentionPurger {
     this.timer = setInterval(() => {
       this.purgeNow().then(
         (purged) => {
-          if (purged.challenges + purged.applications > 0) this.deps.log?.('retention purge', purged);
+          if (purged.challenges + purged.applications + (purged.identityRecords ?? 0) > 0) this.deps.log?.('retention purge', purged);
         },
         (err) => this.deps.log?.('retention purge failed; retried at the next interval', err),
       );

@@ -84,8 +84,54 @@ export interface ProposalRecord {
   /** The complete final attributes (the applicant's, with the reviewer's changes applied). */
   attributes: VerifiedAttributes;
   personKey: string;
+  /**
+   * The verified person itself, sealed (services/identity-records.ts) and bound to this application
+   * and person key, so the approval can put it in the credential's identity record. Cleared when the
+   * application is approved (the record holds it from then on). Absent on proposals recorded before
+   * identity records existed (migration 4).
+   */
+  sealedPerson?: string | null;
   reason: string | null;
   proposedAt: number;
+}
+
+/**
+ * The verified identity record behind a credential, as stored: sealed (AES-256-GCM, bound to the
+ * credential id and leaf index) by services/identity-records.ts. The store never sees the plain
+ * record. `sealed` is null once the retention purge removed it (`purgedAt` says when).
+ */
+export interface SealedIdentityRecord {
+  credentialId: string;
+  leafIndex: number;
+  sealed: string | null;
+  /** The end of the credential's validity (ms): the start of the UTC day after its expiry date. */
+  validUntil: number;
+  createdAt: number;
+  purgedAt: number | null;
+}
+
+/** One disclosure of an identity record to a disclosure officer, against an on-chain log entry. No personal data. */
+export interface DisclosureRecord {
+  id: string;
+  /** The reviewer name of the disclosure officer's key. */
+  officer: string;
+  /** Decimal. */
+  chainId: string;
+  /** The DisclosureLog, lower-case 0x address. */
+  logAddress: string;
+  /** The log entry id, decimal. */
+  requestId: string;
+  /** Decimal. */
+  policyId: string;
+  /** 0x + 64 hex. */
+  caseRefHash: string;
+  registrationTx: string;
+  registrationLogIndex: number;
+  /** The ciphertext's `c` (decimal): a repeated request is checked against it without the chain. */
+  escrowC: string;
+  leafIndex: number;
+  credentialId: string;
+  disclosedAt: number;
 }
 
 /** One line of the audit trail: who (reviewer name), acting as which role, did what to which subject. */
@@ -93,7 +139,7 @@ export interface AuditEventRecord {
   at: number;
   actor: string;
   role: string;
-  action: 'propose' | 'approve' | 'reject' | 'revoke' | 'replace' | 'publish';
+  action: 'propose' | 'approve' | 'reject' | 'revoke' | 'replace' | 'publish' | 'disclose' | 'purge-identity-record';
   subjectType: 'application' | 'credential' | 'tree';
   subjectId: string | null;
   /** What was decided (credential id, final attributes, reason, root…); never keys or plain person data. */
@@ -129,6 +175,8 @@ export interface RetentionPurge {
   decisions: number;
   /** Audit events of purged applications whose detail was replaced by `{ "purged": true }`. */
   auditEventsRedacted: number;
+  /** Identity records whose sealed content was deleted (each audited as `purge-identity-record`). */
+  identityRecords?: number;
 }
 
 /** Why a write was refused; services translate these into API errors. */
@@ -139,7 +187,8 @@ export type StoreConflictReason =
   | 'leaf_index_taken'
   | 'credential_not_active'
   | 'person_has_active_credential'
-  | 'application_not_found';
+  | 'application_not_found'
+  | 'disclosure_exists';
 
 export class StoreConflict extends Error {
   constructor(
@@ -184,19 +233,29 @@ export interface IssuerStore {
    * replaces the `detail` of their audit events by `{ "purged": true }` (who, when and which action
    * stay), atomically. Returns how many rows of each kind went.
    */
-  purgeRetained(args: { now: number; usedChallengesBefore: number; rejectedBefore: number }): Promise<RetentionPurge>;
+  /**
+   * With `identityRecordsEndedBefore`, the same transaction also deletes the sealed content of the
+   * identity records whose credential ended before it (revoked before it, or valid until before
+   * it), keeping the row (credential id, leaf index, `purgedAt`) so a disclosure can say the record
+   * was purged, and writes one `purge-identity-record` audit event per record.
+   */
+  purgeRetained(args: { now: number; usedChallengesBefore: number; rejectedBefore: number; identityRecordsEndedBefore?: number }): Promise<RetentionPurge>;
 
   /**
    * Marks the application approved and stores the credential, its leaf and the decision, atomically.
    * With `replaces`, the same transaction first revokes that (active) credential and zeroes its leaf —
    * how a person's new credential takes over from the old one. A credential whose `personKey` already
    * has another active credential is refused (`person_has_active_credential`, enforced by the database).
+   * `identityRecord` (the sealed verified identity behind the credential) is written in the same
+   * transaction, and the application's proposals lose their sealed person (the record holds it now):
+   * a credential never exists without its record. (Optional only for store-level tests.)
    */
   recordApproval(args: {
     credential: CredentialRecord;
     decision: DecisionRecord;
     replaces?: { credentialId: string; decision: DecisionRecord };
     audit?: AuditEventRecord[];
+    identityRecord?: SealedIdentityRecord;
   }): Promise<void>;
   /** Marks the application rejected and stores the decision, atomically. */
   recordRejection(args: { applicationId: string; decision: DecisionRecord; audit?: AuditEventRecord[] }): Promise<void>;
@@ -218,6 +277,20 @@ export interface IssuerStore {
   listAuditEvents(query: { offset: number; limit: number; subjectId?: string }): Promise<Array<AuditEventRecord & { id: number }>>;
 
   getCredential(id: string): Promise<CredentialRecord | null>;
+  getCredentialByLeafIndex(leafIndex: number): Promise<CredentialRecord | null>;
+  getIdentityRecord(credentialId: string): Promise<SealedIdentityRecord | null>;
+
+  /**
+   * Stores a disclosure and its audit event, atomically. One disclosure per officer and log entry
+   * (chain, log, request id): a second one throws `disclosure_exists` and writes nothing.
+   */
+  recordDisclosure(disclosure: DisclosureRecord, audit: AuditEventRecord): Promise<void>;
+  /** The disclosures made for one log entry (any officer), oldest first. */
+  disclosuresForRequest(q: { chainId: string; logAddress: string; requestId: string }): Promise<DisclosureRecord[]>;
+  /** Every disclosure, oldest first. */
+  listDisclosures(q: { offset: number; limit: number }): Promise<DisclosureRecord[]>;
+  /** The publication of `root` (the earliest), or null when this service never published it. */
+  findRootPublication(root: string): Promise<RootPublicationRecord | null>;
   getCredentialForApplication(applicationId: string): Promise<CredentialRecord | null>;
   listDecisions(subjectType: DecisionRecord['subjectType'], subjectId: string): Promise<DecisionRecord[]>;
 

@@ -291,4 +291,79 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX challenges_used ON challenges (used_at) WHERE used_at IS NOT NULL;
     `,
   },
+  {
+    version: 4,
+    name: 'identity records and disclosures',
+    // The verified identity behind each credential, sealed (AES-256-GCM, bound to the credential id
+    // and leaf index): written with the credential in one transaction. The retention purge deletes
+    // `sealed_record` a configured time after the credential ended and sets `purged_at`; the row
+    // stays, so a disclosure of a purged record can say so (410) instead of "never existed".
+    // A proposal keeps the person it verified, sealed, until the approval moves it into the record.
+    // Disclosures: who was shown which credential's record for which on-chain log entry; no
+    // personal data. One per officer and log entry (a repeat returns the same one).
+    sql: `
+      CREATE TABLE identity_records (
+        credential_id TEXT PRIMARY KEY REFERENCES credentials (id),
+        leaf_index    INTEGER NOT NULL UNIQUE,
+        sealed_record TEXT,
+        valid_until   INTEGER NOT NULL,
+        created_at    INTEGER NOT NULL,
+        purged_at     INTEGER,
+        CONSTRAINT identity_records_purged CHECK ((sealed_record IS NULL) = (purged_at IS NOT NULL))
+      );
+      CREATE INDEX identity_records_live ON identity_records (valid_until) WHERE purged_at IS NULL;
+
+      ALTER TABLE proposals ADD COLUMN sealed_person TEXT;
+
+      CREATE TABLE disclosures (
+        id                     TEXT PRIMARY KEY,
+        officer                TEXT NOT NULL,
+        chain_id               TEXT NOT NULL,
+        log_address            TEXT NOT NULL,
+        request_id             TEXT NOT NULL,
+        policy_id              TEXT NOT NULL,
+        case_ref_hash          TEXT NOT NULL,
+        registration_tx        TEXT NOT NULL,
+        registration_log_index INTEGER NOT NULL,
+        escrow_c               TEXT NOT NULL,
+        leaf_index             INTEGER NOT NULL,
+        credential_id          TEXT NOT NULL REFERENCES credentials (id),
+        disclosed_at           INTEGER NOT NULL,
+        CONSTRAINT disclosures_one_per_officer UNIQUE (chain_id, log_address, request_id, officer)
+      );
+      CREATE INDEX disclosures_time ON disclosures (disclosed_at);
+    `,
+    postgres: `
+      CREATE TABLE identity_records (
+        credential_id TEXT PRIMARY KEY REFERENCES credentials (id),
+        leaf_index    BIGINT NOT NULL UNIQUE,
+        sealed_record TEXT,
+        valid_until   BIGINT NOT NULL,
+        created_at    BIGINT NOT NULL,
+        purged_at     BIGINT,
+        CONSTRAINT identity_records_purged CHECK ((sealed_record IS NULL) = (purged_at IS NOT NULL))
+      );
+      CREATE INDEX identity_records_live ON identity_records (valid_until) WHERE purged_at IS NULL;
+
+      ALTER TABLE proposals ADD COLUMN sealed_person TEXT;
+
+      CREATE TABLE disclosures (
+        id                     TEXT PRIMARY KEY,
+        officer                TEXT NOT NULL,
+        chain_id               TEXT NOT NULL,
+        log_address            TEXT NOT NULL,
+        request_id             TEXT NOT NULL,
+        policy_id              TEXT NOT NULL,
+        case_ref_hash          TEXT NOT NULL,
+        registration_tx        TEXT NOT NULL,
+        registration_log_index BIGINT NOT NULL,
+        escrow_c               TEXT NOT NULL,
+        leaf_index             BIGINT NOT NULL,
+        credential_id          TEXT NOT NULL REFERENCES credentials (id),
+        disclosed_at           BIGINT NOT NULL,
+        CONSTRAINT disclosures_one_per_officer UNIQUE (chain_id, log_address, request_id, officer)
+      );
+      CREATE INDEX disclosures_time ON disclosures (disclosed_at);
+    `,
+  },
 ];

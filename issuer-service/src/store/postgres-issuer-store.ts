@@ -1,8 +1,14 @@
 import type { InstanceLock } from './instance-lock.js';
 import { inTransaction, type PgClient, type PgPool } from './postgres-database.js';
 import {
+  DISCLOSURE_COLUMNS,
+  disclosureValues,
+  ENDED_IDENTITY_RECORDS,
+  identityRecordPurgeAudit,
   PURGED_DETAIL,
   STORE_TABLES,
+  toDisclosure,
+  toIdentityRecord,
   toApplication,
   toAuditEvent,
   toCredential,
@@ -13,6 +19,8 @@ import {
   type CredentialRow,
   type DecisionRow,
   type ProposalRow,
+  type DisclosureRow,
+  type IdentityRecordRow,
 } from './record-rows.js';
 import {
   StoreConflict,
@@ -27,7 +35,10 @@ import {
   type LeafRecord,
   type RetentionPurge,
   type RootPublicationRecord,
+  type DisclosureRecord,
+  type SealedIdentityRecord,
 } from './issuer-store.js';
+import { toPostgresPlaceholders } from './sql-runner.js';
 
 const UNIQUE_VIOLATION = '23505';
 
@@ -126,8 +137,17 @@ export class PostgresIssuerStore implements IssuerStore {
     });
   }
 
-  async purgeRetained(args: { now: number; usedChallengesBefore: number; rejectedBefore: number }): Promise<RetentionPurge> {
+  async purgeRetained(args: { now: number; usedChallengesBefore: number; rejectedBefore: number; identityRecordsEndedBefore?: number }): Promise<RetentionPurge> {
     return inTransaction(this.pool, async (tx) => {
+      let identityRecords = 0;
+      if (args.identityRecordsEndedBefore !== undefined) {
+        const { rows: ended } = await tx.query(toPostgresPlaceholders(ENDED_IDENTITY_RECORDS), [args.identityRecordsEndedBefore, args.identityRecordsEndedBefore]);
+        for (const r of ended as Array<{ credential_id: string; leaf_index: number; ended_at: number }>) {
+          identityRecords +=
+            (await tx.query('UPDATE identity_records SET sealed_record = NULL, purged_at = $1 WHERE credential_id = $2 AND purged_at IS NULL', [args.now, r.credential_id])).rowCount ?? 0;
+          await this.insertAudit(tx, [identityRecordPurgeAudit(args.now, r)]);
+        }
+      }
       const rejected = "SELECT id FROM applications WHERE status = 'rejected' AND updated_at < $1";
       const decisions = (await tx.query(`DELETE FROM decisions WHERE subject_type = 'application' AND subject_id IN (${rejected})`, [args.rejectedBefore])).rowCount ?? 0;
       // A rejected applicant's proposed attributes go with the application; its audit events keep
@@ -147,7 +167,7 @@ export class PostgresIssuerStore implements IssuerStore {
         [args.usedChallengesBefore],
       );
       const expired = await tx.query('DELETE FROM challenges WHERE used_at IS NULL AND expires_at < $1', [args.now]);
-      return { challenges: (used.rowCount ?? 0) + (expired.rowCount ?? 0), applications, decisions, auditEventsRedacted };
+      return { challenges: (used.rowCount ?? 0) + (expired.rowCount ?? 0), applications, decisions, auditEventsRedacted, identityRecords };
     });
   }
 
@@ -209,11 +229,13 @@ export class PostgresIssuerStore implements IssuerStore {
     decision,
     replaces,
     audit,
+    identityRecord,
   }: {
     credential: CredentialRecord;
     decision: DecisionRecord;
     replaces?: { credentialId: string; decision: DecisionRecord };
     audit?: AuditEventRecord[];
+    identityRecord?: SealedIdentityRecord;
   }): Promise<void> {
     await inTransaction(this.pool, async (tx) => {
       await this.closeApplication(tx, c.applicationId, 'approved', decision.decidedAt);
@@ -240,6 +262,19 @@ export class PostgresIssuerStore implements IssuerStore {
           throw new StoreConflict('person_has_active_credential', 'this person already holds an active credential from this issuer');
         }
         throw err;
+      }
+      if (identityRecord) {
+        const r = identityRecord;
+        await tx.query('INSERT INTO identity_records (credential_id, leaf_index, sealed_record, valid_until, created_at, purged_at) VALUES ($1, $2, $3, $4, $5, $6)', [
+          r.credentialId,
+          r.leafIndex,
+          r.sealed,
+          r.validUntil,
+          r.createdAt,
+          r.purgedAt,
+        ]);
+        // The record holds the verified person from now on; the proposals need not.
+        await tx.query('UPDATE proposals SET sealed_person = NULL WHERE application_id = $1', [c.applicationId]);
       }
       await this.insertDecision(tx, decision);
       await this.insertAudit(tx, audit);
@@ -268,8 +303,8 @@ export class PostgresIssuerStore implements IssuerStore {
       const app = (await tx.query('SELECT status FROM applications WHERE id = $1 FOR SHARE', [p.applicationId])).rows[0] as { status: string } | undefined;
       if (app?.status !== 'pending') throw new StoreConflict('application_not_pending', `application ${p.applicationId} is not pending`);
       const { rows } = await tx.query(
-        'INSERT INTO proposals (application_id, reviewer, attributes_json, person_key, reason, proposed_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id',
-        [p.applicationId, p.reviewer, JSON.stringify(p.attributes), p.personKey, p.reason, p.proposedAt],
+        'INSERT INTO proposals (application_id, reviewer, attributes_json, person_key, sealed_person, reason, proposed_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id',
+        [p.applicationId, p.reviewer, JSON.stringify(p.attributes), p.personKey, p.sealedPerson ?? null, p.reason, p.proposedAt],
       );
       const id = rows[0].id as number;
       await this.insertAudit(tx, [{ ...audit, detail: { proposalId: id, ...audit.detail } }]);
@@ -302,6 +337,47 @@ export class PostgresIssuerStore implements IssuerStore {
   async getCredential(id: string): Promise<CredentialRecord | null> {
     const { rows } = await this.pool.query<CredentialRow>('SELECT * FROM credentials WHERE id = $1', [id]);
     return rows[0] ? toCredential(rows[0]) : null;
+  }
+
+  async getCredentialByLeafIndex(leafIndex: number): Promise<CredentialRecord | null> {
+    const { rows } = await this.pool.query<CredentialRow>('SELECT * FROM credentials WHERE leaf_index = $1', [leafIndex]);
+    return rows[0] ? toCredential(rows[0]) : null;
+  }
+
+  async getIdentityRecord(credentialId: string): Promise<SealedIdentityRecord | null> {
+    const { rows } = await this.pool.query<IdentityRecordRow>('SELECT * FROM identity_records WHERE credential_id = $1', [credentialId]);
+    return rows[0] ? toIdentityRecord(rows[0]) : null;
+  }
+
+  async recordDisclosure(d: DisclosureRecord, audit: AuditEventRecord): Promise<void> {
+    await inTransaction(this.pool, async (tx) => {
+      try {
+        await tx.query(`INSERT INTO disclosures (${DISCLOSURE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`, disclosureValues(d));
+      } catch (err) {
+        if (violates(err, 'disclosures_one_per_officer')) throw new StoreConflict('disclosure_exists', 'this officer already has a disclosure for this log entry');
+        throw err;
+      }
+      await this.insertAudit(tx, [audit]);
+    });
+  }
+
+  async disclosuresForRequest(q: { chainId: string; logAddress: string; requestId: string }): Promise<DisclosureRecord[]> {
+    const { rows } = await this.pool.query<DisclosureRow>(
+      'SELECT * FROM disclosures WHERE chain_id = $1 AND log_address = $2 AND request_id = $3 ORDER BY disclosed_at, id',
+      [q.chainId, q.logAddress, q.requestId],
+    );
+    return rows.map(toDisclosure);
+  }
+
+  async listDisclosures(q: { offset: number; limit: number }): Promise<DisclosureRecord[]> {
+    const { rows } = await this.pool.query<DisclosureRow>('SELECT * FROM disclosures ORDER BY disclosed_at, id LIMIT $1 OFFSET $2', [q.limit, q.offset]);
+    return rows.map(toDisclosure);
+  }
+
+  async findRootPublication(root: string): Promise<RootPublicationRecord | null> {
+    const { rows } = await this.pool.query('SELECT * FROM root_publications WHERE root = $1 ORDER BY id LIMIT 1', [root]);
+    const r = rows[0];
+    return r ? { root: r.root, leafCount: r.leaf_count, txHash: r.tx_hash, publishedAt: r.published_at } : null;
   }
 
   async getCredentialForApplication(applicationId: string): Promise<CredentialRecord | null> {

@@ -1,4 +1,4 @@
-import type { ApplicationRecord, ApplicationStatus, AuditEventRecord, CredentialRecord, DecisionRecord, ProposalRecord } from './issuer-store.js';
+import type { ApplicationRecord, ApplicationStatus, AuditEventRecord, CredentialRecord, DecisionRecord, DisclosureRecord, ProposalRecord, SealedIdentityRecord } from './issuer-store.js';
 
 /**
  * The table rows both SQL backends share (same columns, same names) and their mapping to records,
@@ -45,6 +45,8 @@ export const STORE_TABLES = [
   'veramo_keys',
   'veramo_private_keys',
   'veramo_dids',
+  'identity_records',
+  'disclosures',
 ] as const;
 
 export function toApplication(r: ApplicationRow): ApplicationRecord {
@@ -85,6 +87,7 @@ export interface ProposalRow {
   reviewer: string;
   attributes_json: string;
   person_key: string;
+  sealed_person?: string | null;
   reason: string | null;
   proposed_at: number;
 }
@@ -96,6 +99,7 @@ export function toProposal(r: ProposalRow): ProposalRecord {
     reviewer: r.reviewer,
     attributes: JSON.parse(r.attributes_json),
     personKey: r.person_key,
+    sealedPerson: r.sealed_person ?? null,
     reason: r.reason,
     proposedAt: r.proposed_at,
   };
@@ -147,3 +151,89 @@ export function toDecision(r: DecisionRow): DecisionRecord {
     decidedAt: r.decided_at,
   };
 }
+
+export interface IdentityRecordRow {
+  credential_id: string;
+  leaf_index: number;
+  sealed_record: string | null;
+  valid_until: number;
+  created_at: number;
+  purged_at: number | null;
+}
+
+export function toIdentityRecord(r: IdentityRecordRow): SealedIdentityRecord {
+  return {
+    credentialId: r.credential_id,
+    leafIndex: r.leaf_index,
+    sealed: r.sealed_record,
+    validUntil: r.valid_until,
+    createdAt: r.created_at,
+    purgedAt: r.purged_at,
+  };
+}
+
+export interface DisclosureRow {
+  id: string;
+  officer: string;
+  chain_id: string;
+  log_address: string;
+  request_id: string;
+  policy_id: string;
+  case_ref_hash: string;
+  registration_tx: string;
+  registration_log_index: number;
+  escrow_c: string;
+  leaf_index: number;
+  credential_id: string;
+  disclosed_at: number;
+}
+
+export function toDisclosure(r: DisclosureRow): DisclosureRecord {
+  return {
+    id: r.id,
+    officer: r.officer,
+    chainId: r.chain_id,
+    logAddress: r.log_address,
+    requestId: r.request_id,
+    policyId: r.policy_id,
+    caseRefHash: r.case_ref_hash,
+    registrationTx: r.registration_tx,
+    registrationLogIndex: r.registration_log_index,
+    escrowC: r.escrow_c,
+    leafIndex: r.leaf_index,
+    credentialId: r.credential_id,
+    disclosedAt: r.disclosed_at,
+  };
+}
+
+/** The columns of `disclosures` in insert order, and a record's values in that order. */
+export const DISCLOSURE_COLUMNS =
+  'id, officer, chain_id, log_address, request_id, policy_id, case_ref_hash, registration_tx, registration_log_index, escrow_c, leaf_index, credential_id, disclosed_at';
+
+export function disclosureValues(d: DisclosureRecord): unknown[] {
+  return [d.id, d.officer, d.chainId, d.logAddress, d.requestId, d.policyId, d.caseRefHash, d.registrationTx, d.registrationLogIndex, d.escrowC, d.leafIndex, d.credentialId, d.disclosedAt];
+}
+
+/** The audit event a retention purge writes for one identity record: which, and when its credential ended; nothing personal. */
+export function identityRecordPurgeAudit(now: number, r: { credential_id: string; leaf_index: number; ended_at: number }): AuditEventRecord {
+  return {
+    at: now,
+    actor: 'retention',
+    role: 'retention',
+    action: 'purge-identity-record',
+    subjectType: 'credential',
+    subjectId: r.credential_id,
+    detail: { leafIndex: Number(r.leaf_index), credentialEndedAt: new Date(Number(r.ended_at)).toISOString() },
+  };
+}
+
+/**
+ * Live identity records whose credential ended before `$cutoff`: revoked before it, or valid until
+ * before it (whichever came first ended it). `ended_at` is that moment.
+ */
+export const ENDED_IDENTITY_RECORDS = `
+  SELECT r.credential_id, r.leaf_index,
+         CASE WHEN c.revoked_at IS NOT NULL AND c.revoked_at < r.valid_until THEN c.revoked_at ELSE r.valid_until END AS ended_at
+    FROM identity_records r JOIN credentials c ON c.id = r.credential_id
+   WHERE r.purged_at IS NULL AND ((c.revoked_at IS NOT NULL AND c.revoked_at < ?) OR r.valid_until < ?)
+   ORDER BY r.leaf_index`;

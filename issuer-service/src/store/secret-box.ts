@@ -16,6 +16,15 @@ export class SecretBox {
     return new SecretBox(scryptSync(secret, salt, 32, { N: 1 << 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 }));
   }
 
+  /**
+   * A box over a 32-byte data key held elsewhere (sealed by the secret-derived box): how the
+   * identity-record box is made (services/identity-records.ts).
+   */
+  static fromKey(key: Buffer): SecretBox {
+    if (key.length !== 32) throw new Error('a SecretBox key is 32 bytes');
+    return new SecretBox(Buffer.from(key));
+  }
+
   /** Returns `v1.<iv>.<tag>.<ciphertext>` in base64url. */
   seal(plaintext: string, aad: string): string {
     const iv = randomBytes(12);

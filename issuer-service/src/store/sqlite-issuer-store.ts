@@ -1,8 +1,14 @@
 import type { InstanceLock } from './instance-lock.js';
 import type { SqliteDb } from './sqlite-database.js';
 import {
+  DISCLOSURE_COLUMNS,
+  disclosureValues,
+  ENDED_IDENTITY_RECORDS,
+  identityRecordPurgeAudit,
   PURGED_DETAIL,
   STORE_TABLES,
+  toDisclosure,
+  toIdentityRecord,
   toApplication,
   toAuditEvent,
   toCredential,
@@ -13,6 +19,8 @@ import {
   type CredentialRow,
   type DecisionRow,
   type ProposalRow,
+  type DisclosureRow,
+  type IdentityRecordRow,
 } from './record-rows.js';
 import {
   StoreConflict,
@@ -27,6 +35,8 @@ import {
   type LeafRecord,
   type RetentionPurge,
   type RootPublicationRecord,
+  type DisclosureRecord,
+  type SealedIdentityRecord,
 } from './issuer-store.js';
 
 function isUniqueViolation(err: unknown, needle: string): boolean {
@@ -121,8 +131,17 @@ export class SqliteIssuerStore implements IssuerStore {
     })();
   }
 
-  async purgeRetained(args: { now: number; usedChallengesBefore: number; rejectedBefore: number }): Promise<RetentionPurge> {
+  async purgeRetained(args: { now: number; usedChallengesBefore: number; rejectedBefore: number; identityRecordsEndedBefore?: number }): Promise<RetentionPurge> {
     return this.db.transaction(() => {
+      let identityRecords = 0;
+      if (args.identityRecordsEndedBefore !== undefined) {
+        const ended = this.db.prepare(ENDED_IDENTITY_RECORDS).all(args.identityRecordsEndedBefore, args.identityRecordsEndedBefore) as Array<{ credential_id: string; leaf_index: number; ended_at: number }>;
+        const purge = this.db.prepare('UPDATE identity_records SET sealed_record = NULL, purged_at = ? WHERE credential_id = ? AND purged_at IS NULL');
+        for (const r of ended) {
+          identityRecords += purge.run(args.now, r.credential_id).changes;
+          this.insertAudit([identityRecordPurgeAudit(args.now, r)]);
+        }
+      }
       const rejected = "SELECT id FROM applications WHERE status = 'rejected' AND updated_at < ?";
       const decisions = this.db.prepare(`DELETE FROM decisions WHERE subject_type = 'application' AND subject_id IN (${rejected})`).run(args.rejectedBefore).changes;
       // A rejected applicant's proposed attributes go with the application; its audit events keep
@@ -137,7 +156,7 @@ export class SqliteIssuerStore implements IssuerStore {
         this.db
           .prepare('DELETE FROM challenges WHERE used_at IS NOT NULL AND used_at < ? AND nonce NOT IN (SELECT challenge_nonce FROM applications)')
           .run(args.usedChallengesBefore).changes + this.db.prepare('DELETE FROM challenges WHERE used_at IS NULL AND expires_at < ?').run(args.now).changes;
-      return { challenges, applications, decisions, auditEventsRedacted };
+      return { challenges, applications, decisions, auditEventsRedacted, identityRecords };
     })();
   }
 
@@ -183,11 +202,13 @@ export class SqliteIssuerStore implements IssuerStore {
     decision,
     replaces,
     audit,
+    identityRecord,
   }: {
     credential: CredentialRecord;
     decision: DecisionRecord;
     replaces?: { credentialId: string; decision: DecisionRecord };
     audit?: AuditEventRecord[];
+    identityRecord?: SealedIdentityRecord;
   }): Promise<void> {
     this.db.transaction(() => {
       this.closeApplication(c.applicationId, 'approved', decision.decidedAt);
@@ -215,6 +236,14 @@ export class SqliteIssuerStore implements IssuerStore {
         }
         throw err;
       }
+      if (identityRecord) {
+        const r = identityRecord;
+        this.db
+          .prepare('INSERT INTO identity_records (credential_id, leaf_index, sealed_record, valid_until, created_at, purged_at) VALUES (?, ?, ?, ?, ?, ?)')
+          .run(r.credentialId, r.leafIndex, r.sealed, r.validUntil, r.createdAt, r.purgedAt);
+        // The record holds the verified person from now on; the proposals need not.
+        this.db.prepare('UPDATE proposals SET sealed_person = NULL WHERE application_id = ?').run(c.applicationId);
+      }
       this.insertDecision(decision);
       this.insertAudit(audit);
     })();
@@ -241,8 +270,8 @@ export class SqliteIssuerStore implements IssuerStore {
       const app = this.db.prepare('SELECT status FROM applications WHERE id = ?').get(p.applicationId) as { status: string } | undefined;
       if (app?.status !== 'pending') throw new StoreConflict('application_not_pending', `application ${p.applicationId} is not pending`);
       const inserted = this.db
-        .prepare('INSERT INTO proposals (application_id, reviewer, attributes_json, person_key, reason, proposed_at) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(p.applicationId, p.reviewer, JSON.stringify(p.attributes), p.personKey, p.reason, p.proposedAt);
+        .prepare('INSERT INTO proposals (application_id, reviewer, attributes_json, person_key, sealed_person, reason, proposed_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(p.applicationId, p.reviewer, JSON.stringify(p.attributes), p.personKey, p.sealedPerson ?? null, p.reason, p.proposedAt);
       this.insertAudit([{ ...audit, detail: { proposalId: Number(inserted.lastInsertRowid), ...audit.detail } }]);
       return Number(inserted.lastInsertRowid);
     })();
@@ -274,6 +303,47 @@ export class SqliteIssuerStore implements IssuerStore {
   async getCredential(id: string): Promise<CredentialRecord | null> {
     const r = this.db.prepare('SELECT * FROM credentials WHERE id = ?').get(id) as CredentialRow | undefined;
     return r ? toCredential(r) : null;
+  }
+
+  async getCredentialByLeafIndex(leafIndex: number): Promise<CredentialRecord | null> {
+    const r = this.db.prepare('SELECT * FROM credentials WHERE leaf_index = ?').get(leafIndex) as CredentialRow | undefined;
+    return r ? toCredential(r) : null;
+  }
+
+  async getIdentityRecord(credentialId: string): Promise<SealedIdentityRecord | null> {
+    const r = this.db.prepare('SELECT * FROM identity_records WHERE credential_id = ?').get(credentialId) as IdentityRecordRow | undefined;
+    return r ? toIdentityRecord(r) : null;
+  }
+
+  async recordDisclosure(d: DisclosureRecord, audit: AuditEventRecord): Promise<void> {
+    this.db.transaction(() => {
+      try {
+        this.db.prepare(`INSERT INTO disclosures (${DISCLOSURE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(...disclosureValues(d));
+      } catch (err) {
+        if (isUniqueViolation(err, 'disclosures.chain_id')) throw new StoreConflict('disclosure_exists', 'this officer already has a disclosure for this log entry');
+        throw err;
+      }
+      this.insertAudit([audit]);
+    })();
+  }
+
+  async disclosuresForRequest(q: { chainId: string; logAddress: string; requestId: string }): Promise<DisclosureRecord[]> {
+    const rows = this.db
+      .prepare('SELECT * FROM disclosures WHERE chain_id = ? AND log_address = ? AND request_id = ? ORDER BY disclosed_at, id')
+      .all(q.chainId, q.logAddress, q.requestId) as DisclosureRow[];
+    return rows.map(toDisclosure);
+  }
+
+  async listDisclosures(q: { offset: number; limit: number }): Promise<DisclosureRecord[]> {
+    const rows = this.db.prepare('SELECT * FROM disclosures ORDER BY disclosed_at, id LIMIT ? OFFSET ?').all(q.limit, q.offset) as DisclosureRow[];
+    return rows.map(toDisclosure);
+  }
+
+  async findRootPublication(root: string): Promise<RootPublicationRecord | null> {
+    const r = this.db.prepare('SELECT * FROM root_publications WHERE root = ? ORDER BY id LIMIT 1').get(root) as
+      | { root: string; leaf_count: number; tx_hash: string | null; published_at: number }
+      | undefined;
+    return r ? { root: r.root, leafCount: r.leaf_count, txHash: r.tx_hash, publishedAt: r.published_at } : null;
   }
 
   async getCredentialForApplication(applicationId: string): Promise<CredentialRecord | null> {
