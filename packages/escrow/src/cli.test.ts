@@ -138,7 +138,7 @@ describe('escrow CLI', () => {
     const enc = await run(['encrypt', '--public-key', 'ta-public.json', '--leaf-index', '7', '--out', 'ta-ct.json'], dir, process.execPath, [bin]);
     expect(enc.code).toBe(0);
     const dec = await run(['decrypt', '--secret-key', 'ta-key.json', '--ciphertext', 'ta-ct.json'], dir);
-    expect(JSON.parse(dec.stdout)).toEqual({ leafIndex: 7 });
+    expect(JSON.parse(dec.stdout)).toEqual({ leafIndex: 7, sharedPoint: [expect.stringMatching(/^[1-9][0-9]*$/), expect.stringMatching(/^[1-9][0-9]*$/)] });
 
     const usage = await run(['keygen', '--secret-out', 'x.json', '--public-out', 'y.json'], dir);
     expect(usage.code).toBe(2);

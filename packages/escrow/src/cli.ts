@@ -9,14 +9,23 @@
  *   escrow dkg finalize --state state-1.json --announcement … --dealing … --complaints complaints-{1,2,3}.json
  *                       --share-out share-1.json --public-out escrow-key.json
  *   escrow encrypt --public-key escrow-key.json --leaf-index 42 --out ciphertext.json [--randomness-out r.json]
- *   escrow decrypt --secret-key key.json --ciphertext ciphertext.json          (single holder)
- *   escrow partial --share share-1.json --ciphertext ciphertext.json --rpc URL --log ADDRESS --request-id ID
+ *   escrow decrypt --secret-key key.json [--ciphertext ciphertext.json] [--rpc URL --log ADDRESS --request-id ID
+ *                  --policy-id P --registration-tx HASH --registration-log-index N --case-hash HASH]   (single holder)
+ *   escrow partial --share share-1.json [--ciphertext ciphertext.json] --rpc URL --log ADDRESS --request-id ID
  *                  --policy-id P --registration-tx HASH --registration-log-index N --case-hash HASH --out partial-1.json
  *   escrow combine --public-key escrow-key.json --ciphertext ciphertext.json --request REF --partial p1.json --partial p2.json [--k 2]
+ *   escrow case-hash --case-ref TEXT [--salt 0x…]
+ *   escrow request --rpc URL --log ADDRESS --policy-id P --registration-tx HASH --registration-log-index N
+ *                  --case-hash HASH --key-env VAR
+ *   escrow register --rpc URL --gate ADDRESS --token ADDRESS --policy-id P --key key.json --log ADDRESS
+ *                  --requester-key-env VAR --issuer URL --officer-key-env VAR --case-ref TEXT
+ *                  [--from-block N] [--confirmations N] [--case-salt 0x…] --csv out.csv --html out.html
  *
  * `partial` refuses to run unless the request is an open entry of the on-chain disclosure log, recorded
  * with exactly the policy, registration and case hash given (disclosure-log-chain.ts); its request
- * reference is then `disclosure-log:<chainId>:<log>:<id>`. `--log-entry FILE --request REF` is the
+ * reference is then `disclosure-log:<chainId>:<log>:<id>`; without `--ciphertext` the ciphertext is
+ * read from the registration the request names. Signing keys (`request`, `register`) are read from the
+ * environment variable a flag names, never from the command line. `--log-entry FILE --request REF` is the
  * offline alternative (docs/escrow.md §8), used only when named. Run with
  * `npx tsx packages/escrow/src/cli.ts` or through the package's `escrow` bin.
  */
@@ -24,10 +33,23 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { combine } from './combine.js';
+import { chmodSync, writeFileSync } from 'node:fs';
 import type { Provider } from 'ethers';
-import { JsonRpcProvider } from 'ethers';
+import { JsonRpcProvider, Wallet } from 'ethers';
+import { assertCaseReference, assertCaseSalt, caseRefHash, randomCaseSalt } from './case-hash.js';
 import { LogEntryFileCheck, type DisclosureLogCheck } from './disclosure-log.js';
-import { ChainDisclosureLogCheck, disclosureRequestReference } from './disclosure-log-chain.js';
+import {
+  assertDisclosureSubject,
+  ChainDisclosureLogCheck,
+  disclosureRequestReference,
+  registrationCiphertextOfRequest,
+  type DisclosureSubject,
+} from './disclosure-log-chain.js';
+import { recordDisclosureRequest } from './disclosure-requests.js';
+import { multiply } from './group.js';
+import { HttpIssuerDisclosures, type IssuerDisclosures } from './issuer-disclosure.js';
+import { buildRegisterOfHolders } from './register-of-holders.js';
+import { registerCsv, registerHtml } from './register-writers.js';
 import {
   finalizeDkg,
   receiveDealings,
@@ -63,9 +85,9 @@ import {
 import { encodeInteger } from './encoding.js';
 import { EscrowError } from './errors.js';
 import { readJsonFile, writePublicJson, writeSecretJson } from './json-files.js';
-import { decryptLeafIndex, encryptLeafIndex } from './leaf-index-encryption.js';
+import { encryptLeafIndex, leafIndexFromSharedPoint, type Ciphertext } from './leaf-index-encryption.js';
 import { assertRequestReference, createPartialDecryption } from './partial-decryption.js';
-import { generateSingleKey } from './single-key.js';
+import { generateSingleKey, publicKeyOf } from './single-key.js';
 
 /** The `partial` command's options that say where the request is logged. */
 export interface PartialLogOptions {
@@ -81,10 +103,15 @@ export interface PartialLogOptions {
   confirmations?: string;
 }
 
-/** A request reference and the check that it is logged; `close` frees a chain connection. */
+/**
+ * A request reference and the check that it is logged; `ciphertext` reads the ciphertext the
+ * request is for (from the registration on chain, or from the log entry file); `close` frees a chain
+ * connection.
+ */
 export interface LoggedRequest {
   request: string;
   check: DisclosureLogCheck;
+  ciphertext?: () => Promise<Ciphertext>;
   close?: () => void;
 }
 
@@ -99,6 +126,10 @@ export interface CliDependencies {
   disclosureLog?: (options: PartialLogOptions) => Promise<LoggedRequest>;
   /** Connects to `--rpc`. Default: an ethers JsonRpcProvider. */
   provider?: (rpcUrl: string) => Provider;
+  /** The issuer's disclosure endpoint for `register`. Default: {@link HttpIssuerDisclosures}. */
+  issuer?: (url: string, officerKey: string) => IssuerDisclosures;
+  /** Where `--key-env`, `--requester-key-env` and `--officer-key-env` are looked up. Default: process.env. */
+  env?: Record<string, string | undefined>;
   stdout?: (line: string) => void;
   stderr?: (line: string) => void;
 }
@@ -107,10 +138,14 @@ const CHAIN_FLAGS = ['rpc', 'log', 'request-id', 'policy-id', 'registration-tx',
 
 /** The entry in the `--log-entry` file (offline alternative; `--request` names the request). */
 export function logEntryFileCheckFrom(options: { logEntry?: string }): DisclosureLogCheck {
+  return new LogEntryFileCheck(logEntryFrom(options));
+}
+
+function logEntryFrom(options: { logEntry?: string }) {
   if (!options.logEntry) {
     throw new EscrowError('--log-entry', 'required', 'must name the disclosure log entry file for this request (auditors act only on logged requests)');
   }
-  return new LogEntryFileCheck(decodeLogEntry(readJsonFile(options.logEntry, '--log-entry')));
+  return decodeLogEntry(readJsonFile(options.logEntry, '--log-entry'));
 }
 
 /**
@@ -122,16 +157,18 @@ export function logEntryFileCheckFrom(options: { logEntry?: string }): Disclosur
 export async function disclosureLogFrom(
   options: PartialLogOptions,
   connect?: (rpcUrl: string) => Provider,
+  command = 'partial',
 ): Promise<LoggedRequest> {
   const chainFlags = CHAIN_FLAGS.filter((f) => options[camel(f)] !== undefined);
   if (options.logEntry !== undefined) {
     if (chainFlags.length > 0) throw new UsageError(`--log-entry is the offline alternative to the on-chain log: drop --${chainFlags.join(', --')}`);
-    return { request: options.request ?? '', check: logEntryFileCheckFrom(options) };
+    const entry = logEntryFrom(options);
+    return { request: options.request ?? '', check: new LogEntryFileCheck(entry), ciphertext: async () => entry.ciphertext };
   }
   const missing = CHAIN_FLAGS.filter((f) => !options[camel(f)]);
   if (missing.length > 0) {
     throw new UsageError(
-      `partial needs the disclosure request as logged on chain (missing --${missing.join(', --')}): an auditor decrypts only for a request in the disclosure log`,
+      `${command} needs the disclosure request as logged on chain (missing --${missing.join(', --')}): an auditor decrypts only for a request in the disclosure log`,
     );
   }
   const decimal = (flag: string, text: string): bigint => {
@@ -150,31 +187,48 @@ export async function disclosureLogFrom(
     registrationLogIndex: logIndex > 0xffffffffn ? -1 : Number(logIndex),
     caseRefHash: options.caseHash!.toLowerCase(),
   };
-  // A provider the caller passed in is the caller's to close; one made here is closed after use.
-  const provider = connect ? connect(options.rpc!) : new JsonRpcProvider(options.rpc!);
-  const close = () => {
-    if (!connect) provider.destroy();
-  };
+  assertDisclosureSubject(subject); // before anything is read
+  const { provider, chainId, close } = await openProvider(options.rpc!, connect);
   try {
     const check = new ChainDisclosureLogCheck(provider, subject, Number(confirmations));
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new EscrowError('--rpc', 'reachable', `${options.rpc} did not answer within 15 s`)), 15_000);
-    });
-    const network = await Promise.race([provider.getNetwork(), timeout])
-      .catch((error: unknown) => {
-        if (error instanceof EscrowError) throw error;
-        throw new EscrowError('--rpc', 'reachable', `${options.rpc} did not answer: ${(error as Error)?.message ?? String(error)}`);
-      })
-      .finally(() => clearTimeout(timer));
-    const request = disclosureRequestReference({ chainId: network.chainId, log, requestId });
+    const request = disclosureRequestReference({ chainId, log, requestId });
     if (options.request !== undefined && options.request !== request) {
       throw new EscrowError('--request', 'disclosure-logged', `"${options.request}" is not the reference of the logged request (${request}); leave --request out`);
     }
-    return { request, check, close };
+    return { request, check, ciphertext: () => registrationCiphertextOfRequest(provider, log, subject), close };
   } catch (error) {
     close();
     throw error;
+  }
+}
+
+/**
+ * Connects to `--rpc` and asks for the chain id within 15 s (rule `reachable`). A provider the
+ * caller passed in (`connect`) is the caller's to close; one made here is closed by `close`.
+ */
+export async function openProvider(
+  rpc: string,
+  connect?: (rpcUrl: string) => Provider,
+): Promise<{ provider: Provider; chainId: bigint; close: () => void }> {
+  const provider = connect ? connect(rpc) : new JsonRpcProvider(rpc);
+  const close = () => {
+    if (!connect) provider.destroy();
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new EscrowError('--rpc', 'reachable', `${rpc} did not answer within 15 s`)), 15_000);
+  });
+  try {
+    const network = await Promise.race([provider.getNetwork(), timeout]).catch((error: unknown) => {
+      if (error instanceof EscrowError) throw error;
+      throw new EscrowError('--rpc', 'reachable', `${rpc} did not answer: ${(error as Error)?.message ?? String(error)}`);
+    });
+    return { provider, chainId: network.chainId, close };
+  } catch (error) {
+    close();
+    throw error;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -190,10 +244,18 @@ const USAGE = `usage: escrow <command> [options]
   dkg finalize --state FILE --announcement FILE... --dealing FILE... --complaints FILE... --share-out FILE --public-out FILE
   encrypt --public-key FILE --leaf-index N --out FILE [--randomness-out FILE]
   decrypt --secret-key FILE --ciphertext FILE
-  partial --share FILE --ciphertext FILE --rpc URL --log ADDRESS --request-id ID --policy-id P
+  decrypt --secret-key FILE [--ciphertext FILE] --rpc URL --log ADDRESS --request-id ID --policy-id P
+          --registration-tx HASH --registration-log-index N --case-hash HASH [--confirmations N]
+  partial --share FILE [--ciphertext FILE] --rpc URL --log ADDRESS --request-id ID --policy-id P
           --registration-tx HASH --registration-log-index N --case-hash HASH [--confirmations N] --out FILE
   partial --share FILE --ciphertext FILE --request REF --log-entry FILE --out FILE   (offline alternative)
-  combine --public-key FILE --ciphertext FILE --request REF --partial FILE... [--k K]`;
+  combine --public-key FILE --ciphertext FILE --request REF --partial FILE... [--k K]
+  case-hash --case-ref TEXT [--salt 0xHEX64]
+  request --rpc URL --log ADDRESS --policy-id P --registration-tx HASH --registration-log-index N
+          --case-hash HASH --key-env VAR
+  register --rpc URL --gate ADDRESS --token ADDRESS --policy-id P --key FILE --log ADDRESS
+           --requester-key-env VAR --issuer URL --officer-key-env VAR --case-ref TEXT
+           [--from-block N] [--confirmations N] [--case-salt 0xHEX64] --csv FILE --html FILE`;
 
 type Values = Record<string, string | string[] | boolean | undefined>;
 
@@ -213,6 +275,65 @@ function integer(values: Values, name: string): number {
   const text = required(values, name);
   if (!/^(0|[1-9][0-9]{0,9})$/.test(text)) throw new UsageError(`--${name} must be a non-negative integer`);
   return Number(text);
+}
+
+/** A non-negative decimal flag as a bigint, at most `max`. */
+function decimalFlag(values: Values, name: string, max = (1n << 256n) - 1n): bigint {
+  const text = required(values, name);
+  if (!/^(0|[1-9][0-9]*)$/.test(text) || text.length > 78 || BigInt(text) > max) throw new UsageError(`--${name} must be a decimal integer in [0, ${max}]`);
+  return BigInt(text);
+}
+
+/** An address flag (0x and 40 hex digits). */
+function address(values: Values, name: string): string {
+  const text = required(values, name);
+  if (!/^0x[0-9a-fA-F]{40}$/.test(text)) throw new UsageError(`--${name} must be a contract address (0x and 40 hex digits)`);
+  return text;
+}
+
+/**
+ * A secret read from the environment variable the flag names (never from the command line, where
+ * it would sit in the shell history and the process list). A signing key must be 0x and 64 hex digits.
+ */
+function secretFromEnv(values: Values, flag: string, env: Record<string, string | undefined> = process.env, signingKey = true): string {
+  const name = required(values, flag);
+  const value = env[name];
+  if (!value) throw new EscrowError(`--${flag}`, 'required', `names the environment variable ${name}, which is not set`);
+  if (signingKey && !/^0x[0-9a-fA-F]{64}$/.test(value)) throw new EscrowError(`--${flag}`, 'private-key', `names ${name}, which does not hold a private key (0x and 64 hex digits)`);
+  return value;
+}
+
+/** The options that say where a request is logged, from the parsed flags. */
+function logOptions(values: Values): PartialLogOptions {
+  const str = (name: string) => {
+    const v = values[name];
+    return typeof v === 'string' ? v : undefined;
+  };
+  return {
+    request: str('request'),
+    logEntry: str('log-entry'),
+    rpc: str('rpc'),
+    log: str('log'),
+    requestId: str('request-id'),
+    policyId: str('policy-id'),
+    registrationTx: str('registration-tx'),
+    registrationLogIndex: str('registration-log-index'),
+    caseHash: str('case-hash'),
+    confirmations: str('confirmations'),
+  };
+}
+
+/** `--ciphertext`, or else the ciphertext of the logged request's registration. */
+async function ciphertextFor(values: Values, logged: LoggedRequest): Promise<Ciphertext> {
+  if (typeof values.ciphertext === 'string') return decodeCiphertext(readJsonFile(values.ciphertext, '--ciphertext'));
+  if (!logged.ciphertext) throw new UsageError('--ciphertext is required (or name the logged request, whose registration carries it)');
+  return logged.ciphertext();
+}
+
+/** Writes a file that holds personal data: mode 0600, replacing an earlier one. */
+function writePrivateText(path: string, text: string): void {
+  writeFileSync(path, text, { mode: 0o600 });
+  chmodSync(path, 0o600);
 }
 
 function rosterFrom(values: Values): Roster {
@@ -277,6 +398,19 @@ const OPTIONS = {
   'registration-log-index': { type: 'string' },
   'case-hash': { type: 'string' },
   confirmations: { type: 'string' },
+  'case-ref': { type: 'string' },
+  salt: { type: 'string' },
+  'case-salt': { type: 'string' },
+  'key-env': { type: 'string' },
+  gate: { type: 'string' },
+  token: { type: 'string' },
+  key: { type: 'string' },
+  'requester-key-env': { type: 'string' },
+  issuer: { type: 'string' },
+  'officer-key-env': { type: 'string' },
+  'from-block': { type: 'string' },
+  csv: { type: 'string' },
+  html: { type: 'string' },
   help: { type: 'boolean' },
 } as const;
 
@@ -359,9 +493,27 @@ export async function runEscrowCli(argv: readonly string[], deps: CliDependencie
       }
       case 'decrypt': {
         const { secretKey } = decodeSecretKey(readJsonFile(required(values, 'secret-key'), '--secret-key'));
-        const ciphertext = decodeCiphertext(readJsonFile(required(values, 'ciphertext'), '--ciphertext'));
-        print({ leafIndex: decryptLeafIndex(secretKey, ciphertext) });
-        return 0;
+        const publicKey = publicKeyOf(secretKey); // the key the secret opens, whatever the document says
+        const logFlags = logOptions(values);
+        if (!CHAIN_FLAGS.some((f) => logFlags[camel(f)] !== undefined) && logFlags.logEntry === undefined) {
+          // Offline: no log check (the holder follows docs/disclosure-log.md §3 by hand).
+          const ciphertext = decodeCiphertext(readJsonFile(required(values, 'ciphertext'), '--ciphertext'));
+          const sharedPoint = multiply(ciphertext.R, secretKey);
+          print({ leafIndex: leafIndexFromSharedPoint(sharedPoint, ciphertext), sharedPoint: sharedPoint.map(encodeInteger) });
+          return 0;
+        }
+        const logged = await (deps.disclosureLog ?? ((o: PartialLogOptions) => disclosureLogFrom(o, deps.provider, 'decrypt')))(logFlags);
+        try {
+          const { request, check } = logged;
+          if (request === '') throw new UsageError('decrypt with --log-entry needs --request REF');
+          const ciphertext = await ciphertextFor(values, logged);
+          await check.assertLogged({ request, publicKey, ciphertext, auditor: 0 });
+          const sharedPoint = multiply(ciphertext.R, secretKey);
+          print({ leafIndex: leafIndexFromSharedPoint(sharedPoint, ciphertext), sharedPoint: sharedPoint.map(encodeInteger), request });
+          return 0;
+        } finally {
+          logged.close?.();
+        }
       }
       case 'partial': {
         // The request comes first: no logged request, no partial — whatever else is given.
@@ -369,25 +521,14 @@ export async function runEscrowCli(argv: readonly string[], deps: CliDependencie
           const v = (values as Values)[name];
           return typeof v === 'string' ? v : undefined;
         };
-        const logged = await (deps.disclosureLog ?? ((o: PartialLogOptions) => disclosureLogFrom(o, deps.provider)))({
-          request: str('request'),
-          logEntry: str('log-entry'),
-          rpc: str('rpc'),
-          log: str('log'),
-          requestId: str('request-id'),
-          policyId: str('policy-id'),
-          registrationTx: str('registration-tx'),
-          registrationLogIndex: str('registration-log-index'),
-          caseHash: str('case-hash'),
-          confirmations: str('confirmations'),
-        });
+        const logged = await (deps.disclosureLog ?? ((o: PartialLogOptions) => disclosureLogFrom(o, deps.provider)))(logOptions(values));
         try {
           const { request, check } = logged;
           if (request === '') throw new UsageError('partial needs --request REF: an auditor decrypts only for a named disclosure request');
           assertRequestReference(request);
           const share = decodeKeyShare(readJsonFile(required(values, 'share'), '--share'));
-          const ciphertext = decodeCiphertext(readJsonFile(required(values, 'ciphertext'), '--ciphertext'));
           const outFile = required(values, 'out');
+          const ciphertext = await ciphertextFor(values, logged);
           await check.assertLogged({ request, publicKey: share.publicKey, ciphertext, auditor: share.index });
           const partial = createPartialDecryption(share, ciphertext, request);
           writePublicJson(outFile, encodePartial(partial));
@@ -407,6 +548,100 @@ export async function runEscrowCli(argv: readonly string[], deps: CliDependencie
         const result = combine(partials, k, key, ciphertext, request);
         print({ leafIndex: result.leafIndex, used: result.used, rejected: result.rejected, missing: result.missing });
         return 0;
+      }
+      case 'case-hash': {
+        const caseReference = required(values, 'case-ref');
+        assertCaseReference(caseReference);
+        const salt = typeof values.salt === 'string' ? values.salt : randomCaseSalt();
+        assertCaseSalt(salt);
+        print({ caseReference, salt, caseRefHash: caseRefHash(caseReference, salt) });
+        return 0;
+      }
+      case 'request': {
+        const signerKey = secretFromEnv(values, 'key-env', deps.env);
+        const log = address(values, 'log');
+        const subject: DisclosureSubject = {
+          policyId: decimalFlag(values, 'policy-id'),
+          registrationTx: required(values, 'registration-tx').toLowerCase(),
+          registrationLogIndex: Number(decimalFlag(values, 'registration-log-index', 0xffffffffn)),
+          caseRefHash: required(values, 'case-hash').toLowerCase(),
+        };
+        assertDisclosureSubject(subject);
+        const { provider, chainId, close } = await openProvider(required(values, 'rpc'), deps.provider);
+        try {
+          const signer = new Wallet(signerKey, provider);
+          const logged = await recordDisclosureRequest(signer, log, subject);
+          print({
+            id: logged.id.toString(),
+            request: logged.reference,
+            reference: { chainId: Number(chainId), log: log.toLowerCase(), id: logged.id.toString() },
+            requester: signer.address,
+            transaction: logged.transaction,
+            blockNumber: logged.blockNumber,
+          });
+          return 0;
+        } finally {
+          close();
+        }
+      }
+      case 'register': {
+        const requesterKey = secretFromEnv(values, 'requester-key-env', deps.env);
+        const officerKey = secretFromEnv(values, 'officer-key-env', deps.env, false);
+        const { secretKey } = decodeSecretKey(readJsonFile(required(values, 'key'), '--key'));
+        const caseReference = required(values, 'case-ref');
+        assertCaseReference(caseReference);
+        const caseSalt = typeof values['case-salt'] === 'string' ? values['case-salt'] : undefined;
+        if (caseSalt !== undefined) assertCaseSalt(caseSalt, '--case-salt');
+        const csvOut = required(values, 'csv');
+        const htmlOut = required(values, 'html');
+        const gate = address(values, 'gate');
+        const token = address(values, 'token');
+        const log = address(values, 'log');
+        const policyId = decimalFlag(values, 'policy-id');
+        const fromBlock = typeof values['from-block'] === 'string' ? Number(decimalFlag(values, 'from-block', BigInt(Number.MAX_SAFE_INTEGER))) : 0;
+        const confirmations = typeof values.confirmations === 'string' ? Number(decimalFlag(values, 'confirmations', 1_000_000n)) : 1;
+        const issuerUrl = required(values, 'issuer');
+        const issuer = deps.issuer ? deps.issuer(issuerUrl, officerKey) : new HttpIssuerDisclosures(issuerUrl, officerKey);
+        const { provider, close } = await openProvider(required(values, 'rpc'), deps.provider);
+        try {
+          const register = await buildRegisterOfHolders({
+            provider,
+            gate,
+            token,
+            policyId,
+            secretKey,
+            log,
+            requester: new Wallet(requesterKey, provider),
+            issuer,
+            caseReference,
+            caseSalt,
+            fromBlock,
+            confirmations,
+            onProgress: (line) => err(`escrow: ${line}`),
+          });
+          writePrivateText(csvOut, registerCsv(register));
+          writePrivateText(htmlOut, registerHtml(register));
+          print({
+            token: { address: register.token.address, name: register.token.name, symbol: register.token.symbol },
+            policyId: register.policyId.toString(),
+            chainId: register.chainId.toString(),
+            asOf: register.asOf,
+            case: register.case,
+            holders: register.totals.holders,
+            identified: register.totals.identified,
+            wallets: register.totals.wallets,
+            requests: register.holders.flatMap((h) => h.wallets.flatMap((w) => (w.registration?.request ? [w.registration.request.reference] : []))),
+            problems: register.problems,
+            wrote: { csv: csvOut, html: htmlOut },
+          });
+          if (register.problems.length > 0) {
+            err(`escrow: the register is incomplete: ${register.problems.length} wallet(s) not tied to a person (listed in the files and above)`);
+            return 1;
+          }
+          return 0;
+        } finally {
+          close();
+        }
       }
       default:
         throw new UsageError(`unknown command "${command}"`);

@@ -4,38 +4,63 @@ import { join } from 'node:path';
 import hre from 'hardhat';
 import { keccak256, toUtf8Bytes } from 'ethers';
 import { DisclosureLog__factory, PlainERC20__factory, type DisclosureLog } from '@zkkyc/contracts/typechain';
+import { caseRefHash } from './case-hash.js';
 import { runEscrowCli } from './cli.js';
 import { disclosureEntryHash, disclosureRequestReference, parseDisclosureRequestReference } from './disclosure-log-chain.js';
 import { runHonestDkg } from './dkg.fixture.js';
-import { encodeCiphertext, encodeKeyShare, encodePublicKey } from './documents.js';
+import { encodeCiphertext, encodeKeyShare, encodePublicKey, encodeSecretKey } from './documents.js';
+import { deployEscrowGateStub, type EscrowGateStub } from './escrow-gate.fixture.js';
 import { encryptLeafIndex } from './leaf-index-encryption.js';
+import { generateSingleKey } from './single-key.js';
 
 /**
  * The auditor's `partial` against the on-chain DisclosureLog, on Hardhat's in-process chain (the CLI
  * runs in-process and is handed `hre.ethers.provider` for `--rpc`): a logged request gives a
  * partial bound to `disclosure-log:<chainId>:<log>:<id>` and two partials open the ciphertext; a
  * request that is not in the log, is logged with another case hash, policy or registration, sits on
- * another log, was cancelled, or lacks confirmations is refused with a message saying which.
+ * another log, was cancelled, or lacks confirmations is refused with a message saying which. The
+ * registration the request names is a stub gate's EscrowCiphertext event (escrow-gate.fixture.ts):
+ * the ciphertext must be the one it carries, and the key the policy's escrow key.
  */
 const POLICY = 7n;
-const REG_TX = keccak256(toUtf8Bytes('tx of the WalletVerified event'));
-const REG_LOG = 4;
+const OTHER_POLICY = 8n;
+let REG_TX: string;
+let REG_LOG: number;
 const CASE = keccak256(toUtf8Bytes('case 2026/117 + salt'));
+const WALLET = '0x00000000000000000000000000000000000000aa';
 
 let dir: string;
 let log: DisclosureLog;
 let otherLog: DisclosureLog;
 let logAddress: string;
 let chainId: bigint;
+let gate: EscrowGateStub;
 const dkg = runHonestDkg(3, 2);
 const { ciphertext } = encryptLeafIndex(dkg.publicKey.publicKey, 4242);
+const single = generateSingleKey();
+const singleCiphertext = encryptLeafIndex(single.publicKey, 77).ciphertext;
+/** Registrations on the stub gate: [tx, EscrowCiphertext logIndex]. */
+const registrations: Record<string, [string, number]> = {};
+
+async function registerOnGate(policyId: bigint, ct: typeof ciphertext, nullifier: bigint): Promise<[string, number]> {
+  const receipt = (await (await gate.register(policyId, WALLET, nullifier, 2_000_000_000, ct.R[0], ct.c, true)).wait())!;
+  return [receipt.hash, receipt.logs[1].index];
+}
 
 beforeAll(async () => {
-  const [admin, officer, gate] = await hre.ethers.getSigners();
+  const [admin, officer] = await hre.ethers.getSigners();
+  gate = await deployEscrowGateStub(admin);
+  await (await gate.setEscrowKey(POLICY, ...dkg.publicKey.publicKey)).wait();
+  await (await gate.setEscrowKey(OTHER_POLICY, ...single.publicKey)).wait();
+  [REG_TX, REG_LOG] = await registerOnGate(POLICY, ciphertext, 11n);
+  registrations.otherPolicy = await registerOnGate(OTHER_POLICY, singleCiphertext, 12n);
+  registrations.single = await registerOnGate(POLICY, singleCiphertext, 13n); // a ciphertext under the wrong key
   const deploy = async () => {
-    const l = await (await new DisclosureLog__factory(admin).deploy(admin.address, gate.address)).waitForDeployment();
-    await (await l.setRateLimit(POLICY, 10, 3600)).wait();
-    await (await l.setRequester(POLICY, officer.address, true)).wait();
+    const l = await (await new DisclosureLog__factory(admin).deploy(admin.address, await gate.getAddress())).waitForDeployment();
+    for (const policy of [POLICY, OTHER_POLICY]) {
+      await (await l.setRateLimit(policy, 20, 3600)).wait();
+      await (await l.setRequester(policy, officer.address, true)).wait();
+    }
     return l.connect(officer);
   };
   log = await deploy();
@@ -53,14 +78,15 @@ beforeAll(async () => {
   for (const share of dkg.shares) writeFileSync(join(dir, `share-${share.index}.json`), JSON.stringify(encodeKeyShare(share)));
   writeFileSync(join(dir, 'ct.json'), JSON.stringify(encodeCiphertext(ciphertext)));
   writeFileSync(join(dir, 'key.json'), JSON.stringify(encodePublicKey({ mode: 'threshold', ...dkg.publicKey })));
+  writeFileSync(join(dir, 'single.json'), JSON.stringify(encodeSecretKey(single.secretKey, single.publicKey)));
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runEscrowCli(args, { provider: () => hre.ethers.provider, stdout: (l) => out.push(l), stderr: (l) => err.push(l) });
+  const code = await runEscrowCli(args, { provider: () => hre.ethers.provider, env, stdout: (l) => out.push(l), stderr: (l) => err.push(l) });
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
@@ -189,4 +215,115 @@ it('needs every chain flag, and refuses malformed ones, before reading anything'
   expect(err.join('\n')).toContain('--rpc http://127.0.0.1:1 did not answer');
   expect(err.join('\n')).toContain('(rule: reachable)');
   expect(() => readFileSync(out)).toThrow();
+});
+
+describe('the registration and the key the request names (docs/disclosure-log.md §3, steps 4 and 5)', () => {
+  const OFFICER_KEY = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d'; // Hardhat account 1
+  const env = { OFFICER_KEY };
+
+  /** Logs a request with the `request` command and returns its id. */
+  async function logRequest(policyId: bigint, tx: string, logIndex: number, caseHash = CASE): Promise<string> {
+    const args = ['request', '--rpc', 'http://in-process', '--log', logAddress, '--policy-id', String(policyId), '--registration-tx', tx,
+      '--registration-log-index', String(logIndex), '--case-hash', caseHash, '--key-env', 'OFFICER_KEY'];
+    const result = await cli(args, env);
+    expect(result).toMatchObject({ code: 0, err: '' });
+    const printed = JSON.parse(result.out);
+    expect(printed.request).toBe(`disclosure-log:${chainId}:${logAddress.toLowerCase()}:${printed.id}`);
+    expect(printed.reference).toEqual({ chainId: Number(chainId), log: logAddress.toLowerCase(), id: printed.id });
+    return printed.id;
+  }
+
+  it('computes the case hash as §2 defines it, with a fresh salt unless given', async () => {
+    const salt = '0x' + '11'.repeat(32);
+    const given = await cli(['case-hash', '--case-ref', 'court order 2026/117', '--salt', salt]);
+    expect(given.code).toBe(0);
+    const expected = keccak256(Buffer.concat([Buffer.from('zkkyc/disclosure-case/v1\0'), Buffer.from('11'.repeat(32), 'hex'), Buffer.from('court order 2026/117')]));
+    expect(JSON.parse(given.out)).toEqual({ caseReference: 'court order 2026/117', salt, caseRefHash: expected });
+    expect(caseRefHash('court order 2026/117', salt)).toBe(expected);
+    const fresh = JSON.parse((await cli(['case-hash', '--case-ref', 'court order 2026/117'])).out);
+    expect(fresh.salt).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(fresh.salt).not.toBe(salt);
+    expect(fresh.caseRefHash).toBe(caseRefHash('court order 2026/117', fresh.salt));
+    expect((await cli(['case-hash', '--case-ref', 'a\nb'])).err).toContain('(rule: printable)');
+    expect((await cli(['case-hash', '--case-ref', 'x', '--salt', '0x12'])).err).toContain('(rule: bytes32)');
+  });
+
+  it('records a request with the key from the environment, and refuses one naming no escrow registration', async () => {
+    const id = await logRequest(POLICY, REG_TX, REG_LOG);
+    expect((await log.entry(id)).status).toBe(1n);
+    // The WalletVerified event just before the ciphertext is not what a request names.
+    const before = await cli(['request', '--rpc', 'x', '--log', logAddress, '--policy-id', String(POLICY), '--registration-tx', REG_TX,
+      '--registration-log-index', String(REG_LOG - 1), '--case-hash', CASE, '--key-env', 'OFFICER_KEY'], env);
+    expect(before.code).toBe(1);
+    expect(before.err).toContain("is not the gate's EscrowCiphertext event (rule: registration-ciphertext)");
+    const otherPolicy = await cli(['request', '--rpc', 'x', '--log', logAddress, '--policy-id', String(POLICY), '--registration-tx', registrations.otherPolicy[0],
+      '--registration-log-index', String(registrations.otherPolicy[1]), '--case-hash', CASE, '--key-env', 'OFFICER_KEY'], env);
+    expect(otherPolicy.err).toContain(`is a registration under policy ${OTHER_POLICY}, not ${POLICY}`);
+    const noKey = await cli(['request', '--rpc', 'x', '--log', logAddress, '--policy-id', '7', '--registration-tx', REG_TX,
+      '--registration-log-index', String(REG_LOG), '--case-hash', CASE, '--key-env', 'NOT_SET'], env);
+    expect(noKey.code).toBe(1);
+    expect(noKey.err).toContain('names the environment variable NOT_SET, which is not set');
+    // A requester the log does not know: the contract's error, named.
+    const stranger = await cli(['request', '--rpc', 'x', '--log', logAddress, '--policy-id', String(POLICY), '--registration-tx', REG_TX,
+      '--registration-log-index', String(REG_LOG), '--case-hash', CASE, '--key-env', 'STRANGER'],
+      { STRANGER: '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a' }); // Hardhat account 2
+    expect(stranger.code).toBe(1);
+    expect(stranger.err).toContain('request was not recorded: ');
+    expect(stranger.err).toContain('NotRequester(7, ');
+    expect(stranger.err).toContain('(rule: request-recorded)');
+  });
+
+  it('reads the ciphertext from the registration when --ciphertext is left out', async () => {
+    const id = await logRequest(POLICY, REG_TX, REG_LOG);
+    const outs = [1, 2].map((auditor) => partial({ 'request-id': id }, auditor));
+    for (const o of outs) expect((await o.run).code).toBe(0);
+    // Without --ciphertext (the flag is dropped from the command line).
+    const out = join(dir, 'from-chain.json');
+    const flags = ['partial', '--share', join(dir, 'share-3.json'), '--rpc', 'x', '--log', logAddress, '--request-id', id, '--policy-id', String(POLICY),
+      '--registration-tx', REG_TX, '--registration-log-index', String(REG_LOG), '--case-hash', CASE, '--out', out];
+    expect((await cli(flags)).code).toBe(0);
+    const reference = `disclosure-log:${chainId}:${logAddress.toLowerCase()}:${id}`;
+    const combined = await cli(['combine', '--public-key', join(dir, 'key.json'), '--ciphertext', join(dir, 'ct.json'), '--request', reference, '--partial', outs[0].out, '--partial', out]);
+    expect(JSON.parse(combined.out)).toMatchObject({ leafIndex: 4242, used: [1, 3] });
+  });
+
+  it('refuses a ciphertext other than the registration\'s, and a key other than the policy\'s', async () => {
+    const id = await logRequest(POLICY, REG_TX, REG_LOG);
+    writeFileSync(join(dir, 'other-ct.json'), JSON.stringify(encodeCiphertext(encryptLeafIndex(dkg.publicKey.publicKey, 4242).ciphertext)));
+    const wrongCt = await partial({ 'request-id': id, ciphertext: join(dir, 'other-ct.json') }).run;
+    expect(wrongCt.code).toBe(1);
+    expect(wrongCt.err).toContain(`ciphertext is not the ciphertext of registration ${REG_TX}#${REG_LOG}`);
+    expect(wrongCt.err).toContain('(rule: registration-ciphertext)');
+    // A share of another DKG: its key is not the policy's.
+    const otherDkg = runHonestDkg(3, 2);
+    writeFileSync(join(dir, 'stranger-share.json'), JSON.stringify(encodeKeyShare(otherDkg.shares[0])));
+    const wrongKey = await partial({ 'request-id': id, share: join(dir, 'stranger-share.json') }).run;
+    expect(wrongKey.code).toBe(1);
+    expect(wrongKey.err).toContain(`publicKey is not the escrow key of policy ${POLICY}`);
+    expect(wrongKey.err).toContain('(rule: policy-escrow-key)');
+  });
+
+  it('lets the single key holder decrypt a logged registration, with the same checks', async () => {
+    const [tx, logIndex] = registrations.otherPolicy;
+    const id = await logRequest(OTHER_POLICY, tx, logIndex);
+    const args = ['decrypt', '--secret-key', join(dir, 'single.json'), '--rpc', 'x', '--log', logAddress, '--request-id', id, '--policy-id', String(OTHER_POLICY),
+      '--registration-tx', tx, '--registration-log-index', String(logIndex), '--case-hash', CASE];
+    const opened = await cli(args);
+    expect(opened).toMatchObject({ code: 0, err: '' });
+    const printed = JSON.parse(opened.out);
+    expect(printed.leafIndex).toBe(77);
+    expect(printed.request).toBe(`disclosure-log:${chainId}:${logAddress.toLowerCase()}:${id}`);
+    expect(printed.sharedPoint).toHaveLength(2);
+    // The same key on policy 7, whose escrow key is the DKG's: refused before decrypting.
+    const [tx7, log7] = registrations.single;
+    const id7 = await logRequest(POLICY, tx7, log7);
+    const refused = await cli(['decrypt', '--secret-key', join(dir, 'single.json'), '--rpc', 'x', '--log', logAddress, '--request-id', id7, '--policy-id', String(POLICY),
+      '--registration-tx', tx7, '--registration-log-index', String(log7), '--case-hash', CASE]);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain('(rule: policy-escrow-key)');
+    // Some chain flags but not all: a usage error, nothing decrypted.
+    const partialFlags = await cli(['decrypt', '--secret-key', join(dir, 'single.json'), '--rpc', 'x', '--log', logAddress]);
+    expect(partialFlags.code).toBe(2);
+    expect(partialFlags.err).toContain('decrypt needs the disclosure request as logged on chain');
+  });
 });

@@ -1,6 +1,8 @@
 import { AbiCoder, Contract, getAddress, keccak256, type Provider } from 'ethers';
 import type { DisclosureLogCheck, DisclosureQuery } from './disclosure-log.js';
 import { EscrowError } from './errors.js';
+import { assertPolicyEscrowKey, readRegistrationCiphertext } from './gate-events.js';
+import type { Ciphertext } from './leaf-index-encryption.js';
 
 /**
  * The auditor's check against the on-chain disclosure log (contracts/src/DisclosureLog.sol,
@@ -21,7 +23,7 @@ import { EscrowError } from './errors.js';
 export interface DisclosureSubject {
   /** The gate's policy id. */
   policyId: bigint;
-  /** Hash of the transaction holding the gate's `WalletVerified` event (0x + 64 hex digits). */
+  /** Hash of the transaction holding the gate's `EscrowCiphertext` event (0x + 64 hex digits). */
   registrationTx: string;
   /** That event's `logIndex` as JSON-RPC reports it (its position in the block). */
   registrationLogIndex: number;
@@ -40,6 +42,9 @@ export interface DisclosureLogLocation {
 export const DISCLOSURE_LOG_ABI = [
   'function entry(uint256 id) view returns (tuple(bytes32 entryHash, address requester, uint40 requestedAt, uint40 blockNumber, uint8 status))',
   'function requestCount() view returns (uint256)',
+  'function gate() view returns (address)',
+  'function request(uint256 policyId, bytes32 registrationTx, uint32 registrationLogIndex, bytes32 caseRefHash) returns (uint256 id)',
+  'event DisclosureRequested(uint256 indexed id, uint256 indexed policyId, address indexed requester, bytes32 registrationTx, uint32 registrationLogIndex, bytes32 caseRefHash, uint64 time)',
 ] as const;
 
 const PREFIX = 'disclosure-log';
@@ -91,10 +96,11 @@ const Status = { None: 0n, Open: 1n, Cancelled: 2n } as const;
 /**
  * Accepts a query when its request reference names an open entry of a DisclosureLog on the
  * provider's chain, recorded with exactly `subject`, at least `confirmations` blocks deep (the
- * entry's block counts as one).
- *
- * What it does not check: that the ciphertext in the query is the one the registration's event
- * carries. The auditor reads that from the registration's receipt (docs/disclosure-log.md, step 4).
+ * entry's block counts as one); when the registration the entry names — the log at
+ * `registrationLogIndex` of `registrationTx`'s receipt — is the log's gate's EscrowCiphertext event
+ * for the policy and carries exactly the query's ciphertext (`R.x`, `c`; rule
+ * `registration-ciphertext`); and when the query's key is the policy's escrow key on that gate
+ * (`escrowKeyOf`; rule `policy-escrow-key`). docs/disclosure-log.md §3, steps 2, 4 and 5.
  */
 export class ChainDisclosureLogCheck implements DisclosureLogCheck {
   constructor(
@@ -132,5 +138,35 @@ export class ChainDisclosureLogCheck implements DisclosureLogCheck {
     }
     const depth = BigInt(await this.provider.getBlockNumber()) - entry.blockNumber + 1n;
     if (depth < BigInt(this.confirmations)) refuse(`has ${depth} confirmation(s); wait for ${this.confirmations}`);
+
+    // Step 4: the ciphertext is the one the named registration carries, emitted by the log's gate.
+    const gate = await gateOfLog(this.provider, location.log);
+    const onChain = await readRegistrationCiphertext(this.provider, gate, this.subject);
+    if (onChain.R[0] !== query.ciphertext.R[0] || onChain.R[1] !== query.ciphertext.R[1] || onChain.c !== query.ciphertext.c) {
+      throw new EscrowError(
+        'ciphertext',
+        'registration-ciphertext',
+        `is not the ciphertext of registration ${this.subject.registrationTx}#${this.subject.registrationLogIndex} (its event carries escrowX ${onChain.R[0]}, escrowC ${onChain.c})`,
+      );
+    }
+    // Step 5: the key (share) is for the policy's escrow key.
+    await assertPolicyEscrowKey(this.provider, gate, this.subject.policyId, query.publicKey);
   }
+}
+
+/** The gate a DisclosureLog serves (its immutable `gate()`). */
+export async function gateOfLog(provider: Provider, log: string): Promise<string> {
+  try {
+    return getAddress(await new Contract(log, DISCLOSURE_LOG_ABI, provider).gate());
+  } catch {
+    throw new EscrowError('request', 'disclosure-logged', `${log} does not answer gate(): not a disclosure log`);
+  }
+}
+
+/**
+ * The ciphertext of the registration a logged request names, read from the chain: the log's gate,
+ * the receipt of `subject.registrationTx`, its EscrowCiphertext event at `registrationLogIndex`.
+ */
+export async function registrationCiphertextOfRequest(provider: Provider, log: string, subject: DisclosureSubject): Promise<Ciphertext> {
+  return readRegistrationCiphertext(provider, await gateOfLog(provider, log), subject);
 }

@@ -7,18 +7,21 @@ import { JsonRpcProvider, keccak256, toUtf8Bytes } from 'ethers';
 import { DisclosureLog__factory } from '@zkkyc/contracts/typechain';
 import { runHonestDkg } from './dkg.fixture.js';
 import { encodeCiphertext, encodeKeyShare } from './documents.js';
+import { deployEscrowGateStub } from './escrow-gate.fixture.js';
 import { encryptLeafIndex } from './leaf-index-encryption.js';
 
 /**
- * The `escrow` bin as an auditor runs it, in its own process, against a Hardhat JSON-RPC node on
- * 127.0.0.1 (`--rpc URL`, the default provider): a logged request gives a partial; the same request
- * with another case hash is refused; and the process exits (the provider is closed).
+ * The `escrow` bin as a requester and an auditor run it, in their own processes, against a Hardhat
+ * JSON-RPC node on 127.0.0.1 (`--rpc URL`, the default provider): `request` records a request for a
+ * registration (signing with the key in the environment variable it names); a partial is made for
+ * it; the same request with another case hash is refused, and so is a second request over the
+ * policy's rate limit; and the processes exit (the provider is closed).
  */
 const packageDir = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 const repoRoot = resolve(packageDir, '../..');
 const POLICY = 3n;
-const REG_TX = keccak256(toUtf8Bytes('registration'));
 const CASE = keccak256(toUtf8Bytes('case'));
+const OFFICER_KEY = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d'; // Hardhat account 1
 
 let node: ChildProcess;
 let url: string;
@@ -52,7 +55,7 @@ afterAll(() => {
 
 function escrow(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    execFile(join(packageDir, 'bin/escrow.js'), args, { cwd: dir, env: { ...process.env, NODE_OPTIONS: '' } }, (error, stdout, stderr) => {
+    execFile(join(packageDir, 'bin/escrow.js'), args, { cwd: dir, env: { ...process.env, NODE_OPTIONS: '', OFFICER_KEY } }, (error, stdout, stderr) => {
       done({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
@@ -63,18 +66,30 @@ it('makes a partial for a request logged on the node, refuses another case hash,
   try {
     const admin = await provider.getSigner(0);
     const officer = await provider.getSigner(1);
-    const log = await (await new DisclosureLog__factory(admin).deploy(await admin.getAddress(), await admin.getAddress())).waitForDeployment();
+    const dkg = runHonestDkg(3, 2);
+    const { ciphertext } = encryptLeafIndex(dkg.publicKey.publicKey, 9);
+    const gate = await deployEscrowGateStub(admin);
+    await (await gate.setEscrowKey(POLICY, ...dkg.publicKey.publicKey)).wait();
+    const registration = (await (await gate.register(POLICY, await officer.getAddress(), 5n, 2_000_000_000, ciphertext.R[0], ciphertext.c, true)).wait())!;
+    const [REG_TX, REG_LOG] = [registration.hash, String(registration.logs[1].index)];
+    const log = await (await new DisclosureLog__factory(admin).deploy(await admin.getAddress(), await gate.getAddress())).waitForDeployment();
     await (await log.setRateLimit(POLICY, 1, 86400)).wait();
     await (await log.setRequester(POLICY, await officer.getAddress(), true)).wait();
-    await (await log.connect(officer).request(POLICY, REG_TX, 0, CASE)).wait();
     const address = await log.getAddress();
+    const request = ['request', '--rpc', url, '--log', address, '--policy-id', String(POLICY), '--registration-tx', REG_TX,
+      '--registration-log-index', REG_LOG, '--case-hash', CASE, '--key-env', 'OFFICER_KEY'];
+    const logged = await escrow(request);
+    expect(logged).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(logged.stdout)).toMatchObject({ id: '1', reference: { chainId: 31337, log: address.toLowerCase(), id: '1' }, requester: await officer.getAddress() });
+    const overLimit = await escrow(request);
+    expect(overLimit.code).toBe(1);
+    expect(overLimit.stderr).toContain(`request was not recorded: RateLimitExceeded(${POLICY}, 1, 86400, `);
 
-    const dkg = runHonestDkg(3, 2);
     writeFileSync(join(dir, 'share-1.json'), JSON.stringify(encodeKeyShare(dkg.shares[0])));
-    writeFileSync(join(dir, 'ct.json'), JSON.stringify(encodeCiphertext(encryptLeafIndex(dkg.publicKey.publicKey, 9).ciphertext)));
+    writeFileSync(join(dir, 'ct.json'), JSON.stringify(encodeCiphertext(ciphertext)));
     const args = (caseHash: string, out: string) => [
       'partial', '--share', 'share-1.json', '--ciphertext', 'ct.json', '--rpc', url, '--log', address, '--request-id', '1',
-      '--policy-id', String(POLICY), '--registration-tx', REG_TX, '--registration-log-index', '0', '--case-hash', caseHash, '--out', out,
+      '--policy-id', String(POLICY), '--registration-tx', REG_TX, '--registration-log-index', REG_LOG, '--case-hash', caseHash, '--out', out,
     ];
     const made = await escrow(args(CASE, 'p1.json'));
     expect(made).toMatchObject({ code: 0, stderr: '' });

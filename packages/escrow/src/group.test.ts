@@ -9,7 +9,9 @@ import {
   invertModOrder,
   modOrder,
   multiplyBase,
+  pointFromX,
   randomScalar,
+  sqrtModP,
   SNARK_FIELD,
   SUBGROUP_ORDER,
   type Point,
@@ -103,5 +105,58 @@ describe('encodings', () => {
     expect(() => decodeFieldElement(SNARK_FIELD.toString(), 'c')).toThrow(expect.objectContaining({ field: 'c', rule: 'field-element' }));
     expect(() => decodePoint(encodePoint(order4), 'R')).toThrow(expect.objectContaining({ field: 'R', rule: 'subgroup' }));
     expect(() => decodePoint(['1'], 'R')).toThrow(expect.objectContaining({ rule: 'point' }));
+  });
+});
+
+describe('pointFromX: R from the x coordinate a registration publishes', () => {
+  const ruleOf = (x: bigint): string => {
+    try {
+      pointFromX(x, 'escrowX');
+    } catch (error) {
+      expect(error).toBeInstanceOf(EscrowError);
+      expect((error as EscrowError).field).toBe('escrowX');
+      return (error as EscrowError).rule;
+    }
+    return 'accepted';
+  };
+
+  it('returns the subgroup point, whichever sign its y has', () => {
+    for (const r of [1n, 2n, 987654321987654321n, l - 1n, randomScalar(), randomScalar()]) {
+      const R = multiplyBase(r);
+      expect(pointFromX(R[0])).toEqual(R);
+    }
+    // docs/escrow.md §3's test vector.
+    expect(pointFromX(11233779823827025333124745391473272996298223301003553909582395956573732389204n)[1]).toBe(
+      12372795718610595677933506946398358506934555046145787008498045001673471964333n,
+    );
+  });
+
+  it('takes square roots modulo p (p − 1 = q·2^28) and says when there is none', () => {
+    for (const v of [0n, 1n, 4n, 5n ** 3n, SNARK_FIELD - 1n, 123456789123456789n]) {
+      const root = sqrtModP(v);
+      if (root !== undefined) expect((root * root) % SNARK_FIELD).toBe(v % SNARK_FIELD);
+    }
+    expect(sqrtModP(5n)).toBeUndefined(); // 5 is the least non-residue modulo p
+  });
+
+  it('refuses an x outside [0, p), an x of no curve point, and x = 0', () => {
+    expect(ruleOf(-1n)).toBe('canonical');
+    expect(ruleOf(SNARK_FIELD)).toBe('canonical');
+    let noPoint = 2n;
+    while (ruleOf(noPoint) !== 'on-curve') noPoint++;
+    expect(() => pointFromX(noPoint)).toThrow('R.x is the x coordinate of no Baby Jubjub point (rule: on-curve)');
+    expect(ruleOf(0n)).toBe('not-identity'); // (0, 1) is the identity, (0, −1) has order 2
+  });
+
+  it('refuses the x of a low-order point and of a point with a low-order component', () => {
+    expect(order4[1]).toBe(0n); // the order-4 points are (±1/√a, 0): one y only
+    expect(ruleOf(order4[0])).toBe('subgroup');
+    expect(ruleOf(order8[0])).toBe('subgroup');
+    expect(ruleOf(G_FULL[0])).toBe('subgroup');
+    const R = multiplyBase(randomScalar());
+    expect(ruleOf(addPoint(R, order4)[0])).toBe('subgroup');
+    expect(ruleOf(addPoint(R, order8)[0])).toBe('subgroup');
+    // R + (0, −1) = (−R.x, −R.y): its x is −R.x, whose subgroup point is −R, so that x is accepted.
+    expect(pointFromX(addPoint(R, order2)[0])).toEqual([SNARK_FIELD - R[0], R[1]]);
   });
 });

@@ -73,13 +73,17 @@ export function assertSubgroupPoint(value: unknown, field: string): asserts valu
   }
   if (!inCurve([x, y])) throw new EscrowError(field, 'on-curve', 'is not on the Baby Jubjub curve');
   if (x === 0n && y === 1n) throw new EscrowError(field, 'not-identity', 'is the identity point');
-  const key = `${x},${y}`;
-  if (knownSubgroupPoints.has(key)) return;
-  if (!pointsEqual(mulPointEscalar([x, y], SUBGROUP_ORDER), IDENTITY)) {
-    throw new EscrowError(field, 'subgroup', 'is not in the prime-order subgroup');
-  }
+  if (!inSubgroup([x, y])) throw new EscrowError(field, 'subgroup', 'is not in the prime-order subgroup');
+}
+
+/** Whether `l·P` is the identity, for a point already known to be on the curve (remembered, see below). */
+function inSubgroup(p: Point): boolean {
+  const key = `${p[0]},${p[1]}`;
+  if (knownSubgroupPoints.has(key)) return true;
+  if (!pointsEqual(mulPointEscalar(p, SUBGROUP_ORDER), IDENTITY)) return false;
   if (knownSubgroupPoints.size >= KNOWN_POINTS_LIMIT) knownSubgroupPoints.clear();
   knownSubgroupPoints.add(key);
+  return true;
 }
 
 /**
@@ -124,4 +128,89 @@ export function invertModOrder(a: bigint): bigint {
     [oldS, s] = [s, oldS - q * s];
   }
   return modOrder(oldS);
+}
+
+// ── a point from its x coordinate ───────────────────────────────────────────────────────────────
+
+/** The curve's coefficients (EIP-2494): `a·x² + y² = 1 + d·x²·y²`. */
+const CURVE_A = 168700n;
+const CURVE_D = 168696n;
+
+function modP(a: bigint): bigint {
+  const m = a % SNARK_FIELD;
+  return m < 0n ? m + SNARK_FIELD : m;
+}
+
+function powModP(base: bigint, exponent: bigint): bigint {
+  let result = 1n;
+  let b = modP(base);
+  for (let e = exponent; e > 0n; e >>= 1n) {
+    if (e & 1n) result = (result * b) % SNARK_FIELD;
+    b = (b * b) % SNARK_FIELD;
+  }
+  return result;
+}
+
+/**
+ * A square root of `n` modulo `p`, or undefined when `n` is not a square. Tonelli–Shanks: `p − 1`
+ * is `q·2^28` with `q` odd, so the plain `n^((p+1)/4)` shortcut does not apply.
+ */
+export function sqrtModP(n: bigint): bigint | undefined {
+  const a = modP(n);
+  if (a === 0n) return 0n;
+  const half = (SNARK_FIELD - 1n) / 2n;
+  if (powModP(a, half) !== 1n) return undefined; // Euler's criterion: not a square
+  let q = SNARK_FIELD - 1n;
+  let twos = 0n;
+  while ((q & 1n) === 0n) {
+    q >>= 1n;
+    twos += 1n;
+  }
+  let z = 2n;
+  while (powModP(z, half) !== SNARK_FIELD - 1n) z += 1n; // the first non-square (5 for this p)
+  let m = twos;
+  let c = powModP(z, q);
+  let t = powModP(a, q);
+  let root = powModP(a, (q + 1n) / 2n);
+  while (t !== 1n) {
+    // The least i with t^(2^i) = 1; then fold in c^(2^(m−i−1)).
+    let i = 0n;
+    for (let t2 = t; t2 !== 1n; t2 = (t2 * t2) % SNARK_FIELD) i += 1n;
+    const b = powModP(c, 1n << (m - i - 1n));
+    m = i;
+    c = (b * b) % SNARK_FIELD;
+    t = (t * c) % SNARK_FIELD;
+    root = (root * b) % SNARK_FIELD;
+  }
+  return root;
+}
+
+/**
+ * The point of the prime-order subgroup whose x coordinate is `x`: how an auditor recovers `R` from
+ * the `escrowX` a registration publishes (docs/protocol.md, "Escrow").
+ *
+ * The curve equation gives `y² = (1 − a·x²) / (1 − d·x²)`, so the points with this x are `(x, y)`
+ * and `(x, −y)`. The second is `−R + (0, −1)`: when one of them is in the subgroup (order `l`), the
+ * other has order `2l`, so at most one passes the subgroup check and no sign bit is needed. Refuses,
+ * naming `field`: an x outside `[0, p)` (rule `canonical`), an x no curve point has (`on-curve`),
+ * `x = 0`, whose subgroup point is the identity (`not-identity`), and an x whose points both lie
+ * outside the subgroup — the low-order points and those with a low-order component (`subgroup`).
+ */
+export function pointFromX(x: bigint, field = 'R.x'): Point {
+  if (typeof x !== 'bigint' || x < 0n || x >= SNARK_FIELD) {
+    throw new EscrowError(field, 'canonical', 'must be an integer in [0, p) of the BN254 scalar field');
+  }
+  const xx = (x * x) % SNARK_FIELD;
+  const denominator = modP(1n - CURVE_D * xx);
+  // 1 − d·x² = 0 would need d·x² = 1, impossible because d is not a square; checked all the same.
+  if (denominator === 0n) throw new EscrowError(field, 'on-curve', 'is the x coordinate of no Baby Jubjub point');
+  const ySquared = (modP(1n - CURVE_A * xx) * powModP(denominator, SNARK_FIELD - 2n)) % SNARK_FIELD;
+  const y = sqrtModP(ySquared);
+  if (y === undefined) throw new EscrowError(field, 'on-curve', 'is the x coordinate of no Baby Jubjub point');
+  if (x === 0n) throw new EscrowError(field, 'not-identity', 'is 0: the subgroup point with x = 0 is the identity');
+  for (const candidate of [y, modP(-y)]) {
+    const p: Point = [x, candidate];
+    if (inSubgroup(p)) return p;
+  }
+  throw new EscrowError(field, 'subgroup', 'is the x coordinate of no point of the prime-order subgroup');
 }

@@ -13,9 +13,11 @@ export {
   IDENTITY,
   multiply,
   multiplyBase,
+  pointFromX,
   pointsEqual,
   randomScalar,
   SNARK_FIELD,
+  sqrtModP,
   SUBGROUP_ORDER,
   type Point,
 } from './group.js';
@@ -80,8 +82,67 @@ export {
   DISCLOSURE_LOG_ABI,
   disclosureEntryHash,
   disclosureRequestReference,
+  gateOfLog,
   parseDisclosureRequestReference,
+  registrationCiphertextOfRequest,
   type DisclosureLogLocation,
   type DisclosureSubject,
 } from './disclosure-log-chain.js';
+export {
+  openRequestsOf,
+  recordDisclosureRequest,
+  type LoggedDisclosureRequest,
+  type OpenRequests,
+} from './disclosure-requests.js';
+export {
+  assertCaseReference,
+  assertCaseSalt,
+  CASE_HASH_TAG,
+  caseRefHash,
+  derivedCaseSalt,
+  randomCaseSalt,
+} from './case-hash.js';
+export {
+  assertPolicyEscrowKey,
+  ciphertextFromReceipt,
+  ciphertextOfEvent,
+  decodeEscrowCiphertext,
+  ESCROW_CIPHERTEXT_TOPIC,
+  GATE_ABI,
+  INVESTOR_TAG_MASK,
+  readPolicyEscrowKey,
+  readRegistrationCiphertext,
+  WALLET_REVOKED_TOPIC,
+  WALLET_VERIFIED_TOPIC,
+  type EscrowCiphertextEvent,
+  type RegistrationPointer,
+} from './gate-events.js';
+export {
+  readRegistrations,
+  readTokenHolders,
+  type BlockRange,
+  type GateRegistration,
+  type TokenHolders,
+  type WalletRegistrations,
+} from './holders-chain.js';
+export {
+  disclosureRequestBody,
+  HttpIssuerDisclosures,
+  parseIssuerDisclosure,
+  type DisclosedRecord,
+  type IssuerDisclosure,
+  type IssuerDisclosureQuery,
+  type IssuerDisclosures,
+} from './issuer-disclosure.js';
+export {
+  buildRegisterOfHolders,
+  groupHolders,
+  personKeyOf,
+  type RegisterHolder,
+  type RegisterOfHolders,
+  type RegisterOfHoldersOptions,
+  type RegisterWallet,
+  type WalletStatus,
+} from './register-of-holders.js';
+export { csvField, escapeHtml, formatAmount, registerCsv, registerHtml } from './register-writers.js';
 export * from './documents.js';
