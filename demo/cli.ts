@@ -26,6 +26,10 @@ try {
     console.log(`  registration gas          ${figures.registrationGas.map((g) => g.toLocaleString('en-US')).join(', ')}`);
     console.log(`  compliant transfer gas    ${figures.transferGas.toLocaleString('en-US')}`);
     console.log(`  mint gas                  ${figures.mintGas.toLocaleString('en-US')}`);
+    console.log(`  kycPolicyEscrow32         ${figures.escrow.constraints.toLocaleString('en-US')} constraints, median ${median(figures.escrow.proveMs)} ms over ${figures.escrow.proveMs.length} proofs`);
+    console.log(`  escrow registration gas   ${figures.escrow.registrationGas.map((g) => g.toLocaleString('en-US')).join(', ')}`);
+    console.log(`  register of holders       ${figures.escrow.registerCsv}`);
+    console.log(`                            ${figures.escrow.registerHtml}`);
   }
 } finally {
   await releaseProverThreads();

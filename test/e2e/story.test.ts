@@ -1,3 +1,5 @@
+import { readFileSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { releaseProverThreads } from '@zkkyc/prover';
 import { runStory, type StoryFigures } from '../../demo/story.js';
@@ -8,7 +10,10 @@ describe('the zkkyc story (npm run demo)', () => {
   beforeAll(async () => {
     figures = await runStory();
   }, 300_000);
-  afterAll(releaseProverThreads);
+  afterAll(async () => {
+    if (figures) rmSync(dirname(figures.escrow.registerCsv), { recursive: true, force: true });
+    await releaseProverThreads();
+  });
 
   it('registers both eligible holders with real proofs', () => {
     const outcomes = Object.fromEntries(figures.steps.map((s) => [s.step, s.outcome]));
@@ -33,5 +38,29 @@ describe('the zkkyc story (npm run demo)', () => {
   it('stops a revoked credential: no new path, and the old root is refused once it ages out', () => {
     expect(figures.refusals['alice asks for a path of the revoked credential']).toMatch(/credential_not_active/);
     expect(figures.refusals['gate refuses the proof on the aged-out root']).toMatch(/^RootNotAcceptable\(/);
+  });
+
+  it('escrow registrations carry a ciphertext; the transfer agent writes the register from chain and issuer', () => {
+    const outcomes = Object.fromEntries(figures.steps.map((s) => [s.step, s.outcome]));
+    expect(outcomes['alice registers for AHB31 (verifyEscrow)']).toBe('wallet verified; EscrowCiphertext emitted with it');
+    expect(figures.escrow.registrationGas.length).toBe(3);
+    expect(figures.escrow.registerHolders).toBe(2);
+    const csv = readFileSync(figures.escrow.registerCsv, 'utf8');
+    // Both holders, named as the reviewer verified them, with their balances.
+    expect(csv).toMatch(/Keller/);
+    expect(csv).toMatch(/X1234567/);
+    expect(csv).toMatch(/50,?000/);
+    expect(csv).toMatch(/Hoffmann/);
+    expect(csv).toMatch(/20,?000/);
+    expect(csv).not.toMatch(/Moore/);
+    const html = readFileSync(figures.escrow.registerHtml, 'utf8');
+    expect(html).toMatch(/Alpine Hydro Bond 2031/);
+    expect(html).not.toMatch(/<script/i);
+  });
+
+  it('a 2-of-3 panel discloses one investor after a logged request; one auditor alone cannot; an unlogged request is refused', () => {
+    expect(figures.escrow.disclosedFamilyName).toBe('Hoffmann');
+    expect(figures.refusals['auditor 2 alone tries to open the registration']).toMatch(/at-least-k|need 2/);
+    expect(figures.refusals['an auditor is asked for a request that is not in the log']).toMatch(/not in the log/);
   });
 });

@@ -10,6 +10,18 @@ export interface RequestedAttributes {
   kycLevel?: number;
 }
 
+/** The person a reviewer verified from an identity document (issuer-service `person`). */
+export interface VerifiedPerson {
+  documentType: 'passport' | 'national-id' | 'driving-licence' | 'residence-permit';
+  /** ISO 3166-1 alpha-2 of the issuing state. */
+  issuingCountry: string;
+  documentNumber: string;
+  familyName: string;
+  givenNames: string;
+  /** YYYY-MM-DD, the credential's birth date. */
+  birthDate: string;
+}
+
 export interface ApplicationView {
   id: string;
   did: string;
@@ -127,7 +139,8 @@ export class IssuerClient {
     return this.request('GET', '/applications?status=pending');
   }
 
-  approve(id: string, body: { expiryDate: string; attributes?: Partial<RequestedAttributes> }): Promise<ApplicationView> {
+  /** `person`: the identity the reviewer verified from the document (required outside dev mode). */
+  approve(id: string, body: { expiryDate: string; attributes?: Partial<RequestedAttributes>; person?: VerifiedPerson; replaces?: string }): Promise<ApplicationView> {
     return this.request('POST', `/applications/${id}/approve`, body);
   }
 
