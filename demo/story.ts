@@ -170,7 +170,7 @@ export async function runStory(options: StoryOptions = {}): Promise<StoryFigures
     publishIntervalSeconds: 0,
     autoApproveValidityDays: 365,
     // The in-process chain has no URL; the reader below is handed in instead of one built from it.
-    disclosure: { rpcUrl: 'http://127.0.0.1:1', logAddress: deployment.contracts.disclosureLog.toLowerCase(), confirmations: 1 },
+    disclosure: { rpcUrl: 'http://127.0.0.1:1', logAddress: deployment.contracts.disclosureLog.toLowerCase(), gateAddress: deployment.contracts.complianceGate.toLowerCase(), confirmations: 1 },
   };
   const anchor = new RegistryRootAnchor(connectZkKyc(deployment, publisher).issuerRegistry, ISSUER_ID);
   const disclosureChain = new JsonRpcDisclosureChain(provider, deployment.contracts.disclosureLog, 1);

@@ -40,12 +40,20 @@ export interface RegistryAnchorConfig {
 
 /**
  * Where disclosure requests are checked (`DISCLOSURE_RPC_URL`, `DISCLOSURE_LOG_ADDRESS`,
- * `DISCLOSURE_CONFIRMATIONS`): the DisclosureLog whose open entries a disclosure officer may serve.
+ * `DISCLOSURE_GATE_ADDRESS`, `DISCLOSURE_CONFIRMATIONS`): the DisclosureLog whose open entries a
+ * disclosure officer may serve, and the ComplianceGate whose registrations they may name. Both
+ * addresses come from the deployment record: a log names its gate (`gate()`), but a log someone
+ * else deployed may name a "gate" that emits any registration, so the service trusts only this one.
  */
 export interface DisclosureConfig {
   rpcUrl: string;
   /** The DisclosureLog, lower-case 0x address; `request.log` must equal it. */
   logAddress: string;
+  /**
+   * The ComplianceGate, 0x address (any case): the log's `gate()` must be it, at start and on every
+   * request, and the registration's events must come from it.
+   */
+  gateAddress: string;
   /** How deep the log entry must be (its own block counts as one); default 1. */
   confirmations: number;
 }
@@ -121,7 +129,8 @@ export interface IssuerServiceConfig {
   /**
    * Days a credential's verified identity record is kept after the credential ended (revoked, or
    * past its expiry date) — `IDENTITY_RECORD_RETENTION_DAYS`, default 1826 (five years, the usual
-   * AML record-keeping period). Unset in a hand-built config means the default.
+   * AML record-keeping period), at least 365 (`MIN_IDENTITY_RECORD_RETENTION_DAYS`). Unset in a
+   * hand-built config means the default.
    */
   identityRecordRetentionDays?: number;
   /** Disclosure requests are checked against this log (`DISCLOSURE_*`); none = `POST /disclosures` answers 503. */
@@ -154,16 +163,52 @@ function ethrFrom(env: NodeJS.ProcessEnv): EthrDidConfig | undefined {
 function disclosureFrom(env: NodeJS.ProcessEnv): DisclosureConfig | undefined {
   const rpcUrl = env.DISCLOSURE_RPC_URL || '';
   const logAddress = env.DISCLOSURE_LOG_ADDRESS || '';
-  if (!rpcUrl && !logAddress) {
-    if (env.DISCLOSURE_CONFIRMATIONS) throw new ConfigError('DISCLOSURE_CONFIRMATIONS', 'set only together with DISCLOSURE_RPC_URL and DISCLOSURE_LOG_ADDRESS');
+  const gateAddress = env.DISCLOSURE_GATE_ADDRESS || '';
+  const all = 'DISCLOSURE_RPC_URL, DISCLOSURE_LOG_ADDRESS and DISCLOSURE_GATE_ADDRESS';
+  if (!rpcUrl && !logAddress && !gateAddress) {
+    if (env.DISCLOSURE_CONFIRMATIONS) throw new ConfigError('DISCLOSURE_CONFIRMATIONS', `set only together with ${all}`);
     return undefined;
   }
-  if (!/^https?:\/\/\S+$/.test(rpcUrl)) throw new ConfigError('DISCLOSURE_RPC_URL', 'must be an http(s) JSON-RPC URL when disclosure is configured (with DISCLOSURE_LOG_ADDRESS)');
-  if (!/^0x[0-9a-fA-F]{40}$/.test(logAddress)) throw new ConfigError('DISCLOSURE_LOG_ADDRESS', 'must be a 0x-prefixed 20-byte address (the DisclosureLog) when disclosure is configured');
-  return { rpcUrl, logAddress: logAddress.toLowerCase(), confirmations: intFrom(env, 'DISCLOSURE_CONFIRMATIONS', 1, 1, 10_000) };
+  if (!/^https?:\/\/\S+$/.test(rpcUrl)) throw new ConfigError('DISCLOSURE_RPC_URL', `must be an http(s) JSON-RPC URL when disclosure is configured (all three of ${all})`);
+  if (!/^0x[0-9a-fA-F]{40}$/.test(logAddress)) throw new ConfigError('DISCLOSURE_LOG_ADDRESS', `must be a 0x-prefixed 20-byte address (the DisclosureLog) when disclosure is configured (all three of ${all})`);
+  if (!/^0x[0-9a-fA-F]{40}$/.test(gateAddress)) {
+    throw new ConfigError(
+      'DISCLOSURE_GATE_ADDRESS',
+      `must be a 0x-prefixed 20-byte address when disclosure is configured: the ComplianceGate, from the same deployment record as DISCLOSURE_LOG_ADDRESS (the service does not take the gate from the log)`,
+    );
+  }
+  if (gateAddress.toLowerCase() === logAddress.toLowerCase()) {
+    throw new ConfigError('DISCLOSURE_GATE_ADDRESS', 'is DISCLOSURE_LOG_ADDRESS; it must be the ComplianceGate the log serves, from the deployment record');
+  }
+  return { rpcUrl, logAddress: logAddress.toLowerCase(), gateAddress: gateAddress.toLowerCase(), confirmations: intFrom(env, 'DISCLOSURE_CONFIRMATIONS', 1, 1, 10_000) };
 }
 
 export const DEFAULT_IDENTITY_RECORD_RETENTION_DAYS = 1826;
+
+/**
+ * The shortest identity record retention accepted (`IDENTITY_RECORD_RETENTION_DAYS`, and
+ * `identityRecordRetentionDays` in a hand-built config): one year. Retention counts from the end of
+ * the credential, but the gate keeps a registration current up to its policy's ttl after that (a
+ * revocation does not end a registration: the registration ends at
+ * `min(end of validUntil, registration time + ttl)`), and a disclosure request may name any
+ * registration. A record must outlive every registration made with its credential, so the floor
+ * covers policy ttls up to a year; a policy with a longer ttl needs a retention at least that long
+ * (the operator's to set: the issuer does not know the policies that accept it). AML
+ * record-keeping asks five years anyway, the default.
+ */
+export const MIN_IDENTITY_RECORD_RETENTION_DAYS = 365;
+
+/** Throws a ConfigError (rule `min-retention`) for a retention below the floor; returns it. */
+export function checkIdentityRecordRetention(days: number): number {
+  if (!Number.isInteger(days) || days < MIN_IDENTITY_RECORD_RETENTION_DAYS) {
+    throw new ConfigError(
+      'IDENTITY_RECORD_RETENTION_DAYS',
+      `must be at least ${MIN_IDENTITY_RECORD_RETENTION_DAYS} days, got ${days} (rule min-retention: a registration stays current at the gate up to its policy's ttl after the credential ended, ` +
+        `and the record must outlive it; AML record-keeping usually asks ${DEFAULT_IDENTITY_RECORD_RETENTION_DAYS} days, the default)`,
+    );
+  }
+  return days;
+}
 
 /** A did:web host part: a domain name, optionally with a %3A-encoded port, optionally with :path segments. */
 const DID_WEB_HOST = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(%3A\d{1,5})?$/i;
@@ -303,8 +348,8 @@ export function parseReviewerKeys(raw: string): ReviewerCredential[] {
  * HOLDER_RATE_LIMIT [60/min], BODY_LIMIT_BYTES [16384], PUBLISH_INTERVAL_SECONDS [60],
  * ANCHOR_RPC_URL + ANCHOR_REGISTRY_ADDRESS + ANCHOR_PUBLISHER_KEY (all or none), ISSUER_DID_WEB_HOST,
  * ETHR_RPC_URL + ETHR_REGISTRY_ADDRESS (both or none; enables did:ethr holders),
- * IDENTITY_RECORD_RETENTION_DAYS [1826], DISCLOSURE_RPC_URL + DISCLOSURE_LOG_ADDRESS (both or none)
- * with DISCLOSURE_CONFIRMATIONS [1].
+ * IDENTITY_RECORD_RETENTION_DAYS [1826; ≥ 365], DISCLOSURE_RPC_URL + DISCLOSURE_LOG_ADDRESS +
+ * DISCLOSURE_GATE_ADDRESS (all three or none) with DISCLOSURE_CONFIRMATIONS [1].
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): IssuerServiceConfig {
   const devFlag = env.ZKKYC_DEV ?? '';
@@ -366,7 +411,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IssuerServiceC
   };
 
   const disclosure = disclosureFrom(env);
-  const identityRecordRetentionDays = intFrom(env, 'IDENTITY_RECORD_RETENTION_DAYS', DEFAULT_IDENTITY_RECORD_RETENTION_DAYS, 1, 36500);
+  const identityRecordRetentionDays = checkIdentityRecordRetention(intFrom(env, 'IDENTITY_RECORD_RETENTION_DAYS', DEFAULT_IDENTITY_RECORD_RETENTION_DAYS, 1, 36500));
 
   return {
     ...(ethr ? { ethr } : {}),

@@ -9,6 +9,7 @@ export {
   parseReviewerKeys,
   ConfigError,
   DEV_KEY_SECRET,
+  MIN_IDENTITY_RECORD_RETENTION_DAYS,
   REVIEWER_ROLES,
   type IssuerServiceConfig,
   type ReviewerCredential,

@@ -3,7 +3,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import rateLimit from '@fastify/rate-limit';
 import { ApiError } from './api-error.js';
-import { DEFAULT_MAX_CREDENTIAL_LIFETIME_DAYS, DEFAULT_REVIEWER_AUTH_FAILURE_LIMIT, type IssuerServiceConfig } from './config.js';
+import { checkIdentityRecordRetention, ConfigError, DEFAULT_MAX_CREDENTIAL_LIFETIME_DAYS, DEFAULT_REVIEWER_AUTH_FAILURE_LIMIT, type IssuerServiceConfig } from './config.js';
 import { errorHandler } from './http-errors.js';
 import { RootPublisher } from './publisher.js';
 import type { RootAnchor } from './root-anchor.js';
@@ -61,7 +61,8 @@ export interface IssuerServiceOptions {
   /**
    * Reads disclosure requests and registrations on chain; replaces the JSON-RPC reader built from
    * `config.disclosure.rpcUrl` (tests pass one over the in-process chain). Used only when
-   * `config.disclosure` is set (it names the log `request.log` must equal).
+   * `config.disclosure` is set (it names the log `request.log` must equal, and the gate the log's
+   * `gate()` must answer — checked at start through this reader, and on every request).
    */
   disclosureChain?: DisclosureChain;
 }
@@ -88,6 +89,7 @@ export async function createIssuerService(config: IssuerServiceConfig, options: 
   if (config.autoApprove && config.autoApproveValidityDays > maxLifetime) {
     throw new Error(`autoApproveValidityDays (${config.autoApproveValidityDays}) exceeds maxCredentialLifetimeDays (${maxLifetime})`);
   }
+  checkIdentityRecordRetention(config.identityRecordRetentionDays ?? DEFAULT_IDENTITY_RECORD_DAYS);
   const clock = options.clock ?? systemClock;
   const { holderDids, closeHolderDids: closeDids } = await openHolderDidMethods(config, options);
   const disclosureChain = await openDisclosureChain(config, options).catch((err) => {
@@ -231,19 +233,45 @@ async function openHolderDidMethods(
 /**
  * The disclosure chain reader: the one given, or a JSON-RPC reader of `config.disclosure`, whose
  * node is asked for its chain id at start (an unreachable node stops the start, naming
- * DISCLOSURE_RPC_URL, as for did:ethr). None without `config.disclosure`.
+ * DISCLOSURE_RPC_URL, as for did:ethr). None without `config.disclosure`. Either way the log's
+ * `gate()` must be the configured gate (`DISCLOSURE_GATE_ADDRESS`), or the start stops: a log
+ * someone else deployed can name a "gate" that emits any registration it likes.
  */
 async function openDisclosureChain(config: IssuerServiceConfig, options: IssuerServiceOptions): Promise<{ chain: DisclosureChain | null; close(): void }> {
-  if (!config.disclosure) return { chain: null, close: () => undefined };
-  if (options.disclosureChain) return { chain: options.disclosureChain, close: () => undefined };
-  const provider = new JsonRpcProvider(config.disclosure.rpcUrl);
-  try {
-    await provider.getNetwork();
-  } catch (err) {
-    provider.destroy();
-    throw new Error(`disclosure: cannot reach the chain at DISCLOSURE_RPC_URL: ${(err as Error).message}`);
+  const disclosure = config.disclosure;
+  if (!disclosure) return { chain: null, close: () => undefined };
+  if (typeof disclosure.gateAddress !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(disclosure.gateAddress)) {
+    throw new ConfigError('DISCLOSURE_GATE_ADDRESS', 'required with the disclosure log (disclosure.gateAddress): the ComplianceGate, from the same deployment record');
   }
-  return { chain: new JsonRpcDisclosureChain(provider, config.disclosure.logAddress, config.disclosure.confirmations), close: () => provider.destroy() };
+  let opened: { chain: DisclosureChain; close(): void };
+  if (options.disclosureChain) {
+    opened = { chain: options.disclosureChain, close: () => undefined };
+  } else {
+    const provider = new JsonRpcProvider(disclosure.rpcUrl);
+    try {
+      await provider.getNetwork();
+    } catch (err) {
+      provider.destroy();
+      throw new Error(`disclosure: cannot reach the chain at DISCLOSURE_RPC_URL: ${(err as Error).message}`);
+    }
+    opened = { chain: new JsonRpcDisclosureChain(provider, disclosure.logAddress, disclosure.confirmations), close: () => provider.destroy() };
+  }
+  let gate: string;
+  try {
+    gate = await opened.chain.gate();
+  } catch (err) {
+    opened.close();
+    throw new Error(`disclosure: cannot read gate() of the DisclosureLog ${disclosure.logAddress} (DISCLOSURE_LOG_ADDRESS): ${(err as Error).message}`);
+  }
+  if (gate.toLowerCase() !== disclosure.gateAddress.toLowerCase()) {
+    opened.close();
+    throw new ConfigError(
+      'DISCLOSURE_GATE_ADDRESS',
+      `the DisclosureLog ${disclosure.logAddress} names gate ${gate.toLowerCase()}, not the configured ${disclosure.gateAddress.toLowerCase()} (rule configured-gate): ` +
+        'take both addresses from the same deployment record; a log whose gate is not yours can forge any registration',
+    );
+  }
+  return opened;
 }
 
 async function mountHttp(app: FastifyInstance, ctx: RouteContext, corsOrigins: string[]): Promise<void> {

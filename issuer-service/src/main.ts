@@ -49,7 +49,9 @@ async function main(): Promise<void> {
   console.log(`[issuer] database: ${database}; tree: ${service.tree.size} leaves`);
   if (config.anchor) console.log(`[issuer] anchoring roots in IssuerRegistry ${config.anchor.registryAddress} as issuer ${config.treeId}`);
   if (config.disclosure) {
-    console.log(`[issuer] disclosure requests checked against DisclosureLog ${config.disclosure.logAddress} (${config.disclosure.confirmations} confirmation(s))`);
+    console.log(
+      `[issuer] disclosure requests checked against DisclosureLog ${config.disclosure.logAddress} of gate ${config.disclosure.gateAddress} (${config.disclosure.confirmations} confirmation(s))`,
+    );
   }
   if (config.ethr) console.log(`[issuer] did:ethr holders resolve against EthereumDIDRegistry ${config.ethr.registryAddress}`);
   // Only the publicly known dev key is ever printed; keys an operator configured never are.

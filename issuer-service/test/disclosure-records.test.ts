@@ -9,7 +9,7 @@ import type { IssuerService } from '../src/issuer-service.js';
 import { openKeyBox } from '../src/services/issuer-identity.js';
 import { IdentityRecordSealError, IdentityRecordVault } from '../src/services/identity-records.js';
 import { TEST_BACKENDS, type TestBackend } from './support/backends.js';
-import { admin, officer, otherOfficer, pointBody, StubDisclosureChain, TEST_CHAIN_ID, TEST_LOG, withDisclosure } from './support/disclosure.js';
+import { admin, officer, otherOfficer, pointBody, StubDisclosureChain, TEST_CHAIN_ID, TEST_GATE, TEST_LOG, withDisclosure } from './support/disclosure.js';
 import { makeHolder } from './support/holder.js';
 import { newPerson, type TestPerson } from './support/people.js';
 import { apply, ManualClock, nextYear, OTHER_REVIEWER_KEY, RecordingRootAnchor, reviewer, startService, testConfig } from './support/service.js';
@@ -110,18 +110,31 @@ async function expectRefused(h: Harness, headers: Record<string, string>, payloa
 
 describe('configuration', () => {
   const base = { ISSUER_KEY_SECRET: 'qNPJz5YDBjm4HeGqRaU1JHTebxXwST0H' };
-  it('reads the disclosure log, its confirmations and the record retention, refusing half a configuration', () => {
+  it('reads the disclosure log, its gate, its confirmations and the record retention, refusing half a configuration', () => {
     const plain = loadConfig(base);
     expect(plain.disclosure).toBeUndefined();
     expect(plain.identityRecordRetentionDays).toBe(1826);
-    const c = loadConfig({ ...base, DISCLOSURE_RPC_URL: 'http://127.0.0.1:8545', DISCLOSURE_LOG_ADDRESS: '0x5FbDB2315678afecb367f032d93F642f64180aa3', DISCLOSURE_CONFIRMATIONS: '12', IDENTITY_RECORD_RETENTION_DAYS: '3650' });
-    expect(c.disclosure).toEqual({ rpcUrl: 'http://127.0.0.1:8545', logAddress: '0x5fbdb2315678afecb367f032d93f642f64180aa3', confirmations: 12 });
+    const c = loadConfig({
+      ...base,
+      DISCLOSURE_RPC_URL: 'http://127.0.0.1:8545',
+      DISCLOSURE_LOG_ADDRESS: '0x5FbDB2315678afecb367f032d93F642f64180aa3',
+      DISCLOSURE_GATE_ADDRESS: '0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512',
+      DISCLOSURE_CONFIRMATIONS: '12',
+      IDENTITY_RECORD_RETENTION_DAYS: '3650',
+    });
+    expect(c.disclosure).toEqual({ rpcUrl: 'http://127.0.0.1:8545', logAddress: '0x5fbdb2315678afecb367f032d93f642f64180aa3', gateAddress: TEST_GATE, confirmations: 12 });
     expect(c.identityRecordRetentionDays).toBe(3650);
+    const all = { DISCLOSURE_RPC_URL: 'http://x', DISCLOSURE_LOG_ADDRESS: TEST_LOG, DISCLOSURE_GATE_ADDRESS: TEST_GATE };
     for (const [env, variable] of [
       [{ DISCLOSURE_RPC_URL: 'http://127.0.0.1:8545' }, 'DISCLOSURE_LOG_ADDRESS'],
       [{ DISCLOSURE_LOG_ADDRESS: TEST_LOG }, 'DISCLOSURE_RPC_URL'],
+      [{ DISCLOSURE_GATE_ADDRESS: TEST_GATE }, 'DISCLOSURE_RPC_URL'],
+      // The log without its gate: the service would have to trust whatever gate the log names.
+      [{ DISCLOSURE_RPC_URL: 'http://127.0.0.1:8545', DISCLOSURE_LOG_ADDRESS: TEST_LOG }, 'DISCLOSURE_GATE_ADDRESS'],
+      [{ ...all, DISCLOSURE_GATE_ADDRESS: 'complianceGate' }, 'DISCLOSURE_GATE_ADDRESS'],
+      [{ ...all, DISCLOSURE_GATE_ADDRESS: TEST_LOG }, 'DISCLOSURE_GATE_ADDRESS'],
       [{ DISCLOSURE_CONFIRMATIONS: '3' }, 'DISCLOSURE_CONFIRMATIONS'],
-      [{ DISCLOSURE_RPC_URL: 'http://x', DISCLOSURE_LOG_ADDRESS: TEST_LOG, DISCLOSURE_CONFIRMATIONS: '0' }, 'DISCLOSURE_CONFIRMATIONS'],
+      [{ ...all, DISCLOSURE_CONFIRMATIONS: '0' }, 'DISCLOSURE_CONFIRMATIONS'],
       [{ IDENTITY_RECORD_RETENTION_DAYS: '0' }, 'IDENTITY_RECORD_RETENTION_DAYS'],
     ] as const) {
       expect(() => loadConfig({ ...base, ...env })).toThrow(ConfigError);
@@ -130,6 +143,21 @@ describe('configuration', () => {
     expect(loadConfig({ ...base, REVIEWER_API_KEYS: 'olga:N8kNDXZa8XfGS1SzeFBBQ9Vjhxxca1n0:disclosure-officer' }).reviewers[0].roles).toEqual(['disclosure-officer']);
     // Dev mode's public key never reads identity records.
     expect(loadConfig({ ZKKYC_DEV: '1' }).reviewers[0].roles).not.toContain('disclosure-officer');
+  });
+
+  it('refuses an identity record retention shorter than a registration can outlive its credential (rule min-retention)', async () => {
+    // A revoked credential's registration stays current at the gate up to its policy's ttl: a
+    // record purged sooner could not answer a disclosure request about a registration still in use.
+    for (const days of ['1', '30', '364']) {
+      expect(() => loadConfig({ ...base, IDENTITY_RECORD_RETENTION_DAYS: days })).toThrow(ConfigError);
+      expect(() => loadConfig({ ...base, IDENTITY_RECORD_RETENTION_DAYS: days })).toThrow(/^IDENTITY_RECORD_RETENTION_DAYS: .*rule min-retention/);
+    }
+    expect(loadConfig({ ...base, IDENTITY_RECORD_RETENTION_DAYS: '365' }).identityRecordRetentionDays).toBe(365);
+    // A hand-built configuration is held to the same floor, before anything is opened.
+    const db = await TEST_BACKENDS[0].freshDatabase();
+    cleanups.push(db.cleanup);
+    const tooShort = { ...withDisclosure(testConfig(db.config.databasePath, db.config)), identityRecordRetentionDays: 364 };
+    await expect(startService(tooShort, { disclosureChain: new StubDisclosureChain() })).rejects.toThrow(/^IDENTITY_RECORD_RETENTION_DAYS: .*rule min-retention/);
   });
 });
 
@@ -183,13 +211,13 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('disclosure at the
     });
     expect(await service.store.rowCounts()).toEqual({ ...before, disclosures: before.disclosures + 1, audit_events: before.audit_events + 1 });
 
-    // The same officer again: the same disclosure, no second row, no chain read.
+    // The same officer again: the same disclosure, no second row — after the chain is read again.
     const calls = chain.calls;
     const again = await service.app.inject({ method: 'POST', url: '/disclosures', headers: officer, payload: disclosureBody(1n, K, first.leafIndex) });
     expect(again.statusCode).toBe(200);
     expect(again.json().disclosure).toEqual(body.disclosure);
     expect(again.json().record).toEqual(body.record);
-    expect(chain.calls).toBe(calls);
+    expect(chain.calls).toBe(calls + 1);
     expect((await service.store.rowCounts()).disclosures).toBe(before.disclosures + 1);
     // Another officer's disclosure of the same entry is its own record.
     const otto = await service.app.inject({ method: 'POST', url: '/disclosures', headers: otherOfficer, payload: disclosureBody(1n, K, first.leafIndex) });
@@ -325,12 +353,63 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('disclosure at the
     expect((await service.store.rowCounts()).disclosures).toBe(0);
   });
 
+  it('re-reads the chain on a repeat: a request cancelled, dropped or changed since its disclosure is not answered again', async () => {
+    const h = await harness(backend);
+    const { service, chain } = h;
+    const issued = await issueDirect(service, distinctivePerson());
+    await service.publisher!.publishNow();
+    const fields = { issuerId: BigInt(h.config.treeId), root: service.tree.root };
+    const K1 = chain.log(1n, issued.leafIndex, fields);
+    const K2 = chain.log(2n, issued.leafIndex, fields);
+    for (const [id, K] of [[1n, K1], [2n, K2]] as const) {
+      expect((await service.app.inject({ method: 'POST', url: '/disclosures', headers: officer, payload: disclosureBody(id, K, issued.leafIndex) })).statusCode).toBe(200);
+    }
+
+    // Request 1 is cancelled after its disclosure: the officer who was shown the record is refused too.
+    chain.refuse(1n, new ApiError(409, 'request_not_open', 'disclosure request 1 was cancelled by its requester', 'request.id', 'open'));
+    await expectRefused(h, officer, disclosureBody(1n, K1, issued.leafIndex), { status: 409, code: 'request_not_open', field: 'request.id', rule: 'open' });
+    // … or a reorg dropped it.
+    chain.refuse(1n, new ApiError(404, 'request_not_logged', 'the disclosure log holds no request 1', 'request.id', 'logged'));
+    await expectRefused(h, officer, disclosureBody(1n, K1, issued.leafIndex), { status: 404, code: 'request_not_logged', field: 'request.id', rule: 'logged' });
+    // Request 2's id now names another request (a reorg put another case under it): not the one disclosed.
+    chain.amend(2n, { caseRefHash: `0x${'cb'.repeat(32)}` });
+    await expectRefused(h, officer, disclosureBody(2n, K2, issued.leafIndex), { status: 409, code: 'request_changed', field: 'request.id', rule: 'recorded-entry' });
+    // Nothing was recorded for the refused repeats: one disclose event per disclosure.
+    const events = await service.store.listAuditEvents({ offset: 0, limit: 100, subjectId: issued.credentialId });
+    expect(events.filter((e) => e.action === 'disclose').map((e) => (e.detail as { repeat: boolean }).repeat)).toEqual([false, false]);
+  });
+
+  it('serves only the configured gate: a log naming another stops the start, and a registration another contract emitted is refused', async () => {
+    const forger = `0x${'66'.repeat(20)}`;
+    const db = await backend.freshDatabase();
+    cleanups.push(db.cleanup);
+    const lying = new StubDisclosureChain();
+    lying.gateAddress = forger;
+    await expect(startService(withDisclosure(testConfig(db.config.databasePath, db.config)), { anchor: new RecordingRootAnchor(), disclosureChain: lying })).rejects.toThrow(
+      /DISCLOSURE_GATE_ADDRESS.*configured-gate/,
+    );
+
+    // The spelling of the address does not matter.
+    const chain = new StubDisclosureChain();
+    chain.gateAddress = `0x${TEST_GATE.slice(2).toUpperCase()}`;
+    const h = await harness(backend, {}, undefined, chain);
+    const { service } = h;
+    const issued = await issueDirect(service, distinctivePerson());
+    await service.publisher!.publishNow();
+    const fields = { issuerId: BigInt(h.config.treeId), root: service.tree.root };
+    // A log that answers the configured gate at start but whose registration events come from another contract.
+    const K1 = chain.log(1n, issued.leafIndex, { ...fields, gate: forger });
+    await expectRefused(h, officer, disclosureBody(1n, K1, issued.leafIndex), { status: 503, code: 'disclosure_gate_mismatch', field: 'request.log', rule: 'configured-gate' });
+    const K2 = chain.log(2n, issued.leafIndex, fields);
+    expect((await service.app.inject({ method: 'POST', url: '/disclosures', headers: officer, payload: disclosureBody(2n, K2, issued.leafIndex) })).statusCode).toBe(200);
+  });
+
   it('purges a record the retention period after its credential ended, audited, and then answers 410', async () => {
     const clock = new ManualClock(Date.UTC(2026, 0, 5, 12));
     const chain = new StubDisclosureChain();
     const db = await backend.freshDatabase();
     cleanups.push(db.cleanup);
-    const config = { ...withDisclosure(testConfig(db.config.databasePath, db.config)), identityRecordRetentionDays: 10 };
+    const config = { ...withDisclosure(testConfig(db.config.databasePath, db.config)), identityRecordRetentionDays: 365 };
     const anchor = new RecordingRootAnchor();
     const open = async () => {
       const s = await startService(config, { anchor, disclosureChain: chain, clock });
@@ -341,20 +420,20 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('disclosure at the
     const revokedPerson = distinctivePerson();
     const revoked = await issueDirect(service, revokedPerson, '2026-06-30');
     const expiring = await issueDirect(service, distinctivePerson(), '2026-01-07');
-    const active = await issueDirect(service, distinctivePerson(), '2026-12-31');
+    const active = await issueDirect(service, distinctivePerson(), '2027-12-31');
     await service.publisher!.publishNow();
     expect((await service.app.inject({ method: 'POST', url: `/credentials/${revoked.credentialId}/revoke`, headers: reviewer, payload: { reason: 'fraud' } })).statusCode).toBe(200);
     const K = chain.log(1n, revoked.leafIndex, { issuerId: BigInt(config.treeId), root: BigInt((await service.store.latestRootPublication())!.root) });
 
-    // Day 9 after the revocation: everything is kept.
-    clock.advance(9 * DAY);
+    // Day 364 after the revocation: everything is kept.
+    clock.advance(364 * DAY);
     await service.close();
     cleanups.pop();
     service = await open();
     expect((await service.store.getIdentityRecord(revoked.credentialId))!.sealed).not.toBeNull();
 
-    // Day 11: the revoked credential's record goes (ended 11 days ago); the one that expired on
-    // 2026-01-07 (ended 2026-01-08, 8 days ago) and the active one stay.
+    // Day 366: the revoked credential's record goes (ended 366 days ago); the one that expired on
+    // 2026-01-07 (ended 2026-01-08, 363 days ago) and the active one stay.
     clock.advance(2 * DAY);
     await service.close();
     cleanups.pop();
@@ -365,7 +444,7 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('disclosure at the
     expect((await service.store.getIdentityRecord(active.credentialId))!.sealed).not.toBeNull();
     const events = await service.store.listAuditEvents({ offset: 0, limit: 100, subjectId: revoked.credentialId });
     expect(events.filter((e) => e.action === 'purge-identity-record')).toEqual([
-      expect.objectContaining({ actor: 'retention', subjectType: 'credential', detail: { leafIndex: revoked.leafIndex, credentialEndedAt: new Date(clock.now() - 11 * DAY).toISOString() } }),
+      expect.objectContaining({ actor: 'retention', subjectType: 'credential', detail: { leafIndex: revoked.leafIndex, credentialEndedAt: new Date(clock.now() - 366 * DAY).toISOString() } }),
     ]);
     for (const s of secretsOf(revokedPerson)) expect(await dumpDatabase(config)).not.toContain(s);
     const before = await service.store.rowCounts();
@@ -374,7 +453,7 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('disclosure at the
     expect(gone.json().error).toMatchObject({ code: 'identity_record_purged', field: 'leafIndex', rule: 'retention' });
     expect(await service.store.rowCounts()).toEqual(before);
 
-    // Day 20: the expired credential's record follows (ended 2026-01-08 + 10 days), by the periodic purge too.
+    // Day 375: the expired credential's record follows (ended 2026-01-08 + 365 days), by the periodic purge too.
     clock.advance(9 * DAY);
     await service.close();
     cleanups.pop();

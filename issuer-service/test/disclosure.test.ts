@@ -5,12 +5,13 @@ import hre from 'hardhat';
 import type {} from '@nomicfoundation/hardhat-ethers';
 import type { HardhatEthersSigner } from '@nomicfoundation/hardhat-ethers/signers';
 import { encodeAttributes, encodePolicy } from '@zkkyc/credentials';
-import { generateSingleKey, multiply, pointFromX } from '@zkkyc/escrow';
+import { DisclosureLog__factory } from '@zkkyc/contracts/typechain';
+import { generateSingleKey, maskFromSharedPoint, multiply, multiplyBase, pointFromX, SNARK_FIELD, type Point } from '@zkkyc/escrow';
 import { nodeEscrowProver, releaseProverThreads } from '@zkkyc/prover/node';
 import { deployZkKyc } from '../../packages/sdk/src/deploy.js';
 import { connectZkKyc, type ZkKycContracts } from '../../packages/sdk/src/contracts.js';
 import { RegistryRootAnchor } from '../../packages/sdk/src/registry-anchor.js';
-import { JsonRpcDisclosureChain } from '../src/services/disclosure-chain.js';
+import { ESCROW_CIPHERTEXT_TOPIC, JsonRpcDisclosureChain, WALLET_VERIFIED_TOPIC, type DisclosureChain } from '../src/services/disclosure-chain.js';
 import type { IssuerService } from '../src/issuer-service.js';
 import { officer, withDisclosure } from './support/disclosure.js';
 import { makeHolder, type TestHolder } from './support/holder.js';
@@ -25,7 +26,9 @@ import { apply, GOOD_ATTRIBUTES, nextYear, reviewer, startService, tempDir, test
  * allowed requester — and the disclosure officer asking the service with the shared point the escrow
  * key's holder computed (`K = e·R`). The service's JSON-RPC reader checks the log entry and the
  * registration; then the refusals the chain decides: cancelled, unconfirmed, another chain, a log
- * entry pointing at the wrong event, a transaction that is not there.
+ * entry pointing at the wrong event, a transaction that is not there. Last, a DisclosureLog someone
+ * else deployed, whose "gate" is a contract that emits whatever registration it is told: refused at
+ * start, and on each request, because its gate is not the configured one.
  */
 const ISSUER_ID = 1n;
 const POLICY_ID = 1n;
@@ -39,6 +42,7 @@ let requester: HardhatEthersSigner;
 let wallet: HardhatEthersSigner;
 let service: IssuerService;
 let logAddress: string;
+let gateAddress: string;
 let chainId: number;
 
 beforeAll(async () => {
@@ -54,13 +58,14 @@ beforeAll(async () => {
   });
   contracts = connectZkKyc(deployment, admin);
   logAddress = deployment.contracts.disclosureLog.toLowerCase();
+  gateAddress = deployment.contracts.complianceGate.toLowerCase();
   chainId = Number((await hre.ethers.provider.getNetwork()).chainId);
   await (await contracts.disclosureLog.setRequester(POLICY_ID, requester.address, true)).wait();
   await (await contracts.disclosureLog.setRateLimit(POLICY_ID, 100, DAY)).wait();
 
   const config = withDisclosure(testConfig(tmp.dbPath, { treeId: ISSUER_ID.toString() }));
   service = await startService(
-    { ...config, disclosure: { rpcUrl: 'http://unused.invalid', logAddress, confirmations: 1 } },
+    { ...config, disclosure: { rpcUrl: 'http://unused.invalid', logAddress, gateAddress, confirmations: 1 } },
     {
       anchor: new RegistryRootAnchor(contracts.issuerRegistry.connect(publisher), ISSUER_ID),
       disclosureChain: new JsonRpcDisclosureChain(hre.ethers.provider, logAddress, 1),
@@ -121,6 +126,32 @@ async function logRequest(registrationTx: string, registrationLogIndex: number, 
   const log = contracts.disclosureLog.connect(requester);
   await (await log.request(POLICY_ID, registrationTx, registrationLogIndex, caseRefHash)).wait();
   return log.requestCount();
+}
+
+/**
+ * A contract that emits, in one call, a `WalletVerified` and then an `EscrowCiphertext` with the
+ * topics and data it is given — what a "gate" someone else deployed can do. Hand-assembled:
+ * CALLDATACOPY the two events' data (calldata 0xa0..0x140) to memory, LOG4 (0x00, 0x60) with
+ * topics calldata[0x00, 0x20, 0x40, 0x60], LOG4 (0x60, 0x40) with calldata[0x80, 0x20, 0x40, 0x60].
+ */
+const FORGER_INIT = '0x602a600c600039602a6000f3';
+const FORGER_RUNTIME = '60a060a0600037' + '606035604035602035600035' + '60606000a4' + '606035604035602035608035' + '60406060a4' + '00';
+
+async function deployForger(): Promise<string> {
+  const receipt = await (await admin.sendTransaction({ data: FORGER_INIT + FORGER_RUNTIME })).wait();
+  return receipt!.contractAddress!.toLowerCase();
+}
+
+/** A forged registration of `wallet` under this issuer and `root`, whose ciphertext opens with `K` to `leafIndex`. */
+async function forgeRegistration(forger: string, f: { root: bigint; K: Point; leafIndex: number }) {
+  const escrowC = (BigInt(f.leafIndex) + maskFromSharedPoint(f.K)) % SNARK_FIELD;
+  const data = hre.ethers.AbiCoder.defaultAbiCoder().encode(
+    ['bytes32', 'uint256', 'address', 'uint256', 'bytes32', 'uint64', 'uint64', 'uint256', 'uint256', 'uint256'],
+    [WALLET_VERIFIED_TOPIC, POLICY_ID, wallet.address, 777n, ESCROW_CIPHERTEXT_TOPIC, BigInt(Math.floor(Date.now() / 1000) + 30 * DAY), ISSUER_ID, f.root, 1n, escrowC],
+  );
+  const receipt = (await (await admin.sendTransaction({ to: forger, data })).wait())!;
+  expect(receipt.logs.map((l) => l.topics[0])).toEqual([WALLET_VERIFIED_TOPIC, ESCROW_CIPHERTEXT_TOPIC]);
+  return { hash: receipt.hash, escrowLogIndex: receipt.logs[1].index };
 }
 
 const body = (id: bigint, K: readonly [bigint, bigint], leafIndex: number, over: { chainId?: number } = {}) => ({
@@ -193,6 +224,48 @@ describe('disclosure against the real gate and disclosure log (in-process Hardha
       wallet: wallet.address.toLowerCase(),
       escrowX,
       registrationLogIndex: escrowLogIndex,
+      gate: gateAddress,
     });
+  });
+
+  it('serves only the configured gate: a log someone else deployed, whose "gate" forges a registration, is refused at start and on each request', async () => {
+    const victim = newPerson({ familyName: 'Okonkwo-Brandt', givenNames: 'Adaeze' });
+    const target = await issue(makeHolder(), victim);
+    expect((await service.publisher!.publishNow()).status).toBe('published');
+    const root = service.tree.root;
+
+    // Someone else's deployment: a genuine DisclosureLog whose gate is the forger. Its "registration"
+    // names this issuer and a root this service published, and c = leaf + Poseidon(K) for a K of
+    // the forger's choosing — no escrow key, no proof, no holder involved.
+    const forger = await deployForger();
+    const fakeLog = await (await new DisclosureLog__factory(admin).deploy(admin.address, forger)).waitForDeployment();
+    const fakeLogAddress = (await fakeLog.getAddress()).toLowerCase();
+    await (await fakeLog.setRequester(POLICY_ID, requester.address, true)).wait();
+    await (await fakeLog.setRateLimit(POLICY_ID, 100, DAY)).wait();
+    const K = multiplyBase(4242n);
+    const forged = await forgeRegistration(forger, { root, K, leafIndex: target.leafIndex });
+    await (await fakeLog.connect(requester).request(POLICY_ID, forged.hash, forged.escrowLogIndex, hre.ethers.id('case-forged'))).wait();
+    const id = await fakeLog.requestCount();
+    const forgedReader = new JsonRpcDisclosureChain(hre.ethers.provider, fakeLogAddress, 1);
+
+    // An operator who took the log from elsewhere but the gate from the deployment record: the start is refused.
+    await service.close();
+    const config = withDisclosure(testConfig(tmp.dbPath, { treeId: ISSUER_ID.toString() }));
+    const misconfigured = { ...config, disclosure: { rpcUrl: 'http://unused.invalid', logAddress: fakeLogAddress, gateAddress, confirmations: 1 } };
+    await expect(startService(misconfigured, { disclosureChain: forgedReader })).rejects.toThrow(/DISCLOSURE_GATE_ADDRESS.*configured-gate/);
+
+    // A log that names the right gate at start and another later (an upgradeable one, say): each request is refused.
+    const turncoat: DisclosureChain = { gate: async () => gateAddress, resolve: (request) => forgedReader.resolve(request) };
+    service = await startService(misconfigured, { disclosureChain: turncoat });
+    const before = await service.store.rowCounts();
+    const res = await service.app.inject({
+      method: 'POST',
+      url: '/disclosures',
+      headers: officer,
+      payload: { request: { chainId, log: fakeLogAddress, id: id.toString() }, sharedPoint: [K[0].toString(), K[1].toString()], leafIndex: target.leafIndex.toString() },
+    });
+    expect({ status: res.statusCode, ...res.json().error }).toMatchObject({ status: 503, code: 'disclosure_gate_mismatch', field: 'request.log', rule: 'configured-gate' });
+    expect(res.body).not.toContain(victim.familyName);
+    expect(await service.store.rowCounts()).toEqual(before);
   });
 });

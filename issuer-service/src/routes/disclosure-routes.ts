@@ -107,7 +107,7 @@ export async function disclosureRoutes(app: FastifyInstance, ctx: RouteContext):
         tags: ['disclosure'],
         summary: 'Disclose the identity record behind a logged disclosure request (role disclosure-officer)',
         description:
-          'Checks, in order: the body; one leaf per request (a repeat by the same officer returns the same disclosure); on chain, the log entry (Open, confirmed, its event hashing to the entry hash) and its registration (a successful transaction whose log at registrationLogIndex is the gate\'s EscrowCiphertext, right after the same registration\'s WalletVerified); the registration\'s issuer is this service\'s and its root one this service published; leafIndex = (escrowC − Poseidon2(K)) mod p and below that root\'s leaf count. Then records the disclosure. See docs/issuer-service.md, "Disclosure".',
+          'Checks, in order: the body; one leaf per request (a repeat by the same officer returns the same disclosure, after every check below runs again and the entry still names what was recorded); on chain, the log entry (Open, confirmed, its event hashing to the entry hash) and its registration (a successful transaction whose log at registrationLogIndex is the gate\'s EscrowCiphertext, right after the same registration\'s WalletVerified), the gate being the configured one (DISCLOSURE_GATE_ADDRESS); the registration\'s issuer is this service\'s and its root one this service published; leafIndex = (escrowC − Poseidon2(K)) mod p and below that root\'s leaf count. Then records the disclosure. See docs/issuer-service.md, "Disclosure".',
         security: reviewerOnly,
         body: {
           type: 'object',

@@ -23,6 +23,12 @@ export interface ResolvedDisclosureRequest {
   requestId: bigint;
   chainId: bigint;
   log: string;
+  /**
+   * The contract that emitted the registration's two events, lower-case: the log's `gate()` as read
+   * for this request. The reader does not judge it; the service compares it with the configured
+   * gate (a log someone else deployed can name a "gate" that emits any registration).
+   */
+  gate: string;
   policyId: bigint;
   requester: string;
   /** 0x + 64 hex. */
@@ -42,11 +48,14 @@ export interface ResolvedDisclosureRequest {
 }
 
 export interface DisclosureChain {
+  /** The gate the log names now (`gate()`), lower-case 0x address; the service checks it at start. */
+  gate(): Promise<string>;
   /**
    * Checks, in order: the node is on `request.chainId`; `entry(id)` is Open and at least the
    * confirmation depth deep; its `DisclosureRequested` event hashes to the entry's `entryHash`; the
    * registration transaction succeeded and its log at `registrationLogIndex` is the gate's
-   * `EscrowCiphertext` for the policy, right after the same registration's `WalletVerified`.
+   * `EscrowCiphertext` for the policy, right after the same registration's `WalletVerified` — "the
+   * gate" being what the log's `gate()` answers now, returned as `gate`.
    * Returns what they say; throws an ApiError for the first check that fails (502 when the node
    * cannot be asked).
    */
@@ -97,6 +106,10 @@ export class JsonRpcDisclosureChain implements DisclosureChain {
     this.log = new Contract(logAddress, LOG_ABI, provider);
   }
 
+  async gate(): Promise<string> {
+    return this.ask(async () => ((await this.log.gate()) as string).toLowerCase());
+  }
+
   async resolve(request: DisclosureRequestRef): Promise<ResolvedDisclosureRequest> {
     return this.ask(async () => {
       const { chainId } = await this.provider.getNetwork();
@@ -132,7 +145,7 @@ export class JsonRpcDisclosureChain implements DisclosureChain {
 
       // b. The registration: a successful transaction whose log at registrationLogIndex is the
       // gate's EscrowCiphertext for the policy, right after the same registration's WalletVerified.
-      const gate = (await this.log.gate()) as string;
+      const gate = ((await this.log.gate()) as string).toLowerCase();
       const receipt = await this.provider.getTransactionReceipt(requested.registrationTx);
       if (!receipt) throw refuse(422, 'request_unverifiable', 'registration-receipt', `request ${id} names registration ${requested.registrationTx}, which has no receipt on this chain`);
       if (receipt.status !== 1) throw refuse(422, 'request_unverifiable', 'registration-receipt', `request ${id} names registration ${requested.registrationTx}, which reverted`);
@@ -168,6 +181,7 @@ export class JsonRpcDisclosureChain implements DisclosureChain {
         requestId: id,
         chainId,
         log: this.logAddress.toLowerCase(),
+        gate,
         ...requested,
         escrowX: escrow.args.escrowX as bigint,
         escrowC: escrow.args.escrowC as bigint,

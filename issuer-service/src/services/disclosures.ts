@@ -13,9 +13,11 @@ import type { Actor } from './reviewer-auth.js';
  * who was given a disclosure request logged on chain, and the shared point `K = r·E` the escrow
  * key's holders computed for its registration, asks for the identity record behind the leaf the
  * ciphertext encrypts. The service gives it only when the chain says the request is real and open,
- * names a registration under this issuer's published root, and the ciphertext in that registration
- * decrypts with `K` to exactly that leaf — so the officer cannot ask for a leaf of its choosing.
- * Every disclosure is recorded (table `disclosures`, and the audit trail without personal data).
+ * names a registration the configured gate emitted under this issuer's published root, and the
+ * ciphertext in that registration decrypts with `K` to exactly that leaf — so the officer cannot
+ * ask for a leaf of its choosing. Every disclosure is recorded (table `disclosures`, and the audit
+ * trail without personal data), and every answer, a repeat included, rests on what the chain says
+ * at that moment.
  */
 
 /** POST /disclosures, as the route's schema admits it (types checked; values checked here). */
@@ -61,8 +63,9 @@ export class DisclosureService {
   /**
    * Checks the request (see the class comment and docs/issuer-service.md for the order), records
    * the disclosure and returns it with the identity record. The same officer asking again for the
-   * same log entry gets the same disclosure back (no second row; checked against the ciphertext
-   * recorded the first time, without the chain).
+   * same log entry gets the same disclosure back (no second row), after the same checks on chain:
+   * the entry must still be open, confirmed, from the configured gate, and name what was recorded
+   * the first time — a request cancelled (or dropped by a reorg) since is not answered again.
    */
   async disclose(input: DisclosureInput, officer: Actor): Promise<DisclosureResult> {
     const { config, chain } = this.assertConfigured();
@@ -78,18 +81,30 @@ export class DisclosureService {
     const leafIndex = Number(decimal(input.leafIndex, 'leafIndex', 0n, LEAF_INDEX_BOUND, 'a leaf index, 0 ≤ leafIndex < 2^32'));
     const where = { chainId: String(input.request.chainId), logAddress: log, requestId: requestId.toString() };
 
-    // 2. One leaf per request; a repeat by the same officer is answered from the record of the first.
+    // 2. One leaf per request; a repeat by the same officer will answer with the disclosure of the first.
     const earlier = await store.disclosuresForRequest(where);
     const otherLeaf = earlier.find((d) => d.leafIndex !== leafIndex);
     if (otherLeaf) {
       throw new ApiError(409, 'disclosure_conflict', `request ${requestId} was disclosed for another leaf; a request names one registration, so one leaf`, 'leafIndex', 'one-leaf-per-request');
     }
     const mine = earlier.find((d) => d.officer === officer.name);
-    if (mine) return this.repeat(mine, K, leafIndex, officer);
 
-    // 3. The chain: the log entry and its registration (services/disclosure-chain.ts).
+    // 3. The chain, for a repeat too: the log entry (still open and confirmed) and its registration
+    // (services/disclosure-chain.ts).
     const resolved = await chain.resolve({ chainId: input.request.chainId, log, id: requestId });
-    // 4. The registration is under this issuer and a root this service published.
+    // 4. The registration's events came from the configured gate, not from whatever the log names.
+    if (resolved.gate.toLowerCase() !== config.gateAddress.toLowerCase()) {
+      throw new ApiError(
+        503,
+        'disclosure_gate_mismatch',
+        `the disclosure log ${log} names gate ${resolved.gate.toLowerCase()}, not the configured ${config.gateAddress.toLowerCase()} (DISCLOSURE_GATE_ADDRESS): its registrations cannot be trusted`,
+        'request.log',
+        'configured-gate',
+      );
+    }
+    // 5. A repeat: the entry still names what was disclosed (a reorg may have put another request under the id).
+    if (mine) assertSameEntry(mine, resolved);
+    // 6. The registration is under this issuer and a root this service published.
     if (resolved.issuerId.toString() !== this.deps.issuerId) {
       throw new ApiError(422, 'other_issuer', `the registration of request ${requestId} was proven under issuer ${resolved.issuerId}, not this service's issuer ${this.deps.issuerId}`, 'request.id', 'this-issuer');
     }
@@ -97,13 +112,17 @@ export class DisclosureService {
     if (!publication) {
       throw new ApiError(422, 'root_not_published', `the registration of request ${requestId} was proven against root ${resolved.root}, which this service never published`, 'request.id', 'published-root');
     }
-    // 5. The shared point opens the registration's ciphertext to exactly this leaf, inside that root.
+    // 7. The shared point opens the registration's ciphertext to exactly this leaf, inside that root.
     assertDecrypts(resolved.escrowC, K, leafIndex);
     if (leafIndex >= publication.leafCount) {
       throw new ApiError(422, 'leaf_not_in_root', `leaf ${leafIndex} is not among the ${publication.leafCount} leaves of root ${resolved.root}`, 'leafIndex', 'in-root');
     }
-    // 6. The record, then the disclosure.
+    // 8. The record, then the disclosure (a repeat: the first one, and an audit event for the look).
     const { credential, record } = await this.openRecord(leafIndex);
+    if (mine) {
+      await store.recordAudit(audit(mine, officer, resolved, true, this.deps.clock.now()));
+      return { disclosure: mine, record, credential };
+    }
     const disclosure: DisclosureRecord = {
       id: randomUUID(),
       officer: officer.name,
@@ -135,14 +154,6 @@ export class DisclosureService {
   /** Recorded disclosures, oldest first: no personal data. */
   list(q: { offset: number; limit: number }): Promise<DisclosureRecord[]> {
     return this.deps.store.listDisclosures(q);
-  }
-
-  private async repeat(d: DisclosureRecord, K: Point, leafIndex: number, officer: Actor): Promise<DisclosureResult> {
-    assertDecrypts(BigInt(d.escrowC), K, leafIndex);
-    const { credential, record } = await this.openRecord(leafIndex);
-    // Reading a record again is another look at personal data: audited, but no second disclosure.
-    await this.deps.store.recordAudit(audit(d, officer, null, true, this.deps.clock.now()));
-    return { disclosure: d, record, credential };
   }
 
   private async openRecord(leafIndex: number): Promise<{ credential: CredentialRecord; record: IdentityRecord }> {
@@ -201,8 +212,26 @@ function assertDecrypts(escrowC: bigint, K: Point, leafIndex: number): void {
   }
 }
 
+/**
+ * A repeat's log entry must still be the one disclosed: the fields its entry hash covers (policy,
+ * registration, case) and the ciphertext. The reader has checked the entry hash against the event.
+ */
+function assertSameEntry(d: DisclosureRecord, resolved: ResolvedDisclosureRequest): void {
+  const now = [resolved.policyId.toString(), resolved.registrationTx.toLowerCase(), resolved.registrationLogIndex, resolved.caseRefHash.toLowerCase(), resolved.escrowC.toString()];
+  const then = [d.policyId, d.registrationTx.toLowerCase(), d.registrationLogIndex, d.caseRefHash.toLowerCase(), d.escrowC];
+  if (now.some((v, i) => v !== then[i])) {
+    throw new ApiError(
+      409,
+      'request_changed',
+      `disclosure request ${d.requestId} no longer names what was disclosed on ${new Date(d.disclosedAt).toISOString()} (policy, registration, case or ciphertext differ: a reorg may have replaced it)`,
+      'request.id',
+      'recorded-entry',
+    );
+  }
+}
+
 /** The audit event of a disclosure: which entry, which leaf and credential; never the person. */
-function audit(d: DisclosureRecord, officer: Actor, resolved: ResolvedDisclosureRequest | null, repeat: boolean, at = d.disclosedAt): AuditEventRecord {
+function audit(d: DisclosureRecord, officer: Actor, resolved: ResolvedDisclosureRequest, repeat: boolean, at = d.disclosedAt): AuditEventRecord {
   return {
     at,
     actor: officer.name,
@@ -219,7 +248,7 @@ function audit(d: DisclosureRecord, officer: Actor, resolved: ResolvedDisclosure
       caseRefHash: d.caseRefHash,
       registrationTx: d.registrationTx,
       leafIndex: d.leafIndex,
-      ...(resolved ? { requester: resolved.requester.toLowerCase() } : {}),
+      requester: resolved.requester.toLowerCase(),
       repeat,
     },
   };

@@ -15,7 +15,9 @@ import type { Clock } from './clock.js';
  *   set it to what yours requires.
  * - A credential's verified identity record (services/identity-records.ts) is kept
  *   `identityRecordDays` after the credential ended — revoked (a replacement included), or past
- *   its expiry date, whichever came first — the AML record-keeping period, five years by default.
+ *   its expiry date, whichever came first — the AML record-keeping period, five years by default,
+ *   and never under a year (config.ts, `MIN_IDENTITY_RECORD_RETENTION_DAYS`): a registration stays
+ *   current at the gate up to its policy's ttl after the credential ended, and must not outlive it.
  *   The purge deletes the sealed record and keeps the row's credential id, leaf index and purge
  *   time (a disclosure of it then answers 410), and writes a `purge-identity-record` audit event
  *   per record in the same transaction.

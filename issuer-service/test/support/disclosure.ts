@@ -12,6 +12,8 @@ export const otherOfficer = { 'x-api-key': OTHER_OFFICER_KEY };
 export const admin = { 'x-api-key': ADMIN_KEY };
 
 export const TEST_LOG = '0x5fbdb2315678afecb367f032d93f642f64180aa3';
+/** The ComplianceGate `TEST_LOG` names (`gate()`), as the deployment record would give it. */
+export const TEST_GATE = '0xe7f1725e7734ce288f8367e1bb143e90bb3f0512';
 export const TEST_CHAIN_ID = 31337;
 
 /** `config` with the officers and the admin added, and disclosure pointed at `TEST_LOG`. */
@@ -24,7 +26,7 @@ export function withDisclosure(config: IssuerServiceConfig): IssuerServiceConfig
       { name: 'otto', apiKey: OTHER_OFFICER_KEY, roles: ['disclosure-officer'] },
       { name: 'adam', apiKey: ADMIN_KEY, roles: ['admin'] },
     ],
-    disclosure: { rpcUrl: 'http://127.0.0.1:9', logAddress: TEST_LOG, confirmations: 1 },
+    disclosure: { rpcUrl: 'http://127.0.0.1:9', logAddress: TEST_LOG, gateAddress: TEST_GATE, confirmations: 1 },
   };
 }
 
@@ -38,14 +40,21 @@ export class StubDisclosureChain implements DisclosureChain {
   readonly key = generateSingleKey();
   private readonly entries = new Map<bigint, ResolvedDisclosureRequest | Error>();
   calls = 0;
+  /** What the log's `gate()` answers now; a test changes it to play a log that names another gate. */
+  gateAddress = TEST_GATE;
+
+  async gate(): Promise<string> {
+    return this.gateAddress;
+  }
 
   /** Logs request `id` about a registration whose ciphertext encrypts `leafIndex`; returns `K`. */
-  log(id: bigint, leafIndex: number, fields: { issuerId: bigint; root: bigint; policyId?: bigint }): Point {
+  log(id: bigint, leafIndex: number, fields: { issuerId: bigint; root: bigint; policyId?: bigint; gate?: string }): Point {
     const { ciphertext, r } = encryptLeafIndex(this.key.publicKey, leafIndex);
     this.entries.set(id, {
       requestId: id,
       chainId: BigInt(TEST_CHAIN_ID),
       log: TEST_LOG,
+      gate: fields.gate ?? TEST_GATE,
       policyId: fields.policyId ?? 1n,
       requester: '0x00000000000000000000000000000000000000aa',
       caseRefHash: `0x${'ca'.repeat(32)}`,
@@ -59,6 +68,13 @@ export class StubDisclosureChain implements DisclosureChain {
       nullifier: 12345n,
     });
     return multiply(this.key.publicKey, r);
+  }
+
+  /** Changes what the chain now says about request `id` (a reorg that put another request under the same id). */
+  amend(id: bigint, patch: Partial<ResolvedDisclosureRequest>): void {
+    const entry = this.entries.get(id);
+    if (!entry || entry instanceof Error) throw new Error(`stub: no request ${id} to amend`);
+    this.entries.set(id, { ...entry, ...patch });
   }
 
   /** Makes request `id` refuse with `error` (what the real reader throws for a failed check). */
