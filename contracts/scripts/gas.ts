@@ -60,6 +60,19 @@ export interface GasFigures {
   setPolicy: number;
   /** Creating the same policy with an escrow key (`setEscrowPolicy`): the on-chain subgroup check and PoseidonT4. */
   setEscrowPolicy: number;
+  /**
+   * TransferApproval (threshold 100) as a token's only rule: a transfer of 10, below the threshold,
+   * to an existing holder, from a wallet with nothing pending; compare with `transferNoRules`.
+   */
+  transferApprovalBelowThreshold: number;
+  /** `requestTransfer` of 500 by a holder with nothing else pending (not the rule's first request). */
+  transferApprovalRequest: number;
+  /** A compliance agent's `approve`: releases the reservation and carries out the checked `transferFrom` to an existing holder. */
+  transferApprovalApprove: number;
+  /** A compliance agent's `reject` with a 23-byte reason. */
+  transferApprovalReject: number;
+  /** The sender's `cancel`. */
+  transferApprovalCancel: number;
 }
 
 async function used(tx: Promise<ContractTransactionResponse>): Promise<number> {
@@ -107,6 +120,8 @@ export async function measureGas(): Promise<GasFigures> {
           sanctions: true,
         },
       },
+      // Deployed last, so the tokens above keep their addresses (and their figures).
+      { name: 'Held', symbol: 'HELD', policyId: 1, rules: { transferApproval: { threshold: 100n, expirySeconds: 86400 } } },
     ],
   });
   const contracts = connectZkKyc(deployment, admin);
@@ -223,6 +238,25 @@ export async function measureGas(): Promise<GasFigures> {
   const escrowVerifierOnly = Number(
     await contracts.kycPolicyEscrowVerifier32!.connect(b).verifyProof.estimateGas(escrow.pA, escrow.pB, escrow.pC, escrow.pubSignals),
   );
+
+  // Transfers held for review, on HELD (TransferApproval only), between c and d: still verified
+  // under policy 1 (the recovery above shut a). Each measured transfer is c's second.
+  const held = contracts.tokens.HELD.token;
+  const approval = contracts.tokens.HELD.rules.transferApproval!;
+  const approvalAddress = await approval.getAddress();
+  await (await held.batchMint([c.address, d.address], [10_000n, 10_000n])).wait();
+  await (await held.connect(c).transfer(d.address, 1n)).wait();
+  const transferApprovalBelowThreshold = await used(held.connect(c).transfer(d.address, 10n));
+  await (await held.connect(c).approve(approvalAddress, 10n ** 30n)).wait();
+  // The rule's first request writes its id counter from zero, once: measure the next one.
+  await (await approval.connect(c).requestTransfer(d.address, 500n)).wait();
+  await (await approval.connect(c).cancel(1n)).wait();
+  const transferApprovalRequest = await used(approval.connect(c).requestTransfer(d.address, 500n));
+  const transferApprovalApprove = await used(approval.approve(2n));
+  await (await approval.connect(c).requestTransfer(d.address, 500n)).wait();
+  await (await approval.connect(c).requestTransfer(d.address, 500n)).wait();
+  const transferApprovalReject = await used(approval.reject(3n, 'source of funds unclear'));
+  const transferApprovalCancel = await used(approval.connect(c).cancel(4n));
   return {
     ...figures,
     transferAllRulesLockUpActive,
@@ -232,6 +266,11 @@ export async function measureGas(): Promise<GasFigures> {
     escrowVerifierOnly,
     setPolicy,
     setEscrowPolicy,
+    transferApprovalBelowThreshold,
+    transferApprovalRequest,
+    transferApprovalApprove,
+    transferApprovalReject,
+    transferApprovalCancel,
   };
 }
 

@@ -28,4 +28,6 @@ library TransferCodes {
     uint8 internal constant VOLUME_LIMIT_EXCEEDED = 19;
     uint8 internal constant SENDER_SANCTIONED = 20;
     uint8 internal constant RECEIVER_SANCTIONED = 21;
+    uint8 internal constant APPROVAL_REQUIRED = 22; // TransferApproval: request it, a compliance agent decides
+    uint8 internal constant HELD_FOR_REVIEW = 23; // TransferApproval: the tokens are reserved by the sender's pending transfers
 }

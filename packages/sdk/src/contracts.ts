@@ -17,6 +17,7 @@ import {
   MaxInvestors__factory,
   PermissionedToken__factory,
   SanctionsList__factory,
+  TransferApproval__factory,
   TransferVolumePerPeriod__factory,
   type ComplianceGate,
   type DisclosureLog,
@@ -29,6 +30,7 @@ import {
   type MaxInvestors,
   type PermissionedToken,
   type SanctionsList,
+  type TransferApproval,
   type TransferVolumePerPeriod,
 } from '@zkkyc/contracts/typechain';
 import type { DeployedToken, ZkKycDeployment } from './deploy.js';
@@ -40,6 +42,7 @@ export interface ConnectedRules {
   maxInvestors?: MaxInvestors;
   transferVolumePerPeriod?: TransferVolumePerPeriod;
   sanctionsList?: SanctionsList;
+  transferApproval?: TransferApproval;
 }
 
 export interface ConnectedToken {
@@ -81,6 +84,7 @@ export function connectZkKyc(deployment: ZkKycDeployment, runner: ContractRunner
           ? { transferVolumePerPeriod: TransferVolumePerPeriod__factory.connect(r.transferVolumePerPeriod, runner) }
           : {}),
         ...(r.sanctionsList ? { sanctionsList: SanctionsList__factory.connect(r.sanctionsList, runner) } : {}),
+        ...(r.transferApproval ? { transferApproval: TransferApproval__factory.connect(r.transferApproval, runner) } : {}),
       },
     };
   }
@@ -131,6 +135,8 @@ export const TRANSFER_CODES: Readonly<Record<number, string>> = Object.freeze({
   19: 'VOLUME_LIMIT_EXCEEDED',
   20: 'SENDER_SANCTIONED',
   21: 'RECEIVER_SANCTIONED',
+  22: 'APPROVAL_REQUIRED',
+  23: 'HELD_FOR_REVIEW',
 });
 
 /** The name of a transfer reason code (`UNKNOWN_<n>` for an unassigned one). */
@@ -186,6 +192,7 @@ function errorInterface(): Interface {
     LockUp__factory.abi,
     TransferVolumePerPeriod__factory.abi,
     SanctionsList__factory.abi,
+    TransferApproval__factory.abi,
     DisclosureLog__factory.abi,
   ]) {
     for (const fragment of new Interface(abi).fragments) {

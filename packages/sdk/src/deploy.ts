@@ -20,6 +20,7 @@ import {
   PoseidonT4__factory,
   PoseidonT6__factory,
   SanctionsList__factory,
+  TransferApproval__factory,
   TransferVolumePerPeriod__factory,
 } from '@zkkyc/contracts/typechain';
 
@@ -77,6 +78,13 @@ export interface RuleSpec {
   transferVolume?: { periodSeconds: number; maxVolume: bigint };
   /** Attach the deployment's shared SanctionsList (deployed if any token asks for it). */
   sanctions?: boolean;
+  /**
+   * Hold transfers for review (TransferApproval, consulted last): a transfer of more than
+   * `threshold` base units to another investor, or from or to a flagged wallet, waits as a pending
+   * transfer until a compliance agent approves or rejects it; it expires after `expirySeconds`
+   * (1 s to 365 days).
+   */
+  transferApproval?: { threshold: bigint; expirySeconds: number };
 }
 
 export interface TokenSpec {
@@ -137,7 +145,7 @@ export interface DeployedPolicy {
   rulesHash?: string;
 }
 
-export type RuleName = 'maxBalancePerInvestor' | 'lockUp' | 'maxInvestors' | 'transferVolumePerPeriod' | 'sanctionsList';
+export type RuleName = 'maxBalancePerInvestor' | 'lockUp' | 'maxInvestors' | 'transferVolumePerPeriod' | 'sanctionsList' | 'transferApproval';
 
 export interface DeployedToken {
   name: string;
@@ -358,7 +366,7 @@ export async function setGatePolicy(signer: Signer, deployment: ZkKycDeployment,
 /**
  * Deploys a PermissionedToken bound to the deployment's gate and `spec.policyId`, then its rules
  * (in the order maxBalancePerInvestor, lockUp, maxInvestors, transferVolumePerPeriod,
- * sanctionsList) and attaches them, and makes the token the gate's policy agent of `spec.policyId`
+ * sanctionsList, transferApproval) and attaches them, and makes the token the gate's policy agent of `spec.policyId`
  * (the signer needs the gate's POLICY_ADMIN_ROLE). The signer must end up holding the token's admin
  * role, so it deploys with itself as admin; pass `admin` to hand the token and its rules over
  * afterwards: AGENT_ROLE at once, DEFAULT_ADMIN_ROLE of the token and of each rule in two steps,
@@ -419,6 +427,12 @@ export async function deployToken(
       throw new Error(`deployToken: token ${spec.symbol} asks for sanctions but the deployment has no sanctionsList`);
     }
     rules.sanctionsList = deployment.contracts.sanctionsList;
+  }
+  if (r.transferApproval !== undefined) {
+    const rule = await (
+      await new TransferApproval__factory(signer).deploy(tokenAddress, self, r.transferApproval.threshold, r.transferApproval.expirySeconds)
+    ).waitForDeployment();
+    rules.transferApproval = await rule.getAddress();
   }
   for (const address of Object.values(rules)) await (await token.addRule(address)).wait();
 
