@@ -1,0 +1,219 @@
+/**
+ * The action executor against a real chain (the in-process Hardhat, a full zkkyc deployment, one
+ * investor with two wallets registered with real proofs and minted tokens): partial freezes spread
+ * over the investor's wallets and clamped to the unfrozen balance, wallet freezes, revocations in
+ * the gate, the not-configured hold control, and idempotence — a replay sends nothing, and a crash
+ * after a transaction went out does not freeze twice.
+ */
+import hre from 'hardhat';
+import type { HardhatEthersSigner } from '@nomicfoundation/hardhat-ethers/signers';
+import type { Interface } from 'ethers';
+import type { ComplianceGate, PermissionedToken } from '@zkkyc/contracts/typechain';
+import { World, closeProver, revertTo, snapshot } from '../../contracts/test/fixture.js';
+import { plan, type PlannedAction } from '../src/playbooks/plan.js';
+import { ActionExecutor, MemoryActionLog, UnconfiguredHoldControl, type ActionRecord } from '../src/playbooks/executor.js';
+import { RiskScores } from '../src/rules/scoring.js';
+import type { Playbook } from '../src/rules/rule-file.js';
+import type { RuleHit } from '../src/model.js';
+
+let world: World;
+let token: PermissionedToken;
+let gate: ComplianceGate;
+let a1: HardhatEthersSigner;
+let a2: HardhatEthersSigner;
+let tokenAddress: string;
+let investor: bigint;
+let base: string;
+
+beforeAll(async () => {
+  world = await World.create({ tokens: [{ name: 'Bond', symbol: 'BOND', decimals: 0, policyId: 1n }] });
+  token = world.contracts.tokens.BOND.token;
+  gate = world.gate;
+  tokenAddress = (await token.getAddress()).toLowerCase();
+  [a1, a2] = world.users;
+  const alice = world.issue();
+  await world.publish();
+  await world.register(alice, a1);
+  await world.register(alice, a2);
+  investor = await gate.investorOf(1n, a1.address);
+  await (await token.batchMint([a1.address, a2.address], [1000n, 500n])).wait();
+  await (await token.freezePartialTokens(a1.address, 100n)).wait(); // a1: 900 unfrozen
+  base = await snapshot();
+});
+
+afterEach(async () => {
+  await revertTo(base);
+  base = await snapshot();
+});
+
+afterAll(closeProver);
+
+function executor(log = new MemoryActionLog(), hold = new UnconfiguredHoldControl()) {
+  const cases: string[] = [];
+  const ex = new ActionExecutor({
+    token: tokenAddress,
+    gate: world.deployment.contracts.complianceGate,
+    policyId: 1n,
+    runner: world.admin,
+    hold,
+    log,
+    cases: { open: async (a) => (cases.push(a.key), `case-${cases.length}`) },
+  });
+  return { ex, cases, hold, log };
+}
+
+/** A structuring hit on alice's two wallets about 1200 base units. */
+function hit(): RuleHit {
+  const wallets = [a1.address, a2.address].map((w) => w.toLowerCase()).sort();
+  return {
+    ruleId: 'smurf',
+    rulesVersion: 'v1',
+    token: tokenAddress,
+    subject: { investorTag: `0x${investor.toString(16).padStart(48, '0')}`, wallets },
+    severity: 'high',
+    score: 50,
+    summary: 'three transfers just under 1000',
+    evidence: { events: [{ txHash: `0x${'ab'.repeat(32)}`, logIndex: 3, blockNumber: 7 }], amounts: ['400', '400', '400'], times: [1, 2, 3], details: { total: '1200' } },
+    at: 3,
+  };
+}
+
+function actionsFor(playbooks: Playbook[]): PlannedAction[] {
+  return plan([hit()], playbooks, new RiskScores(30));
+}
+
+/** The named events the transactions logged, as [name, ...args] with addresses lower-cased. */
+async function logged(hashes: string[]): Promise<unknown[][]> {
+  const out: unknown[][] = [];
+  const contracts: Array<[string, Interface]> = [
+    [tokenAddress, token.interface],
+    [world.deployment.contracts.complianceGate.toLowerCase(), gate.interface],
+  ];
+  for (const hash of hashes) {
+    const receipt = await hre.ethers.provider.getTransactionReceipt(hash);
+    for (const log of receipt!.logs) {
+      const iface = contracts.find(([address]) => address === log.address.toLowerCase())?.[1];
+      const parsed = iface?.parseLog(log);
+      if (parsed) out.push([parsed.name, ...[...parsed.args].map((v) => (typeof v === 'string' ? v.toLowerCase() : v))]);
+    }
+  }
+  return out;
+}
+
+async function frozenOf(wallet: HardhatEthersSigner): Promise<bigint> {
+  return token.getFrozenTokens(wallet.address);
+}
+
+describe('ActionExecutor on chain', () => {
+  it('freezes the evidence amount across the investor’s wallets, clamps to the unfrozen balance, and does nothing twice', async () => {
+    const actions = actionsFor([{ when: { rule: 'smurf' }, actions: [{ kind: 'open-case' }, { kind: 'freeze-partial', amount: 'evidence' }, { kind: 'hold-transfers' }] }]);
+    const { ex, cases, hold, log } = executor();
+    const results = await ex.execute(actions);
+    expect(results.map((r) => [r.kind, r.status, r.skipped])).toEqual([
+      ['open-case', 'done', false],
+      ['freeze-partial', 'done', false],
+      ['hold-transfers', 'not-configured', false],
+      ['hold-transfers', 'not-configured', false],
+    ]);
+    expect(results[0].caseId).toBe('case-1');
+    expect(cases).toEqual([actions[0].key]);
+    // a1 had 900 unfrozen (of 1000), a2 500: 900 + 300 = 1200.
+    expect(results[1].frozen).toEqual({ asked: '1200', frozen: '1200', clamped: false });
+    expect(await logged(results[1].txHashes)).toEqual(
+      actions[1].wallets.map((w) => ['TokensFrozen', w, w === a1.address.toLowerCase() ? 900n : 300n]),
+    );
+    expect([await frozenOf(a1), await frozenOf(a2)]).toEqual([1000n, 300n]);
+    expect(results[2].note).toMatch(/^not configured/);
+    expect(hold.requested).toEqual(actions[1].wallets);
+
+    // Replayed (the same plan after a crash): every key is known, nothing is sent.
+    const block = await hre.ethers.provider.getBlockNumber();
+    const again = await executor(log, hold).ex.execute(actionsFor([{ when: { rule: 'smurf' }, actions: [{ kind: 'open-case' }, { kind: 'freeze-partial', amount: 'evidence' }, { kind: 'hold-transfers' }] }]));
+    expect(again.map((r) => [r.status, r.skipped])).toEqual([
+      ['done', true],
+      ['done', true],
+      ['not-configured', true],
+      ['not-configured', true],
+    ]);
+    expect(await hre.ethers.provider.getBlockNumber()).toBe(block);
+    expect(hold.requested).toHaveLength(2);
+
+    // More than is left unfrozen: clamped to a2's remaining 200, and said so.
+    const [clamp] = await executor().ex.execute(actionsFor([{ when: { rule: 'smurf' }, actions: [{ kind: 'freeze-partial', amount: 5000n }] }]));
+    expect(clamp.frozen).toEqual({ asked: '5000', frozen: '200', clamped: true });
+    expect(clamp.note).toMatch(/^clamped: asked to freeze 5000, only 200 was unfrozen/);
+    expect(await logged(clamp.txHashes)).toEqual([['TokensFrozen', a2.address.toLowerCase(), 200n]]);
+    expect(await frozenOf(a2)).toBe(500n);
+  });
+
+  it('after a crash between sending and recording, counts the sent transaction instead of freezing twice', async () => {
+    const actions = actionsFor([{ when: { rule: 'smurf' }, actions: [{ kind: 'freeze-partial', amount: 'evidence' }] }]);
+    // The process "dies" right after the first transaction is logged as sent: later writes are lost.
+    class DyingLog extends MemoryActionLog {
+      dead = false;
+      override async put(record: ActionRecord): Promise<void> {
+        if (this.dead) throw new Error('process killed');
+        await super.put(record);
+        if (record.status === 'sent') {
+          this.dead = true;
+          throw new Error('process killed');
+        }
+      }
+    }
+    const dying = new DyingLog();
+    await executor(dying).ex.execute(actions).catch(() => undefined);
+    expect([await frozenOf(a1), await frozenOf(a2)]).toEqual([1000n, 0n]); // a1's 900 went out
+    const survivor = new MemoryActionLog();
+    for (const record of dying.records.values()) await survivor.put(record);
+    expect([...survivor.records.values()].map((r) => [r.status, r.txs.length])).toEqual([['sent', 1]]);
+
+    const [result] = await executor(survivor).ex.execute(actions);
+    expect(result.frozen).toEqual({ asked: '1200', frozen: '1200', clamped: false });
+    expect(result.txHashes).toHaveLength(2);
+    expect([await frozenOf(a1), await frozenOf(a2)]).toEqual([1000n, 300n]);
+  });
+
+  it('freezes wallets and revokes their registrations in the gate, skipping what is already done on chain', async () => {
+    const actions = actionsFor([
+      { when: { rule: 'smurf' }, actions: [{ kind: 'freeze-wallet' }, { kind: 'revoke-registration', reason: 'compliance monitor: structuring' }] },
+    ]);
+    await (await token.setAddressFrozen(a2.address, true)).wait(); // a2 frozen by hand already
+    const results = await executor().ex.execute(actions);
+    expect(results.map((r) => [r.kind, r.status])).toEqual(actions.map((a) => [a.kind, 'done']));
+    const freezeA1 = results.find((r) => r.key === actions.find((a) => a.kind === 'freeze-wallet' && a.wallets[0] === a1.address.toLowerCase())!.key)!;
+    const freezeA2 = results.find((r) => r.key === actions.find((a) => a.kind === 'freeze-wallet' && a.wallets[0] === a2.address.toLowerCase())!.key)!;
+    expect(await logged(freezeA1.txHashes)).toEqual([['AddressFrozenSet', a1.address.toLowerCase(), true, world.admin.address.toLowerCase()]]);
+    expect(freezeA2.txHashes).toEqual([]);
+    expect(freezeA2.note).toBe(`${a2.address.toLowerCase()} already frozen`);
+    const revokes = results.filter((r) => r.kind === 'revoke-registration');
+    expect(await logged(revokes.flatMap((r) => r.txHashes))).toEqual(
+      actions
+        .filter((a) => a.kind === 'revoke-registration')
+        .map((a) => ['WalletRevoked', 1n, a.wallets[0], investor, 'compliance monitor: structuring']),
+    );
+    expect(await token.isVerified(a1.address)).toBe(false);
+    expect(await token.isVerified(a2.address)).toBe(false);
+
+    // A fresh log (e.g. the key was planned by another rule file version): nothing left to do on chain.
+    const block = await hre.ethers.provider.getBlockNumber();
+    const again = await executor().ex.execute(actions);
+    expect(again.map((r) => [r.status, r.txHashes.length])).toEqual(actions.map(() => ['done', 0]));
+    expect(again.filter((r) => r.kind === 'revoke-registration').map((r) => r.note)).toEqual(
+      actions.filter((a) => a.kind === 'revoke-registration').map((a) => `${a.wallets[0]} has no registration under policy 1`),
+    );
+    expect(await hre.ethers.provider.getBlockNumber()).toBe(block);
+  });
+
+  it('reports a refused transaction as failed with the decoded error and goes on', async () => {
+    const stranger = world.users[5];
+    const log = new MemoryActionLog();
+    const bad = new ActionExecutor({ token: tokenAddress, gate: world.deployment.contracts.complianceGate, policyId: 1n, runner: stranger, log });
+    const actions = actionsFor([{ when: { rule: 'smurf' }, actions: [{ kind: 'freeze-partial', amount: 1n }, { kind: 'open-case' }] }]);
+    const results = await bad.execute(actions);
+    expect(results.map((r) => r.status)).toEqual(['failed', 'not-configured']);
+    expect(results[0].note).toMatch(/^reverted: AccessControlUnauthorizedAccount/);
+    // A failed key is tried again (here by the agent): it was not done.
+    const [retried] = await executor(log).ex.execute(actions.slice(0, 1));
+    expect([retried.status, retried.skipped, retried.frozen]).toEqual(['done', false, { asked: '1', frozen: '1', clamped: false }]);
+  });
+});
