@@ -5,7 +5,7 @@
  * request recorded in the public disclosure log; one auditor alone cannot, and a request that is
  * not in the log is refused before any key is used.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Provider, Signer } from 'ethers';
 import {
@@ -25,6 +25,7 @@ import {
   registerHtml,
   rosterOf,
   startDkg,
+  writePrivateText,
   type Ciphertext,
   type EscrowKeyPair,
   type KeyShare,
@@ -53,6 +54,8 @@ export function makeEscrowKeys(): EscrowKeys {
 
 /** Where an escrow registration's ciphertext is on chain: what a disclosure request names. */
 export interface EscrowRegistration {
+  /** The gate of the deployment the registration was made on (the one the auditors serve). */
+  gate: string;
   transaction: string;
   logIndex: number;
   ciphertext: Ciphertext;
@@ -67,7 +70,7 @@ export function escrowRegistrationOf(
     const parsed = gate.interface.parseLog({ topics: [...log.topics], data: log.data });
     if (parsed?.name === 'EscrowCiphertext') {
       const escrowX = parsed.args.escrowX as bigint;
-      return { transaction: receipt.hash, logIndex: log.index, ciphertext: { R: pointFromX(escrowX), c: parsed.args.escrowC as bigint } };
+      return { gate: String(gate.target), transaction: receipt.hash, logIndex: log.index, ciphertext: { R: pointFromX(escrowX), c: parsed.args.escrowC as bigint } };
     }
   }
   throw new Error(`transaction ${receipt.hash} has no EscrowCiphertext event`);
@@ -100,8 +103,9 @@ export async function keepRegister(options: {
   mkdirSync(options.outDir, { recursive: true });
   const csv = join(options.outDir, 'register-of-holders.csv');
   const html = join(options.outDir, 'register-of-holders.html');
-  writeFileSync(csv, registerCsv(register));
-  writeFileSync(html, registerHtml(register));
+  // Personal data: a fresh 0600 file each time, never written through a link.
+  writePrivateText(csv, registerCsv(register));
+  writePrivateText(html, registerHtml(register));
   return { register, csv, html };
 }
 
@@ -132,11 +136,14 @@ export async function requestDisclosure(options: {
 }
 
 /**
- * One auditor's part: check the request is in the log, open and for exactly this registration,
- * ciphertext and key (ChainDisclosureLogCheck), then make the partial decryption with its proof.
+ * One auditor's part: check the request is in the official log (of the gate the auditor serves),
+ * open, made by a requester of the policy and for exactly this registration, ciphertext and key
+ * (ChainDisclosureLogCheck), then make the partial decryption with its proof.
  */
 export async function auditorPartial(options: {
   provider: Provider;
+  /** The deployment the auditor serves (its own record of it, not the requester's word); default: the registration's gate. */
+  contracts?: ZkKycContracts;
   share: KeyShare;
   panel: ThresholdPublicKey;
   policyId: bigint;
@@ -144,12 +151,18 @@ export async function auditorPartial(options: {
   caseRefHash: string;
   reference: string;
 }) {
-  const check = new ChainDisclosureLogCheck(options.provider, {
-    policyId: options.policyId,
-    registrationTx: options.registration.transaction,
-    registrationLogIndex: options.registration.logIndex,
-    caseRefHash: options.caseRefHash,
-  });
+  const check = new ChainDisclosureLogCheck(
+    options.provider,
+    {
+      policyId: options.policyId,
+      registrationTx: options.registration.transaction,
+      registrationLogIndex: options.registration.logIndex,
+      caseRefHash: options.caseRefHash,
+    },
+    options.contracts
+      ? { gate: await options.contracts.complianceGate.getAddress(), log: await options.contracts.disclosureLog.getAddress() }
+      : { gate: options.registration.gate },
+  );
   await check.assertLogged({ request: options.reference, publicKey: options.panel.publicKey, ciphertext: options.registration.ciphertext, auditor: options.share.index });
   return createPartialDecryption(options.share, options.registration.ciphertext, options.reference);
 }

@@ -83,8 +83,13 @@ describe('escrow CLI', () => {
     const requestA = 'case-A';
     writeFileSync(join(dir, 'log-A.json'), JSON.stringify(encodeLogEntry({ request: requestA, publicKey: key.publicKey, ciphertext })));
 
+    // An entry file anyone can write: only with --unsafe-offline-entry, named on purpose.
+    const unnamed = await run(['partial', '--share', 'share-1.json', '--ciphertext', 'ciphertext.json', '--request', requestA, '--log-entry', 'log-A.json', '--out', 'p.json'], dir);
+    expect(unnamed.code).toBe(2);
+    expect(unnamed.stderr).toContain('--log-entry needs --unsafe-offline-entry');
+    expect(() => readFileSync(join(dir, 'p.json'))).toThrow();
     // No request: refused before anything is read.
-    const noRequest = await run(['partial', '--share', 'share-1.json', '--ciphertext', 'ciphertext.json', '--log-entry', 'log-A.json', '--out', 'p.json'], dir);
+    const noRequest = await run(['partial', '--share', 'share-1.json', '--ciphertext', 'ciphertext.json', '--log-entry', 'log-A.json', '--unsafe-offline-entry', '--out', 'p.json'], dir);
     expect(noRequest.code).toBe(2);
     expect(noRequest.stderr).toContain('partial needs --request REF');
     // Neither the on-chain log (the default) nor the offline entry file: refused.
@@ -92,21 +97,29 @@ describe('escrow CLI', () => {
     expect(noLog.code).toBe(2);
     expect(noLog.stderr).toContain('partial needs the disclosure request as logged on chain');
     // The offline file and chain flags do not mix.
-    const mixed = await run(['partial', '--share', 'share-1.json', '--ciphertext', 'ciphertext.json', '--request', requestA, '--log-entry', 'log-A.json', '--rpc', 'http://127.0.0.1:1', '--out', 'p.json'], dir);
+    const mixed = await run(['partial', '--share', 'share-1.json', '--ciphertext', 'ciphertext.json', '--request', requestA, '--log-entry', 'log-A.json', '--unsafe-offline-entry', '--rpc', 'http://127.0.0.1:1', '--out', 'p.json'], dir);
     expect(mixed.code).toBe(2);
     expect(mixed.stderr).toContain('--log-entry is the offline alternative to the on-chain log: drop --rpc');
     // A request that is not the logged one: refused.
-    const unlogged = await run(['partial', '--share', 'share-1.json', '--ciphertext', 'ciphertext.json', '--request', 'case-B', '--log-entry', 'log-A.json', '--out', 'p.json'], dir);
+    const unlogged = await run(['partial', '--share', 'share-1.json', '--ciphertext', 'ciphertext.json', '--request', 'case-B', '--log-entry', 'log-A.json', '--unsafe-offline-entry', '--out', 'p.json'], dir);
     expect(unlogged.code).toBe(1);
     expect(unlogged.stderr).toContain('EscrowError: request "case-B" is not the request in the log entry');
 
-    await Promise.all(
+    const offline = await Promise.all(
       [1, 3].map((i) =>
-        run(['partial', '--share', `share-${i}.json`, '--ciphertext', 'ciphertext.json', '--request', requestA, '--log-entry', 'log-A.json', '--out', `partial-${i}.json`], dir).then(ok),
+        run(['partial', '--share', `share-${i}.json`, '--ciphertext', 'ciphertext.json', '--request', requestA, '--log-entry', 'log-A.json', '--unsafe-offline-entry', '--out', `partial-${i}.json`], dir).then(ok),
       ),
     );
+    for (const r of offline) expect(r.stderr).toContain('escrow: WARNING: --unsafe-offline-entry');
     const combined = ok(await run(['combine', '--public-key', 'escrow-key-2.json', '--ciphertext', 'ciphertext.json', '--request', requestA, '--partial', 'partial-1.json', '--partial', 'partial-3.json'], dir));
-    expect(JSON.parse(combined.stdout)).toEqual({ leafIndex: 4242, used: [1, 3], rejected: [], missing: [2] });
+    // K is printed for the issuer; a request that is not a disclosure log reference gives no issuerRequest.
+    expect(JSON.parse(combined.stdout)).toEqual({
+      leafIndex: 4242,
+      sharedPoint: [expect.stringMatching(/^[1-9][0-9]*$/), expect.stringMatching(/^[1-9][0-9]*$/)],
+      used: [1, 3],
+      rejected: [],
+      missing: [2],
+    });
     // The same partials do not open the ciphertext for another request.
     const otherRequest = await run(['combine', '--public-key', 'escrow-key-2.json', '--ciphertext', 'ciphertext.json', '--request', 'case-B', '--partial', 'partial-1.json', '--partial', 'partial-3.json'], dir);
     expect(otherRequest.code).toBe(1);

@@ -9,10 +9,10 @@
  *   escrow dkg finalize --state state-1.json --announcement … --dealing … --complaints complaints-{1,2,3}.json
  *                       --share-out share-1.json --public-out escrow-key.json
  *   escrow encrypt --public-key escrow-key.json --leaf-index 42 --out ciphertext.json [--randomness-out r.json]
- *   escrow decrypt --secret-key key.json [--ciphertext ciphertext.json] [--rpc URL --log ADDRESS --request-id ID
- *                  --policy-id P --registration-tx HASH --registration-log-index N --case-hash HASH]   (single holder)
- *   escrow partial --share share-1.json [--ciphertext ciphertext.json] --rpc URL --log ADDRESS --request-id ID
- *                  --policy-id P --registration-tx HASH --registration-log-index N --case-hash HASH --out partial-1.json
+ *   escrow decrypt --secret-key key.json [--ciphertext ciphertext.json] [--rpc URL (--deployment FILE | --gate ADDRESS --log ADDRESS)
+ *                  --request-id ID --policy-id P --registration-tx HASH --registration-log-index N --case-hash HASH]   (single holder)
+ *   escrow partial --share share-1.json [--ciphertext ciphertext.json] --rpc URL (--deployment FILE | --gate ADDRESS --log ADDRESS)
+ *                  --request-id ID --policy-id P --registration-tx HASH --registration-log-index N --case-hash HASH --out partial-1.json
  *   escrow combine --public-key escrow-key.json --ciphertext ciphertext.json --request REF --partial p1.json --partial p2.json [--k 2]
  *   escrow case-hash --case-ref TEXT [--salt 0x…]
  *   escrow request --rpc URL --log ADDRESS --policy-id P --registration-tx HASH --registration-log-index N
@@ -21,19 +21,21 @@
  *                  --requester-key-env VAR --issuer URL --officer-key-env VAR --case-ref TEXT
  *                  [--from-block N] [--confirmations N] [--case-salt 0x…] --csv out.csv --html out.html
  *
- * `partial` refuses to run unless the request is an open entry of the on-chain disclosure log, recorded
- * with exactly the policy, registration and case hash given (disclosure-log-chain.ts); its request
+ * `partial` refuses to run unless the request is an open entry of the official on-chain disclosure log
+ * — the one the deployment record names, or at least one whose `gate()` is the `--gate` the auditor
+ * serves — recorded by a requester of the policy with exactly the policy, registration and case hash
+ * given (disclosure-log-chain.ts); its request
  * reference is then `disclosure-log:<chainId>:<log>:<id>`; without `--ciphertext` the ciphertext is
  * read from the registration the request names. Signing keys (`request`, `register`) are read from the
- * environment variable a flag names, never from the command line. `--log-entry FILE --request REF` is the
- * offline alternative (docs/escrow.md §8), used only when named. Run with
+ * environment variable a flag names, never from the command line. `--log-entry FILE --request REF
+ * --unsafe-offline-entry` is the offline alternative (docs/escrow.md §8): an entry file anyone can
+ * write, used only when named with that flag, with a warning. Run with
  * `npx tsx packages/escrow/src/cli.ts` or through the package's `escrow` bin.
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { combine } from './combine.js';
-import { chmodSync, writeFileSync } from 'node:fs';
 import type { Provider } from 'ethers';
 import { JsonRpcProvider, Wallet } from 'ethers';
 import { assertCaseReference, assertCaseSalt, caseRefHash, randomCaseSalt } from './case-hash.js';
@@ -42,12 +44,13 @@ import {
   assertDisclosureSubject,
   ChainDisclosureLogCheck,
   disclosureRequestReference,
+  parseDisclosureRequestReference,
   registrationCiphertextOfRequest,
   type DisclosureSubject,
 } from './disclosure-log-chain.js';
 import { recordDisclosureRequest } from './disclosure-requests.js';
 import { multiply } from './group.js';
-import { HttpIssuerDisclosures, type IssuerDisclosures } from './issuer-disclosure.js';
+import { disclosureRequestBody, HttpIssuerDisclosures, type IssuerDisclosures } from './issuer-disclosure.js';
 import { buildRegisterOfHolders } from './register-of-holders.js';
 import { registerCsv, registerHtml } from './register-writers.js';
 import {
@@ -84,7 +87,8 @@ import {
 } from './documents.js';
 import { encodeInteger } from './encoding.js';
 import { EscrowError } from './errors.js';
-import { readJsonFile, writePublicJson, writeSecretJson } from './json-files.js';
+import { readJsonFile, writePrivateText, writePublicJson, writeSecretJson } from './json-files.js';
+import type { Point } from './group.js';
 import { encryptLeafIndex, leafIndexFromSharedPoint, type Ciphertext } from './leaf-index-encryption.js';
 import { assertRequestReference, createPartialDecryption } from './partial-decryption.js';
 import { generateSingleKey, publicKeyOf } from './single-key.js';
@@ -93,7 +97,13 @@ import { generateSingleKey, publicKeyOf } from './single-key.js';
 export interface PartialLogOptions {
   request?: string;
   logEntry?: string;
+  /** Set: the `--log-entry` file may be used (it is whatever its writer put in it). */
+  unsafeOfflineEntry?: boolean;
   rpc?: string;
+  /** The gate the auditor serves; the log's `gate()` must be it. */
+  gate?: string;
+  /** A deployment record (packages/sdk ZkKycDeployment JSON) naming the gate and the log. */
+  deployment?: string;
   log?: string;
   requestId?: string;
   policyId?: string;
@@ -135,8 +145,34 @@ export interface CliDependencies {
 }
 
 const CHAIN_FLAGS = ['rpc', 'log', 'request-id', 'policy-id', 'registration-tx', 'registration-log-index', 'case-hash'] as const;
+/** Flags that say which deployment the auditor serves. */
+const PIN_FLAGS = ['gate', 'deployment'] as const;
 
-/** The entry in the `--log-entry` file (offline alternative; `--request` names the request). */
+/** What a deployment record (packages/sdk `ZkKycDeployment`) says about the official contracts. */
+export interface PinnedDeployment {
+  chainId: bigint;
+  gate: string;
+  log: string;
+}
+
+/** Reads `chainId`, `contracts.complianceGate` and `contracts.disclosureLog` from a deployment record. */
+export function readDeploymentRecord(path: string): PinnedDeployment {
+  const record = readJsonFile(path, '--deployment') as { chainId?: unknown; contracts?: Record<string, unknown> } | null;
+  const bad = (detail: string): never => {
+    throw new EscrowError('--deployment', 'deployment', `file ${path}: ${detail} (a deployment record as deployZkKyc writes it)`);
+  };
+  if (typeof record !== 'object' || record === null) return bad('is not a JSON object');
+  if (!Number.isSafeInteger(record.chainId) || (record.chainId as number) < 1) bad('chainId must be a positive integer');
+  const contracts = typeof record.contracts === 'object' && record.contracts !== null ? record.contracts : {};
+  const address = (name: string): string => {
+    const value = contracts[name];
+    if (typeof value !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(value)) return bad(`contracts.${name} must be an address`);
+    return value;
+  };
+  return { chainId: BigInt(record.chainId as number), gate: address('complianceGate'), log: address('disclosureLog') };
+}
+
+/** The entry in the `--log-entry` file (offline alternative; `--request` names the request). Library use: the caller decides to trust the file. */
 export function logEntryFileCheckFrom(options: { logEntry?: string }): DisclosureLogCheck {
   return new LogEntryFileCheck(logEntryFrom(options));
 }
@@ -159,24 +195,43 @@ export async function disclosureLogFrom(
   connect?: (rpcUrl: string) => Provider,
   command = 'partial',
 ): Promise<LoggedRequest> {
-  const chainFlags = CHAIN_FLAGS.filter((f) => options[camel(f)] !== undefined);
+  const chainFlags = [...CHAIN_FLAGS, ...PIN_FLAGS].filter((f) => options[camel(f)] !== undefined);
   if (options.logEntry !== undefined) {
     if (chainFlags.length > 0) throw new UsageError(`--log-entry is the offline alternative to the on-chain log: drop --${chainFlags.join(', --')}`);
+    if (!options.unsafeOfflineEntry) {
+      throw new UsageError(
+        '--log-entry needs --unsafe-offline-entry: an entry file is whatever its writer put in it, and nothing checks it against the on-chain log (its rate limit, its requesters); prefer the chain flags',
+      );
+    }
     const entry = logEntryFrom(options);
     return { request: options.request ?? '', check: new LogEntryFileCheck(entry), ciphertext: async () => entry.ciphertext };
   }
-  const missing = CHAIN_FLAGS.filter((f) => !options[camel(f)]);
+  if (options.unsafeOfflineEntry) throw new UsageError('--unsafe-offline-entry goes only with --log-entry FILE');
+  let pinned: PinnedDeployment | undefined;
+  if (options.deployment !== undefined) {
+    const both = (['gate', 'log'] as const).filter((f) => options[f] !== undefined);
+    if (both.length > 0) throw new UsageError(`--deployment names the gate and the log: drop --${both.join(', --')}`);
+    pinned = readDeploymentRecord(options.deployment);
+  }
+  const missing = CHAIN_FLAGS.filter((f) => !options[camel(f)] && !(f === 'log' && pinned));
   if (missing.length > 0) {
     throw new UsageError(
       `${command} needs the disclosure request as logged on chain (missing --${missing.join(', --')}): an auditor decrypts only for a request in the disclosure log`,
+    );
+  }
+  if (!pinned && options.gate === undefined) {
+    throw new UsageError(
+      `${command} needs the deployment you serve: --deployment FILE (the deployment record, which names the gate and the disclosure log) or --gate ADDRESS; a request in a log of another deployment is refused`,
     );
   }
   const decimal = (flag: string, text: string): bigint => {
     if (!/^(0|[1-9][0-9]*)$/.test(text)) throw new UsageError(`--${flag} must be a non-negative decimal integer`);
     return BigInt(text);
   };
-  const log = options.log!;
+  const log = pinned ? pinned.log : options.log!;
   if (!/^0x[0-9a-fA-F]{40}$/.test(log)) throw new UsageError('--log must be a contract address (0x and 40 hex digits)');
+  const gate = pinned ? pinned.gate : options.gate!;
+  if (!/^0x[0-9a-fA-F]{40}$/.test(gate)) throw new UsageError('--gate must be a contract address (0x and 40 hex digits)');
   const requestId = decimal('request-id', options.requestId!);
   if (requestId === 0n) throw new UsageError('--request-id must be at least 1');
   const logIndex = decimal('registration-log-index', options.registrationLogIndex!);
@@ -190,7 +245,10 @@ export async function disclosureLogFrom(
   assertDisclosureSubject(subject); // before anything is read
   const { provider, chainId, close } = await openProvider(options.rpc!, connect);
   try {
-    const check = new ChainDisclosureLogCheck(provider, subject, Number(confirmations));
+    if (pinned && pinned.chainId !== chainId) {
+      throw new EscrowError('--deployment', 'official-log', `is a deployment on chain ${pinned.chainId}, but the RPC node is on chain ${chainId}`);
+    }
+    const check = new ChainDisclosureLogCheck(provider, subject, { gate, log, confirmations: Number(confirmations) });
     const request = disclosureRequestReference({ chainId, log, requestId });
     if (options.request !== undefined && options.request !== request) {
       throw new EscrowError('--request', 'disclosure-logged', `"${options.request}" is not the reference of the logged request (${request}); leave --request out`);
@@ -244,11 +302,12 @@ const USAGE = `usage: escrow <command> [options]
   dkg finalize --state FILE --announcement FILE... --dealing FILE... --complaints FILE... --share-out FILE --public-out FILE
   encrypt --public-key FILE --leaf-index N --out FILE [--randomness-out FILE]
   decrypt --secret-key FILE --ciphertext FILE
-  decrypt --secret-key FILE [--ciphertext FILE] --rpc URL --log ADDRESS --request-id ID --policy-id P
-          --registration-tx HASH --registration-log-index N --case-hash HASH [--confirmations N]
-  partial --share FILE [--ciphertext FILE] --rpc URL --log ADDRESS --request-id ID --policy-id P
-          --registration-tx HASH --registration-log-index N --case-hash HASH [--confirmations N] --out FILE
-  partial --share FILE --ciphertext FILE --request REF --log-entry FILE --out FILE   (offline alternative)
+  decrypt --secret-key FILE [--ciphertext FILE] --rpc URL (--deployment FILE | --gate ADDRESS --log ADDRESS)
+          --request-id ID --policy-id P --registration-tx HASH --registration-log-index N --case-hash HASH [--confirmations N]
+  partial --share FILE [--ciphertext FILE] --rpc URL (--deployment FILE | --gate ADDRESS --log ADDRESS)
+          --request-id ID --policy-id P --registration-tx HASH --registration-log-index N --case-hash HASH [--confirmations N] --out FILE
+  partial --share FILE --ciphertext FILE --request REF --log-entry FILE --unsafe-offline-entry --out FILE
+          (offline, UNSAFE: the entry file is not checked against the chain)
   combine --public-key FILE --ciphertext FILE --request REF --partial FILE... [--k K]
   case-hash --case-ref TEXT [--salt 0xHEX64]
   request --rpc URL --log ADDRESS --policy-id P --registration-tx HASH --registration-log-index N
@@ -312,7 +371,10 @@ function logOptions(values: Values): PartialLogOptions {
   return {
     request: str('request'),
     logEntry: str('log-entry'),
+    unsafeOfflineEntry: values['unsafe-offline-entry'] === true ? true : undefined,
     rpc: str('rpc'),
+    gate: str('gate'),
+    deployment: str('deployment'),
     log: str('log'),
     requestId: str('request-id'),
     policyId: str('policy-id'),
@@ -330,10 +392,24 @@ async function ciphertextFor(values: Values, logged: LoggedRequest): Promise<Cip
   return logged.ciphertext();
 }
 
-/** Writes a file that holds personal data: mode 0600, replacing an earlier one. */
-function writePrivateText(path: string, text: string): void {
-  writeFileSync(path, text, { mode: 0o600 });
-  chmodSync(path, 0o600);
+/**
+ * What the issuer's `POST /disclosures` takes for an opened registration — `{ request: { chainId,
+ * log, id }, sharedPoint, leafIndex }` — when the request is a disclosure log reference.
+ */
+function issuerRequestOf(request: string, sharedPoint: Point, leafIndex: number): unknown {
+  const location = parseDisclosureRequestReference(request);
+  if (!location) return undefined;
+  return disclosureRequestBody({ request: { chainId: location.chainId, log: location.log, id: location.requestId }, sharedPoint, leafIndex });
+}
+
+/** Says on stderr that the offline entry file is used, and what that means. */
+function warnOfflineEntry(values: Values, err: (line: string) => void): void {
+  if (values['unsafe-offline-entry'] === true && typeof values['log-entry'] === 'string') {
+    err(
+      `escrow: WARNING: --unsafe-offline-entry: ${values['log-entry']} is not checked against the on-chain disclosure log; ` +
+        'anyone can write such a file, so you rely entirely on whoever handed it to you',
+    );
+  }
 }
 
 function rosterFrom(values: Values): Roster {
@@ -390,6 +466,8 @@ const OPTIONS = {
   share: { type: 'string' },
   request: { type: 'string' },
   'log-entry': { type: 'string' },
+  'unsafe-offline-entry': { type: 'boolean' },
+  deployment: { type: 'string' },
   rpc: { type: 'string' },
   log: { type: 'string' },
   'request-id': { type: 'string' },
@@ -495,7 +573,7 @@ export async function runEscrowCli(argv: readonly string[], deps: CliDependencie
         const { secretKey } = decodeSecretKey(readJsonFile(required(values, 'secret-key'), '--secret-key'));
         const publicKey = publicKeyOf(secretKey); // the key the secret opens, whatever the document says
         const logFlags = logOptions(values);
-        if (!CHAIN_FLAGS.some((f) => logFlags[camel(f)] !== undefined) && logFlags.logEntry === undefined) {
+        if (![...CHAIN_FLAGS, ...PIN_FLAGS].some((f) => logFlags[camel(f)] !== undefined) && logFlags.logEntry === undefined && !logFlags.unsafeOfflineEntry) {
           // Offline: no log check (the holder follows docs/disclosure-log.md §3 by hand).
           const ciphertext = decodeCiphertext(readJsonFile(required(values, 'ciphertext'), '--ciphertext'));
           const sharedPoint = multiply(ciphertext.R, secretKey);
@@ -503,13 +581,16 @@ export async function runEscrowCli(argv: readonly string[], deps: CliDependencie
           return 0;
         }
         const logged = await (deps.disclosureLog ?? ((o: PartialLogOptions) => disclosureLogFrom(o, deps.provider, 'decrypt')))(logFlags);
+        warnOfflineEntry(values, err);
         try {
           const { request, check } = logged;
           if (request === '') throw new UsageError('decrypt with --log-entry needs --request REF');
           const ciphertext = await ciphertextFor(values, logged);
           await check.assertLogged({ request, publicKey, ciphertext, auditor: 0 });
           const sharedPoint = multiply(ciphertext.R, secretKey);
-          print({ leafIndex: leafIndexFromSharedPoint(sharedPoint, ciphertext), sharedPoint: sharedPoint.map(encodeInteger), request });
+          const leafIndex = leafIndexFromSharedPoint(sharedPoint, ciphertext);
+          const issuerRequest = issuerRequestOf(request, sharedPoint, leafIndex);
+          print({ leafIndex, sharedPoint: sharedPoint.map(encodeInteger), request, ...(issuerRequest ? { issuerRequest } : {}) });
           return 0;
         } finally {
           logged.close?.();
@@ -522,6 +603,7 @@ export async function runEscrowCli(argv: readonly string[], deps: CliDependencie
           return typeof v === 'string' ? v : undefined;
         };
         const logged = await (deps.disclosureLog ?? ((o: PartialLogOptions) => disclosureLogFrom(o, deps.provider)))(logOptions(values));
+        warnOfflineEntry(values, err);
         try {
           const { request, check } = logged;
           if (request === '') throw new UsageError('partial needs --request REF: an auditor decrypts only for a named disclosure request');
@@ -546,7 +628,16 @@ export async function runEscrowCli(argv: readonly string[], deps: CliDependencie
         const partials = list(values, 'partial').map((f) => decodePartial(readJsonFile(f, f), f));
         const k = typeof values.k === 'string' ? integer(values, 'k') : key.k;
         const result = combine(partials, k, key, ciphertext, request);
-        print({ leafIndex: result.leafIndex, used: result.used, rejected: result.rejected, missing: result.missing });
+        // K goes to the issuer's POST /disclosures with the request and the leaf index: printed ready to send.
+        const issuerRequest = issuerRequestOf(request, result.sharedPoint, result.leafIndex);
+        print({
+          leafIndex: result.leafIndex,
+          sharedPoint: result.sharedPoint.map(encodeInteger),
+          used: result.used,
+          rejected: result.rejected,
+          missing: result.missing,
+          ...(issuerRequest ? { issuerRequest } : {}),
+        });
         return 0;
       }
       case 'case-hash': {

@@ -6,7 +6,7 @@ import { keccak256, toUtf8Bytes } from 'ethers';
 import { DisclosureLog__factory, PlainERC20__factory, type DisclosureLog } from '@zkkyc/contracts/typechain';
 import { caseRefHash } from './case-hash.js';
 import { runEscrowCli } from './cli.js';
-import { disclosureEntryHash, disclosureRequestReference, parseDisclosureRequestReference } from './disclosure-log-chain.js';
+import { ChainDisclosureLogCheck, disclosureEntryHash, disclosureRequestReference, parseDisclosureRequestReference } from './disclosure-log-chain.js';
 import { runHonestDkg } from './dkg.fixture.js';
 import { encodeCiphertext, encodeKeyShare, encodePublicKey, encodeSecretKey } from './documents.js';
 import { deployEscrowGateStub, type EscrowGateStub } from './escrow-gate.fixture.js';
@@ -35,6 +35,7 @@ let otherLog: DisclosureLog;
 let logAddress: string;
 let chainId: bigint;
 let gate: EscrowGateStub;
+let gateAddress: string;
 const dkg = runHonestDkg(3, 2);
 const { ciphertext } = encryptLeafIndex(dkg.publicKey.publicKey, 4242);
 const single = generateSingleKey();
@@ -50,6 +51,7 @@ async function registerOnGate(policyId: bigint, ct: typeof ciphertext, nullifier
 beforeAll(async () => {
   const [admin, officer] = await hre.ethers.getSigners();
   gate = await deployEscrowGateStub(admin);
+  gateAddress = await gate.getAddress();
   await (await gate.setEscrowKey(POLICY, ...dkg.publicKey.publicKey)).wait();
   await (await gate.setEscrowKey(OTHER_POLICY, ...single.publicKey)).wait();
   [REG_TX, REG_LOG] = await registerOnGate(POLICY, ciphertext, 11n);
@@ -96,6 +98,7 @@ function partial(overrides: Record<string, string> = {}, auditor = 1) {
     share: join(dir, `share-${auditor}.json`),
     ciphertext: join(dir, 'ct.json'),
     rpc: 'http://in-process',
+    gate: gateAddress,
     log: logAddress,
     'request-id': '1',
     'policy-id': String(POLICY),
@@ -133,6 +136,14 @@ it('makes a partial for a logged request, and two such partials open the ciphert
   const combined = await cli(['combine', '--public-key', join(dir, 'key.json'), '--ciphertext', join(dir, 'ct.json'), '--request', reference, '--partial', first.out, '--partial', third.out]);
   expect(combined.code).toBe(0);
   expect(JSON.parse(combined.out)).toMatchObject({ leafIndex: 4242, used: [1, 3] });
+  // What the issuer's POST /disclosures takes, ready to send: the request, K and the leaf index.
+  const printed = JSON.parse(combined.out);
+  expect(printed.sharedPoint).toEqual([expect.stringMatching(/^[1-9][0-9]*$/), expect.stringMatching(/^[1-9][0-9]*$/)]);
+  expect(printed.issuerRequest).toEqual({
+    request: { chainId: Number(chainId), log: logAddress.toLowerCase(), id: '1' },
+    sharedPoint: printed.sharedPoint,
+    leafIndex: '4242',
+  });
 });
 
 it('refuses a request that is not in the log, or logged with other fields, with a clear error', async () => {
@@ -209,7 +220,7 @@ it('needs every chain flag, and refuses malformed ones, before reading anything'
   // The default provider, to a port where nothing listens: refused as unreachable, no partial.
   const err: string[] = [];
   const out = join(dir, 'unreachable.json');
-  const args = ['partial', '--share', join(dir, 'share-1.json'), '--ciphertext', join(dir, 'ct.json'), '--rpc', 'http://127.0.0.1:1', '--log', logAddress, '--request-id', '1',
+  const args = ['partial', '--share', join(dir, 'share-1.json'), '--ciphertext', join(dir, 'ct.json'), '--rpc', 'http://127.0.0.1:1', '--gate', gateAddress, '--log', logAddress, '--request-id', '1',
     '--policy-id', String(POLICY), '--registration-tx', REG_TX, '--registration-log-index', String(REG_LOG), '--case-hash', CASE, '--out', out];
   expect(await runEscrowCli(args, { stdout: () => {}, stderr: (l) => err.push(l) })).toBe(1);
   expect(err.join('\n')).toContain('--rpc http://127.0.0.1:1 did not answer');
@@ -279,7 +290,7 @@ describe('the registration and the key the request names (docs/disclosure-log.md
     for (const o of outs) expect((await o.run).code).toBe(0);
     // Without --ciphertext (the flag is dropped from the command line).
     const out = join(dir, 'from-chain.json');
-    const flags = ['partial', '--share', join(dir, 'share-3.json'), '--rpc', 'x', '--log', logAddress, '--request-id', id, '--policy-id', String(POLICY),
+    const flags = ['partial', '--share', join(dir, 'share-3.json'), '--rpc', 'x', '--gate', gateAddress, '--log', logAddress, '--request-id', id, '--policy-id', String(POLICY),
       '--registration-tx', REG_TX, '--registration-log-index', String(REG_LOG), '--case-hash', CASE, '--out', out];
     expect((await cli(flags)).code).toBe(0);
     const reference = `disclosure-log:${chainId}:${logAddress.toLowerCase()}:${id}`;
@@ -306,7 +317,7 @@ describe('the registration and the key the request names (docs/disclosure-log.md
   it('lets the single key holder decrypt a logged registration, with the same checks', async () => {
     const [tx, logIndex] = registrations.otherPolicy;
     const id = await logRequest(OTHER_POLICY, tx, logIndex);
-    const args = ['decrypt', '--secret-key', join(dir, 'single.json'), '--rpc', 'x', '--log', logAddress, '--request-id', id, '--policy-id', String(OTHER_POLICY),
+    const args = ['decrypt', '--secret-key', join(dir, 'single.json'), '--rpc', 'x', '--gate', gateAddress, '--log', logAddress, '--request-id', id, '--policy-id', String(OTHER_POLICY),
       '--registration-tx', tx, '--registration-log-index', String(logIndex), '--case-hash', CASE];
     const opened = await cli(args);
     expect(opened).toMatchObject({ code: 0, err: '' });
@@ -314,10 +325,15 @@ describe('the registration and the key the request names (docs/disclosure-log.md
     expect(printed.leafIndex).toBe(77);
     expect(printed.request).toBe(`disclosure-log:${chainId}:${logAddress.toLowerCase()}:${id}`);
     expect(printed.sharedPoint).toHaveLength(2);
+    expect(printed.issuerRequest).toEqual({
+      request: { chainId: Number(chainId), log: logAddress.toLowerCase(), id },
+      sharedPoint: printed.sharedPoint,
+      leafIndex: '77',
+    });
     // The same key on policy 7, whose escrow key is the DKG's: refused before decrypting.
     const [tx7, log7] = registrations.single;
     const id7 = await logRequest(POLICY, tx7, log7);
-    const refused = await cli(['decrypt', '--secret-key', join(dir, 'single.json'), '--rpc', 'x', '--log', logAddress, '--request-id', id7, '--policy-id', String(POLICY),
+    const refused = await cli(['decrypt', '--secret-key', join(dir, 'single.json'), '--rpc', 'x', '--gate', gateAddress, '--log', logAddress, '--request-id', id7, '--policy-id', String(POLICY),
       '--registration-tx', tx7, '--registration-log-index', String(log7), '--case-hash', CASE]);
     expect(refused.code).toBe(1);
     expect(refused.err).toContain('(rule: policy-escrow-key)');
@@ -325,5 +341,151 @@ describe('the registration and the key the request names (docs/disclosure-log.md
     const partialFlags = await cli(['decrypt', '--secret-key', join(dir, 'single.json'), '--rpc', 'x', '--log', logAddress]);
     expect(partialFlags.code).toBe(2);
     expect(partialFlags.err).toContain('decrypt needs the disclosure request as logged on chain');
+  });
+});
+
+describe('the official deployment: the auditor pins the gate (and the log) it serves', () => {
+  it('needs --gate or --deployment, and refuses a log of another gate (rule official-log)', async () => {
+    const noGate = partial();
+    const flags = ['partial', '--share', join(dir, 'share-1.json'), '--ciphertext', join(dir, 'ct.json'), '--rpc', 'x', '--log', logAddress, '--request-id', '1',
+      '--policy-id', String(POLICY), '--registration-tx', REG_TX, '--registration-log-index', String(REG_LOG), '--case-hash', CASE, '--out', noGate.out];
+    const missing = await cli(flags);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toContain('--gate');
+    expect(missing.err).toContain('--deployment');
+    await noGate.run; // the default partial() run, with --gate, is fine
+
+    const [admin] = await hre.ethers.getSigners();
+    const otherGate = await (await deployEscrowGateStub(admin)).getAddress();
+    const attempt = partial({ gate: otherGate });
+    const refused = await attempt.run;
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain(`is the disclosure log of the gate ${gateAddress}, not of ${otherGate}`);
+    expect(refused.err).toContain('(rule: official-log)');
+    expect(() => readFileSync(attempt.out)).toThrow();
+  });
+
+  it('reads the gate and the log from the deployment record instead', async () => {
+    const record = (over: object = {}) => {
+      const file = join(dir, `deployment-${++outputs}.json`);
+      writeFileSync(file, JSON.stringify({ chainId: Number(chainId), contracts: { complianceGate: gateAddress, disclosureLog: logAddress }, policies: [], tokens: [], ...over }));
+      return file;
+    };
+    const base = partial();
+    const withoutAddresses = (extra: Record<string, string>) => {
+      const flags: Record<string, string> = {
+        share: join(dir, 'share-2.json'), rpc: 'x', 'request-id': '1', 'policy-id': String(POLICY), 'registration-tx': REG_TX,
+        'registration-log-index': String(REG_LOG), 'case-hash': CASE, out: join(dir, `deployment-partial-${++outputs}.json`), ...extra,
+      };
+      return cli(['partial', ...Object.entries(flags).flatMap(([k, v]) => [`--${k}`, v])]);
+    };
+    await base.run;
+    const made = await withoutAddresses({ deployment: record() });
+    expect(made).toMatchObject({ code: 0, err: '' });
+    expect(JSON.parse(made.out).request).toBe(`disclosure-log:${chainId}:${logAddress.toLowerCase()}:1`);
+    const mixed = await withoutAddresses({ deployment: record(), log: logAddress });
+    expect(mixed.code).toBe(2);
+    expect(mixed.err).toContain('--deployment names the gate and the log: drop --log');
+    const otherChain = await withoutAddresses({ deployment: record({ chainId: 1 }) });
+    expect(otherChain.code).toBe(1);
+    expect(otherChain.err).toContain('(rule: official-log)');
+    const broken = await withoutAddresses({ deployment: record({ contracts: { complianceGate: gateAddress } }) });
+    expect(broken.code).toBe(1);
+    expect(broken.err).toContain('contracts.disclosureLog');
+  });
+
+  it('refuses, in the library, an entry of a log other than the expected one', async () => {
+    const subject = { policyId: POLICY, registrationTx: REG_TX.toLowerCase(), registrationLogIndex: REG_LOG, caseRefHash: CASE };
+    const check = new ChainDisclosureLogCheck(hre.ethers.provider, subject, { gate: gateAddress, log: logAddress });
+    const query = { publicKey: dkg.publicKey.publicKey, ciphertext, auditor: 1 };
+    await expect(check.assertLogged({ ...query, request: disclosureRequestReference({ chainId, log: logAddress, requestId: 1n }) })).resolves.toBeUndefined();
+    const other = disclosureRequestReference({ chainId, log: await otherLog.getAddress(), requestId: 1n });
+    await expect(check.assertLogged({ ...query, request: other })).rejects.toThrow('(rule: official-log)');
+  });
+
+  it('refuses an entry whose requester was not a requester of the policy at the entry\'s block (rule requester)', async () => {
+    const [admin, officer] = await hre.ethers.getSigners();
+    const adminLog = DisclosureLog__factory.connect(logAddress, admin);
+    await hre.network.provider.send('evm_setAutomine', [false]);
+    let id: bigint;
+    try {
+      const requested = await log.connect(officer).request(POLICY, REG_TX, REG_LOG, CASE);
+      const removed = await adminLog.setRequester(POLICY, officer.address, false);
+      await hre.network.provider.send('evm_mine', []);
+      const receipt = await requested.wait();
+      await removed.wait();
+      id = log.interface.parseLog(receipt!.logs[0])!.args.id as bigint;
+    } finally {
+      await hre.network.provider.send('evm_setAutomine', [true]);
+    }
+    try {
+      const attempt = partial({ 'request-id': String(id) });
+      const refused = await attempt.run;
+      expect(refused.code).toBe(1);
+      expect(refused.err).toContain(`was recorded by ${officer.address}, who was not a requester of policy ${POLICY}`);
+      expect(refused.err).toContain('(rule: requester)');
+    } finally {
+      await (await adminLog.setRequester(POLICY, officer.address, true)).wait();
+    }
+  });
+});
+
+describe('a rotated escrow key (the key of a registration is the one the policy had when it was made)', () => {
+  const next = runHonestDkg(3, 2);
+  const shareFile = (which: 'old' | 'new', index: number) => join(dir, `${which}-share-${index}.json`);
+  beforeAll(() => {
+    for (const share of dkg.shares) writeFileSync(shareFile('old', share.index), JSON.stringify(encodeKeyShare(share)));
+    for (const share of next.shares) writeFileSync(shareFile('new', share.index), JSON.stringify(encodeKeyShare(share)));
+  });
+
+  async function request(tx: string, logIndex: number): Promise<string> {
+    const receipt = await (await log.request(POLICY, tx, logIndex, CASE)).wait();
+    return String(log.interface.parseLog(receipt!.logs[0])!.args.id);
+  }
+  const run = (share: string, tx: string, logIndex: number, id: string) => {
+    const out = join(dir, `rotation-${++outputs}.json`);
+    const flags = ['partial', '--share', share, '--rpc', 'x', '--gate', gateAddress, '--log', logAddress, '--request-id', id, '--policy-id', String(POLICY),
+      '--registration-tx', tx, '--registration-log-index', String(logIndex), '--case-hash', CASE, '--out', out];
+    return cli(flags);
+  };
+
+  it('opens a registration made under the old key with the old shares after a rotation, and names the version for the new ones', async () => {
+    const version = Number(await (gate as unknown as { versionOf(p: bigint): Promise<bigint> }).versionOf(POLICY));
+    await (await gate.setEscrowKey(POLICY, ...next.publicKey.publicKey)).wait();
+    const oldId = await request(REG_TX, REG_LOG);
+    expect((await run(shareFile('old', 1), REG_TX, REG_LOG, oldId)).code).toBe(0);
+    const wrong = await run(shareFile('new', 1), REG_TX, REG_LOG, oldId);
+    expect(wrong.code).toBe(1);
+    expect(wrong.err).toContain(`registration ${REG_TX}#${REG_LOG} was made under escrow key version ${version} of policy ${POLICY}`);
+    expect(wrong.err).toContain('(rule: policy-escrow-key)');
+
+    const fresh = encryptLeafIndex(next.publicKey.publicKey, 99).ciphertext;
+    const [tx, logIndex] = await registerOnGate(POLICY, fresh, 21n);
+    const newId = await request(tx, logIndex);
+    expect((await run(shareFile('new', 2), tx, logIndex, newId)).code).toBe(0);
+    const old = await run(shareFile('old', 2), tx, logIndex, newId);
+    expect(old.code).toBe(1);
+    expect(old.err).toContain(`was made under escrow key version ${version + 1} of policy ${POLICY}`);
+  });
+
+  it('uses the key set before the registration in its own block, not the block\'s final state', async () => {
+    const third = runHonestDkg(3, 2);
+    const fresh = encryptLeafIndex(next.publicKey.publicKey, 123).ciphertext;
+    await hre.network.provider.send('evm_setAutomine', [false]);
+    let registered: string;
+    try {
+      const sent = await gate.register(POLICY, WALLET, 22n, 2_000_000_000, fresh.R[0], fresh.c, true);
+      const rotated = await gate.setEscrowKey(POLICY, ...third.publicKey.publicKey);
+      await hre.network.provider.send('evm_mine', []);
+      registered = (await sent.wait())!.hash;
+      await rotated.wait();
+    } finally {
+      await hre.network.provider.send('evm_setAutomine', [true]);
+    }
+    const receipt = (await hre.ethers.provider.getTransactionReceipt(registered))!;
+    const logIndex = receipt.logs[1].index;
+    const id = await request(registered, logIndex);
+    // escrowKeyOf at that block answers the third key; the registration was made under `next`.
+    expect((await run(shareFile('new', 3), registered, logIndex, id)).code).toBe(0);
   });
 });

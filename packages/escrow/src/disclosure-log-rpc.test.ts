@@ -87,8 +87,9 @@ it('makes a partial for a request logged on the node, refuses another case hash,
 
     writeFileSync(join(dir, 'share-1.json'), JSON.stringify(encodeKeyShare(dkg.shares[0])));
     writeFileSync(join(dir, 'ct.json'), JSON.stringify(encodeCiphertext(ciphertext)));
+    const gateAddress = await gate.getAddress();
     const args = (caseHash: string, out: string) => [
-      'partial', '--share', 'share-1.json', '--ciphertext', 'ct.json', '--rpc', url, '--log', address, '--request-id', '1',
+      'partial', '--share', 'share-1.json', '--ciphertext', 'ct.json', '--rpc', url, '--gate', gateAddress, '--log', address, '--request-id', '1',
       '--policy-id', String(POLICY), '--registration-tx', REG_TX, '--registration-log-index', REG_LOG, '--case-hash', caseHash, '--out', out,
     ];
     const made = await escrow(args(CASE, 'p1.json'));

@@ -3,8 +3,9 @@ import { ContractFactory, type BaseContract, type ContractRunner } from 'ethers'
 
 /**
  * A stand-in for ComplianceGate's escrow side, for this package's chain tests: it emits the gate's
- * WalletVerified, EscrowCiphertext (logIndex + 1, as the gate does) and WalletRevoked events with
- * the gate's exact signatures and answers `escrowKeyOf`, `verifiedUntil` and `investorOf`, without
+ * WalletVerified, EscrowCiphertext (logIndex + 1, as the gate does), WalletRevoked and
+ * PolicyEscrowKeySet (each `setEscrowKey` is a new policy version, as `setEscrowPolicy` is) events
+ * with the gate's exact signatures and answers `escrowKeyOf`, `verifiedUntil` and `investorOf`, without
  * proofs. It exists so that the auditor's checks and the register of holders are tested against
  * events and receipts from a real EVM; ComplianceGate's own tests prove that the gate emits them.
  * Compiled with the solc-js that Hardhat depends on, at test time.
@@ -16,13 +17,17 @@ contract EscrowGateStub {
     event WalletVerified(uint256 indexed policyId, address indexed wallet, uint256 indexed nullifier, uint64 verifiedUntil, uint64 issuerId, uint256 root);
     event EscrowCiphertext(uint256 indexed policyId, address indexed wallet, uint256 indexed nullifier, uint256 escrowX, uint256 escrowC);
     event WalletRevoked(uint256 indexed policyId, address indexed wallet, uint256 investor, string reason);
+    event PolicyEscrowKeySet(uint256 indexed policyId, uint32 version, uint256 keyX, uint256 keyY, uint256 rulesHash);
 
     mapping(uint256 => uint256[2]) private _keys;
+    mapping(uint256 => uint32) public versionOf;
     mapping(uint256 => mapping(address => uint64)) public verifiedUntil;
     mapping(uint256 => mapping(address => uint256)) public investorOf;
 
     function setEscrowKey(uint256 policyId, uint256 x, uint256 y) external {
         _keys[policyId] = [x, y];
+        versionOf[policyId] += 1;
+        emit PolicyEscrowKeySet(policyId, versionOf[policyId], x, y, 0);
     }
 
     function escrowKeyOf(uint256 policyId) external view returns (uint256 x, uint256 y) {

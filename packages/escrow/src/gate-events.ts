@@ -19,6 +19,7 @@ export const GATE_ABI = [
   'event WalletVerified(uint256 indexed policyId, address indexed wallet, uint256 indexed nullifier, uint64 verifiedUntil, uint64 issuerId, uint256 root)',
   'event EscrowCiphertext(uint256 indexed policyId, address indexed wallet, uint256 indexed nullifier, uint256 escrowX, uint256 escrowC)',
   'event WalletRevoked(uint256 indexed policyId, address indexed wallet, uint256 investor, string reason)',
+  'event PolicyEscrowKeySet(uint256 indexed policyId, uint32 version, uint256 keyX, uint256 keyY, uint256 rulesHash)',
   'function escrowKeyOf(uint256 policyId) view returns (uint256 x, uint256 y)',
   'function verifiedUntil(uint256 policyId, address wallet) view returns (uint64)',
   'function investorOf(uint256 policyId, address wallet) view returns (uint256)',
@@ -81,6 +82,15 @@ export function ciphertextOfEvent(event: Pick<EscrowCiphertextEvent, 'escrowX' |
  * EscrowCiphertext and is for `policyId`. Refuses otherwise with rule `registration-ciphertext`.
  */
 export function ciphertextFromReceipt(receipt: TransactionReceipt | null, gate: string, pointer: RegistrationPointer): Ciphertext {
+  return registrationFromReceipt(receipt, gate, pointer).ciphertext;
+}
+
+/** {@link ciphertextFromReceipt}, with the block the registration is in (for the key in force then). */
+export function registrationFromReceipt(
+  receipt: TransactionReceipt | null,
+  gate: string,
+  pointer: RegistrationPointer,
+): { ciphertext: Ciphertext; blockNumber: number } {
   const where = `${pointer.registrationTx}#${pointer.registrationLogIndex}`;
   const refuse = (detail: string): never => {
     throw new EscrowError('registration', 'registration-ciphertext', `${where} ${detail}`);
@@ -93,12 +103,17 @@ export function ciphertextFromReceipt(receipt: TransactionReceipt | null, gate: 
   const event = decodeEscrowCiphertext(log);
   if (!event) return refuse('is not the gate\'s EscrowCiphertext event');
   if (event.policyId !== pointer.policyId) refuse(`is a registration under policy ${event.policyId}, not ${pointer.policyId}`);
-  return ciphertextOfEvent(event);
+  return { ciphertext: ciphertextOfEvent(event), blockNumber: receipt.blockNumber };
 }
 
 /** Reads a registration's ciphertext from the chain ({@link ciphertextFromReceipt}). */
 export async function readRegistrationCiphertext(provider: Provider, gate: string, pointer: RegistrationPointer): Promise<Ciphertext> {
   return ciphertextFromReceipt(await provider.getTransactionReceipt(pointer.registrationTx), gate, pointer);
+}
+
+/** Reads a registration's ciphertext and block from the chain ({@link registrationFromReceipt}). */
+export async function readRegistration(provider: Provider, gate: string, pointer: RegistrationPointer): Promise<{ ciphertext: Ciphertext; blockNumber: number }> {
+  return registrationFromReceipt(await provider.getTransactionReceipt(pointer.registrationTx), gate, pointer);
 }
 
 /** `gate.escrowKeyOf(policyId)`, or undefined when the policy has no escrow key (the zero pair). */
@@ -115,9 +130,10 @@ export async function readPolicyEscrowKey(provider: Provider, gate: string, poli
 }
 
 /**
- * Refuses unless `publicKey` is the escrow key of `policyId` on the gate (docs/disclosure-log.md §3,
- * step 5), with rule `policy-escrow-key`: a share or key for another escrow key must not be used on
- * this policy's registrations.
+ * Refuses unless `publicKey` is the **current** escrow key of `policyId` on the gate, with rule
+ * `policy-escrow-key`. Not the auditor's check: a registration is under the key the policy had when
+ * it was made, which a rotation may since have replaced (escrow-key-history.ts,
+ * `assertRegistrationEscrowKey`).
  */
 export async function assertPolicyEscrowKey(provider: Provider, gate: string, policyId: bigint, publicKey: Point): Promise<void> {
   const key = await readPolicyEscrowKey(provider, gate, policyId);

@@ -84,6 +84,7 @@ export {
   disclosureRequestReference,
   gateOfLog,
   parseDisclosureRequestReference,
+  type ChainDisclosureLogCheckOptions,
   registrationCiphertextOfRequest,
   type DisclosureLogLocation,
   type DisclosureSubject,
@@ -111,12 +112,23 @@ export {
   GATE_ABI,
   INVESTOR_TAG_MASK,
   readPolicyEscrowKey,
+  readRegistration,
   readRegistrationCiphertext,
+  registrationFromReceipt,
   WALLET_REVOKED_TOPIC,
   WALLET_VERIFIED_TOPIC,
   type EscrowCiphertextEvent,
   type RegistrationPointer,
 } from './gate-events.js';
+export {
+  assertRegistrationEscrowKey,
+  keyInForceAt,
+  POLICY_ESCROW_KEY_SET_TOPIC,
+  policyEscrowKeyAt,
+  readPolicyEscrowKeyHistory,
+  type ChainPosition,
+  type PolicyEscrowKeyVersion,
+} from './escrow-key-history.js';
 export {
   readRegistrations,
   readTokenHolders,
@@ -145,4 +157,5 @@ export {
   type WalletStatus,
 } from './register-of-holders.js';
 export { csvField, escapeHtml, formatAmount, registerCsv, registerHtml } from './register-writers.js';
+export { writePrivateText } from './json-files.js';
 export * from './documents.js';

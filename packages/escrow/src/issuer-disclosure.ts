@@ -53,7 +53,15 @@ export function disclosureRequestBody(query: IssuerDisclosureQuery): unknown {
   };
 }
 
-/** issuer-service over HTTP: `POST <base>/disclosures` with the officer's API key. */
+/** Hosts plain http is allowed to: this machine (URL hostnames, so IPv6 in brackets). */
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
+
+/**
+ * issuer-service over HTTP: `POST <base>/disclosures` with the officer's API key. The base URL
+ * must be https (rule `https`): the officer's key goes out with every request and a KYC record
+ * comes back. Plain http is allowed only to a loopback host (127.0.0.1, ::1, localhost), for a
+ * service on the same machine.
+ */
 export class HttpIssuerDisclosures implements IssuerDisclosures {
   constructor(
     private readonly baseUrl: string,
@@ -61,7 +69,20 @@ export class HttpIssuerDisclosures implements IssuerDisclosures {
     private readonly fetchImpl: typeof fetch = fetch,
     private readonly timeoutMs = 30_000,
   ) {
-    if (!/^https?:\/\//.test(baseUrl)) throw new EscrowError('--issuer', 'url', 'must be an http(s) URL');
+    let url: URL;
+    try {
+      url = new URL(baseUrl);
+    } catch {
+      throw new EscrowError('--issuer', 'url', 'must be an http(s) URL');
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new EscrowError('--issuer', 'url', 'must be an http(s) URL');
+    if (url.protocol === 'http:' && !LOOPBACK_HOSTS.has(url.hostname)) {
+      throw new EscrowError(
+        '--issuer',
+        'https',
+        `${baseUrl} is plain http to another host: the officer key and the disclosed record would cross the network unencrypted; use https (plain http only to 127.0.0.1, ::1 or localhost)`,
+      );
+    }
     if (!officerKey) throw new EscrowError('--officer-key-env', 'required', 'must name an environment variable holding the disclosure officer key');
   }
 

@@ -2,6 +2,7 @@ import hre from 'hardhat';
 import { Contract } from 'ethers';
 import { DisclosureLog__factory, PermissionedToken__factory } from '@zkkyc/contracts/typechain';
 import { jurisdictionIndex } from '@zkkyc/credentials';
+import { setGatePolicy } from '@zkkyc/sdk';
 import { closeProver, policySpec, POLICY_ID, World, type Holder } from '../../../contracts/test/fixture.js';
 import { DISCLOSURE_LOG_ABI, registrationCiphertextOfRequest } from './disclosure-log-chain.js';
 import { EscrowError } from './errors.js';
@@ -108,3 +109,39 @@ it('opens every holder registration of the token on the real gate and groups the
   expect(registerCsv(register)).toContain('"2.5"');
   expect(registerHtml(register)).toContain('Register of holders — Fund A (FNDA), policy 1');
 });
+
+it('after a key rotation, opens with the old key what was registered under it, and names the version of the rest', async () => {
+  const next = generateSingleKey();
+  const [a1, a2, b, d] = world.users;
+  // setEscrowPolicy again: policy version 2, a new key; registrations from now on are under it.
+  await setGatePolicy(world.admin, world.deployment, policySpec({ escrowKey: next.publicKey }));
+  const dave = world.issue();
+  await world.publish();
+  await (await world.submitEscrow(await world.proveEscrow(dave, d.address), d)).wait();
+  issuer.records.set(dave.index, {
+    person: { documentType: 'passport', issuingCountry: 'DE', documentNumber: 'D4', familyName: 'Dietrich', givenNames: 'Dave', birthDate: '1980-01-01' },
+    attributes: { jurisdiction: 'DE', kycLevel: 3 },
+    credential: { id: 'cred-dave', status: 'active' },
+  });
+  const common = {
+    provider: hre.ethers.provider,
+    gate: world.deployment.contracts.complianceGate,
+    token: tokenAddress,
+    policyId: POLICY_ID,
+    log: world.deployment.contracts.disclosureLog,
+    requester: world.users[5],
+    issuer,
+  };
+  const byOld = await buildRegisterOfHolders({ ...common, secretKey: ta.secretKey, caseReference: 'register after rotation (key 1)' });
+  expect(byOld.problems).toEqual([`${d.address}: registered under escrow key version 2, not this key`]);
+  const opened = (r: typeof byOld) => r.holders.flatMap((h) => h.wallets).filter((w) => w.registration?.leafIndex !== undefined).map((w) => w.address).sort();
+  expect(opened(byOld)).toEqual([a1.address, a2.address, b.address].sort());
+
+  const byNew = await buildRegisterOfHolders({ ...common, secretKey: next.secretKey, caseReference: 'register after rotation (key 2)' });
+  expect(opened(byNew)).toEqual([d.address]);
+  expect(byNew.problems.sort()).toEqual([a1.address, a2.address, b.address].map((w) => `${w}: registered under escrow key version 1, not this key`).sort());
+  expect(byNew.holders.find((h) => h.person?.familyName === 'Dietrich')?.wallets.map((w) => w.address)).toEqual([d.address]);
+
+  // A key that never was the policy's is refused before anything is logged.
+  await expect(buildRegisterOfHolders({ ...common, secretKey: generateSingleKey().secretKey, caseReference: 'never' })).rejects.toThrow('(rule: policy-escrow-key)');
+}, 300_000);

@@ -3,7 +3,8 @@ import { caseRefHash, derivedCaseSalt } from './case-hash.js';
 import { ChainDisclosureLogCheck, gateOfLog, type DisclosureSubject } from './disclosure-log-chain.js';
 import { openRequestsOf, recordDisclosureRequest, type LoggedDisclosureRequest } from './disclosure-requests.js';
 import { EscrowError } from './errors.js';
-import { ciphertextOfEvent, readPolicyEscrowKey } from './gate-events.js';
+import { keyInForceAt, readPolicyEscrowKeyHistory } from './escrow-key-history.js';
+import { ciphertextOfEvent } from './gate-events.js';
 import { multiply, pointsEqual } from './group.js';
 import { readRegistrations, readTokenHolders, readVerifiedUntil, type GateRegistration } from './holders-chain.js';
 import type { DisclosedRecord, IssuerDisclosures } from './issuer-disclosure.js';
@@ -23,12 +24,14 @@ import { publicKeyOf } from './single-key.js';
  * logged registration. Running it again for the same case reuses the open requests it already
  * logged, so a run that stopped halfway records nothing twice.
  *
- * Steps: (1) the as-of block, the gate behind the log, the policy's escrow key (refused unless it
- * is `e·Base8`); (2) the token's holders (Transfer events, `balanceOf`) and the policy's
+ * Steps: (1) the as-of block, the gate behind the log, the history of the policy's escrow key
+ * (refused unless `e·Base8` is one of its versions); (2) the token's holders (Transfer events, `balanceOf`) and the policy's
  * registrations (the gate's WalletVerified / EscrowCiphertext / WalletRevoked events, the latest
  * per wallet, `verifiedUntil` for the current state); (3) every wallet with a balance or a current
- * registration enters the register, and the latest registration of each is opened: logged,
- * confirmed, checked, decrypted, disclosed by the issuer; (4) wallets are grouped into holders by
+ * registration enters the register, and the latest registration of each is opened if it was made
+ * under this key (the key a rotation may since have replaced; one made under another version is
+ * listed with that version as its problem): logged, confirmed, checked, decrypted, disclosed by the
+ * issuer; (4) wallets are grouped into holders by
  * the person the issuer's record names, with the investor tag as a second key (wallets that share
  * a tag are one holder even when a record is missing).
  */
@@ -41,7 +44,7 @@ export interface RegisterOfHoldersOptions {
   gate: string;
   /** The ERC-20 token whose holders are listed. */
   token: string;
-  /** The token's policy on the gate; its escrow key must be `secretKey·Base8`. */
+  /** The token's policy on the gate; `secretKey·Base8` must be one of its escrow keys (the current one or an earlier one). */
   policyId: bigint;
   /** The escrow secret `e` of the single-holder key (a `zkkyc-escrow-secret-key` document's `secretKey`). */
   secretKey: bigint;
@@ -87,6 +90,8 @@ export interface RegisterWallet {
     blockNumber: number;
     /** logIndex of its EscrowCiphertext event (what the disclosure request names), or of WalletVerified without escrow. */
     logIndex: number;
+    /** The policy version whose escrow key the registration was made under (escrow-key-history.ts). */
+    escrowKeyVersion?: number;
     investorTag: bigint;
     issuerId: bigint;
     /** What the event said the registration lasts until (unix seconds). */
@@ -145,10 +150,18 @@ export async function buildRegisterOfHolders(options: RegisterOfHoldersOptions):
   const logGate = await gateOfLog(provider, log);
   if (logGate !== gate) throw new EscrowError('--log', 'same-gate', `${log} is the disclosure log of the gate ${logGate}, not of ${gate}`);
   const publicKey = publicKeyOf(secretKey);
-  const policyKey = await readPolicyEscrowKey(provider, gate, policyId);
-  if (!policyKey) throw new EscrowError('--policy-id', 'policy-escrow-key', `policy ${policyId} has no escrow key on the gate ${gate}`);
-  if (!pointsEqual(policyKey, publicKey)) {
-    throw new EscrowError('--key', 'policy-escrow-key', `is not the escrow key of policy ${policyId} on the gate ${gate}: a register is made with the policy's own single-holder key`);
+  // Every key the policy had from --from-block to the as-of block: a registration is opened with
+  // the key in force when it was made, which a rotation may since have replaced.
+  const keyRange = { fromBlock: options.fromBlock ?? 0, toBlock: asOfBlock, chunk: options.logChunk };
+  const keyHistory = await readPolicyEscrowKeyHistory(provider, gate, policyId, keyRange);
+  if (keyHistory.length === 0) throw new EscrowError('--policy-id', 'policy-escrow-key', `policy ${policyId} has no escrow key on the gate ${gate} (as of block ${asOfBlock})`);
+  const ours = keyHistory.filter((k) => pointsEqual(k.key, publicKey)).map((k) => k.version);
+  if (ours.length === 0) {
+    throw new EscrowError(
+      '--key',
+      'policy-escrow-key',
+      `is not the escrow key of policy ${policyId} on the gate ${gate}, in any version (${keyHistory.map((k) => k.version).join(', ')}): a register is made with a single-holder key the policy has or had`,
+    );
   }
   const caseSalt = options.caseSalt ?? derivedCaseSalt(secretKey, options.caseReference);
   const caseHash = caseRefHash(options.caseReference, caseSalt);
@@ -196,6 +209,16 @@ export async function buildRegisterOfHolders(options: RegisterOfHoldersOptions):
       wallet.problem = 'its registration carries no escrow ciphertext (made without escrow)';
       continue;
     }
+    const inForce = keyInForceAt(keyHistory, { blockNumber: r.blockNumber, logIndex: r.escrow.logIndex });
+    if (!inForce) {
+      wallet.problem = `no escrow key of the policy was set before its registration (is --from-block after the policy's key was set?)`;
+      continue;
+    }
+    wallet.registration.escrowKeyVersion = inForce.version;
+    if (!pointsEqual(inForce.key, publicKey)) {
+      wallet.problem = `registered under escrow key version ${inForce.version}, not this key`;
+      continue;
+    }
     toOpen.push({ wallet, registration: r });
   }
 
@@ -232,7 +255,8 @@ export async function buildRegisterOfHolders(options: RegisterOfHoldersOptions):
   for (const { wallet, registration, subject, request } of logged) {
     try {
       const ciphertext = ciphertextOfEvent(registration.escrow!);
-      await new ChainDisclosureLogCheck(provider, subject, confirmations).assertLogged({ request: request.reference, publicKey, ciphertext, auditor: 0 });
+      const check = new ChainDisclosureLogCheck(provider, subject, { gate, log, confirmations, fromBlock: options.fromBlock, logChunk: options.logChunk });
+      await check.assertLogged({ request: request.reference, publicKey, ciphertext, auditor: 0 });
       const sharedPoint = multiply(ciphertext.R, secretKey);
       const leafIndex = leafIndexFromSharedPoint(sharedPoint, ciphertext);
       wallet.registration!.leafIndex = leafIndex;

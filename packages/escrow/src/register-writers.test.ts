@@ -228,4 +228,13 @@ describe('HttpIssuerDisclosures', () => {
     await expect(down).rejects.toThrow('(rule: reachable)');
     expect(() => new HttpIssuerDisclosures('ftp://x', 'k')).toThrow('(rule: url)');
   });
+
+  it('refuses plain http except to a loopback host (rule https): the officer key and the record travel in it', () => {
+    for (const remote of ['http://issuer.example', 'http://10.0.0.5:8080/', 'http://127.0.0.1.example.com/', 'http://localhost.evil.com']) {
+      expect(() => new HttpIssuerDisclosures(remote, 'k')).toThrow('(rule: https)');
+    }
+    for (const allowed of ['https://issuer.example', 'http://127.0.0.1:8080', 'http://[::1]:8080/', 'http://localhost:3000', 'HTTP://LOCALHOST']) {
+      expect(() => new HttpIssuerDisclosures(allowed, 'k')).not.toThrow();
+    }
+  });
 });
