@@ -30,6 +30,10 @@ try {
     console.log(`  escrow registration gas   ${figures.escrow.registrationGas.map((g) => g.toLocaleString('en-US')).join(', ')}`);
     console.log(`  register of holders       ${figures.escrow.registerCsv}`);
     console.log(`                            ${figures.escrow.registerHtml}`);
+    const trust = figures.transactionTrust;
+    console.log(`  compliance monitor        hits ${trust.hits.join(', ')}; ${trust.actions.length} actions; transfer → freeze ${trust.freezeLatencyMs} ms`);
+    console.log(`  SAR draft                 ${trust.sar.xml}`);
+    console.log(`                            ${trust.sar.html}`);
   }
 } finally {
   await releaseProverThreads();

@@ -14,6 +14,7 @@ import { PolicyNotMetError, type KycProof } from '@zkkyc/prover';
 import { nodeEscrowProver, nodeProver } from '@zkkyc/prover/node';
 import { createIssuerService, DEV_KEY_SECRET, JsonRpcDisclosureChain, type IssuerServiceConfig } from '@zkkyc/issuer-service';
 import { disclosureRequestReference, HttpIssuerDisclosures } from '@zkkyc/escrow';
+import { runTransactionTrustAct, type TransactionTrustFigures } from './transaction-trust.js';
 import { auditorPartial, combine, escrowRegistrationOf, keepRegister, makeEscrowKeys, requestDisclosure } from './accountable-privacy.js';
 import {
   Holder,
@@ -70,6 +71,8 @@ export interface StoryFigures {
     registerHtml: string;
     disclosedFamilyName: string;
   };
+  /** The transaction-trust act (compliance monitor): demo/transaction-trust.ts. */
+  transactionTrust: TransactionTrustFigures;
 }
 
 export interface StoryOptions {
@@ -138,6 +141,14 @@ export async function runStory(options: StoryOptions = {}): Promise<StoryFigures
           { name: 'Green Energy Revenue Share', symbol: 'GERS', decimals: 18, policyId: POLICY_ID },
           { name: 'Alpine Hydro Bond 2031', symbol: 'AHB31', decimals: 6, policyId: REGISTER_POLICY_ID },
           { name: 'Solar Infrastructure Fund', symbol: 'SIF', decimals: 18, policyId: PANEL_POLICY_ID },
+          // Transfers above 10,000 wait for a compliance agent; sanctioned wallets are refused.
+          {
+            name: 'Harbour Logistics Note',
+            symbol: 'HLN',
+            decimals: 18,
+            policyId: POLICY_ID,
+            rules: { transferApproval: { threshold: 10_000n * 10n ** 18n, expirySeconds: 7 * 86400 }, sanctions: true },
+          },
         ],
       }),
     (d) => ({ outcome: `gate ${d.contracts.complianceGate}, token ${d.tokens[0].address}` }),
@@ -312,7 +323,12 @@ export async function runStory(options: StoryOptions = {}): Promise<StoryFigures
       auditorPartial({ ...panelInput, share: keys.panel.shares[1], reference: disclosureRequestReference({ chainId: logged.chainId, log: logged.log, requestId: logged.id + 1n }) }),
     );
 
-    // 7. Mallory is not eligible: the local check says why, the prover refuses, and a proof made
+    // 7. Transaction trust: the compliance monitor follows HLN, catches a structuring pattern,
+    // freezes and holds, a large transfer waits for approval, a list import sanctions a wallet, and
+    // a SAR draft is written.
+    const transactionTrust = await runTransactionTrustAct({ provider, deployer, agent, contracts, deployment, holders: { alice, carol }, step, refused, outDir });
+
+    // 8. Mallory is not eligible: the local check says why, the prover refuses, and a proof made
     // against a doctored policy is refused by the gate.
     const malloryCredential = held.get('mallory')!;
     const malloryFailures = mallory.check(malloryCredential, policy, await chainToday());
@@ -324,7 +340,7 @@ export async function runStory(options: StoryOptions = {}): Promise<StoryFigures
     steps[steps.length - 1].outcome += ' (against a doctored policy that allows US)';
     await refused('gate refuses mallory’s doctored proof', () => submit(mallory, forged));
 
-    // 8. Revocation: the issuer zeroes Alice's leaf and publishes; her old root works until it ages out.
+    // 9. Revocation: the issuer zeroes Alice's leaf and publishes; her old root works until it ages out.
     const aliceCredential = held.get('alice')!;
     await step('issuer revokes alice’s credential', () => reviewer.revoke(aliceCredential.id, 'documents withdrawn'), () => ({ outcome: 'leaf zeroed' }));
     await step('issuer publishes the new root', () => service.publisher!.publishNow(), (o) => ({ outcome: describePublication(o) }));
@@ -356,6 +372,7 @@ export async function runStory(options: StoryOptions = {}): Promise<StoryFigures
         registerHtml: kept!.html,
         disclosedFamilyName: String(disclosed!.record.person.familyName),
       },
+      transactionTrust,
     };
   } finally {
     await service.close();

@@ -38,3 +38,12 @@ export {
 export { openMonitorStore, type StoreConfig, type OpenStoreOptions } from './store/open-store.js';
 export { InstanceLockError } from './store/instance-lock.js';
 export { ApiError } from './routes/errors.js';
+// Rules (the engine's investorTagOf is the store's, exported above).
+export * from './rules/rule-file.js';
+export * from './rules/state.js';
+export * from './rules/scoring.js';
+export { evaluate, evaluateBatch, formatUnits, type EvaluateOptions } from './rules/engine.js';
+export * from './playbooks/index.js';
+export * from './sar/index.js';
+export * from './sanctions/index.js';
+export * from './pipeline/index.js';

@@ -63,4 +63,36 @@ describe('the zkkyc story (npm run demo)', () => {
     expect(figures.refusals['auditor 2 alone tries to open the registration']).toMatch(/at-least-k|need 2/);
     expect(figures.refusals['an auditor is asked for a request that is not in the log']).toMatch(/not in the log/);
   });
+
+  it('transaction trust: the monitor catches structuring, freezes what was structured and holds the wallet', () => {
+    const t = figures.transactionTrust;
+    expect(t.hits.slice(0, 1)).toEqual(['structuring']);
+    expect(t.frozen).toBe(3n * 9_500n * 10n ** 18n);
+    expect(t.actions.map((a) => [a.kind, a.status])).toEqual(
+      expect.arrayContaining([
+        ['open-case', 'done'],
+        ['freeze-partial', 'done'],
+        ['hold-transfers', 'done'],
+      ]),
+    );
+  });
+
+  it('transaction trust: a large transfer is refused, then settles once a compliance agent approves it', () => {
+    expect(figures.refusals['alice sends 20,000 HLN to carol directly']).toMatch(/APPROVAL_REQUIRED/);
+    expect(figures.transactionTrust.pendingId).toBe(1n);
+    expect(figures.transactionTrust.hits).toContain('large-transfer');
+  });
+
+  it('transaction trust: a list import sanctions a wallet on chain, and it can no longer move tokens', () => {
+    expect(figures.transactionTrust.pushBatches).toBe(1);
+    expect(figures.refusals['carol (now sanctioned) sends 1 token to alice']).toMatch(/SENDER_SANCTIONED/);
+    expect(figures.transactionTrust.hits).toContain('sanctions-exposure');
+  });
+
+  it('transaction trust: the SAR draft is written as goAML XML and a printable page', () => {
+    const xml = readFileSync(figures.transactionTrust.sar.xml, 'utf8');
+    expect(xml).toMatch(/^<\?xml/);
+    expect(xml).toContain('<report_code>');
+    expect(readFileSync(figures.transactionTrust.sar.html, 'utf8')).toContain('<html');
+  });
 });

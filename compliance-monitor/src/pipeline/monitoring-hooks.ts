@@ -1,0 +1,271 @@
+/**
+ * The pipeline: rules, playbooks and actions wired into the indexer (docs/compliance-monitor.md,
+ * "Pipeline"). `monitoringHooks(options)` returns the indexer's hooks for one token:
+ *
+ * - `onBatch` (inside the batch's transaction): loads the engine's snapshot (`rules:<token>`) and
+ *   the score book (`scores:<token>`), evaluates the batch, stores the hits, adds their points to
+ *   the subjects' risk scores, plans the playbooks' actions, opens or joins a case for every planned
+ *   action (its subject's open case, else a new one with the hit), logs the plan in the case, and
+ *   queues the actions (`actions:<token>`). All of it commits with the batch's events, or none of it.
+ * - `afterCommit`: carries out the queued actions, one at a time, with the ActionExecutor; each key
+ *   goes once (StoreActionLog), and each result is written to its case's log. Without a signer
+ *   (`runner: null`) nothing is sent: open-case is recorded as done (the case exists), every other
+ *   action as `not-configured`, and the case log and the log line say that no agent key was given.
+ * - `onRewind` (inside the rewind's transaction): rebuilds the snapshot and the score book by
+ *   replaying the stored events up to the fork from an empty state (the store already withdrew the
+ *   hits of removed events), and drops queued actions of hits above the fork.
+ *
+ * A crash between the commit and the end of the actions leaves them queued: the next `afterCommit`
+ * (or `drain()`) carries out what is left, and the action log makes a repeat send nothing.
+ */
+import type { ContractRunner } from 'ethers';
+import type { ChainEvent, RuleHit } from '../model.js';
+import type { BatchInfo, IndexerHooks } from '../indexer/indexer.js';
+import type { Cursor, MonitorStore, StoreSession } from '../store/monitor-store.js';
+import { evaluateBatch } from '../rules/engine.js';
+import type { RuleFile } from '../rules/rule-file.js';
+import { RiskScores, type ScoreEntry } from '../rules/scoring.js';
+import type { MonitorSnapshot } from '../rules/state.js';
+import { hitKey, plan, type PlannedAction } from '../playbooks/plan.js';
+import { ActionExecutor, type ActionRecord, type ActionResult, type TransferHoldControl } from '../playbooks/executor.js';
+import { StoreActionLog, StoreCaseOpener } from './store-records.js';
+import { TransferApprovalHoldControl } from './transfer-approval-hold.js';
+
+export interface MonitoringOptions {
+  store: MonitorStore;
+  /** The token's rule file (parseRuleFile); its `token` must be `token`. */
+  rules: RuleFile;
+  /** The PermissionedToken (any case). */
+  token: string;
+  /** The ComplianceGate (for revocations). */
+  gate: string;
+  /** The gate policy the token checks transfers against (`token.policyId()`). */
+  policyId: bigint | number | string;
+  /** The agent's signer, with a provider; null: plan and record, send nothing. */
+  runner: ContractRunner | null;
+  /**
+   * The token's TransferApproval rule (`deployment.tokens[i].rules.transferApproval`): `hold-transfers`
+   * then flags every wallet of the investor there (TransferApprovalHoldControl, wallets from the
+   * store's wallet map). Without it (and without `hold`), hold-transfers is recorded as not configured.
+   */
+  transferApproval?: string;
+  /** Replaces the hold control built from `transferApproval`. */
+  hold?: TransferHoldControl;
+  /** Log lines (default console, prefixed `[monitor] pipeline:`). */
+  log?: (level: 'info' | 'warn' | 'error', message: string) => void;
+  /** Called with each action's result and its case (the demo's figures, the bench's latency). */
+  onAction?: (result: ActionResult, caseId: string) => void;
+}
+
+/** A planned action waiting for `afterCommit`, with its case and the block of the batch that planned it. */
+export interface QueuedAction {
+  action: PlannedAction;
+  caseId: string;
+  blockNumber: number;
+  /** Failed attempts that were not reverts (the node dropped…): retried by the next drain, up to MAX_ATTEMPTS. */
+  attempts?: number;
+}
+
+/** Tries of an action that fails without a revert (a node that drops) before it leaves the queue as failed. */
+export const MAX_ATTEMPTS = 5;
+
+export interface MonitoringHooks extends IndexerHooks {
+  /** Carries out what is queued (afterCommit does); returns the results of this call. */
+  drain(): Promise<ActionResult[]>;
+  /** The state keys this token's pipeline uses. */
+  readonly keys: { snapshot: string; scores: string; queue: string };
+}
+
+const ACTOR = 'monitor';
+
+export function monitoringHooks(options: MonitoringOptions): MonitoringHooks {
+  const token = options.token.toLowerCase();
+  if (options.rules.token !== token) throw new Error(`monitoringHooks: the rule file is for token ${options.rules.token}, not ${token}`);
+  const policyId = BigInt(options.policyId);
+  const policy = policyId.toString();
+  const { store, rules } = options;
+  const log = options.log ?? ((level, message) => console[level](`[monitor] pipeline: ${message}`));
+  const keys = { snapshot: `rules:${token}`, scores: `scores:${token}`, queue: `actions:${token}` };
+  let lastBlock = 0;
+  const cases = new StoreCaseOpener(store);
+  const hold =
+    options.hold ??
+    (options.transferApproval && options.runner
+      ? new TransferApprovalHoldControl({ rule: options.transferApproval, runner: options.runner, walletsOf: (wallet) => investorWallets(store, wallet, policy) })
+      : undefined);
+  const actionLog = new StoreActionLog(store, () => lastBlock);
+  const executor = options.runner ? new ActionExecutor({ token, gate: options.gate, policyId, runner: options.runner, hold, cases, log: actionLog }) : null;
+  if (!executor) log('warn', 'no agent key configured: actions are planned and recorded in their cases, never sent');
+
+  /** The store's wallet → investor tag map for the wallets the events name. */
+  async function investorsOf(tx: StoreSession, events: readonly ChainEvent[]): Promise<Map<string, string>> {
+    const wallets = new Set<string>();
+    for (const e of events) if (e.source === 'token' && e.name === 'Transfer') wallets.add(e.args.from).add(e.args.to);
+    const map = new Map<string, string>();
+    for (const w of wallets) {
+      const { investorTag } = await tx.investorOf(w, policy);
+      if (investorTag) map.set(w, investorTag);
+    }
+    return map;
+  }
+
+  async function queueOf(tx: StoreSession): Promise<QueuedAction[]> {
+    return (await tx.loadState<QueuedAction[]>(keys.queue))?.value ?? [];
+  }
+
+  async function onBatch(tx: StoreSession, events: ChainEvent[], batch: BatchInfo): Promise<void> {
+    const saved = await tx.loadState<MonitorSnapshot>(keys.snapshot);
+    const { hits, snapshot } = evaluateBatch(rules, saved?.value ?? null, events, { investors: await investorsOf(tx, events), policyId: policy });
+    const book = new RiskScores(rules.scoring.halfLifeDays, (await tx.loadState<Record<string, ScoreEntry>>(keys.scores))?.value ?? {});
+    const actions = plan(hits, rules.playbooks, book);
+    book.addAll(hits);
+
+    const hitIds = new Map<string, string>();
+    for (const hit of hits) {
+      hitIds.set(hitKey(hit), await tx.insertRuleHit(hit, batch.chainId, completedAt(hit, batch)));
+      await tx.addRiskScore(hit.subject.investorTag ?? hit.subject.wallets[0], hit.score, hit.at);
+    }
+    const queue = await queueOf(tx);
+    for (const action of actions) {
+      const hitId = hitIds.get(action.hit.key)!;
+      let caseId = await tx.openCaseFor(action.subject);
+      if (caseId) await tx.addHitToCase(caseId, hitId, ACTOR);
+      else caseId = await tx.openCase({ token, subject: action.subject, at: action.hit.at, actor: ACTOR, hitIds: [hitId], reason: `opened by the monitor (${action.trigger}): ${action.hit.summary}` });
+      await tx.appendCaseLog(caseId, 'action', ACTOR, `planned: ${describeAction(action)} (playbook ${action.playbook + 1}, ${action.trigger})`, { key: action.key, status: 'planned' });
+      queue.push({ action, caseId, blockNumber: batch.toBlock });
+    }
+    await tx.saveState(keys.snapshot, snapshot, batch.toBlock);
+    await tx.saveState(keys.scores, book.toJSON(), batch.toBlock);
+    await tx.saveState(keys.queue, queue, batch.toBlock);
+    if (hits.length > 0) log('info', `blocks ${batch.fromBlock}–${batch.toBlock}: ${hits.length} rule hit(s) (${hits.map((h) => h.ruleId).join(', ')}), ${actions.length} action(s) planned`);
+  }
+
+  async function onRewind(tx: StoreSession, fork: Cursor): Promise<void> {
+    const events = await eventsUpTo(tx, fork.chainId, fork.blockNumber);
+    const { hits, snapshot } = evaluateBatch(rules, null, events, { investors: await investorsOf(tx, events), policyId: policy });
+    const book = new RiskScores(rules.scoring.halfLifeDays);
+    book.addAll(hits);
+    await tx.saveState(keys.snapshot, snapshot, fork.blockNumber);
+    await tx.saveState(keys.scores, book.toJSON(), fork.blockNumber);
+    const queue = await queueOf(tx);
+    const kept = queue.filter((q) => q.blockNumber <= fork.blockNumber);
+    for (const q of queue.filter((q) => q.blockNumber > fork.blockNumber)) {
+      await tx.appendCaseLog(q.caseId, 'action', ACTOR, `not carried out: ${describeAction(q.action)} — its hit was reorganised away before it ran`, { key: q.action.key, status: 'withdrawn' });
+    }
+    await tx.saveState(keys.queue, kept, fork.blockNumber);
+  }
+
+  async function recordUnsent(q: QueuedAction): Promise<ActionResult> {
+    const previous = await actionLog.get(q.action.key);
+    if (previous && previous.status !== 'sent') return { key: q.action.key, kind: q.action.kind, status: previous.status, skipped: true, txHashes: previous.txs.map((t) => t.hash) };
+    const record: ActionRecord =
+      q.action.kind === 'open-case'
+        ? { key: q.action.key, kind: q.action.kind, status: 'done', txs: [], caseId: q.caseId }
+        : { key: q.action.key, kind: q.action.kind, status: 'not-configured', txs: previous?.txs ?? [], note: 'not executed: no agent key configured (MONITOR_AGENT_KEY_ENV)' };
+    await actionLog.put(record);
+    return { key: record.key, kind: record.kind, status: record.status as ActionResult['status'], skipped: false, txHashes: [], ...(record.note ? { note: record.note } : {}), ...(record.caseId ? { caseId: record.caseId } : {}) };
+  }
+
+  let draining: Promise<ActionResult[]> | null = null;
+  async function drainOnce(): Promise<ActionResult[]> {
+    const results: ActionResult[] = [];
+    for (;;) {
+      const queue = (await store.loadState<QueuedAction[]>(keys.queue))?.value ?? [];
+      const q = queue[0];
+      if (!q) return results;
+      lastBlock = q.blockNumber;
+      cases.assigned.set(q.action.key, q.caseId);
+      const result = executor ? (await executor.execute([q.action]))[0] : await recordUnsent(q);
+      cases.assigned.delete(q.action.key);
+      const attempts = (q.attempts ?? 0) + 1;
+      if (result.status === 'failed' && !result.note?.startsWith('reverted:') && attempts < MAX_ATTEMPTS) {
+        // Not the chain's answer but a failure to reach it: keep the action (and those after it) for the next drain.
+        await store.saveState(keys.queue, [{ ...q, attempts }, ...queue.slice(1)], q.blockNumber);
+        log('warn', `${describeAction(q.action)}: attempt ${attempts} of ${MAX_ATTEMPTS} failed (${result.note ?? 'unknown error'}); retried after the next batch [case ${q.caseId}]`);
+        results.push(result);
+        return results;
+      }
+      if (!result.skipped) {
+        await store.appendCaseLog(q.caseId, 'action', ACTOR, describeResult(q.action, result), { key: result.key, status: result.status, txHashes: result.txHashes, ...(result.frozen ? { frozen: result.frozen } : {}), ...(result.note ? { note: result.note } : {}) });
+        log(result.status === 'failed' ? 'error' : 'info', `${describeResult(q.action, result)} [case ${q.caseId}]`);
+      }
+      options.onAction?.(result, q.caseId);
+      results.push(result);
+      // Done, not configured, reverted or out of attempts: it leaves the queue (a failure is the officer's to look at, in the case log).
+      await store.saveState(keys.queue, queue.slice(1), q.blockNumber);
+    }
+  }
+
+  return {
+    keys,
+    onBatch,
+    onRewind: (tx, fork) => onRewind(tx, fork),
+    afterCommit: async () => {
+      await drain();
+    },
+    drain,
+  };
+
+  function drain(): Promise<ActionResult[]> {
+    draining ??= drainOnce().finally(() => {
+      draining = null;
+    });
+    return draining;
+  }
+}
+
+/** Every wallet registered to the investor behind `wallet` under `policy` (just `wallet` when it has no registration). */
+export async function investorWallets(store: StoreSession, wallet: string, policy: string): Promise<string[]> {
+  const { investorTag } = await store.investorOf(wallet, policy);
+  if (!investorTag) return [wallet.toLowerCase()];
+  return [...new Set([wallet.toLowerCase(), ...(await store.walletsOf(investorTag, policy)).map((r) => r.wallet)])];
+}
+
+/** The block of the event that completed a hit (a reorg below it withdraws the hit). */
+function completedAt(hit: RuleHit, batch: BatchInfo): number {
+  const blocks = hit.evidence.events.map((e) => e.blockNumber);
+  return blocks.length ? Math.max(...blocks) : batch.toBlock;
+}
+
+/** Every stored event of the chain up to `toBlock`, in chain order (paged by block, never splitting one). */
+async function eventsUpTo(tx: StoreSession, chainId: number, toBlock: number): Promise<ChainEvent[]> {
+  const PAGE = 10_000;
+  const out: ChainEvent[] = [];
+  let from = 0;
+  for (;;) {
+    const page = await tx.events({ chainId, fromBlock: from, toBlock, limit: PAGE });
+    if (page.length < PAGE) return out.concat(page);
+    const last = page[page.length - 1].blockNumber;
+    const whole = page.filter((e) => e.blockNumber < last);
+    if (whole.length === 0) throw new Error(`block ${last} holds more than ${PAGE} events: cannot replay it in pages`);
+    out.push(...whole);
+    from = last;
+  }
+}
+
+export function describeAction(action: PlannedAction): string {
+  const who = action.wallets.join(', ');
+  switch (action.kind) {
+    case 'open-case':
+      return `open a case about ${action.subject.investorTag ? `investor ${action.subject.investorTag}` : who}`;
+    case 'freeze-partial':
+      return `freeze ${action.amount} base units across ${who}`;
+    case 'freeze-wallet':
+      return `freeze wallet ${who}`;
+    case 'revoke-registration':
+      return `revoke the registration of ${who}`;
+    case 'hold-transfers':
+      return `hold the transfers of ${who} for review`;
+  }
+}
+
+function describeResult(action: PlannedAction, r: ActionResult): string {
+  const what = describeAction(action);
+  const txs = r.txHashes.length ? ` (tx ${r.txHashes.join(', ')})` : '';
+  if (r.status === 'done') {
+    const frozen = r.frozen ? `: froze ${r.frozen.frozen} of ${r.frozen.asked}${r.frozen.clamped ? ' (clamped to the unfrozen balance)' : ''}` : '';
+    return `done: ${what}${frozen}${txs}${r.note ? ` — ${r.note}` : ''}`;
+  }
+  if (r.status === 'not-configured') return `not carried out: ${what} — ${r.note ?? 'not configured'}`;
+  return `failed: ${what}${txs} — ${r.note ?? 'unknown error'}`;
+}

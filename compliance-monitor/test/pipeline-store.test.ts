@@ -1,0 +1,151 @@
+/**
+ * The pipeline's bookkeeping on a real (temporary SQLite) store, without a chain: batches written as
+ * the indexer writes them, the hooks called where the indexer calls them.
+ *
+ * - No agent key: the actions are planned, their case opened, and recorded as not executed (case
+ *   log and action log), never sent.
+ * - A reorg: the rewind rebuilds the engine state and the score book from the stored events up to
+ *   the fork, drops the actions queued for the removed hit, and the new chain's pattern is caught
+ *   once — the same case, one hit.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect, it } from '@jest/globals';
+import { JsonRpcProvider, Network, Wallet, type ContractRunner } from 'ethers';
+import type { ChainEvent } from '../src/model.js';
+import { openMonitorStore } from '../src/store/open-store.js';
+import type { MonitorStore } from '../src/store/monitor-store.js';
+import { MAX_ATTEMPTS, monitoringHooks, type MonitoringHooks, type QueuedAction } from '../src/pipeline/index.js';
+import { Chain, T0, TOKEN, ruleFile, tag, wallet } from './rules-support.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'zkkyc-pipeline-store-'));
+const stores: MonitorStore[] = [];
+afterAll(async () => {
+  for (const s of stores) await s.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const GATE = '0x' + '6'.repeat(40);
+const ALICE = wallet(0xa1);
+const BOB = wallet(0xb0);
+const ALICE_TAG = tag(0xa11ce);
+const rules = ruleFile(
+  [{ id: 'structuring', kind: 'structuring', threshold: '1000', margin: 0.1, count: 3, windowSeconds: 86400, severity: 'high', score: 50 }],
+  [{ when: { rule: 'structuring' }, actions: [{ kind: 'open-case' }, { kind: 'freeze-partial', amount: 'evidence' }] }],
+);
+
+async function setup(name: string, runner: ContractRunner | null = null): Promise<{ store: MonitorStore; hooks: MonitoringHooks; warnings: string[] }> {
+  const store = await openMonitorStore({ databasePath: join(dir, `${name}.sqlite`) });
+  stores.push(store);
+  const warnings: string[] = [];
+  const hooks = monitoringHooks({ store, rules, token: TOKEN, gate: GATE, policyId: 1n, runner, log: (level, m) => level !== 'info' && warnings.push(m) });
+  return { store, hooks, warnings };
+}
+
+function verified(chain: Chain, who: string, nullifier: string): ChainEvent {
+  const e = chain.mint(who, 0, T0); // a block of its own, then turned into the gate's registration
+  Object.assign(e, { source: 'gate', address: GATE, name: 'WalletVerified', args: { policyId: '1', wallet: who, nullifier, validUntil: '0' } });
+  return e;
+}
+
+/** One indexed batch: the events, their blocks and the cursor, and the hook, in one transaction. */
+async function index(store: MonitorStore, hooks: MonitoringHooks, events: ChainEvent[]): Promise<void> {
+  const blocks = events.map((e) => ({ number: e.blockNumber, hash: e.blockHash, time: e.blockTime }));
+  const last = blocks[blocks.length - 1];
+  await store.transaction(async (tx) => {
+    await tx.writeBatch(31337, events, blocks, { chainId: 31337, blockNumber: last.number, blockHash: last.hash });
+    await hooks.onBatch!(tx, events, { chainId: 31337, fromBlock: events[0].blockNumber, toBlock: last.number });
+  });
+}
+
+it('without an agent key, plans and records the actions in their case, and sends nothing', async () => {
+  const { store, hooks, warnings } = await setup('no-key');
+  expect(warnings.join('\n')).toMatch(/no agent key configured/);
+  const chain = new Chain();
+  verified(chain, ALICE, BigInt(ALICE_TAG).toString());
+  chain.mint(ALICE, 10_000, T0 + 10);
+  for (let i = 0; i < 3; i++) chain.transfer(ALICE, BOB, 950, T0 + 100 + i);
+  await index(store, hooks, chain.events);
+  const results = await hooks.drain();
+  expect(results.map((r) => [r.kind, r.status])).toEqual([
+    ['open-case', 'done'],
+    ['freeze-partial', 'not-configured'],
+  ]);
+  expect(results[1].note).toMatch(/no agent key/);
+  const [kase] = await store.listCases();
+  expect(kase).toMatchObject({ subject: { investorTag: ALICE_TAG, wallets: [ALICE] }, rules: ['structuring'] });
+  const log = (await store.getCase(kase.id))!.log.filter((l) => l.kind === 'action').map((l) => l.text);
+  expect(log).toEqual([
+    expect.stringMatching(/^planned: open a case about investor/),
+    expect.stringMatching(/^planned: freeze 2850 base units across/),
+    expect.stringMatching(/^done: open a case/),
+    expect.stringMatching(/^not carried out: freeze 2850 base units .* no agent key configured/),
+  ]);
+  expect((await store.riskScore(ALICE_TAG, T0 + 102))?.score).toBe(50);
+  // Drained: a second drain (a restart) finds nothing to do.
+  expect(await hooks.drain()).toEqual([]);
+});
+
+it('after a reorg, rebuilds the state from the stored events and catches the new chain’s pattern once', async () => {
+  const { store, hooks } = await setup('reorg');
+  const chain = new Chain();
+  verified(chain, ALICE, BigInt(ALICE_TAG).toString());
+  chain.mint(ALICE, 10_000, T0 + 10);
+  chain.transfer(ALICE, BOB, 950, T0 + 100);
+  chain.transfer(ALICE, BOB, 950, T0 + 101);
+  await index(store, hooks, chain.since(0));
+  const fork = chain.events[chain.events.length - 1];
+  const stateAtFork = await store.loadState(hooks.keys.snapshot);
+  const third = chain.transfer(ALICE, BOB, 950, T0 + 102);
+  await index(store, hooks, [third]);
+  expect((await store.ruleHits()).map((h) => h.ruleId)).toEqual(['structuring']);
+  expect((await store.loadState<QueuedAction[]>(hooks.keys.queue))!.value).toHaveLength(2); // not carried out yet
+
+  const cursor = { chainId: 31337, blockNumber: fork.blockNumber, blockHash: fork.blockHash };
+  await store.transaction(async (tx) => hooks.onRewind!(tx, cursor, await tx.rewindTo(31337, cursor)));
+  expect(await store.ruleHits()).toEqual([]);
+  expect((await store.loadState<QueuedAction[]>(hooks.keys.queue))!.value).toEqual([]);
+  expect((await store.loadState(hooks.keys.snapshot))!.value).toEqual(stateAtFork!.value);
+  expect((await store.loadState(hooks.keys.scores))!.value).toEqual({});
+  const [kase] = await store.listCases();
+  const lines = (await store.getCase(kase.id))!.log.map((l) => `${l.kind}: ${l.text}`);
+  expect(lines).toEqual(expect.arrayContaining([expect.stringMatching(/^withdrawn: hit .* withdrawn/), expect.stringMatching(/^action: not carried out: .* reorganised away/)]));
+
+  // The new chain: the third transfer lands in another transaction of the same block height.
+  const replacement: ChainEvent = { ...third, txHash: '0x' + 'f'.repeat(64), blockHash: '0x' + 'e'.repeat(64) };
+  await index(store, hooks, [replacement]);
+  const hits = await store.ruleHits();
+  expect(hits.map((h) => [h.ruleId, h.evidence.events.at(-1)!.txHash])).toEqual([['structuring', replacement.txHash]]);
+  expect(await store.listCases()).toHaveLength(1);
+  expect((await store.getCase(kase.id))!.hits.map((h) => h.id)).toEqual([hits[0].id]);
+  expect((await hooks.drain()).map((r) => r.kind)).toEqual(['open-case', 'freeze-partial']);
+});
+
+it('keeps an action queued while the node cannot be reached, retries it after each batch, and gives up after MAX_ATTEMPTS', async () => {
+  const network = Network.from(31337);
+  const provider = new JsonRpcProvider('http://127.0.0.1:9', network, { staticNetwork: network });
+  try {
+    const { store, hooks, warnings } = await setup('node-down', Wallet.createRandom().connect(provider));
+    const chain = new Chain();
+    verified(chain, ALICE, BigInt(ALICE_TAG).toString());
+    chain.mint(ALICE, 10_000, T0 + 10);
+    for (let i = 0; i < 3; i++) chain.transfer(ALICE, BOB, 950, T0 + 100 + i);
+    await index(store, hooks, chain.events);
+    expect((await hooks.drain()).map((r) => [r.kind, r.status])).toEqual([
+      ['open-case', 'done'],
+      ['freeze-partial', 'failed'],
+    ]);
+    const queued = async () => (await store.loadState<QueuedAction[]>(hooks.keys.queue))!.value;
+    expect((await queued()).map((q) => [q.action.kind, q.attempts])).toEqual([['freeze-partial', 1]]);
+    expect(warnings.at(-1)).toMatch(/attempt 1 of 5 failed/);
+    for (let attempt = 2; attempt < MAX_ATTEMPTS; attempt++) await hooks.drain();
+    expect((await queued()).map((q) => q.attempts)).toEqual([MAX_ATTEMPTS - 1]);
+    await hooks.drain();
+    expect(await queued()).toEqual([]);
+    const [kase] = await store.listCases();
+    expect((await store.getCase(kase.id))!.log.at(-1)!.text).toMatch(/^failed: freeze 2850 base units/);
+  } finally {
+    provider.destroy();
+  }
+});
