@@ -5,6 +5,11 @@ import type { MonitorConfig, MonitoredContracts, Officer } from './config.js';
 import { JsonRpcChain, type ChainClient } from './indexer/chain-client.js';
 import { Indexer, type IndexerHooks, type IndexerStatus } from './indexer/indexer.js';
 import { caseRoutes } from './routes/case-routes.js';
+import { consoleRoutes, serveConsole } from './routes/console-routes.js';
+import { sanctionsRoutes } from './routes/sanctions-routes.js';
+import { sarRoutes, type SarRoutesOptions } from './routes/sar-routes.js';
+import { transferRoutes, type PendingTransferDesk } from './routes/transfer-routes.js';
+import type { SanctionsStore } from './sanctions/store.js';
 import { ApiError, errorHandler, errorSchema } from './routes/errors.js';
 import { auditRoutes } from './routes/audit-routes.js';
 import { eventRoutes } from './routes/event-routes.js';
@@ -26,12 +31,22 @@ export interface MonitorServerOptions {
   logger?: boolean;
   /** Largest request body in bytes (default 64 KiB). */
   bodyLimitBytes?: number;
+  /** SAR drafts (`/sar…`, `POST /cases/:id/sar`): where they live and the token they report on; without it those routes answer 503. */
+  sar?: SarRoutesOptions;
+  /** The sanctions-import history for `GET /sanctions/imports`; without it, 503. */
+  sanctions?: SanctionsStore;
+  /** The token's TransferApproval rule for `/pending-transfers`; without it, 503. */
+  pendingTransfers?: PendingTransferDesk;
+  /** The built officer console (compliance-monitor/console/dist), served at `/console/`; none when absent. */
+  consoleDir?: string;
 }
 
 /**
  * The officer's HTTP API (not listening: call `listen`, or `inject` in tests): `GET /health`,
  * `GET /events`, `GET /investors/:tag`, `GET /wallets/:address`, `GET /cases`, `GET /cases/:id`,
- * `POST /cases/:id/notes`, `POST /cases/:id/status`, `GET /audit`, and the OpenAPI document at `/docs`. Every route but /health and /docs
+ * `POST /cases/:id/notes`, `POST /cases/:id/status`, `GET /audit`, the console's routes
+ * (`GET /cases/:id/evidence`, `GET /frozen`, `/pending-transfers…`, `GET /sanctions/imports`, `/sar…`,
+ * and the console itself at `/console/` when built), and the OpenAPI document at `/docs`. Every route but /health and /docs
  * needs an officer's `x-api-key`.
  */
 export async function createMonitorServer(options: MonitorServerOptions): Promise<FastifyInstance> {
@@ -104,6 +119,11 @@ export async function createMonitorServer(options: MonitorServerOptions): Promis
   await app.register(async (scope) => investorRoutes(scope, ctx));
   await app.register(async (scope) => auditRoutes(scope, ctx));
   await app.register(async (scope) => caseRoutes(scope, ctx));
+  await app.register(async (scope) => consoleRoutes(scope, ctx));
+  await app.register(async (scope) => sarRoutes(scope, ctx, options.sar));
+  await app.register(async (scope) => transferRoutes(scope, ctx, options.pendingTransfers));
+  await app.register(async (scope) => sanctionsRoutes(scope, ctx, options.sanctions));
+  if (options.consoleDir) await app.register(async (scope) => serveConsole(scope, options.consoleDir!));
   return app;
 }
 
@@ -115,6 +135,8 @@ export interface MonitorOptions {
   logger?: boolean;
   /** Postgres: the one-instance lock's connection dropped (main.ts exits). */
   onInstanceLockLost?: (err: Error) => void;
+  /** The console's collaborators (SAR drafts, sanctions history, pending transfers) and the built console, passed to the HTTP API. */
+  api?: Pick<MonitorServerOptions, 'sar' | 'sanctions' | 'pendingTransfers' | 'consoleDir'>;
 }
 
 export interface Monitor {
@@ -149,7 +171,7 @@ export async function createMonitor(config: MonitorConfig, options: MonitorOptio
       pollIntervalMs: config.pollIntervalMs,
       hooks: options.hooks,
     });
-    const app = await createMonitorServer({ store, officers: config.officers, contracts: config.contracts, indexer, logger: options.logger });
+    const app = await createMonitorServer({ ...options.api, store, officers: config.officers, contracts: config.contracts, indexer, logger: options.logger });
     let retention: NodeJS.Timeout | null = null;
     const purgeNow = async () => {
       if (config.retentionDays === 0) return { events: 0, hits: 0, cases: 0 };
