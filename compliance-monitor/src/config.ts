@@ -3,6 +3,10 @@
  * "Configuration"). Every refusal is a ConfigError whose message starts with the variable's name and
  * says which rule the value breaks, so an operator fixes it without reading code.
  */
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ReportingEntity } from './sar/draft.js';
 
 /** A compliance officer: `name` is what case notes and the audit trail record, never the key. */
 export interface Officer {
@@ -49,6 +53,14 @@ export interface MonitorConfig {
   retentionDays: number;
   /** The rule file (`RULES_FILE`), read by the rule engine; unset = no rules (index only). */
   rulesFile?: string;
+  /** The token's TransferApproval rule (`TRANSFER_APPROVAL_ADDRESS`): holds and `/pending-transfers`; unset = neither. */
+  transferApproval?: string;
+  /** Who files SAR drafts (`SAR_REPORTING_…`); unset = the monitor keeps no drafts (`/sar…` answer 503). */
+  sar?: { reportingEntity: ReportingEntity };
+  /** The sanctions store the sanctions CLI writes (`SANCTIONS_DB`), for `GET /sanctions/imports`; unset = 503. */
+  sanctionsDb?: string;
+  /** The built officer console, served at `/console/` (`CONSOLE_DIR`, absolute); unset = not served. */
+  consoleDir?: string;
 }
 
 /** Raised when the environment cannot produce a configuration; the message names the variable. */
@@ -89,6 +101,107 @@ function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   return value;
 }
 
+/** Where `npm run build:console -w @zkkyc/compliance-monitor` writes the console: the default of `CONSOLE_DIR` once it is built. */
+export const DEFAULT_CONSOLE_DIR = resolve(fileURLToPath(new URL('../console/dist', import.meta.url)));
+
+const BUILD_CONSOLE = 'npm run build:console -w @zkkyc/compliance-monitor';
+
+/**
+ * `CONSOLE_DIR`: a directory holding the built console's index.html. Unset, the package's
+ * console/dist when it has been built, else none (the console is not served; the API is).
+ */
+function consoleDirFrom(env: NodeJS.ProcessEnv, fallback: string): string | undefined {
+  const raw = env.CONSOLE_DIR ?? '';
+  if (raw === '') return existsSync(resolve(fallback, 'index.html')) ? resolve(fallback) : undefined;
+  const dir = resolve(raw);
+  if (!existsSync(resolve(dir, 'index.html'))) {
+    throw new ConfigError('CONSOLE_DIR', `has no index.html in "${dir.slice(0, 200)}" (rule built): build the console into it (\`${BUILD_CONSOLE}\` writes ${fallback}), or leave CONSOLE_DIR unset`);
+  }
+  return dir;
+}
+
+/**
+ * `SANCTIONS_DB`: the SQLite file the sanctions CLI writes (`sanctions import --db FILE`, which
+ * reads the same variable). It must exist: a mistyped path would otherwise open an empty store and
+ * show the officer a history with no imports.
+ */
+function sanctionsDbFrom(env: NodeJS.ProcessEnv): string | undefined {
+  const raw = env.SANCTIONS_DB ?? '';
+  if (raw === '') return undefined;
+  const path = resolve(raw);
+  let isFile = false;
+  try {
+    isFile = statSync(path).isFile();
+  } catch {
+    throw new ConfigError('SANCTIONS_DB', `no file at "${path.slice(0, 200)}" (rule exists): import a list into it first (\`npx tsx compliance-monitor/src/sanctions/cli.ts import --db ${raw.slice(0, 100)} --source ofac --file SDN.XML\`), or leave SANCTIONS_DB unset`);
+  }
+  if (!isFile) throw new ConfigError('SANCTIONS_DB', `"${path.slice(0, 200)}" is not a file (rule file): name the sanctions store's SQLite file`);
+  return path;
+}
+
+interface SarVariableSpec {
+  required: boolean;
+  /** Longest value (goAML's field length). */
+  max: number;
+  pattern?: RegExp;
+  rule: string;
+  /** What the value is, in the operator's words (the message says it). */
+  what: string;
+}
+
+/** The `SAR_…` variables, each with its rule; the ones marked required must all be set once any is. */
+const SAR_VARIABLES = {
+  SAR_REPORTING_ENTITY_ID: { required: true, max: 18, pattern: /^[1-9][0-9]*$/, rule: 'goaml-id', what: "the reporting entity's goAML id (rentity_id) as the FIU registered it, digits" },
+  SAR_REPORTING_ENTITY_NAME: { required: true, max: 255, rule: 'text', what: "the reporting entity's name" },
+  SAR_REPORTING_ENTITY_COUNTRY: { required: true, max: 2, pattern: /^[A-Z]{2}$/, rule: 'country', what: 'the reporting entity\'s country, ISO 3166-1 alpha-2 (e.g. DE)' },
+  SAR_REPORTING_PERSON_FIRST_NAME: { required: true, max: 255, rule: 'text', what: "the reporting person's first name (the officer who signs the reports)" },
+  SAR_REPORTING_PERSON_LAST_NAME: { required: true, max: 255, rule: 'text', what: "the reporting person's last name" },
+  SAR_REPORTING_ENTITY_BRANCH: { required: false, max: 255, rule: 'text', what: "the reporting entity's goAML branch" },
+  SAR_REPORTING_PERSON_TITLE: { required: false, max: 50, rule: 'text', what: "the reporting person's title" },
+  SAR_REPORTING_PERSON_EMAIL: { required: false, max: 255, pattern: /^[^\s@]+@[^\s@]+\.[^\s@]+$/, rule: 'email', what: "the reporting person's e-mail address" },
+} as const satisfies Record<string, SarVariableSpec>;
+
+type SarVariable = keyof typeof SAR_VARIABLES;
+
+/**
+ * The reporting entity of SAR drafts (goAML's `rentity_id`, name, country and reporting person).
+ * None of the `SAR_…` variables set: no SAR drafts. Any set: the required ones must all be, so a
+ * half-configured entity never reaches a report. Values are trimmed; a country is upper-cased.
+ */
+function sarFrom(env: NodeJS.ProcessEnv): { reportingEntity: ReportingEntity } | undefined {
+  const names = Object.keys(SAR_VARIABLES) as SarVariable[];
+  const given = names.filter((n) => (env[n] ?? '').trim() !== '');
+  if (given.length === 0) return undefined;
+  const values: Partial<Record<SarVariable, string>> = {};
+  for (const name of names) {
+    const spec: SarVariableSpec = SAR_VARIABLES[name];
+    let value = (env[name] ?? '').trim();
+    if (name === 'SAR_REPORTING_ENTITY_COUNTRY') value = value.toUpperCase();
+    if (value === '') {
+      if (spec.required) throw new ConfigError(name, `required once SAR drafts are configured (rule sar-complete; ${given[0]} is set): ${spec.what}`);
+      continue;
+    }
+    if (spec.pattern && !spec.pattern.test(value)) throw new ConfigError(name, `must be ${spec.what} (rule ${spec.rule}), got "${value.slice(0, 40)}"`);
+    if (value.length > spec.max) throw new ConfigError(name, `must be at most ${spec.max} characters (rule ${spec.rule}): ${spec.what}`);
+    if (/[\u0000-\u001f\u007f]/.test(value)) throw new ConfigError(name, `must not contain control characters (rule ${spec.rule}): ${spec.what}`);
+    values[name] = value;
+  }
+  return {
+    reportingEntity: {
+      rentityId: values.SAR_REPORTING_ENTITY_ID!,
+      ...(values.SAR_REPORTING_ENTITY_BRANCH ? { rentityBranch: values.SAR_REPORTING_ENTITY_BRANCH } : {}),
+      name: values.SAR_REPORTING_ENTITY_NAME!,
+      countryCode: values.SAR_REPORTING_ENTITY_COUNTRY!,
+      reportingPerson: {
+        firstName: values.SAR_REPORTING_PERSON_FIRST_NAME!,
+        lastName: values.SAR_REPORTING_PERSON_LAST_NAME!,
+        ...(values.SAR_REPORTING_PERSON_TITLE ? { title: values.SAR_REPORTING_PERSON_TITLE } : {}),
+        ...(values.SAR_REPORTING_PERSON_EMAIL ? { email: values.SAR_REPORTING_PERSON_EMAIL } : {}),
+      },
+    },
+  };
+}
+
 /**
  * Parses `OFFICERS`: `name:key,name:key`. Names are unique (notes record them); keys are at least
  * 16 characters and distinct. The message names an entry by position and name, never its key.
@@ -118,9 +231,11 @@ export function parseOfficers(raw: string): Officer[] {
  * GATE_ADDRESS, REGISTRY_ADDRESS (all required), SANCTIONS_ADDRESS, CONFIRMATIONS [2], START_BLOCK [0],
  * BATCH_BLOCKS [500], LOGS_CHUNK_BLOCKS [100], POLL_INTERVAL_MS [2000], RISK_HALF_LIFE_DAYS [30], RETENTION_DAYS [1826],
  * DATABASE_PATH [.data/compliance-monitor.sqlite], DATABASE_URL, DATABASE_SCHEMA, PORT [3200],
- * HOST [127.0.0.1], OFFICERS (`name:key,…`, at least one), RULES_FILE.
+ * HOST [127.0.0.1], OFFICERS (`name:key,…`, at least one), RULES_FILE, TRANSFER_APPROVAL_ADDRESS,
+ * the SAR_REPORTING_… variables, SANCTIONS_DB, CONSOLE_DIR [console/dist of this package, once built].
+ * `defaultConsoleDir` replaces that default (tests).
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): MonitorConfig {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaultConsoleDir: string = DEFAULT_CONSOLE_DIR): MonitorConfig {
   const rpcUrl = env.RPC_URL ?? '';
   if (rpcUrl === '') throw new ConfigError('RPC_URL', 'required (rule required): the JSON-RPC URL of a node of the token\'s chain');
   if (!/^https?:\/\/\S+$/.test(rpcUrl)) throw new ConfigError('RPC_URL', `must be an http(s) URL (rule url), got "${rpcUrl.slice(0, 60)}"`);
@@ -145,6 +260,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MonitorConfig 
   }
   const batchBlocks = intFrom(env, 'BATCH_BLOCKS', 500, 1, 100_000);
   const rulesFile = env.RULES_FILE || undefined;
+  const transferApproval = addressFrom(env, 'TRANSFER_APPROVAL_ADDRESS', "token's TransferApproval rule", false);
+  const sar = sarFrom(env);
+  const sanctionsDb = sanctionsDbFrom(env);
+  const consoleDir = consoleDirFrom(env, defaultConsoleDir);
   return {
     rpcUrl,
     contracts,
@@ -162,5 +281,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MonitorConfig 
     host: env.HOST || '127.0.0.1',
     officers,
     ...(rulesFile ? { rulesFile } : {}),
+    ...(transferApproval ? { transferApproval } : {}),
+    ...(sar ? { sar } : {}),
+    ...(sanctionsDb ? { sanctionsDb } : {}),
+    ...(consoleDir ? { consoleDir } : {}),
   };
 }

@@ -135,9 +135,17 @@ export interface MonitorOptions {
   logger?: boolean;
   /** Postgres: the one-instance lock's connection dropped (main.ts exits). */
   onInstanceLockLost?: (err: Error) => void;
-  /** The console's collaborators (SAR drafts, sanctions history, pending transfers) and the built console, passed to the HTTP API. */
-  api?: Pick<MonitorServerOptions, 'sar' | 'sanctions' | 'pendingTransfers' | 'consoleDir'>;
+  /**
+   * The console's collaborators (SAR drafts, sanctions history, pending transfers) and the built
+   * console, passed to the HTTP API. A function receives the store createMonitor opens, for a
+   * collaborator that lives in it (`SqlSarStore`); it is called once, after the store is open and
+   * before the server is built.
+   */
+  api?: MonitorApiParts | ((store: MonitorStore) => MonitorApiParts);
 }
+
+/** What the console needs beyond the core API; each part left out answers 503 `not_configured` (the console: not served). */
+export type MonitorApiParts = Pick<MonitorServerOptions, 'sar' | 'sanctions' | 'pendingTransfers' | 'consoleDir'>;
 
 export interface Monitor {
   app: FastifyInstance;
@@ -171,7 +179,8 @@ export async function createMonitor(config: MonitorConfig, options: MonitorOptio
       pollIntervalMs: config.pollIntervalMs,
       hooks: options.hooks,
     });
-    const app = await createMonitorServer({ ...options.api, store, officers: config.officers, contracts: config.contracts, indexer, logger: options.logger });
+    const api = typeof options.api === 'function' ? options.api(store) : options.api;
+    const app = await createMonitorServer({ ...api, store, officers: config.officers, contracts: config.contracts, indexer, logger: options.logger });
     let retention: NodeJS.Timeout | null = null;
     const purgeNow = async () => {
       if (config.retentionDays === 0) return { events: 0, hits: 0, cases: 0 };

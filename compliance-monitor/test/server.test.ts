@@ -1,5 +1,5 @@
 import './support/inject-cookie-stub.js';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -175,8 +175,11 @@ describe('configuration', () => {
     OFFICERS: `olga:${OLGA_KEY}`,
   };
 
+  // Where no console is built, so the defaults do not depend on whether this checkout built one.
+  const noConsole = join(tmpdir(), 'no-console-built-here');
+
   it('reads the environment with its defaults', () => {
-    expect(loadConfig(base)).toEqual({
+    expect(loadConfig(base, noConsole)).toEqual({
       rpcUrl: 'http://127.0.0.1:8545',
       contracts: { token: '0x' + 'a'.repeat(40), gate: GATE, registry: '0x' + '5'.repeat(40) },
       confirmations: 2,
@@ -197,6 +200,69 @@ describe('configuration', () => {
       databaseUrl: 'postgres://u:p@db/m',
       rulesFile: 'rules.yaml',
     });
+  });
+
+  it('reads the console parts: SAR reporting entity, TransferApproval, sanctions store, console directory', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'monitor-config-'));
+    try {
+      const built = join(dir, 'dist');
+      mkdirSync(built);
+      writeFileSync(join(built, 'index.html'), '<!doctype html>');
+      writeFileSync(join(dir, 'sanctions.db'), '');
+      const config = loadConfig(
+        {
+          ...base,
+          TRANSFER_APPROVAL_ADDRESS: '0x' + 'C'.repeat(40),
+          SAR_REPORTING_ENTITY_ID: '4711',
+          SAR_REPORTING_ENTITY_NAME: ' Example Bond Issuer GmbH ',
+          SAR_REPORTING_ENTITY_COUNTRY: 'de',
+          SAR_REPORTING_PERSON_FIRST_NAME: 'Olga',
+          SAR_REPORTING_PERSON_LAST_NAME: 'Officer',
+          SAR_REPORTING_PERSON_EMAIL: 'olga@example.org',
+          SANCTIONS_DB: join(dir, 'sanctions.db'),
+        },
+        built,
+      );
+      expect(config).toMatchObject({
+        transferApproval: '0x' + 'c'.repeat(40),
+        sar: { reportingEntity: { rentityId: '4711', name: 'Example Bond Issuer GmbH', countryCode: 'DE', reportingPerson: { firstName: 'Olga', lastName: 'Officer', email: 'olga@example.org' } } },
+        sanctionsDb: join(dir, 'sanctions.db'),
+        // Unset CONSOLE_DIR: the package's build, once it exists.
+        consoleDir: built,
+      });
+      expect(loadConfig({ ...base, CONSOLE_DIR: built }, noConsole).consoleDir).toBe(built);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  const sar = {
+    SAR_REPORTING_ENTITY_ID: '4711',
+    SAR_REPORTING_ENTITY_NAME: 'Example Bond Issuer GmbH',
+    SAR_REPORTING_ENTITY_COUNTRY: 'DE',
+    SAR_REPORTING_PERSON_FIRST_NAME: 'Olga',
+    SAR_REPORTING_PERSON_LAST_NAME: 'Officer',
+  };
+
+  it.each([
+    [{ TRANSFER_APPROVAL_ADDRESS: '0x12' }, "TRANSFER_APPROVAL_ADDRESS: must be a 0x-prefixed 20-byte address (rule address), the token's TransferApproval rule"],
+    [{ SAR_REPORTING_ENTITY_ID: '4711' }, 'SAR_REPORTING_ENTITY_NAME: required once SAR drafts are configured (rule sar-complete; SAR_REPORTING_ENTITY_ID is set)'],
+    [{ ...sar, SAR_REPORTING_ENTITY_ID: 'RE-4711' }, "SAR_REPORTING_ENTITY_ID: must be the reporting entity's goAML id (rentity_id) as the FIU registered it, digits (rule goaml-id)"],
+    [{ ...sar, SAR_REPORTING_ENTITY_COUNTRY: 'Germany' }, "SAR_REPORTING_ENTITY_COUNTRY: must be the reporting entity's country, ISO 3166-1 alpha-2 (e.g. DE) (rule country)"],
+    [{ ...sar, SAR_REPORTING_ENTITY_NAME: 'x'.repeat(256) }, 'SAR_REPORTING_ENTITY_NAME: must be at most 255 characters (rule text)'],
+    [{ ...sar, SAR_REPORTING_PERSON_EMAIL: 'olga' }, "SAR_REPORTING_PERSON_EMAIL: must be the reporting person's e-mail address (rule email)"],
+    [{ SANCTIONS_DB: join(tmpdir(), 'no-such-sanctions.db') }, 'SANCTIONS_DB: no file at'],
+    [{ SANCTIONS_DB: tmpdir() }, `SANCTIONS_DB: "${tmpdir()}" is not a file (rule file)`],
+    [{ CONSOLE_DIR: noConsole }, `CONSOLE_DIR: has no index.html in "${noConsole}" (rule built)`],
+  ])('refuses the console setting %j', (change, message) => {
+    let error: unknown;
+    try {
+      loadConfig({ ...base, ...change }, noConsole);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message.startsWith(message)).toBe(true);
   });
 
   it.each([
