@@ -6,10 +6,12 @@
  *      structuring rule catches them, a case opens, and the playbook freezes what was structured in
  *      alice's wallet and holds her transfers for review — sent by the pipeline's executor;
  *   2. alice's large transfer is refused by the token's TransferApproval rule; she requests it
- *      (allowance + requestTransfer), the compliance agent approves it, and it settles;
+ *      (allowance + requestTransfer), the compliance agent approves it, and it settles; carol sends
+ *      part of it back (alice is held, so that waits for the agent's approval too);
  *   3. OFAC's next publication (an entry whose Ethereum address is carol's wallet) is imported,
  *      diffed against the last one and pushed to the deployment's SanctionsList: carol's wallet can
- *      move nothing any more, and the monitor reports alice's exposure to it in her case;
+ *      move nothing any more, and the monitor reports alice's exposure (she received funds from
+ *      carol's wallet) in her case;
  *   4. the officer makes a SAR draft of alice's case: goAML XML and a printable page, in `outDir`.
  *
  * The chain is the demo's in-process Hardhat network, which has no JSON-RPC URL: the indexer reads
@@ -124,7 +126,7 @@ export async function runTransactionTrustAct(ctx: TransactionTrustContext): Prom
       rules: [
         { id: 'structuring', kind: 'structuring', description: 'Three transfers within a day, each within 10% under the review threshold', threshold: threshold.toString(), margin: 0.1, count: 3, windowSeconds: 86400, severity: 'high', score: 50 },
         { id: 'large-transfer', kind: 'large-transfer', description: 'One transfer above the review threshold', threshold: (threshold + 1n).toString(), severity: 'medium', score: 20 },
-        { id: 'sanctions-exposure', kind: 'exposure', description: 'One transfer away from a sanctioned wallet', hops: 1, flags: ['sanctioned'], severity: 'high', score: 60 },
+        { id: 'sanctions-exposure', kind: 'exposure', description: 'Received 1 token or more from a sanctioned wallet', hops: 1, flags: ['sanctioned'], minAmount: unit.toString(), severity: 'high', score: 60 },
       ],
       scoring: { halfLifeDays: 30 },
       playbooks: [
@@ -198,6 +200,13 @@ export async function runTransactionTrustAct(ctx: TransactionTrustContext): Prom
       gas: Number(r!.gasUsed),
     }));
     if ((await token.balanceOf(carol.address)) - carolBefore !== large) throw new Error('transaction-trust act: the approved transfer did not settle');
+    // Carol pays part of it back: alice's transfers are held, so this one waits for the agent too.
+    const refund = threshold / 10n;
+    await step(`carol sends ${amount(refund)} back to alice (held for review, approved)`, async () => {
+      await (await connected.token.connect(carol.signer).approve(await approval.getAddress(), refund)).wait();
+      await (await approval.connect(carol.signer).requestTransfer(alice.address, refund)).wait();
+      return (await approval.connect(ctx.agent).approve(await approval.lastId())).wait();
+    }, (r) => ({ outcome: `settled: alice received ${amount(refund)} from carol`, gas: Number(r!.gasUsed) }));
     await indexer.catchUp();
 
     // 3. OFAC's next publication lists carol's wallet; the import's diff goes to the SanctionsList.

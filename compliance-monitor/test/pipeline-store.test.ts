@@ -149,3 +149,90 @@ it('keeps an action queued while the node cannot be reached, retries it after ea
     provider.destroy();
   }
 });
+
+it('leaves an action whose transaction is not mined in time queued as pending-confirmation, lets the indexer go on, and re-checks it on the next drain', async () => {
+  const network = Network.from(31337);
+  const provider = new JsonRpcProvider('http://127.0.0.1:9', network, { staticNetwork: network });
+  try {
+    const store = await openMonitorStore({ databasePath: join(dir, 'pending.sqlite') });
+    stores.push(store);
+    const answers = [{ configured: true, txHash: `0x${'1'.repeat(64)}`, pending: true, note: 'not confirmed within 120 s' }, { configured: true, note: 'already held for review' }];
+    const asked: string[] = [];
+    const warnings: string[] = [];
+    const hooks = monitoringHooks({
+      store,
+      rules: ruleFile(rules.rules.map((r) => ({ ...r, threshold: String((r as { threshold: bigint }).threshold) })), [{ when: { rule: 'structuring' }, actions: [{ kind: 'hold-transfers' }] }]),
+      token: TOKEN,
+      gate: GATE,
+      policyId: 1n,
+      runner: Wallet.createRandom().connect(provider),
+      hold: { flag: async (w) => (asked.push(w), answers.shift()!) },
+      log: (level, m) => level !== 'info' && warnings.push(m),
+    });
+    const chain = new Chain();
+    chain.mint(ALICE, 10_000, T0 + 10);
+    for (let i = 0; i < 3; i++) chain.transfer(ALICE, BOB, 950, T0 + 100 + i);
+    await index(store, hooks, chain.events);
+    expect((await hooks.drain()).map((r) => [r.kind, r.status])).toEqual([['hold-transfers', 'pending-confirmation']]);
+    const queued = async () => (await store.loadState<QueuedAction[]>(hooks.keys.queue))!.value;
+    expect((await queued()).map((q) => [q.action.kind, q.attempts])).toEqual([['hold-transfers', undefined]]);
+    expect(warnings.at(-1)).toMatch(/pending confirmation/);
+    expect((await hooks.drain()).map((r) => [r.kind, r.status])).toEqual([['hold-transfers', 'done']]);
+    expect(await queued()).toEqual([]);
+    expect(asked).toEqual([ALICE, ALICE]);
+  } finally {
+    provider.destroy();
+  }
+});
+
+it('holds a wallet that a held investor registers later, through the hold control, and not once the hold was released', async () => {
+  const network = Network.from(31337);
+  const provider = new JsonRpcProvider('http://127.0.0.1:9', network, { staticNetwork: network });
+  try {
+    const store = await openMonitorStore({ databasePath: join(dir, 'later-wallet.sqlite') });
+    stores.push(store);
+    const flagged: string[] = [];
+    let released = false;
+    const hooks = monitoringHooks({
+      store,
+      rules: ruleFile(rules.rules.map((r) => ({ ...r, threshold: String((r as { threshold: bigint }).threshold) })), [{ when: { rule: 'structuring' }, actions: [{ kind: 'hold-transfers' }] }]),
+      token: TOKEN,
+      gate: GATE,
+      policyId: 1n,
+      runner: Wallet.createRandom().connect(provider),
+      hold: {
+        flag: async (w) => (flagged.push(w), { configured: true, note: `held for review: ${w}` }),
+        isHeld: async () => !released,
+      },
+      log: () => undefined,
+    });
+    const chain = new Chain();
+    verified(chain, ALICE, BigInt(ALICE_TAG).toString());
+    chain.mint(ALICE, 10_000, T0 + 10);
+    for (let i = 0; i < 3; i++) chain.transfer(ALICE, BOB, 950, T0 + 100 + i);
+    await index(store, hooks, chain.events);
+    expect((await hooks.drain()).map((r) => [r.kind, r.status])).toEqual([['hold-transfers', 'done']]);
+    expect(flagged).toEqual([ALICE]);
+
+    // Alice registers a second wallet; bob (not held) registers one too.
+    const ALICE2 = wallet(0xa2);
+    let from = chain.events.length;
+    verified(chain, ALICE2, BigInt(ALICE_TAG).toString());
+    verified(chain, wallet(0xb2), BigInt(tag(0xb0b)).toString());
+    await index(store, hooks, chain.since(from));
+    expect((await hooks.drain()).map((r) => [r.kind, r.status, r.note])).toEqual([['hold-transfers', 'done', `held for review: ${ALICE2}`]]);
+    expect(flagged).toEqual([ALICE, ALICE2]);
+    const [kase] = await store.listCases();
+    expect((await store.getCase(kase.id))!.log.filter((l) => l.kind === 'action').map((l) => l.text).at(-1)).toMatch(/^done: hold the transfers of 0x0+a2 for review/);
+
+    // Released by the officer: a third wallet is not held.
+    released = true;
+    from = chain.events.length;
+    verified(chain, wallet(0xa3), BigInt(ALICE_TAG).toString());
+    await index(store, hooks, chain.since(from));
+    expect((await hooks.drain()).map((r) => [r.kind, r.status, r.note])).toEqual([['hold-transfers', 'done', 'the investor’s hold was released: not extended to this wallet']]);
+    expect(flagged).toEqual([ALICE, ALICE2]);
+  } finally {
+    provider.destroy();
+  }
+});

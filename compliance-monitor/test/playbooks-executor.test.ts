@@ -146,31 +146,89 @@ describe('ActionExecutor on chain', () => {
     expect(await frozenOf(a2)).toBe(500n);
   });
 
-  it('after a crash between sending and recording, counts the sent transaction instead of freezing twice', async () => {
+  it('after a crash between sending and recording the hash, freezes nothing more: the target was recorded before sending', async () => {
     const actions = actionsFor([{ when: { rule: 'smurf' }, actions: [{ kind: 'freeze-partial', amount: 'evidence' }] }]);
-    // The process "dies" right after the first transaction is logged as sent: later writes are lost.
+    // The store fails on the first write after a transaction went out (the write that records its hash).
+    class FailingLog extends MemoryActionLog {
+      dead = false;
+      override async put(record: ActionRecord): Promise<void> {
+        if (this.dead || record.txs.length > 0) {
+          this.dead = true;
+          throw new Error('store unavailable');
+        }
+        await super.put(record);
+      }
+    }
+    const failing = new FailingLog();
+    await executor(failing).ex.execute(actions).catch(() => undefined);
+    expect([await frozenOf(a1), await frozenOf(a2)]).toEqual([1000n, 0n]); // a1's 900 went out, its hash was never recorded
+    const survivor = new MemoryActionLog();
+    for (const record of failing.records.values()) await survivor.put(record);
+
+    const [result] = await executor(survivor).ex.execute(actions);
+    expect(result.frozen).toEqual({ asked: '1200', frozen: '1200', clamped: false });
+    expect([await frozenOf(a1), await frozenOf(a2)]).toEqual([1000n, 300n]);
+    expect(await logged(result.txHashes)).toEqual([['TokensFrozen', a2.address.toLowerCase(), 300n]]);
+  });
+
+  it('after a crash between recording the target and sending, sends what was not sent, once', async () => {
+    const actions = actionsFor([{ when: { rule: 'smurf' }, actions: [{ kind: 'freeze-partial', amount: 'evidence' }] }]);
+    // The process "dies" right after the first write (the target of a1's freeze, before it is sent).
     class DyingLog extends MemoryActionLog {
       dead = false;
       override async put(record: ActionRecord): Promise<void> {
         if (this.dead) throw new Error('process killed');
         await super.put(record);
-        if (record.status === 'sent') {
-          this.dead = true;
-          throw new Error('process killed');
-        }
+        this.dead = true;
+        throw new Error('process killed');
       }
     }
     const dying = new DyingLog();
     await executor(dying).ex.execute(actions).catch(() => undefined);
-    expect([await frozenOf(a1), await frozenOf(a2)]).toEqual([1000n, 0n]); // a1's 900 went out
+    expect([await frozenOf(a1), await frozenOf(a2)]).toEqual([100n, 0n]);
     const survivor = new MemoryActionLog();
     for (const record of dying.records.values()) await survivor.put(record);
-    expect([...survivor.records.values()].map((r) => [r.status, r.txs.length])).toEqual([['sent', 1]]);
+    expect([...survivor.records.values()].map((r) => [r.status, r.txs.length, r.targets])).toEqual([
+      ['sent', 0, [expect.objectContaining({ wallet: a1.address.toLowerCase(), before: '100', target: '1000' })]],
+    ]);
 
     const [result] = await executor(survivor).ex.execute(actions);
     expect(result.frozen).toEqual({ asked: '1200', frozen: '1200', clamped: false });
     expect(result.txHashes).toHaveLength(2);
     expect([await frozenOf(a1), await frozenOf(a2)]).toEqual([1000n, 300n]);
+    // And once more: everything is at its target, nothing is sent.
+    survivor.records.get(actions[0].key)!.status = 'sent';
+    const block = await hre.ethers.provider.getBlockNumber();
+    const [again] = await executor(survivor).ex.execute(actions);
+    expect([again.status, again.frozen]).toEqual(['done', { asked: '1200', frozen: '1200', clamped: false }]);
+    expect(await hre.ethers.provider.getBlockNumber()).toBe(block);
+  });
+
+  it('does not wait forever for a transaction that is not mined: pending-confirmation, then done once it is, without sending again', async () => {
+    const actions = actionsFor([{ when: { rule: 'smurf' }, actions: [{ kind: 'freeze-partial', amount: 'evidence' }, { kind: 'freeze-wallet' }] }]);
+    const log = new MemoryActionLog();
+    const ex = new ActionExecutor({ token: tokenAddress, gate: world.deployment.contracts.complianceGate, policyId: 1n, runner: world.admin, log, confirmationTimeoutMs: 300 });
+    await hre.network.provider.send('evm_setAutomine', [false]);
+    let first;
+    try {
+      first = await ex.execute(actions.slice(0, 2));
+    } finally {
+      await hre.network.provider.send('evm_setAutomine', [true]);
+    }
+    expect(first.map((r) => r.status)).toEqual(['pending-confirmation', 'pending-confirmation']);
+    expect(first[0].note).toMatch(/not confirmed within 0.3 s/);
+    expect([await frozenOf(a1), await frozenOf(a2)]).toEqual([100n, 0n]);
+    await hre.network.provider.send('evm_mine', []);
+    expect(await frozenOf(a1)).toBe(1000n);
+    const again = await ex.execute(actions.slice(0, 2));
+    // a1's 900 counted (its target was reached), the 300 left went to a2; a1's wallet freeze was not sent again.
+    expect(again.map((r) => [r.status, r.txHashes.length])).toEqual([
+      ['done', 2],
+      ['done', 1],
+    ]);
+    expect(again[0].frozen).toEqual({ asked: '1200', frozen: '1200', clamped: false });
+    expect([await frozenOf(a1), await frozenOf(a2)]).toEqual([1000n, 300n]);
+    expect(again[1].txHashes).toEqual(first[1].txHashes);
   });
 
   it('freezes wallets and revokes their registrations in the gate, skipping what is already done on chain', async () => {

@@ -94,3 +94,24 @@ describe('playbook planning', () => {
     expect(plan(hits, scoreOnly, stuck)).toEqual([]);
   });
 });
+
+describe('the exposure freeze guard in the planner', () => {
+  it('drops freeze and revoke actions a severity or score trigger would take on an exposure hit, unless allowAutomaticFreeze', () => {
+    const S = wallet(0x5);
+    const exposureRules = [{ id: 'taint', kind: 'exposure', hops: 1, severity: 'high', score: 120 }];
+    const guarded = [
+      { when: { severity: 'high' }, actions: [{ kind: 'open-case' }, { kind: 'freeze-wallet' }] },
+      { when: { scoreAtLeast: 100 }, actions: [{ kind: 'revoke-registration', reason: 'score 100' }, { kind: 'hold-transfers' }] },
+    ];
+    const chain = new Chain();
+    chain.mint(S, 5000, T0);
+    chain.transfer(S, B, 1000, T0 + 1);
+    chain.sanction(S, T0 + 2);
+    const file = ruleFile(exposureRules, guarded);
+    const hits = evaluate(file, new MemoryMonitorState(), chain.events);
+    expect(hits.map((h) => h.subject.wallets)).toEqual([[B]]);
+    expect(plan(hits, file.playbooks, new RiskScores(30)).map((a) => a.kind)).toEqual(['open-case', 'hold-transfers']);
+    const allowing = ruleFile(exposureRules, guarded.map((p) => ({ ...p, allowAutomaticFreeze: true })));
+    expect(plan(hits, allowing.playbooks, new RiskScores(30)).map((a) => a.kind)).toEqual(['open-case', 'freeze-wallet', 'revoke-registration', 'hold-transfers']);
+  });
+});

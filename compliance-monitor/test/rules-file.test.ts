@@ -104,3 +104,20 @@ describe('rule files', () => {
     );
   });
 });
+
+describe('the exposure freeze guard', () => {
+  const exposure = { id: 'taint', kind: 'exposure', hops: 1, severity: 'high', score: 60 };
+  const withExposure = (playbook: Record<string, unknown>) => file({ rules: [...file().rules, exposure], playbooks: [playbook] });
+
+  it('refuses a freeze or revoke on an exposure rule unless the playbook sets allowAutomaticFreeze', () => {
+    expect(errorOf(withExposure({ when: { rule: 'taint' }, actions: [{ kind: 'open-case' }, { kind: 'freeze-wallet' }] }))).toBe(
+      'playbooks[0].actions[1].kind: freeze-wallet on the exposure rule "taint" needs "allowAutomaticFreeze": true on the playbook (exposure should open a case and hold transfers)',
+    );
+    expect(errorOf(withExposure({ when: { rule: 'taint' }, actions: [{ kind: 'revoke-registration', reason: 'x' }] }))).toMatch(/^playbooks\[0\]\.actions\[0\]\.kind: revoke-registration on the exposure rule/);
+    expect(errorOf(withExposure({ when: { rule: 'taint' }, actions: [{ kind: 'freeze-wallet' }], allowAutomaticFreeze: 'yes' }))).toBe('playbooks[0].allowAutomaticFreeze: must be true or false');
+    const allowed = parseRuleFile(withExposure({ when: { rule: 'taint' }, actions: [{ kind: 'freeze-wallet' }], allowAutomaticFreeze: true }));
+    expect(allowed.playbooks[0]).toEqual({ when: { rule: 'taint' }, actions: [{ kind: 'freeze-wallet' }], allowAutomaticFreeze: true });
+    expect(allowed.rules[3]).toMatchObject({ minAmount: 1n, windowSeconds: 90 * 86400, maxActionsPerSource: 10 });
+    expect(parseRuleFile(withExposure({ when: { rule: 'taint' }, actions: [{ kind: 'open-case' }, { kind: 'hold-transfers' }] })).playbooks).toHaveLength(1);
+  });
+});

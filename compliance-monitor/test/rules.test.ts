@@ -6,6 +6,11 @@
 import { evaluate, evaluateBatch, investorTagOf } from '../src/rules/engine.js';
 import { MemoryMonitorState } from '../src/rules/state.js';
 import type { RuleHit } from '../src/model.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseRuleFile } from '../src/rules/rule-file.js';
+import { RiskScores } from '../src/rules/scoring.js';
+import { plan } from '../src/playbooks/plan.js';
 import { Chain, DAY, T0, TOKEN, ruleFile, tag, wallet } from './rules-support.js';
 
 const A1 = wallet(0xa1);
@@ -336,6 +341,7 @@ describe('the engine', () => {
     c.transfer(A1, D, 960, T0 + 20);
     c.transfer(B, A2, 2000, T0 + 30);
     c.transfer(A2, E, 970, T0 + 40);
+    c.transfer(E, C, 500, T0 + 45);
     c.sanction(E, T0 + 50);
     c.transfer(C, B, 1200, T0 + 60);
   };
@@ -346,8 +352,9 @@ describe('the engine', () => {
     const file = ruleFile(rules);
     const investors = { [A1]: ALICE, [A2]: ALICE };
     const once = evaluate(file, new MemoryMonitorState(), chain.events, { investors });
-    expect(ids(once)).toEqual(['whale', 'big', 'smurf', 'vol', 'taint', 'taint', 'taint', 'big']);
-    expect(once.filter((h) => h.ruleId === 'taint').map((h) => h.subject.wallets[0])).toEqual([A2, B, C]);
+    expect(ids(once)).toEqual(['whale', 'big', 'smurf', 'vol', 'taint', 'big', 'taint']);
+    // Downstream of E only: C received from E, then B from C (E's sender A2 is not exposed).
+    expect(once.filter((h) => h.ruleId === 'taint').map((h) => h.subject.wallets[0])).toEqual([C, B]);
 
     let snapshot = JSON.parse(JSON.stringify(new MemoryMonitorState().toSnapshot()));
     const pieces: RuleHit[] = [];
@@ -387,5 +394,81 @@ describe('the engine', () => {
     expect(investorTagOf(nullifier)).toBe(ALICE);
     expect(hits.map((h) => h.subject)).toEqual([{ investorTag: ALICE, wallets: [A1, A2] }]);
     expect(evaluate(ruleFile(rules.slice(1, 2)), new MemoryMonitorState(), chain.events, { policyId: '2' })).toEqual([]);
+  });
+});
+
+describe('exposure does not cascade (review: dusting, the monitor’s own freezes, direction, expiry)', () => {
+  const MONITOR = wallet(0x40a6e);
+  const V = [wallet(0x71), wallet(0x72), wallet(0x73)];
+  const TOKENS = 10n ** 18n;
+  /** The shipped example rules, on the test token. */
+  const example = () => {
+    const raw = JSON.parse(readFileSync(join(process.cwd(), 'compliance-monitor', 'rules', 'example-bond.json'), 'utf8'));
+    return parseRuleFile({ ...raw, token: TOKEN });
+  };
+  const exposed = (hits: RuleHit[]) => hits.filter((h) => h.evidence.details.kind === 'exposure').map((h) => h.subject.wallets[0]);
+
+  it('a sender who dusts three wallets and gets himself frozen by the monitor freezes none of them', () => {
+    const file = example();
+    const chain = new Chain();
+    const M = wallet(0xbad);
+    chain.mint(M, 1000n, T0);
+    for (let i = 0; i < 360; i++) chain.transfer(M, V[i % 3], 1n, T0 + 60 + i * 60); // 360 one-wei transfers in 6 hours
+    const state = new MemoryMonitorState();
+    const book = new RiskScores(file.scoring.halfLifeDays);
+    const first = evaluate(file, state, chain.events, { ownAgents: [MONITOR] });
+    const actions = plan(first, file.playbooks, book);
+    book.addAll(first);
+    // The velocity hits bring M's score to 100: the example's playbook freezes M.
+    expect(actions.filter((a) => a.kind === 'freeze-wallet').map((a) => a.wallets[0])).toEqual([M]);
+
+    // The monitor's freeze of M (its agent), and, separately, the same freeze by another agent.
+    for (const agent of [MONITOR, wallet(0xa9e)]) {
+      const next = new Chain();
+      const freeze = next.freeze(M, T0 + 7 * 3600, agent);
+      const copy = MemoryMonitorState.fromSnapshot(JSON.parse(JSON.stringify(state.toSnapshot())));
+      const hits = evaluate(file, copy, [{ ...freeze, blockNumber: 10_000 }], { ownAgents: [MONITOR] });
+      expect(exposed(hits)).toEqual([]);
+      expect(plan(hits, file.playbooks, book).filter((a) => a.wallets.some((w) => V.includes(w)))).toEqual([]);
+    }
+  });
+
+  it('a sanctioned wallet that sent real value flags the receiver (case and hold, no freeze); a wallet that sent to it is not flagged', () => {
+    const file = example();
+    const S2 = wallet(0x5a);
+    const W = wallet(0x77);
+    const chain = new Chain();
+    chain.mint(S2, 100_000n * TOKENS, T0);
+    chain.mint(W, 100_000n * TOKENS, T0);
+    chain.transfer(S2, V[0], 5000n * TOKENS, T0 + DAY); // V[0] received from S2
+    chain.transfer(W, S2, 5000n * TOKENS, T0 + DAY + 60); // W sent to S2
+    chain.sanction(S2, T0 + 2 * DAY);
+    const hits = evaluate(file, new MemoryMonitorState(), chain.events, { ownAgents: [MONITOR] });
+    expect(exposed(hits)).toEqual([V[0]]);
+    const actions = plan(hits, file.playbooks, new RiskScores(file.scoring.halfLifeDays)).filter((a) => a.hit.ruleId === 'exposure');
+    expect(actions.map((a) => [a.kind, a.wallets])).toEqual([
+      ['open-case', [V[0]]],
+      ['hold-transfers', [V[0]]],
+    ]);
+  });
+
+  it('forgets links older than the rule’s window, ignores recovery freezes, and reports at most maxActionsPerSource wallets per source', () => {
+    const rules = [{ id: 'taint', kind: 'exposure', hops: 1, minAmount: '100', windowSeconds: 30 * DAY, maxActionsPerSource: 2, severity: 'high', score: 60 }];
+    const hits = run(rules, (c) => {
+      c.mint(S, 100_000, T0);
+      c.transfer(S, B, 1000, T0); // 40 days before the sanction: expired
+      c.transfer(S, C, 99, T0 + 20 * DAY); // dust
+      c.transfer(S, D, 1000, T0 + 20 * DAY);
+      c.transfer(S, E, 1000, T0 + 21 * DAY);
+      c.transfer(S, V[0], 1000, T0 + 22 * DAY); // a third wallet (by address): above the cap
+      c.sanction(S, T0 + 40 * DAY);
+    });
+    expect(hits.map((h) => h.subject.wallets[0])).toEqual([D, E]);
+    const recovered = run(rules, (c) => {
+      c.mint(A1, 100_000, T0);
+      c.transfer(A1, B, 1000, T0 + 1);
+      c.recover(A1, A2, T0 + 2);
+    });
+    expect(recovered).toEqual([]);
   });
 });

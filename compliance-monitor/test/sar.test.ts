@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
@@ -478,6 +478,23 @@ describe('MemorySarStore', () => {
       expect(readFileSync(paths.xml, 'utf8')).toBe(goamlXml(d));
       expect(readFileSync(paths.html, 'utf8')).toBe(sarHtml(d));
       await expect(writeSarFiles({ ...d, id: '../escape' }, dir)).rejects.toThrow(/file name/);
+      // Personal data: owner-only files, whatever the umask.
+      expect(statSync(paths.xml).mode & 0o777).toBe(0o600);
+      expect(statSync(paths.html).mode & 0o777).toBe(0o600);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('writeSarFiles refuses to follow a symbolic link planted at a draft’s path', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zkkyc-sar-'));
+    try {
+      const d = draftOf();
+      const elsewhere = join(dir, 'elsewhere.txt');
+      writeFileSync(elsewhere, 'untouched');
+      symlinkSync(elsewhere, join(dir, `${d.id}.goaml.xml`));
+      await expect(writeSarFiles(d, dir)).rejects.toThrow(/symbolic link/);
+      expect(readFileSync(elsewhere, 'utf8')).toBe('untouched');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

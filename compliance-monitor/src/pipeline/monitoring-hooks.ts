@@ -15,6 +15,15 @@
  *   replaying the stored events up to the fork from an empty state (the store already withdrew the
  *   hits of removed events), and drops queued actions of hits above the fork.
  *
+ * Later wallets of a held investor: once a hold-transfers action is done, the investor's tag is
+ * remembered (`holds:<token>`, tag → case). A `WalletVerified` of the policy for a remembered tag
+ * queues a hold of the new wallet in that case (`extendsHold`: the executor first asks the hold
+ * control whether the hold is still on, and extends nothing once an officer released it).
+ *
+ * A transaction not mined within `confirmationTimeoutMs` leaves its action first in the queue as
+ * `pending-confirmation`: afterCommit returns (the indexer goes on) and the next drain re-checks it
+ * by the hash and target in the action log, sending nothing twice.
+ *
  * A crash between the commit and the end of the actions leaves them queued: the next `afterCommit`
  * (or `drain()`) carries out what is left, and the action log makes a repeat send nothing.
  */
@@ -22,7 +31,7 @@ import type { ContractRunner } from 'ethers';
 import type { ChainEvent, RuleHit } from '../model.js';
 import type { BatchInfo, IndexerHooks } from '../indexer/indexer.js';
 import type { Cursor, MonitorStore, StoreSession } from '../store/monitor-store.js';
-import { evaluateBatch } from '../rules/engine.js';
+import { evaluateBatch, investorTagOf } from '../rules/engine.js';
 import type { RuleFile } from '../rules/rule-file.js';
 import { RiskScores, type ScoreEntry } from '../rules/scoring.js';
 import type { MonitorSnapshot } from '../rules/state.js';
@@ -49,8 +58,20 @@ export interface MonitoringOptions {
    * store's wallet map). Without it (and without `hold`), hold-transfers is recorded as not configured.
    */
   transferApproval?: string;
+  /**
+   * The monitor's own agent addresses, whose freezes are never exposure sources (the runner's
+   * address is added when it has one): otherwise each freeze the monitor makes would expose the
+   * wallets its target paid, and their freezes the next ones.
+   */
+  ownAgents?: readonly string[];
   /** Replaces the hold control built from `transferApproval`. */
   hold?: TransferHoldControl;
+  /**
+   * How long an action waits for its transaction to be mined (default 120 000 ms). Past it the action
+   * stays queued as `pending-confirmation`, the indexer goes on, and the next drain re-checks it by
+   * its recorded hash and target.
+   */
+  confirmationTimeoutMs?: number;
   /** Log lines (default console, prefixed `[monitor] pipeline:`). */
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
   /** Called with each action's result and its case (the demo's figures, the bench's latency). */
@@ -73,7 +94,7 @@ export interface MonitoringHooks extends IndexerHooks {
   /** Carries out what is queued (afterCommit does); returns the results of this call. */
   drain(): Promise<ActionResult[]>;
   /** The state keys this token's pipeline uses. */
-  readonly keys: { snapshot: string; scores: string; queue: string };
+  readonly keys: { snapshot: string; scores: string; queue: string; holds: string };
 }
 
 const ACTOR = 'monitor';
@@ -85,17 +106,34 @@ export function monitoringHooks(options: MonitoringOptions): MonitoringHooks {
   const policy = policyId.toString();
   const { store, rules } = options;
   const log = options.log ?? ((level, message) => console[level](`[monitor] pipeline: ${message}`));
-  const keys = { snapshot: `rules:${token}`, scores: `scores:${token}`, queue: `actions:${token}` };
+  const keys = { snapshot: `rules:${token}`, scores: `scores:${token}`, queue: `actions:${token}`, holds: `holds:${token}` };
   let lastBlock = 0;
   const cases = new StoreCaseOpener(store);
   const hold =
     options.hold ??
     (options.transferApproval && options.runner
-      ? new TransferApprovalHoldControl({ rule: options.transferApproval, runner: options.runner, walletsOf: (wallet) => investorWallets(store, wallet, policy) })
+      ? new TransferApprovalHoldControl({
+          rule: options.transferApproval,
+          runner: options.runner,
+          walletsOf: (wallet) => investorWallets(store, wallet, policy),
+          confirmationTimeoutMs: options.confirmationTimeoutMs,
+        })
       : undefined);
   const actionLog = new StoreActionLog(store, () => lastBlock);
-  const executor = options.runner ? new ActionExecutor({ token, gate: options.gate, policyId, runner: options.runner, hold, cases, log: actionLog }) : null;
+  const executor = options.runner
+    ? new ActionExecutor({ token, gate: options.gate, policyId, runner: options.runner, hold, cases, log: actionLog, confirmationTimeoutMs: options.confirmationTimeoutMs })
+    : null;
   if (!executor) log('warn', 'no agent key configured: actions are planned and recorded in their cases, never sent');
+
+  let agents: string[] | null = null;
+  /** The addresses whose freezes are the monitor's own (not exposure sources). */
+  async function ownAgents(): Promise<string[]> {
+    if (agents) return agents;
+    const runner = options.runner as (ContractRunner & { getAddress?: () => Promise<string> }) | null;
+    const own = runner?.getAddress ? [await runner.getAddress()] : [];
+    agents = [...new Set([...(options.ownAgents ?? []), ...own].map((a) => a.toLowerCase()))];
+    return agents;
+  }
 
   /** The store's wallet → investor tag map for the wallets the events name. */
   async function investorsOf(tx: StoreSession, events: readonly ChainEvent[]): Promise<Map<string, string>> {
@@ -115,7 +153,7 @@ export function monitoringHooks(options: MonitoringOptions): MonitoringHooks {
 
   async function onBatch(tx: StoreSession, events: ChainEvent[], batch: BatchInfo): Promise<void> {
     const saved = await tx.loadState<MonitorSnapshot>(keys.snapshot);
-    const { hits, snapshot } = evaluateBatch(rules, saved?.value ?? null, events, { investors: await investorsOf(tx, events), policyId: policy });
+    const { hits, snapshot } = evaluateBatch(rules, saved?.value ?? null, events, { investors: await investorsOf(tx, events), policyId: policy, ownAgents: await ownAgents() });
     const book = new RiskScores(rules.scoring.halfLifeDays, (await tx.loadState<Record<string, ScoreEntry>>(keys.scores))?.value ?? {});
     const actions = plan(hits, rules.playbooks, book);
     book.addAll(hits);
@@ -134,15 +172,58 @@ export function monitoringHooks(options: MonitoringOptions): MonitoringHooks {
       await tx.appendCaseLog(caseId, 'action', ACTOR, `planned: ${describeAction(action)} (playbook ${action.playbook + 1}, ${action.trigger})`, { key: action.key, status: 'planned' });
       queue.push({ action, caseId, blockNumber: batch.toBlock });
     }
+    await holdLaterWallets(tx, events, queue, batch);
     await tx.saveState(keys.snapshot, snapshot, batch.toBlock);
     await tx.saveState(keys.scores, book.toJSON(), batch.toBlock);
     await tx.saveState(keys.queue, queue, batch.toBlock);
     if (hits.length > 0) log('info', `blocks ${batch.fromBlock}–${batch.toBlock}: ${hits.length} rule hit(s) (${hits.map((h) => h.ruleId).join(', ')}), ${actions.length} action(s) planned`);
   }
 
+  /**
+   * A held investor registers another wallet (`WalletVerified` of the policy, tag among the holds
+   * the monitor placed): queue a hold of that wallet, in the investor's case. The executor checks the
+   * hold is still on (TransferHoldControl.isHeld) before flagging.
+   */
+  async function holdLaterWallets(tx: StoreSession, events: readonly ChainEvent[], queue: QueuedAction[], batch: BatchInfo): Promise<void> {
+    const registrations = events.filter((e) => e.source === 'gate' && e.name === 'WalletVerified' && e.args.policyId === policy);
+    if (registrations.length === 0) return;
+    const holds = (await tx.loadState<Record<string, string>>(keys.holds))?.value ?? {};
+    for (const e of registrations) {
+      const investorTag = investorTagOf(e.args.nullifier);
+      const heldCase = holds[investorTag];
+      if (!heldCase) continue;
+      const wallet = e.args.wallet.toLowerCase();
+      const subject = { investorTag, wallets: [wallet] };
+      const summary = `investor ${investorTag}, whose transfers are held, registered wallet ${wallet}`;
+      const action: PlannedAction = {
+        key: `hold-transfers|${wallet}|registered|${e.txHash}:${e.logIndex}`,
+        kind: 'hold-transfers',
+        token,
+        subject,
+        wallets: [wallet],
+        hit: { key: `${token}|registration|investor:${investorTag}|${e.txHash}:${e.logIndex}`, ruleId: 'held-investor-registration', severity: 'high', at: e.blockTime, summary },
+        playbook: -1,
+        trigger: 'a held investor registered a wallet',
+        extendsHold: true,
+      };
+      const caseId = (await tx.openCaseFor(subject)) ?? heldCase;
+      await tx.appendCaseLog(caseId, 'action', ACTOR, `planned: ${describeAction(action)} (${summary})`, { key: action.key, status: 'planned' });
+      queue.push({ action, caseId, blockNumber: batch.toBlock });
+    }
+  }
+
+  /** Remembers that the investor behind a done hold is held (its case), for the wallets it registers later. */
+  async function rememberHold(q: QueuedAction): Promise<void> {
+    const investorTag = q.action.subject.investorTag ?? (await store.investorOf(q.action.wallets[0], policy)).investorTag;
+    if (!investorTag) return;
+    const holds = (await store.loadState<Record<string, string>>(keys.holds))?.value ?? {};
+    if (holds[investorTag] === q.caseId) return;
+    await store.saveState(keys.holds, { ...holds, [investorTag]: q.caseId }, q.blockNumber);
+  }
+
   async function onRewind(tx: StoreSession, fork: Cursor): Promise<void> {
     const events = await eventsUpTo(tx, fork.chainId, fork.blockNumber);
-    const { hits, snapshot } = evaluateBatch(rules, null, events, { investors: await investorsOf(tx, events), policyId: policy });
+    const { hits, snapshot } = evaluateBatch(rules, null, events, { investors: await investorsOf(tx, events), policyId: policy, ownAgents: await ownAgents() });
     const book = new RiskScores(rules.scoring.halfLifeDays);
     book.addAll(hits);
     await tx.saveState(keys.snapshot, snapshot, fork.blockNumber);
@@ -177,6 +258,12 @@ export function monitoringHooks(options: MonitoringOptions): MonitoringHooks {
       cases.assigned.set(q.action.key, q.caseId);
       const result = executor ? (await executor.execute([q.action]))[0] : await recordUnsent(q);
       cases.assigned.delete(q.action.key);
+      if (result.status === 'pending-confirmation') {
+        // Sent, not mined in time: it stays first in the queue (no attempt counted) and the indexer goes on.
+        log('warn', `${describeAction(q.action)}: pending confirmation — ${result.note ?? 'not mined in time'}; re-checked after the next batch [case ${q.caseId}]`);
+        results.push(result);
+        return results;
+      }
       const attempts = (q.attempts ?? 0) + 1;
       if (result.status === 'failed' && !result.note?.startsWith('reverted:') && attempts < MAX_ATTEMPTS) {
         // Not the chain's answer but a failure to reach it: keep the action (and those after it) for the next drain.
@@ -189,6 +276,7 @@ export function monitoringHooks(options: MonitoringOptions): MonitoringHooks {
         await store.appendCaseLog(q.caseId, 'action', ACTOR, describeResult(q.action, result), { key: result.key, status: result.status, txHashes: result.txHashes, ...(result.frozen ? { frozen: result.frozen } : {}), ...(result.note ? { note: result.note } : {}) });
         log(result.status === 'failed' ? 'error' : 'info', `${describeResult(q.action, result)} [case ${q.caseId}]`);
       }
+      if (result.kind === 'hold-transfers' && result.status === 'done' && !q.action.extendsHold) await rememberHold(q);
       options.onAction?.(result, q.caseId);
       results.push(result);
       // Done, not configured, reverted or out of attempts: it leaves the queue (a failure is the officer's to look at, in the case log).

@@ -8,14 +8,28 @@
  * - `revoke-registration`: the gate's `revokeWallet(policyId, wallet, reason)`; a wallet with no
  *   registration left needs none.
  * - `hold-transfers`: {@link TransferHoldControl.flag}, implemented by the token's held-transfer
- *   rule; until one is configured, {@link UnconfiguredHoldControl} records the wallet and answers
+ *   rule (an `extendsHold` action, for a wallet a held investor registered later, only while
+ *   {@link TransferHoldControl.isHeld} says the hold is still on); until one is configured, {@link UnconfiguredHoldControl} records the wallet and answers
  *   "not configured".
  * - `open-case`: {@link CaseOpener.open} (the store's cases); "not configured" without one.
  *
- * Crash safety: every transaction hash goes into the {@link ActionLog} as soon as it is sent, before
- * it is mined. A replay finds the key `done` and skips it, or finds transactions sent and checks
- * their receipts before sending anything more, so a partial freeze is never applied twice. A sent
- * transaction the node no longer knows stops the action (`failed`, with a note to check by hand).
+ * Crash safety: a replay finds the key `done` and skips it; otherwise every action checks the chain
+ * before sending anything.
+ * - `freeze-partial` writes its *target* into the {@link ActionLog} before each transaction: the
+ *   wallet's frozen amount after it (frozen before + amount), and the signer's nonce. A replay reads
+ *   the wallet's frozen amount: at or above the target, that part is done (whether or not the hash
+ *   was recorded); below it, only the difference is sent, on the recorded nonce while that nonce is
+ *   unused (so it replaces, never adds to, a transaction still waiting in the node). A crash or a
+ *   store error between sending and recording the hash therefore never freezes twice.
+ * - `freeze-wallet`, `revoke-registration` and `hold-transfers` are idempotent on chain: they read
+ *   the state first (frozen, registered, flagged) and send only what is missing; a transaction
+ *   recorded as sent and still in the node's pool is waited for, not repeated.
+ * - A sent transaction the node no longer knows stops the action (`failed`, with a note to check by
+ *   hand).
+ *
+ * Timeouts: a transaction not mined within `confirmationTimeoutMs` (default 120 s) leaves the action
+ * `pending-confirmation` (its hash and target are in the log); the caller keeps it queued and the
+ * next run re-checks it by them, so a stuck transaction never blocks the indexer.
  *
  * The signer needs the token's AGENT_ROLE and, to revoke, the gate's AGENT_ROLE or the policy-agent
  * right for `policyId`.
@@ -27,7 +41,10 @@ import type { PlannedAction } from './plan.js';
 
 /** Puts a wallet's transfers on hold for review (the held-transfer rule of issue 11, item 3). */
 export interface TransferHoldControl {
-  flag(wallet: string): Promise<{ configured: boolean; txHash?: string; note?: string }>;
+  /** `pending`: the flag's transaction was sent but not mined in time (asking again is harmless). */
+  flag(wallet: string): Promise<{ configured: boolean; txHash?: string; note?: string; pending?: boolean }>;
+  /** Whether the investor behind `wallet` is still held (another of its wallets is flagged); unknown when absent. */
+  isHeld?(wallet: string): Promise<boolean>;
 }
 
 /** The hold control until a held-transfer rule is configured: records the wallets, does nothing on chain. */
@@ -45,7 +62,31 @@ export interface CaseOpener {
   open(action: PlannedAction): Promise<string>;
 }
 
-export type ActionStatus = 'done' | 'not-configured' | 'failed';
+/** `pending-confirmation`: a transaction was sent and not mined within the timeout; re-checked by the next run. */
+export type ActionStatus = 'done' | 'not-configured' | 'failed' | 'pending-confirmation';
+
+/** A partial freeze's intended result on one wallet, written before its transaction is sent. */
+export interface FreezeTarget {
+  wallet: string;
+  /** The wallet's frozen amount before, and what it must be after (before + amount), base units. */
+  before: string;
+  target: string;
+  /** The signer's nonce the transaction was to use (when the signer tells it). */
+  nonce?: number;
+  /** Its hash, once sent and recorded. */
+  hash?: string;
+}
+
+/** Thrown when a transaction is not mined within the timeout. */
+export class PendingConfirmationError extends Error {
+  constructor(readonly hash: string, timeoutMs: number) {
+    super(`transaction ${hash} not confirmed within ${timeoutMs / 1000} s: still pending, re-checked on the next run`);
+    this.name = 'PendingConfirmationError';
+  }
+}
+
+/** The default of {@link ExecutorOptions.confirmationTimeoutMs}. */
+export const DEFAULT_CONFIRMATION_TIMEOUT_MS = 120_000;
 
 /** What the log remembers per action key. */
 export interface ActionRecord {
@@ -55,6 +96,8 @@ export interface ActionRecord {
   status: ActionStatus | 'sent';
   /** Every transaction sent for the action, with what it did. */
   txs: Array<{ hash: string; wallet: string; amount?: string }>;
+  /** freeze-partial: the target of every transaction, written before it is sent. */
+  targets?: FreezeTarget[];
   note?: string;
   caseId?: string;
 }
@@ -102,6 +145,8 @@ export interface ExecutorOptions {
   hold?: TransferHoldControl;
   cases?: CaseOpener;
   log?: ActionLog;
+  /** How long to wait for a transaction to be mined before leaving the action pending (default 120 000). */
+  confirmationTimeoutMs?: number;
 }
 
 const TOKEN_ABI = [
@@ -122,6 +167,7 @@ export class ActionExecutor {
   private readonly token: Contract;
   private readonly gate: Contract;
   private readonly provider: Provider;
+  private readonly timeoutMs: number;
 
   constructor(private readonly options: ExecutorOptions) {
     if (!options.runner.provider) throw new Error('ActionExecutor: options.runner must have a provider');
@@ -130,6 +176,7 @@ export class ActionExecutor {
     this.gate = new Contract(options.gate, GATE_ABI, options.runner);
     this.hold = options.hold ?? new UnconfiguredHoldControl();
     this.log = options.log ?? new MemoryActionLog();
+    this.timeoutMs = options.confirmationTimeoutMs ?? DEFAULT_CONFIRMATION_TIMEOUT_MS;
   }
 
   /** Executes the actions in order, one at a time; a failure is reported and the next action runs. */
@@ -152,13 +199,23 @@ export class ActionExecutor {
         ...(previous.caseId ? { caseId: previous.caseId } : {}),
       };
     }
-    const record: ActionRecord = { key: action.key, kind: action.kind, status: 'sent', txs: previous?.txs ?? [] };
+    const record: ActionRecord = {
+      key: action.key,
+      kind: action.kind,
+      status: 'sent',
+      txs: previous?.txs ?? [],
+      ...(previous?.targets ? { targets: previous.targets } : {}),
+    };
     let result: Omit<ActionResult, 'key' | 'kind' | 'skipped' | 'txHashes'>;
     try {
       result = await this.perform(action, record);
     } catch (error) {
-      const decoded = decodeRevert(error);
-      result = { status: 'failed', note: decoded ? `reverted: ${decoded.message}` : String((error as Error)?.message ?? error) };
+      if (error instanceof PendingConfirmationError) {
+        result = { status: 'pending-confirmation', note: error.message };
+      } else {
+        const decoded = decodeRevert(error);
+        result = { status: 'failed', note: decoded ? `reverted: ${decoded.message}` : String((error as Error)?.message ?? error) };
+      }
     }
     record.status = result.status;
     if (result.note) record.note = result.note;
@@ -177,12 +234,19 @@ export class ActionExecutor {
       case 'hold-transfers': {
         const notes: string[] = [];
         let configured = true;
+        let pending = false;
         for (const wallet of action.wallets) {
+          if (action.extendsHold && this.hold.isHeld && !(await this.hold.isHeld(wallet))) {
+            notes.push('the investor’s hold was released: not extended to this wallet');
+            continue;
+          }
           const answer = await this.hold.flag(wallet);
           configured &&= answer.configured;
+          pending ||= answer.pending === true;
           if (answer.txHash) await this.sent(record, { hash: answer.txHash, wallet });
           if (answer.note) notes.push(answer.note);
         }
+        if (pending) return { status: 'pending-confirmation', note: [...new Set(notes)].join('; ') };
         return { status: configured ? 'done' : 'not-configured', ...(notes.length ? { note: [...new Set(notes)].join('; ') } : {}) };
       }
       case 'freeze-wallet': {
@@ -216,22 +280,56 @@ export class ActionExecutor {
 
   private async freezePartial(action: PlannedAction, record: ActionRecord): Promise<Omit<ActionResult, 'key' | 'kind' | 'skipped' | 'txHashes'>> {
     const asked = BigInt(action.amount ?? '0');
-    // What earlier runs already froze (their transactions confirmed) counts first.
-    let frozen = 0n;
-    for (const tx of record.txs) {
-      if (await this.outcome(tx.hash)) frozen += BigInt(tx.amount ?? '0');
-    }
+    const targets = (record.targets ??= []);
     const detail: string[] = [];
+    // What earlier runs set out to freeze counts first: reached targets are done, the others topped up.
+    let frozen = 0n;
+    for (const t of targets) {
+      const target = BigInt(t.target);
+      const share = target - BigInt(t.before);
+      const now: bigint = await this.token.getFrozenTokens(t.wallet);
+      if (now >= target) {
+        frozen += share;
+        continue;
+      }
+      if (t.hash) {
+        const receipt = await this.provider.getTransactionReceipt(t.hash);
+        if (!receipt && (await this.provider.getTransaction(t.hash))) throw new PendingConfirmationError(t.hash, this.timeoutMs);
+        if (receipt?.status === 1) {
+          // It was mined and froze its amount; someone has unfrozen since. Not ours to redo.
+          frozen += share;
+          continue;
+        }
+      }
+      const balance: bigint = await this.token.balanceOf(t.wallet);
+      const unfrozen = balance > now ? balance - now : 0n;
+      const missing = target - now;
+      const take = missing < unfrozen ? missing : unfrozen;
+      detail.push(`${t.wallet}: ${missing} short of its target, unfrozen ${unfrozen}, freezing ${take}`);
+      if (take > 0n) {
+        // On the recorded nonce while it is unused: replaces a transaction still waiting, never adds to it.
+        const nonce = t.nonce !== undefined && (await this.confirmedNonce()) <= t.nonce ? t.nonce : await this.nextNonce();
+        await this.sendFreeze(record, t, take, nonce);
+      }
+      frozen += share - (missing - take);
+    }
+    const started = new Set(targets.map((t) => t.wallet));
     for (const wallet of action.wallets) {
       const remaining = asked - frozen;
       if (remaining <= 0n) break;
+      if (started.has(wallet)) continue;
       const balance: bigint = await this.token.balanceOf(wallet);
       const already: bigint = await this.token.getFrozenTokens(wallet);
       const unfrozen = balance > already ? balance - already : 0n;
       const take = remaining < unfrozen ? remaining : unfrozen;
       detail.push(`${wallet}: unfrozen ${unfrozen}, freezing ${take}`);
       if (take === 0n) continue;
-      await this.send(record, wallet, take, () => this.token.freezePartialTokens(wallet, take));
+      const nonce = await this.nextNonce();
+      const t: FreezeTarget = { wallet, before: already.toString(), target: (already + take).toString(), ...(nonce !== undefined ? { nonce } : {}) };
+      targets.push(t);
+      record.status = 'sent';
+      await this.log.put(record); // the target is written before anything is sent
+      await this.sendFreeze(record, t, take, nonce);
       frozen += take;
     }
     const clamped = frozen < asked;
@@ -240,6 +338,31 @@ export class ActionExecutor {
       frozen: { asked: asked.toString(), frozen: frozen.toString(), clamped },
       ...(clamped ? { note: `clamped: asked to freeze ${asked}, only ${frozen} was unfrozen (${detail.join('; ')})` } : {}),
     };
+  }
+
+  /** Sends `freezePartialTokens(t.wallet, amount)` (on `nonce` when given), records its hash on the target, waits for it. */
+  private async sendFreeze(record: ActionRecord, t: FreezeTarget, amount: bigint, nonce: number | undefined): Promise<void> {
+    const tx = await this.token.freezePartialTokens(t.wallet, amount, ...(nonce !== undefined ? [{ nonce }] : []));
+    t.hash = tx.hash;
+    await this.sent(record, { hash: tx.hash, wallet: t.wallet, amount: amount.toString() });
+    await this.confirm(tx);
+  }
+
+  /** The signer's next nonce counting its pending transactions, when the runner can tell. */
+  private async nextNonce(): Promise<number | undefined> {
+    const runner = this.options.runner as ContractRunner & { getNonce?: (blockTag?: string) => Promise<number> };
+    return runner.getNonce ? runner.getNonce('pending') : undefined;
+  }
+
+  /** The signer's nonce counting mined transactions only (a recorded nonce below it is used up). */
+  private async confirmedNonce(): Promise<number> {
+    const runner = this.options.runner as ContractRunner & { getNonce?: (blockTag?: string) => Promise<number> };
+    return runner.getNonce ? runner.getNonce('latest') : Number.MAX_SAFE_INTEGER;
+  }
+
+  /** Waits for a sent transaction, at most the timeout; a timeout throws {@link PendingConfirmationError}. */
+  private async confirm(tx: { hash: string; wait(confirms?: number, timeout?: number): Promise<unknown> }): Promise<void> {
+    await waitWithTimeout(tx, this.timeoutMs);
   }
 
   /** Whether an earlier run already sent a transaction for `wallet` that the chain executed. */
@@ -254,20 +377,42 @@ export class ActionExecutor {
    */
   private async outcome(hash: string): Promise<boolean> {
     const receipt = await this.provider.getTransactionReceipt(hash);
+    if (!receipt && (await this.provider.getTransaction(hash))) throw new PendingConfirmationError(hash, this.timeoutMs);
     if (!receipt) throw new Error(`transaction ${hash} sent by an earlier run is unknown to the node: check it by hand before retrying`);
     return receipt.status === 1;
   }
 
   /** Sends, logs the hash before waiting, waits for the receipt. */
-  private async send(record: ActionRecord, wallet: string, amount: bigint | undefined, submit: () => Promise<{ hash: string; wait(): Promise<unknown> }>): Promise<void> {
+  private async send(record: ActionRecord, wallet: string, amount: bigint | undefined, submit: () => Promise<{ hash: string; wait(confirms?: number, timeout?: number): Promise<unknown> }>): Promise<void> {
     const tx = await submit();
     await this.sent(record, { hash: tx.hash, wallet, ...(amount !== undefined ? { amount: amount.toString() } : {}) });
-    await tx.wait();
+    await this.confirm(tx);
   }
 
   private async sent(record: ActionRecord, tx: ActionRecord['txs'][number]): Promise<void> {
     record.txs.push(tx);
     record.status = 'sent';
     await this.log.put(record);
+  }
+}
+
+/**
+ * `tx.wait()` for at most `timeoutMs`: resolves with the receipt, throws {@link PendingConfirmationError}
+ * on the timeout (the transaction may still be mined later), and rethrows a revert as it is.
+ */
+export async function waitWithTimeout<T>(tx: { hash: string; wait(confirms?: number, timeout?: number): Promise<T> }, timeoutMs: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  // ethers stops its own polling at the timeout (code TIMEOUT); the timer is a backstop for runners that do not.
+  const mined = tx.wait(1, timeoutMs).catch((error: unknown) => {
+    if ((error as { code?: string })?.code === 'TIMEOUT') throw new PendingConfirmationError(tx.hash, timeoutMs);
+    throw error;
+  });
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new PendingConfirmationError(tx.hash, timeoutMs)), timeoutMs + 1000);
+  });
+  try {
+    return await Promise.race([mined, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -17,11 +17,17 @@
  * over the subject's wallets by the executor). `freeze-partial` with `"evidence"` freezes the
  * amount the hit is about (`evidence.details.total`: the transfer, the structured sum, the volume…).
  *
+ * The freeze guard: on a hit of an exposure rule, `freeze-partial`, `freeze-wallet` and
+ * `revoke-registration` are planned only by a playbook with `allowAutomaticFreeze: true` (the parser
+ * refuses a playbook naming an exposure rule with such actions without it; a severity or score
+ * trigger fired by an exposure hit plans its other actions and drops these). Exposure is about
+ * someone else's wallet, so it alone must not take a wallet's tokens away.
+ *
  * Keys: `<kind>|<target>|<hit key>`, the hit key naming the token, rule, subject and the event
  * that completed the pattern. Two playbooks asking for the same action on the same hit plan it once.
  */
 import type { ActionKind, RuleHit, Severity } from '../model.js';
-import type { Playbook, PlaybookAction } from '../rules/rule-file.js';
+import { FREEZING_ACTIONS, type Playbook, type PlaybookAction } from '../rules/rule-file.js';
 import { hitSubject, type RiskScores } from '../rules/scoring.js';
 
 export interface PlannedAction {
@@ -41,6 +47,11 @@ export interface PlannedAction {
   /** Index of the playbook (in the rule file) that planned it, and why it fired. */
   playbook: number;
   trigger: string;
+  /**
+   * hold-transfers only: extend an existing hold of the subject's investor to a wallet it registered
+   * later (the pipeline plans these on `WalletVerified`); skipped when the hold was released.
+   */
+  extendsHold?: boolean;
 }
 
 const RANK: Record<Severity, number> = { low: 0, medium: 1, high: 2 };
@@ -73,6 +84,8 @@ export function plan(hits: readonly RuleHit[], playbooks: readonly Playbook[], s
       const trigger = fires(playbook, hit, before, after);
       if (!trigger) return;
       for (const action of playbook.actions) {
+        // The freeze guard: an exposure hit freezes or revokes only where the rule file says so.
+        if (hit.evidence.details.kind === 'exposure' && FREEZING_ACTIONS.includes(action.kind) && !playbook.allowAutomaticFreeze) continue;
         for (const planned of expand(action, hit, key, index, trigger)) {
           if (keys.has(planned.key)) continue;
           keys.add(planned.key);

@@ -17,6 +17,13 @@
  * - Investors come from `options.investors` (the indexer's wallet → investor tag map) and, when
  *   `options.policyId` is given, from the gate's `WalletVerified` events of that policy (the tag is
  *   the nullifier's low 192 bits, as the gate stores it). A wallet without a tag counts alone.
+ * - Exposure follows funds downstream of a *source*: a wallet sanctioned (SanctionSet) or frozen by
+ *   an agent not in `options.ownAgents` (the monitor's own freezes are never sources, nor the freeze
+ *   of a lost wallet in a recovery transaction). A transfer of at least the rule's `minAmount` links
+ *   sender → receiver; links older than the rule's `windowSeconds` are forgotten. When a source
+ *   appears, the wallets that received from it (within `hops`) are reported, at most
+ *   `maxActionsPerSource` of them; when a wallet receives from one that is within `hops − 1` of a
+ *   source, it is reported then. A wallet that only sent to a source is not exposed.
  * - A hit that counts several movements (structuring, velocity, rapid in-and-out) moves the rule's
  *   cursor for the subject past them: the next hit of that rule needs new movements.
  */
@@ -39,6 +46,8 @@ export interface EvaluateOptions {
   investors?: Map<string, string | null> | Record<string, string | null>;
   /** Learn investor tags from the gate's `WalletVerified` events of this policy. */
   policyId?: string;
+  /** The monitor's own agent addresses: their freezes are not exposure sources (any case). */
+  ownAgents?: readonly string[];
 }
 
 const ZERO = '0x0000000000000000000000000000000000000000';
@@ -58,8 +67,10 @@ export function evaluate(rules: RuleFile, state: MonitorState, events: readonly 
   const agentTxs = new Set(
     sorted.filter((e) => e.source === 'token' && (e.name === 'ForcedTransfer' || e.name === 'RecoverySuccess')).map((e) => e.txHash),
   );
-  const run = new Evaluation(rules, state, options.policyId);
-  for (const event of sorted) run.event(event, agentTxs.has(event.txHash));
+  const recoveryTxs = new Set(sorted.filter((e) => e.source === 'token' && e.name === 'RecoverySuccess').map((e) => e.txHash));
+  const ownAgents = new Set((options.ownAgents ?? []).map((a) => a.toLowerCase()));
+  const run = new Evaluation(rules, state, options.policyId, ownAgents);
+  for (const event of sorted) run.event(event, agentTxs.has(event.txHash), recoveryTxs.has(event.txHash));
   return run.hits;
 }
 
@@ -95,16 +106,24 @@ class Evaluation {
   readonly hits: RuleHit[] = [];
   /** Movements older than this many seconds before the newest are never needed again. */
   private readonly horizon: number;
+  private readonly exposureRules: ExposureRule[];
+  /** The smallest transfer that links two wallets (for any exposure rule), and the longest link window. */
+  private readonly linkMin: bigint;
+  private readonly linkWindow: number;
 
   constructor(
     private readonly file: RuleFile,
     private readonly state: MonitorState,
     private readonly policyId: string | undefined,
+    private readonly ownAgents: ReadonlySet<string>,
   ) {
-    this.horizon = Math.max(0, ...file.rules.map((r) => ('windowSeconds' in r ? r.windowSeconds : 0)));
+    this.horizon = Math.max(0, ...file.rules.map((r) => (r.kind !== 'exposure' && 'windowSeconds' in r ? r.windowSeconds : 0)));
+    this.exposureRules = file.rules.filter((r): r is ExposureRule => r.kind === 'exposure');
+    this.linkMin = this.exposureRules.reduce((m, r) => (r.minAmount < m ? r.minAmount : m), this.exposureRules[0]?.minAmount ?? 0n);
+    this.linkWindow = Math.max(0, ...this.exposureRules.map((r) => r.windowSeconds));
   }
 
-  event(e: ChainEvent, agentMove: boolean): void {
+  event(e: ChainEvent, agentMove: boolean, recovery: boolean): void {
     const token = this.file.token;
     if (e.source === 'gate' && e.name === 'WalletVerified' && this.policyId !== undefined && e.args.policyId === this.policyId) {
       this.state.bindInvestor(e.args.wallet.toLowerCase(), investorTagOf(e.args.nullifier));
@@ -122,7 +141,10 @@ class Evaluation {
       const wallet = e.args.account.toLowerCase();
       const on = e.args.frozen === 'true';
       this.state.setFrozen(wallet, on);
-      if (on) this.exposureFromFlag(e, wallet, 'frozen');
+      // A source only when someone else froze it: never the monitor's own freeze, never a recovery.
+      const source = on && !recovery && !this.ownAgents.has((e.args.agent ?? '').toLowerCase());
+      this.state.setMarked(frozenSourceMark(wallet), source);
+      if (source) this.exposureFromFlag(e, wallet, 'frozen');
       return;
     }
     if (e.name === 'Transfer') this.transfer(e, agentMove);
@@ -175,7 +197,7 @@ class Evaluation {
       return;
     }
     const sender = this.subjectOf(from);
-    s.link(from, to, refOf(e), e.blockTime);
+    if (this.exposureRules.length > 0 && value >= this.linkMin) s.link(from, to, refOf(e), e.blockTime, value, e.blockTime - this.linkWindow);
     const senderLastActive = s.lastActivity(sender);
     s.setLastActivity(sender, e.blockTime);
     s.setLastActivity(receiver, e.blockTime);
@@ -341,60 +363,65 @@ class Evaluation {
     });
   }
 
-  /** A transfer: is either side within `hops` of a flagged wallet (the transfer itself counts as a hop)? */
+  /** A transfer: did the receiver get funds that came, within `hops` transfers, from a source? */
   private exposureFromTransfer(rule: ExposureRule, e: ChainEvent, from: string, to: string, value: bigint): void {
-    for (const wallet of [from, to]) {
-      if (this.flag(rule, wallet)) continue;
-      const found = this.nearestFlagged(rule, wallet);
-      if (!found) continue;
-      this.reportExposure(rule, e, wallet, found.source, found.path, value);
-    }
+    if (value < rule.minAmount || this.flag(rule, to)) return;
+    const found = this.nearestSource(rule, to, e.blockTime);
+    if (found) this.reportExposure(rule, e, to, found.source, found.path, value);
   }
 
-  /** A wallet was just frozen or sanctioned: everyone within `hops` of it is exposed. */
+  /** A wallet just became a source: the wallets downstream of it within `hops` are exposed. */
   private exposureFromFlag(e: ChainEvent, flagged: string, flag: 'frozen' | 'sanctioned'): void {
-    for (const rule of this.file.rules) {
-      if (rule.kind !== 'exposure' || !rule.flags.includes(flag)) continue;
-      // Breadth first from the flagged wallet; sorted neighbours keep the paths deterministic.
+    for (const rule of this.exposureRules) {
+      if (!rule.flags.includes(flag)) continue;
+      // Breadth first along what the flagged wallet sent; sorted neighbours keep the paths deterministic.
       const seen = new Map<string, Array<{ ref: EventRef; time: number }>>([[flagged, []]]);
       let frontier = [flagged];
       for (let hop = 1; hop <= rule.hops && frontier.length > 0; hop++) {
         const next: string[] = [];
         for (const wallet of frontier) {
-          for (const link of this.state.neighbours(wallet)) {
+          for (const link of this.links(rule, wallet, 'out', e.blockTime)) {
             if (seen.has(link.wallet)) continue;
-            const path = [{ ref: link.ref, time: link.time }, ...seen.get(wallet)!];
-            seen.set(link.wallet, path);
+            seen.set(link.wallet, [...seen.get(wallet)!, { ref: link.ref, time: link.time }]);
             next.push(link.wallet);
           }
         }
         frontier = next;
       }
-      // Nearest first (breadth-first order; neighbours sorted by address within a hop).
+      // Nearest first (breadth-first order; neighbours sorted by address within a hop), capped.
+      let reported = 0;
       for (const [wallet, path] of seen) {
+        if (reported >= rule.maxActionsPerSource) break;
         if (wallet === flagged || this.flag(rule, wallet)) continue;
-        this.reportExposure(rule, e, wallet, { wallet: flagged, flag, ref: refOf(e), time: e.blockTime }, path, 0n);
+        if (this.reportExposure(rule, e, wallet, { wallet: flagged, flag }, path, 0n)) reported++;
       }
     }
   }
 
+  /** Whether a wallet is a source for the rule: sanctioned, or frozen by another agent. */
   private flag(rule: ExposureRule, wallet: string): 'frozen' | 'sanctioned' | null {
     if (rule.flags.includes('sanctioned') && this.state.isSanctioned(wallet)) return 'sanctioned';
-    if (rule.flags.includes('frozen') && this.state.isFrozen(wallet)) return 'frozen';
+    if (rule.flags.includes('frozen') && this.state.isMarked(frozenSourceMark(wallet))) return 'frozen';
     return null;
   }
 
-  /** Breadth first from `start` to the nearest flagged wallet within the rule's hops; the path runs from `start`. */
-  private nearestFlagged(
+  /** A wallet's links in one direction that the rule counts at `now`: large enough, recent enough. */
+  private links(rule: ExposureRule, wallet: string, dir: 'in' | 'out', now: number) {
+    return this.state.neighbours(wallet).filter((l) => l.dir === dir && BigInt(l.value) >= rule.minAmount && l.time >= now - rule.windowSeconds);
+  }
+
+  /** Breadth first upstream (what `start` received, and what its senders received…) to the nearest source within the rule's hops. */
+  private nearestSource(
     rule: ExposureRule,
     start: string,
-  ): { source: { wallet: string; flag: 'frozen' | 'sanctioned'; ref?: EventRef; time?: number }; path: Array<{ ref: EventRef; time: number }> } | null {
+    now: number,
+  ): { source: { wallet: string; flag: 'frozen' | 'sanctioned' }; path: Array<{ ref: EventRef; time: number }> } | null {
     const seen = new Map<string, Array<{ ref: EventRef; time: number }>>([[start, []]]);
     let frontier = [start];
     for (let hop = 1; hop <= rule.hops && frontier.length > 0; hop++) {
       const next: string[] = [];
       for (const wallet of frontier) {
-        for (const link of this.state.neighbours(wallet)) {
+        for (const link of this.links(rule, wallet, 'in', now)) {
           if (seen.has(link.wallet)) continue;
           const path = [...seen.get(wallet)!, { ref: link.ref, time: link.time }];
           const flag = this.flag(rule, link.wallet);
@@ -408,16 +435,17 @@ class Evaluation {
     return null;
   }
 
+  /** Reports a wallet's exposure to a source once; false when it was reported before. */
   private reportExposure(
     rule: ExposureRule,
     e: ChainEvent,
     wallet: string,
-    source: { wallet: string; flag: 'frozen' | 'sanctioned'; ref?: EventRef; time?: number },
+    source: { wallet: string; flag: 'frozen' | 'sanctioned' },
     path: Array<{ ref: EventRef; time: number }>,
     value: bigint,
-  ): void {
+  ): boolean {
     const mark = `exposure|${rule.id}|${wallet}|${source.wallet}`;
-    if (this.state.isMarked(mark)) return;
+    if (this.state.isMarked(mark)) return false;
     this.state.setMarked(mark, true);
     const evidence = [...path];
     const trigger = { ref: refOf(e), time: e.blockTime };
@@ -428,12 +456,13 @@ class Evaluation {
       rule,
       subject: this.subjectOf(wallet),
       wallets: [wallet],
-      summary: `${wallet} is ${hops} ${hops === 1 ? 'hop' : 'hops'} from ${source.flag} wallet ${source.wallet} in the transfers seen.`,
+      summary: `${wallet} received funds ${hops} ${hops === 1 ? 'transfer' : 'transfers'} downstream of ${source.flag} wallet ${source.wallet}.`,
       events: evidence,
       amounts: value > 0n ? [value.toString()] : [],
       details: { hops, maxHops: rule.hops, source: source.wallet, flag: source.flag, total: value.toString() },
       at: e.blockTime,
     });
+    return true;
   }
 
   /** Checks a subject's share of supply; hits once on crossing above, re-arms below. */
@@ -502,6 +531,11 @@ class Evaluation {
   private units(value: bigint): string {
     return formatUnits(value, this.file.decimals);
   }
+}
+
+/** The mark of a wallet frozen by someone other than the monitor (an exposure source). */
+function frozenSourceMark(wallet: string): string {
+  return `exposure-source|frozen|${wallet}`;
 }
 
 function refOf(e: EventRef): EventRef {

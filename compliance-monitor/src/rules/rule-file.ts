@@ -66,13 +66,29 @@ export interface DormantReactivatedRule extends RuleBase {
   minAmount: bigint;
 }
 
-/** A transfer from or to a wallet within `hops` transfers of a frozen or sanctioned wallet. */
+/**
+ * A wallet that received funds, within `hops` transfers, from a *source*: a sanctioned wallet, or
+ * (with `frozen` in `flags`) a wallet frozen by someone other than the monitor's own agent and not
+ * by a recovery. Only funds flowing downstream of the source count (a wallet that sent to it is not
+ * exposed), only transfers of at least `minAmount` link two wallets (dust does not), and a link
+ * older than `windowSeconds` is forgotten. One source event reports at most `maxActionsPerSource`
+ * wallets, nearest first.
+ */
 export interface ExposureRule extends RuleBase {
   kind: 'exposure';
   hops: number;
-  /** Which flags count (default both). */
+  /** Which sources count (default both): `sanctioned` (SanctionSet), `frozen` (a freeze by another agent). */
   flags: Array<'frozen' | 'sanctioned'>;
+  /** Transfers below this (base units) link nothing (default 1). */
+  minAmount: bigint;
+  /** A link older than this when the exposure is checked is forgotten (default 90 days). */
+  windowSeconds: number;
+  /** At most this many wallets reported per source event (default 10). */
+  maxActionsPerSource: number;
 }
+
+/** Defaults of the exposure rule's optional parameters. */
+export const EXPOSURE_DEFAULTS = { minAmount: 1n, windowSeconds: 90 * 86400, maxActionsPerSource: 10 } as const;
 
 /** An investor's balance (all its wallets) above `maxSharePercent` % of the supply. */
 export interface ConcentrationRule extends RuleBase {
@@ -115,7 +131,16 @@ export type PlaybookAction =
 export interface Playbook {
   when: PlaybookTrigger;
   actions: PlaybookAction[];
+  /**
+   * Lets this playbook's freeze and revoke actions run on an exposure hit. Without it the parser
+   * refuses such a playbook when it names an exposure rule, and the planner drops those actions
+   * when an exposure hit fires it through a severity or score trigger.
+   */
+  allowAutomaticFreeze?: boolean;
 }
+
+/** The actions that take a wallet's tokens or registration away (guarded on exposure hits). */
+export const FREEZING_ACTIONS: readonly ActionKind[] = ['freeze-partial', 'freeze-wallet', 'revoke-registration'];
 
 export interface RuleFile {
   version: string;
@@ -238,7 +263,9 @@ class Reader {
     const scoringRecord = this.object(top.scoring, 'scoring', ['halfLifeDays']);
     if (!('halfLifeDays' in scoringRecord)) this.fail('scoring.halfLifeDays', 'missing');
     const halfLifeDays = this.positive(scoringRecord.halfLifeDays, 'scoring.halfLifeDays');
-    const playbooks = top.playbooks === undefined ? [] : this.array(top.playbooks, 'playbooks').map((p, i) => this.playbook(p, `playbooks[${i}]`, ids));
+    const exposureRules = new Set(rules.filter((r) => r.kind === 'exposure').map((r) => r.id));
+    const playbooks =
+      top.playbooks === undefined ? [] : this.array(top.playbooks, 'playbooks').map((p, i) => this.playbook(p, `playbooks[${i}]`, ids, exposureRules));
     return { version, token: token.toLowerCase(), decimals, rules, scoring: { halfLifeDays }, playbooks };
   }
 
@@ -255,7 +282,7 @@ class Reader {
       velocity: ['windowSeconds', 'maxVolume', 'maxCount', 'direction'],
       'rapid-in-out': ['windowSeconds', 'minFraction', 'minAmount'],
       'dormant-reactivated': ['dormantDays', 'minAmount'],
-      exposure: ['hops', 'flags'],
+      exposure: ['hops', 'flags', 'minAmount', 'windowSeconds', 'maxActionsPerSource'],
       concentration: ['maxSharePercent'],
     };
     if (typeof value === 'object' && value !== null && !Array.isArray(value) && !RULE_KINDS.includes(kind as RuleKind)) {
@@ -328,7 +355,16 @@ class Reader {
           });
           flags = list as ExposureRule['flags'];
         }
-        return { ...base, kind: 'exposure', hops: this.integer(required('hops'), at('hops'), 1, 6), flags };
+        return {
+          ...base,
+          kind: 'exposure',
+          hops: this.integer(required('hops'), at('hops'), 1, 6),
+          flags,
+          minAmount: r.minAmount === undefined ? EXPOSURE_DEFAULTS.minAmount : this.amount(r.minAmount, at('minAmount')),
+          windowSeconds: r.windowSeconds === undefined ? EXPOSURE_DEFAULTS.windowSeconds : this.integer(r.windowSeconds, at('windowSeconds'), 1),
+          maxActionsPerSource:
+            r.maxActionsPerSource === undefined ? EXPOSURE_DEFAULTS.maxActionsPerSource : this.integer(r.maxActionsPerSource, at('maxActionsPerSource'), 1, 1000),
+        };
       }
       case 'concentration':
         return {
@@ -340,9 +376,11 @@ class Reader {
     return this.fail(`${path}.kind`, `must be one of ${RULE_KINDS.join(', ')}`);
   }
 
-  private playbook(value: unknown, path: string, ruleIds: Set<string>): Playbook {
+  private playbook(value: unknown, path: string, ruleIds: Set<string>, exposureRules: Set<string>): Playbook {
     this.ruleId = undefined;
-    const p = this.object(value, path, ['when', 'actions', 'description']);
+    const p = this.object(value, path, ['when', 'actions', 'description', 'allowAutomaticFreeze']);
+    if (p.allowAutomaticFreeze !== undefined && typeof p.allowAutomaticFreeze !== 'boolean') this.fail(`${path}.allowAutomaticFreeze`, 'must be true or false');
+    const allowAutomaticFreeze = p.allowAutomaticFreeze === true;
     if (!('when' in p)) this.fail(`${path}.when`, 'missing');
     if (!('actions' in p)) this.fail(`${path}.actions`, 'missing');
     if (p.description !== undefined) this.string(p.description, `${path}.description`);
@@ -385,7 +423,17 @@ class Reader {
           return { kind } as PlaybookAction;
       }
     });
-    return { when, actions };
+    // An exposure hit is about someone else's wallet: freezing on it alone must be asked for explicitly.
+    if ('rule' in when && exposureRules.has(when.rule) && !allowAutomaticFreeze) {
+      const i = actions.findIndex((a) => FREEZING_ACTIONS.includes(a.kind));
+      if (i >= 0) {
+        this.fail(
+          `${path}.actions[${i}].kind`,
+          `${actions[i].kind} on the exposure rule "${when.rule}" needs "allowAutomaticFreeze": true on the playbook (exposure should open a case and hold transfers)`,
+        );
+      }
+    }
+    return { when, actions, ...(allowAutomaticFreeze ? { allowAutomaticFreeze } : {}) };
   }
 
   private amountOrEvidence(value: unknown, path: string): bigint {

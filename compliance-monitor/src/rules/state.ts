@@ -7,8 +7,8 @@
  *
  * It holds, per token: which investor each wallet belongs to, balances and supply, the frozen and
  * sanctioned wallets, each subject's recent movements (no older than the longest rule window),
- * each subject's last activity, the transfer graph (who sent to whom, with the first event that
- * linked them), per rule and subject a cursor (movements at or before it were already used by a
+ * each subject's last activity, the transfer graph (who sent to whom: per direction, the latest
+ * transfer large enough to link them; links older than the exposure window are forgotten), per rule and subject a cursor (movements at or before it were already used by a
  * hit), and a few one-shot marks (an exposure already reported, an investor above a concentration
  * limit).
  *
@@ -33,11 +33,17 @@ export interface Movement {
   value: string;
 }
 
-/** A transfer-graph edge: the neighbour and the first event that linked the two wallets. */
+/**
+ * A transfer-graph edge seen from one wallet: the neighbour, whether the wallet sent to it (`out`)
+ * or received from it (`in`), and the latest transfer that linked them that way.
+ */
 export interface Link {
   wallet: string;
+  dir: 'out' | 'in';
   ref: EventRef;
   time: number;
+  /** Base units of that transfer, decimal string. */
+  value: string;
 }
 
 export interface MonitorState {
@@ -66,10 +72,13 @@ export interface MonitorState {
   lastActivity(subject: string): number | undefined;
   setLastActivity(subject: string, time: number): void;
 
-  /** The transfer-graph neighbours of a wallet, sorted by address. */
+  /** The transfer-graph links of a wallet (both directions), sorted by address, then `in` before `out`. */
   neighbours(wallet: string): Link[];
-  /** Links two wallets both ways, unless they are linked already (the first event stays). */
-  link(a: string, b: string, ref: EventRef, time: number): void;
+  /**
+   * Records that `from` sent `value` to `to` (an `out` link of `from`, an `in` link of `to`); a later
+   * transfer replaces the earlier one. Links of either wallet older than `forgetBefore` are dropped.
+   */
+  link(from: string, to: string, ref: EventRef, time: number, value: bigint, forgetBefore: number): void;
 
   /** Per rule and subject: the order key of the last movement a hit used. */
   cursor(ruleId: string, subject: string): string | undefined;
@@ -92,7 +101,7 @@ export function subjectKey(wallet: string, investorTag: string | null): string {
 
 /** {@link MemoryMonitorState} as plain JSON (amounts as decimal strings). */
 export interface MonitorSnapshot {
-  format: 'zkkyc-monitor-state/1';
+  format: 'zkkyc-monitor-state/2';
   investors: Record<string, string>;
   balances: Record<string, string>;
   supply: string;
@@ -195,17 +204,20 @@ export class MemoryMonitorState implements MonitorState {
   }
 
   neighbours(wallet: string): Link[] {
-    return [...(this.links.get(wallet)?.values() ?? [])].sort((x, y) => (x.wallet < y.wallet ? -1 : x.wallet > y.wallet ? 1 : 0));
+    return [...(this.links.get(wallet)?.values() ?? [])].sort((x, y) =>
+      x.wallet < y.wallet ? -1 : x.wallet > y.wallet ? 1 : x.dir < y.dir ? -1 : x.dir > y.dir ? 1 : 0,
+    );
   }
 
-  link(a: string, b: string, ref: EventRef, time: number): void {
-    const add = (from: string, to: string) => {
-      let map = this.links.get(from);
-      if (!map) this.links.set(from, (map = new Map()));
-      if (!map.has(to)) map.set(to, { wallet: to, ref, time });
+  link(from: string, to: string, ref: EventRef, time: number, value: bigint, forgetBefore: number): void {
+    const add = (at: string, other: string, dir: 'out' | 'in') => {
+      let map = this.links.get(at);
+      if (!map) this.links.set(at, (map = new Map()));
+      for (const [key, l] of map) if (l.time < forgetBefore) map.delete(key);
+      map.set(`${dir}|${other}`, { wallet: other, dir, ref: { ...ref }, time, value: value.toString() });
     };
-    add(a, b);
-    add(b, a);
+    add(from, to, 'out');
+    add(to, from, 'in');
   }
 
   cursor(ruleId: string, subject: string): string | undefined {
@@ -228,7 +240,7 @@ export class MemoryMonitorState implements MonitorState {
   toSnapshot(): MonitorSnapshot {
     const sortedRecord = <T>(entries: Iterable<[string, T]>) => Object.fromEntries([...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
     return {
-      format: 'zkkyc-monitor-state/1',
+      format: 'zkkyc-monitor-state/2',
       investors: sortedRecord(this.investors),
       balances: sortedRecord([...this.balances].map(([k, v]) => [k, v.toString()] as [string, string])),
       supply: this.supply.toString(),
@@ -243,7 +255,9 @@ export class MemoryMonitorState implements MonitorState {
   }
 
   static fromSnapshot(snapshot: MonitorSnapshot): MemoryMonitorState {
-    if (snapshot?.format !== 'zkkyc-monitor-state/1') throw new Error(`monitor state: unknown snapshot format ${JSON.stringify(snapshot?.format)}`);
+    // Format 1 kept undirected links without amounts: they are dropped (exposure re-learns them).
+    const legacy = (snapshot?.format as string) === 'zkkyc-monitor-state/1';
+    if (!legacy && snapshot?.format !== 'zkkyc-monitor-state/2') throw new Error(`monitor state: unknown snapshot format ${JSON.stringify(snapshot?.format)}`);
     const state = new MemoryMonitorState();
     for (const [wallet, tag] of Object.entries(snapshot.investors)) state.bindInvestor(wallet, tag);
     for (const [wallet, balance] of Object.entries(snapshot.balances)) state.setBalance(wallet, BigInt(balance));
@@ -252,8 +266,10 @@ export class MemoryMonitorState implements MonitorState {
     snapshot.sanctioned.forEach((w) => state.sanctioned.add(w));
     for (const [subject, list] of Object.entries(snapshot.movements)) state.history.set(subject, list.map((m) => ({ ...m, ref: { ...m.ref } })));
     for (const [subject, time] of Object.entries(snapshot.lastActivity)) state.activity.set(subject, time);
-    for (const [wallet, list] of Object.entries(snapshot.links)) {
-      state.links.set(wallet, new Map(list.map((l) => [l.wallet, { ...l, ref: { ...l.ref } }])));
+    if (!legacy) {
+      for (const [wallet, list] of Object.entries(snapshot.links)) {
+        state.links.set(wallet, new Map(list.map((l) => [`${l.dir}|${l.wallet}`, { ...l, ref: { ...l.ref } }])));
+      }
     }
     for (const [key, order] of Object.entries(snapshot.cursors)) state.cursors.set(key, order);
     snapshot.marks.forEach((m) => state.marks.add(m));

@@ -1,5 +1,6 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writePrivateText } from '@zkkyc/escrow';
 import { createSarDraft, editSarDraft, fileSarDraft, type GoamlCodes, type ReportingEntity, type SarCaseInput, type SarDraft, type SarEdit, type SarReportCode, type SarStatus } from './draft.js';
 import { SarError } from './errors.js';
 import { goamlXml } from './goaml.js';
@@ -119,14 +120,17 @@ export class MemorySarStore implements SarStore {
 /**
  * Writes the draft's goAML XML and printable HTML into `directory` (created if missing) as
  * `<id>.goaml.xml` and `<id>.html`, and returns their paths. This — or the service's API — is the
- * only way a draft leaves the monitor; uploading it to the FIU is the officer's act.
+ * only way a draft leaves the monitor; uploading it to the FIU is the officer's act. A draft names
+ * people, so each file is written as the escrow package writes personal data (writePrivateText):
+ * a new owner-only (0600) file renamed over the path, never written through a symbolic link planted
+ * there (refused) nor into a file someone prepared.
  */
 export async function writeSarFiles(draft: SarDraft, directory: string): Promise<{ xml: string; html: string }> {
   if (!/^[A-Za-z0-9._-]{1,100}$/.test(draft.id) || draft.id.startsWith('.')) throw new SarError('id', 'file-name', 'a draft id used as a file name must be letters, digits, dot, dash or underscore');
   await mkdir(directory, { recursive: true });
   const xml = join(directory, `${draft.id}.goaml.xml`);
   const html = join(directory, `${draft.id}.html`);
-  await writeFile(xml, goamlXml(draft), 'utf8');
-  await writeFile(html, sarHtml(draft), 'utf8');
+  writePrivateText(xml, goamlXml(draft));
+  writePrivateText(html, sarHtml(draft));
   return { xml, html };
 }
