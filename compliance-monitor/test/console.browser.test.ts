@@ -156,7 +156,7 @@ describe('compliance console in a headless browser', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     const error = page.locator('#sign-in-status [data-tone="error"]');
     await error.waitFor();
-    await expect(error.textContent()).resolves.toMatch(/officer key was not accepted.*Field: officer key/);
+    expect(await settledText(error, /officer key was not accepted.*Field: officer key/, false)).toMatch(/officer key was not accepted.*Field: officer key/);
     await expect(page.locator('#views').isHidden()).resolves.toBe(true);
     await shot('console-02-wrong-key');
   });
@@ -167,7 +167,7 @@ describe('compliance console in a headless browser', () => {
     await page.locator('#case-list').waitFor();
     await expect(page.locator('#view').getAttribute('data-view')).resolves.toBe(FIRST_VIEW);
     const row = page.locator('#case-list tbody tr').first();
-    await expect(row.textContent()).resolves.toMatch(/structuring.*50.*open/);
+    expect(await settledText(row, /structuring.*50.*open/, false)).toMatch(/structuring.*50.*open/);
     // Kept for the tab only; the key never lands in the address or in localStorage.
     await expect(page.evaluate(() => [sessionStorage.length, localStorage.length, location.href.includes('olga')])).resolves.toEqual([1, 0, false]);
     await shot('console-03-cases');
@@ -181,12 +181,12 @@ describe('compliance console in a headless browser', () => {
     expect(lines).toHaveLength(4);
     expect(lines.slice(0, 3).every((l) => l.startsWith('event: ') && l.includes('Transfer'))).toBe(true);
     expect(lines[3]).toMatch(/^hit: .*rule structuring.*3 transfers out just under/);
-    await expect(page.locator('#case-log').textContent()).resolves.toContain('done: freeze 5000 base units');
+    expect(await settledText(page.locator('#case-log'), 'done: freeze 5000 base units', false)).toContain('done: freeze 5000 base units');
     await page.getByLabel('Note').fill('Called the investor\'s custodian; <b>no answer</b>.');
     await page.getByRole('button', { name: 'Add note' }).click();
     await page.locator('#case-status-line [data-tone="ok"]').waitFor();
     // Text from the API is text: the note's markup is shown, never parsed.
-    await expect(page.locator('#case-log li[data-kind="note"]').last().textContent()).resolves.toContain('<b>no answer</b>');
+    expect(await settledText(page.locator('#case-log li[data-kind="note"]').last(), '<b>no answer</b>', false)).toContain('<b>no answer</b>');
     await expect(page.locator('#case-log b').count()).resolves.toBe(0);
     await shot('console-04-case-detail');
   });
@@ -196,18 +196,18 @@ describe('compliance console in a headless browser', () => {
     await page.getByRole('button', { name: 'Change status' }).click();
     const error = page.locator('#case-status-line [data-tone="error"]');
     await error.waitFor();
-    await expect(error.textContent()).resolves.toMatch(/A value was not accepted\. Field: reason\./);
+    expect(await settledText(error, /A value was not accepted\. Field: reason\./, false)).toMatch(/A value was not accepted\. Field: reason\./);
     await page.getByLabel('Reason').fill('pattern confirmed by a second transfer chain');
     await page.getByRole('button', { name: 'Change status' }).click();
     await page.locator('#case-status-line [data-tone="ok"]').waitFor();
-    await expect(page.locator('#case-title').textContent()).resolves.toContain('escalated');
+    expect(await settledText(page.locator('#case-title'), 'escalated', false)).toContain('escalated');
   });
 
   test('a SAR is drafted from the case, its narrative edited, filed, and offered for download', async () => {
     await page.getByRole('button', { name: 'Draft SAR' }).click();
     await page.locator('#sar-narrative').waitFor();
     await settled();
-    await expect(page.locator('#sar-title').textContent()).resolves.toMatch(/SAR draft sar-000001.*draft/);
+    expect(await settledText(page.locator('#sar-title'), /SAR draft sar-000001.*draft/, false)).toMatch(/SAR draft sar-000001.*draft/);
     await expect(page.locator('#sar-narrative').inputValue()).resolves.not.toBe('');
     await shot('console-05-sar-draft');
 
@@ -215,14 +215,14 @@ describe('compliance console in a headless browser', () => {
     await page.getByLabel('Narrative').fill(narrative);
     await page.getByRole('button', { name: 'Save narrative' }).click();
     await page.locator('#sar-status-line [data-tone="ok"]').waitFor();
-    await expect(page.locator('#sar-title').textContent()).resolves.toContain('edited');
+    expect(await settledText(page.locator('#sar-title'), 'edited', false)).toContain('edited');
     await expect(page.locator('#sar-narrative').inputValue()).resolves.toBe(narrative);
     await shot('console-06-sar-edited');
 
     await page.getByLabel('FIU reference (optional)').fill('FIU-2026-0042');
     await page.getByRole('button', { name: 'Mark filed' }).click();
     await page.locator('#sar-status-line [data-tone="ok"]').waitFor();
-    await expect(page.locator('#sar-filed').textContent()).resolves.toMatch(/by olga · FIU reference FIU-2026-0042/);
+    expect(await settledText(page.locator('#sar-filed'), /by olga · FIU reference FIU-2026-0042/, false)).toMatch(/by olga · FIU reference FIU-2026-0042/);
     await expect(page.locator('#sar-narrative').getAttribute('readonly')).resolves.not.toBeNull();
     await expect(page.getByRole('button', { name: 'Save narrative' }).count()).resolves.toBe(0);
 
@@ -236,12 +236,12 @@ describe('compliance console in a headless browser', () => {
     expect(text).toMatch(/^<\?xml/);
     expect(text).toContain('Three transfers just under the reporting threshold');
     await expect(page.locator('#download-html').getAttribute('download')).resolves.toBe('sar-000001.html');
-    await expect(page.locator('#view').textContent()).resolves.not.toContain('null');
+    expect(await settledText(page.locator('#view'), 'null', true)).not.toContain('null');
     await shot('console-07-sar-filed');
 
     await page.getByRole('link', { name: 'SAR drafts', exact: true }).click();
     await page.locator('#sar-list').waitFor();
-    await expect(page.locator('#sar-list tbody tr').first().textContent()).resolves.toMatch(/sar-000001.*filed/);
+    expect(await settledText(page.locator('#sar-list tbody tr').first(), /sar-000001.*filed/, false)).toMatch(/sar-000001.*filed/);
   });
 
   test('freezes: partial (net of unfreezes) and whole-wallet', async () => {
@@ -257,7 +257,7 @@ describe('compliance console in a headless browser', () => {
   test('pending transfers say plainly that this monitor is not set up for them', async () => {
     await page.getByRole('link', { name: 'Pending transfers' }).click();
     await settled();
-    await expect(page.locator('#view [data-tone="error"]').textContent()).resolves.toMatch(/not set up for this.*TRANSFER_APPROVAL_ADDRESS/);
+    expect(await settledText(page.locator('#view [data-tone="error"]'), /not set up for this.*TRANSFER_APPROVAL_ADDRESS/, false)).toMatch(/not set up for this.*TRANSFER_APPROVAL_ADDRESS/);
     await shot('console-09-pending-not-configured');
   });
 
@@ -269,7 +269,7 @@ describe('compliance console in a headless browser', () => {
     const newest = (await cards.first().textContent())!;
     expect(newest).toContain('ofac-sdn-next.xml');
     expect(newest).toMatch(/Wallets added|Wallets removed|Entries changed|Entries added|Entries removed/);
-    await expect(cards.last().textContent()).resolves.toMatch(/Entries added/);
+    expect(await settledText(cards.last(), /Entries added/, false)).toMatch(/Entries added/);
     await shot('console-10-sanctions');
   });
 
@@ -278,7 +278,7 @@ describe('compliance console in a headless browser', () => {
     await page.getByRole('link', { name: 'Cases', exact: true }).click();
     const error = page.locator('#sign-in-status [data-tone="error"]');
     await error.waitFor();
-    await expect(error.textContent()).resolves.toMatch(/officer key was not accepted/);
+    expect(await settledText(error, /officer key was not accepted/, false)).toMatch(/officer key was not accepted/);
     await expect(page.locator('#sign-in').isVisible()).resolves.toBe(true);
     await shot('console-11-key-refused');
   });
@@ -297,14 +297,14 @@ describe('compliance console in a headless browser', () => {
       await page.getByRole('button', { name: 'Reject' }).first().click();
       const error = page.locator('#transfer-status-line [data-tone="error"]');
       await error.waitFor();
-      await expect(error.textContent()).resolves.toMatch(/Field: reason\./);
+      expect(await settledText(error, /Field: reason\./, false)).toMatch(/Field: reason\./);
       await page.getByLabel('Reason for transfer 2').fill('counterparty unknown');
       await page.getByRole('button', { name: 'Reject' }).first().click();
       await page.locator('#transfer-status-line [data-tone="ok"]').waitFor();
-      await expect(page.locator('#transfer-status-line').textContent()).resolves.toMatch(/Transfer 2 rejected/);
+      expect(await settledText(page.locator('#transfer-status-line'), /Transfer 2 rejected/, false)).toMatch(/Transfer 2 rejected/);
       await page.getByRole('button', { name: 'Approve' }).click();
-      await expect(page.locator('#transfer-status-line').textContent()).resolves.toMatch(/Transfer 1 approved/);
-      await expect(page.locator('#view').textContent()).resolves.toContain('No transfers are waiting');
+      expect(await settledText(page.locator('#transfer-status-line'), /Transfer 1 approved/, false)).toMatch(/Transfer 1 approved/);
+      expect(await settledText(page.locator('#view'), 'No transfers are waiting', false)).toContain('No transfers are waiting');
       expect(desk.decided).toEqual(['2 reject counterparty unknown', '1 approve']);
       await shot('console-13-transfers-decided');
     } finally {
@@ -480,3 +480,19 @@ describe('pending transfers against the TransferApproval rule on a node', () => 
     await rm(dir, { recursive: true, force: true });
   });
 });
+
+/**
+ * The locator's text once it shows `expected` (or, with `absent`, once it no longer does), or
+ * whatever it shows after 10 s: the page updates after each request answers, so reading the text
+ * once right after a click races the page under load.
+ */
+async function settledText(locator: { textContent(): Promise<string | null> }, expected: RegExp | string, absent: boolean): Promise<string> {
+  const shows = (text: string) => (typeof expected === 'string' ? text.includes(expected) : expected.test(text));
+  const deadline = Date.now() + 10_000;
+  let text = '';
+  for (;;) {
+    text = (await locator.textContent()) ?? '';
+    if (shows(text) !== absent || Date.now() > deadline) return text;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
