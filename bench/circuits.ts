@@ -6,8 +6,9 @@
  */
 import { statSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KycProver, type KycProof } from '@zkkyc/prover';
-import { artifactsDir, loadArtifacts, type CircuitName } from '@zkkyc/prover/node';
+import { generateSingleKey } from '@zkkyc/escrow';
+import { KycProver, type KycEscrowProof, type KycProof } from '@zkkyc/prover';
+import { artifactsDir, loadArtifacts, nodeEscrowProver, type CircuitName, type EscrowCircuitName } from '@zkkyc/prover/node';
 import * as snarkjs from 'snarkjs';
 import { benchRequest } from './kyc-request.js';
 import { semaphoreArtifacts, semaphoreProver } from './semaphore.js';
@@ -100,11 +101,34 @@ function kycSubject(name: CircuitName): () => Promise<Measurable> {
 }
 
 /**
- * Both kycPolicy circuits and the DESIGN §7 reference, Semaphore v4 at depth
- * 32, measured in the same run; `vsSemaphore32` is the ratio of steady-state
- * proof times.
+ * The escrow variant on the same request as kycPolicy32, for a policy with a single escrow key
+ * generated here (which key does not change the cost); a fresh `r` is drawn for every proof, as a
+ * holder's prover does.
  */
-export async function benchCircuits(): Promise<Record<string, CircuitFigures & { vsSemaphore32?: number }>> {
+function escrowSubject(name: EscrowCircuitName): () => Promise<Measurable> {
+  return async () => {
+    const manifest = JSON.parse(readFileSync(join(ROOT, 'circuits', 'artifacts', 'manifest.json'), 'utf8'));
+    const request = { ...benchRequest(manifest.circuits[name].depth), escrowKey: generateSingleKey().publicKey };
+    const prover = await nodeEscrowProver(name);
+    return {
+      async prove() {
+        const p = await prover.prove(request);
+        return { ...prover.lastTiming, proof: p.proof, publicSignals: p.publicSignals };
+      },
+      verify: (proof, publicSignals) => prover.verify({ proof: proof as KycEscrowProof['proof'], publicSignals }),
+    };
+  };
+}
+
+export type CircuitBenchFigures = CircuitFigures & { vsSemaphore32?: number; vsKycPolicy32?: number };
+
+/**
+ * Both kycPolicy circuits, the escrow variant kycPolicyEscrow32 and the DESIGN §7 reference,
+ * Semaphore v4 at depth 32, measured in the same run; `vsSemaphore32` is the ratio of steady-state
+ * proof times (witness + Groth16) to Semaphore's, and the escrow variant's `vsKycPolicy32` the
+ * ratio to kycPolicy32's: what naming an escrow key costs a holder.
+ */
+export async function benchCircuits(): Promise<Record<string, CircuitBenchFigures>> {
   const manifest = JSON.parse(readFileSync(join(ROOT, 'circuits', 'artifacts', 'manifest.json'), 'utf8'));
   const semaphore = await semaphoreArtifacts();
   const timings = await measureInterleaved({
@@ -113,20 +137,23 @@ export async function benchCircuits(): Promise<Record<string, CircuitFigures & {
       return { prove: () => prover.prove(), verify: (proof, publicSignals) => snarkjs.groth16.verify(semaphore.vkey, publicSignals, proof) };
     },
     kycPolicy32: kycSubject('kycPolicy32'),
+    kycPolicyEscrow32: escrowSubject('kycPolicyEscrow32'),
     kycPolicy20: kycSubject('kycPolicy20'),
   });
-  const figures: Record<string, CircuitFigures & { vsSemaphore32?: number }> = {
+  const figures: Record<string, CircuitBenchFigures> = {
     semaphore32: { constraints: semaphore.constraints, publicSignals: 4, wasmBytes: semaphore.wasm.length, zkeyBytes: semaphore.zkey.length, ...timings.semaphore32 },
   };
-  for (const name of ['kycPolicy32', 'kycPolicy20'] as const) {
-    const dir = artifactsDir(name);
+  const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+  for (const name of ['kycPolicy32', 'kycPolicy20', 'kycPolicyEscrow32'] as const) {
+    const dir = name === 'kycPolicyEscrow32' ? join(ROOT, 'circuits', 'artifacts', name) : artifactsDir(name);
     figures[name] = {
       constraints: manifest.circuits[name].constraints,
       publicSignals: manifest.circuits[name].publicSignals,
       wasmBytes: statSync(join(dir, `${name}.wasm`)).size,
       zkeyBytes: statSync(join(dir, `${name}.zkey`)).size,
       ...timings[name],
-      vsSemaphore32: Math.round((timings[name].totalProofMs / timings.semaphore32.totalProofMs) * 100) / 100,
+      vsSemaphore32: ratio(timings[name].totalProofMs, timings.semaphore32.totalProofMs),
+      ...(name === 'kycPolicyEscrow32' ? { vsKycPolicy32: ratio(timings[name].totalProofMs, timings.kycPolicy32.totalProofMs) } : {}),
     };
   }
   return figures;

@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- section ...]` — measures and writes bench/results.json.
- * Sections: circuits, gas, issuer, browser (default: all that are available).
+ * Sections: circuits, gas, issuer, browser, monitor (default: all that are available).
  * Benchmarks are not tests: nothing here asserts a figure.
  */
 import { cpus } from 'node:os';
@@ -57,12 +57,24 @@ try {
     if (existsSync(browserBench)) {
       console.log('browser: proving in headless Chromium…');
       const { measureBrowserProving } = await import('../wallet-demo/test/browser-bench.js');
-      const browser = await measureBrowserProving();
-      const node = (results.circuits as Record<string, CircuitFigures> | undefined)?.kycPolicy32?.totalProofMs;
-      results.browser = { ...browser, nodeProveMs: node };
+      const { escrow, ...browser } = await measureBrowserProving();
+      // Beside each browser figure, the same circuit's steady-state proof time in Node (circuits section).
+      const nodeCircuits = results.circuits as Record<string, CircuitFigures> | undefined;
+      results.browser = {
+        ...browser,
+        nodeProveMs: nodeCircuits?.kycPolicy32?.totalProofMs,
+        escrow: { ...escrow, nodeProveMs: nodeCircuits?.kycPolicyEscrow32?.totalProofMs },
+      };
       save();
       console.log(results.browser);
     }
+  }
+  if (runs('monitor')) {
+    console.log('monitor: indexing, rule evaluation and transfer → freeze on a Hardhat node…');
+    const { benchMonitor } = await import('./monitor.js');
+    results.monitor = await benchMonitor();
+    save();
+    console.log(results.monitor);
   }
   console.log(`wrote ${RESULTS}`);
 } finally {

@@ -1,10 +1,12 @@
 import { parseUnits, type Signer } from 'ethers';
-import { investorClassMask, jurisdictionMask } from '@zkkyc/credentials';
+import { investorClassMask, jurisdictionMask, type EscrowKey } from '@zkkyc/credentials';
 import { connectZkKyc, deployToken, deployZkKyc, setGatePolicy, type PolicySpec, type ZkKycDeployment } from '@zkkyc/sdk';
 
 /**
- * The demo world the wallet walks through: one issuer (id 1), and two tokens whose policies a
- * typical applicant meets and does not meet, so the wallet shows both ticks and crosses.
+ * The demo world the wallet walks through: one issuer (id 1), two tokens whose policies a typical
+ * applicant meets and does not meet, so the wallet shows both ticks and crosses, and a third whose
+ * policy has the first one's rules and an escrow key, so its registrations carry the holder's leaf
+ * index encrypted for the key's holder (docs/protocol.md, "Escrow").
  */
 export const DEMO_ISSUER_ID = 1n;
 
@@ -35,14 +37,25 @@ const POLICIES: PolicySpec[] = [
   },
 ];
 
-/** Deploys the core contracts (registry, verifier, gate); the deployer keeps every role, as the demo's agent. */
+/**
+ * The escrow policy: policy 1's rules under another id (so another scope), with the escrow key
+ * added at deployment. A holder who may hold AREF may hold this token too, and proves with the
+ * escrow circuit for it.
+ */
+const ESCROW_POLICY: Omit<PolicySpec, 'escrowKey'> = { ...POLICIES[0], policyId: 3 };
+
+/** Deploys the core contracts (registry, verifiers, gate); the deployer keeps every role, as the demo's agent. */
 export function deployDemoCore(deployer: Signer): Promise<ZkKycDeployment> {
   return deployZkKyc(deployer, { maxRootAge: 3600, verifier20: false });
 }
 
-/** Adds the two policies and their tokens; the gate accepts only issuers already in the registry. */
-export async function deployDemoTokens(deployer: Signer, deployment: ZkKycDeployment): Promise<void> {
-  for (const policy of POLICIES) deployment.policies.push(await setGatePolicy(deployer, deployment, policy));
+/**
+ * Adds the three policies and their tokens; the gate accepts only issuers already in the registry.
+ * `escrowKey` is the third policy's escrow key (a point of Baby Jubjub's prime-order subgroup; the
+ * demo generates a single key at start, held by its transfer agent).
+ */
+export async function deployDemoTokens(deployer: Signer, deployment: ZkKycDeployment, escrowKey: EscrowKey): Promise<void> {
+  for (const policy of [...POLICIES, { ...ESCROW_POLICY, escrowKey }]) deployment.policies.push(await setGatePolicy(deployer, deployment, policy));
   deployment.tokens.push(
     await deployToken(deployer, deployment, {
       name: 'Alpine Real Estate Fund',
@@ -53,6 +66,9 @@ export async function deployDemoTokens(deployer: Signer, deployment: ZkKycDeploy
     }),
   );
   deployment.tokens.push(await deployToken(deployer, deployment, { name: 'US Private Credit Note', symbol: 'USPC', decimals: 6, policyId: 2 }));
+  deployment.tokens.push(
+    await deployToken(deployer, deployment, { name: 'Nordic Infrastructure Bond', symbol: 'NIB', decimals: 18, policyId: ESCROW_POLICY.policyId }),
+  );
 }
 
 /** Registers the issuer-service's DID and publisher key in the registry. */

@@ -1,7 +1,8 @@
 /**
- * Runs the whole demo locally for the browser wallet: a Hardhat node, the zkkyc contracts with two
- * demo tokens, the issuer service in dev mode (auto-approve) anchoring its roots on that chain, a
- * verified counterparty to transfer to, and the built wallet with its config and deployment JSON.
+ * Runs the whole demo locally for the browser wallet: a Hardhat node, the zkkyc contracts with three
+ * demo tokens (the third under a policy with an escrow key generated at start), the issuer service
+ * in dev mode (auto-approve) anchoring its roots on that chain, a verified counterparty to transfer
+ * to, and the built wallet with its config and deployment JSON.
  *
  *   npx tsx wallet-demo/scripts/serve.ts     (or: npm run wallet)
  *
@@ -14,6 +15,7 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { JsonRpcProvider } from 'ethers';
+import { generateSingleKey, type EscrowKeyPair } from '@zkkyc/escrow';
 import { createIssuerService, loadConfig, type IssuerService } from '@zkkyc/issuer-service';
 import { releaseProverThreads } from '@zkkyc/prover';
 import { connectZkKyc, RegistryRootAnchor, type ZkKycDeployment } from '@zkkyc/sdk';
@@ -48,6 +50,11 @@ export interface WalletDemo {
   deployment: ZkKycDeployment;
   /** A wallet verified for the first token's policy (undefined when `counterparty: false`). */
   counterparty?: string;
+  /**
+   * The escrow key of the third token's policy, generated at start: a single key, whose secret the
+   * demo's transfer agent holds (here, so that tests can open the ciphertexts registrations log).
+   */
+  escrow: EscrowKeyPair;
   issuer: IssuerService;
   /** Stops everything this demo started. */
   close(): Promise<void>;
@@ -124,7 +131,8 @@ export async function startWalletDemo(options: WalletDemoOptions = {}): Promise<
     const issuer = await createIssuerService(config, { anchor, corsOrigins: [wallet.url] });
     cleanup.push(() => issuer.close());
     await registerDemoIssuer(deployer, deployment, issuer.issuerDid, await publisher.getAddress());
-    await deployDemoTokens(deployer, deployment);
+    const escrow = generateSingleKey();
+    await deployDemoTokens(deployer, deployment, escrow.publicKey);
     await issuer.app.listen({ port: issuerPort, host: '127.0.0.1' });
     log(`issuer: ${issuerUrl} (${issuer.issuerDid}), dev mode, auto-approve`);
 
@@ -141,7 +149,7 @@ export async function startWalletDemo(options: WalletDemoOptions = {}): Promise<
     await writeFile(`${outDir}/wallet-config.json`, JSON.stringify(walletConfig, null, 2));
     log(`wallet: ${wallet.url}/  (deployment: ${outDir}/deployment.json)`);
 
-    return { walletUrl: `${wallet.url}/`, issuerUrl, rpcUrl: chain.rpcUrl, deployment, counterparty, issuer, close };
+    return { walletUrl: `${wallet.url}/`, issuerUrl, rpcUrl: chain.rpcUrl, deployment, counterparty, escrow, issuer, close };
   } catch (err) {
     await close();
     throw err;
@@ -156,6 +164,8 @@ async function main(): Promise<void> {
   console.log(`  Issuer:   ${demo.issuerUrl}  (API docs ${demo.issuerUrl}/docs; reviewer key dev-reviewer-key)`);
   console.log(`  Chain:    ${demo.rpcUrl}  (chain id ${demo.deployment.chainId})`);
   if (demo.counterparty) console.log(`  Verified recipient for ${demo.deployment.tokens[0].symbol}: ${demo.counterparty}`);
+  const [x, y] = demo.escrow.publicKey;
+  console.log(`  Escrow key of ${demo.deployment.tokens[2].symbol}'s policy (secret held by the demo): (${x}, ${y})`);
   console.log('  Ctrl-C to stop.');
   const stop = () => void demo.close().then(() => process.exit(0));
   process.on('SIGINT', stop);

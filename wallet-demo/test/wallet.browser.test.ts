@@ -4,18 +4,24 @@
  * identity → apply → receive the VC → check a token's policy → prove in the Web Worker → register
  * at the gate → transfer; and the refusals a holder must understand: a transfer to an unverified
  * wallet (the token's custom error), a policy the credential does not meet, a revoked credential,
- * and a wrong passphrase. Screenshots of every step go to wallet-demo/test/artifacts/.
+ * and a wrong passphrase. A token whose policy has an escrow key: the wallet says so before
+ * proving, proves with the escrow circuit, and the gate logs the ciphertext the demo's key opens;
+ * a key outside the prime-order subgroup is refused before proving. Screenshots of every step go to
+ * wallet-demo/test/artifacts/.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { formatUnits } from 'ethers';
 import type { Browser, Page } from 'playwright-core';
+import { SNARK_FIELD } from '@zkkyc/credentials';
+import { decryptLeafIndex, pointFromX } from '@zkkyc/escrow';
 import { releaseProverThreads } from '@zkkyc/prover';
 import { connectZkKyc, setGatePolicy } from '@zkkyc/sdk';
 import { JsonRpcProvider } from 'ethers';
 import { freePort } from '../scripts/free-port.js';
 import { startWalletDemo, type WalletDemo } from '../scripts/serve.js';
 import { startWalletServer } from '../scripts/wallet-server.js';
+import { ESCROW_IN_WORDS } from '../src/ui/plain-words.js';
 import { applyForCredential, chooseToken, createIdentity, launchBrowser, openWallet, proveAndRegister, screenshot, transfer } from './browser-session.js';
 
 const artifacts = fileURLToPath(new URL('./artifacts', import.meta.url));
@@ -135,6 +141,40 @@ describe('wallet in a headless browser', () => {
     await shot('08-transfer-refused');
   });
 
+  test('for a token whose policy has an escrow key, says so before proving, proves with the escrow circuit and the gate logs the sealed reference', async () => {
+    const escrowToken = demo.deployment.tokens[2];
+    const policyId = BigInt(escrowToken.policyId);
+    const gate = chain().complianceGate;
+    expect(await gate.escrowKeyOf(policyId)).toEqual(demo.escrow.publicKey);
+    const rules = await chooseToken(page, tokenLabel(2));
+    expect(rules.every((r) => r.ok)).toBe(true);
+    // One plain sentence under the rules, before anything is proven; none for a policy without a key.
+    const notice = page.locator('#escrow-notice');
+    await expect(notice.isVisible()).resolves.toBe(true);
+    await expect(notice.textContent()).resolves.toBe(ESCROW_IN_WORDS);
+    await expect(page.getByRole('button', { name: 'Prove and register' }).isEnabled()).resolves.toBe(true);
+    await shot('15-escrow-policy');
+
+    const result = await proveAndRegister(page);
+    expect(result.proveMs).toBeGreaterThan(0);
+    await expect(page.locator('#prove-time').getAttribute('data-circuit')).resolves.toBe('kycPolicyEscrow32');
+    expect(await gate.isVerified(policyId, holder)).toBe(true);
+    // The registration logged the leaf index encrypted to the policy's key; the key's holder opens it.
+    const logged = await gate.queryFilter(gate.filters.EscrowCiphertext(policyId, holder));
+    expect(logged).toHaveLength(1);
+    const { escrowX, escrowC } = logged[0].args;
+    const credentialId = (await page.locator('#credential-list li[data-credential-id]').getAttribute('data-credential-id'))!;
+    const record = await demo.issuer.store.getCredential(credentialId);
+    expect(decryptLeafIndex(demo.escrow.secretKey, { R: pointFromX(escrowX), c: escrowC })).toBe(record!.leafIndex);
+    const proving = JSON.parse(await readFile(`${artifacts}/browser-proving.json`, 'utf8'));
+    await writeFile(`${artifacts}/browser-proving.json`, JSON.stringify({ ...proving, escrow: { proveMs: result.proveMs, loadMs: result.loadMs } }, null, 2));
+    await shot('16-escrow-registered');
+
+    // Back on the first token, whose policy has no key: no escrow sentence.
+    await chooseToken(page, tokenLabel(0));
+    await expect(notice.isHidden()).resolves.toBe(true);
+  });
+
   test('a revoked credential is shown as revoked and can no longer be proven', async () => {
     const credentialId = (await page.locator('#credential-list li[data-credential-id]').getAttribute('data-credential-id'))!;
     const response = await fetch(`${demo.issuerUrl}/credentials/${credentialId}/revoke`, {
@@ -199,6 +239,11 @@ describe('wallet in a headless browser', () => {
       await expect(other.locator('#policy-rules li[data-rule="jurisdiction"]').textContent()).resolves.toContain('United States (US)');
       await expect(other.getByRole('button', { name: 'Prove and register' }).isDisabled()).resolves.toBe(true);
       await screenshot(other, artifacts, '13-chain-unreachable');
+      // An escrow policy is named as such from the deployment file too.
+      await other.getByLabel('Token', { exact: true }).selectOption({ label: tokenLabel(2) });
+      await other.locator('#escrow-notice[data-escrow="key"]').waitFor();
+      await expect(other.locator('#escrow-notice').textContent()).resolves.toBe(ESCROW_IN_WORDS);
+      await expect(other.getByRole('button', { name: 'Prove and register' }).isDisabled()).resolves.toBe(true);
     } finally {
       await other.context().close();
       await new Promise<void>((resolve) => offline.server.close(() => resolve()));
@@ -229,6 +274,38 @@ describe('wallet in a headless browser', () => {
       await expect(other.locator('#prove-status').textContent()).resolves.toMatch(/^Proof rejected on-chain: .*policy changed/);
       expect(await chain().complianceGate.verifiedUntil(BigInt(token().policyId), wallet)).toBe(0n);
       await screenshot(other, artifacts, '14-proof-rejected');
+    } finally {
+      await other.context().close();
+    }
+  });
+
+  test('an escrow key outside the prime-order subgroup is refused before proving, in words', async () => {
+    // A gate that answers escrowKeyOf with (0, −1), the point of order 2: on the curve, but with it
+    // anybody could open the sealed reference. The real gate refuses such a key when it is set, so
+    // the node's answer is replaced for this page only.
+    const other = await openWallet(browser, demo.walletUrl, true);
+    try {
+      const selector = chain().complianceGate.interface.getFunction('escrowKeyOf').selector;
+      const lowOrder = '0x' + [0n, SNARK_FIELD - 1n].map((v) => v.toString(16).padStart(64, '0')).join('');
+      await other.route(demo.rpcUrl, async (route) => {
+        const body = route.request().postDataJSON() as { id: number; method: string; params?: [{ data?: string; input?: string }] } | null;
+        const data = body?.params?.[0]?.data ?? body?.params?.[0]?.input;
+        if (body?.method === 'eth_call' && data?.startsWith(selector)) {
+          const result = JSON.stringify({ jsonrpc: '2.0', id: body.id, result: lowOrder });
+          return route.fulfill({ contentType: 'application/json', headers: { 'access-control-allow-origin': '*' }, body: result });
+        }
+        return route.continue();
+      });
+      await createIdentity(other, PASSPHRASE);
+      await applyForCredential(other, { jurisdiction: 'CH', birthDate: '1985-05-05', investorClasses: ['Qualified investor (CH)'], kycLevel: 3 });
+      const rules = await chooseToken(other, tokenLabel(2));
+      expect(rules.every((r) => r.ok)).toBe(true);
+      const status = other.locator('#prove-status');
+      await other.locator('#prove-status[data-error="EscrowKeyInvalid"]').waitFor();
+      await expect(status.textContent()).resolves.toMatch(/weak key.*will not prove for this token/);
+      await expect(other.getByRole('button', { name: 'Prove and register' }).isDisabled()).resolves.toBe(true);
+      await expect(other.locator('#escrow-notice').getAttribute('data-escrow')).resolves.toBe('invalid-key');
+      await screenshot(other, artifacts, '17-escrow-key-refused');
     } finally {
       await other.context().close();
     }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { Interface } from 'ethers';
 import { ComplianceGate__factory } from '@zkkyc/contracts/typechain';
-import { explainRefusal } from './refusal-reasons.js';
+import { explainRefusal, POLICY_CHANGED } from './refusal-reasons.js';
 
 /** The gate's own error encoding, wrapped the way ethers reports a reverted call. */
 const gate = new Interface(ComplianceGate__factory.abi);
@@ -25,5 +25,14 @@ describe('refusals a holder reads', () => {
     expect(forever.proofRejected).toBe(false);
     const timed = explainRefusal(reverted('InvestorBarred', [1n, 7n, 1_798_761_600n]));
     expect(timed.explanation).toBe("the token's agent has barred this investor from registering until 2027-01-01 00:00 UTC");
+  });
+  it('says when a proof carries, or lacks, the sealed reference an escrow policy asks for, and that the policy changed', () => {
+    const required = explainRefusal(reverted('EscrowProofRequired', [3n]));
+    expect(required.explanation).toBe('the token’s policy now asks for a sealed reference to your credential, which this proof does not carry');
+    expect(required.proofRejected).toBe(true);
+    const notEnabled = explainRefusal(reverted('EscrowNotEnabled', [1n]));
+    expect(notEnabled.explanation).toMatch(/no longer asks for a sealed reference/);
+    expect(notEnabled.proofRejected).toBe(true);
+    for (const name of ['EscrowProofRequired', 'EscrowNotEnabled', 'PolicyHashMismatch']) expect(POLICY_CHANGED.has(name)).toBe(true);
   });
 });

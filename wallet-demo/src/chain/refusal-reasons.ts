@@ -68,9 +68,23 @@ const EXPLAIN: Record<string, (args: unknown[]) => string> = {
   WalletBoundToOtherInvestor: () => 'this wallet is already registered to another investor',
   TooManyWallets: ([, wallets, limit]) => `this investor already registered ${wallets} wallets, the policy's limit is ${limit}`,
   ContextOutOfRange: () => 'the proof’s wallet/date signal is malformed',
+  EscrowProofRequired: () => 'the token’s policy now asks for a sealed reference to your credential, which this proof does not carry',
+  EscrowNotEnabled: () => 'the token’s policy no longer asks for a sealed reference to your credential, which this proof carries',
 };
 
-const PROOF_CHECKS = new Set(['InvalidProof', 'PolicyHashMismatch', 'RootNotAcceptable', 'DateOutOfWindow', 'CredentialExpired', 'ContextOutOfRange']);
+const PROOF_CHECKS = new Set([
+  'InvalidProof',
+  'PolicyHashMismatch',
+  'RootNotAcceptable',
+  'DateOutOfWindow',
+  'CredentialExpired',
+  'ContextOutOfRange',
+  'EscrowProofRequired',
+  'EscrowNotEnabled',
+]);
+
+/** Refusals that mean the policy the wallet read before proving is not the gate's policy any more. */
+export const POLICY_CHANGED = new Set(['PolicyHashMismatch', 'EscrowProofRequired', 'EscrowNotEnabled']);
 
 /** Explains a failed contract call; falls back to the raw message when no custom error is found. */
 export function explainRefusal(err: unknown): Refusal {

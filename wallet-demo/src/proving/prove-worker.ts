@@ -1,15 +1,18 @@
 /// <reference lib="webworker" />
 /**
  * Proves in a Web Worker so the page stays responsive for the seconds Groth16 takes. The worker
- * fetches the circuit artifacts once (reporting bytes as they arrive), keeps the compiled prover
- * for later proofs, and answers each command with progress events and one outcome.
+ * fetches a circuit's artifacts once (reporting bytes as they arrive), keeps the compiled prover
+ * for later proofs, and answers each command with progress events and one outcome. It serves both
+ * statements: kycPolicy, and the escrow variant for a policy that names an escrow key, each from
+ * the circuit the command names.
  */
-import { KycProver, PolicyNotMetError } from '@zkkyc/prover';
-import type { ProveCommand, ProverEvent } from './prover-messages.js';
+import { KycEscrowProver, KycProver, PolicyNotMetError, type KycArtifacts } from '@zkkyc/prover';
+import type { ProveCommand, ProvenStatement, ProverEvent } from './prover-messages.js';
 
 declare const self: DedicatedWorkerGlobalScope;
 
-let prover: Promise<KycProver> | undefined;
+/** Loaded provers by statement kind and circuit name: each circuit is fetched and compiled once. */
+const provers = new Map<string, Promise<KycProver | KycEscrowProver>>();
 
 function post(event: ProverEvent): void {
   self.postMessage(event);
@@ -42,7 +45,7 @@ async function contentLength(url: string): Promise<number> {
   return Number(head.headers.get('content-length') ?? 0);
 }
 
-async function loadProver(command: ProveCommand): Promise<KycProver> {
+async function loadArtifacts(command: ProveCommand): Promise<KycArtifacts> {
   const base = `${command.artifactsUrl}/${command.circuit}`;
   const urls = { wasm: `${base}/${command.circuit}.wasm`, zkey: `${base}/${command.circuit}.zkey`, vkey: `${base}/verification_key.json` };
   const totalBytes = (await Promise.all([contentLength(urls.wasm), contentLength(urls.zkey)])).reduce((a, b) => a + b, 0);
@@ -56,7 +59,25 @@ async function loadProver(command: ProveCommand): Promise<KycProver> {
     fetchBytes(urls.zkey, onBytes),
     fetch(urls.vkey).then((r) => r.json() as Promise<object>),
   ]);
-  return KycProver.load({ depth: command.depth, wasm, zkey, verificationKey });
+  return { depth: command.depth, wasm, zkey, verificationKey };
+}
+
+async function loadProver(command: ProveCommand): Promise<KycProver | KycEscrowProver> {
+  const artifacts = await loadArtifacts(command);
+  return command.kind === 'escrow' ? KycEscrowProver.load(artifacts) : KycProver.load(artifacts);
+}
+
+/** Proves with the prover loaded for the command's kind; the escrow prover refuses a key outside the subgroup. */
+async function prove(ready: KycProver | KycEscrowProver, command: ProveCommand): Promise<{ nullifier: bigint } & ProvenStatement> {
+  if (command.kind === 'escrow' && ready instanceof KycEscrowProver) {
+    const proof = await ready.prove(command.request);
+    return { kind: 'escrow', nullifier: proof.nullifier, solidityCalldata: proof.solidityCalldata, escrow: proof.escrow };
+  }
+  if (command.kind === 'kyc' && ready instanceof KycProver) {
+    const proof = await ready.prove(command.request);
+    return { kind: 'kyc', nullifier: proof.nullifier, solidityCalldata: proof.solidityCalldata };
+  }
+  throw new Error(`circuit ${command.circuit} is loaded for another statement than ${command.kind}`);
 }
 
 self.onmessage = async (message: MessageEvent<ProveCommand>) => {
@@ -64,26 +85,24 @@ self.onmessage = async (message: MessageEvent<ProveCommand>) => {
   if (command?.type !== 'prove') return;
   try {
     const loadStarted = performance.now();
-    const firstLoad = !prover;
-    prover ??= loadProver(command);
-    let ready: KycProver;
+    const key = `${command.kind}:${command.circuit}`;
+    let loading = provers.get(key);
+    const firstLoad = !loading;
+    if (!loading) {
+      loading = loadProver(command);
+      provers.set(key, loading);
+    }
+    let ready: KycProver | KycEscrowProver;
     try {
-      ready = await prover;
+      ready = await loading;
     } catch (err) {
-      prover = undefined; // let the next attempt fetch again
+      provers.delete(key); // let the next attempt fetch again
       throw err;
     }
     const loadMs = firstLoad ? performance.now() - loadStarted : 0;
     post({ type: 'progress', stage: 'proving' });
-    const proof = await ready.prove(command.request);
-    post({
-      type: 'done',
-      nullifier: proof.nullifier,
-      solidityCalldata: proof.solidityCalldata,
-      witnessMs: ready.lastTiming.witnessMs,
-      proveMs: ready.lastTiming.proveMs,
-      loadMs,
-    });
+    const proven = await prove(ready, command);
+    post({ type: 'done', ...proven, witnessMs: ready.lastTiming.witnessMs, proveMs: ready.lastTiming.proveMs, loadMs });
   } catch (err) {
     if (err instanceof PolicyNotMetError) post({ type: 'not-eligible', failures: err.failures });
     else post({ type: 'error', message: err instanceof Error ? err.message : String(err) });

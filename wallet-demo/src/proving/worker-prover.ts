@@ -1,6 +1,6 @@
 import type { PolicyFailure } from '@zkkyc/credentials';
-import type { KycProofRequest, SolidityCalldata } from '@zkkyc/prover';
-import type { ProveCommand, ProverEvent } from './prover-messages.js';
+import type { KycEscrowProofRequest, KycProofRequest } from '@zkkyc/prover';
+import type { ProveCommand, ProvenStatement, ProverEvent, ProveStatement } from './prover-messages.js';
 
 /** The credential fails the policy; raised from the worker before any proving. */
 export class NotEligibleError extends Error {
@@ -10,31 +10,63 @@ export class NotEligibleError extends Error {
   }
 }
 
-export interface WorkerProof {
+/** A proof from the worker: its calldata (kycPolicy or escrow variant) and where the time went. */
+export type WorkerProof = ProvenStatement & {
   nullifier: bigint;
-  solidityCalldata: SolidityCalldata;
-  /** Witness + Groth16 time inside the worker. */
+  /** Groth16 time inside the worker. */
   proveMs: number;
+  /** Witness time inside the worker. */
   witnessMs: number;
-  /** Fetching and compiling the artifacts (first proof only). */
+  /** Fetching and compiling this circuit's artifacts (its first proof only). */
   loadMs: number;
-}
+};
+
+export type KycWorkerProof = Extract<WorkerProof, { kind: 'kyc' }>;
+export type EscrowWorkerProof = Extract<WorkerProof, { kind: 'escrow' }>;
 
 export type ProgressEvent = Extract<ProverEvent, { type: 'progress' }>;
 
-/** Runs proofs in one long-lived worker (the artifacts are loaded once per page). */
+/** A circuit the worker can load from the artifacts URL: its name and issuer-tree depth. */
+export interface CircuitChoice {
+  name: string;
+  depth: number;
+}
+
+/**
+ * Runs proofs in one long-lived worker (each circuit's artifacts are loaded once per page). A
+ * kycPolicy statement goes to `circuits.kyc`, an escrow one (a policy with an escrow key) to
+ * `circuits.escrow`.
+ */
 export class WorkerProver {
   private worker: Worker | undefined;
   private busy = false;
 
   constructor(
     private readonly artifactsUrl: string,
-    private readonly circuit = 'kycPolicy32',
-    private readonly depth = 32,
+    private readonly circuits: { kyc: CircuitChoice; escrow: CircuitChoice } = {
+      kyc: { name: 'kycPolicy32', depth: 32 },
+      escrow: { name: 'kycPolicyEscrow32', depth: 32 },
+    },
   ) {}
 
-  /** Proves `request` in the worker, reporting progress; rejects with NotEligibleError when the policy is not met. */
-  prove(request: KycProofRequest, onProgress: (event: ProgressEvent) => void): Promise<WorkerProof> {
+  /** Proves a kycPolicy statement in the worker, reporting progress; rejects with NotEligibleError when the policy is not met. */
+  async prove(request: KycProofRequest, onProgress: (event: ProgressEvent) => void): Promise<KycWorkerProof> {
+    const proof = await this.run({ kind: 'kyc', request }, onProgress);
+    if (proof.kind !== 'kyc') throw new Error('the worker answered with an escrow proof');
+    return proof;
+  }
+
+  /**
+   * Proves the escrow variant for a policy with an escrow key, like `prove`; the worker's prover
+   * also refuses a key outside the prime-order subgroup.
+   */
+  async proveEscrow(request: KycEscrowProofRequest, onProgress: (event: ProgressEvent) => void): Promise<EscrowWorkerProof> {
+    const proof = await this.run({ kind: 'escrow', request }, onProgress);
+    if (proof.kind !== 'escrow') throw new Error('the worker answered with a proof without escrow');
+    return proof;
+  }
+
+  private run(statement: ProveStatement, onProgress: (event: ProgressEvent) => void): Promise<WorkerProof> {
     if (this.busy) return Promise.reject(new Error('a proof is already being generated'));
     this.busy = true;
     this.worker ??= new Worker(new URL('./prove-worker.ts', import.meta.url), { type: 'module', name: 'zkkyc-prover' });
@@ -59,7 +91,8 @@ export class WorkerProver {
         worker.terminate();
         reject(new Error(`the proving worker crashed: ${event.message}`));
       };
-      const command: ProveCommand = { type: 'prove', request, artifactsUrl: this.artifactsUrl, circuit: this.circuit, depth: this.depth };
+      const circuit = this.circuits[statement.kind];
+      const command = { ...statement, type: 'prove', artifactsUrl: this.artifactsUrl, circuit: circuit.name, depth: circuit.depth } as ProveCommand;
       worker.postMessage(command);
     });
   }

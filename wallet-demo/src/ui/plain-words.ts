@@ -47,3 +47,23 @@ export function daysFromNow(isoDate: string): string {
   if (days === 0) return 'today';
   return days > 0 ? `in ${days} day${days === 1 ? '' : 's'}` : `${-days} day${days === -1 ? '' : 's'} ago`;
 }
+
+/**
+ * What a policy with an escrow key asks of the holder, in one sentence shown before proving: the
+ * registration carries the credential's position in the issuer's list, encrypted to a key held by
+ * auditors (one transfer agent, or k of n together), whose procedure opens it only for a request
+ * recorded in the on-chain disclosure log (docs/escrow.md, docs/disclosure-log.md).
+ */
+export const ESCROW_IN_WORDS =
+  'Registering for this token also stores a sealed reference to your credential on-chain, which the auditors named by the token’s operator can open to find your credential, and which they open only for a disclosure request recorded publicly first.';
+
+/** Why the wallet will not prove for a policy whose escrow key fails the checks (`rule` from assertEscrowKey). */
+export function badEscrowKeyInWords(rule: string): string {
+  const what: Record<string, string> = {
+    canonical: 'is not a valid number pair',
+    'on-curve': 'is not a valid key',
+    'not-identity': 'is an empty key',
+    subgroup: 'is a weak key',
+  };
+  return `This token’s policy asks for a sealed reference to your credential, but its auditors’ key ${what[rule] ?? 'is not valid'}, so anyone might be able to open it: the wallet will not prove for this token. Tell the token’s operator.`;
+}

@@ -1,16 +1,16 @@
-import { checkPolicy, dateToInt, decodePolicy, intToDate, todayInt, type EncodedPolicy, type PolicyFailure } from '@zkkyc/credentials';
+import { assertEscrowKey, checkPolicy, dateToInt, decodePolicy, intToDate, todayInt, ValidationError, type EncodedPolicy, type EscrowKey, type PolicyFailure } from '@zkkyc/credentials';
 import type { KycProofRequest } from '@zkkyc/prover';
 import type { CredentialPath, DeployedToken } from '@zkkyc/sdk';
 import { ChainUnreachableError, isConnectionFailure } from '../chain/chain-connection.js';
 import { DevOperator } from '../chain/dev-operator.js';
-import { explainRefusal } from '../chain/refusal-reasons.js';
+import { explainRefusal, POLICY_CHANGED } from '../chain/refusal-reasons.js';
 import type { OpenedCredential } from '../credentials/received-credential.js';
-import { NotEligibleError, WorkerProver } from '../proving/worker-prover.js';
+import { NotEligibleError, WorkerProver, type ProgressEvent } from '../proving/worker-prover.js';
 import type { WalletSession } from '../wallet-session.js';
 import { byId, el, say, showNotice } from './dom.js';
 import { startElapsedTimer } from './elapsed-timer.js';
 import { explainIssuerError } from './issuer-errors.js';
-import { describePolicy } from './plain-words.js';
+import { badEscrowKeyInWords, describePolicy, ESCROW_IN_WORDS } from './plain-words.js';
 
 /** A policy as the gate holds it, with what the wallet needs to prove it. */
 interface GatePolicyView extends EncodedPolicy {
@@ -18,6 +18,44 @@ interface GatePolicyView extends EncodedPolicy {
   scope: bigint;
   acceptedIssuers: bigint[];
   ttl: bigint;
+  /**
+   * The policy's escrow key when the gate holds one (`escrowKeyOf` ≠ (0, 0)): registrations then
+   * need the escrow variant's proof, which encrypts the credential's leaf index to it.
+   */
+  escrow?: { key: EscrowKey } | { invalid: { x: bigint; y: bigint; rule: string } };
+}
+
+/** The gate's escrow key for a policy (`escrowKeyOf`), checked by {@link checkedEscrowKey}. */
+async function readEscrowKey(session: WalletSession, policyId: bigint): Promise<GatePolicyView['escrow']> {
+  const { contracts } = await session.chain();
+  const [x, y] = await contracts.complianceGate.escrowKeyOf(policyId);
+  return checkedEscrowKey(x, y);
+}
+
+/**
+ * An escrow key checked as the prover checks it (assertEscrowKey); (0, 0) is the gate's "no key". A
+ * key that fails is kept with the rule it broke, so the wallet can refuse it before proving.
+ */
+function checkedEscrowKey(x: bigint, y: bigint): GatePolicyView['escrow'] {
+  if (x === 0n && y === 0n) return undefined;
+  try {
+    const key: EscrowKey = [x, y];
+    assertEscrowKey(key, 'escrowKey');
+    return { key };
+  } catch (err) {
+    if (err instanceof ValidationError) return { invalid: { x, y, rule: err.rule } };
+    throw err;
+  }
+}
+
+/** The escrow key as the deployment file records it (decimal strings), checked the same way. */
+function recordedEscrowKey(recorded: readonly [string, string] | undefined): GatePolicyView['escrow'] {
+  if (!recorded) return undefined;
+  try {
+    return checkedEscrowKey(BigInt(recorded[0]), BigInt(recorded[1]));
+  } catch {
+    return { invalid: { x: 0n, y: 0n, rule: 'canonical' } };
+  }
 }
 
 /** Reports a chain failure in words, raising the page notice when the node is down. */
@@ -41,6 +79,7 @@ export function mountTokenPanel(getSession: () => WalletSession | null, hooks: {
   const credentialSelect = byId<HTMLSelectElement>('prove-credential');
   const validUntilInput = byId<HTMLInputElement>('valid-until');
   const rulesList = byId('policy-rules');
+  const escrowNotice = byId('escrow-notice');
   const proveButton = byId<HTMLButtonElement>('prove-button');
   const status = byId('prove-status');
   const progress = byId('prove-progress');
@@ -68,6 +107,7 @@ export function mountTokenPanel(getSession: () => WalletSession | null, hooks: {
       minKycLevel: Number(p.config.minKycLevel),
       acceptedIssuers: [...p.acceptedIssuers],
       ttl: p.config.ttl,
+      escrow: await readEscrowKey(session, BigInt(policyId)),
     };
     policies.set(policyId, view);
     return view;
@@ -89,6 +129,17 @@ export function mountTokenPanel(getSession: () => WalletSession | null, hooks: {
     if (credential) validUntilInput.max = credential.attributes.expiryDate;
   }
 
+  /**
+   * The one-sentence escrow notice under the rules, shown before the holder proves; hidden for a
+   * policy without an escrow key. A key that fails the checks is refused in the status line.
+   */
+  function showEscrow(escrow: GatePolicyView['escrow']): void {
+    escrowNotice.hidden = !escrow;
+    escrowNotice.textContent = escrow ? ESCROW_IN_WORDS : '';
+    if (escrow) escrowNotice.dataset.escrow = 'key' in escrow ? 'key' : 'invalid-key';
+    else delete escrowNotice.dataset.escrow;
+  }
+
   type RuleRow = { rule: string; text: string; failure?: string };
 
   /** Evaluates the chosen credential against the chosen token's policy; returns whether all rules pass. */
@@ -97,6 +148,8 @@ export function mountTokenPanel(getSession: () => WalletSession | null, hooks: {
     const token = selectedToken();
     const credential = selectedCredential();
     rulesList.replaceChildren();
+    showEscrow(undefined);
+    delete status.dataset.error;
     if (!session || !token) return false;
     let policy: GatePolicyView;
     let confirmed = true;
@@ -122,8 +175,10 @@ export function mountTokenPanel(getSession: () => WalletSession | null, hooks: {
         minKycLevel: recorded.minKycLevel,
         acceptedIssuers: recorded.acceptedIssuers.map(BigInt),
         ttl: BigInt(recorded.ttl),
+        escrow: recordedEscrowKey(recorded.escrowKey),
       };
     }
+    showEscrow(policy.escrow);
     const rows: RuleRow[] = describePolicy(decodePolicy(policy));
     rows.push({ rule: 'issuer', text: `Credential from an accepted issuer (#${policy.acceptedIssuers.join(', #')})` });
     rows.push({ rule: 'validity', text: 'Credential active: not expired, not revoked' });
@@ -157,9 +212,12 @@ export function mountTokenPanel(getSession: () => WalletSession | null, hooks: {
         el('li', { 'data-rule': r.rule, 'data-ok': String(!r.failure) }, el('span', { class: 'visually-hidden' }, r.failure ? 'Not met: ' : 'Met: '), r.text, r.failure ? el('span', { class: 'why' }, r.failure) : null),
       ),
     );
-    const ok = rows.every((r) => !r.failure);
+    const ok = rows.every((r) => !r.failure) && !(policy.escrow && 'invalid' in policy.escrow);
     proveButton.disabled = busy || !ok;
-    if (!ok) {
+    if (policy.escrow && 'invalid' in policy.escrow) {
+      say(status, badEscrowKeyInWords(policy.escrow.invalid.rule), 'error');
+      status.dataset.error = 'EscrowKeyInvalid';
+    } else if (!ok) {
       const revoked = rows.find((r) => r.rule === 'validity')?.failure;
       say(status, revoked ? `Not eligible: ${revoked}.` : 'Not eligible for this token: the crossed rules above are not met, so no proof can exist.', 'error');
     } else if (!busy) say(status, `Eligible. Proving shows the gate only that you meet these rules, until ${intToDate(validUntil!)} at most.`);
@@ -171,9 +229,11 @@ export function mountTokenPanel(getSession: () => WalletSession | null, hooks: {
     try {
       const { contracts } = await session.chain();
       const until = await contracts.complianceGate.verifiedUntil(BigInt(token.policyId), session.identity.address);
+      if (busy) return; // proveAndRegister shows the registration it makes
       const view = byId('registration-view');
-      if (until > BigInt(Math.floor(Date.now() / 1000))) {
-        view.hidden = false;
+      // Another token's registration shown earlier is not this one's.
+      view.hidden = until <= BigInt(Math.floor(Date.now() / 1000));
+      if (!view.hidden) {
         byId('verified-until').textContent = new Date(Number(until) * 1000).toISOString().replace('T', ' ').slice(0, 19) + ' UTC';
       }
     } catch {
@@ -202,6 +262,7 @@ export function mountTokenPanel(getSession: () => WalletSession | null, hooks: {
     if (!session || !token || !credential || busy) return;
     busy = true;
     proveButton.disabled = true;
+    delete status.dataset.error;
     byId('registration-view').hidden = true;
     progress.hidden = false;
     progressBar.removeAttribute('value');
@@ -215,6 +276,12 @@ export function mountTokenPanel(getSession: () => WalletSession | null, hooks: {
         return;
       }
       const policy = await gatePolicy(session, token.policyId);
+      if (policy.escrow && 'invalid' in policy.escrow) {
+        say(status, badEscrowKeyInWords(policy.escrow.invalid.rule), 'error');
+        status.dataset.error = 'EscrowKeyInvalid';
+        return;
+      }
+      const escrowKey = policy.escrow?.key;
       const { provider, contracts } = await session.chain();
       const operator = session.loaded.config.devOperatorUrl ? new DevOperator(session.loaded.config.devOperatorUrl) : undefined;
       if (operator && (await provider.getBalance(session.identity.address)) === 0n) {
@@ -225,38 +292,45 @@ export function mountTokenPanel(getSession: () => WalletSession | null, hooks: {
       const merkleProof = await acceptedPath(session, credential);
       const validUntil = dateToInt(validUntilInput.value, 'validUntil');
       stage.textContent = 'Loading the circuit…';
-      const proof = await prover.prove(
-        {
-          identitySecret: session.identity.identitySecret,
-          attributes: credential.encoded,
-          salt: BigInt(credential.stored.salt),
-          merkleProof,
-          policy,
-          wallet: session.identity.address,
-          today: todayInt(),
-          validUntil,
-        },
-        (event) => {
-          if (event.stage === 'loading') {
-            stage.textContent = `Loading the circuit (${(event.loadedBytes / 1e6).toFixed(1)} of ${(event.totalBytes / 1e6).toFixed(1)} MB)…`;
-            if (event.totalBytes > 0) progressBar.value = Math.min(99, (event.loadedBytes / event.totalBytes) * 100);
-          } else {
-            stage.textContent = 'Generating the zero-knowledge proof in a background worker…';
-            progressBar.removeAttribute('value');
-          }
-        },
-      );
+      const request: KycProofRequest = {
+        identitySecret: session.identity.identitySecret,
+        attributes: credential.encoded,
+        salt: BigInt(credential.stored.salt),
+        merkleProof,
+        policy,
+        wallet: session.identity.address,
+        today: todayInt(),
+        validUntil,
+      };
+      const onProgress = (event: ProgressEvent) => {
+        if (event.stage === 'loading') {
+          stage.textContent = `Loading the circuit (${(event.loadedBytes / 1e6).toFixed(1)} of ${(event.totalBytes / 1e6).toFixed(1)} MB)…`;
+          if (event.totalBytes > 0) progressBar.value = Math.min(99, (event.loadedBytes / event.totalBytes) * 100);
+        } else {
+          stage.textContent = escrowKey
+            ? 'Generating the zero-knowledge proof, with the sealed reference for the auditors, in a background worker…'
+            : 'Generating the zero-knowledge proof in a background worker…';
+          progressBar.removeAttribute('value');
+        }
+      };
+      // A policy with an escrow key takes the escrow variant's proof (its prover refuses a bad key
+      // again) and registers with verifyEscrow; any other policy takes kycPolicy and verify.
+      const proof = escrowKey ? await prover.proveEscrow({ ...request, escrowKey }, onProgress) : await prover.prove(request, onProgress);
       const proveMs = Math.round(proof.witnessMs + proof.proveMs);
       const proveTime = byId('prove-time');
       proveTime.textContent = `${(proveMs / 1000).toFixed(2)} s (witness ${Math.round(proof.witnessMs)} ms + Groth16 ${Math.round(proof.proveMs)} ms${proof.loadMs ? `; loading the circuit took ${(proof.loadMs / 1000).toFixed(1)} s` : ''})`;
       proveTime.dataset.proveMs = String(proveMs);
       proveTime.dataset.loadMs = String(Math.round(proof.loadMs));
+      proveTime.dataset.circuit = proof.kind === 'escrow' ? 'kycPolicyEscrow32' : 'kycPolicy32';
       stage.textContent = 'Submitting the proof to the compliance gate…';
       progressBar.value = 100;
-      const { pA, pB, pC, pubSignals } = proof.solidityCalldata;
       let txHash: string;
       try {
-        const tx = await contracts.complianceGate.verify(policy.policyId, pA, pB, pC, pubSignals);
+        const { pA, pB, pC } = proof.solidityCalldata;
+        const tx =
+          proof.kind === 'escrow'
+            ? await contracts.complianceGate.verifyEscrow(policy.policyId, pA, pB, pC, proof.solidityCalldata.pubSignals)
+            : await contracts.complianceGate.verify(policy.policyId, pA, pB, pC, proof.solidityCalldata.pubSignals);
         const receipt = await tx.wait();
         txHash = receipt?.hash ?? tx.hash;
       } catch (err) {
@@ -264,7 +338,7 @@ export function mountTokenPanel(getSession: () => WalletSession | null, hooks: {
         const refusal = explainRefusal(err);
         const what = refusal.proofRejected ? 'Proof rejected on-chain' : 'Registration refused';
         // The rules shown were read before proving; if the operator changed them since, read them again.
-        const changed = refusal.decoded?.name === 'PolicyHashMismatch';
+        const changed = POLICY_CHANGED.has(refusal.decoded?.name ?? '');
         if (changed) policies.delete(token.policyId);
         const next = changed ? ' The token’s policy changed since you checked it: re-check the rules and prove again.' : '';
         say(status, `${what}: ${refusal.explanation}${refusal.decoded ? ` [${refusal.decoded.name}]` : ''}.${next}`, 'error');
