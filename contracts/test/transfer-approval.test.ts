@@ -5,6 +5,7 @@
  * expire them. After every path the test checks that no token was lost or created and that each
  * wallet's reservation equals the sum of its pending transfers.
  * Holders are registered with real proofs; alice owns two wallets (one investor).
+ * A second token (HOLD2) only checks that deployToken passes the request limits on.
  */
 import { ReentrantRule__factory, type PermissionedToken, type TransferApproval } from '@zkkyc/contracts/typechain';
 import type { HardhatEthersSigner } from '@nomicfoundation/hardhat-ethers/signers';
@@ -38,6 +39,14 @@ beforeAll(async () => {
         decimals: 0,
         policyId: 1n,
         rules: { transferApproval: { threshold: THRESHOLD, expirySeconds: DAY } },
+      },
+      // Only to check that the SDK passes the request limits on.
+      {
+        name: 'Held with limits',
+        symbol: 'HOLD2',
+        decimals: 0,
+        policyId: 1n,
+        rules: { transferApproval: { threshold: THRESHOLD, expirySeconds: DAY, minRequestAmount: 50n, maxPendingPerWallet: 2 } },
       },
     ],
   });
@@ -367,4 +376,118 @@ test('settings change through the rule admin only, with events; the expiry perio
   await expectRevert(rule.connect(outsider).transferred(a1.address, b.address, 1n), 'NotToken', [outsider.address]);
   expect(await rule.threshold()).toBe(10n);
   expect(await rule.expiryPeriod()).toBe(3600n);
+});
+
+test('requestTransfer refuses, in order, while the token is paused, then a frozen sender, then a sender not verified', async () => {
+  // b is revoked, frozen and the token paused: the pause is reported first.
+  await (await world.gate.revokeWallet(1n, b.address, 'kyc withdrawn')).wait();
+  await (await token.setAddressFrozen(b.address, true)).wait();
+  await (await token.pause()).wait();
+  // The arguments are checked before the token's state.
+  await expectRevert(rule.connect(b).requestTransfer(c.address, 0n), 'ZeroAmount', []);
+  await expectRevert(rule.connect(b).requestTransfer(b.address, 2000n), 'InvalidReceiver', [b.address]);
+  await expectRevert(rule.connect(b).requestTransfer(c.address, 2000n), 'TokenPaused', []);
+  await expectRevert(rule.connect(a1).requestTransfer(c.address, 2000n), 'TokenPaused', []);
+  await (await token.unpause()).wait();
+  await expectRevert(rule.connect(b).requestTransfer(c.address, 2000n), 'SenderFrozen', [b.address]);
+  await (await token.setAddressFrozen(b.address, false)).wait();
+  await expectRevert(rule.connect(b).requestTransfer(c.address, 2000n), 'SenderNotVerified', [b.address]);
+  // An unverified sender is not told to just send it: the token would refuse that too.
+  await expectRevert(rule.connect(b).requestTransfer(c.address, THRESHOLD), 'SenderNotVerified', [b.address]);
+  // A partial freeze is not a frozen wallet: what is left unfrozen may still be requested.
+  await (await token.freezePartialTokens(a1.address, 1000n)).wait();
+  await request(a1, c.address, 4000n);
+  await checkBooks();
+});
+
+test('requestTransfer refuses an amount below minRequestAmount (default 0: any positive amount); the admin sets it, with an event', async () => {
+  expect(await rule.minRequestAmount()).toBe(0n);
+  await (await rule.connect(officer).setFlagged(c.address, true)).wait();
+  const id = await request(c, b.address, 1n);
+  await (await rule.connect(c).cancel(id)).wait();
+  pending.delete(id);
+  const adminRole = await rule.DEFAULT_ADMIN_ROLE();
+  await expectRevert(rule.connect(officer).setMinRequestAmount(10n), 'AccessControlUnauthorizedAccount', [officer.address, adminRole]);
+  expect(await eventsOf(rule.setMinRequestAmount(10n), rule, 'MinRequestAmountChanged')).toEqual([args(0n, 10n)]);
+  expect(await rule.minRequestAmount()).toBe(10n);
+  await expectRevert(rule.connect(c).requestTransfer(b.address, 9n), 'AmountBelowMinimum', [9n, 10n]);
+  await request(c, b.address, 10n);
+  // Refused after: no approval needed (just send it) and an unverified receiver.
+  await (await rule.setMinRequestAmount(5000n)).wait();
+  await expectRevert(rule.connect(a1).requestTransfer(b.address, THRESHOLD), 'ApprovalNotRequired', [a1.address, b.address, THRESHOLD]);
+  await expectRevert(rule.connect(a1).requestTransfer(outsider.address, 2000n), 'ReceiverNotVerified', [outsider.address]);
+  await expectRevert(rule.connect(a1).requestTransfer(b.address, 2000n), 'AmountBelowMinimum', [2000n, 5000n]);
+  // Pending transfers are unaffected.
+  await (await rule.connect(officer).approve(1 + id)).wait();
+  pending.delete(1 + id);
+  expect(await token.balanceOf(b.address)).toBe(3010n);
+  await checkBooks();
+});
+
+test('a wallet may have at most maxPendingPerWallet pending transfers (default 5); every way of settling one frees a place', async () => {
+  expect(await rule.maxPendingPerWallet()).toBe(5n);
+  await (await rule.connect(officer).setFlagged(c.address, true)).wait();
+  const ids: number[] = [];
+  for (let i = 0; i < 5; i++) ids.push(await request(c, b.address, 1n));
+  expect(await rule.pendingCountOf(c.address)).toBe(5n);
+  await expectRevert(rule.connect(c).requestTransfer(b.address, 1n), 'TooManyPendingTransfers', [c.address, 5n, 5n]);
+  // Refused before the balance and allowance checks; the receiver does not matter.
+  await expectRevert(rule.connect(c).requestTransfer(b.address, 10n ** 6n), 'TooManyPendingTransfers', [c.address, 5n, 5n]);
+  await expectRevert(rule.connect(c).requestTransfer(a1.address, 1n), 'TooManyPendingTransfers', [c.address, 5n, 5n]);
+  // Other wallets are not affected.
+  await request(b, a1.address, 2000n);
+  await checkBooks();
+
+  // cancel, reject, approve and expire each free a place.
+  await (await rule.connect(c).cancel(ids[0])).wait();
+  pending.delete(ids[0]);
+  expect(await rule.pendingCountOf(c.address)).toBe(4n);
+  ids.push(await request(c, b.address, 1n));
+  await (await rule.connect(officer).reject(ids[1], 'no')).wait();
+  pending.delete(ids[1]);
+  ids.push(await request(c, b.address, 1n));
+  await (await rule.connect(officer).approve(ids[2])).wait();
+  pending.delete(ids[2]);
+  ids.push(await request(c, b.address, 1n));
+  expect(await rule.pendingCountOf(c.address)).toBe(5n);
+  await increaseTime(DAY);
+  // Expired ones still count (they still reserve) until someone settles them.
+  await expectRevert(rule.connect(c).requestTransfer(b.address, 1n), 'TooManyPendingTransfers', [c.address, 5n, 5n]);
+  await (await rule.connect(outsider).expire(ids[3])).wait();
+  pending.delete(ids[3]);
+  expect(await rule.pendingCountOf(c.address)).toBe(4n);
+  const fresh = await request(c, b.address, 1n);
+  // A refused approval leaves the count alone.
+  await (await token.pause()).wait();
+  await expectRevert(rule.connect(officer).approve(fresh), 'TokenPaused', []);
+  expect(await rule.pendingCountOf(c.address)).toBe(5n);
+  await checkBooks();
+});
+
+test('maxPendingPerWallet: set by the admin only, with an event; 0 refused; lowering it keeps pending transfers settleable', async () => {
+  const adminRole = await rule.DEFAULT_ADMIN_ROLE();
+  await expectRevert(rule.connect(officer).setMaxPendingPerWallet(1n), 'AccessControlUnauthorizedAccount', [officer.address, adminRole]);
+  await expectRevert(rule.setMaxPendingPerWallet(0n), 'InvalidMaxPendingPerWallet', [0n]);
+  await (await rule.connect(officer).setFlagged(c.address, true)).wait();
+  const id1 = await request(c, b.address, 1n);
+  const id2 = await request(c, b.address, 1n);
+  expect(await eventsOf(rule.setMaxPendingPerWallet(1n), rule, 'MaxPendingPerWalletChanged')).toEqual([args(5n, 1n)]);
+  expect(await rule.maxPendingPerWallet()).toBe(1n);
+  await expectRevert(rule.connect(c).requestTransfer(b.address, 1n), 'TooManyPendingTransfers', [c.address, 2n, 1n]);
+  await (await rule.connect(officer).approve(id1)).wait();
+  pending.delete(id1);
+  await expectRevert(rule.connect(c).requestTransfer(b.address, 1n), 'TooManyPendingTransfers', [c.address, 1n, 1n]);
+  await (await rule.connect(c).cancel(id2)).wait();
+  pending.delete(id2);
+  expect(await rule.pendingCountOf(c.address)).toBe(0n);
+  await request(c, b.address, 1n);
+  await checkBooks();
+});
+
+test('deployToken passes RuleSpec.transferApproval.minRequestAmount and maxPendingPerWallet on; omitted, the rule’s defaults stay', async () => {
+  const limited = world.contracts.tokens.HOLD2.rules.transferApproval!;
+  expect(await limited.minRequestAmount()).toBe(50n);
+  expect(await limited.maxPendingPerWallet()).toBe(2n);
+  expect(await rule.minRequestAmount()).toBe(0n);
+  expect(await rule.maxPendingPerWallet()).toBe(5n);
 });

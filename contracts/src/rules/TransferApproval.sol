@@ -9,6 +9,8 @@ import {TransferCodes} from "../libraries/TransferCodes.sol";
 /// @notice What TransferApproval needs from the token besides {IGatedToken}: what a holder may
 /// still move, and the ERC-20 allowance through which an approved transfer is carried out.
 interface IReviewedToken {
+    function paused() external view returns (bool);
+    function isFrozen(address account) external view returns (bool);
     function getFrozenTokens(address account) external view returns (uint256);
     function allowance(address owner, address spender) external view returns (uint256);
     function transferFrom(address from, address to, uint256 amount) external returns (bool);
@@ -21,6 +23,11 @@ interface IReviewedToken {
 /// reserves the amount and records a pending transfer; a compliance agent then `approve`s it (the
 /// rule carries out the transfer) or `reject`s it; the holder may `cancel` it; once it has expired
 /// anyone may `expire` it, and it can no longer be approved.
+///
+/// Who may ask, and how often: only a sender the token would let send at all (token not paused,
+/// wallet not frozen, verified under the token's policy), for at least `minRequestAmount`, and with
+/// fewer than `maxPendingPerWallet` transfers already pending, so that no wallet can bury the
+/// compliance desk's queue under a stream of tiny requests.
 ///
 /// How the amount is kept, and why not by the token: the tokens stay in the holder's wallet and the
 /// rule refuses any transfer that would dip into what the holder's pending transfers reserve
@@ -38,14 +45,17 @@ interface IReviewedToken {
 /// covers it, or the sender is frozen) and stays pending, to be rejected, cancelled or expired.
 /// While a wallet's balance no longer covers its reservations, it can send nothing.
 ///
-/// Roles: `DEFAULT_ADMIN_ROLE` (one holder, two-step hand-over) sets the threshold and the expiry
-/// period; `COMPLIANCE_AGENT_ROLE`, or the token's `AGENT_ROLE` (who can force any transfer
+/// Roles: `DEFAULT_ADMIN_ROLE` (one holder, two-step hand-over) sets the threshold, the expiry
+/// period, the minimum request amount and the cap on pending transfers per wallet; `COMPLIANCE_AGENT_ROLE`, or the token's `AGENT_ROLE` (who can force any transfer
 /// anyway), flags wallets and approves or rejects pending transfers.
 contract TransferApproval is TokenBoundRule, ReentrancyGuardTransient {
     /// @notice May flag wallets and approve or reject pending transfers (as may the token's agents).
     bytes32 public constant COMPLIANCE_AGENT_ROLE = keccak256("COMPLIANCE_AGENT_ROLE");
     /// @notice The longest a pending transfer may wait: it reserves the holder's tokens meanwhile.
     uint64 public constant MAX_EXPIRY_PERIOD = 365 days;
+    /// @notice The cap on a wallet's pending transfers at deployment: enough for a holder's real
+    /// business, too few to flood the desk.
+    uint32 public constant DEFAULT_MAX_PENDING_PER_WALLET = 5;
 
     /// @dev PermissionedToken.AGENT_ROLE.
     bytes32 private constant TOKEN_AGENT_ROLE = keccak256("AGENT_ROLE");
@@ -70,14 +80,21 @@ contract TransferApproval is TokenBoundRule, ReentrancyGuardTransient {
     }
 
     /// @dev One word per wallet, read for both sides of every transfer: the flag and what the
-    /// wallet's pending transfers reserve.
+    /// wallet's pending transfers reserve; their number shares the word, so a request writes no
+    /// extra slot for it. 216 bits of reservation are far beyond any supply.
     struct Wallet {
         bool flagged;
-        uint248 held;
+        uint32 pending;
+        uint216 held;
     }
 
     error ZeroAmount();
     error InvalidReceiver(address to);
+    error TokenPaused();
+    error SenderFrozen(address from);
+    error SenderNotVerified(address from);
+    error AmountBelowMinimum(uint256 amount, uint256 minimum);
+    error TooManyPendingTransfers(address from, uint256 pending, uint256 max);
     error ApprovalNotRequired(address from, address to, uint256 amount);
     error ReceiverNotVerified(address to);
     error InsufficientAvailableBalance(address from, uint256 available, uint256 needed);
@@ -88,6 +105,7 @@ contract TransferApproval is TokenBoundRule, ReentrancyGuardTransient {
     error NotRequester(uint256 id, address caller);
     error NotComplianceAgent(address caller);
     error InvalidExpiryPeriod(uint64 period, uint64 max);
+    error InvalidMaxPendingPerWallet(uint32 max);
 
     event TransferRequested(uint256 indexed id, address indexed from, address indexed to, uint256 amount, uint64 expiresAt);
     event TransferApproved(uint256 indexed id, address indexed agent);
@@ -97,11 +115,18 @@ contract TransferApproval is TokenBoundRule, ReentrancyGuardTransient {
     event FlagSet(address indexed wallet, bool flagged, address indexed agent);
     event ThresholdChanged(uint256 previous, uint256 current);
     event ExpiryPeriodChanged(uint64 previous, uint64 current);
+    event MinRequestAmountChanged(uint128 previous, uint128 current);
+    event MaxPendingPerWalletChanged(uint32 previous, uint32 current);
 
     /// @notice A transfer of more than this to another investor needs approval.
     uint256 public threshold;
+    // One word, read whole by {requestTransfer}: the expiry period and the two request limits.
     /// @notice Seconds a pending transfer waits for a decision before it expires.
     uint64 public expiryPeriod;
+    /// @notice The most pending transfers one wallet may have at once (expired ones count until settled).
+    uint32 public maxPendingPerWallet;
+    /// @notice The smallest amount {requestTransfer} accepts; 0 = any positive amount.
+    uint128 public minRequestAmount;
     /// @notice The id of the latest pending transfer (ids start at 1).
     uint256 public lastId;
     mapping(address wallet => Wallet) private _wallets;
@@ -120,10 +145,12 @@ contract TransferApproval is TokenBoundRule, ReentrancyGuardTransient {
     }
 
     /// @dev Refuses what {setExpiryPeriod} refuses, besides TokenBoundRule's zero token and admin.
+    /// Starts with no minimum request amount and {DEFAULT_MAX_PENDING_PER_WALLET}.
     constructor(IGatedToken token_, address admin, uint256 threshold_, uint64 expiryPeriod_) TokenBoundRule(token_, admin) {
         threshold = threshold_;
         emit ThresholdChanged(0, threshold_);
         _setExpiryPeriod(expiryPeriod_);
+        _setMaxPendingPerWallet(DEFAULT_MAX_PENDING_PER_WALLET);
     }
 
     // ─── settings (DEFAULT_ADMIN_ROLE) and flags (compliance agents) ────────────────────────
@@ -138,6 +165,21 @@ contract TransferApproval is TokenBoundRule, ReentrancyGuardTransient {
     /// more than {MAX_EXPIRY_PERIOD} (`InvalidExpiryPeriod`).
     function setExpiryPeriod(uint64 newPeriod) external onlyRole(DEFAULT_ADMIN_ROLE) {
         _setExpiryPeriod(newPeriod);
+    }
+
+    /// @notice Changes the smallest amount a request may ask for (DEFAULT_ADMIN_ROLE); 0 = any
+    /// positive amount. Pending transfers are unaffected. Emits {MinRequestAmountChanged}.
+    function setMinRequestAmount(uint128 newMinimum) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        emit MinRequestAmountChanged(minRequestAmount, newMinimum);
+        minRequestAmount = newMinimum;
+    }
+
+    /// @notice Changes how many pending transfers one wallet may have at once (DEFAULT_ADMIN_ROLE).
+    /// Refuses 0 (`InvalidMaxPendingPerWallet`: pause the token to stop all requests). A wallet above
+    /// a lowered cap keeps its pending transfers and may request again once it is below.
+    /// Emits {MaxPendingPerWalletChanged}.
+    function setMaxPendingPerWallet(uint32 newMax) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setMaxPendingPerWallet(newMax);
     }
 
     /// @notice Flags or unflags `wallet` (COMPLIANCE_AGENT_ROLE or the token's AGENT_ROLE): every
@@ -159,24 +201,19 @@ contract TransferApproval is TokenBoundRule, ReentrancyGuardTransient {
     /// amount: until the request is settled the sender cannot move it. Give this contract an ERC-20
     /// allowance on the token first, covering this amount and the sender's other pending transfers
     /// (the approved transfer is a `transferFrom`). Refuses, in this order: a zero amount
-    /// (`ZeroAmount`), the zero address or the sender as receiver (`InvalidReceiver`), a transfer
-    /// that needs no approval (`ApprovalNotRequired`: just send it), a receiver not verified under
-    /// the token's policy (`ReceiverNotVerified`), more than the sender's balance less its frozen
-    /// and reserved tokens (`InsufficientAvailableBalance`), an allowance below what the sender's
-    /// pending transfers will need (`AllowanceTooLow`). Emits {TransferRequested}.
+    /// (`ZeroAmount`), the zero address or the sender as receiver (`InvalidReceiver`); while the
+    /// token is paused (`TokenPaused`); a frozen sender wallet (`SenderFrozen`; a partial freeze only
+    /// makes less available) and a sender not verified under the token's policy
+    /// (`SenderNotVerified`); a transfer that needs no approval (`ApprovalNotRequired`: just send
+    /// it); a receiver not verified (`ReceiverNotVerified`); less than {minRequestAmount}
+    /// (`AmountBelowMinimum`); a sender with {maxPendingPerWallet} pending transfers already
+    /// (`TooManyPendingTransfers`); more than the sender's balance less its frozen and reserved
+    /// tokens (`InsufficientAvailableBalance`); an allowance below what the sender's pending
+    /// transfers will need (`AllowanceTooLow`). Emits {TransferRequested}.
     /// @return id the pending transfer's id.
     function requestTransfer(address to, uint256 amount) external nonReentrant returns (uint256 id) {
-        if (amount == 0) revert ZeroAmount();
-        if (to == address(0) || to == msg.sender) revert InvalidReceiver(to);
-        Wallet storage sender = _wallets[msg.sender];
-        if (!_needsApproval(sender.flagged, msg.sender, to, amount)) revert ApprovalNotRequired(msg.sender, to, amount);
-        if (!gate.isVerified(token.policyId(), to)) revert ReceiverNotVerified(to);
-        uint256 held = sender.held;
-        uint256 available = _available(msg.sender, held);
-        if (amount > available) revert InsufficientAvailableBalance(msg.sender, available, amount);
-        uint256 allowance = IReviewedToken(address(token)).allowance(msg.sender, address(this));
-        if (allowance < held + amount) revert AllowanceTooLow(msg.sender, allowance, held + amount);
-        sender.held = SafeCast.toUint248(held + amount);
+        Wallet memory sender = _checkRequest(to, amount);
+        _wallets[msg.sender] = Wallet({flagged: sender.flagged, pending: sender.pending + 1, held: SafeCast.toUint216(sender.held + amount)});
         id = ++lastId;
         uint64 expiresAt = uint64(block.timestamp) + expiryPeriod;
         _transfers[id] = PendingTransfer({from: msg.sender, expiresAt: expiresAt, status: Status.Pending, to: to, amount: amount});
@@ -242,6 +279,11 @@ contract TransferApproval is TokenBoundRule, ReentrancyGuardTransient {
         return _wallets[wallet].held;
     }
 
+    /// @notice How many pending transfers `wallet` has (expired ones included until settled).
+    function pendingCountOf(address wallet) external view returns (uint256) {
+        return _wallets[wallet].pending;
+    }
+
     /// @notice Whether every transfer from or to `wallet` needs approval.
     function isFlagged(address wallet) external view returns (bool) {
         return _wallets[wallet].flagged;
@@ -302,6 +344,26 @@ contract TransferApproval is TokenBoundRule, ReentrancyGuardTransient {
         return balance > locked ? balance - locked : 0;
     }
 
+    /// @dev {requestTransfer}'s refusals, in its documented order; returns the sender's word.
+    function _checkRequest(address to, uint256 amount) private view returns (Wallet memory sender) {
+        if (amount == 0) revert ZeroAmount();
+        if (to == address(0) || to == msg.sender) revert InvalidReceiver(to);
+        IReviewedToken reviewed = IReviewedToken(address(token));
+        if (reviewed.paused()) revert TokenPaused();
+        if (reviewed.isFrozen(msg.sender)) revert SenderFrozen(msg.sender);
+        (bool senderVerified, bool receiverVerified) = gate.verifiedPair(token.policyId(), msg.sender, to);
+        if (!senderVerified) revert SenderNotVerified(msg.sender);
+        sender = _wallets[msg.sender];
+        if (!_needsApproval(sender.flagged, msg.sender, to, amount)) revert ApprovalNotRequired(msg.sender, to, amount);
+        if (!receiverVerified) revert ReceiverNotVerified(to);
+        if (amount < minRequestAmount) revert AmountBelowMinimum(amount, minRequestAmount);
+        if (sender.pending >= maxPendingPerWallet) revert TooManyPendingTransfers(msg.sender, sender.pending, maxPendingPerWallet);
+        uint256 available = _available(msg.sender, sender.held);
+        if (amount > available) revert InsufficientAvailableBalance(msg.sender, available, amount);
+        uint256 allowance = reviewed.allowance(msg.sender, address(this));
+        if (allowance < sender.held + amount) revert AllowanceTooLow(msg.sender, allowance, sender.held + amount);
+    }
+
     function _pendingOf(uint256 id) private view returns (PendingTransfer storage pending) {
         pending = _transfers[id];
         if (pending.status != Status.Pending) revert TransferNotPending(id, pending.status);
@@ -313,11 +375,11 @@ contract TransferApproval is TokenBoundRule, ReentrancyGuardTransient {
         _release(pending.from, pending.amount);
     }
 
-    /// @dev Never underflows: a wallet's `held` is the sum of its pending amounts, changed only here
-    /// and in {requestTransfer}.
+    /// @dev Never underflows: a wallet's `held` is the sum of its pending amounts and `pending` their
+    /// number, changed only here and in {requestTransfer}.
     function _release(address wallet, uint256 amount) private {
         Wallet storage w = _wallets[wallet];
-        w.held = uint248(w.held - amount);
+        (w.pending, w.held) = (w.pending - 1, uint216(w.held - amount));
     }
 
     /// @dev Whether this is the movement {approve} is carrying out (see {_executing}); reads the
@@ -335,5 +397,11 @@ contract TransferApproval is TokenBoundRule, ReentrancyGuardTransient {
         if (newPeriod == 0 || newPeriod > MAX_EXPIRY_PERIOD) revert InvalidExpiryPeriod(newPeriod, MAX_EXPIRY_PERIOD);
         emit ExpiryPeriodChanged(expiryPeriod, newPeriod);
         expiryPeriod = newPeriod;
+    }
+
+    function _setMaxPendingPerWallet(uint32 newMax) private {
+        if (newMax == 0) revert InvalidMaxPendingPerWallet(newMax);
+        emit MaxPendingPerWalletChanged(maxPendingPerWallet, newMax);
+        maxPendingPerWallet = newMax;
     }
 }

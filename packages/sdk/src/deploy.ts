@@ -82,9 +82,14 @@ export interface RuleSpec {
    * Hold transfers for review (TransferApproval, consulted last): a transfer of more than
    * `threshold` base units to another investor, or from or to a flagged wallet, waits as a pending
    * transfer until a compliance agent approves or rejects it; it expires after `expirySeconds`
-   * (1 s to 365 days).
+   * (1 s to 365 days). Request limits against a wallet flooding the review queue:
+   * `minRequestAmount`, the smallest amount a holder may ask for, in base units (default 0n: any
+   * positive amount, because only a flagged wallet can request below the threshold and a minimum
+   * would leave it no way to send less; the per-wallet cap below is what bounds the queue), and
+   * `maxPendingPerWallet`, how many transfers one wallet may have pending at once (default 5, the
+   * rule's `DEFAULT_MAX_PENDING_PER_WALLET`; at least 1).
    */
-  transferApproval?: { threshold: bigint; expirySeconds: number };
+  transferApproval?: { threshold: bigint; expirySeconds: number; minRequestAmount?: bigint; maxPendingPerWallet?: number };
 }
 
 export interface TokenSpec {
@@ -429,9 +434,19 @@ export async function deployToken(
     rules.sanctionsList = deployment.contracts.sanctionsList;
   }
   if (r.transferApproval !== undefined) {
-    const rule = await (
-      await new TransferApproval__factory(signer).deploy(tokenAddress, self, r.transferApproval.threshold, r.transferApproval.expirySeconds)
-    ).waitForDeployment();
+    const { threshold, expirySeconds, minRequestAmount, maxPendingPerWallet } = r.transferApproval;
+    if (minRequestAmount !== undefined && (minRequestAmount < 0n || minRequestAmount >= 2n ** 128n)) {
+      throw new Error(`deployToken: token ${spec.symbol}: rules.transferApproval.minRequestAmount must be in [0, 2^128), got ${minRequestAmount}`);
+    }
+    if (maxPendingPerWallet !== undefined && !(Number.isInteger(maxPendingPerWallet) && maxPendingPerWallet >= 1 && maxPendingPerWallet < 2 ** 32)) {
+      throw new Error(`deployToken: token ${spec.symbol}: rules.transferApproval.maxPendingPerWallet must be an integer in [1, 2^32), got ${maxPendingPerWallet}`);
+    }
+    const rule = await (await new TransferApproval__factory(signer).deploy(tokenAddress, self, threshold, expirySeconds)).waitForDeployment();
+    // The rule starts with no minimum and DEFAULT_MAX_PENDING_PER_WALLET; only other values cost a transaction.
+    if (minRequestAmount) await (await rule.setMinRequestAmount(minRequestAmount)).wait();
+    if (maxPendingPerWallet !== undefined && BigInt(maxPendingPerWallet) !== (await rule.DEFAULT_MAX_PENDING_PER_WALLET())) {
+      await (await rule.setMaxPendingPerWallet(maxPendingPerWallet)).wait();
+    }
     rules.transferApproval = await rule.getAddress();
   }
   for (const address of Object.values(rules)) await (await token.addRule(address)).wait();
