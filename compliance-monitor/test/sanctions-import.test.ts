@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -187,5 +189,68 @@ describe('CLI', () => {
       code: 1,
       err: 'sanctions: screen: persons[0].birthDate: date: "1962-02-30" is not a YYYY-MM-DD calendar date',
     });
+  });
+
+  it('screens against issuer-service (--issuer): reads persons with the key, posts the matches; https unless loopback', async () => {
+    const db = join(dir, 'issuer.db');
+    await run(['import', '--source', 'eu', '--file', EU, '--db', db]);
+    // A stand-in for issuer-service's two screening routes, on loopback.
+    const seen: Array<{ method: string; url: string; key: unknown; body: any }> = [];
+    const body = (req: IncomingMessage) =>
+      new Promise<string>((ok) => {
+        let b = '';
+        req.on('data', (c) => (b += c));
+        req.on('end', () => ok(b));
+      });
+    const server = createServer(async (req, res) => {
+      const text = await body(req);
+      seen.push({ method: req.method!, url: req.url!, key: req.headers['x-api-key'], body: text ? JSON.parse(text) : undefined });
+      res.setHeader('content-type', 'application/json');
+      if (req.headers['x-api-key'] !== 'monitor-key') {
+        res.statusCode = 403;
+        res.end(JSON.stringify({ error: { code: 'missing_role', field: 'x-api-key', rule: 'screening', message: 'this route needs the screening role' } }));
+      } else if (req.method === 'GET') {
+        const persons = [
+          { credentialId: 'c0ffee00-0000-4000-8000-000000000007', familyName: 'Schröder', givenNames: 'Jürgen', birthDate: '1962-11-30', issuingCountry: 'DE' },
+          { credentialId: 'c0ffee00-0000-4000-8000-000000000008', familyName: 'Nakamura', givenNames: 'Yuki', birthDate: '1990-01-01', issuingCountry: 'JP' },
+        ];
+        // Two pages, the first short (the issuer skips credentials without a person): follow nextOffset.
+        const first = req.url!.includes('offset=0&');
+        res.end(JSON.stringify(first ? { persons: persons.slice(0, 1), nextOffset: 1000 } : { persons: persons.slice(1), nextOffset: null }));
+      } else {
+        res.end(JSON.stringify({ stored: [{ id: 1 }], duplicates: 0 }));
+      }
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const runEnv = (args: string[], env: Record<string, string>) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      return runSanctionsCli(args, { out: (l) => out.push(l), err: (l) => err.push(l), env }).then((code) => ({ code, out: out.join('\n'), err: err.join('\n') }));
+    };
+    try {
+      const ok = await runEnv(['screen', '--issuer', url, '--key-env', 'MONITOR_KEY', '--db', db], { MONITOR_KEY: 'monitor-key' });
+      expect(ok).toMatchObject({ code: 0, err: '' });
+      expect(JSON.parse(ok.out)).toEqual({ persons: 2, matches: 1, stored: 1, duplicates: 0 });
+      expect(seen.map((r) => `${r.method} ${r.url}`)).toEqual([
+        'GET /screening/persons?offset=0&limit=1000',
+        'GET /screening/persons?offset=1000&limit=1000',
+        'POST /screening/matches',
+      ]);
+      expect(seen.every((r) => r.key === 'monitor-key')).toBe(true);
+      expect(seen[2].body.matches).toMatchObject([{ credentialId: 'c0ffee00-0000-4000-8000-000000000007', source: 'eu', entryUid: '7002', score: 1 }]);
+
+      // A wrong key: the issuer's refusal, named.
+      const refused = await runEnv(['screen', '--issuer', url, '--key-env', 'MONITOR_KEY', '--db', db], { MONITOR_KEY: 'wrong' });
+      expect(refused).toMatchObject({ code: 1, err: expect.stringContaining('HTTP 403: missing_role (x-api-key: screening)') });
+    } finally {
+      await new Promise((ok) => server.close(ok));
+    }
+    // Plain http to another host, an unset key, both sources at once: usage errors; nothing sent.
+    const before = seen.length;
+    expect(await runEnv(['screen', '--issuer', 'http://issuer.example.com', '--key-env', 'K', '--db', db], { K: 'k' })).toMatchObject({ code: 2, err: expect.stringContaining('--issuer: must be https') });
+    expect(await runEnv(['screen', '--issuer', url, '--key-env', 'K', '--db', db], {})).toMatchObject({ code: 2, err: expect.stringContaining('K is not set') });
+    expect(await runEnv(['screen', '--issuer', url, '--persons', 'p.json', '--key-env', 'K', '--db', db], { K: 'k' })).toMatchObject({ code: 2, err: expect.stringContaining('not both') });
+    expect(seen.length).toBe(before);
   });
 });

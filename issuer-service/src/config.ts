@@ -19,8 +19,11 @@ import * as zxcvbnCommon from '@zxcvbn-ts/language-common';
  * - `admin`: read the audit trail, list disclosures (without personal data)
  * - `disclosure-officer`: the only role that reads a verified identity record, through a disclosure
  *   request checked on chain (`POST /disclosures`), which is recorded
+ * - `screening`: the compliance monitor's key for ongoing screening — reads the active credentials'
+ *   verified persons (`GET /screening/persons`, audited) and posts candidate matches
+ *   (`POST /screening/matches`); it decides nothing (routes/screening-routes.ts)
  */
-export const REVIEWER_ROLES = ['reviewer', 'approver', 'revoker', 'publisher', 'admin', 'disclosure-officer'] as const;
+export const REVIEWER_ROLES = ['reviewer', 'approver', 'revoker', 'publisher', 'admin', 'disclosure-officer', 'screening'] as const;
 export type ReviewerRole = (typeof REVIEWER_ROLES)[number];
 
 /** A reviewer allowed to decide on applications; `name` is what decisions record, never the key. */
@@ -231,7 +234,7 @@ export const DEV_KEY_SECRET = 'zkkyc-dev-insecure-key-secret';
  * second key for changed attributes). Its key is public, and reading a person's identity record is
  * never something a key gets by default: a disclosure officer is always configured by name.
  */
-export const DEV_REVIEWER: ReviewerCredential = { name: 'dev-reviewer', apiKey: 'dev-reviewer-key', roles: REVIEWER_ROLES.filter((r) => r !== 'disclosure-officer') };
+export const DEV_REVIEWER: ReviewerCredential = { name: 'dev-reviewer', apiKey: 'dev-reviewer-key', roles: REVIEWER_ROLES.filter((r) => r !== 'disclosure-officer' && r !== 'screening') };
 
 export const DEFAULT_MAX_CREDENTIAL_LIFETIME_DAYS = 1826;
 export const DEFAULT_REVIEWER_RATE_LIMIT = 120;

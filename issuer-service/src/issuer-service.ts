@@ -11,6 +11,8 @@ import { holderRoutes } from './routes/holder-routes.js';
 import { publicRoutes } from './routes/public-routes.js';
 import { reviewerRoutes } from './routes/reviewer-routes.js';
 import { disclosureRoutes } from './routes/disclosure-routes.js';
+import { screeningRoutes } from './routes/screening-routes.js';
+import { ScreeningService } from './services/screening.js';
 import type { RouteContext } from './routes/route-context.js';
 import { errorSchema } from './routes/schemas.js';
 import { JsonRpcProvider } from 'ethers';
@@ -167,6 +169,7 @@ export async function createIssuerService(config: IssuerServiceConfig, options: 
       }),
       publisher,
       disclosures: new DisclosureService({ store, records, clock, issuerId: config.treeId, config: config.disclosure, chain: disclosureChain.chain }),
+      screening: new ScreeningService({ store, records, clock, issuance }),
     };
     await mountHttp(app, ctx, options.corsOrigins ?? (config.dev ? ['*'] : []));
     // Retention: one purge before serving, then periodically (services/retention.ts).
@@ -306,6 +309,7 @@ async function mountHttp(app: FastifyInstance, ctx: RouteContext, corsOrigins: s
   await app.register(async (scope) => holderRoutes(scope, ctx));
   await app.register(async (scope) => reviewerRoutes(scope, ctx));
   await app.register(async (scope) => disclosureRoutes(scope, ctx));
+  await app.register(async (scope) => screeningRoutes(scope, ctx));
   await app.register(async (scope) => publicRoutes(scope, ctx));
 }
 

@@ -14,6 +14,7 @@ import { openSqliteSanctionsStore } from './store.js';
  *   import  --source ofac|eu --file F [--confirm-removals N] [--max-removal-fraction 0.1]
  *   push    --rpc URL --list 0x… --key-env VAR [--batch 50] [--from-block N] [--confirm-removals N]
  *   screen  --persons persons.json [--min-score 0.8]
+ *   screen  --issuer URL --key-env VAR [--min-score 0.8]   (ongoing screening against issuer-service)
  *   history [--source ofac|eu]
  *
  * Every command takes `--db FILE` (default $SANCTIONS_DB, else ./compliance-monitor-sanctions.db).
@@ -25,6 +26,7 @@ const USAGE = `usage:
   sanctions import  --source ofac|eu --file F [--confirm-removals N] [--max-removal-fraction 0.1] [--db FILE]
   sanctions push    --rpc URL --list 0x... --key-env VAR [--batch 50] [--from-block N] [--confirm-removals N] [--db FILE]
   sanctions screen  --persons persons.json [--min-score 0.8] [--db FILE]
+  sanctions screen  --issuer URL --key-env VAR [--min-score 0.8] [--db FILE]
   sanctions history [--source ofac|eu] [--db FILE]`;
 
 class UsageError extends Error {}
@@ -32,7 +34,7 @@ class UsageError extends Error {}
 const OPTIONS: Record<string, string[]> = {
   import: ['source', 'file', 'confirm-removals', 'max-removal-fraction', 'db'],
   push: ['rpc', 'list', 'key-env', 'batch', 'from-block', 'confirm-removals', 'db'],
-  screen: ['persons', 'min-score', 'db'],
+  screen: ['persons', 'issuer', 'key-env', 'min-score', 'db'],
   history: ['source', 'db'],
 };
 
@@ -77,6 +79,82 @@ function source(opts: Map<string, string>, isRequired: boolean): ListSource | un
   const v = isRequired ? required(opts, 'source') : opts.get('source');
   if (v !== undefined && !(LIST_SOURCES as readonly string[]).includes(v)) throw new UsageError(`--source: must be one of ${LIST_SOURCES.join(', ')}, got "${v}"`);
   return v as ListSource | undefined;
+}
+
+/**
+ * The issuer-service base URL for `screen --issuer`: https, or http only to a loopback host (the
+ * key and the persons must not cross a network in the clear).
+ */
+function issuerUrl(v: string): URL {
+  let url: URL;
+  try {
+    url = new URL(v);
+  } catch {
+    throw new UsageError(`--issuer: "${v.slice(0, 80)}" is not a URL`);
+  }
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname) || /^127\.\d+\.\d+\.\d+$/.test(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    throw new UsageError(`--issuer: must be https (plain http only to a loopback host), got ${url.protocol}//${url.host}`);
+  }
+  if (url.username || url.password) throw new UsageError('--issuer: must not carry credentials; the key comes from --key-env');
+  return url;
+}
+
+/** Pages and batch size for `screen --issuer`: issuer-service's limits (GET ≤ 1000 a page, POST ≤ 500 matches). */
+const PERSONS_PAGE = 1000;
+const MATCH_BATCH = 500;
+
+/**
+ * Ongoing screening against issuer-service (docs/issuer-service.md, "Ongoing screening"): reads
+ * the active credentials' persons (`GET /screening/persons`, the key's `screening` role), screens
+ * them, and posts the matches (`POST /screening/matches`); the issuer skips repeats of open ones.
+ * The persons are held in memory only for the run.
+ */
+async function screenAtIssuer(
+  base: URL,
+  key: string,
+  screen: (persons: unknown) => unknown[],
+): Promise<{ persons: number; matches: number; stored: number; duplicates: number }> {
+  const call = async (method: 'GET' | 'POST', path: string, body?: unknown): Promise<any> => {
+    const url = new URL(path, base.href.endsWith('/') ? base : new URL(`${base.href}/`));
+    const res = await fetch(url, {
+      method,
+      headers: { 'x-api-key': key, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      redirect: 'error',
+    });
+    const text = await res.text();
+    if (!res.ok) {
+      let detail = text.slice(0, 300);
+      try {
+        const e = JSON.parse(text).error;
+        if (e) detail = `${e.code}${e.field ? ` (${e.field}${e.rule ? `: ${e.rule}` : ''})` : ''}: ${e.message}`;
+      } catch {
+        /* not JSON: keep the text */
+      }
+      throw new Error(`issuer ${method} ${url.pathname}: HTTP ${res.status}: ${detail}`);
+    }
+    return JSON.parse(text);
+  };
+  const persons: unknown[] = [];
+  // Follow nextOffset: a page counts credentials, and may hold fewer persons than its limit.
+  for (let offset: number | null = 0; offset !== null; ) {
+    const page: { persons?: unknown; nextOffset?: unknown } = await call('GET', `screening/persons?offset=${offset}&limit=${PERSONS_PAGE}`);
+    if (!Array.isArray(page.persons)) throw new Error('issuer GET /screening/persons: the answer has no persons array');
+    persons.push(...page.persons);
+    const next: unknown = page.nextOffset ?? null;
+    if (next !== null && !(typeof next === 'number' && Number.isInteger(next) && next > offset)) throw new Error('issuer GET /screening/persons: nextOffset does not move forward');
+    offset = next as number | null;
+  }
+  const matches = screen(persons);
+  let stored = 0;
+  let duplicates = 0;
+  for (let i = 0; i < matches.length; i += MATCH_BATCH) {
+    const r = await call('POST', 'screening/matches', { matches: matches.slice(i, i + MATCH_BATCH) });
+    stored += r.stored.length;
+    duplicates += r.duplicates;
+  }
+  return { persons: persons.length, matches: matches.length, stored, duplicates };
 }
 
 export interface CliIo {
@@ -129,6 +207,16 @@ export async function runSanctionsCli(argv: string[], io: CliIo = { out: (l) => 
         io.err('sanctions: push: in-sync: the list on chain differs from the target after the push (another oracle wrote meanwhile?); rerun');
         return 1;
       }
+    } else if (command === 'screen' && opts.has('issuer')) {
+      if (opts.has('persons')) throw new UsageError('--persons: give either --persons or --issuer, not both');
+      const issuer = issuerUrl(required(opts, 'issuer'));
+      const keyEnv = required(opts, 'key-env');
+      const minScore = fraction(opts, 'min-score');
+      const key = io.env[keyEnv];
+      if (!key) throw new UsageError(`--key-env: the environment variable ${keyEnv} is not set`);
+      const lists = await currentLists(openStore());
+      if (lists.length === 0) throw new ScreeningInputError('--db', 'imported-list', 'no list has been imported yet; run import first');
+      io.out(JSON.stringify(await screenAtIssuer(issuer, key, (persons) => screenPersons(persons, lists, { minScore })), null, 2));
     } else if (command === 'screen') {
       const path = required(opts, 'persons');
       const minScore = fraction(opts, 'min-score');

@@ -4,6 +4,7 @@ import type { ApplicationService } from '../services/applications.js';
 import type { Clock } from '../services/clock.js';
 import type { IssuanceService } from '../services/issuance.js';
 import type { DisclosureService } from '../services/disclosures.js';
+import type { ScreeningService } from '../services/screening.js';
 import type { MerkleTree } from '../services/issuer-tree.js';
 import type { ReviewerDirectory } from '../services/reviewer-auth.js';
 import type { ApplicationRecord, IssuerStore } from '../store/issuer-store.js';
@@ -26,6 +27,8 @@ export interface RouteContext {
   publisher: RootPublisher | null;
   /** Disclosure of identity records to the disclosure officer (routes/disclosure-routes.ts). */
   disclosures: DisclosureService;
+  /** Ongoing sanctions screening: persons out, matches in, reviewer decisions (routes/screening-routes.ts). */
+  screening: ScreeningService;
 }
 
 /**

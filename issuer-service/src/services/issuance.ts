@@ -11,6 +11,7 @@ import {
   type IssuedAttributes,
   type ProposalRecord,
   type RequestedAttributes,
+  type ScreeningMatchClosure,
   type VerifiedAttributes,
 } from '../store/issuer-store.js';
 import { checkIssuedAttributes, checkRequestedAttributes, dateAfterDays } from './attribute-rules.js';
@@ -373,8 +374,12 @@ export class IssuanceService {
     }
   }
 
-  /** Revokes an active credential: its leaf becomes 0, which changes the root the publisher anchors. */
-  async revoke(credentialId: string, reason: string, actor: Actor): Promise<CredentialRecord> {
+  /**
+   * Revokes an active credential: its leaf becomes 0, which changes the root the publisher anchors.
+   * `screening`: a confirmed screening match (services/screening.ts) closed in the same transaction,
+   * with its own audit event.
+   */
+  async revoke(credentialId: string, reason: string, actor: Actor, screening?: { closeMatch: ScreeningMatchClosure; audit: AuditEventRecord }): Promise<CredentialRecord> {
     const { store, tree, clock } = this.deps;
     return this.lock.run(async () => {
       const credential = await store.getCredential(credentialId);
@@ -385,7 +390,11 @@ export class IssuanceService {
         await store.recordRevocation({
           credentialId,
           decision: { subjectType: 'credential', subjectId: credentialId, action: 'revoke', reviewer: actor.name, reason, decidedAt: now },
-          audit: [{ at: now, actor: actor.name, role: actor.role, action: 'revoke', subjectType: 'credential', subjectId: credentialId, detail: { reason, leafIndex: credential.leafIndex } }],
+          audit: [
+            { at: now, actor: actor.name, role: actor.role, action: 'revoke', subjectType: 'credential', subjectId: credentialId, detail: { reason, leafIndex: credential.leafIndex } },
+            ...(screening ? [{ ...screening.audit, at: now }] : []),
+          ],
+          ...(screening ? { closeMatch: { ...screening.closeMatch, decidedAt: now } } : {}),
         });
       } catch (err) {
         throw translateConflict(err);
@@ -482,6 +491,7 @@ function translateConflict(err: unknown): unknown {
   if (err instanceof StoreConflict) {
     if (err.reason === 'application_not_pending') return new ApiError(409, 'application_not_pending', err.message, 'id');
     if (err.reason === 'credential_not_active') return new ApiError(409, 'credential_not_active', err.message, 'id');
+    if (err.reason === 'match_not_open') return new ApiError(409, 'match_not_open', err.message, 'id');
     if (err.reason === 'person_has_active_credential') {
       // The database's one-active-credential-per-person index refused the write. One instance per
       // database and the issuance lock make this unreachable through the service; it stays a 409.

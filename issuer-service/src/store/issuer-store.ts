@@ -139,8 +139,21 @@ export interface AuditEventRecord {
   at: number;
   actor: string;
   role: string;
-  action: 'propose' | 'approve' | 'reject' | 'revoke' | 'replace' | 'publish' | 'disclose' | 'purge-identity-record';
-  subjectType: 'application' | 'credential' | 'tree';
+  action:
+    | 'propose'
+    | 'approve'
+    | 'reject'
+    | 'revoke'
+    | 'replace'
+    | 'publish'
+    | 'disclose'
+    | 'purge-identity-record'
+    | 'screening-export'
+    | 'screening-match'
+    | 'screening-confirm'
+    | 'screening-dismiss'
+    | 'screening-moot';
+  subjectType: 'application' | 'credential' | 'tree' | 'screening-match';
   subjectId: string | null;
   /** What was decided (credential id, final attributes, reason, root…); never keys or plain person data. */
   detail: Record<string, unknown>;
@@ -153,6 +166,42 @@ export interface DecisionRecord {
   reviewer: string;
   reason: string | null;
   decidedAt: number;
+}
+
+export type ScreeningMatchStatus = 'open' | 'confirmed' | 'dismissed' | 'moot';
+
+/**
+ * A candidate match from ongoing screening (the compliance monitor's `ScreeningMatch`): a verified
+ * person (by credential) against a sanctions-list entry. Open until a reviewer confirms it (the
+ * credential is revoked), dismisses it, or it is closed as moot (the credential had ended). At most
+ * one open match per credential, list and entry.
+ */
+export interface ScreeningMatchRecord {
+  id: number;
+  credentialId: string;
+  source: string;
+  entryUid: string;
+  entryName: string;
+  matchedName: string;
+  /** 0..1. */
+  score: number;
+  reasons: Array<{ factor: string; effect: number; detail: string }>;
+  status: ScreeningMatchStatus;
+  /** Who posted it (the screening key's name) and when (ms). */
+  reportedBy: string;
+  reportedAt: number;
+  decidedBy: string | null;
+  decidedAt: number | null;
+  decisionReason: string | null;
+}
+
+/** How a match is closed: by whom, when, why. */
+export interface ScreeningMatchClosure {
+  id: number;
+  status: Exclude<ScreeningMatchStatus, 'open'>;
+  decidedBy: string;
+  decidedAt: number;
+  reason: string;
 }
 
 export interface RootPublicationRecord {
@@ -188,7 +237,8 @@ export type StoreConflictReason =
   | 'credential_not_active'
   | 'person_has_active_credential'
   | 'application_not_found'
-  | 'disclosure_exists';
+  | 'disclosure_exists'
+  | 'match_not_open';
 
 export class StoreConflict extends Error {
   constructor(
@@ -260,7 +310,20 @@ export interface IssuerStore {
   /** Marks the application rejected and stores the decision, atomically. */
   recordRejection(args: { applicationId: string; decision: DecisionRecord; audit?: AuditEventRecord[] }): Promise<void>;
   /** Marks the credential revoked, zeroes its leaf and stores the decision, atomically. */
-  recordRevocation(args: { credentialId: string; decision: DecisionRecord; audit?: AuditEventRecord[] }): Promise<void>;
+  recordRevocation(args: { credentialId: string; decision: DecisionRecord; audit?: AuditEventRecord[]; closeMatch?: ScreeningMatchClosure }): Promise<void>;
+  /**
+   * Ongoing screening: stores the new matches (ids ignored; status as given) in one transaction,
+   * skipping any that duplicates an open match (same credential, source and entry uid); returns the
+   * stored ones with their ids and how many were skipped. `audit` is written for each stored match
+   * (its `subjectId` filled in).
+   */
+  recordScreeningMatches(matches: Array<Omit<ScreeningMatchRecord, 'id'>>, audit: (m: ScreeningMatchRecord) => AuditEventRecord): Promise<{ stored: ScreeningMatchRecord[]; duplicates: number }>;
+  getScreeningMatch(id: number): Promise<ScreeningMatchRecord | null>;
+  listScreeningMatches(q: { status?: ScreeningMatchStatus; offset: number; limit: number }): Promise<ScreeningMatchRecord[]>;
+  /** Closes an open match without revoking (dismissed, moot); StoreConflict `match_not_open` when it is not open. */
+  closeScreeningMatch(closure: ScreeningMatchClosure, audit: AuditEventRecord[]): Promise<void>;
+  /** Ids of the active credentials, oldest leaf first (the persons ongoing screening reads). */
+  listActiveCredentialIds(q: { offset: number; limit: number }): Promise<string[]>;
 
   /**
    * Stores a proposal for a pending application and its audit event, atomically

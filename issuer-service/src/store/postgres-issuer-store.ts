@@ -21,6 +21,10 @@ import {
   type ProposalRow,
   type DisclosureRow,
   type IdentityRecordRow,
+  SCREENING_MATCH_COLUMNS,
+  screeningMatchValues,
+  toScreeningMatch,
+  type ScreeningMatchRow,
 } from './record-rows.js';
 import {
   StoreConflict,
@@ -37,6 +41,9 @@ import {
   type RootPublicationRecord,
   type DisclosureRecord,
   type SealedIdentityRecord,
+  type ScreeningMatchClosure,
+  type ScreeningMatchRecord,
+  type ScreeningMatchStatus,
 } from './issuer-store.js';
 import { toPostgresPlaceholders } from './sql-runner.js';
 
@@ -289,12 +296,67 @@ export class PostgresIssuerStore implements IssuerStore {
     });
   }
 
-  async recordRevocation({ credentialId, decision, audit }: { credentialId: string; decision: DecisionRecord; audit?: AuditEventRecord[] }): Promise<void> {
+  async recordRevocation({ credentialId, decision, audit, closeMatch }: { credentialId: string; decision: DecisionRecord; audit?: AuditEventRecord[]; closeMatch?: ScreeningMatchClosure }): Promise<void> {
     await inTransaction(this.pool, async (tx) => {
       await this.revokeCredential(tx, credentialId, decision.decidedAt);
       await this.insertDecision(tx, decision);
+      if (closeMatch) await this.closeMatch(tx, closeMatch);
       await this.insertAudit(tx, audit);
     });
+  }
+
+  private async closeMatch(tx: PgClient, c: ScreeningMatchClosure): Promise<void> {
+    const r = await tx.query(
+      "UPDATE screening_matches SET status = $1, decided_by = $2, decided_at = $3, decision_reason = $4 WHERE id = $5 AND status = 'open'",
+      [c.status, c.decidedBy, c.decidedAt, c.reason, c.id],
+    );
+    if (r.rowCount !== 1) throw new StoreConflict('match_not_open', `screening match ${c.id} is not open`);
+  }
+
+  async recordScreeningMatches(
+    matches: Array<Omit<ScreeningMatchRecord, 'id'>>,
+    audit: (m: ScreeningMatchRecord) => AuditEventRecord,
+  ): Promise<{ stored: ScreeningMatchRecord[]; duplicates: number }> {
+    return inTransaction(this.pool, async (tx) => {
+      const placeholders = SCREENING_MATCH_COLUMNS.split(',').map((_, i) => `$${i + 1}`).join(', ');
+      const stored: ScreeningMatchRecord[] = [];
+      let duplicates = 0;
+      for (const m of matches) {
+        const { rows } = await tx.query(`INSERT INTO screening_matches (${SCREENING_MATCH_COLUMNS}) VALUES (${placeholders}) ON CONFLICT DO NOTHING RETURNING id`, screeningMatchValues(m));
+        if (rows.length === 0) {
+          duplicates++;
+          continue;
+        }
+        const record = { ...m, id: Number(rows[0].id) };
+        stored.push(record);
+        await this.insertAudit(tx, [audit(record)]);
+      }
+      return { stored, duplicates };
+    });
+  }
+
+  async getScreeningMatch(id: number): Promise<ScreeningMatchRecord | null> {
+    const { rows } = await this.pool.query<ScreeningMatchRow>('SELECT * FROM screening_matches WHERE id = $1', [id]);
+    return rows[0] ? toScreeningMatch(rows[0]) : null;
+  }
+
+  async listScreeningMatches(q: { status?: ScreeningMatchStatus; offset: number; limit: number }): Promise<ScreeningMatchRecord[]> {
+    const { rows } = q.status
+      ? await this.pool.query<ScreeningMatchRow>('SELECT * FROM screening_matches WHERE status = $1 ORDER BY id LIMIT $2 OFFSET $3', [q.status, q.limit, q.offset])
+      : await this.pool.query<ScreeningMatchRow>('SELECT * FROM screening_matches ORDER BY id LIMIT $1 OFFSET $2', [q.limit, q.offset]);
+    return rows.map(toScreeningMatch);
+  }
+
+  async closeScreeningMatch(closure: ScreeningMatchClosure, audit: AuditEventRecord[]): Promise<void> {
+    await inTransaction(this.pool, async (tx) => {
+      await this.closeMatch(tx, closure);
+      await this.insertAudit(tx, audit);
+    });
+  }
+
+  async listActiveCredentialIds(q: { offset: number; limit: number }): Promise<string[]> {
+    const { rows } = await this.pool.query<{ id: string }>("SELECT id FROM credentials WHERE status = 'active' ORDER BY leaf_index LIMIT $1 OFFSET $2", [q.limit, q.offset]);
+    return rows.map((r) => r.id);
   }
 
   async recordProposal(p: ProposalRecord, audit: AuditEventRecord): Promise<number> {

@@ -1,4 +1,4 @@
-import type { ApplicationRecord, ApplicationStatus, AuditEventRecord, CredentialRecord, DecisionRecord, DisclosureRecord, ProposalRecord, SealedIdentityRecord } from './issuer-store.js';
+import type { ApplicationRecord, ApplicationStatus, AuditEventRecord, CredentialRecord, DecisionRecord, DisclosureRecord, ProposalRecord, ScreeningMatchRecord, ScreeningMatchStatus, SealedIdentityRecord } from './issuer-store.js';
 
 /**
  * The table rows both SQL backends share (same columns, same names) and their mapping to records,
@@ -47,7 +47,51 @@ export const STORE_TABLES = [
   'veramo_dids',
   'identity_records',
   'disclosures',
+  'screening_matches',
 ] as const;
+
+export interface ScreeningMatchRow {
+  id: number | string;
+  credential_id: string;
+  source: string;
+  entry_uid: string;
+  entry_name: string;
+  matched_name: string;
+  score: number | string;
+  reasons_json: string;
+  status: ScreeningMatchStatus;
+  reported_by: string;
+  reported_at: number | string;
+  decided_by: string | null;
+  decided_at: number | string | null;
+  decision_reason: string | null;
+}
+
+export const SCREENING_MATCH_COLUMNS =
+  'credential_id, source, entry_uid, entry_name, matched_name, score, reasons_json, status, reported_by, reported_at, decided_by, decided_at, decision_reason';
+
+export function screeningMatchValues(m: Omit<ScreeningMatchRecord, 'id'>): unknown[] {
+  return [m.credentialId, m.source, m.entryUid, m.entryName, m.matchedName, m.score, JSON.stringify(m.reasons), m.status, m.reportedBy, m.reportedAt, m.decidedBy, m.decidedAt, m.decisionReason];
+}
+
+export function toScreeningMatch(r: ScreeningMatchRow): ScreeningMatchRecord {
+  return {
+    id: Number(r.id),
+    credentialId: r.credential_id,
+    source: r.source,
+    entryUid: r.entry_uid,
+    entryName: r.entry_name,
+    matchedName: r.matched_name,
+    score: Number(r.score),
+    reasons: JSON.parse(r.reasons_json),
+    status: r.status,
+    reportedBy: r.reported_by,
+    reportedAt: Number(r.reported_at),
+    decidedBy: r.decided_by,
+    decidedAt: r.decided_at === null ? null : Number(r.decided_at),
+    decisionReason: r.decision_reason,
+  };
+}
 
 export function toApplication(r: ApplicationRow): ApplicationRecord {
   return {

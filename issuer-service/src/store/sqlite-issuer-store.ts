@@ -21,6 +21,10 @@ import {
   type ProposalRow,
   type DisclosureRow,
   type IdentityRecordRow,
+  SCREENING_MATCH_COLUMNS,
+  screeningMatchValues,
+  toScreeningMatch,
+  type ScreeningMatchRow,
 } from './record-rows.js';
 import {
   StoreConflict,
@@ -37,6 +41,9 @@ import {
   type RootPublicationRecord,
   type DisclosureRecord,
   type SealedIdentityRecord,
+  type ScreeningMatchClosure,
+  type ScreeningMatchRecord,
+  type ScreeningMatchStatus,
 } from './issuer-store.js';
 
 function isUniqueViolation(err: unknown, needle: string): boolean {
@@ -257,12 +264,68 @@ export class SqliteIssuerStore implements IssuerStore {
     })();
   }
 
-  async recordRevocation({ credentialId, decision, audit }: { credentialId: string; decision: DecisionRecord; audit?: AuditEventRecord[] }): Promise<void> {
+  async recordRevocation({ credentialId, decision, audit, closeMatch }: { credentialId: string; decision: DecisionRecord; audit?: AuditEventRecord[]; closeMatch?: ScreeningMatchClosure }): Promise<void> {
     this.db.transaction(() => {
       this.revokeCredential(credentialId, decision.decidedAt);
       this.insertDecision(decision);
+      if (closeMatch) this.closeMatch(closeMatch);
       this.insertAudit(audit);
     })();
+  }
+
+  private closeMatch(c: ScreeningMatchClosure): void {
+    const r = this.db
+      .prepare("UPDATE screening_matches SET status = ?, decided_by = ?, decided_at = ?, decision_reason = ? WHERE id = ? AND status = 'open'")
+      .run(c.status, c.decidedBy, c.decidedAt, c.reason, c.id);
+    if (r.changes !== 1) throw new StoreConflict('match_not_open', `screening match ${c.id} is not open`);
+  }
+
+  async recordScreeningMatches(
+    matches: Array<Omit<ScreeningMatchRecord, 'id'>>,
+    audit: (m: ScreeningMatchRecord) => AuditEventRecord,
+  ): Promise<{ stored: ScreeningMatchRecord[]; duplicates: number }> {
+    return this.db.transaction(() => {
+      const insert = this.db.prepare(`INSERT INTO screening_matches (${SCREENING_MATCH_COLUMNS}) VALUES (${SCREENING_MATCH_COLUMNS.split(',').map(() => '?').join(', ')}) ON CONFLICT DO NOTHING`);
+      const stored: ScreeningMatchRecord[] = [];
+      let duplicates = 0;
+      for (const m of matches) {
+        const r = insert.run(...screeningMatchValues(m));
+        if (r.changes === 0) {
+          duplicates++;
+          continue;
+        }
+        const record = { ...m, id: Number(r.lastInsertRowid) };
+        stored.push(record);
+        this.insertAudit([audit(record)]);
+      }
+      return { stored, duplicates };
+    })();
+  }
+
+  async getScreeningMatch(id: number): Promise<ScreeningMatchRecord | null> {
+    const r = this.db.prepare('SELECT * FROM screening_matches WHERE id = ?').get(id) as ScreeningMatchRow | undefined;
+    return r ? toScreeningMatch(r) : null;
+  }
+
+  async listScreeningMatches(q: { status?: ScreeningMatchStatus; offset: number; limit: number }): Promise<ScreeningMatchRecord[]> {
+    const rows = (
+      q.status
+        ? this.db.prepare('SELECT * FROM screening_matches WHERE status = ? ORDER BY id LIMIT ? OFFSET ?').all(q.status, q.limit, q.offset)
+        : this.db.prepare('SELECT * FROM screening_matches ORDER BY id LIMIT ? OFFSET ?').all(q.limit, q.offset)
+    ) as ScreeningMatchRow[];
+    return rows.map(toScreeningMatch);
+  }
+
+  async closeScreeningMatch(closure: ScreeningMatchClosure, audit: AuditEventRecord[]): Promise<void> {
+    this.db.transaction(() => {
+      this.closeMatch(closure);
+      this.insertAudit(audit);
+    })();
+  }
+
+  async listActiveCredentialIds(q: { offset: number; limit: number }): Promise<string[]> {
+    const rows = this.db.prepare("SELECT id FROM credentials WHERE status = 'active' ORDER BY leaf_index LIMIT ? OFFSET ?").all(q.limit, q.offset) as Array<{ id: string }>;
+    return rows.map((r) => r.id);
   }
 
   async recordProposal(p: ProposalRecord, audit: AuditEventRecord): Promise<number> {
