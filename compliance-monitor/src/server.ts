@@ -15,6 +15,7 @@ import { auditRoutes } from './routes/audit-routes.js';
 import { eventRoutes } from './routes/event-routes.js';
 import { investorRoutes } from './routes/investor-routes.js';
 import { OfficerDirectory } from './routes/officer-auth.js';
+import { FailedKeyLimit, type FailedKeyLimitOptions } from './routes/failed-key-limit.js';
 import type { RouteContext } from './routes/route-context.js';
 import type { MonitorStore } from './store/monitor-store.js';
 import { openMonitorStore } from './store/open-store.js';
@@ -39,6 +40,8 @@ export interface MonitorServerOptions {
   pendingTransfers?: PendingTransferDesk;
   /** The built officer console (compliance-monitor/console/dist), served at `/console/`; none when absent. */
   consoleDir?: string;
+  /** Wrong `x-api-key`s allowed per client address and in all per window (default 10 and 100 a minute). */
+  failedKeyLimit?: FailedKeyLimitOptions;
 }
 
 /**
@@ -77,7 +80,7 @@ export async function createMonitorServer(options: MonitorServerOptions): Promis
 
   const ctx: RouteContext = {
     store: options.store,
-    officers: new OfficerDirectory(options.officers),
+    officers: new OfficerDirectory(options.officers, new FailedKeyLimit(options.failedKeyLimit)),
     contracts: options.contracts,
     indexer: options.indexer,
     now: options.now ?? (() => Math.floor(Date.now() / 1000)),
@@ -184,7 +187,8 @@ export async function createMonitor(config: MonitorConfig, options: MonitorOptio
     let retention: NodeJS.Timeout | null = null;
     const purgeNow = async () => {
       if (config.retentionDays === 0) return { events: 0, hits: 0, cases: 0 };
-      return store.purgeBefore(Math.floor(Date.now() / 1000) - config.retentionDays * 86_400);
+      const cutoff = Math.floor(Date.now() / 1000) - config.retentionDays * 86_400;
+      return store.transaction((tx) => tx.purgeBefore(cutoff));
     };
     const purgeLogged = () =>
       purgeNow().then(

@@ -236,3 +236,103 @@ it('holds a wallet that a held investor registers later, through the hold contro
     provider.destroy();
   }
 });
+
+it('freezes and revokes every wallet of the investor the store knows under the policy, not only the wallet in the hit', async () => {
+  const store = await openMonitorStore({ databasePath: join(dir, 'all-wallets.sqlite') });
+  stores.push(store);
+  const freezeAll = ruleFile(
+    rules.rules.map((r) => ({ ...r, threshold: String((r as { threshold: bigint }).threshold) })),
+    [{ when: { rule: 'structuring' }, actions: [{ kind: 'freeze-wallet' }, { kind: 'revoke-registration', reason: 'structuring' }] }],
+  );
+  const hooks = monitoringHooks({ store, rules: freezeAll, token: TOKEN, gate: GATE, policyId: 1n, runner: null, log: () => undefined });
+  const ALICE2 = wallet(0xa2);
+  const chain = new Chain();
+  verified(chain, ALICE, BigInt(ALICE_TAG).toString());
+  verified(chain, ALICE2, BigInt(ALICE_TAG).toString());
+  chain.mint(ALICE, 10_000, T0 + 10);
+  for (let i = 0; i < 3; i++) chain.transfer(ALICE, BOB, 950, T0 + 100 + i);
+  await index(store, hooks, chain.events);
+  expect((await hooks.drain()).map((r) => r.key.split('|').slice(0, 2).join('|'))).toEqual([
+    `freeze-wallet|${ALICE}`,
+    `freeze-wallet|${ALICE2}`,
+    `revoke-registration|${ALICE}`,
+    `revoke-registration|${ALICE2}`,
+  ]);
+});
+
+it('after a retention purge, a reorg rebuilds from the checkpoint at or below the fork: the same state as without the purge', async () => {
+  async function run(name: string, purge: boolean): Promise<{ snapshot: unknown; scores: unknown; purged: number }> {
+    const { store, hooks } = await setup(name);
+    const chain = new Chain();
+    verified(chain, ALICE, BigInt(ALICE_TAG).toString());
+    chain.mint(ALICE, 10_000, T0 + 10);
+    chain.transfer(ALICE, BOB, 950, T0 + 100);
+    await index(store, hooks, chain.since(0));
+    let from = chain.events.length;
+    chain.transfer(ALICE, BOB, 950, T0 + 101);
+    await index(store, hooks, chain.since(from));
+    const fork = chain.events[chain.events.length - 1];
+    from = chain.events.length;
+    chain.transfer(ALICE, BOB, 950, T0 + 102);
+    await index(store, hooks, chain.since(from));
+    expect((await store.ruleHits()).map((h) => h.ruleId)).toEqual(['structuring']);
+    // The purge drops the first batch's events (the registration, the mint, the first transfer).
+    const purged = purge ? (await store.transaction((tx) => tx.purgeBefore(T0 + 101))).events : 0;
+    const cursor = { chainId: 31337, blockNumber: fork.blockNumber, blockHash: fork.blockHash };
+    await store.transaction(async (tx) => hooks.onRewind!(tx, cursor, await tx.rewindTo(31337, cursor)));
+    return { snapshot: (await store.loadState(hooks.keys.snapshot))!.value, scores: (await store.loadState(hooks.keys.scores))!.value, purged };
+  }
+  const kept = await run('checkpoint-kept', false);
+  const purged = await run('checkpoint-purged', true);
+  expect(purged.purged).toBe(3);
+  expect(purged.snapshot).toEqual(kept.snapshot);
+  expect(purged.scores).toEqual(kept.scores);
+});
+
+it('flags an action already carried out whose hit a reorg withdrew: a case log line naming its transaction, and the case escalated for review', async () => {
+  const network = Network.from(31337);
+  const provider = new JsonRpcProvider('http://127.0.0.1:9', network, { staticNetwork: network });
+  try {
+    const store = await openMonitorStore({ databasePath: join(dir, 'reorg-executed.sqlite') });
+    stores.push(store);
+    const HOLD_TX = `0x${'1'.repeat(64)}`;
+    const hooks = monitoringHooks({
+      store,
+      rules: ruleFile(rules.rules.map((r) => ({ ...r, threshold: String((r as { threshold: bigint }).threshold) })), [
+        { when: { rule: 'structuring' }, actions: [{ kind: 'open-case' }, { kind: 'hold-transfers' }] },
+      ]),
+      token: TOKEN,
+      gate: GATE,
+      policyId: 1n,
+      runner: Wallet.createRandom().connect(provider),
+      hold: { flag: async () => ({ configured: true, txHash: HOLD_TX }) },
+      log: () => undefined,
+    });
+    const chain = new Chain();
+    verified(chain, ALICE, BigInt(ALICE_TAG).toString());
+    chain.mint(ALICE, 10_000, T0 + 10);
+    chain.transfer(ALICE, BOB, 950, T0 + 100);
+    chain.transfer(ALICE, BOB, 950, T0 + 101);
+    await index(store, hooks, chain.since(0));
+    const fork = chain.events[chain.events.length - 1];
+    const third = chain.transfer(ALICE, BOB, 950, T0 + 102);
+    await index(store, hooks, [third]);
+    expect((await hooks.drain()).map((r) => [r.kind, r.status, r.txHashes])).toEqual([
+      ['open-case', 'done', []],
+      ['hold-transfers', 'done', [HOLD_TX]],
+    ]);
+    const [kase] = await store.listCases();
+    expect(kase.status).toBe('open');
+
+    const cursor = { chainId: 31337, blockNumber: fork.blockNumber, blockHash: fork.blockHash };
+    await store.transaction(async (tx) => hooks.onRewind!(tx, cursor, await tx.rewindTo(31337, cursor)));
+    const detail = (await store.getCase(kase.id))!;
+    expect(detail.status).toBe('escalated');
+    const flagged = detail.log.filter((l) => /basis withdrawn by reorg/.test(l.text));
+    // The hold sent a transaction: flagged, not undone. Opening the case changed nothing on chain.
+    expect(flagged.map((l) => l.text)).toEqual([expect.stringMatching(new RegExp(`^basis withdrawn by reorg; review the action: hold the transfers of ${ALICE} for review \\(tx ${HOLD_TX}\\)`))]);
+    expect(detail.log.filter((l) => l.kind === 'status').map((l) => l.text)).toEqual([expect.stringMatching(/reorg/)]);
+  } finally {
+    provider.destroy();
+  }
+});

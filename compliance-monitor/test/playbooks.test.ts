@@ -95,6 +95,27 @@ describe('playbook planning', () => {
   });
 });
 
+describe('per-investor targets', () => {
+  it('freezes and revokes every wallet of the investor the store knows, not only the wallets in the hit', () => {
+    const { hits, file } = story();
+    const A3 = wallet(0xa3);
+    const walletsOf = (investorTag: string): string[] => (investorTag === ALICE ? [A1, A2, A3] : []);
+    const big = plan(hits, file.playbooks, new RiskScores(file.scoring.halfLifeDays), { walletsOf }).filter((a) => a.hit.ruleId === 'big' && a.kind !== 'freeze-partial');
+    expect(big.map((a) => [a.kind, a.wallets])).toEqual([
+      ['freeze-wallet', [A2]],
+      ['freeze-wallet', [A1]],
+      ['freeze-wallet', [A3]],
+      ['revoke-registration', [A2]],
+      ['revoke-registration', [A1]],
+      ['revoke-registration', [A3]],
+    ]);
+    // The hit's subject stays as it was; only the targets grow.
+    expect(big[1].subject.wallets).toEqual([A2]);
+    // Without a map (or for a hit without an investor), the hit's wallets only.
+    expect(plan(hits, file.playbooks, new RiskScores(file.scoring.halfLifeDays)).filter((a) => a.kind === 'freeze-wallet').map((a) => a.wallets)).toEqual([[A2]]);
+  });
+});
+
 describe('the exposure freeze guard in the planner', () => {
   it('drops freeze and revoke actions a severity or score trigger would take on an exposure hit, unless allowAutomaticFreeze', () => {
     const S = wallet(0x5);

@@ -166,6 +166,43 @@ it('serves the OpenAPI document at /docs', async () => {
   expect(doc.components.securitySchemes.officerKey).toEqual({ type: 'apiKey', in: 'header', name: 'x-api-key' });
 });
 
+it('limits failed officer keys per client address and in all: 429 too_many_failed_keys with Retry-After, before any key is compared', async () => {
+  let nowMs = 1_000_000;
+  const limited = await createMonitorServer({
+    store,
+    officers: [{ name: 'olga', apiKey: OLGA_KEY }],
+    contracts: { token: TOKEN, gate: GATE, registry: '0x' + '5'.repeat(40) },
+    now: () => NOW,
+    failedKeyLimit: { perAddress: 3, global: 5, windowMs: 60_000, nowMs: () => nowMs },
+  });
+  try {
+    const call = async (key: string, remoteAddress: string) => {
+      const res = await limited.inject({ method: 'GET', url: '/cases', headers: { 'x-api-key': key }, remoteAddress });
+      return { status: res.statusCode, code: res.statusCode === 200 ? null : res.json().error.code, retryAfter: res.headers['retry-after'] ?? null };
+    };
+    const WRONG = 'not-an-officer-key-000000';
+    for (let i = 0; i < 3; i++) expect(await call(WRONG, '10.0.0.1')).toEqual({ status: 401, code: 'unknown_key', retryAfter: null });
+    // The fourth attempt from that address is refused, even with the right key; other addresses go on.
+    expect(await call(WRONG, '10.0.0.1')).toEqual({ status: 429, code: 'too_many_failed_keys', retryAfter: '60' });
+    expect(await call(OLGA_KEY, '10.0.0.1')).toMatchObject({ status: 429, code: 'too_many_failed_keys' });
+    expect(await call(OLGA_KEY, '10.0.0.2')).toMatchObject({ status: 200 });
+    // A missing key is not a guess and is not counted.
+    const none = await limited.inject({ method: 'GET', url: '/cases', remoteAddress: '10.0.0.2' });
+    expect(none.statusCode).toBe(401);
+    // Two more failures elsewhere reach the global limit (5): every address is refused for the window.
+    expect(await call(WRONG, '10.0.0.3')).toMatchObject({ status: 401 });
+    expect(await call(WRONG, '10.0.0.4')).toMatchObject({ status: 401 });
+    nowMs += 20_000;
+    expect(await call(OLGA_KEY, '10.0.0.5')).toEqual({ status: 429, code: 'too_many_failed_keys', retryAfter: '40' });
+    // The window ends: keys are compared again.
+    nowMs += 60_000;
+    expect(await call(OLGA_KEY, '10.0.0.1')).toMatchObject({ status: 200 });
+    expect(await call(OLGA_KEY, '10.0.0.5')).toMatchObject({ status: 200 });
+  } finally {
+    await limited.close();
+  }
+});
+
 describe('configuration', () => {
   const base = {
     RPC_URL: 'http://127.0.0.1:8545',

@@ -79,7 +79,7 @@ describe.each(BACKENDS)('store on $name', (backend) => {
     expect((await store.events({ address: GATE })).length).toBe(3);
 
     const removed = await store.transaction((tx) => tx.rewindTo(31337, cursorAt(10)));
-    expect(removed).toEqual({ events: 1, hits: 0 });
+    expect(removed).toEqual({ events: 1, hits: 0, withdrawn: [] });
     expect((await store.walletsOf(TAG)).map((w) => [w.wallet, w.status])).toEqual([
       [ALICE, 'verified'],
       [ALICE2, 'verified'],
@@ -159,6 +159,33 @@ describe.each(BACKENDS)('store on $name', (backend) => {
     // Block hashes are pruned separately (the indexer keeps a window behind its cursor).
     expect(await store.pruneBlocks(31337, 1000)).toBe(1);
     expect((await store.indexedBlocks(31337, 5000)).map((b) => b.number)).toEqual([1000]);
+  });
+
+  it('keeps state checkpoints per block: the newest at or below a block, dropped above a rewind, below a purge and below the kept block hashes', async () => {
+    const { store } = await open();
+    for (const n of [3, 5, 8]) {
+      await store.transaction(async (tx) => {
+        await tx.writeBatch(31337, [event(n, 'Transfer', { from: ALICE, to: BOB, value: String(n) })], [block(n)], cursorAt(n));
+        await tx.saveCheckpoint('rules:t', n, { at: n });
+        await tx.saveState(`action:k${n}`, { n }, n);
+      });
+    }
+    expect(await store.loadCheckpoint('rules:t', 7)).toEqual({ value: { at: 5 }, blockNumber: 5 });
+    expect(await store.loadCheckpoint('rules:t', 2)).toBeNull();
+    expect((await store.statesAbove('action:', 4)).map((r) => [r.key, r.blockNumber])).toEqual([
+      ['action:k5', 5],
+      ['action:k8', 8],
+    ]);
+    // A rewind to 6 drops the checkpoint at 8.
+    await store.transaction((tx) => tx.rewindTo(31337, cursorAt(6)));
+    expect(await store.loadCheckpoint('rules:t', 100)).toEqual({ value: { at: 5 }, blockNumber: 5 });
+    // Forgetting block hashes below 5 keeps the newest checkpoint below it (3) and those above.
+    await store.transaction((tx) => tx.pruneBlocks(31337, 5));
+    expect(await store.loadCheckpoint('rules:t', 4)).toEqual({ value: { at: 3 }, blockNumber: 3 });
+    // Purging the event of block 5 drops the checkpoints below block 5: rebuilding from 3 would need it.
+    await store.transaction((tx) => tx.purgeBefore(block(5).time + 1));
+    expect(await store.loadCheckpoint('rules:t', 4)).toBeNull();
+    expect(await store.loadCheckpoint('rules:t', 5)).toEqual({ value: { at: 5 }, blockNumber: 5 });
   });
 
   it('lets one instance use a database at a time, and migrates once', async () => {

@@ -1,6 +1,6 @@
 import type { ChainEvent } from '../model.js';
 import type { MonitoredContracts } from '../config.js';
-import type { Cursor, IndexedBlock, MonitorStore, StoreSession } from '../store/monitor-store.js';
+import type { Cursor, IndexedBlock, MonitorStore, RewindResult, StoreSession } from '../store/monitor-store.js';
 import type { ChainClient } from './chain-client.js';
 import { decodeLog, sourcesOf } from './contract-events.js';
 
@@ -38,8 +38,11 @@ export interface IndexerHooks {
    * rules can use them); `events` are in chain order.
    */
   onBatch?(tx: StoreSession, events: ChainEvent[], batch: BatchInfo): Promise<void>;
-  /** Called inside the rewind's transaction, after everything above `fork` was removed. */
-  onRewind?(tx: StoreSession, fork: Cursor, removed: { events: number; hits: number }): Promise<void>;
+  /**
+   * Called inside the rewind's transaction, after everything above `fork` was removed; `removed` is
+   * store.rewindTo's answer (the withdrawn hits with their cases).
+   */
+  onRewind?(tx: StoreSession, fork: Cursor, removed: { events: number; hits: number; withdrawn?: RewindResult['withdrawn'] }): Promise<void>;
   /**
    * Called after a batch committed — the place for effects outside the database (on-chain
    * actions), which must not happen for a batch that might still roll back.

@@ -11,9 +11,14 @@
  *   goes once (StoreActionLog), and each result is written to its case's log. Without a signer
  *   (`runner: null`) nothing is sent: open-case is recorded as done (the case exists), every other
  *   action as `not-configured`, and the case log and the log line say that no agent key was given.
- * - `onRewind` (inside the rewind's transaction): rebuilds the snapshot and the score book by
- *   replaying the stored events up to the fork from an empty state (the store already withdrew the
- *   hits of removed events), and drops queued actions of hits above the fork.
+ * - `onRewind` (inside the rewind's transaction): rebuilds the snapshot and the score book from the
+ *   checkpoint at or below the fork (onBatch keeps one per batch: `saveCheckpoint(rules:<token>, …)`),
+ *   replaying only the stored events after it — the retention purge deletes old events, so a replay
+ *   from block 0 would build a different state (the store already withdrew the hits of removed
+ *   events) — and drops queued actions of hits above the fork. An action already carried out on
+ *   the chain for a withdrawn hit (freeze, revocation, hold: status done, sent or pending) is not
+ *   undone: its case gets the line `basis withdrawn by reorg; review the action: … (tx …)` and is
+ *   escalated, so that an officer decides (the same transaction may well be mined again).
  *
  * Later wallets of a held investor: once a hold-transfers action is done, the investor's tag is
  * remembered (`holds:<token>`, tag → case). A `WalletVerified` of the policy for a remembered tag
@@ -30,14 +35,14 @@
 import type { ContractRunner } from 'ethers';
 import type { ChainEvent, RuleHit } from '../model.js';
 import type { BatchInfo, IndexerHooks } from '../indexer/indexer.js';
-import type { Cursor, MonitorStore, StoreSession } from '../store/monitor-store.js';
+import type { Cursor, MonitorStore, RewindResult, StoreSession } from '../store/monitor-store.js';
 import { evaluateBatch, investorTagOf } from '../rules/engine.js';
 import type { RuleFile } from '../rules/rule-file.js';
 import { RiskScores, type ScoreEntry } from '../rules/scoring.js';
 import type { MonitorSnapshot } from '../rules/state.js';
 import { hitKey, plan, type PlannedAction } from '../playbooks/plan.js';
 import { ActionExecutor, type ActionRecord, type ActionResult, type TransferHoldControl } from '../playbooks/executor.js';
-import { StoreActionLog, StoreCaseOpener } from './store-records.js';
+import { ACTION_STATE_PREFIX, StoreActionLog, StoreCaseOpener } from './store-records.js';
 import { TransferApprovalHoldControl } from './transfer-approval-hold.js';
 
 export interface MonitoringOptions {
@@ -99,6 +104,12 @@ export interface MonitoringHooks extends IndexerHooks {
 
 const ACTOR = 'monitor';
 
+/** The engine's state at the end of a batch: what a rewind rebuilds from. */
+interface Checkpoint {
+  snapshot: MonitorSnapshot;
+  scores: Record<string, ScoreEntry>;
+}
+
 export function monitoringHooks(options: MonitoringOptions): MonitoringHooks {
   const token = options.token.toLowerCase();
   if (options.rules.token !== token) throw new Error(`monitoringHooks: the rule file is for token ${options.rules.token}, not ${token}`);
@@ -147,6 +158,20 @@ export function monitoringHooks(options: MonitoringOptions): MonitoringHooks {
     return map;
   }
 
+  /**
+   * The store's wallets of each investor the hits name, under the token's policy, for the planner
+   * (freeze-wallet and revoke-registration act on all of them). Read inside the batch's transaction,
+   * so registrations of this batch count.
+   */
+  async function walletMap(tx: StoreSession, hits: readonly RuleHit[]): Promise<(investorTag: string) => string[]> {
+    const map = new Map<string, string[]>();
+    for (const hit of hits) {
+      const tag = hit.subject.investorTag;
+      if (tag && !map.has(tag)) map.set(tag, (await tx.walletsOf(tag, policy)).map((r) => r.wallet));
+    }
+    return (tag) => map.get(tag) ?? [];
+  }
+
   async function queueOf(tx: StoreSession): Promise<QueuedAction[]> {
     return (await tx.loadState<QueuedAction[]>(keys.queue))?.value ?? [];
   }
@@ -155,7 +180,7 @@ export function monitoringHooks(options: MonitoringOptions): MonitoringHooks {
     const saved = await tx.loadState<MonitorSnapshot>(keys.snapshot);
     const { hits, snapshot } = evaluateBatch(rules, saved?.value ?? null, events, { investors: await investorsOf(tx, events), policyId: policy, ownAgents: await ownAgents() });
     const book = new RiskScores(rules.scoring.halfLifeDays, (await tx.loadState<Record<string, ScoreEntry>>(keys.scores))?.value ?? {});
-    const actions = plan(hits, rules.playbooks, book);
+    const actions = plan(hits, rules.playbooks, book, { walletsOf: await walletMap(tx, hits) });
     book.addAll(hits);
 
     const hitIds = new Map<string, string>();
@@ -175,6 +200,7 @@ export function monitoringHooks(options: MonitoringOptions): MonitoringHooks {
     await holdLaterWallets(tx, events, queue, batch);
     await tx.saveState(keys.snapshot, snapshot, batch.toBlock);
     await tx.saveState(keys.scores, book.toJSON(), batch.toBlock);
+    await tx.saveCheckpoint(keys.snapshot, batch.toBlock, { snapshot, scores: book.toJSON() } satisfies Checkpoint);
     await tx.saveState(keys.queue, queue, batch.toBlock);
     if (hits.length > 0) log('info', `blocks ${batch.fromBlock}–${batch.toBlock}: ${hits.length} rule hit(s) (${hits.map((h) => h.ruleId).join(', ')}), ${actions.length} action(s) planned`);
   }
@@ -221,10 +247,17 @@ export function monitoringHooks(options: MonitoringOptions): MonitoringHooks {
     await store.saveState(keys.holds, { ...holds, [investorTag]: q.caseId }, q.blockNumber);
   }
 
-  async function onRewind(tx: StoreSession, fork: Cursor): Promise<void> {
-    const events = await eventsUpTo(tx, fork.chainId, fork.blockNumber);
-    const { hits, snapshot } = evaluateBatch(rules, null, events, { investors: await investorsOf(tx, events), policyId: policy, ownAgents: await ownAgents() });
-    const book = new RiskScores(rules.scoring.halfLifeDays);
+  async function onRewind(tx: StoreSession, fork: Cursor, withdrawn: RewindResult['withdrawn']): Promise<void> {
+    // From the newest checkpoint at or below the fork, replaying the stored events after it.
+    const checkpoint = await tx.loadCheckpoint<Checkpoint>(keys.snapshot, fork.blockNumber);
+    const from = checkpoint ? checkpoint.blockNumber + 1 : 0;
+    if (!checkpoint) {
+      const oldest = await tx.oldestEventBlock(fork.chainId);
+      if (oldest !== null && oldest > 0) log('warn', `rewind to block ${fork.blockNumber}: no state checkpoint at or below it; replaying the stored events from block ${oldest} (events purged before it are not counted)`);
+    }
+    const events = await eventsBetween(tx, fork.chainId, from, fork.blockNumber);
+    const { hits, snapshot } = evaluateBatch(rules, checkpoint?.value.snapshot ?? null, events, { investors: await investorsOf(tx, events), policyId: policy, ownAgents: await ownAgents() });
+    const book = new RiskScores(rules.scoring.halfLifeDays, checkpoint?.value.scores ?? {});
     book.addAll(hits);
     await tx.saveState(keys.snapshot, snapshot, fork.blockNumber);
     await tx.saveState(keys.scores, book.toJSON(), fork.blockNumber);
@@ -234,6 +267,39 @@ export function monitoringHooks(options: MonitoringOptions): MonitoringHooks {
       await tx.appendCaseLog(q.caseId, 'action', ACTOR, `not carried out: ${describeAction(q.action)} — its hit was reorganised away before it ran`, { key: q.action.key, status: 'withdrawn' });
     }
     await tx.saveState(keys.queue, kept, fork.blockNumber);
+    await flagWithdrawnBasis(tx, fork, withdrawn);
+  }
+
+  /**
+   * Actions already carried out whose hit the reorg withdrew: logged in the hit's case and the case
+   * escalated for an officer's review, never undone here. Action records are written with the block
+   * of the batch that planned them, at or above their hit's block: only those above the fork can
+   * belong to a withdrawn hit.
+   */
+  async function flagWithdrawnBasis(tx: StoreSession, fork: Cursor, withdrawn: RewindResult['withdrawn']): Promise<void> {
+    const ours = withdrawn.filter((w) => w.hit.token.toLowerCase() === token);
+    if (ours.length === 0) return;
+    const records = await tx.statesAbove<ActionRecord>(ACTION_STATE_PREFIX, fork.blockNumber);
+    const escalated = new Set<string>();
+    for (const { hit, caseId } of ours) {
+      const suffix = `|${hitKey(hit)}`;
+      for (const { value: record } of records) {
+        if (!record.key.endsWith(suffix) || !carriedOut(record)) continue;
+        const target = record.key.slice(record.kind.length + 1, record.key.length - suffix.length);
+        const where = caseId ?? record.caseId ?? null;
+        const txs = record.txs.length ? `tx ${record.txs.map((t) => t.hash).join(', ')}` : 'no transaction was needed';
+        const text = `basis withdrawn by reorg; review the action: ${describeRecord(record, target)} (${txs}) — hit ${hit.id} (${hit.ruleId}) was reorganised away; nothing was undone`;
+        log('warn', `${text}${where ? ` [case ${where}]` : ''}`);
+        if (!where) continue;
+        await tx.appendCaseLog(where, 'action', ACTOR, text, { key: record.key, status: 'basis-withdrawn', txHashes: record.txs.map((t) => t.hash) });
+        if (escalated.has(where)) continue;
+        escalated.add(where);
+        const current = await tx.getCase(where);
+        if (current && current.status !== 'escalated') {
+          await tx.setCaseStatus(where, 'escalated', ACTOR, `escalated for review: an action already carried out lost its basis in a reorg (fork at block ${fork.blockNumber})`);
+        }
+      }
+    }
   }
 
   async function recordUnsent(q: QueuedAction): Promise<ActionResult> {
@@ -287,7 +353,7 @@ export function monitoringHooks(options: MonitoringOptions): MonitoringHooks {
   return {
     keys,
     onBatch,
-    onRewind: (tx, fork) => onRewind(tx, fork),
+    onRewind: (tx, fork, removed) => onRewind(tx, fork, removed.withdrawn ?? []),
     afterCommit: async () => {
       await drain();
     },
@@ -315,11 +381,11 @@ function completedAt(hit: RuleHit, batch: BatchInfo): number {
   return blocks.length ? Math.max(...blocks) : batch.toBlock;
 }
 
-/** Every stored event of the chain up to `toBlock`, in chain order (paged by block, never splitting one). */
-async function eventsUpTo(tx: StoreSession, chainId: number, toBlock: number): Promise<ChainEvent[]> {
+/** Every stored event of the chain from `fromBlock` to `toBlock`, in chain order (paged by block, never splitting one). */
+async function eventsBetween(tx: StoreSession, chainId: number, fromBlock: number, toBlock: number): Promise<ChainEvent[]> {
   const PAGE = 10_000;
   const out: ChainEvent[] = [];
-  let from = 0;
+  let from = fromBlock;
   for (;;) {
     const page = await tx.events({ chainId, fromBlock: from, toBlock, limit: PAGE });
     if (page.length < PAGE) return out.concat(page);
@@ -344,6 +410,30 @@ export function describeAction(action: PlannedAction): string {
       return `revoke the registration of ${who}`;
     case 'hold-transfers':
       return `hold the transfers of ${who} for review`;
+  }
+}
+
+/** An action changed the chain (or may have: sent, pending): open-case and unsent actions did not. */
+function carriedOut(record: ActionRecord): boolean {
+  if (record.kind === 'open-case') return false;
+  return record.status === 'done' || record.status === 'sent' || record.status === 'pending-confirmation';
+}
+
+/** An action from its record and its key's target (a wallet, or the subject for freeze-partial). */
+function describeRecord(record: ActionRecord, target: string): string {
+  switch (record.kind) {
+    case 'freeze-partial': {
+      const total = record.txs.reduce((acc, t) => acc + BigInt(t.amount ?? '0'), 0n);
+      return `freeze ${total} base units across ${[...new Set(record.txs.map((t) => t.wallet))].join(', ') || target}`;
+    }
+    case 'freeze-wallet':
+      return `freeze wallet ${target}`;
+    case 'revoke-registration':
+      return `revoke the registration of ${target}`;
+    case 'hold-transfers':
+      return `hold the transfers of ${target} for review`;
+    case 'open-case':
+      return `open a case about ${target}`;
   }
 }
 

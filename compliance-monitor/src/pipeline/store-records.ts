@@ -19,7 +19,7 @@ export const ACTION_STATE_PREFIX = 'action:';
 export class StoreActionLog implements ActionLog {
   constructor(
     private readonly store: MonitorStore,
-    /** The block recorded with each row (the monitor_state column); informative only. */
+    /** The block recorded with each row: the planning batch's last block (a rewind looks above the fork for actions of withdrawn hits). */
     private readonly blockNumber: () => number = () => 0,
   ) {}
 

@@ -14,7 +14,11 @@
  *
  * Targets: `freeze-wallet`, `revoke-registration` and `hold-transfers` give one action per wallet
  * of the hit's subject; `open-case` and `freeze-partial` one per subject (a partial freeze is spread
- * over the subject's wallets by the executor). `freeze-partial` with `"evidence"` freezes the
+ * over the subject's wallets by the executor). For a hit about an investor, `freeze-wallet` and
+ * `revoke-registration` also target every other wallet `options.walletsOf` knows for that investor
+ * (the store's registrations under the token's policy), as hold-transfers does through its hold
+ * control: an investor frozen for risk must not keep a second wallet free. The hit's own wallets
+ * come first, then the others in the order given; `subject` stays the hit's. `freeze-partial` with `"evidence"` freezes the
  * amount the hit is about (`evidence.details.total`: the transfer, the structured sum, the volume…).
  *
  * The freeze guard: on a hit of an exposure rule, `freeze-partial`, `freeze-wallet` and
@@ -70,8 +74,17 @@ export function evidenceAmount(hit: RuleHit): bigint {
   return hit.evidence.amounts.reduce((acc, a) => acc + BigInt(a), 0n);
 }
 
+export interface PlanOptions {
+  /**
+   * Every wallet registered to an investor (by tag) under the token's policy. The pipeline reads it
+   * from the store before planning, so that plan itself stays pure. Without it, per-wallet actions
+   * target the hit's wallets only.
+   */
+  walletsOf?: (investorTag: string) => readonly string[];
+}
+
 /** The actions `playbooks` ask for on `hits` (in hit order, then playbook order), each key once. */
-export function plan(hits: readonly RuleHit[], playbooks: readonly Playbook[], scores: RiskScores): PlannedAction[] {
+export function plan(hits: readonly RuleHit[], playbooks: readonly Playbook[], scores: RiskScores, options: PlanOptions = {}): PlannedAction[] {
   const book = scores.clone();
   const out: PlannedAction[] = [];
   const keys = new Set<string>();
@@ -86,7 +99,7 @@ export function plan(hits: readonly RuleHit[], playbooks: readonly Playbook[], s
       for (const action of playbook.actions) {
         // The freeze guard: an exposure hit freezes or revokes only where the rule file says so.
         if (hit.evidence.details.kind === 'exposure' && FREEZING_ACTIONS.includes(action.kind) && !playbook.allowAutomaticFreeze) continue;
-        for (const planned of expand(action, hit, key, index, trigger)) {
+        for (const planned of expand(action, hit, key, index, trigger, options)) {
           if (keys.has(planned.key)) continue;
           keys.add(planned.key);
           out.push(planned);
@@ -104,7 +117,7 @@ function fires(playbook: Playbook, hit: RuleHit, before: number, after: number):
   return before < when.scoreAtLeast && after >= when.scoreAtLeast ? `score ${round(after)} reached ${when.scoreAtLeast}` : null;
 }
 
-function expand(action: PlaybookAction, hit: RuleHit, key: string, playbook: number, trigger: string): PlannedAction[] {
+function expand(action: PlaybookAction, hit: RuleHit, key: string, playbook: number, trigger: string, options: PlanOptions): PlannedAction[] {
   const base = {
     kind: action.kind,
     token: hit.token,
@@ -123,11 +136,27 @@ function expand(action: PlaybookAction, hit: RuleHit, key: string, playbook: num
       return [{ ...base, key: `freeze-partial|${subject}|${key}`, wallets: [...hit.subject.wallets], amount: amount.toString() }];
     }
     case 'revoke-registration':
-      return hit.subject.wallets.map((w) => ({ ...base, key: `revoke-registration|${w}|${key}`, wallets: [w], reason: action.reason }));
+      return investorWallets(hit, options).map((w) => ({ ...base, key: `revoke-registration|${w}|${key}`, wallets: [w], reason: action.reason }));
     case 'freeze-wallet':
+      return investorWallets(hit, options).map((w) => ({ ...base, key: `freeze-wallet|${w}|${key}`, wallets: [w] }));
     case 'hold-transfers':
-      return hit.subject.wallets.map((w) => ({ ...base, key: `${action.kind}|${w}|${key}`, wallets: [w] }));
+      // One action per wallet of the hit: the hold control flags the investor's other wallets itself.
+      return hit.subject.wallets.map((w) => ({ ...base, key: `hold-transfers|${w}|${key}`, wallets: [w] }));
   }
+}
+
+/** The hit's wallets, then the other wallets of its investor (when it has one and `walletsOf` knows them). */
+function investorWallets(hit: RuleHit, options: PlanOptions): string[] {
+  const out = [...hit.subject.wallets];
+  const tag = hit.subject.investorTag;
+  if (!tag || !options.walletsOf) return out;
+  const seen = new Set(out.map((w) => w.toLowerCase()));
+  for (const w of options.walletsOf(tag)) {
+    if (seen.has(w.toLowerCase())) continue;
+    seen.add(w.toLowerCase());
+    out.push(w.toLowerCase());
+  }
+  return out;
 }
 
 function round(n: number): number {

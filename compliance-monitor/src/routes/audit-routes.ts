@@ -39,7 +39,7 @@ export async function auditRoutes(app: FastifyInstance, ctx: RouteContext): Prom
       },
     },
     async (req) => {
-      ctx.officers.authenticate(req.headers['x-api-key']);
+      ctx.officers.authenticate(req.headers['x-api-key'], req.ip);
       const limit = req.query.limit === undefined ? 100 : Math.min(1000, Number(req.query.limit));
       return { entries: await ctx.store.auditTrail({ subjectType: req.query.subjectType, subjectId: req.query.subjectId, limit }) };
     },

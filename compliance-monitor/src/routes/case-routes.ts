@@ -29,7 +29,7 @@ export async function caseRoutes(app: FastifyInstance, ctx: RouteContext): Promi
       },
     },
     async (req) => {
-      ctx.officers.authenticate(req.headers['x-api-key']);
+      ctx.officers.authenticate(req.headers['x-api-key'], req.ip);
       const cases = await ctx.store.listCases({ status: req.query.status, investorTag: req.query.investorTag, limit: req.query.limit ? Math.min(1000, Number(req.query.limit)) : 100 });
       return { cases };
     },
@@ -47,7 +47,7 @@ export async function caseRoutes(app: FastifyInstance, ctx: RouteContext): Promi
       },
     },
     async (req) => {
-      ctx.officers.authenticate(req.headers['x-api-key']);
+      ctx.officers.authenticate(req.headers['x-api-key'], req.ip);
       const kase = await ctx.store.getCase(req.params.id);
       if (!kase) throw notFound(`case ${req.params.id}`);
       return kase;
@@ -67,7 +67,7 @@ export async function caseRoutes(app: FastifyInstance, ctx: RouteContext): Promi
       },
     },
     async (req, reply) => {
-      const officer = ctx.officers.authenticate(req.headers['x-api-key']);
+      const officer = ctx.officers.authenticate(req.headers['x-api-key'], req.ip);
       const entry = await ctx.store.transaction(async (tx) => {
         if (!(await tx.getCase(req.params.id))) throw notFound(`case ${req.params.id}`);
         const id = await tx.appendCaseLog(req.params.id, 'note', officer, req.body.text);
@@ -96,7 +96,7 @@ export async function caseRoutes(app: FastifyInstance, ctx: RouteContext): Promi
       },
     },
     async (req) => {
-      const officer = ctx.officers.authenticate(req.headers['x-api-key']);
+      const officer = ctx.officers.authenticate(req.headers['x-api-key'], req.ip);
       return ctx.store.transaction(async (tx) => {
         const current = await tx.getCase(req.params.id);
         if (!current) throw notFound(`case ${req.params.id}`);

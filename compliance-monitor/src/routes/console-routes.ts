@@ -90,7 +90,7 @@ export async function consoleRoutes(app: FastifyInstance, ctx: RouteContext): Pr
       },
     },
     async (req) => {
-      ctx.officers.authenticate(req.headers['x-api-key']);
+      ctx.officers.authenticate(req.headers['x-api-key'], req.ip);
       const kase = await ctx.store.getCase(req.params.id);
       if (!kase) throw notFound(`case ${req.params.id}`);
       const events = await caseEvents(ctx.store, kase);
@@ -131,7 +131,7 @@ export async function consoleRoutes(app: FastifyInstance, ctx: RouteContext): Pr
       },
     },
     async (req) => {
-      ctx.officers.authenticate(req.headers['x-api-key']);
+      ctx.officers.authenticate(req.headers['x-api-key'], req.ip);
       const events = await ctx.store.events({ address: ctx.contracts.token, names: FREEZE_EVENTS, limit: 10_000 });
       return { wallets: freezesFrom(events) };
     },

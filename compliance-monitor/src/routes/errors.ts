@@ -13,6 +13,8 @@ export class ApiError extends Error {
     message: string,
     readonly field: string | null,
     readonly rule: string | null,
+    /** 429 and 503: seconds to wait, sent as Retry-After. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -62,6 +64,7 @@ export function toApiError(err: FastifyError | Error): ApiError {
 export function errorHandler(this: unknown, err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
   const apiError = toApiError(err);
   if (apiError.statusCode >= 500) req.log.error({ err }, 'request failed');
+  if (apiError.retryAfterSeconds !== undefined) void reply.header('retry-after', String(apiError.retryAfterSeconds));
   void reply.code(apiError.statusCode).send(apiError.toJSON());
 }
 

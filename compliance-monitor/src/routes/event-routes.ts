@@ -26,7 +26,7 @@ export async function eventRoutes(app: FastifyInstance, ctx: RouteContext): Prom
       },
     },
     async (req) => {
-      ctx.officers.authenticate(req.headers['x-api-key']);
+      ctx.officers.authenticate(req.headers['x-api-key'], req.ip);
       const limit = req.query.limit === undefined ? 100 : Number(req.query.limit);
       if (limit > 1000) throw new ApiError(400, 'invalid_field', 'limit must be at most 1000', 'limit', 'maximum');
       const token = req.query.token?.toLowerCase();

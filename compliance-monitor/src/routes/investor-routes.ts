@@ -36,7 +36,7 @@ export async function investorRoutes(app: FastifyInstance, ctx: RouteContext): P
       },
     },
     async (req) => {
-      ctx.officers.authenticate(req.headers['x-api-key']);
+      ctx.officers.authenticate(req.headers['x-api-key'], req.ip);
       const tag = req.params.tag.toLowerCase();
       const [regs, risk, cases] = await Promise.all([ctx.store.walletsOf(tag), ctx.store.riskScore(tag, ctx.now()), ctx.store.listCases({ investorTag: tag })]);
       if (regs.length === 0 && risk === null && cases.length === 0) throw notFound(`investor ${tag}`, 'tag');
@@ -80,7 +80,7 @@ export async function investorRoutes(app: FastifyInstance, ctx: RouteContext): P
       },
     },
     async (req) => {
-      ctx.officers.authenticate(req.headers['x-api-key']);
+      ctx.officers.authenticate(req.headers['x-api-key'], req.ip);
       const wallet = req.params.address.toLowerCase();
       const registrations = await ctx.store.registrationsOf(wallet);
       const investorTag = registrations[0]?.investorTag ?? null;

@@ -58,7 +58,7 @@ export async function sanctionsRoutes(app: FastifyInstance, ctx: RouteContext, s
       },
     },
     async (req) => {
-      ctx.officers.authenticate(req.headers['x-api-key']);
+      ctx.officers.authenticate(req.headers['x-api-key'], req.ip);
       if (!sanctions) throw new ApiError(503, 'not_configured', 'this monitor has no sanctions store configured', null, 'configured');
       return { imports: await sanctions.listImports(req.query.source) };
     },

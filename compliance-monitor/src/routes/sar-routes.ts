@@ -82,7 +82,7 @@ export async function sarRoutes(app: FastifyInstance, ctx: RouteContext, sar: Sa
       },
     },
     async (req) => {
-      ctx.officers.authenticate(req.headers['x-api-key']);
+      ctx.officers.authenticate(req.headers['x-api-key'], req.ip);
       return { drafts: await configured().store.list({ caseId: req.query.caseId, status: req.query.status }) };
     },
   );
@@ -100,7 +100,7 @@ export async function sarRoutes(app: FastifyInstance, ctx: RouteContext, sar: Sa
       },
     },
     async (req, reply) => {
-      const officer = ctx.officers.authenticate(req.headers['x-api-key']);
+      const officer = ctx.officers.authenticate(req.headers['x-api-key'], req.ip);
       const { store, token } = configured();
       const kase = await ctx.store.getCase(req.params.id);
       if (!kase) throw notFound(`case ${req.params.id}`);
@@ -125,7 +125,7 @@ export async function sarRoutes(app: FastifyInstance, ctx: RouteContext, sar: Sa
       },
     },
     async (req, reply: FastifyReply) => {
-      ctx.officers.authenticate(req.headers['x-api-key']);
+      ctx.officers.authenticate(req.headers['x-api-key'], req.ip);
       const { store } = configured();
       const [, id, format] = /^(sar-[0-9]+)(?:\.(xml|html))?$/.exec(req.params.ref)!;
       const draft = await store.get(id);
@@ -159,7 +159,7 @@ export async function sarRoutes(app: FastifyInstance, ctx: RouteContext, sar: Sa
       },
     },
     async (req) => {
-      const officer = ctx.officers.authenticate(req.headers['x-api-key']);
+      const officer = ctx.officers.authenticate(req.headers['x-api-key'], req.ip);
       const { store } = configured();
       return sarCall(() => store.edit(req.params.id, req.body, officer));
     },
@@ -178,7 +178,7 @@ export async function sarRoutes(app: FastifyInstance, ctx: RouteContext, sar: Sa
       },
     },
     async (req) => {
-      const officer = ctx.officers.authenticate(req.headers['x-api-key']);
+      const officer = ctx.officers.authenticate(req.headers['x-api-key'], req.ip);
       const { store } = configured();
       const draft = await sarCall(() => store.file(req.params.id, officer, req.body?.fiuReference));
       await ctx.store.appendCaseLog(draft.caseId, 'note', officer, `SAR draft ${draft.id} marked filed${draft.filed?.fiuReference ? ` (FIU reference ${draft.filed.fiuReference})` : ''}`, { sarId: draft.id });

@@ -124,7 +124,7 @@ export async function transferRoutes(app: FastifyInstance, ctx: RouteContext, de
       },
     },
     async (req) => {
-      ctx.officers.authenticate(req.headers['x-api-key']);
+      ctx.officers.authenticate(req.headers['x-api-key'], req.ip);
       const d = configured();
       return { canDecide: d.canDecide, transfers: await onChain('reading the pending transfers', () => d.list()) };
     },
@@ -144,7 +144,7 @@ export async function transferRoutes(app: FastifyInstance, ctx: RouteContext, de
         },
       },
       async (req) => {
-        const officer = ctx.officers.authenticate(req.headers['x-api-key']);
+        const officer = ctx.officers.authenticate(req.headers['x-api-key'], req.ip);
         const reason = req.body?.reason;
         if (decision === 'reject' && !reason) throw new ApiError(400, 'invalid_field', 'say why the transfer is rejected', 'reason', 'required');
         const d = deciding();

@@ -173,4 +173,22 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX audit_log_subject ON audit_log (subject_type, subject_id);
     `,
   },
+  {
+    version: 2,
+    name: 'state checkpoints',
+    sql: `
+      -- A consumer's state as of the end of each batch (the rule engine's snapshot and score book),
+      -- so that a reorg rebuilds from the checkpoint at or below the fork and replays only the stored
+      -- events after it: the retention purge deletes old events, so a replay from block 0 would be
+      -- wrong. A rewind drops the checkpoints above the fork; the purge those below its last purged
+      -- block (they would need purged events); forgetting old block hashes, all but the newest of those
+      -- below the kept hashes (no reorg reaches further).
+      CREATE TABLE state_checkpoints (
+        key          TEXT NOT NULL,
+        block_number BIGINT NOT NULL,
+        value_json   TEXT NOT NULL,
+        PRIMARY KEY (key, block_number)
+      );
+    `,
+  },
 ];

@@ -140,6 +140,13 @@ function eventFromRow(r: EventRow): ChainEvent {
   };
 }
 
+/** What a rewind removed: counts, and each withdrawn hit with the case that held it (null: none). */
+export interface RewindResult {
+  events: number;
+  hits: number;
+  withdrawn: Array<{ hit: StoredRuleHit; caseId: string | null }>;
+}
+
 interface HitRow {
   id: string;
   token: string;
@@ -267,12 +274,13 @@ export class StoreSession {
    * Undoes everything indexed above block `fork` (a reorg replaced those blocks): events, their
    * wallets, block hashes and the rule hits they completed go; wallet registrations set above the
    * fork are recomputed from the events that stay; the cursor moves to `fork`. Cases stay (an
-   * officer may have acted on them), with a `withdrawn` log line for each hit removed. Call it in a
-   * transaction.
+   * officer may have acted on them), with a `withdrawn` log line for each hit removed; the removed
+   * hits come back in `withdrawn` (with the case holding each, if any) so that a consumer can find
+   * what it did on their basis. Call it in a transaction.
    */
-  async rewindTo(chainId: number, fork: Cursor): Promise<{ events: number; hits: number }> {
-    const hits = await this.sql.all<{ id: string; rule_id: string; case_id: string | null }>(
-      'SELECT h.id, h.rule_id, c.case_id FROM rule_hits h LEFT JOIN case_hits c ON c.hit_id = h.id WHERE h.chain_id = ? AND h.block_number > ?',
+  async rewindTo(chainId: number, fork: Cursor): Promise<RewindResult> {
+    const hits = await this.sql.all<HitRow & { case_id: string | null }>(
+      'SELECT h.*, c.case_id FROM rule_hits h LEFT JOIN case_hits c ON c.hit_id = h.id WHERE h.chain_id = ? AND h.block_number > ? ORDER BY h.block_number, h.id',
       [chainId, fork.blockNumber],
     );
     for (const h of hits) {
@@ -288,6 +296,7 @@ export class StoreSession {
     await this.sql.run('DELETE FROM event_wallets WHERE chain_id = ? AND block_number > ?', [chainId, fork.blockNumber]);
     await this.sql.run('DELETE FROM chain_blocks WHERE chain_id = ? AND block_number > ?', [chainId, fork.blockNumber]);
     await this.sql.run('DELETE FROM wallet_investors WHERE chain_id = ? AND block_number > ?', [chainId, fork.blockNumber]);
+    await this.sql.run('DELETE FROM state_checkpoints WHERE block_number > ?', [fork.blockNumber]);
     for (const t of touched) {
       const last = await this.events({ chainId, wallet: t.wallet, names: ['WalletVerified', 'WalletRevoked'], newestFirst: true, limit: 1000 });
       const latest = last.find((e) => e.source === 'gate' && e.args.policyId === t.policy_id && e.args.wallet === t.wallet);
@@ -299,7 +308,7 @@ export class StoreSession {
       [chainId, fork.blockNumber, fork.blockHash, nowSeconds()],
     );
     await this.audit('indexer', 'reorg-rewind', 'chain', String(chainId), { forkBlock: fork.blockNumber, eventsRemoved: events, hitsRemoved: hits.length });
-    return { events, hits: hits.length };
+    return { events, hits: hits.length, withdrawn: hits.map((h) => ({ hit: hitFromRow(h), caseId: h.case_id })) };
   }
 
   /**
@@ -307,6 +316,11 @@ export class StoreSession {
    * reorg deeper than what is kept rewinds to the start block and re-reads everything: correct, slow.
    */
   async pruneBlocks(chainId: number, below: number): Promise<number> {
+    // The newest checkpoint below `below` stays: a rewind to the oldest kept block starts from it.
+    await this.sql.run(
+      'DELETE FROM state_checkpoints WHERE block_number < (SELECT MAX(s.block_number) FROM state_checkpoints s WHERE s.key = state_checkpoints.key AND s.block_number < ?)',
+      [below],
+    );
     return this.sql.run('DELETE FROM chain_blocks WHERE chain_id = ? AND block_number < ?', [chainId, below]);
   }
 
@@ -314,7 +328,10 @@ export class StoreSession {
    * The retention purge: deletes events whose block time is before `cutoff` (unix seconds), rule
    * hits before it that no case holds, and closed cases last touched before it (with their hits and
    * log). Open and escalated cases, and the hits they hold, are kept however old; so are the
-   * wallet→investor map, risk scores and the audit trail (which records the purge).
+   * wallet→investor map, risk scores and the audit trail (which records the purge). State
+   * checkpoints below the newest purged event's block go too: rebuilding from one would need the
+   * purged events. Run it in a transaction (`store.transaction((tx) => tx.purgeBefore(…))`), so a
+   * crash leaves neither events without their checkpoint nor the reverse.
    */
   async purgeBefore(cutoff: number, actor = 'retention'): Promise<{ events: number; hits: number; cases: number }> {
     const oldCases = await this.sql.all<{ id: string }>("SELECT id FROM cases WHERE status = 'closed' AND updated_at < ?", [cutoff]);
@@ -328,6 +345,8 @@ export class StoreSession {
       'DELETE FROM event_wallets WHERE EXISTS (SELECT 1 FROM chain_events e WHERE e.chain_id = event_wallets.chain_id AND e.tx_hash = event_wallets.tx_hash AND e.log_index = event_wallets.log_index AND e.block_time < ?)',
       [cutoff],
     );
+    const newest = await this.sql.all<{ b: number | null }>('SELECT MAX(block_number) AS b FROM chain_events WHERE block_time < ?', [cutoff]);
+    if (newest[0]?.b !== null && newest[0]?.b !== undefined) await this.sql.run('DELETE FROM state_checkpoints WHERE block_number < ?', [Number(newest[0].b)]);
     const events = await this.sql.run('DELETE FROM chain_events WHERE block_time < ?', [cutoff]);
     const result = { events, hits, cases: oldCases.length };
     if (events + hits + oldCases.length > 0) await this.audit(actor, 'retention-purge', 'store', 'all', { cutoff, ...result });
@@ -605,6 +624,42 @@ export class StoreSession {
        ON CONFLICT (key) DO UPDATE SET value_json = excluded.value_json, block_number = excluded.block_number, updated_at = excluded.updated_at`,
       [key, JSON.stringify(value), blockNumber, nowSeconds()],
     );
+  }
+
+  /**
+   * Keeps `value` as `key`'s state at the end of block `blockNumber` (a batch's last block), for
+   * rebuilding after a reorg (loadCheckpoint). Call it in the batch's transaction.
+   */
+  async saveCheckpoint(key: string, blockNumber: number, value: unknown): Promise<void> {
+    await this.sql.run(
+      `INSERT INTO state_checkpoints (key, block_number, value_json) VALUES (?, ?, ?)
+       ON CONFLICT (key, block_number) DO UPDATE SET value_json = excluded.value_json`,
+      [key, blockNumber, JSON.stringify(value)],
+    );
+  }
+
+  /** `key`'s newest checkpoint at or below `blockNumber`; null when none is kept. */
+  async loadCheckpoint<T>(key: string, blockNumber: number): Promise<{ value: T; blockNumber: number } | null> {
+    const rows = await this.sql.all<{ value_json: string; block_number: number }>(
+      'SELECT value_json, block_number FROM state_checkpoints WHERE key = ? AND block_number <= ? ORDER BY block_number DESC LIMIT 1',
+      [key, blockNumber],
+    );
+    return rows[0] ? { value: JSON.parse(rows[0].value_json) as T, blockNumber: Number(rows[0].block_number) } : null;
+  }
+
+  /** The oldest stored event's block on `chainId`; null when none is stored. */
+  async oldestEventBlock(chainId: number): Promise<number | null> {
+    const rows = await this.sql.all<{ b: number | null }>('SELECT MIN(block_number) AS b FROM chain_events WHERE chain_id = ?', [chainId]);
+    return rows[0]?.b === null || rows[0]?.b === undefined ? null : Number(rows[0].b);
+  }
+
+  /** Every saved state whose key starts with `prefix` and whose block is above `aboveBlock`, in key order. */
+  async statesAbove<T>(prefix: string, aboveBlock: number): Promise<Array<{ key: string; value: T; blockNumber: number }>> {
+    const rows = await this.sql.all<{ key: string; value_json: string; block_number: number }>(
+      'SELECT key, value_json, block_number FROM monitor_state WHERE substr(key, 1, ?) = ? AND block_number > ? ORDER BY key',
+      [prefix.length, prefix, aboveBlock],
+    );
+    return rows.map((r) => ({ key: r.key, value: JSON.parse(r.value_json) as T, blockNumber: Number(r.block_number) }));
   }
 
   /** A consumer's saved state and the block it is as of; null if never saved. */
