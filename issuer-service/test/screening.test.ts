@@ -125,6 +125,10 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('ongoing screening
     await refused(service, { method: 'GET', url: '/screening/matches?status=open', headers: as('mona') }, { status: 403, code: 'missing_role' });
     const queue = (await service.app.inject({ method: 'GET', url: '/screening/matches?status=open', headers: as('rita') })).json().items;
     expect(queue).toHaveLength(2);
+    // The scorer's free-text details quote the verified person (name, birth date, document country):
+    // the queue keeps the factors and their weights, never those texts.
+    expect(JSON.stringify(queue)).not.toContain('Ivanov=Ivanov');
+    expect(JSON.stringify(queue)).not.toContain('detail');
     const [hit, miss] = queue as Array<{ id: number }>;
 
     // Dismiss needs the reviewer role and a reason; the credential stays.

@@ -48,7 +48,7 @@ const matchView = {
     entryName: { type: 'string' },
     matchedName: { type: 'string' },
     score: { type: 'number' },
-    reasons: { type: 'array', items: { type: 'object', properties: { factor: { type: 'string' }, effect: { type: 'number' }, detail: { type: 'string' } } } },
+    reasons: { type: 'array', items: { type: 'object', properties: { factor: { type: 'string' }, effect: { type: 'number' } } } },
     status: { type: 'string', enum: ['open', 'confirmed', 'dismissed', 'moot'] },
     reportedBy: { type: 'string' },
     reportedAt: { type: 'string', format: 'date-time' },

@@ -41,7 +41,12 @@ export interface ScreeningMatchInput {
   entryName: string;
   matchedName: string;
   score: number;
-  reasons: Array<{ factor: string; effect: number; detail: string }>;
+  /**
+   * Why the scorer matched, as factors and their weights. The scorer's free-text `detail` quotes
+   * the verified person (name, birth date, document country) and is not kept: the queue must not
+   * become a second, unsealed copy of the identity record that outlives its retention.
+   */
+  reasons: Array<{ factor: string; effect: number; detail?: string }>;
 }
 
 export const MAX_MATCHES_PER_BATCH = 500;
@@ -105,7 +110,7 @@ export class ScreeningService {
         entryName: m.entryName,
         matchedName: m.matchedName,
         score: m.score,
-        reasons: m.reasons.map((r) => ({ factor: r.factor, effect: r.effect, detail: r.detail })),
+        reasons: m.reasons.map((r) => ({ factor: r.factor, effect: r.effect })),
         status: ended ? 'moot' : 'open',
         reportedBy: actor.name,
         reportedAt: now,

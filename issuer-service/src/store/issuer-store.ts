@@ -185,7 +185,7 @@ export interface ScreeningMatchRecord {
   matchedName: string;
   /** 0..1. */
   score: number;
-  reasons: Array<{ factor: string; effect: number; detail: string }>;
+  reasons: Array<{ factor: string; effect: number; detail?: string }>;
   status: ScreeningMatchStatus;
   /** Who posted it (the screening key's name) and when (ms). */
   reportedBy: string;
