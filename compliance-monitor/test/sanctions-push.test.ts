@@ -15,6 +15,7 @@ import {
   runSanctionsCli,
   type PushedBatch,
 } from '../src/sanctions/index.js';
+import { repoRoot, startHardhatNode, type HardhatNode } from './support/chain.js';
 
 /**
  * Pushing the lists' Ethereum addresses to the on-chain SanctionsList on a Hardhat JSON-RPC node
@@ -25,41 +26,24 @@ import {
  * a signer without ORACLE_ROLE, are refused with nothing sent.
  */
 const here = fileURLToPath(new URL('.', import.meta.url));
-const repoRoot = resolve(here, '../..');
 const fixtures = resolve(here, '../fixtures/sanctions');
 const ORACLE_KEY = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d'; // Hardhat account 1
 const OTHER_KEY = '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a'; // Hardhat account 2
 
-let node: ChildProcess;
+let node: HardhatNode;
 let url: string;
 let dir: string;
 let provider: JsonRpcProvider;
 
 beforeAll(async () => {
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  node = spawn(process.execPath, ['node_modules/hardhat/internal/cli/cli.js', 'node', '--hostname', '127.0.0.1', '--port', String(port)], {
-    cwd: repoRoot,
-    env: { ...process.env, NODE_OPTIONS: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  url = await new Promise<string>((done, fail) => {
-    let output = '';
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const m = /JSON-RPC server at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-      if (m) done(m[1]);
-    };
-    node.stdout!.on('data', onData);
-    node.stderr!.on('data', onData);
-    node.on('exit', (code) => fail(new Error(`hardhat node exited (${code}):\n${output}`)));
-  });
-  provider = new JsonRpcProvider(url, undefined, { staticNetwork: true, cacheTimeout: -1 });
+  node = await startHardhatNode();
+  url = node.url;
+  provider = node.provider;
   dir = mkdtempSync(join(tmpdir(), 'zkkyc-sanctions-push-'));
 }, 120_000);
 
 afterAll(() => {
-  provider?.destroy();
-  node?.kill('SIGTERM');
+  node?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
