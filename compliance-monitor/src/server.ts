@@ -5,6 +5,7 @@ import type { MonitorConfig, MonitoredContracts, Officer } from './config.js';
 import { JsonRpcChain, type ChainClient } from './indexer/chain-client.js';
 import { Indexer, type IndexerHooks, type IndexerStatus } from './indexer/indexer.js';
 import { caseRoutes } from './routes/case-routes.js';
+import { disclosureRoutes } from './routes/disclosure-routes.js';
 import { consoleRoutes, serveConsole } from './routes/console-routes.js';
 import { sanctionsRoutes } from './routes/sanctions-routes.js';
 import { sarRoutes, type SarRoutesOptions } from './routes/sar-routes.js';
@@ -122,6 +123,7 @@ export async function createMonitorServer(options: MonitorServerOptions): Promis
   await app.register(async (scope) => investorRoutes(scope, ctx));
   await app.register(async (scope) => auditRoutes(scope, ctx));
   await app.register(async (scope) => caseRoutes(scope, ctx));
+  await app.register(async (scope) => disclosureRoutes(scope, ctx));
   await app.register(async (scope) => consoleRoutes(scope, ctx));
   await app.register(async (scope) => sarRoutes(scope, ctx, options.sar));
   await app.register(async (scope) => transferRoutes(scope, ctx, options.pendingTransfers));

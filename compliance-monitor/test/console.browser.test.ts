@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { ConsoleView } from '../console/src/main.js';
-import type { RuleHit } from '../src/model.js';
+import type { ChainEvent, RuleHit } from '../src/model.js';
 import { importList } from '../src/sanctions/imports.js';
 import { createMemorySanctionsStore, type SanctionsStore } from '../src/sanctions/store.js';
 import { SqlSarStore } from '../src/sar/sql-store.js';
@@ -56,9 +56,28 @@ async function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: await packaged.executablePath(), args: [...new Set([...packaged.args.filter((a: string) => !unwanted.has(a)), ...flags])] });
 }
 
+const REGISTRATIONS: Record<'w1' | 'w3', ChainEvent> = {} as Record<'w1' | 'w3', ChainEvent>;
+
+/** The issuer's answer to a disclosure of `registration` (issuer-service's POST /disclosures). */
+function issuerAnswer(registration: ChainEvent) {
+  return {
+    disclosure: { id: 'd1sc-0001', requestId: '1', chainId: 31337, policyId: POLICY, registrationTx: registration.txHash, registrationLogIndex: registration.logIndex },
+    record: {
+      person: { documentType: 'passport', issuingCountry: 'DE', documentNumber: 'C01X00T47', familyName: 'Mustermann', givenNames: 'Erika', birthDate: '1964-08-12' },
+      attributes: { jurisdiction: 'DE' },
+      credential: { id: 'urn:uuid:0d15c105-0000-4000-8000-000000000001', status: 'active' },
+    },
+  };
+}
+
 /** A structuring pattern of W1 (investor under POLICY), a partial freeze of W1 and a full freeze of W3. */
 async function fillStore(store: MonitorStore): Promise<string> {
   const verified = event(1, 'WalletVerified', { policyId: POLICY, wallet: W1, nullifier: NULLIFIER }, 'gate');
+  // The same registration's escrow ciphertext: what a disclosure about W1's investor names.
+  const escrow = { ...event(1, 'EscrowCiphertext', { policyId: POLICY, wallet: W1, nullifier: NULLIFIER, escrowX: '5', escrowC: '6' }, 'gate', 1), txHash: verified.txHash };
+  const otherEscrow = event(1, 'EscrowCiphertext', { policyId: POLICY, wallet: W3, nullifier: '99', escrowX: '7', escrowC: '8' }, 'gate', 2);
+  REGISTRATIONS.w1 = escrow;
+  REGISTRATIONS.w3 = otherEscrow;
   const t1 = event(2, 'Transfer', { from: W1, to: W2, value: (HUNDRED_K - 10n ** 21n).toString() });
   const t2 = event(3, 'Transfer', { from: W1, to: W2, value: (HUNDRED_K - 2n * 10n ** 21n).toString() });
   const t3 = event(4, 'Transfer', { from: W1, to: W2, value: (HUNDRED_K - 3n * 10n ** 21n).toString() });
@@ -66,7 +85,7 @@ async function fillStore(store: MonitorStore): Promise<string> {
   const unfrozen = event(6, 'TokensUnfrozen', { account: W1, amount: '1000' });
   const full = event(7, 'AddressFrozenSet', { account: W3, frozen: 'true', agent: GATE });
   const transfers = [t1, t2, t3];
-  await store.transaction((tx) => tx.writeBatch(31337, [verified, ...transfers, frozen, unfrozen, full], [1, 2, 3, 4, 5, 6, 7].map(block), cursorAt(7)));
+  await store.transaction((tx) => tx.writeBatch(31337, [verified, escrow, otherEscrow, ...transfers, frozen, unfrozen, full], [1, 2, 3, 4, 5, 6, 7].map(block), cursorAt(7)));
   const tag = (await store.investorOf(W1)).investorTag!;
   const hit: RuleHit = {
     ruleId: 'structuring',
@@ -203,12 +222,33 @@ describe('compliance console in a headless browser', () => {
     expect(await settledText(page.locator('#case-title'), 'escalated', false)).toContain('escalated');
   });
 
+  test("the issuer's answer to an escrow disclosure is attached to the case; another investor's is refused", async () => {
+    await expect(page.locator('#no-disclosure').isVisible()).resolves.toBe(true);
+    const registrations = await page.locator('#escrow-registrations tbody tr').allTextContents();
+    expect(registrations).toHaveLength(1);
+    expect(registrations[0]).toContain(POLICY);
+    await page.getByLabel("The issuer's answer to the disclosure").fill('not json');
+    await page.getByRole('button', { name: 'Attach disclosure' }).click();
+    expect(await settledText(page.locator('#case-status-line [data-tone="error"]'), 'not JSON', false)).toContain('not JSON');
+    await page.getByLabel("The issuer's answer to the disclosure").fill(JSON.stringify(issuerAnswer(REGISTRATIONS.w3)));
+    await page.getByRole('button', { name: 'Attach disclosure' }).click();
+    const error = page.locator('#case-status-line [data-tone="error"]');
+    expect(await settledText(error, /not about this case.*Field: registration transaction/, false)).toMatch(/not about this case.*Field: registration transaction/);
+    await page.getByLabel("The issuer's answer to the disclosure").fill(JSON.stringify(issuerAnswer(REGISTRATIONS.w1)));
+    await page.getByRole('button', { name: 'Attach disclosure' }).click();
+    await page.locator('#case-status-line [data-tone="ok"]').waitFor();
+    expect(await settledText(page.locator('#disclosure-list'), 'Erika Mustermann, born 1964-08-12', false)).toContain('Erika Mustermann, born 1964-08-12 · passport C01X00T47 (DE)');
+    await shot('console-05a-case-disclosure');
+  });
+
   test('a SAR is drafted from the case, its narrative edited, filed, and offered for download', async () => {
     await page.getByRole('button', { name: 'Draft SAR' }).click();
     await page.locator('#sar-narrative').waitFor();
     await settled();
     expect(await settledText(page.locator('#sar-title'), /SAR draft sar-000001.*draft/, false)).toMatch(/SAR draft sar-000001.*draft/);
     await expect(page.locator('#sar-narrative').inputValue()).resolves.not.toBe('');
+    // The subject is the person the attached disclosure named.
+    expect(await page.locator('#view').textContent()).toContain('Erika Mustermann — Escrow disclosure of credential urn:uuid:0d15c105-0000-4000-8000-000000000001');
     await shot('console-05-sar-draft');
 
     const narrative = 'Three transfers just under the reporting threshold within a day; the wallet was partially frozen. The investor did not answer.';

@@ -160,7 +160,7 @@ it('serves the OpenAPI document at /docs', async () => {
   expect(res.statusCode).toBe(200);
   const doc = res.json() as { paths: Record<string, unknown>; components: { securitySchemes: Record<string, unknown> } };
   expect(Object.keys(doc.paths).sort()).toEqual([
-    '/audit', '/cases', '/cases/{id}', '/cases/{id}/evidence', '/cases/{id}/notes', '/cases/{id}/sar', '/cases/{id}/status', '/events', '/frozen', '/health', '/investors/{tag}',
+    '/audit', '/cases', '/cases/{id}', '/cases/{id}/disclosures', '/cases/{id}/evidence', '/cases/{id}/notes', '/cases/{id}/sar', '/cases/{id}/status', '/events', '/frozen', '/health', '/investors/{tag}',
     '/pending-transfers', '/pending-transfers/{id}/approve', '/pending-transfers/{id}/reject', '/sanctions/imports', '/sar', '/sar/{id}', '/sar/{id}/file', '/sar/{ref}', '/wallets/{address}',
   ]);
   expect(doc.components.securitySchemes.officerKey).toEqual({ type: 'apiKey', in: 'header', name: 'x-api-key' });

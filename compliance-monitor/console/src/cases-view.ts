@@ -1,5 +1,5 @@
 import type { CaseSummary, ChainEvent, RuleHit } from '../../src/model.js';
-import type { CaseDetail } from '../../src/store/monitor-store.js';
+import type { CaseDetail, CaseDisclosure } from '../../src/store/monitor-store.js';
 import type { SarDraft } from '../../src/sar/draft.js';
 import { ApiError, type MonitorApi } from './api.js';
 import { badge, el, hex, message, table, time } from './dom.js';
@@ -32,6 +32,62 @@ export async function renderCases(api: MonitorApi, view: HTMLElement): Promise<v
   );
 }
 
+interface CaseDisclosures {
+  disclosures: CaseDisclosure[];
+  registrations: Array<{ wallet: string; policyId: string; registrationTx: string; registrationLogIndex: number; blockTime: number }>;
+}
+
+/** The disclosed person in one line: name, birth date, document; or why there is none. */
+function personLine(d: CaseDisclosure): string {
+  const p = (d.record.person ?? {}) as Record<string, string>;
+  if (!p.familyName) return WORDS.noPersonInDisclosure;
+  const doc = p.documentNumber ? ` · ${p.documentType ?? 'document'} ${p.documentNumber}${p.issuingCountry ? ` (${p.issuingCountry})` : ''}` : '';
+  return `${[p.givenNames, p.familyName].filter(Boolean).join(' ')}${p.birthDate ? `, born ${p.birthDate}` : ''}${doc}`;
+}
+
+/**
+ * Who the investor is, when an escrow disclosure said so: the attached answers, the registrations a
+ * disclosure request can name, and a form to attach the issuer's answer (its JSON, as received).
+ */
+function identitySection(id: string, found: CaseDisclosures, attach: (answer: unknown) => void, fail: (text: string) => void): HTMLElement {
+  const answer = el('textarea', { id: 'disclosure-answer', rows: '4', placeholder: WORDS.disclosurePlaceholder }) as HTMLTextAreaElement;
+  answer.style.minHeight = '5rem';
+  const form = el('form', { id: 'disclosure-form' }, el('label', { for: 'disclosure-answer' }, WORDS.attachDisclosureLabel), answer, el('button', { type: 'submit' }, 'Attach disclosure'));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(answer.value);
+    } catch {
+      fail(WORDS.disclosureNotJson);
+      return;
+    }
+    attach(parsed);
+  });
+  return el(
+    'section',
+    { id: 'case-identity', 'data-case-id': id },
+    el('h3', {}, 'Identity (escrow disclosure)'),
+    found.disclosures.length === 0
+      ? el('p', { id: 'no-disclosure' }, WORDS.noDisclosure)
+      : table(
+          ['Person', 'Wallet', 'Credential', 'Attached'],
+          found.disclosures.map((d) => [personLine(d), hex(d.wallet), String((d.record.credential as { id?: string } | undefined)?.id ?? '—'), `${time(d.attachedAt)} by ${d.attachedBy}`]),
+          { id: 'disclosure-list' },
+        ),
+    el('h4', {}, WORDS.registrationsHeading),
+    found.registrations.length === 0
+      ? el('p', {}, WORDS.noEscrowRegistrations)
+      : table(
+          ['Wallet', 'Policy', 'Registration transaction', 'Log index', 'Registered'],
+          // The whole hash: the officer copies it into the disclosure request.
+          found.registrations.map((r) => [hex(r.wallet), r.policyId, el('code', { class: 'hex' }, r.registrationTx), String(r.registrationLogIndex), time(r.blockTime)]),
+          { id: 'escrow-registrations' },
+        ),
+    form,
+  );
+}
+
 /** One line of the evidence timeline: an event or a rule hit, in time order. */
 function timeline(evidence: Evidence): HTMLOListElement {
   const lines: Array<{ at: number; order: number; node: HTMLElement }> = [];
@@ -53,7 +109,11 @@ function timeline(evidence: Evidence): HTMLOListElement {
 
 /** A case: who, what the rules found (the evidence timeline), its history, and the officer's actions. */
 export async function renderCase(api: MonitorApi, view: HTMLElement, id: string): Promise<void> {
-  const [kase, evidence] = await Promise.all([api.get<CaseDetail>(`/cases/${encodeURIComponent(id)}`), api.get<Evidence>(`/cases/${encodeURIComponent(id)}/evidence`)]);
+  const [kase, evidence, disclosures] = await Promise.all([
+    api.get<CaseDetail>(`/cases/${encodeURIComponent(id)}`),
+    api.get<Evidence>(`/cases/${encodeURIComponent(id)}/evidence`),
+    api.get<CaseDisclosures>(`/cases/${encodeURIComponent(id)}/disclosures`),
+  ]);
   const status = el('div', { id: 'case-status-line', 'aria-live': 'polite' });
   const run = async (what: () => Promise<string>) => {
     try {
@@ -124,6 +184,16 @@ export async function renderCase(api: MonitorApi, view: HTMLElement, id: string)
     ),
     status,
     el('div', { class: 'links' }, draftButton),
+    identitySection(
+      id,
+      disclosures,
+      (answer) =>
+        void run(async () => {
+          await api.post(`/cases/${encodeURIComponent(id)}/disclosures`, answer);
+          return WORDS.disclosureAttached;
+        }),
+      (text) => status.replaceChildren(message(text, 'error')),
+    ),
     el('h3', {}, 'Evidence'),
     timeline(evidence),
     el('h3', {}, 'Case log'),

@@ -12,6 +12,8 @@ const BY_CODE: Record<string, string> = {
   no_change: 'Nothing changed: the case already has that status.',
   sar_filed: 'This report was already filed; a filed report cannot change. Start a new draft for a follow-up.',
   not_configured: 'This monitor is not set up for this.',
+  disclosure_refused: 'This disclosure is not about this case: it must name an escrow registration, indexed by the monitor, of one of the case\'s wallets.',
+  case_closed: 'The case is closed. Reopen it first.',
   no_agent_key: 'This monitor has no agent key, so it cannot approve or reject transfers. Decide with an agent wallet instead.',
   chain_refused: 'The chain refused or did not answer.',
   unreachable: 'The monitor does not answer. Check that it is running.',
@@ -26,6 +28,8 @@ const FIELD_NAMES: Record<string, string> = {
   narrative: 'narrative',
   id: 'identifier',
   ref: 'report',
+  'disclosure.registrationTx': 'registration transaction',
+  'disclosure.policyId': 'policy',
 };
 
 /** A refusal in words: what happened, which field, and the monitor's own explanation. */
@@ -55,4 +59,12 @@ export const WORDS = {
   fileWarning: 'Marking filed records that you submitted this report to the financial intelligence unit yourself. The monitor never sends it.',
   unidentified: 'not disclosed',
   missingEvent: 'event no longer stored (retention)',
+  noDisclosure: 'No disclosure attached: the investor is known by tag and wallets only. A SAR drafted now names an unidentified investor.',
+  noPersonInDisclosure: 'the issuer holds no verified person for this credential',
+  registrationsHeading: 'Escrow registrations a disclosure request can name',
+  noEscrowRegistrations: 'None indexed: these wallets registered without escrow, so no disclosure is possible.',
+  attachDisclosureLabel: "The issuer's answer to the disclosure (its JSON, as received)",
+  disclosurePlaceholder: '{"disclosure": {…}, "record": {…}}',
+  disclosureNotJson: "That is not JSON. Paste the issuer's answer exactly as it was received.",
+  disclosureAttached: 'Disclosure attached. A SAR drafted from now on names this person.',
 };

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { DisclosedRecord } from '@zkkyc/escrow';
 import type { SarStatus, SarToken } from '../sar/draft.js';
 import { SarError } from '../sar/errors.js';
 import { goamlXml } from '../sar/goaml.js';
@@ -92,7 +93,7 @@ export async function sarRoutes(app: FastifyInstance, ctx: RouteContext, sar: Sa
     {
       schema: {
         summary: 'Drafts a SAR from a case',
-        description: "The draft holds the case's subject, wallets, every token transfer among the hits' evidence, the timeline, totals, the hits and a narrative from the template. Nothing is sent: the officer edits it, downloads it, files it with the FIU and marks it filed.",
+        description: "The draft holds the case's subject (the person of the newest escrow disclosure attached to the case, else an unidentified investor by tag), wallets, every token transfer among the hits' evidence, the timeline, totals, the hits and a narrative from the template. Nothing is sent: the officer edits it, downloads it, files it with the FIU and marks it filed.",
         tags: ['sar'],
         security: officerSecurity,
         params: { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 100 } }, required: ['id'] },
@@ -106,7 +107,10 @@ export async function sarRoutes(app: FastifyInstance, ctx: RouteContext, sar: Sa
       if (!kase) throw notFound(`case ${req.params.id}`);
       const events = [...(await caseEvents(ctx.store, kase)).values()];
       const actionsTaken = kase.log.filter((l) => l.kind === 'action' && l.text.startsWith('done:')).map((l) => l.text.slice('done:'.length).trim());
-      const draft = await sarCall(() => store.create({ case: kase, hits: kase.hits, events, token, disclosure: null, actionsTaken }, officer));
+      // The subject is the person of the newest disclosure attached to the case (disclosure-routes.ts).
+      const [latest] = await ctx.store.caseDisclosures(kase.id);
+      const disclosure = latest ? (latest.record as unknown as DisclosedRecord) : null;
+      const draft = await sarCall(() => store.create({ case: kase, hits: kase.hits, events, token, disclosure, actionsTaken }, officer));
       await ctx.store.appendCaseLog(kase.id, 'note', officer, `SAR draft ${draft.id} created`, { sarId: draft.id });
       return reply.code(201).send(draft);
     },

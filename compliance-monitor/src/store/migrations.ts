@@ -191,4 +191,29 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'case disclosures',
+    sql: `
+      -- The issuer's answer to an escrow disclosure an officer attached to a case: the person behind
+      -- one of the case's registrations, which a SAR draft then names as its subject. The record is
+      -- personal data: it goes when the retention purge removes its case (docs/compliance-monitor.md).
+      CREATE TABLE case_disclosures (
+        id                     TEXT PRIMARY KEY,
+        case_id                TEXT NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
+        chain_id               BIGINT NOT NULL,
+        policy_id              TEXT NOT NULL,
+        registration_tx        TEXT NOT NULL,
+        registration_log_index BIGINT NOT NULL,
+        wallet                 TEXT NOT NULL,
+        issuer_disclosure_id   TEXT NOT NULL,
+        request_id             TEXT NOT NULL,
+        record_json            TEXT NOT NULL,
+        attached_by            TEXT NOT NULL,
+        attached_at            BIGINT NOT NULL,
+        UNIQUE (case_id, issuer_disclosure_id)
+      );
+      CREATE INDEX case_disclosures_case ON case_disclosures (case_id, attached_at);
+    `,
+  },
 ];

@@ -67,6 +67,27 @@ export interface CaseDetail extends CaseSummary {
   log: CaseLogEntry[];
 }
 
+/** An escrow disclosure an officer attached to a case (routes/disclosure-routes.ts checks it first). */
+export interface CaseDisclosure {
+  id: string;
+  caseId: string;
+  chainId: number;
+  policyId: string;
+  /** The registration the disclosure opened: the gate's `EscrowCiphertext` at this transaction and log index. */
+  registrationTx: string;
+  registrationLogIndex: number;
+  /** The case wallet that registration verified. */
+  wallet: string;
+  /** The issuer's id for the disclosure, and the disclosure log request it answered. */
+  issuerDisclosureId: string;
+  requestId: string;
+  /** The issuer's record: the person, the credential's attributes, the credential. Personal data. */
+  record: Record<string, unknown>;
+  attachedBy: string;
+  /** Unix seconds. */
+  attachedAt: number;
+}
+
 export interface RiskScore {
   subject: string;
   /** The score now, decayed from `raw` since `updatedAt`. */
@@ -336,6 +357,7 @@ export class StoreSession {
   async purgeBefore(cutoff: number, actor = 'retention'): Promise<{ events: number; hits: number; cases: number }> {
     const oldCases = await this.sql.all<{ id: string }>("SELECT id FROM cases WHERE status = 'closed' AND updated_at < ?", [cutoff]);
     for (const c of oldCases) {
+      await this.sql.run('DELETE FROM case_disclosures WHERE case_id = ?', [c.id]);
       await this.sql.run('DELETE FROM case_log WHERE case_id = ?', [c.id]);
       await this.sql.run('DELETE FROM case_hits WHERE case_id = ?', [c.id]);
       await this.sql.run('DELETE FROM cases WHERE id = ?', [c.id]);
@@ -597,6 +619,54 @@ export class StoreSession {
       hits: await this.ruleHits({ caseId: id }),
       log: log.map((l) => ({ id: l.id, at: Number(l.at), kind: l.kind, actor: l.actor, text: l.text, data: l.data_json === null ? null : JSON.parse(l.data_json) })),
     };
+  }
+
+  /**
+   * Attaches a disclosure to a case, logging it (without the personal data) and auditing it.
+   * Attaching the issuer's same disclosure to the same case again changes nothing and returns the
+   * first attachment's id.
+   */
+  async attachDisclosure(d: Omit<CaseDisclosure, 'id' | 'attachedAt'>, at = nowSeconds()): Promise<{ id: string; created: boolean }> {
+    const existing = await this.sql.all<{ id: string }>('SELECT id FROM case_disclosures WHERE case_id = ? AND issuer_disclosure_id = ?', [d.caseId, d.issuerDisclosureId]);
+    if (existing[0]) return { id: existing[0].id, created: false };
+    const id = newId('disc');
+    await this.sql.run(
+      `INSERT INTO case_disclosures (id, case_id, chain_id, policy_id, registration_tx, registration_log_index, wallet, issuer_disclosure_id, request_id, record_json, attached_by, attached_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [id, d.caseId, d.chainId, d.policyId, d.registrationTx.toLowerCase(), d.registrationLogIndex, d.wallet.toLowerCase(), d.issuerDisclosureId, d.requestId, JSON.stringify(d.record), d.attachedBy, at],
+    );
+    const summary = { disclosureId: id, issuerDisclosureId: d.issuerDisclosureId, requestId: d.requestId, wallet: d.wallet.toLowerCase(), registrationTx: d.registrationTx.toLowerCase() };
+    await this.appendCaseLog(d.caseId, 'note', d.attachedBy, `escrow disclosure ${d.issuerDisclosureId} attached (wallet ${d.wallet.toLowerCase()})`, summary);
+    await this.audit(d.attachedBy, 'case-disclosure-attached', 'case', d.caseId, summary);
+    return { id, created: true };
+  }
+
+  /** A case's attached disclosures, newest first. */
+  async caseDisclosures(caseId: string): Promise<CaseDisclosure[]> {
+    const rows = await this.sql.all<{
+      id: string; case_id: string; chain_id: number; policy_id: string; registration_tx: string; registration_log_index: number; wallet: string;
+      issuer_disclosure_id: string; request_id: string; record_json: string; attached_by: string; attached_at: number;
+    }>('SELECT * FROM case_disclosures WHERE case_id = ? ORDER BY attached_at DESC, id DESC', [caseId]);
+    return rows.map((r) => ({
+      id: r.id,
+      caseId: r.case_id,
+      chainId: Number(r.chain_id),
+      policyId: r.policy_id,
+      registrationTx: r.registration_tx,
+      registrationLogIndex: Number(r.registration_log_index),
+      wallet: r.wallet,
+      issuerDisclosureId: r.issuer_disclosure_id,
+      requestId: r.request_id,
+      record: JSON.parse(r.record_json) as Record<string, unknown>,
+      attachedBy: r.attached_by,
+      attachedAt: Number(r.attached_at),
+    }));
+  }
+
+  /** The indexed event at a transaction and log index, or null. */
+  async eventAt(chainId: number, txHash: string, logIndex: number): Promise<ChainEvent | null> {
+    const rows = await this.sql.all<EventRow>('SELECT * FROM chain_events WHERE chain_id = ? AND tx_hash = ? AND log_index = ?', [chainId, txHash.toLowerCase(), logIndex]);
+    return rows[0] ? eventFromRow(rows[0]) : null;
   }
 
   private async summarise(r: CaseRow): Promise<CaseSummary> {
