@@ -161,6 +161,31 @@ describe.each(BACKENDS)('store on $name', (backend) => {
     expect((await store.indexedBlocks(31337, 5000)).map((b) => b.number)).toEqual([1000]);
   });
 
+  it("keeps a case's attached disclosures, once per issuer disclosure, and purges them with the case", async () => {
+    const { store } = await open();
+    const escrow = event(7, 'EscrowCiphertext', { policyId: '1', wallet: ALICE, nullifier: NULLIFIER, escrowX: '1', escrowC: '2' }, 'gate', 3);
+    await store.transaction((tx) => tx.writeBatch(31337, [escrow], [block(7)], cursorAt(7)));
+    expect(await store.eventAt(31337, escrow.txHash.toUpperCase().replace('0X', '0x'), 3)).toEqual(escrow);
+    expect(await store.eventAt(31337, escrow.txHash, 2)).toBeNull();
+    expect(await store.eventAt(1, escrow.txHash, 3)).toBeNull();
+    const caseId = await store.openCase({ token: TOKEN, subject: { investorTag: TAG, wallets: [ALICE] }, at: 1, actor: 'playbook' });
+    const input = {
+      caseId, chainId: 31337, policyId: '1', registrationTx: escrow.txHash, registrationLogIndex: 3, wallet: ALICE.toUpperCase().replace('0X', '0x'),
+      issuerDisclosureId: 'd-1', requestId: '4', record: { person: { familyName: 'Mustermann' }, attributes: {}, credential: { id: 'c-1' } }, attachedBy: 'olga',
+    };
+    const first = await store.attachDisclosure(input, 1_700_000_000);
+    expect(first.created).toBe(true);
+    expect(await store.attachDisclosure(input, 1_700_000_500)).toEqual({ id: first.id, created: false });
+    const second = await store.attachDisclosure({ ...input, issuerDisclosureId: 'd-2', record: { person: null, attributes: {}, credential: { id: 'c-1' } } }, 1_700_000_900);
+    const attached = await store.caseDisclosures(caseId);
+    expect(attached.map((d) => [d.id, d.issuerDisclosureId, d.attachedAt])).toEqual([[second.id, 'd-2', 1_700_000_900], [first.id, 'd-1', 1_700_000_000]]);
+    expect(attached[1]).toEqual({ ...input, id: first.id, wallet: ALICE, attachedAt: 1_700_000_000 });
+    expect((await store.getCase(caseId))!.log.filter((l) => l.text.includes('escrow disclosure'))).toHaveLength(2);
+    await store.setCaseStatus(caseId, 'closed', 'olga', 'reported');
+    await store.transaction((tx) => tx.purgeBefore(Math.floor(Date.now() / 1000) + 10));
+    expect(await store.caseDisclosures(caseId)).toEqual([]);
+  });
+
   it('keeps state checkpoints per block: the newest at or below a block, dropped above a rewind, below a purge and below the kept block hashes', async () => {
     const { store } = await open();
     for (const n of [3, 5, 8]) {
