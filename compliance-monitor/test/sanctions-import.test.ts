@@ -214,9 +214,9 @@ describe('CLI', () => {
           { credentialId: 'c0ffee00-0000-4000-8000-000000000007', familyName: 'Schröder', givenNames: 'Jürgen', birthDate: '1962-11-30', issuingCountry: 'DE' },
           { credentialId: 'c0ffee00-0000-4000-8000-000000000008', familyName: 'Nakamura', givenNames: 'Yuki', birthDate: '1990-01-01', issuingCountry: 'JP' },
         ];
-        // Two pages, the first short (the issuer skips credentials without a person): follow nextOffset.
-        const first = req.url!.includes('offset=0&');
-        res.end(JSON.stringify(first ? { persons: persons.slice(0, 1), nextOffset: 1000 } : { persons: persons.slice(1), nextOffset: null }));
+        // Two pages, the first short (the issuer skips credentials without a person): follow nextAfter.
+        const first = !req.url!.includes('after=');
+        res.end(JSON.stringify(first ? { persons: persons.slice(0, 1), nextAfter: 1041 } : { persons: persons.slice(1), nextAfter: null }));
       } else {
         res.end(JSON.stringify({ stored: [{ id: 1 }], duplicates: 0 }));
       }
@@ -233,8 +233,8 @@ describe('CLI', () => {
       expect(ok).toMatchObject({ code: 0, err: '' });
       expect(JSON.parse(ok.out)).toEqual({ persons: 2, matches: 1, stored: 1, duplicates: 0 });
       expect(seen.map((r) => `${r.method} ${r.url}`)).toEqual([
-        'GET /screening/persons?offset=0&limit=1000',
-        'GET /screening/persons?offset=1000&limit=1000',
+        'GET /screening/persons?limit=1000',
+        'GET /screening/persons?after=1041&limit=1000',
         'POST /screening/matches',
       ]);
       expect(seen.every((r) => r.key === 'monitor-key')).toBe(true);

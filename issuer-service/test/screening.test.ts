@@ -97,16 +97,16 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('ongoing screening
     await refused(service, { method: 'GET', url: '/screening/persons' }, { status: 401 });
     const persons = await service.app.inject({ method: 'GET', url: '/screening/persons', headers: as('mona') });
     expect(persons.statusCode).toBe(200);
-    expect(persons.json().nextOffset).toBeNull();
+    expect(persons.json().nextAfter).toBeNull();
     expect(persons.json().persons).toEqual([
       { credentialId: ivanov.credentialId, familyName: 'Ivanov', givenNames: 'Petr', birthDate: '1971-03-05', issuingCountry: 'DE' },
       { credentialId: martin.credentialId, familyName: claire.familyName, givenNames: claire.givenNames, birthDate: claire.birthDate, issuingCountry: claire.issuingCountry },
     ]);
     expect(JSON.stringify(persons.json())).not.toContain(petr.documentNumber);
-    const paged = (await service.app.inject({ method: 'GET', url: '/screening/persons?offset=0&limit=1', headers: as('mona') })).json();
-    expect(paged).toEqual({ persons: [expect.objectContaining({ credentialId: ivanov.credentialId })], nextOffset: 1 });
+    const paged = (await service.app.inject({ method: 'GET', url: '/screening/persons?limit=1', headers: as('mona') })).json();
+    expect(paged).toEqual({ persons: [expect.objectContaining({ credentialId: ivanov.credentialId })], nextAfter: ivanov.leafIndex });
     const audit = (await service.app.inject({ method: 'GET', url: '/audit', headers: as('ada') })).json().items;
-    expect(audit.find((e: { action: string }) => e.action === 'screening-export')).toMatchObject({ actor: 'mona', role: 'screening', detail: { persons: 2, offset: 0 } });
+    expect(audit.find((e: { action: string }) => e.action === 'screening-export')).toMatchObject({ actor: 'mona', role: 'screening', detail: { persons: 2, after: null } });
 
     // Matches: only the screening key posts them; a repeat of an open one is skipped.
     await refused(service, { method: 'POST', url: '/screening/matches', headers: as('rita'), payload: { matches: [match(ivanov.credentialId)] } }, { status: 403, rule: 'screening' });
@@ -156,6 +156,12 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('ongoing screening
     expect(decisions).toEqual([expect.objectContaining({ action: 'revoke', reviewer: 'vera', reason: expect.stringContaining('ofac entry 36001') })]);
     // The revoked person is no longer exported; deciding again is refused.
     expect((await service.app.inject({ method: 'GET', url: '/screening/persons', headers: as('mona') })).json().persons.map((p: { credentialId: string }) => p.credentialId)).toEqual([martin.credentialId]);
+    // A run that read page one before the revocation goes on from its cursor and still reaches
+    // martin: the revoked credential does not shift the pages (an offset would skip him).
+    const pageTwo = (await service.app.inject({ method: 'GET', url: `/screening/persons?after=${paged.nextAfter}&limit=1`, headers: as('mona') })).json();
+    expect(pageTwo.persons.map((p: { credentialId: string }) => p.credentialId)).toEqual([martin.credentialId]);
+    await refused(service, { method: 'GET', url: '/screening/persons?offset=1', headers: as('mona') }, { status: 400, field: 'offset' });
+    await refused(service, { method: 'GET', url: '/screening/persons?after=-1', headers: as('mona') }, { status: 400, field: 'after' });
     await refused(service, { method: 'POST', url: `/screening/matches/${hit.id}/confirm`, headers: as('vera'), payload: {} }, { status: 409, code: 'match_not_open' });
 
     // A match for the revoked credential arrives closed as moot.

@@ -137,14 +137,15 @@ async function screenAtIssuer(
     return JSON.parse(text);
   };
   const persons: unknown[] = [];
-  // Follow nextOffset: a page counts credentials, and may hold fewer persons than its limit.
-  for (let offset: number | null = 0; offset !== null; ) {
-    const page: { persons?: unknown; nextOffset?: unknown } = await call('GET', `screening/persons?offset=${offset}&limit=${PERSONS_PAGE}`);
+  // Follow nextAfter (a leaf index cursor): a page counts credentials, and may hold fewer persons
+  // than its limit; a credential revoked meanwhile does not shift the pages.
+  for (let after: number | null = -1; after !== null; ) {
+    const page: { persons?: unknown; nextAfter?: unknown } = await call('GET', `screening/persons?${after >= 0 ? `after=${after}&` : ''}limit=${PERSONS_PAGE}`);
     if (!Array.isArray(page.persons)) throw new Error('issuer GET /screening/persons: the answer has no persons array');
     persons.push(...page.persons);
-    const next: unknown = page.nextOffset ?? null;
-    if (next !== null && !(typeof next === 'number' && Number.isInteger(next) && next > offset)) throw new Error('issuer GET /screening/persons: nextOffset does not move forward');
-    offset = next as number | null;
+    const next: unknown = page.nextAfter ?? null;
+    if (next !== null && !(typeof next === 'number' && Number.isInteger(next) && next > after)) throw new Error('issuer GET /screening/persons: nextAfter does not move forward');
+    after = next as number | null;
   }
   const matches = screen(persons);
   let stored = 0;

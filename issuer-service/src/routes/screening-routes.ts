@@ -83,7 +83,7 @@ export async function screeningRoutes(app: FastifyInstance, ctx: RouteContext): 
     },
   };
 
-  app.get<{ Querystring: { offset?: string; limit?: string } }>(
+  app.get<{ Querystring: { after?: string; limit?: string } }>(
     '/screening/persons',
     {
       config,
@@ -91,9 +91,16 @@ export async function screeningRoutes(app: FastifyInstance, ctx: RouteContext): 
         tags: ['screening'],
         summary: "The active credentials' verified persons, for ongoing sanctions screening (role screening; personal data, audited)",
         description:
-          'Opened from the sealed identity records: credential id, family and given names, birth date, issuing country — not the document number. Credentials without a verified person (dev auto-approvals) or whose record was purged are left out. Paged by active credential (offset/limit; a page may hold fewer persons than `limit`, so follow `nextOffset` until null); each call is an audit event `screening-export`.',
+          'Opened from the sealed identity records: credential id, family and given names, birth date, issuing country — not the document number. Credentials without a verified person (dev auto-approvals) or whose record was purged are left out. Paged by active credential in leaf order (`after`/`limit`: a page may hold fewer persons than `limit`, so pass `nextAfter` as `after` until it is null; a credential revoked during the run does not shift the pages); each call is an audit event `screening-export`.',
         security: keyOnly,
-        querystring: { type: 'object', additionalProperties: false, properties: { ...pagingQuery } },
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            after: { type: 'string', pattern: '^[0-9]{1,10}$', description: "the previous page's nextAfter (a leaf index); omit for the first page" },
+            limit: pagingQuery.limit,
+          },
+        },
         response: {
           200: {
             type: 'object',
@@ -111,7 +118,7 @@ export async function screeningRoutes(app: FastifyInstance, ctx: RouteContext): 
                   },
                 },
               },
-              nextOffset: { type: ['integer', 'null'], description: 'the offset of the next page of credentials; null when this was the last' },
+              nextAfter: { type: ['integer', 'null'], description: 'pass as `after` for the next page; null when this was the last' },
             },
           },
           ...errorResponses,
@@ -120,7 +127,8 @@ export async function screeningRoutes(app: FastifyInstance, ctx: RouteContext): 
     },
     async (req) => {
       const actor = requireRole(caller(req), 'screening');
-      return ctx.screening.exportPersons(actor, paging(req.query));
+      const { limit } = paging({ limit: req.query.limit });
+      return ctx.screening.exportPersons(actor, { after: req.query.after === undefined ? null : Number(req.query.after), limit });
     },
   );
 

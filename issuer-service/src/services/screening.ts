@@ -62,13 +62,18 @@ export class ScreeningService {
     return !c || c.status !== 'active' || validityEnd(c.expiryDate) <= this.deps.clock.now();
   }
 
-  /** The active credentials' verified persons, a page of credentials at a time; one audit event per call. */
-  async exportPersons(actor: Actor, page: { offset: number; limit: number }): Promise<{ persons: ScreenedPerson[]; nextOffset: number | null }> {
+  /**
+   * The active credentials' verified persons, a page of credentials at a time in leaf order, after
+   * the leaf index `after` (null: from the start); one audit event per call. Keyset paging: a
+   * credential revoked while a screening run pages through cannot shift the pages under it and
+   * make the run skip a person, as an offset would.
+   */
+  async exportPersons(actor: Actor, page: { after: number | null; limit: number }): Promise<{ persons: ScreenedPerson[]; nextAfter: number | null }> {
     const { store, records, clock } = this.deps;
     const persons: ScreenedPerson[] = [];
     const now = clock.now();
-    const ids = await store.listActiveCredentialIds(page);
-    for (const id of ids) {
+    const credentials = await store.listActiveCredentialIds({ afterLeafIndex: page.after, limit: page.limit });
+    for (const { id } of credentials) {
       const row = await store.getIdentityRecord(id);
       if (!row || row.sealed === null) continue; // issued before records existed, or purged
       const credential = await store.getCredential(id);
@@ -84,11 +89,11 @@ export class ScreeningService {
       action: 'screening-export',
       subjectType: 'screening-match',
       subjectId: null,
-      detail: { persons: persons.length, offset: page.offset, limit: page.limit },
+      detail: { persons: persons.length, after: page.after, limit: page.limit },
     });
-    // A page can hold fewer persons than credentials (unbound, purged, expired): the next offset
-    // counts credentials, and is null once the credentials ran out.
-    return { persons, nextOffset: ids.length < page.limit ? null : page.offset + ids.length };
+    // A page can hold fewer persons than credentials (unbound, purged, expired): the cursor is the
+    // last credential's leaf index, and null once the credentials ran out.
+    return { persons, nextAfter: credentials.length < page.limit ? null : credentials[credentials.length - 1].leafIndex };
   }
 
   /** Stores a batch of candidates (checked whole first); returns the stored ones and how many repeated an open match. */

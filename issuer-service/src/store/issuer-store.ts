@@ -323,7 +323,7 @@ export interface IssuerStore {
   /** Closes an open match without revoking (dismissed, moot); StoreConflict `match_not_open` when it is not open. */
   closeScreeningMatch(closure: ScreeningMatchClosure, audit: AuditEventRecord[]): Promise<void>;
   /** Ids of the active credentials, oldest leaf first (the persons ongoing screening reads). */
-  listActiveCredentialIds(q: { offset: number; limit: number }): Promise<string[]>;
+  listActiveCredentialIds(q: { afterLeafIndex: number | null; limit: number }): Promise<Array<{ id: string; leafIndex: number }>>;
 
   /**
    * Stores a proposal for a pending application and its audit event, atomically

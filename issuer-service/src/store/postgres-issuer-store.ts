@@ -354,9 +354,12 @@ export class PostgresIssuerStore implements IssuerStore {
     });
   }
 
-  async listActiveCredentialIds(q: { offset: number; limit: number }): Promise<string[]> {
-    const { rows } = await this.pool.query<{ id: string }>("SELECT id FROM credentials WHERE status = 'active' ORDER BY leaf_index LIMIT $1 OFFSET $2", [q.limit, q.offset]);
-    return rows.map((r) => r.id);
+  async listActiveCredentialIds(q: { afterLeafIndex: number | null; limit: number }): Promise<Array<{ id: string; leafIndex: number }>> {
+    const { rows } = await this.pool.query<{ id: string; leaf_index: string | number }>(
+      "SELECT id, leaf_index FROM credentials WHERE status = 'active' AND leaf_index > $1 ORDER BY leaf_index LIMIT $2",
+      [q.afterLeafIndex ?? -1, q.limit],
+    );
+    return rows.map((r) => ({ id: r.id, leafIndex: Number(r.leaf_index) }));
   }
 
   async recordProposal(p: ProposalRecord, audit: AuditEventRecord): Promise<number> {

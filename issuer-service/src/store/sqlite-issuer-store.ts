@@ -323,9 +323,11 @@ export class SqliteIssuerStore implements IssuerStore {
     })();
   }
 
-  async listActiveCredentialIds(q: { offset: number; limit: number }): Promise<string[]> {
-    const rows = this.db.prepare("SELECT id FROM credentials WHERE status = 'active' ORDER BY leaf_index LIMIT ? OFFSET ?").all(q.limit, q.offset) as Array<{ id: string }>;
-    return rows.map((r) => r.id);
+  async listActiveCredentialIds(q: { afterLeafIndex: number | null; limit: number }): Promise<Array<{ id: string; leafIndex: number }>> {
+    const rows = this.db
+      .prepare("SELECT id, leaf_index FROM credentials WHERE status = 'active' AND leaf_index > ? ORDER BY leaf_index LIMIT ?")
+      .all(q.afterLeafIndex ?? -1, q.limit) as Array<{ id: string; leaf_index: number }>;
+    return rows.map((r) => ({ id: r.id, leafIndex: Number(r.leaf_index) }));
   }
 
   async recordProposal(p: ProposalRecord, audit: AuditEventRecord): Promise<number> {
