@@ -6,6 +6,7 @@
  * drafts, the sanctions-import history, pending transfers and the console itself at /console/.
  * SIGINT/SIGTERM stop the indexer after its current batch and close everything.
  */
+import { AgentSendLock } from './playbooks/agent-send-lock.js';
 import { readFile } from 'node:fs/promises';
 import { Contract, JsonRpcProvider, Wallet } from 'ethers';
 import { ConfigError, loadConfig, type MonitorConfig } from './config.js';
@@ -85,7 +86,7 @@ async function sarToken(config: MonitorConfig, provider: JsonRpcProvider): Promi
  * approves and rejects, without one it lists only. Checked once at start (the rule answers
  * `lastId()`), so a wrong address stops the start instead of failing each officer's request.
  */
-async function pendingTransferDesk(rule: string, provider: JsonRpcProvider, runner: Wallet | null): Promise<ChainPendingTransfers> {
+async function pendingTransferDesk(rule: string, provider: JsonRpcProvider, runner: Wallet | null, sendLock: AgentSendLock): Promise<ChainPendingTransfers> {
   const probe = new Contract(rule, ['function lastId() view returns (uint256)'], provider);
   try {
     if ((await provider.getCode(rule)) === '0x') throw new ConfigError('TRANSFER_APPROVAL_ADDRESS', `no contract at ${rule} on the chain at RPC_URL (rule contract)`);
@@ -94,11 +95,11 @@ async function pendingTransferDesk(rule: string, provider: JsonRpcProvider, runn
     if (err instanceof ConfigError) throw err;
     throw new StartError(`TRANSFER_APPROVAL_ADDRESS ${rule} did not answer lastId() over RPC_URL (${shortReason(err)}): is it the token's TransferApproval rule?`);
   }
-  return new ChainPendingTransfers(rule, runner ?? provider, runner !== null);
+  return new ChainPendingTransfers(rule, runner ?? provider, runner !== null, undefined, sendLock);
 }
 
 /** The pipeline's hooks for the configured token, with the token's policy read from the chain. */
-async function pipelineFor(config: MonitorConfig, rules: RuleFile, store: MonitorStore, provider: JsonRpcProvider, runner: Wallet | null): Promise<MonitoringHooks> {
+async function pipelineFor(config: MonitorConfig, rules: RuleFile, store: MonitorStore, provider: JsonRpcProvider, runner: Wallet | null, sendLock: AgentSendLock): Promise<MonitoringHooks> {
   const token = new Contract(config.contracts.token, ['function policyId() view returns (uint256)'], provider);
   const policyId: bigint = await token.policyId();
   const transferApproval = config.transferApproval;
@@ -107,7 +108,7 @@ async function pipelineFor(config: MonitorConfig, rules: RuleFile, store: Monito
       (runner ? `actions signed by ${runner.address}` : 'no agent key (MONITOR_AGENT_KEY_ENV unset): actions are planned and recorded in cases, NOT executed') +
       (transferApproval ? `; holds through TransferApproval ${transferApproval}` : '; hold-transfers not configured (TRANSFER_APPROVAL_ADDRESS unset)'),
   );
-  return monitoringHooks({ store, rules, token: config.contracts.token, gate: config.contracts.gate, policyId, runner, transferApproval });
+  return monitoringHooks({ store, rules, token: config.contracts.token, gate: config.contracts.gate, policyId, runner, transferApproval, sendLock });
 }
 
 async function main(): Promise<void> {
@@ -117,9 +118,11 @@ async function main(): Promise<void> {
   const rules = await readRules(config);
   const provider = new JsonRpcProvider(config.rpcUrl, undefined, { staticNetwork: true });
   const runner = agentSigner(process.env, provider);
+  // The pipeline's actions and the officers' approvals sign with the same key: one send queue for both.
+  const sendLock = new AgentSendLock();
   // What the console needs from the chain, read before the store opens (nothing to undo if it fails).
   const token = config.sar ? await sarToken(config, provider) : null;
-  const desk = config.transferApproval ? await pendingTransferDesk(config.transferApproval, provider, runner) : undefined;
+  const desk = config.transferApproval ? await pendingTransferDesk(config.transferApproval, provider, runner, sendLock) : undefined;
   const sanctions: SanctionsStore | undefined = config.sanctionsDb ? openSqliteSanctionsStore(config.sanctionsDb) : undefined;
   const closeOwn = async () => {
     await sanctions?.close();
@@ -158,7 +161,7 @@ async function main(): Promise<void> {
   }
   if (rules) {
     try {
-      pipeline = await pipelineFor(config, rules, monitor.store, provider, runner);
+      pipeline = await pipelineFor(config, rules, monitor.store, provider, runner, sendLock);
     } catch (err) {
       await monitor.close();
       await closeOwn();

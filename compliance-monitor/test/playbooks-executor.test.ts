@@ -12,6 +12,7 @@ import type { ComplianceGate, PermissionedToken } from '@zkkyc/contracts/typecha
 import { World, closeProver, revertTo, snapshot } from '../../contracts/test/fixture.js';
 import { plan, type PlannedAction } from '../src/playbooks/plan.js';
 import { ActionExecutor, MemoryActionLog, UnconfiguredHoldControl, type ActionRecord } from '../src/playbooks/executor.js';
+import { AgentSendLock } from '../src/playbooks/agent-send-lock.js';
 import { RiskScores } from '../src/rules/scoring.js';
 import type { Playbook } from '../src/rules/rule-file.js';
 import type { RuleHit } from '../src/model.js';
@@ -204,6 +205,33 @@ describe('ActionExecutor on chain', () => {
     expect(await hre.ethers.provider.getBlockNumber()).toBe(block);
   });
 
+  it('shares the agent key with another sender: a send queued while the executor records its freeze does not take its nonce', async () => {
+    const actions = actionsFor([{ when: { rule: 'smurf' }, actions: [{ kind: 'freeze-partial', amount: 'evidence' }] }]);
+    // The store is slow to record the freeze's target (nonce picked, not yet sent); meanwhile the
+    // console approves something with the same key (a mint stands in for it).
+    let recording!: () => void;
+    const recordingStarted = new Promise<void>((resolve) => (recording = resolve));
+    class SlowLog extends MemoryActionLog {
+      override async put(record: ActionRecord): Promise<void> {
+        if (record.txs.length === 0 && record.targets?.length) {
+          recording();
+          await new Promise((resolve) => setTimeout(resolve, 300));
+        }
+        await super.put(record);
+      }
+    }
+    const sendLock = new AgentSendLock();
+    const ex = new ActionExecutor({ token: tokenAddress, gate: world.deployment.contracts.complianceGate, policyId: 1n, runner: world.admin, log: new SlowLog(), sendLock });
+    const running = ex.execute(actions);
+    await recordingStarted;
+    const other = sendLock.run(() => token.connect(world.admin).mint(a2.address, 7n));
+    const [[result], minted] = await Promise.all([running, other.then((tx) => tx.wait())]);
+    expect(result.status).toBe('done');
+    expect(result.frozen).toEqual({ asked: '1200', frozen: '1200', clamped: false });
+    expect(minted!.status).toBe(1);
+    expect([await frozenOf(a1), await frozenOf(a2), await token.balanceOf(a2.address)]).toEqual([1000n, 300n, 507n]);
+  });
+
   it('does not wait forever for a transaction that is not mined: pending-confirmation, then done once it is, without sending again', async () => {
     const actions = actionsFor([{ when: { rule: 'smurf' }, actions: [{ kind: 'freeze-partial', amount: 'evidence' }, { kind: 'freeze-wallet' }] }]);
     const log = new MemoryActionLog();
@@ -240,7 +268,7 @@ describe('ActionExecutor on chain', () => {
     expect(results.map((r) => [r.kind, r.status])).toEqual(actions.map((a) => [a.kind, 'done']));
     const freezeA1 = results.find((r) => r.key === actions.find((a) => a.kind === 'freeze-wallet' && a.wallets[0] === a1.address.toLowerCase())!.key)!;
     const freezeA2 = results.find((r) => r.key === actions.find((a) => a.kind === 'freeze-wallet' && a.wallets[0] === a2.address.toLowerCase())!.key)!;
-    expect(await logged(freezeA1.txHashes)).toEqual([['AddressFrozenSet', a1.address.toLowerCase(), true, world.admin.address.toLowerCase()]]);
+    expect(await logged(freezeA1.txHashes)).toEqual([['AddressFrozen', a1.address.toLowerCase(), true, world.admin.address.toLowerCase()]]);
     expect(freezeA2.txHashes).toEqual([]);
     expect(freezeA2.note).toBe(`${a2.address.toLowerCase()} already frozen`);
     const revokes = results.filter((r) => r.kind === 'revoke-registration');

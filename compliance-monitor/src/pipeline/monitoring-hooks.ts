@@ -32,6 +32,7 @@
  * A crash between the commit and the end of the actions leaves them queued: the next `afterCommit`
  * (or `drain()`) carries out what is left, and the action log makes a repeat send nothing.
  */
+import { AgentSendLock } from '../playbooks/agent-send-lock.js';
 import type { ContractRunner } from 'ethers';
 import type { ChainEvent, RuleHit } from '../model.js';
 import type { BatchInfo, IndexerHooks } from '../indexer/indexer.js';
@@ -57,6 +58,8 @@ export interface MonitoringOptions {
   policyId: bigint | number | string;
   /** The agent's signer, with a provider; null: plan and record, send nothing. */
   runner: ContractRunner | null;
+  /** The send queue of the agent key, shared with anything else in the process that signs with it (the console's desk). */
+  sendLock?: AgentSendLock;
   /**
    * The token's TransferApproval rule (`deployment.tokens[i].rules.transferApproval`): `hold-transfers`
    * then flags every wallet of the investor there (TransferApprovalHoldControl, wallets from the
@@ -120,6 +123,7 @@ export function monitoringHooks(options: MonitoringOptions): MonitoringHooks {
   const keys = { snapshot: `rules:${token}`, scores: `scores:${token}`, queue: `actions:${token}`, holds: `holds:${token}` };
   let lastBlock = 0;
   const cases = new StoreCaseOpener(store);
+  const sendLock = options.sendLock ?? new AgentSendLock();
   const hold =
     options.hold ??
     (options.transferApproval && options.runner
@@ -128,11 +132,12 @@ export function monitoringHooks(options: MonitoringOptions): MonitoringHooks {
           runner: options.runner,
           walletsOf: (wallet) => investorWallets(store, wallet, policy),
           confirmationTimeoutMs: options.confirmationTimeoutMs,
+          sendLock,
         })
       : undefined);
   const actionLog = new StoreActionLog(store, () => lastBlock);
   const executor = options.runner
-    ? new ActionExecutor({ token, gate: options.gate, policyId, runner: options.runner, hold, cases, log: actionLog, confirmationTimeoutMs: options.confirmationTimeoutMs })
+    ? new ActionExecutor({ token, gate: options.gate, policyId, runner: options.runner, hold, cases, log: actionLog, confirmationTimeoutMs: options.confirmationTimeoutMs, sendLock })
     : null;
   if (!executor) log('warn', 'no agent key configured: actions are planned and recorded in their cases, never sent');
 

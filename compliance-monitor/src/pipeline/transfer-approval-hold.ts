@@ -1,4 +1,5 @@
 import { Contract, type ContractRunner } from 'ethers';
+import { AgentSendLock } from '../playbooks/agent-send-lock.js';
 import { DEFAULT_CONFIRMATION_TIMEOUT_MS, PendingConfirmationError, waitWithTimeout, type TransferHoldControl } from '../playbooks/executor.js';
 
 /**
@@ -23,6 +24,8 @@ export interface TransferApprovalHoldOptions {
   walletsOf(wallet: string): Promise<string[]>;
   /** How long to wait for the flag's transaction (default 120 000 ms). */
   confirmationTimeoutMs?: number;
+  /** The queue every sender with the same agent key shares (playbooks/agent-send-lock.ts). */
+  sendLock?: AgentSendLock;
 }
 
 const RULE_ABI = ['function isFlagged(address wallet) view returns (bool)', 'function batchSetFlagged(address[] wallets, bool flagged)'];
@@ -46,7 +49,7 @@ export class TransferApprovalHoldControl implements TransferHoldControl {
     const missing: string[] = [];
     for (const w of all) if (!(await this.rule.isFlagged(w))) missing.push(w);
     if (missing.length === 0) return { configured: true, note: `${all.join(', ')} already held for review` };
-    const tx = await this.rule.batchSetFlagged(missing, true);
+    const tx = await (this.options.sendLock ?? new AgentSendLock()).run(() => this.rule.batchSetFlagged(missing, true));
     try {
       await waitWithTimeout(tx, this.options.confirmationTimeoutMs ?? DEFAULT_CONFIRMATION_TIMEOUT_MS);
     } catch (error) {

@@ -34,6 +34,7 @@
  * The signer needs the token's AGENT_ROLE and, to revoke, the gate's AGENT_ROLE or the policy-agent
  * right for `policyId`.
  */
+import { AgentSendLock } from './agent-send-lock.js';
 import { Contract, type ContractRunner, type Provider } from 'ethers';
 import { decodeRevert } from '@zkkyc/sdk';
 import type { ActionKind } from '../model.js';
@@ -147,6 +148,8 @@ export interface ExecutorOptions {
   log?: ActionLog;
   /** How long to wait for a transaction to be mined before leaving the action pending (default 120 000). */
   confirmationTimeoutMs?: number;
+  /** The queue every sender with the same agent key shares (agent-send-lock.ts); default: the executor's own. */
+  sendLock?: AgentSendLock;
 }
 
 const TOKEN_ABI = [
@@ -168,6 +171,7 @@ export class ActionExecutor {
   private readonly gate: Contract;
   private readonly provider: Provider;
   private readonly timeoutMs: number;
+  private readonly lock: AgentSendLock;
 
   constructor(private readonly options: ExecutorOptions) {
     if (!options.runner.provider) throw new Error('ActionExecutor: options.runner must have a provider');
@@ -177,6 +181,7 @@ export class ActionExecutor {
     this.hold = options.hold ?? new UnconfiguredHoldControl();
     this.log = options.log ?? new MemoryActionLog();
     this.timeoutMs = options.confirmationTimeoutMs ?? DEFAULT_CONFIRMATION_TIMEOUT_MS;
+    this.lock = options.sendLock ?? new AgentSendLock();
   }
 
   /** Executes the actions in order, one at a time; a failure is reported and the next action runs. */
@@ -308,8 +313,7 @@ export class ActionExecutor {
       detail.push(`${t.wallet}: ${missing} short of its target, unfrozen ${unfrozen}, freezing ${take}`);
       if (take > 0n) {
         // On the recorded nonce while it is unused: replaces a transaction still waiting, never adds to it.
-        const nonce = t.nonce !== undefined && (await this.confirmedNonce()) <= t.nonce ? t.nonce : await this.nextNonce();
-        await this.sendFreeze(record, t, take, nonce);
+        await this.sendFreeze(record, t, take, async () => (t.nonce !== undefined && (await this.confirmedNonce()) <= t.nonce ? t.nonce : this.nextNonce()));
       }
       frozen += share - (missing - take);
     }
@@ -324,12 +328,15 @@ export class ActionExecutor {
       const take = remaining < unfrozen ? remaining : unfrozen;
       detail.push(`${wallet}: unfrozen ${unfrozen}, freezing ${take}`);
       if (take === 0n) continue;
-      const nonce = await this.nextNonce();
-      const t: FreezeTarget = { wallet, before: already.toString(), target: (already + take).toString(), ...(nonce !== undefined ? { nonce } : {}) };
-      targets.push(t);
-      record.status = 'sent';
-      await this.log.put(record); // the target is written before anything is sent
-      await this.sendFreeze(record, t, take, nonce);
+      const t: FreezeTarget = { wallet, before: already.toString(), target: (already + take).toString() };
+      await this.sendFreeze(record, t, take, async () => {
+        const nonce = await this.nextNonce();
+        if (nonce !== undefined) t.nonce = nonce;
+        targets.push(t);
+        record.status = 'sent';
+        await this.log.put(record); // the target is written before anything is sent
+        return nonce;
+      });
       frozen += take;
     }
     const clamped = frozen < asked;
@@ -340,9 +347,16 @@ export class ActionExecutor {
     };
   }
 
-  /** Sends `freezePartialTokens(t.wallet, amount)` (on `nonce` when given), records its hash on the target, waits for it. */
-  private async sendFreeze(record: ActionRecord, t: FreezeTarget, amount: bigint, nonce: number | undefined): Promise<void> {
-    const tx = await this.token.freezePartialTokens(t.wallet, amount, ...(nonce !== undefined ? [{ nonce }] : []));
+  /**
+   * Sends `freezePartialTokens(t.wallet, amount)` on the nonce `pickNonce` returns (the signer's own
+   * when undefined), records its hash on the target, waits for it. Picking the nonce and the
+   * broadcast run in the agent's send queue, so no other sender of the key takes that nonce between.
+   */
+  private async sendFreeze(record: ActionRecord, t: FreezeTarget, amount: bigint, pickNonce: () => Promise<number | undefined>): Promise<void> {
+    const tx = await this.lock.run(async () => {
+      const nonce = await pickNonce();
+      return this.token.freezePartialTokens(t.wallet, amount, ...(nonce !== undefined ? [{ nonce }] : []));
+    });
     t.hash = tx.hash;
     await this.sent(record, { hash: tx.hash, wallet: t.wallet, amount: amount.toString() });
     await this.confirm(tx);
@@ -384,7 +398,7 @@ export class ActionExecutor {
 
   /** Sends, logs the hash before waiting, waits for the receipt. */
   private async send(record: ActionRecord, wallet: string, amount: bigint | undefined, submit: () => Promise<{ hash: string; wait(confirms?: number, timeout?: number): Promise<unknown> }>): Promise<void> {
-    const tx = await submit();
+    const tx = await this.lock.run(submit);
     await this.sent(record, { hash: tx.hash, wallet, ...(amount !== undefined ? { amount: amount.toString() } : {}) });
     await this.confirm(tx);
   }

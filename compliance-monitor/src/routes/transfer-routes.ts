@@ -1,4 +1,5 @@
 import type { ContractRunner } from 'ethers';
+import { AgentSendLock } from '../playbooks/agent-send-lock.js';
 import { TransferApproval__factory, type TransferApproval } from '@zkkyc/contracts/typechain';
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from './route-context.js';
@@ -45,6 +46,8 @@ export class ChainPendingTransfers implements PendingTransferDesk {
     runner: ContractRunner,
     readonly canDecide: boolean,
     private readonly scan = 500,
+    /** The agent key's send queue, shared with the pipeline when both sign with it (playbooks/agent-send-lock.ts). */
+    private readonly sendLock = new AgentSendLock(),
   ) {
     // The compiled contract's ABI (typechain), errors included, so a revert reads as the rule's error.
     this.rule = TransferApproval__factory.connect(rule, runner);
@@ -65,14 +68,14 @@ export class ChainPendingTransfers implements PendingTransferDesk {
   // decoded with its values (`TransferNotPending(7, 2)`) and nothing is sent.
   async approve(id: string): Promise<{ txHash: string }> {
     await this.rule.approve.staticCall(BigInt(id));
-    const tx = await this.rule.approve(BigInt(id));
+    const tx = await this.sendLock.run(() => this.rule.approve(BigInt(id)));
     await tx.wait();
     return { txHash: tx.hash as string };
   }
 
   async reject(id: string, reason: string): Promise<{ txHash: string }> {
     await this.rule.reject.staticCall(BigInt(id), reason);
-    const tx = await this.rule.reject(BigInt(id), reason);
+    const tx = await this.sendLock.run(() => this.rule.reject(BigInt(id), reason));
     await tx.wait();
     return { txHash: tx.hash as string };
   }
