@@ -87,6 +87,26 @@ it('without an agent key, plans and records the actions in their case, and sends
   expect(await hooks.drain()).toEqual([]);
 });
 
+it("follows the token to another gate policy: hits name the investor's tag under the token's new policy", async () => {
+  const { store, hooks, warnings } = await setup('policy-change');
+  const chain = new Chain();
+  verified(chain, ALICE, BigInt(ALICE_TAG).toString());
+  chain.mint(ALICE, 10_000, T0 + 10);
+  await index(store, hooks, chain.since(0));
+  // The admin moves the token to policy 2; alice proves it (another scope, another tag).
+  const NEW_TAG = tag(0xbee);
+  const moved = chain.mint(ALICE, 0, T0 + 20);
+  Object.assign(moved, { name: 'PolicyIdChanged', args: { previous: '1', current: '2', agent: BOB } });
+  const reverified = verified(chain, ALICE, BigInt(NEW_TAG).toString());
+  reverified.args.policyId = '2';
+  for (let i = 0; i < 3; i++) chain.transfer(ALICE, BOB, 950, T0 + 100 + i);
+  await index(store, hooks, chain.events.filter((e) => e.blockNumber >= moved.blockNumber));
+  expect(warnings.join('\n')).toMatch(/now checks transfers against gate policy 2 \(was 1\)/);
+  const [hit] = await store.ruleHits();
+  expect(hit).toMatchObject({ ruleId: 'structuring', subject: { investorTag: NEW_TAG, wallets: [ALICE] } });
+  expect((await store.listCases())[0].subject.investorTag).toBe(NEW_TAG);
+});
+
 it('after a reorg, rebuilds the state from the stored events and catches the new chain’s pattern once', async () => {
   const { store, hooks } = await setup('reorg');
   const chain = new Chain();

@@ -116,8 +116,9 @@ interface Checkpoint {
 export function monitoringHooks(options: MonitoringOptions): MonitoringHooks {
   const token = options.token.toLowerCase();
   if (options.rules.token !== token) throw new Error(`monitoringHooks: the rule file is for token ${options.rules.token}, not ${token}`);
-  const policyId = BigInt(options.policyId);
-  const policy = policyId.toString();
+  // The token's policy as of the last batch: `token.policyId()` at start, then its newest indexed
+  // `PolicyIdChanged` (an admin can move the token to another gate policy while the monitor runs).
+  let policy = BigInt(options.policyId).toString();
   const { store, rules } = options;
   const log = options.log ?? ((level, message) => console[level](`[monitor] pipeline: ${message}`));
   const keys = { snapshot: `rules:${token}`, scores: `scores:${token}`, queue: `actions:${token}`, holds: `holds:${token}` };
@@ -137,7 +138,7 @@ export function monitoringHooks(options: MonitoringOptions): MonitoringHooks {
       : undefined);
   const actionLog = new StoreActionLog(store, () => lastBlock);
   const executor = options.runner
-    ? new ActionExecutor({ token, gate: options.gate, policyId, runner: options.runner, hold, cases, log: actionLog, confirmationTimeoutMs: options.confirmationTimeoutMs, sendLock })
+    ? new ActionExecutor({ token, gate: options.gate, policyId: () => BigInt(policy), runner: options.runner, hold, cases, log: actionLog, confirmationTimeoutMs: options.confirmationTimeoutMs, sendLock })
     : null;
   if (!executor) log('warn', 'no agent key configured: actions are planned and recorded in their cases, never sent');
 
@@ -181,7 +182,16 @@ export function monitoringHooks(options: MonitoringOptions): MonitoringHooks {
     return (await tx.loadState<QueuedAction[]>(keys.queue))?.value ?? [];
   }
 
+  /** Follows the token's `PolicyIdChanged` events as the store holds them (this batch's included). */
+  async function followPolicy(tx: StoreSession): Promise<void> {
+    const current = await tx.tokenPolicyId(token);
+    if (current === null || current === policy) return;
+    log('warn', `the token now checks transfers against gate policy ${current} (was ${policy}): investors, holds and revocations follow it from here`);
+    policy = current;
+  }
+
   async function onBatch(tx: StoreSession, events: ChainEvent[], batch: BatchInfo): Promise<void> {
+    await followPolicy(tx);
     const saved = await tx.loadState<MonitorSnapshot>(keys.snapshot);
     const { hits, snapshot } = evaluateBatch(rules, saved?.value ?? null, events, { investors: await investorsOf(tx, events), policyId: policy, ownAgents: await ownAgents() });
     const book = new RiskScores(rules.scoring.halfLifeDays, (await tx.loadState<Record<string, ScoreEntry>>(keys.scores))?.value ?? {});
@@ -253,6 +263,7 @@ export function monitoringHooks(options: MonitoringOptions): MonitoringHooks {
   }
 
   async function onRewind(tx: StoreSession, fork: Cursor, withdrawn: RewindResult['withdrawn']): Promise<void> {
+    await followPolicy(tx);
     // From the newest checkpoint at or below the fork, replaying the stored events after it.
     const checkpoint = await tx.loadCheckpoint<Checkpoint>(keys.snapshot, fork.blockNumber);
     const from = checkpoint ? checkpoint.blockNumber + 1 : 0;

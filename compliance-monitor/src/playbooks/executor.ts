@@ -140,7 +140,8 @@ export interface ExecutorOptions {
   token: string;
   /** ComplianceGate address and the token's policy id. */
   gate: string;
-  policyId: bigint;
+  /** Or a function: the policy as the pipeline knows it now (the token's policy can change, `PolicyIdChanged`). */
+  policyId: bigint | (() => bigint);
   /** The agent's signer (a ContractRunner with a provider). */
   runner: ContractRunner;
   hold?: TransferHoldControl;
@@ -270,11 +271,12 @@ export class ActionExecutor {
         const notes: string[] = [];
         for (const wallet of action.wallets) {
           if (await this.confirmedFor(record, wallet)) continue;
-          if ((await this.gate.verifiedUntil(this.options.policyId, wallet)) === 0n) {
-            notes.push(`${wallet} has no registration under policy ${this.options.policyId}`);
+          const policyId = typeof this.options.policyId === 'function' ? this.options.policyId() : this.options.policyId;
+          if ((await this.gate.verifiedUntil(policyId, wallet)) === 0n) {
+            notes.push(`${wallet} has no registration under policy ${policyId}`);
             continue;
           }
-          await this.send(record, wallet, undefined, () => this.gate.revokeWallet(this.options.policyId, wallet, action.reason ?? 'compliance monitor'));
+          await this.send(record, wallet, undefined, () => this.gate.revokeWallet(policyId, wallet, action.reason ?? 'compliance monitor'));
         }
         return { status: 'done', ...(notes.length ? { note: notes.join('; ') } : {}) };
       }
