@@ -223,3 +223,24 @@ it('catches structuring, freezes and holds on chain, approves a held transfer, a
   expect(await token.getFrozenTokens(alice.address)).toBe(2850n);
   expect((await second.store.ruleHits()).map((h) => h.ruleId)).toEqual(['structuring', 'large']);
 }, 60_000);
+
+it('started at a START_BLOCK after the registrations, still knows the investors behind the wallets', async () => {
+  const store = await openMonitorStore({ databasePath: join(dir, 'late-start.sqlite') });
+  stores.push(store);
+  const token = deployment.tokens[0];
+  const contracts = { token: token.address.toLowerCase(), gate: deployment.contracts.complianceGate.toLowerCase(), registry: deployment.contracts.issuerRegistry.toLowerCase() };
+  const startBlock = (await node.provider.getBlockNumber()) + 1;
+  // (alice's transfers are held since the test above: a mint to bob is the transfer after START_BLOCK.)
+  await (await zk.tokens.BOND.token.mint(bob.address, 1n)).wait();
+  const indexer = new Indexer({ store, chain: new JsonRpcChain(node.url), contracts, confirmations: 1, startBlock, backfillChunkBlocks: 3, log: () => undefined });
+  const results = await indexer.catchUp();
+  expect(results[0]).toEqual({ kind: 'backfill', toBlock: startBlock - 1, registrations: 2 });
+  expect((await store.investorOf(alice.address, '1')).investorTag).toBe(aliceTag);
+  expect((await store.walletsOf(aliceTag, '1')).map((r) => r.wallet)).toEqual([alice.address.toLowerCase()]);
+  // Below START_BLOCK only the registrations (and policy changes): no transfer, freeze or root.
+  const early = await store.events({ toBlock: startBlock - 1, limit: 1000 });
+  expect(new Set(early.map((e) => e.name))).toEqual(new Set(['WalletVerified', 'PolicyIdChanged']));
+  const late = await store.events({ fromBlock: startBlock, names: ['Transfer'], limit: 10 });
+  expect(late.map((e) => [e.args.from, e.args.to, e.args.value])).toEqual([['0x' + '0'.repeat(40), bob.address.toLowerCase(), '1']]);
+  expect((await store.auditTrail({ subjectType: 'store' })).map((a) => a.action)).toContain('registration-backfill');
+}, 60_000);

@@ -10,7 +10,8 @@ export interface ChainClient {
   blockNumber(): Promise<number>;
   /** The block's hash (lower-case) and time (unix seconds); null when the node has no such block (yet, or any more). */
   block(number: number): Promise<{ number: number; hash: string; time: number } | null>;
-  logs(addresses: string[], fromBlock: number, toBlock: number): Promise<Log[]>;
+  /** `topics`: the first topic must be one of these (event signatures); all logs when omitted. */
+  logs(addresses: string[], fromBlock: number, toBlock: number, topics?: string[]): Promise<Log[]>;
   close(): void;
 }
 
@@ -68,8 +69,8 @@ export class JsonRpcChain implements ChainClient {
     return { number: b.number, hash: b.hash.toLowerCase(), time: b.timestamp };
   }
 
-  async logs(addresses: string[], fromBlock: number, toBlock: number): Promise<Log[]> {
-    return (await this.connected()).getLogs({ address: addresses, fromBlock, toBlock });
+  async logs(addresses: string[], fromBlock: number, toBlock: number, topics?: string[]): Promise<Log[]> {
+    return (await this.connected()).getLogs({ address: addresses, fromBlock, toBlock, ...(topics ? { topics: [topics] } : {}) });
   }
 
   close(): void {

@@ -3,6 +3,13 @@ import type { MonitoredContracts } from '../config.js';
 import type { Cursor, IndexedBlock, MonitorStore, RewindResult, StoreSession } from '../store/monitor-store.js';
 import type { ChainClient } from './chain-client.js';
 import { decodeLog, sourcesOf } from './contract-events.js';
+import { Interface } from 'ethers';
+import { ComplianceGate__factory, PermissionedToken__factory } from '@zkkyc/contracts/typechain';
+
+/** What the registration backfill below START_BLOCK reads (Indexer.backfillRegistrations). */
+const BACKFILL_EVENTS = { gate: ['WalletVerified', 'WalletRevoked', 'EscrowCiphertext'], token: ['PolicyIdChanged'] } as const;
+const BACKFILL_ABIS = { gate: new Interface(ComplianceGate__factory.abi), token: new Interface(PermissionedToken__factory.abi) };
+const topicOf = (source: 'gate' | 'token', name: string): string => BACKFILL_ABIS[source].getEvent(name)!.topicHash;
 
 /**
  * The indexer: follows the token, the gate, the registry (and the SanctionsList, if configured)
@@ -58,6 +65,8 @@ export interface IndexerOptions {
   confirmations?: number;
   /** Where to begin without a cursor (default 0). */
   startBlock?: number;
+  /** Blocks per getLogs request of the registration backfill below `startBlock` (default 10 000; filtered by event, so sparse). */
+  backfillChunkBlocks?: number;
   /** Blocks per batch (default 500). */
   batchBlocks?: number;
   /** Blocks per eth_getLogs (default 100). */
@@ -77,6 +86,7 @@ export interface IndexerOptions {
 
 export type SyncResult =
   | { kind: 'batch'; fromBlock: number; toBlock: number; events: number }
+  | { kind: 'backfill'; toBlock: number; registrations: number }
   | { kind: 'rewind'; fork: number; removed: number }
   | { kind: 'idle'; head: number };
 
@@ -104,6 +114,7 @@ export class Indexer {
   private readonly startBlock: number;
   private readonly batchBlocks: number;
   private readonly logsChunkBlocks: number;
+  private readonly backfillChunkBlocks: number;
   private readonly pollIntervalMs: number;
   private readonly backoff: { initialMs: number; maxMs: number };
   private readonly sources;
@@ -124,6 +135,7 @@ export class Indexer {
     this.startBlock = options.startBlock ?? 0;
     this.batchBlocks = options.batchBlocks ?? 500;
     this.logsChunkBlocks = Math.min(options.logsChunkBlocks ?? 100, this.batchBlocks);
+    this.backfillChunkBlocks = options.backfillChunkBlocks ?? 10_000;
     this.pollIntervalMs = options.pollIntervalMs ?? 2000;
     this.backoff = options.backoff ?? { initialMs: 1000, maxMs: 30_000 };
     this.sources = sourcesOf(options.contracts);
@@ -141,6 +153,7 @@ export class Indexer {
     const chainId = (this.chainIdValue ??= await chain.chainId());
     const cursor = await store.cursor(chainId);
     this.cursorValue = cursor?.blockNumber ?? null;
+    if (!cursor && this.startBlock > 0) return this.backfillRegistrations(chainId);
     if (cursor && cursor.blockNumber >= this.startBlock) {
       const nodeBlock = await chain.block(cursor.blockNumber);
       if (!nodeBlock || nodeBlock.hash !== cursor.blockHash) return this.rewind(chainId, cursor);
@@ -183,6 +196,48 @@ export class Indexer {
     this.cursorValue = to;
     await this.options.hooks?.afterCommit?.(events, batch);
     return { kind: 'batch', fromBlock: from, toBlock: to, events: events.length };
+  }
+
+  /**
+   * Before a store's first batch from a START_BLOCK above 0: the gate's registrations and revocations
+   * (and the token's policy changes) below it, so that wallets registered before START_BLOCK have
+   * their investor tags — else every transfer of an investor who registered earlier would count as
+   * an unregistered wallet's, and the investor's wallets would not add up. One transaction, with the
+   * cursor at START_BLOCK − 1: a crash leaves nothing and the next start reads them again. Rules do
+   * not see these events (no onBatch): their windows start at START_BLOCK.
+   */
+  private async backfillRegistrations(chainId: number): Promise<SyncResult> {
+    const { store, chain } = this.options;
+    const to = this.startBlock - 1;
+    const gate = this.options.contracts.gate.toLowerCase();
+    const token = this.options.contracts.token.toLowerCase();
+    const topics = [...BACKFILL_EVENTS.gate.map((n) => topicOf('gate', n)), ...BACKFILL_EVENTS.token.map((n) => topicOf('token', n))];
+    const logs = [];
+    for (let start = 0; start <= to; start += this.backfillChunkBlocks) {
+      logs.push(...(await chain.logs([gate, token], start, Math.min(to, start + this.backfillChunkBlocks - 1), topics)));
+    }
+    const blocks = new Map<number, IndexedBlock>();
+    for (const n of [...new Set([...logs.map((l) => l.blockNumber), to])]) {
+      const b = await chain.block(n);
+      if (!b) throw new ChainMovedError(n);
+      blocks.set(n, b);
+    }
+    const events: ChainEvent[] = [];
+    for (const l of logs) {
+      const block = blocks.get(l.blockNumber)!;
+      if (l.blockHash.toLowerCase() !== block.hash) throw new ChainMovedError(l.blockNumber);
+      const event = decodeLog(l, chainId, block.time, this.sources);
+      if (event) events.push(event);
+    }
+    events.sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex);
+    await store.transaction(async (tx) => {
+      await tx.writeBatch(chainId, events, [...blocks.values()], { chainId, blockNumber: to, blockHash: blocks.get(to)!.hash });
+      await tx.audit('indexer', 'registration-backfill', 'store', String(chainId), { toBlock: to, events: events.length });
+    });
+    this.cursorValue = to;
+    const registrations = events.filter((e) => e.name === 'WalletVerified').length;
+    this.log('info', `START_BLOCK ${this.startBlock}: read the gate's registrations below it (${registrations} registration(s), ${events.length} event(s) in all), so earlier investors keep their tags`);
+    return { kind: 'backfill', toBlock: to, registrations };
   }
 
   /** Finds the highest stored block the node still has, and removes everything indexed above it. */
