@@ -147,6 +147,28 @@ it('survives a kill -9 after the first batch: the rerun sends only the rest and 
   expect(confirmed.batches).toHaveLength(1);
 }, 120_000);
 
+it("lifts only its own oracle's flags: a wallet another oracle flagged by hand stays flagged", async () => {
+  const admin = await provider.getSigner(0);
+  const oracle = new Wallet(ORACLE_KEY, provider);
+  const other = new Wallet(OTHER_KEY, provider);
+  const deployed = await (await new SanctionsList__factory(admin).deploy(await admin.getAddress(), oracle.address)).waitForDeployment();
+  const list = await deployed.getAddress();
+  await (await deployed.grantRole(await deployed.ORACLE_ROLE(), other.address)).wait();
+  const byHand = '0x' + '44'.repeat(20);
+  const listed = ['0x' + '55'.repeat(20), '0x' + '66'.repeat(20)];
+  await (await deployed.connect(other).addSanctioned([byHand])).wait();
+  const first = await pushToChain({ signer: oracle, list, target: listed });
+  expect(first).toMatchObject({ added: listed, removed: [], othersKept: [byHand], inSync: true });
+  // The next list drops one wallet: that one is lifted, the hand-flagged one is not.
+  const next = await pushToChain({ signer: oracle, list, target: listed.slice(0, 1), confirmRemovals: 1 });
+  expect(next).toMatchObject({ added: [], removed: [listed[1]], othersKept: [byHand], inSync: true });
+  expect(await deployed.isSanctioned(byHand)).toBe(true);
+  expect(await deployed.isSanctioned(listed[1])).toBe(false);
+  // A listed wallet another oracle had flagged already is not sent again, and not lifted later.
+  const both = await pushToChain({ signer: oracle, list, target: [listed[0], byHand] });
+  expect(both).toMatchObject({ added: [], removed: [], othersKept: [], batches: [], inSync: true });
+});
+
 it('refuses a signer without ORACLE_ROLE, an address that is no contract, and a bad target address', async () => {
   const admin = await provider.getSigner(0);
   const deployed = await (await new SanctionsList__factory(admin).deploy(await admin.getAddress(), new Wallet(ORACLE_KEY).address)).waitForDeployment();

@@ -2,8 +2,9 @@ import type { Signer } from 'ethers';
 import { SanctionsList__factory } from '@zkkyc/contracts/typechain';
 
 /**
- * Bringing the on-chain SanctionsList (contracts/src/rules/SanctionsList.sol) to equal a set of
- * addresses — the union of the current lists' Ethereum addresses — in batches, idempotently.
+ * Bringing the on-chain SanctionsList (contracts/src/rules/SanctionsList.sol) to hold a set of
+ * addresses — the union of the current lists' Ethereum addresses — in batches, idempotently. Only
+ * the pushing oracle's own flags are lifted: a wallet another oracle flagged stays flagged.
  *
  * The chain is the record of what was pushed: every `addSanctioned` / `removeSanctioned` emits
  * `SanctionSet(wallet, sanctioned, oracle)` per wallet, so folding those events in order gives the
@@ -53,8 +54,10 @@ export interface PushResult {
   onChainBefore: number;
   added: string[];
   removed: string[];
+  /** Flagged by another oracle and on none of the lists: left as they are (lower-case, sorted). */
+  othersKept: string[];
   batches: PushedBatch[];
-  /** The set read back after the push equals the target. */
+  /** Read back after the push: every target wallet flagged, and this oracle's flags are exactly the target's. */
   inSync: boolean;
 }
 
@@ -77,17 +80,28 @@ export async function readOnChainSet(
   logBlockRange = 10_000,
   throughBlock = 0,
 ): Promise<Set<string>> {
+  return new Set((await readOnChainFlags(signerOrProvider, list, fromBlock, logBlockRange, throughBlock)).keys());
+}
+
+/** The wallets flagged on the list, each with the oracle that flagged it last (both lower-case). */
+export async function readOnChainFlags(
+  signerOrProvider: Signer | NonNullable<Signer['provider']>,
+  list: string,
+  fromBlock = 0,
+  logBlockRange = 10_000,
+  throughBlock = 0,
+): Promise<Map<string, string>> {
   const contract = SanctionsList__factory.connect(list, signerOrProvider);
   const provider = 'getBlockNumber' in signerOrProvider ? signerOrProvider : signerOrProvider.provider!;
   const latest = Math.max(await provider.getBlockNumber(), throughBlock);
-  const flagged = new Set<string>();
+  const flagged = new Map<string, string>();
   for (let from = fromBlock; from <= latest; from += logBlockRange) {
     const to = Math.min(latest, from + logBlockRange - 1);
     const logs = await contract.queryFilter(contract.filters.SanctionSet(), from, to);
     logs.sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
     for (const log of logs) {
       const wallet = log.args.wallet.toLowerCase();
-      if (log.args.sanctioned) flagged.add(wallet);
+      if (log.args.sanctioned) flagged.set(wallet, log.args.oracle.toLowerCase());
       else flagged.delete(wallet);
     }
   }
@@ -138,9 +152,14 @@ export async function pushToChain(options: PushOptions): Promise<PushResult> {
   // answer the previous transaction's nonce again.
   let nonce = await waitForPending(signer, options.pendingTimeoutMs ?? 120_000);
   const fromBlock = options.fromBlock ?? 0;
-  const onChain = await readOnChainSet(signer, list, fromBlock, options.logBlockRange);
+  const flags = await readOnChainFlags(signer, list, fromBlock, options.logBlockRange);
+  const onChain = new Set(flags.keys());
+  const self = oracle.toLowerCase();
   const toAdd = [...target].filter((a) => !onChain.has(a)).sort();
-  const toRemove = [...onChain].filter((a) => !target.has(a)).sort();
+  // The push lifts only the flags its own oracle set: a wallet another oracle flagged (by hand, or
+  // from another source) is not on these lists, and is that oracle's to lift.
+  const toRemove = [...flags].filter(([a, by]) => by === self && !target.has(a)).map(([a]) => a).sort();
+  const othersKept = [...flags].filter(([a, by]) => by !== self && !target.has(a)).map(([a]) => a).sort();
 
   const maxFraction = options.maxRemovalFraction ?? 0.1;
   if (onChain.size > 0 && toRemove.length / onChain.size > maxFraction && options.confirmRemovals !== toRemove.length) {
@@ -164,7 +183,8 @@ export async function pushToChain(options: PushOptions): Promise<PushResult> {
   for (const wallets of chunks(toAdd, batchSize)) await send('add', wallets);
   for (const wallets of chunks(toRemove, batchSize)) await send('remove', wallets);
 
-  const after = batches.length === 0 ? onChain : await readOnChainSet(signer, list, fromBlock, options.logBlockRange, batches.at(-1)!.blockNumber);
-  const inSync = after.size === target.size && [...target].every((a) => after.has(a));
-  return { onChainBefore: onChain.size, added: toAdd, removed: toRemove, batches, inSync };
+  const after = batches.length === 0 ? flags : await readOnChainFlags(signer, list, fromBlock, options.logBlockRange, batches.at(-1)!.blockNumber);
+  // In sync: every listed wallet flagged, and no flag of this oracle's outside the lists.
+  const inSync = [...target].every((a) => after.has(a)) && [...after].every(([a, by]) => by !== self || target.has(a));
+  return { onChainBefore: onChain.size, added: toAdd, removed: toRemove, othersKept, batches, inSync };
 }
