@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- section ...]` — measures and writes bench/results.json.
- * Sections: circuits, gas, issuer, browser, monitor (default: all that are available).
+ * Sections: circuits, gas, trex, issuer, browser, monitor (default: all that are available).
  * Benchmarks are not tests: nothing here asserts a figure.
  */
 import { cpus } from 'node:os';
@@ -39,6 +39,14 @@ try {
       save();
       console.log(results.gas);
     }
+  }
+
+  if (runs('trex')) {
+    console.log('trex: an unmodified T-REX token with the zkkyc registry vs ONCHAINID, on the in-process chain…');
+    const { measureTrexGas } = await import('./trex-gas.js');
+    results.trex = await measureTrexGas();
+    save();
+    console.log(results.trex);
   }
 
   if (runs('issuer')) {
