@@ -377,6 +377,34 @@ describe('the engine', () => {
     expect(evaluate(file, new MemoryMonitorState(), [...chain.events].reverse(), { investors })).toEqual(once);
   });
 
+  it('keeps the state the size of its windows: a subject that went quiet loses what no window reaches', () => {
+    const file = ruleFile(rules);
+    const chain = new Chain();
+    chain.mint(A1, 5000, T0);
+    chain.transfer(A1, C, 100, T0 + 10);
+    // Two days later only D and B move: A1 and C are quiet.
+    chain.mint(D, 5000, T0 + 2 * DAY);
+    chain.transfer(D, B, 100, T0 + 2 * DAY + 10);
+    let stored: Parameters<typeof evaluateBatch>[1] = null;
+    for (const e of chain.events) stored = evaluateBatch(file, stored, [e]).snapshot;
+    const snapshot = stored!;
+    // The structuring and velocity windows are a day: A1's and C's movements are gone, D's and B's kept.
+    expect(Object.keys(snapshot.movements).sort()).toEqual([`wallet:${B}`, `wallet:${D}`].sort());
+    // The exposure links' window is 90 days (the default): all four wallets' links are kept...
+    expect(Object.keys(snapshot.links).sort()).toEqual([A1, B, C, D].sort());
+    // ...until 91 days after A1's transfer, when A1's and C's link is out of reach; D–B (89 days) stays.
+    const later = new Chain();
+    for (let i = 0; i < 200; i++) later.mint(E, 0, T0); // keep the block numbers after the story's
+    later.transfer(D, E, 100, T0 + 91 * DAY);
+    stored = evaluateBatch(file, snapshot, later.events.slice(-1)).snapshot;
+    expect(Object.keys(stored.links).sort()).toEqual([B, D, E].sort());
+    expect(Object.keys(stored.movements).sort()).toEqual([`wallet:${D}`, `wallet:${E}`].sort());
+    expect(stored.movements[`wallet:${D}`]).toHaveLength(1);
+    // Balances and last activity are state, not history: kept.
+    expect(snapshot.balances[A1]).toBe('4900');
+    expect(snapshot.lastActivity[`wallet:${C}`]).toBe(T0 + 10);
+  });
+
   it('learns investor tags from the gate’s WalletVerified events of its policy', () => {
     const chain = new Chain();
     const nullifier = (1n << 200n) + 0xa11cen;

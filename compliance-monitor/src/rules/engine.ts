@@ -71,6 +71,7 @@ export function evaluate(rules: RuleFile, state: MonitorState, events: readonly 
   const ownAgents = new Set((options.ownAgents ?? []).map((a) => a.toLowerCase()));
   const run = new Evaluation(rules, state, options.policyId, ownAgents);
   for (const event of sorted) run.event(event, agentTxs.has(event.txHash), recoveryTxs.has(event.txHash));
+  run.forgetOld();
   return run.hits;
 }
 
@@ -110,6 +111,8 @@ class Evaluation {
   /** The smallest transfer that links two wallets (for any exposure rule), and the longest link window. */
   private readonly linkMin: bigint;
   private readonly linkWindow: number;
+  /** The newest block time evaluated: what the windows count back from. */
+  private newest = 0;
 
   constructor(
     private readonly file: RuleFile,
@@ -123,8 +126,14 @@ class Evaluation {
     this.linkWindow = Math.max(0, ...this.exposureRules.map((r) => r.windowSeconds));
   }
 
+  /** After a batch: what no window reaches from the newest event is forgotten for every subject (MonitorState.forget). */
+  forgetOld(): void {
+    if (this.newest > 0) this.state.forget(this.newest - this.horizon, this.newest - this.linkWindow);
+  }
+
   event(e: ChainEvent, agentMove: boolean, recovery: boolean): void {
     const token = this.file.token;
+    if (e.blockTime > this.newest) this.newest = e.blockTime;
     if (e.source === 'gate' && e.name === 'WalletVerified' && this.policyId !== undefined && e.args.policyId === this.policyId) {
       this.state.bindInvestor(e.args.wallet.toLowerCase(), investorTagOf(e.args.nullifier));
       return;
@@ -137,7 +146,7 @@ class Evaluation {
       return;
     }
     if (e.source !== 'token' || e.address.toLowerCase() !== token) return;
-    if (e.name === 'AddressFrozenSet') {
+    if (e.name === 'AddressFrozen') {
       const wallet = e.args.account.toLowerCase();
       const on = e.args.frozen === 'true';
       this.state.setFrozen(wallet, on);

@@ -80,6 +80,14 @@ export interface MonitorState {
    */
   link(from: string, to: string, ref: EventRef, time: number, value: bigint, forgetBefore: number): void;
 
+  /**
+   * Drops, for every subject and wallet, movements older than `movementsBefore` and links older than
+   * `linksBefore`: what no rule window reaches any more. addMovement and link forget only for the
+   * subjects they touch; this is for the ones that went quiet, so the state stays the size of the
+   * windows, not of the chain's history.
+   */
+  forget(movementsBefore: number, linksBefore: number): void;
+
   /** Per rule and subject: the order key of the last movement a hit used. */
   cursor(ruleId: string, subject: string): string | undefined;
   setCursor(ruleId: string, subject: string, order: string): void;
@@ -218,6 +226,19 @@ export class MemoryMonitorState implements MonitorState {
     };
     add(from, to, 'out');
     add(to, from, 'in');
+  }
+
+  forget(movementsBefore: number, linksBefore: number): void {
+    for (const [subject, list] of this.history) {
+      if (list.length === 0 || list[0].time >= movementsBefore) continue;
+      const kept = list.filter((m) => m.time >= movementsBefore);
+      if (kept.length > 0) this.history.set(subject, kept);
+      else this.history.delete(subject);
+    }
+    for (const [wallet, map] of this.links) {
+      for (const [key, l] of map) if (l.time < linksBefore) map.delete(key);
+      if (map.size === 0) this.links.delete(wallet);
+    }
   }
 
   cursor(ruleId: string, subject: string): string | undefined {
