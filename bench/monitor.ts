@@ -51,7 +51,7 @@ export interface MonitorFigures {
 
 const RULE_FILE = join(import.meta.dirname, '..', 'compliance-monitor', 'rules', 'example-bond.json');
 
-/** Events the indexing run emits: EVENT_TXS transactions of ACCOUNTS_PER_TX AddressFrozenSet each. */
+/** Events the indexing run emits: EVENT_TXS transactions of ACCOUNTS_PER_TX AddressFrozen each. */
 const ACCOUNTS_PER_TX = 20;
 const EVENT_TXS = 150;
 
@@ -81,7 +81,7 @@ export async function benchMonitor(): Promise<MonitorFigures> {
     console.log(`monitor: indexing ${ACCOUNTS_PER_TX * EVENT_TXS} events…`);
     const indexing = await benchIndexing(node, dir);
     notes.push(
-      `indexing: ${indexing.events} events (AddressFrozenSet from batchSetAddressFrozen, ${ACCOUNTS_PER_TX} per transaction, one transaction per block) in ${indexing.blocks} blocks (0 to head ${indexing.head}, the deployment included), caught up in ${indexing.batches} batch(es) of ≤ 500 blocks in ${round(indexing.ms)} ms; Hardhat node over JSON-RPC on 127.0.0.1, SQLite (WAL, synchronous FULL) in a temp dir, confirmations 1, no rule hooks`,
+      `indexing: ${indexing.events} events (AddressFrozen from batchSetAddressFrozen, ${ACCOUNTS_PER_TX} per transaction, one transaction per block) in ${indexing.blocks} blocks (0 to head ${indexing.head}, the deployment included), caught up in ${indexing.batches} batch(es) of ≤ 500 blocks in ${round(indexing.ms)} ms; Hardhat node over JSON-RPC on 127.0.0.1, SQLite (WAL, synchronous FULL) in a temp dir, confirmations 1, no rule hooks`,
     );
 
     console.log(`monitor: transfer → freeze, ${LATENCY_ROUNDS} rounds (2 proofs first)…`);

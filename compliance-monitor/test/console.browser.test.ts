@@ -83,7 +83,7 @@ async function fillStore(store: MonitorStore): Promise<string> {
   const t3 = event(4, 'Transfer', { from: W1, to: W2, value: (HUNDRED_K - 3n * 10n ** 21n).toString() });
   const frozen = event(5, 'TokensFrozen', { account: W1, amount: '5000' });
   const unfrozen = event(6, 'TokensUnfrozen', { account: W1, amount: '1000' });
-  const full = event(7, 'AddressFrozenSet', { account: W3, frozen: 'true', agent: GATE });
+  const full = event(7, 'AddressFrozen', { account: W3, frozen: 'true', agent: GATE });
   const transfers = [t1, t2, t3];
   await store.transaction((tx) => tx.writeBatch(31337, [verified, escrow, otherEscrow, ...transfers, frozen, unfrozen, full], [1, 2, 3, 4, 5, 6, 7].map(block), cursorAt(7)));
   const tag = (await store.investorOf(W1)).investorTag!;

@@ -74,7 +74,7 @@ it('indexes each event once, only when it is `confirmations` deep, decoded', asy
   const [paused] = await store.events({ names: ['Paused'] });
   expect(paused).toMatchObject({ source: 'token', address: zk.contracts.token, args: { agent: (await zk.agent.getAddress()).toLowerCase() } });
   const [frozen] = await store.events({ wallet: wallet(1) });
-  expect(frozen).toMatchObject({ name: 'AddressFrozenSet', args: { account: wallet(1), frozen: 'true' } });
+  expect(frozen).toMatchObject({ name: 'AddressFrozen', args: { account: wallet(1), frozen: 'true' } });
   expect(frozen.blockTime).toBeGreaterThan(1_600_000_000);
   // The deployment's own events are there too, from every contract: the gate's policy, the registry's issuer.
   expect((await store.events({ names: ['PolicySet', 'IssuerAdded', 'PolicyIdChanged'] })).map((e) => e.source).sort()).toEqual(['gate', 'registry', 'token']);
@@ -140,7 +140,7 @@ it("commits a consumer's writes with the batch, and retries the batch the consum
     confirmations: 1,
     hooks: {
       async onBatch(tx, events, batch) {
-        for (const e of events.filter((x) => x.name === 'AddressFrozenSet' && x.args.account === wallet(30))) {
+        for (const e of events.filter((x) => x.name === 'AddressFrozen' && x.args.account === wallet(30))) {
           await tx.insertRuleHit(
             { ruleId: 'frozen', rulesVersion: '1', token: e.address, subject: { investorTag: null, wallets: [e.args.account] }, severity: 'low', score: 1, summary: 'frozen', evidence: { events: [e], amounts: [], times: [e.blockTime], details: {} }, at: e.blockTime },
             batch.chainId,

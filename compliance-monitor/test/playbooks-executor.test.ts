@@ -121,7 +121,11 @@ describe('ActionExecutor on chain', () => {
     // a1 had 900 unfrozen (of 1000), a2 500: 900 + 300 = 1200.
     expect(results[1].frozen).toEqual({ asked: '1200', frozen: '1200', clamped: false });
     expect(await logged(results[1].txHashes)).toEqual(
-      actions[1].wallets.map((w) => ['TokensFrozen', w, w === a1.address.toLowerCase() ? 900n : 300n]),
+      // ERC-3643's delta, then ERC-7943's new total (a1 had 100 frozen already).
+      actions[1].wallets.flatMap((w) => {
+        const a1Wallet = w === a1.address.toLowerCase();
+        return [['TokensFrozen', w, a1Wallet ? 900n : 300n], ['Frozen', w, a1Wallet ? 1000n : 300n]];
+      }),
     );
     expect([await frozenOf(a1), await frozenOf(a2)]).toEqual([1000n, 300n]);
     expect(results[2].note).toMatch(/^not configured/);
@@ -143,7 +147,7 @@ describe('ActionExecutor on chain', () => {
     const [clamp] = await executor().ex.execute(actionsFor([{ when: { rule: 'smurf' }, actions: [{ kind: 'freeze-partial', amount: 5000n }] }]));
     expect(clamp.frozen).toEqual({ asked: '5000', frozen: '200', clamped: true });
     expect(clamp.note).toMatch(/^clamped: asked to freeze 5000, only 200 was unfrozen/);
-    expect(await logged(clamp.txHashes)).toEqual([['TokensFrozen', a2.address.toLowerCase(), 200n]]);
+    expect(await logged(clamp.txHashes)).toEqual([['TokensFrozen', a2.address.toLowerCase(), 200n], ['Frozen', a2.address.toLowerCase(), 500n]]);
     expect(await frozenOf(a2)).toBe(500n);
   });
 
@@ -169,7 +173,7 @@ describe('ActionExecutor on chain', () => {
     const [result] = await executor(survivor).ex.execute(actions);
     expect(result.frozen).toEqual({ asked: '1200', frozen: '1200', clamped: false });
     expect([await frozenOf(a1), await frozenOf(a2)]).toEqual([1000n, 300n]);
-    expect(await logged(result.txHashes)).toEqual([['TokensFrozen', a2.address.toLowerCase(), 300n]]);
+    expect(await logged(result.txHashes)).toEqual([['TokensFrozen', a2.address.toLowerCase(), 300n], ['Frozen', a2.address.toLowerCase(), 300n]]);
   });
 
   it('after a crash between recording the target and sending, sends what was not sent, once', async () => {

@@ -61,15 +61,15 @@ export class Chain {
 
   /** A freeze by `agent` (default: an agent other than the monitor's). */
   freeze(account: string, time: number, agent = wallet(0xa9e), tx?: string): ChainEvent {
-    return this.push(time, 'token', TOKEN, 'AddressFrozenSet', { account, frozen: 'true', agent }, tx);
+    return this.push(time, 'token', TOKEN, 'AddressFrozen', { account, frozen: 'true', agent }, tx);
   }
 
   /** A lost wallet's recovery: RecoverySuccess and the freeze of the lost wallet in one transaction. */
   recover(lost: string, replacement: string, time: number): ChainEvent[] {
     const tx = `0x${(this.block + 1).toString(16).padStart(63, '0')}f`;
     return [
-      this.push(time, 'token', TOKEN, 'RecoverySuccess', { lostWallet: lost, newWallet: replacement, investorOnchainId: '1' }, tx),
-      this.push(time, 'token', TOKEN, 'AddressFrozenSet', { account: lost, frozen: 'true', agent: wallet(0xa9e) }, tx),
+      this.push(time, 'token', TOKEN, 'RecoverySuccess', { lostWallet: lost, newWallet: replacement, investorOnchainID: '0x0000000000000000000000000000000000000000' }, tx),
+      this.push(time, 'token', TOKEN, 'AddressFrozen', { account: lost, frozen: 'true', agent: wallet(0xa9e) }, tx),
     ];
   }
 

@@ -32,13 +32,13 @@ describe.each(BACKENDS)('store on $name', (backend) => {
 
   it('writes a batch once, with its cursor, or not at all', async () => {
     const { store } = await open();
-    const batch = [event(3, 'AddressFrozenSet', { account: ALICE, frozen: 'true', agent: BOB }), event(4, 'Transfer', { from: ALICE, to: BOB, value: '10' })];
+    const batch = [event(3, 'AddressFrozen', { account: ALICE, frozen: 'true', agent: BOB }), event(4, 'Transfer', { from: ALICE, to: BOB, value: '10' })];
     await store.transaction((tx) => tx.writeBatch(31337, batch, [block(3), block(4), block(5)], cursorAt(5)));
     // The same events again (a bug, or a replay) change nothing.
     expect(await store.transaction((tx) => tx.writeBatch(31337, batch, [block(5)], cursorAt(5)))).toBe(0);
     expect(await store.eventCount()).toBe(2);
     expect(await store.cursor(31337)).toEqual(cursorAt(5));
-    expect((await store.events({ wallet: BOB })).map((e) => e.name)).toEqual(['AddressFrozenSet', 'Transfer']);
+    expect((await store.events({ wallet: BOB })).map((e) => e.name)).toEqual(['AddressFrozen', 'Transfer']);
     expect((await store.events({ wallet: ALICE, newestFirst: true, limit: 1 })).map((e) => e.name)).toEqual(['Transfer']);
     expect(await store.events({ address: TOKEN, names: ['Transfer'] })).toEqual([batch[1]]);
 

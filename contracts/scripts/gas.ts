@@ -209,7 +209,7 @@ export async function measureGas(): Promise<GasFigures> {
   await hre.network.provider.send('evm_increaseTime', [86400 + 86400 / 15 + 1]);
   await (await locked.connect(a).transfer(b.address, 1n)).wait();
   const transferAllRulesLockUpActive = await used(locked.connect(a).transfer(b.address, 10n));
-  const recovery = await used(bare.recoveryAddress(a.address, e.address, 0));
+  const recovery = await used(bare.recoveryAddress(a.address, e.address, hre.ethers.ZeroAddress));
   // setPolicyId runs only while paused (the migration procedure pauses anyway).
   await (await bare.pause()).wait();
   const setPolicyId = await used(bare.setPolicyId(2));

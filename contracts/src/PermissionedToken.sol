@@ -4,6 +4,9 @@ pragma solidity ^0.8.28;
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {ERC165Checker} from "@openzeppelin/contracts/utils/introspection/ERC165Checker.sol";
+import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC7943Fungible} from "./interfaces/IERC7943.sol";
 import {IComplianceGate} from "./interfaces/IComplianceGate.sol";
 import {IComplianceRule} from "./interfaces/IComplianceRule.sol";
 import {TransferCodes} from "./libraries/TransferCodes.sol";
@@ -11,7 +14,9 @@ import {TransferCodes} from "./libraries/TransferCodes.sol";
 /// @title PermissionedToken
 /// @notice An ERC-20 whose holders must be verified by a ComplianceGate policy, with the ERC-3643
 /// agent surface (pause, freeze addresses, freeze partial amounts, forced transfer, wallet recovery,
-/// mint/burn and batch forms) and pluggable compliance rules.
+/// mint/burn and batch forms) and pluggable compliance rules. It implements ERC-7943 (uRWA,
+/// {IERC7943Fungible}, answered through ERC-165) and uses ERC-3643's signatures for the functions and
+/// events the two share (docs/contracts.md, "ERC-7943 and the ERC-3643 token ABI").
 ///
 /// Every balance change goes through OpenZeppelin's `_update` hook, where the token applies its
 /// checks in this order (the first failure names the refusal):
@@ -34,7 +39,7 @@ import {TransferCodes} from "./libraries/TransferCodes.sol";
 /// - `AGENT_ROLE`: mint, burn, pause/unpause, freeze/unfreeze, forced transfer, recovery.
 /// The token itself must be a policy agent of its policy in the gate (`setPolicyAgent`): a recovery
 /// revokes and bars the lost wallet. It needs no power over any other policy.
-contract PermissionedToken is ERC20, AccessControlDefaultAdminRules {
+contract PermissionedToken is ERC20, AccessControlDefaultAdminRules, IERC7943Fungible {
     bytes32 public constant AGENT_ROLE = keccak256("AGENT_ROLE");
     uint256 public constant MAX_RULES = 8;
     /// @notice The largest policy id a token can follow: the id shares a storage word with the rule
@@ -47,8 +52,9 @@ contract PermissionedToken is ERC20, AccessControlDefaultAdminRules {
 
     error TokenPaused();
     error InvalidReceiver(address receiver);
-    error AddressFrozen(address account);
-    error InsufficientUnfrozenBalance(address account, uint256 unfrozen, uint256 needed);
+    // A frozen sender or receiver is refused with ERC-7943's `ERC7943CannotSend(from)` /
+    // `ERC7943CannotReceive(to)`, and a frozen amount with `ERC7943InsufficientUnfrozenBalance`
+    // (declared in IERC7943Fungible). An unverified wallet keeps the more specific error below.
     error NotVerified(address account);
     error ComplianceRuleRefused(address rule, uint8 code);
     error ComplianceCheckFailed(address target);
@@ -56,6 +62,8 @@ contract PermissionedToken is ERC20, AccessControlDefaultAdminRules {
     error LengthMismatch(uint256 expected, uint256 got);
     error FreezeExceedsBalance(address account, uint256 balance, uint256 frozenAfter);
     error UnfreezeExceedsFrozen(address account, uint256 frozen, uint256 amount);
+    /// @dev A frozen amount is stored in 248 bits (see {AccountState}).
+    error FrozenAmountTooLarge(address account, uint256 amount, uint256 max);
     error NotSameInvestor(address lostWallet, address newWallet);
     error RecoveryToSameWallet(address wallet);
     error LostWalletHoldsNoTokens(address wallet);
@@ -71,13 +79,18 @@ contract PermissionedToken is ERC20, AccessControlDefaultAdminRules {
     /// @dev {setPolicyId} runs only while holder transfers are stopped.
     error TokenNotPaused();
 
-    event Paused(address indexed agent);
-    event Unpaused(address indexed agent);
-    event AddressFrozenSet(address indexed account, bool frozen, address indexed agent);
+    // The pause, freeze and recovery events have ERC-3643's signatures and indexing (what T-REX's
+    // IToken emits), so tools written for ERC-3643 tokens decode them; ERC-7943's `ForcedTransfer`
+    // and `Frozen` come from IERC7943Fungible. Every change of a frozen amount logs both ERC-3643's
+    // delta (`TokensFrozen`/`TokensUnfrozen`) and ERC-7943's new total (`Frozen`).
+    event Paused(address agent);
+    event Unpaused(address agent);
+    event AddressFrozen(address indexed account, bool indexed frozen, address indexed agent);
     event TokensFrozen(address indexed account, uint256 amount);
     event TokensUnfrozen(address indexed account, uint256 amount);
-    event ForcedTransfer(address indexed from, address indexed to, uint256 amount, address indexed agent);
-    event RecoverySuccess(address indexed lostWallet, address indexed newWallet, uint256 investorOnchainId);
+    /// @param investorOnchainID the ERC-3643 ONCHAINID the agent names, logged as given (we bind
+    /// wallets to investors through the gate, not through an identity contract).
+    event RecoverySuccess(address indexed lostWallet, address indexed newWallet, address indexed investorOnchainID);
     event RuleAdded(address indexed rule);
     event RuleRemoved(address indexed rule);
     event PolicyIdChanged(uint256 indexed previous, uint256 indexed current, address indexed agent);
@@ -101,6 +114,11 @@ contract PermissionedToken is ERC20, AccessControlDefaultAdminRules {
     /// @dev Set by `_update` in its copy of the {Config} word (never stored) for an agent move:
     /// above the 248 bits the struct uses.
     uint256 private constant AGENT_MOVE_BIT = 1 << 255;
+    /// @dev Set by {canTransfer} in its copy of the {Config} word: ERC-7943 leaves a plain shortage
+    /// of balance to ERC-20, so `_status` looks past it (frozen tokens in the way still refuse).
+    /// Bit 9 lies in the byte of the `paused` bool, which storage only ever holds as 0 or 1, and
+    /// outside the policy id (`config >> 16`), so no reader of the word sees it.
+    uint256 private constant PAST_BALANCE_BIT = 1 << 9;
 
     IComplianceGate public immutable gate;
     uint8 private immutable _decimals;
@@ -155,11 +173,32 @@ contract PermissionedToken is ERC20, AccessControlDefaultAdminRules {
         return gate.isVerified(_config.policyId, wallet);
     }
 
-    /// @notice Whether `from` may transfer `amount` to `to` right now. Never reverts, whatever the
-    /// rules do: a rule that reverts, answers garbage or runs out of gas makes the answer false.
-    function canTransfer(address from, address to, uint256 amount) external view returns (bool) {
-        (uint8 code,) = _status(_configWord(), from, to, amount);
+    /// @notice ERC-7943's (and ERC-3643's) `canTransfer`: whether moving `amount` from `from` to `to`
+    /// passes every check of this token right now — not paused, {canSend}`(from)`,
+    /// {canReceive}`(to)`, `amount` within the unfrozen balance (balance − frozen, 0 when more is
+    /// frozen than held), and every rule. As ERC-7943 asks, an `amount` above the whole balance is
+    /// not refused here when nothing is frozen (ERC-20 refuses it, `ERC20InsufficientBalance`);
+    /// {transferStatus} reports it (INSUFFICIENT_BALANCE). `from == address(0)` asks about a mint.
+    /// Never reverts, whatever the rules do: a rule that reverts, answers garbage or runs out of gas
+    /// makes the answer false.
+    function canTransfer(address from, address to, uint256 amount) external view returns (bool allowed) {
+        (uint8 code,) = _status(_configWord() | PAST_BALANCE_BIT, from, to, amount);
         return code == TransferCodes.OK;
+    }
+
+    /// @notice ERC-7943's `canSend`: whether `account` is eligible to send — verified (unexpired,
+    /// not revoked) in the gate under this token's policy and not frozen by an agent. Account-level
+    /// only, as the standard asks: the pause, the amount, the frozen amount and the rules are
+    /// {canTransfer}'s. Never reverts (a gate that fails to answer makes it false).
+    function canSend(address account) external view returns (bool allowed) {
+        return _eligible(account);
+    }
+
+    /// @notice ERC-7943's `canReceive`: whether `account` is eligible to receive — the same test as
+    /// {canSend} (verified and not frozen; our token has no one-way restriction). The pause is left
+    /// out on purpose: a paused token still mints and force-moves to an eligible account. Never reverts.
+    function canReceive(address account) external view returns (bool allowed) {
+        return _eligible(account);
     }
 
     /// @notice Why a transfer would be refused: a code from {TransferCodes} (0 = allowed) and, for a
@@ -186,9 +225,22 @@ contract PermissionedToken is ERC20, AccessControlDefaultAdminRules {
         return _accounts[account].frozen;
     }
 
-    /// @notice How much of `account`'s balance is frozen.
-    function getFrozenTokens(address account) external view returns (uint256) {
+    /// @notice How much of `account`'s balance is frozen (ERC-3643 and ERC-7943). It may exceed the
+    /// balance after {setFrozenTokens}: the excess holds back tokens the account receives later.
+    function getFrozenTokens(address account) external view returns (uint256 amount) {
         return _accounts[account].frozenTokens;
+    }
+
+    /// @notice ERC-165: true for IERC7943Fungible (0x3edbb4c4), IERC20, IAccessControl,
+    /// IAccessControlDefaultAdminRules and IERC165 itself.
+    function supportsInterface(bytes4 interfaceId)
+        public
+        view
+        override(AccessControlDefaultAdminRules, IERC165)
+        returns (bool)
+    {
+        return interfaceId == type(IERC7943Fungible).interfaceId || interfaceId == type(IERC20).interfaceId
+            || super.supportsInterface(interfaceId);
     }
 
     /// @notice The compliance rules consulted on every transfer, in order.
@@ -281,14 +333,16 @@ contract PermissionedToken is ERC20, AccessControlDefaultAdminRules {
         _burn(from, amount);
     }
 
-    /// @notice Freezes or unfreezes every movement out of and into `account` (AGENT_ROLE).
+    /// @notice Freezes or unfreezes every movement out of and into `account` (AGENT_ROLE), logging
+    /// ERC-3643's `AddressFrozen(account, frozen, agent)`.
     function setAddressFrozen(address account, bool frozen) public onlyRole(AGENT_ROLE) {
         _accounts[account].frozen = frozen;
-        emit AddressFrozenSet(account, frozen, msg.sender);
+        emit AddressFrozen(account, frozen, msg.sender);
     }
 
-    /// @notice Freezes `amount` more of `account`'s tokens (AGENT_ROLE); refuses freezing more than
-    /// its balance.
+    /// @notice ERC-3643: freezes `amount` more of `account`'s tokens (AGENT_ROLE); refuses freezing
+    /// more than its balance (`FreezeExceedsBalance`; {setFrozenTokens} may go beyond it). Logs
+    /// `TokensFrozen(account, amount)` and `Frozen(account, total)`.
     function freezePartialTokens(address account, uint256 amount) public onlyRole(AGENT_ROLE) {
         AccountState storage state = _accounts[account];
         uint256 frozenAfter = state.frozenTokens + amount;
@@ -296,25 +350,54 @@ contract PermissionedToken is ERC20, AccessControlDefaultAdminRules {
         if (frozenAfter > balance) revert FreezeExceedsBalance(account, balance, frozenAfter);
         state.frozenTokens = uint248(frozenAfter);
         emit TokensFrozen(account, amount);
+        emit Frozen(account, frozenAfter);
     }
 
-    /// @notice Releases `amount` of `account`'s frozen tokens (AGENT_ROLE); refuses more than frozen.
+    /// @notice ERC-3643: releases `amount` of `account`'s frozen tokens (AGENT_ROLE); refuses more
+    /// than frozen (`UnfreezeExceedsFrozen`). Logs `TokensUnfrozen(account, amount)` and
+    /// `Frozen(account, total)`.
     function unfreezePartialTokens(address account, uint256 amount) public onlyRole(AGENT_ROLE) {
         AccountState storage state = _accounts[account];
         uint256 frozen = state.frozenTokens;
         if (amount > frozen) revert UnfreezeExceedsFrozen(account, frozen, amount);
         state.frozenTokens = uint248(frozen - amount);
         emit TokensUnfrozen(account, amount);
+        emit Frozen(account, frozen - amount);
     }
 
-    /// @notice Moves `amount` from `from` to `to` regardless of pause, freezes, the sender's
-    /// verification and the rules (AGENT_ROLE), e.g. to move a sanctioned wallet's balance to
-    /// custody. Refuses a receiver that is frozen or not verified.
-    function forcedTransfer(address from, address to, uint256 amount) public onlyRole(AGENT_ROLE) returns (bool) {
+    /// @notice ERC-7943: sets `account`'s frozen amount to `amount` (AGENT_ROLE), replacing the old
+    /// value. `amount` may exceed the balance, as the standard requires: the excess holds back
+    /// tokens received later. Logs the change as ERC-3643's delta (`TokensFrozen` or
+    /// `TokensUnfrozen`, none when unchanged) and ERC-7943's `Frozen(account, amount)`. Refuses the
+    /// zero address (`ZeroAddress("account")`) and an amount above 2^248 − 1
+    /// (`FrozenAmountTooLarge`, the stored width).
+    function setFrozenTokens(address account, uint256 amount) external onlyRole(AGENT_ROLE) returns (bool result) {
+        if (account == address(0)) revert ZeroAddress("account");
+        if (amount > type(uint248).max) revert FrozenAmountTooLarge(account, amount, type(uint248).max);
+        AccountState storage state = _accounts[account];
+        uint256 previous = state.frozenTokens;
+        state.frozenTokens = uint248(amount);
+        if (amount > previous) emit TokensFrozen(account, amount - previous);
+        else if (amount < previous) emit TokensUnfrozen(account, previous - amount);
+        emit Frozen(account, amount);
+        return true;
+    }
+
+    /// @notice ERC-3643 and ERC-7943: moves `amount` from `from` to `to` regardless of pause,
+    /// freezes, the sender's verification and the rules (AGENT_ROLE), e.g. to move a sanctioned
+    /// wallet's balance to custody. Frozen tokens it takes are unfrozen first (`TokensUnfrozen`,
+    /// `Frozen`, before the `Transfer`), then ERC-7943's `ForcedTransfer(from, to, amount)` is
+    /// logged. Refuses a frozen receiver (`ERC7943CannotReceive(to)`), an unverified one
+    /// (`NotVerified(to)`) and more than `from` holds (`ERC20InsufficientBalance`).
+    function forcedTransfer(address from, address to, uint256 amount)
+        public
+        onlyRole(AGENT_ROLE)
+        returns (bool result)
+    {
         _agentMove = true;
         _transfer(from, to, amount);
         _agentMove = false;
-        emit ForcedTransfer(from, to, amount, msg.sender);
+        emit ForcedTransfer(from, to, amount);
         return true;
     }
 
@@ -324,11 +407,14 @@ contract PermissionedToken is ERC20, AccessControlDefaultAdminRules {
     /// The token must be a policy agent of its policy in the gate for that. Refuses wallets not bound
     /// to one investor under the token's policy, the same wallet twice, a lost wallet holding none of
     /// this token (`LostWalletHoldsNoTokens`: tokens sharing a policy must not shut each other's
-    /// holders), and a frozen or unverified new wallet.
-    /// Emits the freeze changes: `TokensUnfrozen(lost)`/`TokensFrozen(new)` for the frozen amount,
-    /// `AddressFrozenSet(new, true)` when the freeze flag is carried, `AddressFrozenSet(lost, true)`.
-    /// @param investorOnchainId kept for ERC-3643 compatibility; only logged.
-    function recoveryAddress(address lostWallet, address newWallet, uint256 investorOnchainId)
+    /// holders), a frozen (`ERC7943CannotReceive`) or unverified (`NotVerified`) new wallet, and a
+    /// carried frozen amount that would not fit the new wallet's (`FrozenAmountTooLarge`).
+    /// Emits the freeze changes: `TokensUnfrozen(lost)` + `Frozen(lost, 0)` and `TokensFrozen(new)` +
+    /// `Frozen(new, total)` for the frozen amount, `AddressFrozen(new, true)` when the freeze flag is
+    /// carried, `AddressFrozen(lost, true)`; then `RecoverySuccess`.
+    /// @param investorOnchainID ERC-3643's ONCHAINID of the investor; only logged (the investor is
+    /// the gate's: both wallets must carry the same investor tag). address(0) when there is none.
+    function recoveryAddress(address lostWallet, address newWallet, address investorOnchainID)
         external
         onlyRole(AGENT_ROLE)
         returns (bool)
@@ -339,34 +425,40 @@ contract PermissionedToken is ERC20, AccessControlDefaultAdminRules {
         if (investor == 0 || investor != gate.investorOf(policy, newWallet)) {
             revert NotSameInvestor(lostWallet, newWallet);
         }
-        // Only a holder of this token: tokens sharing the policy must not revoke/bar each other's holders.
-        if (balanceOf(lostWallet) == 0 && _accounts[lostWallet].frozenTokens == 0) {
-            revert LostWalletHoldsNoTokens(lostWallet);
-        }
+        // Only a holder of this token: tokens sharing the policy must not revoke/bar each other's
+        // holders. A frozen amount alone does not make one: {setFrozenTokens} may freeze ahead of
+        // any balance.
+        if (balanceOf(lostWallet) == 0) revert LostWalletHoldsNoTokens(lostWallet);
         // The freeze state travels with the balance; clear it first so the move does not release it.
         AccountState memory lost = _accounts[lostWallet];
         delete _accounts[lostWallet];
-        if (lost.frozenTokens != 0) emit TokensUnfrozen(lostWallet, lost.frozenTokens);
+        if (lost.frozenTokens != 0) {
+            emit TokensUnfrozen(lostWallet, lost.frozenTokens);
+            emit Frozen(lostWallet, 0);
+        }
         _agentMove = true;
         _transfer(lostWallet, newWallet, balanceOf(lostWallet));
         _agentMove = false;
         AccountState storage target = _accounts[newWallet];
         if (lost.frozenTokens != 0) {
-            target.frozenTokens += lost.frozenTokens;
+            uint256 total = uint256(target.frozenTokens) + lost.frozenTokens;
+            if (total > type(uint248).max) revert FrozenAmountTooLarge(newWallet, total, type(uint248).max);
+            target.frozenTokens = uint248(total);
             emit TokensFrozen(newWallet, lost.frozenTokens);
+            emit Frozen(newWallet, total);
         }
         if (lost.frozen) {
             // The new wallet was unfrozen (the move requires it): the investor stays frozen.
             target.frozen = true;
-            emit AddressFrozenSet(newWallet, true, msg.sender);
+            emit AddressFrozen(newWallet, true, msg.sender);
         }
         // Whoever holds the lost key must not use the wallet again, here or through a fresh proof.
         _accounts[lostWallet].frozen = true;
-        emit AddressFrozenSet(lostWallet, true, msg.sender);
+        emit AddressFrozen(lostWallet, true, msg.sender);
         // After the move, so the rules saw it as a move between one investor's wallets.
         gate.revokeWallet(policy, lostWallet, RECOVERY_REASON);
         gate.barWallet(policy, lostWallet, type(uint64).max, RECOVERY_REASON);
-        emit RecoverySuccess(lostWallet, newWallet, investorOnchainId);
+        emit RecoverySuccess(lostWallet, newWallet, investorOnchainID);
         return true;
     }
 
@@ -426,7 +518,7 @@ contract PermissionedToken is ERC20, AccessControlDefaultAdminRules {
         } else if (from != address(0) && _agentMove) {
             // Used up here, before the rules run: a transfer started from a rule's hook is checked.
             _agentMove = false;
-            if (_accounts[to].frozen) revert AddressFrozen(to);
+            if (_accounts[to].frozen) revert ERC7943CannotReceive(to);
             if (!gate.isVerified(config >> 16, to)) revert NotVerified(to);
             _releaseFrozenFor(from, value);
             // Tells _notifyRules, at no cost to other transfers. Set after the policy id (bits
@@ -458,9 +550,18 @@ contract PermissionedToken is ERC20, AccessControlDefaultAdminRules {
             AccountState memory sender = _accounts[from];
             if (sender.frozen) return (TransferCodes.SENDER_FROZEN, address(0));
             uint256 balance = balanceOf(from);
-            if (balance < value) return (TransferCodes.INSUFFICIENT_BALANCE, address(0));
-            if (balance - sender.frozenTokens < value) {
-                return (TransferCodes.INSUFFICIENT_UNFROZEN_BALANCE, address(0));
+            if (balance < value) {
+                // {canTransfer} (ERC-7943) looks past a plain shortage; frozen tokens still refuse.
+                if (config & PAST_BALANCE_BIT == 0) return (TransferCodes.INSUFFICIENT_BALANCE, address(0));
+                if (sender.frozenTokens != 0) return (TransferCodes.INSUFFICIENT_UNFROZEN_BALANCE, address(0));
+            } else {
+                // balance ≥ value here, so no underflow; and none from a frozen amount above the
+                // balance ({setFrozenTokens} allows it), which `balance - frozen` would hit.
+                unchecked {
+                    if (balance - value < sender.frozenTokens) {
+                        return (TransferCodes.INSUFFICIENT_UNFROZEN_BALANCE, address(0));
+                    }
+                }
             }
         }
         if (_accounts[to].frozen) return (TransferCodes.RECEIVER_FROZEN, address(0));
@@ -511,23 +612,31 @@ contract PermissionedToken is ERC20, AccessControlDefaultAdminRules {
         return code < TransferCodes.FIRST_RULE_CODE ? TransferCodes.CHECK_FAILED : uint8(code);
     }
 
-    /// @dev Turns a refusal code into the custom error that carries its values.
+    /// @dev Turns a refusal code into the custom error that carries its values: one error per code,
+    /// ERC-7943's where it has the concept (a frozen account cannot send / receive, a frozen amount),
+    /// ours where they say more (`NotVerified` — the holder should prove —, `TokenPaused`, the rule
+    /// and its code). `ERC7943CannotTransfer` is never raised: every refusal has a more specific
+    /// error, which the standard prefers.
     function _refuse(uint8 code, address rule, address from, address to, uint256 value) private view {
         if (code == TransferCodes.INVALID_RECEIVER) revert InvalidReceiver(to);
         if (code == TransferCodes.PAUSED) revert TokenPaused();
-        if (code == TransferCodes.SENDER_FROZEN) revert AddressFrozen(from);
+        if (code == TransferCodes.SENDER_FROZEN) revert ERC7943CannotSend(from);
         if (code == TransferCodes.INSUFFICIENT_BALANCE) revert ERC20InsufficientBalance(from, balanceOf(from), value);
         if (code == TransferCodes.INSUFFICIENT_UNFROZEN_BALANCE) {
-            revert InsufficientUnfrozenBalance(from, balanceOf(from) - _accounts[from].frozenTokens, value);
+            uint256 balance = balanceOf(from);
+            uint256 frozen = _accounts[from].frozenTokens;
+            revert ERC7943InsufficientUnfrozenBalance(from, value, balance > frozen ? balance - frozen : 0);
         }
-        if (code == TransferCodes.RECEIVER_FROZEN) revert AddressFrozen(to);
+        if (code == TransferCodes.RECEIVER_FROZEN) revert ERC7943CannotReceive(to);
         if (code == TransferCodes.SENDER_NOT_VERIFIED) revert NotVerified(from);
         if (code == TransferCodes.RECEIVER_NOT_VERIFIED) revert NotVerified(to);
         if (code == TransferCodes.CHECK_FAILED) revert ComplianceCheckFailed(rule);
         revert ComplianceRuleRefused(rule, code);
     }
 
-    /// @dev An agent move may take frozen tokens: unfreeze just the shortfall.
+    /// @dev An agent move or burn may take frozen tokens: unfreeze just the shortfall, logged (as
+    /// ERC-7943 asks) before the `Transfer`. With more frozen than held, what leaves is all frozen:
+    /// the frozen amount drops by what leaves and the excess keeps holding back future receipts.
     function _releaseFrozenFor(address from, uint256 value) private {
         AccountState storage state = _accounts[from];
         uint256 frozen = state.frozenTokens;
@@ -539,6 +648,18 @@ contract PermissionedToken is ERC20, AccessControlDefaultAdminRules {
             if (release > frozen) release = frozen;
             state.frozenTokens = uint248(frozen - release);
             emit TokensUnfrozen(from, release);
+            emit Frozen(from, frozen - release);
+        }
+    }
+
+    /// @dev {canSend}/{canReceive}: verified under the token's policy and not frozen. The gate is
+    /// asked inside try/catch, as in `_status`, so the views never revert.
+    function _eligible(address account) private view returns (bool) {
+        if (account == address(0) || _accounts[account].frozen) return false;
+        try gate.isVerified(_config.policyId, account) returns (bool ok) {
+            return ok;
+        } catch {
+            return false;
         }
     }
 

@@ -51,6 +51,8 @@ async function code(from: string, to: string, amount: bigint) {
 }
 
 const ZERO = '0x0000000000000000000000000000000000000000';
+/** An investor's ERC-3643 ONCHAINID as an agent would name it in `recoveryAddress` (only logged). */
+const ONCHAIN_ID = '0x00000000000000000000000000000000000000aa';
 
 test('verified holders transfer; views report verification and reasons', async () => {
   expect(await token.isVerified(a1.address)).toBe(true);
@@ -88,20 +90,20 @@ test('transfers to or from unverified or expired wallets are refused', async () 
 });
 
 test('frozen addresses can neither send nor receive; partial freezes hold back an amount', async () => {
-  expect(await eventsOf(token.setAddressFrozen(b.address, true), token, 'AddressFrozenSet')).toEqual([args(b.address, true, agent.address)]);
+  expect(await eventsOf(token.setAddressFrozen(b.address, true), token, 'AddressFrozen')).toEqual([args(b.address, true, agent.address)]);
   let before = await state();
-  await expectRevert(token.connect(b).transfer(a1.address, 1n), 'AddressFrozen', [b.address]);
-  await expectRevert(token.connect(a1).transfer(b.address, 1n), 'AddressFrozen', [b.address]);
-  await expectRevert(token.mint(b.address, 1n), 'AddressFrozen', [b.address]);
+  await expectRevert(token.connect(b).transfer(a1.address, 1n), 'ERC7943CannotSend', [b.address]);
+  await expectRevert(token.connect(a1).transfer(b.address, 1n), 'ERC7943CannotReceive', [b.address]);
+  await expectRevert(token.mint(b.address, 1n), 'ERC7943CannotReceive', [b.address]);
   expect(await code(b.address, a1.address, 1n)).toBe('SENDER_FROZEN');
   expect(await code(a1.address, b.address, 1n)).toBe('RECEIVER_FROZEN');
   expect(await state()).toEqual(before);
-  expect(await eventsOf(token.setAddressFrozen(b.address, false), token, 'AddressFrozenSet')).toEqual([args(b.address, false, agent.address)]);
+  expect(await eventsOf(token.setAddressFrozen(b.address, false), token, 'AddressFrozen')).toEqual([args(b.address, false, agent.address)]);
   await (await token.connect(b).transfer(a1.address, 1n)).wait();
 
   expect(await eventsOf(token.freezePartialTokens(a1.address, 900n), token, 'TokensFrozen')).toEqual([args(a1.address, 900n)]);
   before = await state();
-  await expectRevert(token.connect(a1).transfer(b.address, 102n), 'InsufficientUnfrozenBalance', [a1.address, 101n, 102n]);
+  await expectRevert(token.connect(a1).transfer(b.address, 102n), 'ERC7943InsufficientUnfrozenBalance', [a1.address, 102n, 101n]);
   expect(await code(a1.address, b.address, 102n)).toBe('INSUFFICIENT_UNFROZEN_BALANCE');
   await expectRevert(token.freezePartialTokens(a1.address, 102n), 'FreezeExceedsBalance', [a1.address, 1001n, 1002n]);
   await expectRevert(token.unfreezePartialTokens(a1.address, 901n), 'UnfreezeExceedsFrozen', [a1.address, 900n, 901n]);
@@ -135,7 +137,7 @@ test('forcedTransfer moves frozen and unverified balances to a verified receiver
   await (await token.setAddressFrozen(a1.address, true)).wait();
   const tx = token.forcedTransfer(a1.address, c.address, 900n);
   const receipt = await (await tx).wait();
-  expect(await eventsOf({ wait: async () => receipt }, token, 'ForcedTransfer')).toEqual([args(a1.address, c.address, 900n, agent.address)]);
+  expect(await eventsOf({ wait: async () => receipt }, token, 'ForcedTransfer')).toEqual([args(a1.address, c.address, 900n)]);
   // 200 were unfrozen before; the other 700 came out of the frozen amount, and that is logged.
   expect(await eventsOf({ wait: async () => receipt }, token, 'TokensUnfrozen')).toEqual([args(a1.address, 700n)]);
   expect(await token.balanceOf(c.address)).toBe(900n);
@@ -144,7 +146,7 @@ test('forcedTransfer moves frozen and unverified balances to a verified receiver
   const before = await state();
   await expectRevert(token.forcedTransfer(b.address, u.address, 1n), 'NotVerified', [u.address]);
   await (await token.setAddressFrozen(c.address, true)).wait();
-  await expectRevert(token.forcedTransfer(b.address, c.address, 1n), 'AddressFrozen', [c.address]);
+  await expectRevert(token.forcedTransfer(b.address, c.address, 1n), 'ERC7943CannotReceive', [c.address]);
   await (await token.setAddressFrozen(c.address, false)).wait();
   expect(await state()).toEqual(before);
 });
@@ -152,9 +154,9 @@ test('forcedTransfer moves frozen and unverified balances to a verified receiver
 test('recoveryAddress refuses wallets of other investors and changes nothing', async () => {
   await (await token.freezePartialTokens(a1.address, 300n)).wait();
   const before = await state();
-  await expectRevert(token.recoveryAddress(a1.address, b.address, 0), 'NotSameInvestor', [a1.address, b.address]);
-  await expectRevert(token.recoveryAddress(a1.address, u.address, 0), 'NotSameInvestor', [a1.address, u.address]);
-  await expectRevert(token.recoveryAddress(u.address, a1.address, 0), 'NotSameInvestor', [u.address, a1.address]);
+  await expectRevert(token.recoveryAddress(a1.address, b.address, ZERO), 'NotSameInvestor', [a1.address, b.address]);
+  await expectRevert(token.recoveryAddress(a1.address, u.address, ZERO), 'NotSameInvestor', [a1.address, u.address]);
+  await expectRevert(token.recoveryAddress(u.address, a1.address, ZERO), 'NotSameInvestor', [u.address, a1.address]);
   expect(await state()).toEqual(before);
   expect(await world.gate.isVerified(1n, a1.address)).toBe(true);
 });
@@ -164,7 +166,7 @@ test('recoveryAddress refuses a lost wallet holding none of this token (another 
   // revoke and bar it in the gate (it could be another token's holder).
   expect(await token.balanceOf(a2.address)).toBe(0n);
   const before = await state();
-  await expectRevert(token.recoveryAddress(a2.address, a1.address, 0), 'LostWalletHoldsNoTokens', [a2.address]);
+  await expectRevert(token.recoveryAddress(a2.address, a1.address, ZERO), 'LostWalletHoldsNoTokens', [a2.address]);
   expect(await state()).toEqual(before);
   expect(await world.gate.isVerified(1n, a2.address)).toBe(true);
   expect(await world.gate.walletBarredUntil(1n, a2.address)).toBe(0n);
@@ -174,7 +176,7 @@ test('recoveryAddress carries balance, frozen amount and address freeze, and lea
   await (await token.freezePartialTokens(a1.address, 300n)).wait();
   await (await token.setAddressFrozen(a1.address, true)).wait();
   const alice = await world.gate.investorOf(1n, a1.address);
-  const receipt = await (await token.recoveryAddress(a1.address, a2.address, 42)).wait();
+  const receipt = await (await token.recoveryAddress(a1.address, a2.address, ONCHAIN_ID)).wait();
   const logged = (name: string, contract: { interface: import('ethers').Interface; getAddress(): Promise<string> } = token) =>
     eventsOf({ wait: async () => receipt }, contract, name);
   expect(await token.balanceOf(a1.address)).toBe(0n);
@@ -183,8 +185,8 @@ test('recoveryAddress carries balance, frozen amount and address freeze, and lea
   expect(await token.getFrozenTokens(a2.address)).toBe(300n);
   expect(await token.isFrozen(a2.address)).toBe(true); // the freeze flag went along
   expect(await token.isFrozen(a1.address)).toBe(true); // and the lost wallet stays shut
-  expect(await logged('RecoverySuccess')).toEqual([args(a1.address, a2.address, 42n)]);
-  expect(await logged('AddressFrozenSet')).toEqual([args(a2.address, true, agent.address), args(a1.address, true, agent.address)]);
+  expect(await logged('RecoverySuccess')).toEqual([args(a1.address, a2.address, ONCHAIN_ID)]);
+  expect(await logged('AddressFrozen')).toEqual([args(a2.address, true, agent.address), args(a1.address, true, agent.address)]);
   expect(await logged('TokensUnfrozen')).toEqual([args(a1.address, 300n)]);
   expect(await logged('TokensFrozen')).toEqual([args(a2.address, 300n)]);
   expect(await logged('Transfer')).toEqual([args(a1.address, a2.address, 1000n)]);
@@ -201,13 +203,13 @@ test('recoveryAddress carries balance, frozen amount and address freeze, and lea
 });
 
 test('recoveryAddress of an unfrozen wallet freezes only the lost one', async () => {
-  const receipt = await (await token.recoveryAddress(a1.address, a2.address, 0)).wait();
-  expect(await eventsOf({ wait: async () => receipt }, token, 'AddressFrozenSet')).toEqual([args(a1.address, true, agent.address)]);
+  const receipt = await (await token.recoveryAddress(a1.address, a2.address, ZERO)).wait();
+  expect(await eventsOf({ wait: async () => receipt }, token, 'AddressFrozen')).toEqual([args(a1.address, true, agent.address)]);
   expect(await eventsOf({ wait: async () => receipt }, token, 'TokensFrozen')).toEqual([]);
   expect(await token.isFrozen(a2.address)).toBe(false);
   expect(await token.isFrozen(a1.address)).toBe(true);
   await (await token.connect(a2).transfer(b.address, 10n)).wait();
-  await expectRevert(token.connect(b).transfer(a1.address, 1n), 'AddressFrozen', [a1.address]);
+  await expectRevert(token.connect(b).transfer(a1.address, 1n), 'ERC7943CannotReceive', [a1.address]);
 });
 
 test('burn may consume frozen tokens; batch forms check their lengths', async () => {
@@ -277,7 +279,7 @@ test('setPolicyId moves the token to another gate policy; refusals change nothin
   await expectRevert(token.mint(b.address, 1n), 'NotVerified', [b.address]);
   expect(await code(b.address, c.address, 1n)).toBe('SENDER_NOT_VERIFIED');
   // Recovery reads the new policy's bindings: a2 is not alice's under policy 2 yet.
-  await expectRevert(token.recoveryAddress(a1.address, a2.address, 0), 'NotSameInvestor', [a1.address, a2.address]);
+  await expectRevert(token.recoveryAddress(a1.address, a2.address, ZERO), 'NotSameInvestor', [a1.address, a2.address]);
   expect(await state()).toEqual(afterSwitch);
   await (await token.connect(a1).transfer(c.address, 5n)).wait();
   expect(await token.balanceOf(c.address)).toBe(5n);
@@ -370,7 +372,7 @@ test('every agent and admin function refuses callers without the role', async ()
   await expectRevert(t.freezePartialTokens(b.address, 1n), 'AccessControlUnauthorizedAccount', denied);
   await expectRevert(t.unfreezePartialTokens(b.address, 0n), 'AccessControlUnauthorizedAccount', denied);
   await expectRevert(t.forcedTransfer(b.address, a1.address, 1n), 'AccessControlUnauthorizedAccount', denied);
-  await expectRevert(t.recoveryAddress(a1.address, a2.address, 0), 'AccessControlUnauthorizedAccount', denied);
+  await expectRevert(t.recoveryAddress(a1.address, a2.address, ZERO), 'AccessControlUnauthorizedAccount', denied);
   await expectRevert(t.setPolicyId(1n), 'AccessControlUnauthorizedAccount', [a1.address, adminRole]);
   await expectRevert(t.batchMint([a1.address], [1n]), 'AccessControlUnauthorizedAccount', denied);
   await expectRevert(t.batchBurn([b.address], [1n]), 'AccessControlUnauthorizedAccount', denied);
@@ -431,7 +433,7 @@ describe('an agent move does not lend its exemptions', () => {
 
   test('during a recovery too; a checked transfer from a hook is not reported as an agent move', async () => {
     const rule = await reentrantRule();
-    await (await token.recoveryAddress(a1.address, a2.address, 0)).wait();
+    await (await token.recoveryAddress(a1.address, a2.address, ZERO)).wait();
     // Unpaused and unfrozen, b's transfer passes its checks — as b's own transfer, not the agent's.
     expect(await rule.succeeded()).toBe(true);
     expect(await token.balanceOf(c.address)).toBe(50n);
@@ -459,11 +461,11 @@ test('a token agent cannot reach another policy: setPolicyId is the admin’s, a
   expect(await isPolicyAgent(world.gate, 2n, tokenAddress)).toBe(false);
   expect(await world.gate.hasRole(await world.gate.AGENT_ROLE(), tokenAddress)).toBe(false);
   await (await token.setPolicyId(2n)).wait(); // the admin migrates, but the gate was not told
-  await expectRevert(token.connect(tokenAgent).recoveryAddress(a1.address, a2.address, 0), 'NotPolicyAgent', [2n, tokenAddress]);
+  await expectRevert(token.connect(tokenAgent).recoveryAddress(a1.address, a2.address, ZERO), 'NotPolicyAgent', [2n, tokenAddress]);
   expect(await world.gate.isVerified(2n, a1.address)).toBe(true);
   expect(await world.gate.walletBarredUntil(2n, a1.address)).toBe(0n);
   // Once the gate's policy admin makes the token policy 2's agent, recovery works there.
   await (await world.gate.setPolicyAgent(2n, tokenAddress, true)).wait();
-  await (await token.connect(tokenAgent).recoveryAddress(a1.address, a2.address, 0)).wait();
+  await (await token.connect(tokenAgent).recoveryAddress(a1.address, a2.address, ZERO)).wait();
   expect(await world.gate.isVerified(2n, a1.address)).toBe(false);
 });

@@ -2,7 +2,8 @@
  * Property test: random sequences of mints, transfers, freezes, pauses, sanctions, forced
  * transfers, recoveries, revocations in the gate, rule resyncs, lock clearances and the passing of
  * time, on a token carrying every rule, never break the bookkeeping:
- * - total supply equals the sum of balances; no wallet has more frozen, or more locked, than it holds;
+ * - total supply equals the sum of balances; no wallet has more locked than it holds, nor more
+ *   frozen unless ERC-7943's setFrozenTokens put it there (no other operation makes it so);
  * - each per-investor sum (MaxBalancePerInvestor, MaxInvestors) equals the sum of the balances of
  *   the wallets credited to that investor, and the investor count is the number of non-zero sums;
  * and no holder transfer succeeds while paused, from or to a frozen or sanctioned wallet, to or from
@@ -14,6 +15,7 @@
  * nothing can refuse must succeed.
  */
 import fc from 'fast-check';
+import { ZeroAddress } from 'ethers';
 import type { HardhatEthersSigner } from '@nomicfoundation/hardhat-ethers/signers';
 import type { PermissionedToken } from '@zkkyc/contracts/typechain';
 import { decodeRevert, type ConnectedRules, type DecodedRevert } from '../../packages/sdk/src/contracts.js';
@@ -66,6 +68,8 @@ const op = fc.oneof(
   { arbitrary: fc.record({ kind: fc.constant('transfer' as const), from: who, to: who, amount }), weight: 6 },
   { arbitrary: fc.record({ kind: fc.constant('freeze' as const), to: who, amount }), weight: 1 },
   { arbitrary: fc.record({ kind: fc.constant('unfreeze' as const), to: who, amount }), weight: 1 },
+  // ERC-7943: an absolute frozen amount, up to twice the largest balance (so often above the balance).
+  { arbitrary: fc.record({ kind: fc.constant('setFrozenTokens' as const), to: who, amount: fc.bigInt({ min: 0n, max: 600n }) }), weight: 1 },
   { arbitrary: fc.record({ kind: fc.constant('setFrozen' as const), to: who, frozen: fc.boolean() }), weight: 1 },
   { arbitrary: fc.record({ kind: fc.constant('pause' as const), paused: fc.boolean() }), weight: 1 },
   { arbitrary: fc.record({ kind: fc.constant('sanction' as const), to: who, flagged: fc.boolean() }), weight: 1 },
@@ -99,6 +103,9 @@ async function run(o: Op): Promise<{ ok: true } | { ok: false; error: DecodedRev
       case 'setFrozen':
         await (await token.setAddressFrozen(wallets[o.to].address, o.frozen)).wait();
         break;
+      case 'setFrozenTokens':
+        await (await token.setFrozenTokens(wallets[o.to].address, o.amount)).wait();
+        break;
       case 'pause':
         await (await (o.paused ? token.pause() : token.unpause())).wait();
         break;
@@ -112,7 +119,7 @@ async function run(o: Op): Promise<{ ok: true } | { ok: false; error: DecodedRev
         await (await token.burn(wallets[o.from].address, o.amount)).wait();
         break;
       case 'recover':
-        await (await token.recoveryAddress(wallets[o.from].address, wallets[o.to].address, 0)).wait();
+        await (await token.recoveryAddress(wallets[o.from].address, wallets[o.to].address, ZeroAddress)).wait();
         break;
       case 'revoke':
         await (await world.gate.revokeWallet(1n, wallets[o.to].address, 'property test')).wait();
@@ -166,11 +173,11 @@ async function model(o: Op, before: Observation): Promise<{ refusal?: string; co
       // The token's own checks, in order.
       if (f) {
         if (before.paused) return { refusal: 'TokenPaused', mustSucceed: false };
-        if (f.frozen) return { refusal: 'AddressFrozen', mustSucceed: false };
+        if (f.frozen) return { refusal: 'ERC7943CannotSend', mustSucceed: false };
         if (f.balance < amount) return { refusal: 'ERC20InsufficientBalance', mustSucceed: false };
-        if (f.balance - f.frozenTokens < amount) return { refusal: 'InsufficientUnfrozenBalance', mustSucceed: false };
+        if (f.balance - f.frozenTokens < amount) return { refusal: 'ERC7943InsufficientUnfrozenBalance', mustSucceed: false };
       }
-      if (t.frozen) return { refusal: 'AddressFrozen', mustSucceed: false };
+      if (t.frozen) return { refusal: 'ERC7943CannotReceive', mustSucceed: false };
       if (f && !f.verified) return { refusal: 'NotVerified', mustSucceed: false };
       if (!t.verified) return { refusal: 'NotVerified', mustSucceed: false };
       // The rules, in the order added: MaxBalancePerInvestor, LockUp, MaxInvestors, TransferVolume, SanctionsList.
@@ -203,7 +210,7 @@ async function model(o: Op, before: Observation): Promise<{ refusal?: string; co
       return o.paused === before.paused ? { refusal: 'AlreadyInState', mustSucceed: false } : { mustSucceed: true };
     case 'forced':
       // The receiver checks come first; the balance is OpenZeppelin's, after them.
-      if (to!.frozen) return { refusal: 'AddressFrozen', mustSucceed: false };
+      if (to!.frozen) return { refusal: 'ERC7943CannotReceive', mustSucceed: false };
       if (!to!.verified) return { refusal: 'NotVerified', mustSucceed: false };
       if (from!.balance < o.amount) return { refusal: 'ERC20InsufficientBalance', mustSucceed: false };
       return { mustSucceed: true };
@@ -212,7 +219,8 @@ async function model(o: Op, before: Observation): Promise<{ refusal?: string; co
     case 'recover':
       if (o.from === o.to) return { refusal: 'RecoveryToSameWallet', mustSucceed: false };
       if (from!.tag === 0n || from!.tag !== to!.tag) return { refusal: 'NotSameInvestor', mustSucceed: false };
-      if (to!.frozen) return { refusal: 'AddressFrozen', mustSucceed: false };
+      if (from!.balance === 0n) return { refusal: 'LostWalletHoldsNoTokens', mustSucceed: false };
+      if (to!.frozen) return { refusal: 'ERC7943CannotReceive', mustSucceed: false };
       if (!to!.verified) return { refusal: 'NotVerified', mustSucceed: false };
       return { mustSucceed: true };
     case 'revoke':
@@ -334,10 +342,20 @@ test('bookkeeping invariants hold and no refused movement happens, over random o
         }
 
         expect(after.wallets.reduce((sum, w) => sum + w.balance, 0n)).toBe(after.supply);
-        for (const w of after.wallets) {
-          expect(w.frozenTokens).toBeLessThanOrEqual(w.balance);
+        const overFrozen = (w: { balance: bigint; frozenTokens: bigint }) => w.frozenTokens > w.balance;
+        after.wallets.forEach((w, i) => {
           expect(w.locked).toBeLessThanOrEqual(w.balance);
-        }
+          // More frozen than held: only setFrozenTokens makes it so; otherwise it was so before (in
+          // this wallet, or in the lost wallet a recovery carried the frozen amount from).
+          if (overFrozen(w)) {
+            const cause =
+              (o.kind === 'setFrozenTokens' && o.to === i) ||
+              overFrozen(before.wallets[i]) ||
+              (o.kind === 'recover' && o.to === i && overFrozen(before.wallets[o.from]));
+            expect([what, i, cause]).toEqual([what, i, true]);
+          }
+        });
+        if (ok && o.kind === 'setFrozenTokens') expect(after.wallets[o.to].frozenTokens).toBe(o.amount);
         const balances = after.wallets.map((w) => w.balance);
         await checkSums(rules.maxBalancePerInvestor, after.wallets.map((w) => w.capKey), balances);
         await checkSums(rules.maxInvestors, after.wallets.map((w) => w.clubKey), balances);

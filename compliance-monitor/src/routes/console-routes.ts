@@ -35,7 +35,7 @@ export async function caseEvents(store: StoreSession, kase: CaseDetail): Promise
   return found;
 }
 
-/** Partial and full freezes per wallet, from TokensFrozen / TokensUnfrozen / AddressFrozenSet. */
+/** Partial and full freezes per wallet, from TokensFrozen / TokensUnfrozen / AddressFrozen. */
 export function freezesFrom(events: readonly ChainEvent[]): WalletFreeze[] {
   const byWallet = new Map<string, WalletFreeze>();
   for (const e of events) {
@@ -44,7 +44,7 @@ export function freezesFrom(events: readonly ChainEvent[]): WalletFreeze[] {
     const f = byWallet.get(wallet) ?? { wallet, frozenAmount: '0', fullyFrozen: false, since: e.blockTime, agent: null };
     if (e.name === 'TokensFrozen') f.frozenAmount = (BigInt(f.frozenAmount) + BigInt(e.args.amount)).toString();
     else if (e.name === 'TokensUnfrozen') f.frozenAmount = (BigInt(f.frozenAmount) - BigInt(e.args.amount)).toString();
-    else if (e.name === 'AddressFrozenSet') {
+    else if (e.name === 'AddressFrozen') {
       f.fullyFrozen = e.args.frozen === 'true';
       f.agent = e.args.agent ?? null;
     } else continue;
@@ -54,7 +54,7 @@ export function freezesFrom(events: readonly ChainEvent[]): WalletFreeze[] {
   return [...byWallet.values()].filter((f) => f.fullyFrozen || BigInt(f.frozenAmount) > 0n).sort((a, b) => b.since - a.since || a.wallet.localeCompare(b.wallet));
 }
 
-const FREEZE_EVENTS = ['TokensFrozen', 'TokensUnfrozen', 'AddressFrozenSet'];
+const FREEZE_EVENTS = ['TokensFrozen', 'TokensUnfrozen', 'AddressFrozen'];
 
 /** What the console reads besides the case routes: a case's evidence in full, and the current freezes. */
 export async function consoleRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
@@ -110,7 +110,7 @@ export async function consoleRoutes(app: FastifyInstance, ctx: RouteContext): Pr
     {
       schema: {
         summary: 'Wallets with frozen tokens or frozen as a whole, now',
-        description: "From the token's indexed TokensFrozen, TokensUnfrozen and AddressFrozenSet events (final blocks only: a freeze sent a moment ago appears once it is confirmed). Wallets whose freezes were all lifted are left out.",
+        description: "From the token's indexed TokensFrozen, TokensUnfrozen and AddressFrozen events (final blocks only: a freeze sent a moment ago appears once it is confirmed). Wallets whose freezes were all lifted are left out.",
         tags: ['freezes'],
         security: officerSecurity,
         response: {

@@ -48,11 +48,12 @@ const ROOT_STATE_WORDS: Record<string, string> = {
 const EXPLAIN: Record<string, (args: unknown[]) => string> = {
   // Token
   NotVerified: ([a]) => `${short(a)} is not verified for this token: it has no current registration at the compliance gate`,
-  AddressFrozen: ([a]) => `${short(a)} is frozen by the token's agent`,
+  ERC7943CannotSend: ([a]) => `${short(a)} is frozen by the token's agent and cannot send`,
+  ERC7943CannotReceive: ([a]) => `${short(a)} is frozen by the token's agent and cannot receive`,
   TokenPaused: () => 'the token is paused by its agent',
   InvalidReceiver: ([a]) => `${short(a)} cannot receive tokens`,
   ERC20InsufficientBalance: ([, balance, needed]) => `the balance (${balance}) is less than the amount (${needed})`,
-  InsufficientUnfrozenBalance: ([, unfrozen, needed]) => `only ${unfrozen} of the balance is not frozen, ${needed} needed`,
+  ERC7943InsufficientUnfrozenBalance: ([, needed, unfrozen]) => `only ${unfrozen} of the balance is not frozen, ${needed} needed`,
   ComplianceRuleRefused: ([, code]) => `a compliance rule refused it (code ${code})`,
   ComplianceCheckFailed: ([t]) => `a compliance check at ${short(t)} failed to answer`,
   // Gate
