@@ -8,7 +8,7 @@
 import { Contract, Interface, ZeroAddress, toBeHex, type AddressLike } from 'ethers';
 import type { HardhatEthersSigner } from '@nomicfoundation/hardhat-ethers/signers';
 import { IERC3643IdentityRegistry__factory, ZkKycIdentityRegistry__factory, type ZkKycIdentityRegistry } from '@zkkyc/contracts/typechain';
-import { revertData } from '../../packages/sdk/src/contracts.js';
+import { decodeRevert, revertData } from '../../packages/sdk/src/contracts.js';
 import { DAY, POLICY_ID, World, closeProver, eventsOf, args, increaseTime, latestTime, revertTo, snapshot, utcDate, type Holder } from './fixture.js';
 import { deployTrex, trexArtifact, type TrexContract } from './support/trex-artifacts.js';
 import { deployTrexToken } from './support/trex-suite.js';
@@ -294,6 +294,9 @@ describe('registry management', () => {
     for (const [operation, call] of calls) {
       await expectRefusal(call(), { error: 'ManagedByGate', args: [operation, gate, POLICY_ID] });
     }
+    // The SDK's decoder (what the wallet and the monitor show) names it too.
+    const refused = await registry.updateCountry(b.address, 250).catch((e: unknown) => e);
+    expect(decodeRevert(refused)?.name).toBe('ManagedByGate');
     expect(await adapter.isVerified(b.address)).toBe(true);
     expect(await adapter.isVerified(u.address)).toBe(false);
   });

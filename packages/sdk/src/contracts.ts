@@ -19,6 +19,7 @@ import {
   SanctionsList__factory,
   TransferApproval__factory,
   TransferVolumePerPeriod__factory,
+  ZkKycIdentityRegistry__factory,
   type ComplianceGate,
   type DisclosureLog,
   type IssuerRegistry,
@@ -194,6 +195,7 @@ function errorInterface(): Interface {
     SanctionsList__factory.abi,
     TransferApproval__factory.abi,
     DisclosureLog__factory.abi,
+    ZkKycIdentityRegistry__factory.abi,
   ]) {
     for (const fragment of new Interface(abi).fragments) {
       if (fragment.type !== 'error') continue;
