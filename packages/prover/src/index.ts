@@ -11,3 +11,4 @@ export * from './kyc-prover.js';
 export * from './generate-proof.js';
 export * from './escrow-request.js';
 export * from './escrow-prover.js';
+export * from './relying-party.js';

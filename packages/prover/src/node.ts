@@ -25,6 +25,11 @@ export async function loadArtifacts(name: CircuitName = 'kycPolicy32'): Promise<
   return { depth: DEPTHS[name], wasm: new Uint8Array(wasm), zkey: new Uint8Array(zkey), verificationKey: JSON.parse(vkey) };
 }
 
+/** Reads a circuit's committed verification key alone: what an off-chain verifier needs (Node only). */
+export async function loadVerificationKey(name: CircuitName = 'kycPolicy32'): Promise<object> {
+  return JSON.parse(await readFile(`${artifactsDir(name)}verification_key.json`, 'utf8')) as object;
+}
+
 const loaded = new Map<CircuitName, Promise<KycProver>>();
 
 /** One prover per circuit per process: the artifacts are read and compiled once. */
