@@ -82,7 +82,9 @@ describe('check-manifest.mjs on tampered copies whose manifest was rewritten to 
     for (const key of ['zkey', 'verificationKey', 'verifier']) rehash('kycPolicy20', key);
 
     writeFileSync(tree.path('circuits/artifacts/manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
-    run = spawnSync(process.execPath, [tree.path('circuits/scripts/check-manifest.mjs')], { cwd: tree.root, encoding: 'utf8' });
+    // The two circuits whose keys were tampered with (the escrow circuit's are untouched, and npm
+    // test checks them on the real files): compiling it again here would only add time.
+    run = spawnSync(process.execPath, [tree.path('circuits/scripts/check-manifest.mjs'), 'kycPolicy32', 'kycPolicy20'], { cwd: tree.root, encoding: 'utf8' });
   });
 
   afterAll(() => tree.remove());
