@@ -138,6 +138,65 @@ export interface IssuerServiceConfig {
   identityRecordRetentionDays?: number;
   /** Disclosure requests are checked against this log (`DISCLOSURE_*`); none = `POST /disclosures` answers 503. */
   disclosure?: DisclosureConfig;
+  /**
+   * OpenID4VCI (`ISSUER_PUBLIC_URL`, `OID4VCI_*`; services/oid4vci.ts): the URL wallets reach this
+   * service at — the Credential Issuer Identifier, which proofs must name as `aud` — and the
+   * lifetimes of what the flow hands out. Without it the OpenID4VCI routes are not mounted.
+   */
+  oid4vci?: Oid4vciConfig;
+  /**
+   * What an approval issues (`CREDENTIAL_FORMAT`): `vc2` (default) — a W3C VC Data Model 2.0
+   * credential secured with VC-JOSE-COSE (ES256, the issuer's P-256 key) with a Bitstring Status
+   * List entry — or `vc1.1`, the VC-JWT (ES256K) issued before. Unset in a hand-built config = `vc2`.
+   */
+  credentialFormat?: CredentialFormatSetting;
+  /**
+   * Base URL written into credentials for the status list and the JSON Schema (`STATUS_BASE_URL`;
+   * default ISSUER_PUBLIC_URL, else `https://<did:web host>`, else `http://<HOST>:<PORT>`).
+   */
+  statusBaseUrl?: string;
+}
+
+/** The credential formats an approval can issue (`CREDENTIAL_FORMAT`). */
+export const CREDENTIAL_FORMATS = ['vc2', 'vc1.1'] as const;
+export type CredentialFormatSetting = (typeof CREDENTIAL_FORMATS)[number];
+
+/** OpenID4VCI settings (defaults in brackets in `loadConfig`). */
+export interface Oid4vciConfig {
+  /** https URL (http only on a loopback host), no trailing slash, no query or fragment. */
+  publicUrl: string;
+  /** How long an offer's pre-authorized code can be redeemed [600 s]. */
+  codeTtlSeconds: number;
+  /** Wrong transaction codes a pre-authorized code survives; the last voids it [5]. */
+  txCodeAttempts: number;
+  /** Lifetime of the access token a code buys [300 s]. */
+  accessTokenTtlSeconds: number;
+  /** Lifetime of a c_nonce [300 s]; a proof's `iat` must also be within this of now. */
+  nonceTtlSeconds: number;
+}
+
+export const DEFAULT_OID4VCI = { codeTtlSeconds: 600, txCodeAttempts: 5, accessTokenTtlSeconds: 300, nonceTtlSeconds: 300 } as const;
+
+/**
+ * Checks an OpenID4VCI public URL (rule `credential-issuer-url`): https, or http on a loopback host
+ * (a wallet on the same machine, tests); no trailing slash, query or fragment — the identifier is
+ * compared as a string, by us and by wallets.
+ */
+export function checkOid4vciPublicUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('ISSUER_PUBLIC_URL', `must be a URL, got "${raw.slice(0, 80)}"`);
+  }
+  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    throw new ConfigError('ISSUER_PUBLIC_URL', 'must be https (http only on 127.0.0.1, localhost or [::1]) (rule credential-issuer-url)');
+  }
+  if (url.search || url.hash || raw.endsWith('/') || url.username || url.password) {
+    throw new ConfigError('ISSUER_PUBLIC_URL', 'must have no trailing slash, query, fragment or credentials (rule credential-issuer-url: wallets compare it as a string)');
+  }
+  return raw;
 }
 
 /** Tree depths a `kycPolicy` circuit exists for (circuits/main): a tree of any other depth could not be proven against. */
@@ -352,7 +411,10 @@ export function parseReviewerKeys(raw: string): ReviewerCredential[] {
  * ANCHOR_RPC_URL + ANCHOR_REGISTRY_ADDRESS + ANCHOR_PUBLISHER_KEY (all or none), ISSUER_DID_WEB_HOST,
  * ETHR_RPC_URL + ETHR_REGISTRY_ADDRESS (both or none; enables did:ethr holders),
  * IDENTITY_RECORD_RETENTION_DAYS [1826; ≥ 365], DISCLOSURE_RPC_URL + DISCLOSURE_LOG_ADDRESS +
- * DISCLOSURE_GATE_ADDRESS (all three or none) with DISCLOSURE_CONFIRMATIONS [1].
+ * DISCLOSURE_GATE_ADDRESS (all three or none) with DISCLOSURE_CONFIRMATIONS [1], ISSUER_PUBLIC_URL (enables
+ * OpenID4VCI; dev mode with a fixed PORT defaults it to http://HOST:PORT) with OID4VCI_CODE_TTL_SECONDS [600], OID4VCI_TX_CODE_ATTEMPTS [5],
+ * OID4VCI_ACCESS_TOKEN_TTL_SECONDS [300], OID4VCI_NONCE_TTL_SECONDS [300], CREDENTIAL_FORMAT [vc2; or vc1.1],
+ * STATUS_BASE_URL [ISSUER_PUBLIC_URL, else the did:web host, else http://HOST:PORT].
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): IssuerServiceConfig {
   const devFlag = env.ZKKYC_DEV ?? '';
@@ -414,17 +476,40 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IssuerServiceC
   };
 
   const disclosure = disclosureFrom(env);
+  // Dev mode listens on loopback at a known port: that is its public URL unless one is given.
+  const port = intFrom(env, 'PORT', 3100, 0, 65535);
+  const publicUrl = env.ISSUER_PUBLIC_URL || (dev && port !== 0 ? `http://${host === '::1' ? '[::1]' : host}:${port}` : '');
+  const oid4vci = publicUrl
+    ? {
+        publicUrl: checkOid4vciPublicUrl(publicUrl),
+        codeTtlSeconds: intFrom(env, 'OID4VCI_CODE_TTL_SECONDS', DEFAULT_OID4VCI.codeTtlSeconds, 30, 86400),
+        txCodeAttempts: intFrom(env, 'OID4VCI_TX_CODE_ATTEMPTS', DEFAULT_OID4VCI.txCodeAttempts, 1, 20),
+        accessTokenTtlSeconds: intFrom(env, 'OID4VCI_ACCESS_TOKEN_TTL_SECONDS', DEFAULT_OID4VCI.accessTokenTtlSeconds, 30, 3600),
+        nonceTtlSeconds: intFrom(env, 'OID4VCI_NONCE_TTL_SECONDS', DEFAULT_OID4VCI.nonceTtlSeconds, 10, 3600),
+      }
+    : undefined;
+  const credentialFormat = (env.CREDENTIAL_FORMAT || 'vc2') as CredentialFormatSetting;
+  if (!CREDENTIAL_FORMATS.includes(credentialFormat)) {
+    throw new ConfigError('CREDENTIAL_FORMAT', `must be ${CREDENTIAL_FORMATS.join(' or ')}, got "${credentialFormat.slice(0, 20)}"`);
+  }
+  const statusBaseUrl = env.STATUS_BASE_URL || undefined;
+  if (statusBaseUrl !== undefined && !/^https?:\/\/[^\s/?#]+(\/[^\s?#]*[^\s?#/])?$/.test(statusBaseUrl)) {
+    throw new ConfigError('STATUS_BASE_URL', 'must be an http(s) URL without a trailing slash, query or fragment');
+  }
   const identityRecordRetentionDays = checkIdentityRecordRetention(intFrom(env, 'IDENTITY_RECORD_RETENTION_DAYS', DEFAULT_IDENTITY_RECORD_RETENTION_DAYS, 1, 36500));
 
   return {
     ...(ethr ? { ethr } : {}),
     ...(disclosure ? { disclosure } : {}),
+    ...(oid4vci ? { oid4vci } : {}),
+    credentialFormat,
+    ...(statusBaseUrl ? { statusBaseUrl } : {}),
     identityRecordRetentionDays,
     ...(didWebAllowPrivateNetworks ? { didWebAllowPrivateNetworks } : {}),
     retention,
     ...(anchor ? { anchor } : {}),
     ...(didWebHost ? { didWebHost } : {}),
-    port: intFrom(env, 'PORT', 3100, 0, 65535),
+    port,
     host,
     databasePath: env.DATABASE_PATH || '.data/issuer.sqlite',
     ...(databaseUrl ? { databaseUrl } : {}),

@@ -12,6 +12,8 @@ import { publicRoutes } from './routes/public-routes.js';
 import { reviewerRoutes } from './routes/reviewer-routes.js';
 import { disclosureRoutes } from './routes/disclosure-routes.js';
 import { screeningRoutes } from './routes/screening-routes.js';
+import { oid4vciRoutes } from './routes/oid4vci-routes.js';
+import { Oid4vciService } from './services/oid4vci.js';
 import { ScreeningService } from './services/screening.js';
 import type { RouteContext } from './routes/route-context.js';
 import { errorSchema } from './routes/schemas.js';
@@ -24,6 +26,8 @@ import { JsonRpcDisclosureChain, type DisclosureChain } from './services/disclos
 import { DisclosureService } from './services/disclosures.js';
 import { IdentityRecordVault } from './services/identity-records.js';
 import { openIssuerIdentity, openKeyBox } from './services/issuer-identity.js';
+import { statusRoutes } from './routes/status-routes.js';
+import { kycSchemaUrl, publicBaseUrl, StatusListService } from './services/status-list.js';
 import { loadIssuerTree, type MerkleTree } from './services/issuer-tree.js';
 import { PersonBinder } from './services/person-binding.js';
 import { ReviewerDirectory } from './services/reviewer-auth.js';
@@ -111,7 +115,9 @@ export async function createIssuerService(config: IssuerServiceConfig, options: 
   let retention: RetentionPurger | null = null;
   try {
     const box = await openKeyBox(store, config.keySecret);
-    const identity = await openIssuerIdentity(sql, box, config.issuerAlias, config.didWebHost);
+    const baseUrl = publicBaseUrl(config);
+    const identity = await openIssuerIdentity(sql, box, config.issuerAlias, config.didWebHost, { format: config.credentialFormat ?? 'vc2', schemaUrl: kycSchemaUrl(baseUrl) });
+    const statusList = new StatusListService({ store, clock, issuerDid: identity.signer.jose.did, signer: identity.signer.jose.signer, baseUrl });
     const tree = await loadIssuerTree(store, config.treeDepth);
     const persons = await PersonBinder.open(store, box);
     const records = await IdentityRecordVault.open(store, box);
@@ -119,6 +125,7 @@ export async function createIssuerService(config: IssuerServiceConfig, options: 
       store,
       tree,
       signer: identity.signer,
+      statusList,
       clock,
       treeId: config.treeId,
       persons,
@@ -171,7 +178,12 @@ export async function createIssuerService(config: IssuerServiceConfig, options: 
       disclosures: new DisclosureService({ store, records, clock, issuerId: config.treeId, config: config.disclosure, chain: disclosureChain.chain }),
       screening: new ScreeningService({ store, records, clock, issuance }),
     };
-    await mountHttp(app, ctx, options.corsOrigins ?? (config.dev ? ['*'] : []));
+    // OpenID4VCI (services/oid4vci.ts) only with a public URL: it is the identifier proofs name.
+    const oid4vci = config.oid4vci
+      ? new Oid4vciService({ store, clock, config: config.oid4vci, treeId: config.treeId, holderDids, issuance })
+      : null;
+    await mountHttp(app, ctx, options.corsOrigins ?? (config.dev ? ['*'] : []), oid4vci);
+    await app.register(async (scope) => statusRoutes(scope, ctx, statusList));
     // Retention: one purge before serving, then periodically (services/retention.ts).
     const policy = { ...(config.retention ?? DEFAULT_RETENTION), identityRecordDays: config.identityRecordRetentionDays ?? DEFAULT_IDENTITY_RECORD_DAYS };
     retention = new RetentionPurger({ store, clock, policy, log: (message, detail) => app?.log.warn({ detail }, message) });
@@ -277,7 +289,7 @@ async function openDisclosureChain(config: IssuerServiceConfig, options: IssuerS
   return opened;
 }
 
-async function mountHttp(app: FastifyInstance, ctx: RouteContext, corsOrigins: string[]): Promise<void> {
+async function mountHttp(app: FastifyInstance, ctx: RouteContext, corsOrigins: string[], oid4vci: Oid4vciService | null): Promise<void> {
   app.addSchema(errorSchema);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((req, reply) => {
@@ -311,6 +323,7 @@ async function mountHttp(app: FastifyInstance, ctx: RouteContext, corsOrigins: s
   await app.register(async (scope) => disclosureRoutes(scope, ctx));
   await app.register(async (scope) => screeningRoutes(scope, ctx));
   await app.register(async (scope) => publicRoutes(scope, ctx));
+  if (oid4vci) await app.register(async (scope) => oid4vciRoutes(scope, ctx, oid4vci));
 }
 
 /**

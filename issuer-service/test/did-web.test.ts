@@ -55,8 +55,10 @@ describe('issuer as did:web', () => {
     const doc = await fetch(`${url}/.well-known/did.json`);
     expect(doc.headers.get('content-type')).toContain('application/did+json');
     const document = (await doc.json()) as any;
-    expect(document).toMatchObject({ id: DID, assertionMethod: [`${DID}#issuer-key`] });
+    // The VC-JWT 1.1 key (secp256k1) and the JOSE key VC 2.0, SD-JWT VC and the status list are signed with (P-256).
+    expect(document).toMatchObject({ id: DID, assertionMethod: [`${DID}#issuer-key`, `${DID}#jose-key`] });
     expect(document.verificationMethod[0].publicKeyJwk).toMatchObject({ kty: 'EC', crv: 'secp256k1' });
+    expect(document.verificationMethod[1].publicKeyJwk).toMatchObject({ kty: 'EC', crv: 'P-256' });
 
     // Holders sign their challenge for the did:web audience, as for did:key.
     const holder = makeHolder();

@@ -7,6 +7,7 @@ import { byId, showNotice } from './ui/dom.js';
 import { mountApplyPanel } from './ui/apply-panel.js';
 import { mountCredentialPanel } from './ui/credential-panel.js';
 import { mountIdentityPanel } from './ui/identity-panel.js';
+import { mountOfferPanel } from './ui/offer-panel.js';
 import { mountTokenPanel } from './ui/token-panel.js';
 import { mountTransferPanel } from './ui/transfer-panel.js';
 import type { WalletSession } from './wallet-session.js';
@@ -25,6 +26,10 @@ async function start(): Promise<void> {
 
   const credentials = mountCredentialPanel(getSession, () => void tokens.render());
   const apply = mountApplyPanel(getSession, () => {
+    credentials.render();
+    void tokens.render();
+  });
+  mountOfferPanel(getSession, () => {
     credentials.render();
     void tokens.render();
   });

@@ -11,12 +11,12 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { formatUnits } from 'ethers';
+import { formatUnits, Wallet } from 'ethers';
 import type { Browser, Page } from 'playwright-core';
-import { SNARK_FIELD } from '@zkkyc/credentials';
+import { IDENTITY_MESSAGE, identityCommitment, identitySecretFromSignature, SNARK_FIELD } from '@zkkyc/credentials';
 import { decryptLeafIndex, pointFromX } from '@zkkyc/escrow';
 import { releaseProverThreads } from '@zkkyc/prover';
-import { connectZkKyc, setGatePolicy } from '@zkkyc/sdk';
+import { connectZkKyc, holderDidFromPrivateKey, IssuerClient, setGatePolicy, signDidChallenge } from '@zkkyc/sdk';
 import { JsonRpcProvider } from 'ethers';
 import { freePort } from '../scripts/free-port.js';
 import { startWalletDemo, type WalletDemo } from '../scripts/serve.js';
@@ -87,6 +87,10 @@ describe('wallet in a headless browser', () => {
     expect(text).toContain('Qualified investor (CH)');
     expect(text).toContain(demo.issuer.issuerDid);
     await expect(page.locator('#application-list li').getAttribute('data-status')).resolves.toBe('approved');
+    // The wallet collected it through OpenID4VCI: an offer, then a delivery to its key.
+    const credentialId = await card.getAttribute('data-credential-id');
+    const audit = await demo.issuer.store.listAuditEvents({ offset: 0, limit: 500 });
+    expect(audit.some((e) => e.action === 'oid4vci-deliver' && e.subjectId === credentialId)).toBe(true);
     await shot('03-credential-received');
   });
 
@@ -274,6 +278,65 @@ describe('wallet in a headless browser', () => {
       await expect(other.locator('#prove-status').textContent()).resolves.toMatch(/^Proof rejected on-chain: .*policy changed/);
       expect(await chain().complianceGate.verifiedUntil(BigInt(token().policyId), wallet)).toBe(0n);
       await screenshot(other, artifacts, '14-proof-rejected');
+    } finally {
+      await other.context().close();
+    }
+  });
+
+  test('receives through a pasted OpenID4VCI credential offer and the code shown with it; a wrong code is refused in words', async () => {
+    // The holder applied elsewhere (here: through the SDK with its backup key) and the issuer showed
+    // it an offer and a code; it restores its wallet in this browser and pastes both.
+    const key = Wallet.createRandom().privateKey;
+    const did = holderDidFromPrivateKey(key);
+    const idc = identityCommitment(identitySecretFromSignature(await new Wallet(key).signMessage(IDENTITY_MESSAGE)));
+    const client = new IssuerClient(demo.issuerUrl);
+    const { nonce } = await client.createChallenge(did);
+    const applied = await client.apply({
+      did,
+      challenge: nonce,
+      signature: await signDidChallenge(key, nonce, demo.issuer.issuerDid),
+      identityCommitment: idc.toString(),
+      attributes: { jurisdiction: 'CH', birthDate: '1979-09-09', investorClasses: [], kycLevel: 1 },
+    });
+    expect(applied).toMatchObject({ status: 'approved', credentialId: expect.any(String) });
+    const offer = await client.withAccessToken(applied.accessToken).credentialOffer(applied.id);
+
+    const other = await openWallet(browser, demo.walletUrl, true);
+    try {
+      await other.getByLabel('Restore from a backup key').check();
+      await other.getByLabel('Backup key (0x + 64 hex digits)').fill(key);
+      await other.getByLabel('Passphrase to encrypt the wallet in this browser (8+ characters)').fill(PASSPHRASE);
+      await other.getByLabel('Passphrase again').fill(PASSPHRASE);
+      await other.getByRole('button', { name: 'Restore wallet' }).click();
+      await other.locator('#identity-view').waitFor({ state: 'visible' });
+      await expect(other.locator('#identity-did').textContent()).resolves.toBe(did);
+
+      const status = other.locator('#offer-status');
+      await other.getByLabel('Credential offer link (openid-credential-offer://…)').fill(offer.credentialOfferUri);
+      await other.getByLabel('Code shown with the offer').fill(offer.txCode === '000000' ? '111111' : '000000');
+      await other.getByRole('button', { name: 'Receive credential' }).click();
+      await other.locator('#offer-status[data-tone="error"]').waitFor();
+      await expect(status.textContent()).resolves.toContain('the code is wrong');
+      await expect(other.locator('#credential-list li[data-credential-id]').count()).resolves.toBe(0);
+      await screenshot(other, artifacts, '18-offer-wrong-code');
+
+      await other.getByLabel('Code shown with the offer').fill(offer.txCode);
+      await other.getByRole('button', { name: 'Receive credential' }).click();
+      await other.locator('#offer-status[data-tone="ok"]').waitFor({ timeout: 30_000 });
+      const card = other.locator('#credential-list li[data-credential-id]');
+      await expect(card.getAttribute('data-credential-id')).resolves.toBe(applied.credentialId);
+      await expect(card.textContent()).resolves.toContain('1979-09-09');
+      const audit = await demo.issuer.store.listAuditEvents({ offset: 0, limit: 500 });
+      expect(audit.some((e) => e.action === 'oid4vci-deliver' && e.subjectId === applied.credentialId)).toBe(true);
+      await screenshot(other, artifacts, '19-offer-received');
+
+      // The offer was single-use: pasting it again is refused, and nothing is added.
+      await other.getByLabel('Credential offer link (openid-credential-offer://…)').fill(offer.credentialOfferUri);
+      await other.getByLabel('Code shown with the offer').fill(offer.txCode);
+      await other.getByRole('button', { name: 'Receive credential' }).click();
+      await other.locator('#offer-status[data-tone="error"]').waitFor();
+      await expect(status.textContent()).resolves.toContain('already used');
+      await expect(card.count()).resolves.toBe(1);
     } finally {
       await other.context().close();
     }

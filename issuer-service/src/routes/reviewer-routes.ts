@@ -62,8 +62,15 @@ const auditEventView = {
     at: { type: 'string', format: 'date-time' },
     actor: { type: 'string', description: 'reviewer name' },
     role: { type: 'string', description: 'the role the decision was taken under' },
-    action: { type: 'string', enum: ['propose', 'approve', 'reject', 'revoke', 'replace', 'publish', 'disclose', 'purge-identity-record'] },
-    subjectType: { type: 'string', enum: ['application', 'credential', 'tree'] },
+    action: {
+      type: 'string',
+      enum: [
+        'propose', 'approve', 'reject', 'revoke', 'replace', 'publish', 'disclose', 'purge-identity-record',
+        'screening-export', 'screening-match', 'screening-confirm', 'screening-dismiss', 'screening-moot',
+        'oid4vci-offer', 'oid4vci-offer-void', 'oid4vci-deliver',
+      ],
+    },
+    subjectType: { type: 'string', enum: ['application', 'credential', 'tree', 'screening-match'] },
     subjectId: { type: ['string', 'null'] },
     detail: { type: 'object', additionalProperties: true },
   },

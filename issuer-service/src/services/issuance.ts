@@ -17,6 +17,7 @@ import {
 import { checkIssuedAttributes, checkRequestedAttributes, dateAfterDays } from './attribute-rules.js';
 import type { Clock } from './clock.js';
 import type { CredentialSigner } from './credential-signer.js';
+import type { StatusListService } from './status-list.js';
 import { assertRoomForLeaf, type MerkleTree } from './issuer-tree.js';
 import { personFields, type IdentityRecord, type IdentityRecordVault, type RecordVerifier } from './identity-records.js';
 import type { PersonBinder, VerifiedPerson } from './person-binding.js';
@@ -67,7 +68,8 @@ export const DEV_AUTO_APPROVER: Actor = { name: 'auto-approve (dev)', role: 'dev
 
 /**
  * The reviewer's decisions: propose the verified values, approve (sign the VC, append the leaf),
- * reject, revoke (zero the leaf) — each recorded as a decision and in the audit trail.
+ * reject, revoke (zero the leaf and, in the same transaction, set the credential's status list
+ * bit) — each recorded as a decision and in the audit trail.
  *
  * Controls (issue 9, and the security review): an approval binds the credential to the verified
  * person and revokes that person's previous credential in the same transaction — only when it names
@@ -77,7 +79,8 @@ export const DEV_AUTO_APPROVER: Actor = { name: 'auto-approve (dev)', role: 'dev
  * bounded by `maxLifetimeDays`.
  *
  * Ordering is what keeps the store and the tree in step: the VC is signed first (it names the leaf
- * index, so the index is reserved under the lock), then one store transaction records the
+ * index, so the index is reserved under the lock — and, for VC 2.0, the status list bit drawn at
+ * random under the same lock, services/status-list.ts), then one store transaction records the
  * credential, the leaf, the replaced credential's revocation and the decisions, and only after it
  * commits does the in-memory tree change. A crash before the commit loses nothing (the application
  * is still pending); after it, the tree is rebuilt from the store at the next start.
@@ -90,6 +93,8 @@ export class IssuanceService {
       store: IssuerStore;
       tree: MerkleTree;
       signer: CredentialSigner;
+      /** Allocates each VC 2.0 credential's status bit (required when `signer.format` is 'vc2'). */
+      statusList?: StatusListService;
       clock: Clock;
       treeId: string;
       persons: PersonBinder;
@@ -284,7 +289,21 @@ export class IssuanceService {
       const leafIndex = tree.size;
       const salt = randomSalt();
       const leaf = computeLeaf(idc, encoded, salt);
-      const vcJwt = await signer.sign({ holderDid: app.holderDid, attributes, identityCommitment: idc, leafIndex, treeId });
+      // A VC 2.0 credential names its status bit: drawn at random now, stored with the credential.
+      let status: Awaited<ReturnType<StatusListService['allocate']>> | null = null;
+      if (signer.format === 'vc2') {
+        if (!this.deps.statusList) throw new Error('VC 2.0 issuance needs the status list service');
+        status = await this.deps.statusList.allocate();
+      }
+      const vcJwt = await signer.sign({
+        holderDid: app.holderDid,
+        attributes,
+        identityCommitment: idc,
+        leafIndex,
+        treeId,
+        issuedAt: new Date(clock.now()),
+        ...(status ? { status: status.entry } : {}),
+      });
       const now = clock.now();
       const credential: CredentialRecord = {
         id: randomUUID(),
@@ -300,6 +319,9 @@ export class IssuanceService {
         issuedAt: now,
         revokedAt: null,
         personKey,
+        format: signer.format,
+        statusList: status?.list ?? null,
+        statusIndex: status?.index ?? null,
       };
       const audit: AuditEventRecord[] = [
         {
@@ -404,10 +426,52 @@ export class IssuanceService {
     });
   }
 
+  /**
+   * The credential of an approved application, for its holder, in `format`: the stored VC (its
+   * issued format, 'vc2' or 'vc1.1'), or a freshly signed SD-JWT VC of the same facts (new salts
+   * each time, so two presentations of two copies cannot be linked by their digests). Refuses an
+   * unknown application, another holder's DID, a revoked credential (for a new SD-JWT VC) and a
+   * format the credential was not issued in. Callable from any delivery route (the holder API, OpenID4VCI).
+   */
+  async credentialFor(
+    applicationId: string,
+    holderDid: string,
+    format: 'vc2' | 'vc1.1' | 'sd-jwt-vc',
+  ): Promise<{ format: 'vc2' | 'vc1.1' | 'sd-jwt-vc'; credential: string; issuerDid: string; record: CredentialRecord }> {
+    const { store, signer, treeId, clock } = this.deps;
+    const app = await store.getApplication(applicationId);
+    const record = app ? await store.getCredentialForApplication(applicationId) : null;
+    if (!app || !record) throw notFound('credential');
+    if (record.holderDid !== holderDid) throw new ApiError(403, 'holder_mismatch', 'the credential was issued to another DID', 'holderDid', 'credential-holder');
+    const issued = record.format ?? 'vc1.1';
+    if (format === issued) {
+      return { format, credential: record.vcJwt, issuerDid: issuerOf(record.vcJwt), record };
+    }
+    if (format !== 'sd-jwt-vc') {
+      throw new ApiError(409, 'format_unavailable', `the credential was issued as ${issued}; it is available as ${issued} or sd-jwt-vc`, 'format', 'issued-format');
+    }
+    if (record.status !== 'active') throw new ApiError(409, 'credential_not_active', `credential is ${record.status}`, 'id');
+    const credential = await signer.signSdJwtVc({
+      holderDid: record.holderDid,
+      attributes: record.attributes,
+      identityCommitment: BigInt(app.identityCommitment),
+      leafIndex: record.leafIndex,
+      treeId,
+      issuedAt: new Date(clock.now()),
+    });
+    return { format, credential, issuerDid: signer.jose.did, record };
+  }
+
   /** Waits for in-flight issuance and revocation (used on shutdown). */
   idle(): Promise<void> {
     return this.lock.idle();
   }
+}
+
+/** The issuer DID of a stored VC-JWT (either format): its `iss` claim. */
+function issuerOf(jwt: string): string {
+  const payload = JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8')) as { iss?: string; issuer?: string | { id: string } };
+  return payload.iss ?? (typeof payload.issuer === 'string' ? payload.issuer : (payload.issuer?.id ?? ''));
 }
 
 /** Whether two verified persons are the same values, field by field (names included). */
@@ -496,6 +560,10 @@ function translateConflict(err: unknown): unknown {
       // The database's one-active-credential-per-person index refused the write. One instance per
       // database and the issuance lock make this unreachable through the service; it stays a 409.
       return new ApiError(409, 'person_has_active_credential', `${err.message}; approve again naming it in \`replaces\``, 'person');
+    }
+    if (err.reason === 'status_index_taken') {
+      // Only another writer (a hand edit, a second instance) can take the bit drawn under the lock.
+      return new ApiError(409, 'status_index_taken', `${err.message}: approve again (a new bit is drawn)`, 'id');
     }
     if (err.reason === 'leaf_index_taken') {
       // Something else wrote a leaf into this database (the one-instance lock keeps other service

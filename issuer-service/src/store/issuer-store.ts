@@ -66,6 +66,30 @@ export interface CredentialRecord {
    * Null for credentials issued before the binding existed and for dev auto-approvals.
    */
   personKey?: string | null;
+  /** How `vcJwt` is secured: 'vc2' (VC 2.0, VC-JOSE-COSE) or 'vc1.1' (VC-JWT; every row before migration 6). */
+  format?: 'vc1.1' | 'vc2';
+  /**
+   * The credential's bit in the Bitstring Status List (services/status-list.ts): list number and
+   * bit index, random among the free bits, never derived from the leaf index. Null for 1.1 credentials.
+   */
+  statusList?: number | null;
+  statusIndex?: number | null;
+}
+
+/**
+ * One Bitstring Status List as stored: the bits (bit 0 = left-most bit of byte 0), a version that
+ * every change bumps, when the bits last changed, and the signed list credential cached for the
+ * version it shows (null until first served).
+ */
+export interface StatusListRecord {
+  id: number;
+  purpose: 'revocation';
+  bits: Uint8Array;
+  version: number;
+  updatedAt: number;
+  signedJwt: string | null;
+  signedVersion: number | null;
+  signedAt: number | null;
 }
 
 /** The attributes a reviewer verified (everything but the expiry, which the approver sets). */
@@ -152,7 +176,10 @@ export interface AuditEventRecord {
     | 'screening-match'
     | 'screening-confirm'
     | 'screening-dismiss'
-    | 'screening-moot';
+    | 'screening-moot'
+    | 'oid4vci-offer'
+    | 'oid4vci-offer-void'
+    | 'oid4vci-deliver';
   subjectType: 'application' | 'credential' | 'tree' | 'screening-match';
   subjectId: string | null;
   /** What was decided (credential id, final attributes, reason, root…); never keys or plain person data. */
@@ -228,6 +255,44 @@ export interface RetentionPurge {
   identityRecords?: number;
 }
 
+/**
+ * An OpenID4VCI credential offer's pre-authorized code (services/oid4vci.ts), stored as SHA-256
+ * only, bound to one application and its credential. Usable once, until `expiresAt`: redeemed for
+ * an access token (`redeemedAt`) or voided (`voidedAt`: a newer offer for the application, or too
+ * many wrong transaction codes).
+ */
+export interface PreAuthorizedCodeRecord {
+  codeHash: string;
+  applicationId: string;
+  credentialId: string;
+  /** SHA-256 over the code and the transaction code together (never the six digits alone). */
+  txCodeHash: string;
+  failedAttempts: number;
+  createdAt: number;
+  expiresAt: number;
+  redeemedAt: number | null;
+  voidedAt: number | null;
+}
+
+/** The access token a redeemed code bought (SHA-256 only); it delivers the credential once. */
+export interface Oid4vciAccessTokenRecord {
+  tokenHash: string;
+  codeHash: string;
+  applicationId: string;
+  credentialId: string;
+  createdAt: number;
+  expiresAt: number;
+  usedAt: number | null;
+}
+
+/** A `c_nonce` from the Nonce Endpoint (SHA-256 only): consumed by one credential delivery. */
+export interface Oid4vciNonceRecord {
+  nonceHash: string;
+  createdAt: number;
+  expiresAt: number;
+  usedAt: number | null;
+}
+
 /** Why a write was refused; services translate these into API errors. */
 export type StoreConflictReason =
   | 'challenge_unusable'
@@ -238,7 +303,11 @@ export type StoreConflictReason =
   | 'person_has_active_credential'
   | 'application_not_found'
   | 'disclosure_exists'
-  | 'match_not_open';
+  | 'match_not_open'
+  | 'status_index_taken'
+  | 'code_unusable'
+  | 'access_token_unusable'
+  | 'nonce_unusable';
 
 export class StoreConflict extends Error {
   constructor(
@@ -364,6 +433,47 @@ export interface IssuerStore {
   recordRootPublication(publication: RootPublicationRecord, audit?: AuditEventRecord): Promise<void>;
   listRootPublications(offset: number, limit: number): Promise<RootPublicationRecord[]>;
   latestRootPublication(): Promise<RootPublicationRecord | null>;
+
+  /**
+   * Bitstring Status List (services/status-list.ts). A credential's bit is stored with it by
+   * `recordApproval` (`status_index_taken` when another credential holds it; the list row is created
+   * empty on first use), and set by the transaction that revokes it (`recordRevocation`, or a
+   * replacement in `recordApproval`), which bumps the list's version.
+   */
+  /** How many bits of each list are allocated, by list number (lists without any are absent). */
+  statusListUsage(): Promise<Array<{ id: number; allocated: number }>>;
+  isStatusBitTaken(list: number, index: number): Promise<boolean>;
+  getStatusList(id: number): Promise<StatusListRecord | null>;
+  /** Caches the signed list credential for `version`; false (nothing written) when the list moved on meanwhile. */
+  cacheSignedStatusList(id: number, version: number, jwt: string, signedAt: number): Promise<boolean>;
+
+  /**
+   * OpenID4VCI (services/oid4vci.ts). `createOid4vciOffer` stores a new pre-authorized code and
+   * voids the application's earlier unredeemed ones, with its audit event, atomically.
+   */
+  createOid4vciOffer(offer: PreAuthorizedCodeRecord, audit: AuditEventRecord): Promise<void>;
+  getOid4vciOffer(codeHash: string): Promise<PreAuthorizedCodeRecord | null>;
+  /**
+   * Counts one wrong transaction code against a live code; at `maxAttempts` the code is voided (and
+   * `voidAudit` written) in the same statement's transaction. Returns the code as it now stands.
+   */
+  recordOid4vciTxCodeFailure(codeHash: string, now: number, maxAttempts: number, voidAudit: AuditEventRecord): Promise<PreAuthorizedCodeRecord | null>;
+  /**
+   * Redeems a live code (unredeemed, not voided, unexpired at `now`) and stores the access token it
+   * buys, atomically; `code_unusable` (nothing written) otherwise.
+   */
+  redeemOid4vciCode(args: { codeHash: string; now: number; token: Oid4vciAccessTokenRecord }): Promise<void>;
+  getOid4vciAccessToken(tokenHash: string): Promise<Oid4vciAccessTokenRecord | null>;
+  createOid4vciNonce(nonce: Oid4vciNonceRecord): Promise<void>;
+  getOid4vciNonce(nonceHash: string): Promise<Oid4vciNonceRecord | null>;
+  /**
+   * A delivery: consumes the nonce and the access token (each unused and unexpired at `now`) and
+   * writes the audit event, atomically. `nonce_unusable` or `access_token_unusable` (nothing
+   * written) otherwise.
+   */
+  deliverOid4vciCredential(args: { tokenHash: string; nonceHash: string; now: number; audit: AuditEventRecord }): Promise<void>;
+  /** Deletes expired nonces, access tokens and codes (codes once no token names them); returns how many rows went. */
+  pruneOid4vci(now: number): Promise<number>;
 
   /** Row counts per table: for health output and for tests asserting that nothing changed. */
   rowCounts(): Promise<Record<string, number>>;

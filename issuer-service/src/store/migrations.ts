@@ -414,4 +414,131 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX screening_matches_status ON screening_matches (status, id);
     `,
   },
+  {
+    version: 6,
+    name: 'credential formats and the bitstring status list',
+    // The format each credential was issued in ('vc1.1': the VC-JWT of migrations 1-5, the default
+    // for the rows already there; 'vc2': VC Data Model 2.0 + VC-JOSE-COSE). A 2.0 credential names a
+    // bit of a W3C Bitstring Status List (list number, bit index): chosen at random among the free
+    // bits of the current list at issuance, so the index says nothing about the leaf index or the
+    // order of issuance; at most one credential per bit (the partial unique index). 1.1 credentials
+    // have no bit (NULL).
+    // status_lists: one row per list, the bitstring itself (131,072 bits = 16 KiB, bit 0 the
+    // left-most bit of byte 0); a revocation sets the credential's bit in the transaction that zeroes
+    // its leaf and bumps `version`. The signed list credential is cached with the version it shows
+    // (signed lazily on read when the version moved), so a burst of revocations costs one signature.
+    sql: `
+      ALTER TABLE credentials ADD COLUMN format TEXT NOT NULL DEFAULT 'vc1.1' CHECK (format IN ('vc1.1', 'vc2'));
+      ALTER TABLE credentials ADD COLUMN status_list INTEGER;
+      ALTER TABLE credentials ADD COLUMN status_index INTEGER;
+      CREATE UNIQUE INDEX credentials_status_bit ON credentials (status_list, status_index) WHERE status_index IS NOT NULL;
+
+      CREATE TABLE status_lists (
+        id             INTEGER PRIMARY KEY,
+        purpose        TEXT NOT NULL CHECK (purpose = 'revocation'),
+        bits           BLOB NOT NULL,
+        version        INTEGER NOT NULL,
+        updated_at     INTEGER NOT NULL,
+        signed_jwt     TEXT,
+        signed_version INTEGER,
+        signed_at      INTEGER
+      );
+    `,
+    postgres: `
+      ALTER TABLE credentials ADD COLUMN format TEXT NOT NULL DEFAULT 'vc1.1' CHECK (format IN ('vc1.1', 'vc2'));
+      ALTER TABLE credentials ADD COLUMN status_list BIGINT;
+      ALTER TABLE credentials ADD COLUMN status_index BIGINT;
+      CREATE UNIQUE INDEX credentials_status_bit ON credentials (status_list, status_index) WHERE status_index IS NOT NULL;
+
+      CREATE TABLE status_lists (
+        id             BIGINT PRIMARY KEY,
+        purpose        TEXT NOT NULL CHECK (purpose = 'revocation'),
+        bits           BYTEA NOT NULL,
+        version        BIGINT NOT NULL,
+        updated_at     BIGINT NOT NULL,
+        signed_jwt     TEXT,
+        signed_version BIGINT,
+        signed_at      BIGINT
+      );
+    `,
+  },
+  {
+    version: 7,
+    name: 'OpenID4VCI pre-authorized codes, access tokens and nonces',
+    // OpenID4VCI delivery of an approved application's credential (services/oid4vci.ts). Every
+    // secret is stored as its SHA-256 only (the transaction code hashed together with its
+    // pre-authorized code, so a copy of the table cannot be brute-forced over the six digits).
+    // The rows make the flow survive a restart and make each secret single-use: a code is redeemed
+    // once (`redeemed_at`) or voided (a newer offer, too many wrong transaction codes); an access
+    // token delivers once (`used_at`); a nonce is consumed once (`used_at`). Expired rows are
+    // pruned; nothing here is personal data beyond the application and credential ids.
+    sql: `
+      CREATE TABLE oid4vci_offers (
+        code_hash       TEXT PRIMARY KEY,
+        application_id  TEXT NOT NULL REFERENCES applications (id),
+        credential_id   TEXT NOT NULL REFERENCES credentials (id),
+        tx_code_hash    TEXT NOT NULL,
+        failed_attempts INTEGER NOT NULL DEFAULT 0,
+        created_at      INTEGER NOT NULL,
+        expires_at      INTEGER NOT NULL,
+        redeemed_at     INTEGER,
+        voided_at       INTEGER
+      );
+      CREATE INDEX oid4vci_offers_application ON oid4vci_offers (application_id);
+      CREATE INDEX oid4vci_offers_expiry ON oid4vci_offers (expires_at);
+
+      CREATE TABLE oid4vci_access_tokens (
+        token_hash     TEXT PRIMARY KEY,
+        code_hash      TEXT NOT NULL UNIQUE REFERENCES oid4vci_offers (code_hash),
+        application_id TEXT NOT NULL REFERENCES applications (id),
+        credential_id  TEXT NOT NULL REFERENCES credentials (id),
+        created_at     INTEGER NOT NULL,
+        expires_at     INTEGER NOT NULL,
+        used_at        INTEGER
+      );
+      CREATE INDEX oid4vci_access_tokens_expiry ON oid4vci_access_tokens (expires_at);
+
+      CREATE TABLE oid4vci_nonces (
+        nonce_hash TEXT PRIMARY KEY,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        used_at    INTEGER
+      );
+      CREATE INDEX oid4vci_nonces_expiry ON oid4vci_nonces (expires_at);
+    `,
+    postgres: `
+      CREATE TABLE oid4vci_offers (
+        code_hash       TEXT PRIMARY KEY,
+        application_id  TEXT NOT NULL REFERENCES applications (id),
+        credential_id   TEXT NOT NULL REFERENCES credentials (id),
+        tx_code_hash    TEXT NOT NULL,
+        failed_attempts INTEGER NOT NULL DEFAULT 0,
+        created_at      BIGINT NOT NULL,
+        expires_at      BIGINT NOT NULL,
+        redeemed_at     BIGINT,
+        voided_at       BIGINT
+      );
+      CREATE INDEX oid4vci_offers_application ON oid4vci_offers (application_id);
+      CREATE INDEX oid4vci_offers_expiry ON oid4vci_offers (expires_at);
+
+      CREATE TABLE oid4vci_access_tokens (
+        token_hash     TEXT PRIMARY KEY,
+        code_hash      TEXT NOT NULL UNIQUE REFERENCES oid4vci_offers (code_hash),
+        application_id TEXT NOT NULL REFERENCES applications (id),
+        credential_id  TEXT NOT NULL REFERENCES credentials (id),
+        created_at     BIGINT NOT NULL,
+        expires_at     BIGINT NOT NULL,
+        used_at        BIGINT
+      );
+      CREATE INDEX oid4vci_access_tokens_expiry ON oid4vci_access_tokens (expires_at);
+
+      CREATE TABLE oid4vci_nonces (
+        nonce_hash TEXT PRIMARY KEY,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        used_at    BIGINT
+      );
+      CREATE INDEX oid4vci_nonces_expiry ON oid4vci_nonces (expires_at);
+    `,
+  },
 ];

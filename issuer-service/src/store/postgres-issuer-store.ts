@@ -25,7 +25,12 @@ import {
   screeningMatchValues,
   toScreeningMatch,
   type ScreeningMatchRow,
+  CREDENTIAL_COLUMNS,
+  credentialValues,
+  toStatusList,
+  type StatusListRow,
 } from './record-rows.js';
+import { setStatusBit, STATUS_LIST_BYTES } from '@zkkyc/credentials';
 import {
   StoreConflict,
   type ApplicationRecord,
@@ -44,7 +49,19 @@ import {
   type ScreeningMatchClosure,
   type ScreeningMatchRecord,
   type ScreeningMatchStatus,
+  type StatusListRecord,
+  type PreAuthorizedCodeRecord,
+  type Oid4vciAccessTokenRecord,
+  type Oid4vciNonceRecord,
 } from './issuer-store.js';
+
+/** OpenID4VCI rows, selected under their record names (the same text as the SQLite store's). */
+const OID4VCI_OFFER = `SELECT code_hash AS "codeHash", application_id AS "applicationId", credential_id AS "credentialId", tx_code_hash AS "txCodeHash",
+  failed_attempts AS "failedAttempts", created_at AS "createdAt", expires_at AS "expiresAt", redeemed_at AS "redeemedAt", voided_at AS "voidedAt" FROM oid4vci_offers WHERE code_hash = $1`;
+const OID4VCI_TOKEN = `SELECT token_hash AS "tokenHash", code_hash AS "codeHash", application_id AS "applicationId", credential_id AS "credentialId",
+  created_at AS "createdAt", expires_at AS "expiresAt", used_at AS "usedAt" FROM oid4vci_access_tokens WHERE token_hash = $1`;
+const OID4VCI_NONCE = `SELECT nonce_hash AS "nonceHash", created_at AS "createdAt", expires_at AS "expiresAt", used_at AS "usedAt" FROM oid4vci_nonces WHERE nonce_hash = $1`;
+const OID4VCI_TABLES = ['oid4vci_offers', 'oid4vci_access_tokens', 'oid4vci_nonces'];
 import { toPostgresPlaceholders } from './sql-runner.js';
 
 const UNIQUE_VIOLATION = '23505';
@@ -229,6 +246,16 @@ export class PostgresIssuerStore implements IssuerStore {
     const r = await tx.query("UPDATE credentials SET status = 'revoked', revoked_at = $1 WHERE id = $2 AND status = 'active'", [at, credentialId]);
     if (r.rowCount !== 1) throw new StoreConflict('credential_not_active', `credential ${credentialId} is not active`);
     await tx.query("UPDATE leaves SET value = '0' WHERE credential_id = $1", [credentialId]);
+    // Its bit in the status list, in the same transaction: the list and the tree never disagree.
+    // FOR UPDATE: two revocations on the same list queue here instead of overwriting each other's bit.
+    const entry = (await tx.query('SELECT status_list, status_index FROM credentials WHERE id = $1', [credentialId])).rows[0] as { status_list: number | null; status_index: number | null };
+    if (entry.status_list !== null && entry.status_index !== null) {
+      const list = (await tx.query('SELECT bits FROM status_lists WHERE id = $1 FOR UPDATE', [entry.status_list])).rows[0] as { bits: Buffer } | undefined;
+      if (!list) throw new Error(`status list ${entry.status_list} of credential ${credentialId} is missing`);
+      const bits = new Uint8Array(list.bits);
+      setStatusBit(bits, entry.status_index);
+      await tx.query('UPDATE status_lists SET bits = $1, version = version + 1, updated_at = $2 WHERE id = $3', [Buffer.from(bits), at, entry.status_list]);
+    }
   }
 
   async recordApproval({
@@ -257,14 +284,20 @@ export class PostgresIssuerStore implements IssuerStore {
         await this.insertDecision(tx, replaces.decision);
       }
       try {
-        await tx.query(
-          `INSERT INTO credentials (id, application_id, holder_did, leaf_index, leaf, salt, attributes_json, expiry_date,
-             vc_jwt, status, issued_at, revoked_at, person_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-          [c.id, c.applicationId, c.holderDid, c.leafIndex, c.leaf, c.salt, JSON.stringify(c.attributes), c.expiryDate, c.vcJwt, c.status, c.issuedAt, c.revokedAt, c.personKey ?? null],
-        );
+        if (c.statusList != null) {
+          // The list's row appears, empty, with its first credential.
+          await tx.query("INSERT INTO status_lists (id, purpose, bits, version, updated_at) VALUES ($1, 'revocation', $2, 0, $3) ON CONFLICT (id) DO NOTHING", [
+            c.statusList,
+            Buffer.alloc(STATUS_LIST_BYTES),
+            c.issuedAt,
+          ]);
+        }
+        const values = credentialValues(c);
+        await tx.query(`INSERT INTO credentials (${CREDENTIAL_COLUMNS}) VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')})`, values);
         await tx.query('INSERT INTO leaves (leaf_index, value, credential_id) VALUES ($1, $2, $3)', [c.leafIndex, c.leaf, c.id]);
       } catch (err) {
         if (violates(err, 'leaves_pkey', 'credentials_leaf_index_key')) throw new StoreConflict('leaf_index_taken', `leaf index ${c.leafIndex} is taken`);
+        if (violates(err, 'credentials_status_bit')) throw new StoreConflict('status_index_taken', `status list ${c.statusList} bit ${c.statusIndex} is taken`);
         if (violates(err, 'credentials_one_active_person')) {
           throw new StoreConflict('person_has_active_credential', 'this person already holds an active credential from this issuer');
         }
@@ -480,9 +513,103 @@ export class PostgresIssuerStore implements IssuerStore {
     return (await this.listRootPublications(0, 1))[0] ?? null;
   }
 
+  async createOid4vciOffer(o: PreAuthorizedCodeRecord, audit: AuditEventRecord): Promise<void> {
+    await inTransaction(this.pool, async (tx) => {
+      await tx.query('UPDATE oid4vci_offers SET voided_at = $1 WHERE application_id = $2 AND redeemed_at IS NULL AND voided_at IS NULL', [o.createdAt, o.applicationId]);
+      await tx.query(
+        `INSERT INTO oid4vci_offers (code_hash, application_id, credential_id, tx_code_hash, failed_attempts, created_at, expires_at, redeemed_at, voided_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [o.codeHash, o.applicationId, o.credentialId, o.txCodeHash, o.failedAttempts, o.createdAt, o.expiresAt, o.redeemedAt, o.voidedAt],
+      );
+      await this.insertAudit(tx, [audit]);
+    });
+  }
+
+  async getOid4vciOffer(codeHash: string): Promise<PreAuthorizedCodeRecord | null> {
+    return ((await this.pool.query(OID4VCI_OFFER, [codeHash])).rows[0] as PreAuthorizedCodeRecord | undefined) ?? null;
+  }
+
+  async recordOid4vciTxCodeFailure(codeHash: string, now: number, maxAttempts: number, voidAudit: AuditEventRecord): Promise<PreAuthorizedCodeRecord | null> {
+    return inTransaction(this.pool, async (tx) => {
+      // One statement counts and voids, so concurrent wrong guesses cannot overshoot the limit unseen.
+      const voided = await tx.query(
+        `UPDATE oid4vci_offers SET failed_attempts = failed_attempts + 1,
+           voided_at = CASE WHEN failed_attempts + 1 >= $2 THEN $3::BIGINT ELSE NULL END
+         WHERE code_hash = $1 AND redeemed_at IS NULL AND voided_at IS NULL RETURNING voided_at`,
+        [codeHash, maxAttempts, now],
+      );
+      if (voided.rows[0]?.voided_at != null) await this.insertAudit(tx, [voidAudit]);
+      return ((await tx.query(OID4VCI_OFFER, [codeHash])).rows[0] as PreAuthorizedCodeRecord | undefined) ?? null;
+    });
+  }
+
+  async redeemOid4vciCode({ codeHash, now, token: t }: { codeHash: string; now: number; token: Oid4vciAccessTokenRecord }): Promise<void> {
+    await inTransaction(this.pool, async (tx) => {
+      const redeemed = await tx.query(
+        'UPDATE oid4vci_offers SET redeemed_at = $1 WHERE code_hash = $2 AND redeemed_at IS NULL AND voided_at IS NULL AND expires_at > $1',
+        [now, codeHash],
+      );
+      if (redeemed.rowCount !== 1) throw new StoreConflict('code_unusable', 'the pre-authorized code is unknown, redeemed, voided or expired');
+      await tx.query(
+        'INSERT INTO oid4vci_access_tokens (token_hash, code_hash, application_id, credential_id, created_at, expires_at, used_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+        [t.tokenHash, t.codeHash, t.applicationId, t.credentialId, t.createdAt, t.expiresAt, t.usedAt],
+      );
+    });
+  }
+
+  async getOid4vciAccessToken(tokenHash: string): Promise<Oid4vciAccessTokenRecord | null> {
+    return ((await this.pool.query(OID4VCI_TOKEN, [tokenHash])).rows[0] as Oid4vciAccessTokenRecord | undefined) ?? null;
+  }
+
+  async createOid4vciNonce(n: Oid4vciNonceRecord): Promise<void> {
+    await this.pool.query('INSERT INTO oid4vci_nonces (nonce_hash, created_at, expires_at, used_at) VALUES ($1, $2, $3, $4)', [n.nonceHash, n.createdAt, n.expiresAt, n.usedAt]);
+  }
+
+  async getOid4vciNonce(nonceHash: string): Promise<Oid4vciNonceRecord | null> {
+    return ((await this.pool.query(OID4VCI_NONCE, [nonceHash])).rows[0] as Oid4vciNonceRecord | undefined) ?? null;
+  }
+
+  async deliverOid4vciCredential({ tokenHash, nonceHash, now, audit }: { tokenHash: string; nonceHash: string; now: number; audit: AuditEventRecord }): Promise<void> {
+    await inTransaction(this.pool, async (tx) => {
+      const nonce = await tx.query('UPDATE oid4vci_nonces SET used_at = $1 WHERE nonce_hash = $2 AND used_at IS NULL AND expires_at > $1', [now, nonceHash]);
+      if (nonce.rowCount !== 1) throw new StoreConflict('nonce_unusable', 'the nonce is unknown, used or expired');
+      const token = await tx.query('UPDATE oid4vci_access_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1', [now, tokenHash]);
+      if (token.rowCount !== 1) throw new StoreConflict('access_token_unusable', 'the access token is unknown, used or expired');
+      await this.insertAudit(tx, [audit]);
+    });
+  }
+
+  async pruneOid4vci(now: number): Promise<number> {
+    return inTransaction(this.pool, async (tx) => {
+      const nonces = (await tx.query('DELETE FROM oid4vci_nonces WHERE expires_at < $1', [now])).rowCount ?? 0;
+      const tokens = (await tx.query('DELETE FROM oid4vci_access_tokens WHERE expires_at < $1', [now])).rowCount ?? 0;
+      const offers = (await tx.query('DELETE FROM oid4vci_offers WHERE expires_at < $1 AND code_hash NOT IN (SELECT code_hash FROM oid4vci_access_tokens)', [now])).rowCount ?? 0;
+      return nonces + tokens + offers;
+    });
+  }
+
+  async statusListUsage(): Promise<Array<{ id: number; allocated: number }>> {
+    const { rows } = await this.pool.query('SELECT status_list AS id, COUNT(*)::int AS n FROM credentials WHERE status_list IS NOT NULL GROUP BY status_list ORDER BY status_list');
+    return rows.map((r) => ({ id: Number(r.id), allocated: Number(r.n) }));
+  }
+
+  async isStatusBitTaken(list: number, index: number): Promise<boolean> {
+    return ((await this.pool.query('SELECT 1 FROM credentials WHERE status_list = $1 AND status_index = $2', [list, index])).rowCount ?? 0) > 0;
+  }
+
+  async getStatusList(id: number): Promise<StatusListRecord | null> {
+    const r = (await this.pool.query('SELECT * FROM status_lists WHERE id = $1', [id])).rows[0] as StatusListRow | undefined;
+    return r ? toStatusList(r) : null;
+  }
+
+  async cacheSignedStatusList(id: number, version: number, jwt: string, signedAt: number): Promise<boolean> {
+    const r = await this.pool.query('UPDATE status_lists SET signed_jwt = $1, signed_version = $2, signed_at = $3 WHERE id = $4 AND version = $5', [jwt, version, signedAt, id, version]);
+    return r.rowCount === 1;
+  }
+
   async rowCounts(): Promise<Record<string, number>> {
     const counts: Record<string, number> = {};
-    for (const t of STORE_TABLES) counts[t] = (await this.pool.query(`SELECT COUNT(*) AS n FROM ${t}`)).rows[0].n as number;
+    for (const t of [...STORE_TABLES, ...OID4VCI_TABLES]) counts[t] = (await this.pool.query(`SELECT COUNT(*) AS n FROM ${t}`)).rows[0].n as number;
     return counts;
   }
 

@@ -1,4 +1,4 @@
-import type { ApplicationRecord, ApplicationStatus, AuditEventRecord, CredentialRecord, DecisionRecord, DisclosureRecord, ProposalRecord, ScreeningMatchRecord, ScreeningMatchStatus, SealedIdentityRecord } from './issuer-store.js';
+import type { ApplicationRecord, ApplicationStatus, AuditEventRecord, CredentialRecord, DecisionRecord, DisclosureRecord, ProposalRecord, ScreeningMatchRecord, ScreeningMatchStatus, SealedIdentityRecord, StatusListRecord } from './issuer-store.js';
 
 /**
  * The table rows both SQL backends share (same columns, same names) and their mapping to records,
@@ -31,6 +31,9 @@ export interface CredentialRow {
   issued_at: number;
   revoked_at: number | null;
   person_key?: string | null;
+  format?: 'vc1.1' | 'vc2';
+  status_list?: number | null;
+  status_index?: number | null;
 }
 
 export const STORE_TABLES = [
@@ -48,6 +51,7 @@ export const STORE_TABLES = [
   'identity_records',
   'disclosures',
   'screening_matches',
+  'status_lists',
 ] as const;
 
 export interface ScreeningMatchRow {
@@ -122,7 +126,45 @@ export function toCredential(r: CredentialRow): CredentialRecord {
     issuedAt: r.issued_at,
     revokedAt: r.revoked_at,
     personKey: r.person_key ?? null,
+    format: r.format ?? 'vc1.1',
+    statusList: r.status_list ?? null,
+    statusIndex: r.status_index ?? null,
   };
+}
+
+export interface StatusListRow {
+  id: number;
+  purpose: 'revocation';
+  bits: Buffer;
+  version: number;
+  updated_at: number;
+  signed_jwt: string | null;
+  signed_version: number | null;
+  signed_at: number | null;
+}
+
+export function toStatusList(r: StatusListRow): StatusListRecord {
+  return {
+    id: r.id,
+    purpose: r.purpose,
+    bits: new Uint8Array(r.bits),
+    version: r.version,
+    updatedAt: r.updated_at,
+    signedJwt: r.signed_jwt,
+    signedVersion: r.signed_version,
+    signedAt: r.signed_at,
+  };
+}
+
+/** The INSERT of a credential row: its columns, and its values in that order. */
+export const CREDENTIAL_COLUMNS =
+  'id, application_id, holder_did, leaf_index, leaf, salt, attributes_json, expiry_date, vc_jwt, status, issued_at, revoked_at, person_key, format, status_list, status_index';
+
+export function credentialValues(c: CredentialRecord): unknown[] {
+  return [
+    c.id, c.applicationId, c.holderDid, c.leafIndex, c.leaf, c.salt, JSON.stringify(c.attributes), c.expiryDate, c.vcJwt, c.status, c.issuedAt, c.revokedAt,
+    c.personKey ?? null, c.format ?? 'vc1.1', c.statusList ?? null, c.statusIndex ?? null,
+  ];
 }
 
 export interface ProposalRow {

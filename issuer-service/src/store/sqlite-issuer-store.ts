@@ -25,7 +25,12 @@ import {
   screeningMatchValues,
   toScreeningMatch,
   type ScreeningMatchRow,
+  CREDENTIAL_COLUMNS,
+  credentialValues,
+  toStatusList,
+  type StatusListRow,
 } from './record-rows.js';
+import { setStatusBit, STATUS_LIST_BYTES } from '@zkkyc/credentials';
 import {
   StoreConflict,
   type ApplicationRecord,
@@ -44,7 +49,19 @@ import {
   type ScreeningMatchClosure,
   type ScreeningMatchRecord,
   type ScreeningMatchStatus,
+  type StatusListRecord,
+  type PreAuthorizedCodeRecord,
+  type Oid4vciAccessTokenRecord,
+  type Oid4vciNonceRecord,
 } from './issuer-store.js';
+
+/** OpenID4VCI rows, selected under their record names (the same text runs on Postgres). */
+const OID4VCI_OFFER = `SELECT code_hash AS "codeHash", application_id AS "applicationId", credential_id AS "credentialId", tx_code_hash AS "txCodeHash",
+  failed_attempts AS "failedAttempts", created_at AS "createdAt", expires_at AS "expiresAt", redeemed_at AS "redeemedAt", voided_at AS "voidedAt" FROM oid4vci_offers WHERE code_hash = ?`;
+const OID4VCI_TOKEN = `SELECT token_hash AS "tokenHash", code_hash AS "codeHash", application_id AS "applicationId", credential_id AS "credentialId",
+  created_at AS "createdAt", expires_at AS "expiresAt", used_at AS "usedAt" FROM oid4vci_access_tokens WHERE token_hash = ?`;
+const OID4VCI_NONCE = `SELECT nonce_hash AS "nonceHash", created_at AS "createdAt", expires_at AS "expiresAt", used_at AS "usedAt" FROM oid4vci_nonces WHERE nonce_hash = ?`;
+const OID4VCI_TABLES = ['oid4vci_offers', 'oid4vci_access_tokens', 'oid4vci_nonces'];
 
 function isUniqueViolation(err: unknown, needle: string): boolean {
   const e = err as { code?: string; message?: string };
@@ -202,6 +219,15 @@ export class SqliteIssuerStore implements IssuerStore {
     const r = this.db.prepare("UPDATE credentials SET status = 'revoked', revoked_at = ? WHERE id = ? AND status = 'active'").run(at, credentialId);
     if (r.changes !== 1) throw new StoreConflict('credential_not_active', `credential ${credentialId} is not active`);
     this.db.prepare("UPDATE leaves SET value = '0' WHERE credential_id = ?").run(credentialId);
+    // Its bit in the status list, in the same transaction: the list and the tree never disagree.
+    const entry = this.db.prepare('SELECT status_list, status_index FROM credentials WHERE id = ?').get(credentialId) as { status_list: number | null; status_index: number | null };
+    if (entry.status_list !== null && entry.status_index !== null) {
+      const list = this.db.prepare('SELECT bits FROM status_lists WHERE id = ?').get(entry.status_list) as { bits: Buffer } | undefined;
+      if (!list) throw new Error(`status list ${entry.status_list} of credential ${credentialId} is missing`);
+      const bits = new Uint8Array(list.bits);
+      setStatusBit(bits, entry.status_index);
+      this.db.prepare('UPDATE status_lists SET bits = ?, version = version + 1, updated_at = ? WHERE id = ?').run(Buffer.from(bits), at, entry.status_list);
+    }
   }
 
   async recordApproval({
@@ -229,15 +255,19 @@ export class SqliteIssuerStore implements IssuerStore {
         this.insertDecision(replaces.decision);
       }
       try {
+        if (c.statusList != null) {
+          // The list's row appears, empty, with its first credential.
+          this.db
+            .prepare("INSERT INTO status_lists (id, purpose, bits, version, updated_at) VALUES (?, 'revocation', ?, 0, ?) ON CONFLICT (id) DO NOTHING")
+            .run(c.statusList, Buffer.alloc(STATUS_LIST_BYTES), c.issuedAt);
+        }
         this.db
-          .prepare(
-            `INSERT INTO credentials (id, application_id, holder_did, leaf_index, leaf, salt, attributes_json, expiry_date,
-               vc_jwt, status, issued_at, revoked_at, person_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          )
-          .run(c.id, c.applicationId, c.holderDid, c.leafIndex, c.leaf, c.salt, JSON.stringify(c.attributes), c.expiryDate, c.vcJwt, c.status, c.issuedAt, c.revokedAt, c.personKey ?? null);
+          .prepare(`INSERT INTO credentials (${CREDENTIAL_COLUMNS}) VALUES (${CREDENTIAL_COLUMNS.split(',').map(() => '?').join(', ')})`)
+          .run(...credentialValues(c));
         this.db.prepare('INSERT INTO leaves (leaf_index, value, credential_id) VALUES (?, ?, ?)').run(c.leafIndex, c.leaf, c.id);
       } catch (err) {
         if (isUniqueViolation(err, 'leaf_index')) throw new StoreConflict('leaf_index_taken', `leaf index ${c.leafIndex} is taken`);
+        if (isUniqueViolation(err, 'credentials.status_list')) throw new StoreConflict('status_index_taken', `status list ${c.statusList} bit ${c.statusIndex} is taken`);
         if (isUniqueViolation(err, 'credentials.person_key')) {
           throw new StoreConflict('person_has_active_credential', 'this person already holds an active credential from this issuer');
         }
@@ -456,9 +486,97 @@ export class SqliteIssuerStore implements IssuerStore {
     return (await this.listRootPublications(0, 1))[0] ?? null;
   }
 
+  async createOid4vciOffer(o: PreAuthorizedCodeRecord, audit: AuditEventRecord): Promise<void> {
+    this.db.transaction(() => {
+      this.db.prepare('UPDATE oid4vci_offers SET voided_at = ? WHERE application_id = ? AND redeemed_at IS NULL AND voided_at IS NULL').run(o.createdAt, o.applicationId);
+      this.db
+        .prepare(
+          `INSERT INTO oid4vci_offers (code_hash, application_id, credential_id, tx_code_hash, failed_attempts, created_at, expires_at, redeemed_at, voided_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(o.codeHash, o.applicationId, o.credentialId, o.txCodeHash, o.failedAttempts, o.createdAt, o.expiresAt, o.redeemedAt, o.voidedAt);
+      this.insertAudit([audit]);
+    })();
+  }
+
+  async getOid4vciOffer(codeHash: string): Promise<PreAuthorizedCodeRecord | null> {
+    return (this.db.prepare(OID4VCI_OFFER).get(codeHash) as PreAuthorizedCodeRecord | undefined) ?? null;
+  }
+
+  async recordOid4vciTxCodeFailure(codeHash: string, now: number, maxAttempts: number, voidAudit: AuditEventRecord): Promise<PreAuthorizedCodeRecord | null> {
+    return this.db.transaction(() => {
+      const live = 'code_hash = ? AND redeemed_at IS NULL AND voided_at IS NULL';
+      this.db.prepare(`UPDATE oid4vci_offers SET failed_attempts = failed_attempts + 1 WHERE ${live}`).run(codeHash);
+      const voided = this.db.prepare(`UPDATE oid4vci_offers SET voided_at = ? WHERE ${live} AND failed_attempts >= ?`).run(now, codeHash, maxAttempts).changes;
+      if (voided === 1) this.insertAudit([voidAudit]);
+      return (this.db.prepare(OID4VCI_OFFER).get(codeHash) as PreAuthorizedCodeRecord | undefined) ?? null;
+    })();
+  }
+
+  async redeemOid4vciCode({ codeHash, now, token: t }: { codeHash: string; now: number; token: Oid4vciAccessTokenRecord }): Promise<void> {
+    this.db.transaction(() => {
+      const redeemed = this.db
+        .prepare('UPDATE oid4vci_offers SET redeemed_at = ? WHERE code_hash = ? AND redeemed_at IS NULL AND voided_at IS NULL AND expires_at > ?')
+        .run(now, codeHash, now);
+      if (redeemed.changes !== 1) throw new StoreConflict('code_unusable', 'the pre-authorized code is unknown, redeemed, voided or expired');
+      this.db
+        .prepare('INSERT INTO oid4vci_access_tokens (token_hash, code_hash, application_id, credential_id, created_at, expires_at, used_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(t.tokenHash, t.codeHash, t.applicationId, t.credentialId, t.createdAt, t.expiresAt, t.usedAt);
+    })();
+  }
+
+  async getOid4vciAccessToken(tokenHash: string): Promise<Oid4vciAccessTokenRecord | null> {
+    return (this.db.prepare(OID4VCI_TOKEN).get(tokenHash) as Oid4vciAccessTokenRecord | undefined) ?? null;
+  }
+
+  async createOid4vciNonce(n: Oid4vciNonceRecord): Promise<void> {
+    this.db.prepare('INSERT INTO oid4vci_nonces (nonce_hash, created_at, expires_at, used_at) VALUES (?, ?, ?, ?)').run(n.nonceHash, n.createdAt, n.expiresAt, n.usedAt);
+  }
+
+  async getOid4vciNonce(nonceHash: string): Promise<Oid4vciNonceRecord | null> {
+    return (this.db.prepare(OID4VCI_NONCE).get(nonceHash) as Oid4vciNonceRecord | undefined) ?? null;
+  }
+
+  async deliverOid4vciCredential({ tokenHash, nonceHash, now, audit }: { tokenHash: string; nonceHash: string; now: number; audit: AuditEventRecord }): Promise<void> {
+    this.db.transaction(() => {
+      const nonce = this.db.prepare('UPDATE oid4vci_nonces SET used_at = ? WHERE nonce_hash = ? AND used_at IS NULL AND expires_at > ?').run(now, nonceHash, now);
+      if (nonce.changes !== 1) throw new StoreConflict('nonce_unusable', 'the nonce is unknown, used or expired');
+      const token = this.db.prepare('UPDATE oid4vci_access_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?').run(now, tokenHash, now);
+      if (token.changes !== 1) throw new StoreConflict('access_token_unusable', 'the access token is unknown, used or expired');
+      this.insertAudit([audit]);
+    })();
+  }
+
+  async pruneOid4vci(now: number): Promise<number> {
+    return this.db.transaction(() => {
+      const nonces = this.db.prepare('DELETE FROM oid4vci_nonces WHERE expires_at < ?').run(now).changes;
+      const tokens = this.db.prepare('DELETE FROM oid4vci_access_tokens WHERE expires_at < ?').run(now).changes;
+      const offers = this.db.prepare('DELETE FROM oid4vci_offers WHERE expires_at < ? AND code_hash NOT IN (SELECT code_hash FROM oid4vci_access_tokens)').run(now).changes;
+      return nonces + tokens + offers;
+    })();
+  }
+
+  async statusListUsage(): Promise<Array<{ id: number; allocated: number }>> {
+    const rows = this.db.prepare('SELECT status_list AS id, COUNT(*) AS n FROM credentials WHERE status_list IS NOT NULL GROUP BY status_list ORDER BY status_list').all() as Array<{ id: number; n: number }>;
+    return rows.map((r) => ({ id: r.id, allocated: r.n }));
+  }
+
+  async isStatusBitTaken(list: number, index: number): Promise<boolean> {
+    return this.db.prepare('SELECT 1 FROM credentials WHERE status_list = ? AND status_index = ?').get(list, index) !== undefined;
+  }
+
+  async getStatusList(id: number): Promise<StatusListRecord | null> {
+    const r = this.db.prepare('SELECT * FROM status_lists WHERE id = ?').get(id) as StatusListRow | undefined;
+    return r ? toStatusList(r) : null;
+  }
+
+  async cacheSignedStatusList(id: number, version: number, jwt: string, signedAt: number): Promise<boolean> {
+    return this.db.prepare('UPDATE status_lists SET signed_jwt = ?, signed_version = ?, signed_at = ? WHERE id = ? AND version = ?').run(jwt, version, signedAt, id, version).changes === 1;
+  }
+
   async rowCounts(): Promise<Record<string, number>> {
     const counts: Record<string, number> = {};
-    for (const t of STORE_TABLES) counts[t] = (this.db.prepare(`SELECT COUNT(*) AS n FROM ${t}`).get() as { n: number }).n;
+    for (const t of [...STORE_TABLES, ...OID4VCI_TABLES]) counts[t] = (this.db.prepare(`SELECT COUNT(*) AS n FROM ${t}`).get() as { n: number }).n;
     return counts;
   }
 

@@ -7,6 +7,8 @@ import { assertFieldElement } from './field.js';
 import type { IssuerAgent } from './issuer-agent.js';
 import { KYC_CREDENTIAL_SCHEMA_ID } from './kyc-credential-schema.js';
 import { computeLeaf } from './leaf.js';
+import { credentialFormatOf, readKycCredential, type CredentialFormat } from './credential-reader.js';
+import type { BitstringStatusListEntry } from './vc2-jose.js';
 
 /**
  * The W3C credential an issuer hands a holder. It states the same facts the tree leaf commits to,
@@ -32,10 +34,17 @@ export interface KycCredential {
   '@context': string[];
   type: string[];
   issuer: { id: string } | string;
-  issuanceDate: string;
+  /** 1.1: when it was issued (2.0 writes `validFrom`). */
+  issuanceDate?: string;
+  /** 1.1: when it ends (2.0 writes `validUntil`). */
   expirationDate?: string;
+  /** 2.0: `urn:uuid:…`. */
+  id?: string;
+  validFrom?: string;
+  validUntil?: string;
   credentialSubject: KycCredentialSubject;
   credentialSchema: { id: string; type: 'JsonSchema' };
+  credentialStatus?: BitstringStatusListEntry;
   proof?: { type?: string; jwt?: string; [key: string]: unknown };
   [key: string]: unknown;
 }
@@ -136,27 +145,35 @@ export interface VerifyKycCredentialOptions {
 }
 
 /**
- * Verifies a KycCredential JWT with did-jwt-vc alone — no Veramo — to show that any VC library can
- * check what the issuer agent signs: the signature against the issuer's DID document, the time
- * window, then the KycCredential shape. Never throws; a failure comes back as `error`.
+ * Verifies a KycCredential JWT in either data model — the 1.1 VC-JWT with did-jwt-vc alone (no
+ * Veramo, to show any VC library can check what the issuer agent signs), the 2.0 VC-JOSE-COSE form
+ * with jose (vc2-jose.ts) — then the KycCredential shape. did:key issuers resolve without a
+ * resolver. Never throws; a failure comes back as `error`.
  */
 export async function verifyKycCredential(
   jwt: string,
   options: VerifyKycCredentialOptions = {},
-): Promise<{ verified: boolean; credential?: KycCredential; error?: string }> {
+): Promise<{ verified: boolean; credential?: KycCredential; format?: Exclude<CredentialFormat, 'sd-jwt-vc'>; error?: string }> {
   try {
     const resolver = options.resolver ?? new Resolver(getDidKeyResolver());
-    const result = await verifyCredential(jwt, resolver, options.policies ? { policies: options.policies } : {});
-    const credential = result.verifiableCredential as unknown as KycCredential;
-    const issuer = typeof credential.issuer === 'string' ? credential.issuer : credential.issuer.id;
-    if (options.issuerDid !== undefined && issuer !== options.issuerDid) {
-      return { verified: false, error: `issued by ${issuer}, expected ${options.issuerDid}` };
+    const now = options.policies?.now !== undefined ? new Date(options.policies.now * 1000) : undefined;
+    const format = credentialFormatOf(jwt);
+    if (format === 'vc1.1') {
+      // did-jwt-vc's own policies (e.g. `now`) apply unchanged to the 1.1 form.
+      const result = await verifyCredential(jwt, resolver, options.policies ? { policies: options.policies } : {});
+      const credential = result.verifiableCredential as unknown as KycCredential;
+      const issuer = typeof credential.issuer === 'string' ? credential.issuer : credential.issuer.id;
+      if (options.issuerDid !== undefined && issuer !== options.issuerDid) {
+        return { verified: false, error: `issued by ${issuer}, expected ${options.issuerDid}` };
+      }
+      if (credential.credentialSchema?.id !== KYC_CREDENTIAL_SCHEMA_ID) {
+        return { verified: false, error: `credentialSchema.id is not ${KYC_CREDENTIAL_SCHEMA_ID}` };
+      }
+      kycAttributesFromCredential(credential);
+      return { verified: true, credential, format };
     }
-    if (credential.credentialSchema?.id !== KYC_CREDENTIAL_SCHEMA_ID) {
-      return { verified: false, error: `credentialSchema.id is not ${KYC_CREDENTIAL_SCHEMA_ID}` };
-    }
-    kycAttributesFromCredential(credential);
-    return { verified: true, credential };
+    const read = await readKycCredential(jwt, { resolver, issuerDid: options.issuerDid, now });
+    return { verified: true, credential: read.credential as unknown as KycCredential, format };
   } catch (err) {
     return { verified: false, error: err instanceof Error ? err.message : String(err) };
   }

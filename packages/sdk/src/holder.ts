@@ -82,8 +82,9 @@ export class Holder {
 
   /**
    * Collects an issued credential and checks it before keeping it: the VC's
-   * signature (did-jwt-vc), that it names this holder and this identity, and
-   * that VC + salt rebuild the leaf the issuer put in its tree.
+   * signature (either format: VC 2.0 secured with VC-JOSE-COSE, checked with
+   * jose, or the 1.1 VC-JWT, checked with did-jwt-vc), that it names this holder
+   * and this identity, and that VC + salt rebuild the leaf the issuer put in its tree.
    */
   async receive(issuer: IssuerClient, credentialId: string, accessToken: string): Promise<HeldCredential> {
     const issued = await issuer.withAccessToken(accessToken).credential(credentialId);

@@ -127,6 +127,15 @@ export class IssuerClient {
     return this.request('GET', `/credentials/${id}`);
   }
 
+  /**
+   * An OpenID4VCI credential offer for the holder's approved application (issuer-service with
+   * ISSUER_PUBLIC_URL, or in dev mode): the `openid-credential-offer://` URI for a wallet and the
+   * transaction code it asks for, shown once. A new offer voids the previous one.
+   */
+  credentialOffer(applicationId: string): Promise<{ credentialOfferUri: string; credentialOffer: Record<string, unknown>; txCode: string; expiresAt: string }> {
+    return this.request('POST', `/applications/${applicationId}/credential-offer`);
+  }
+
   credentialPath(id: string): Promise<CredentialPath> {
     return this.request('GET', `/credentials/${id}/proof`);
   }

@@ -1,5 +1,4 @@
-import { verifyJWT } from 'did-jwt';
-import { computeLeaf, encodeAttributes, type CredentialAttributes, type EncodedAttributes } from '@zkkyc/credentials';
+import { computeLeaf, encodeAttributes, readKycCredential, type CredentialAttributes, type EncodedAttributes, type ReadKycCredential } from '@zkkyc/credentials';
 import type { StoredCredential } from '../storage/wallet-state.js';
 import { didKeyResolver } from './did-key-resolver.js';
 
@@ -26,42 +25,27 @@ export class CredentialMismatchError extends Error {
   }
 }
 
-interface VcPayload {
-  vc?: { credentialSubject?: Record<string, unknown>; credentialSchema?: unknown; type?: string[] };
-  iss?: string;
-  sub?: string;
-  nbf?: number;
-  exp?: number;
-}
-
 /**
- * Verifies an issued credential before the wallet keeps it: the JWT is signed by the issuer's
- * did:key, it names this holder and this identity commitment, and VC + salt rebuild the leaf the
- * issuer put in its tree — the leaf the proof will open, so the two cannot silently disagree.
+ * Verifies an issued credential before the wallet keeps it: signed by the issuer's did:key (a VC 2.0
+ * credential secured with VC-JOSE-COSE, or a 1.1 VC-JWT — `readKycCredential` reads both into the
+ * same facts), it names this holder and this identity commitment, and VC + salt rebuild the leaf
+ * the issuer put in its tree — the leaf the proof will open, so the two cannot silently disagree.
+ * An expired credential still opens (the wallet shows it as expired).
  */
 export async function openCredential(stored: StoredCredential, holder: { did: string; identityCommitment: bigint }): Promise<OpenedCredential> {
-  let payload: VcPayload;
-  let issuer: string;
+  let read: ReadKycCredential;
   try {
-    const verified = await verifyJWT(stored.vcJwt, { resolver: didKeyResolver, policies: { exp: false, nbf: false } });
-    payload = verified.payload as VcPayload;
-    issuer = verified.issuer;
+    read = await readKycCredential(stored.vcJwt, { resolver: didKeyResolver, ignoreValidity: true });
   } catch (err) {
     throw new CredentialMismatchError('vc', `signature does not verify: ${(err as Error).message}`);
   }
+  const issuer = read.issuerDid;
   if (issuer !== stored.issuerDid) throw new CredentialMismatchError('vc.iss', `signed by ${issuer}, not the issuer ${stored.issuerDid}`);
-  const subject = payload.vc?.credentialSubject ?? {};
-  const holderDid = String(payload.sub ?? subject.id ?? '');
+  const holderDid = read.holderDid;
   if (holderDid !== holder.did) throw new CredentialMismatchError('vc.credentialSubject.id', 'is not this wallet’s DID');
-  const attributes: CredentialAttributes = {
-    jurisdiction: subject.jurisdiction as string,
-    birthDate: subject.birthDate as string,
-    investorClasses: subject.investorClasses as string[],
-    kycLevel: subject.kycLevel as number,
-    expiryDate: subject.expiryDate as string,
-  };
+  const attributes: CredentialAttributes = read.attributes;
   const encoded = encodeAttributes(attributes);
-  const idc = BigInt(String(subject.identityCommitment));
+  const idc = read.identityCommitment;
   if (idc !== holder.identityCommitment) throw new CredentialMismatchError('vc.credentialSubject.identityCommitment', 'is not this wallet’s identity commitment');
   if (computeLeaf(idc, encoded, BigInt(stored.salt)) !== BigInt(stored.leaf)) {
     throw new CredentialMismatchError('leaf', 'the issuer’s leaf does not match the VC and salt');
@@ -71,8 +55,8 @@ export async function openCredential(stored: StoredCredential, holder: { did: st
     attributes,
     encoded,
     issuerDid: issuer,
-    issuanceDate: payload.nbf ? new Date(payload.nbf * 1000).toISOString() : '',
-    expirationDate: payload.exp ? new Date(payload.exp * 1000).toISOString() : undefined,
+    issuanceDate: read.validFrom ? new Date(read.validFrom).toISOString() : '',
+    expirationDate: read.validUntil ? new Date(read.validUntil).toISOString() : undefined,
     holderDid,
     identityCommitment: idc,
   };

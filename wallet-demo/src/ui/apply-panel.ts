@@ -1,6 +1,7 @@
 import { INVESTOR_CLASSES, JURISDICTIONS } from '@zkkyc/credentials';
-import { signDidChallenge } from '@zkkyc/sdk';
-import { openCredential } from '../credentials/received-credential.js';
+import { IssuerApiError, signDidChallenge } from '@zkkyc/sdk';
+import { keepCredential } from '../credentials/keep-credential.js';
+import { parseCredentialOffer, receiveThroughOffer } from '../credentials/openid4vci-receiver.js';
 import type { StoredApplication } from '../storage/wallet-state.js';
 import type { WalletSession } from '../wallet-session.js';
 import { byId, el, say, shortHex, showNotice } from './dom.js';
@@ -24,28 +25,29 @@ export function mountApplyPanel(getSession: () => WalletSession | null, onCreden
     classes.append(el('label', { class: 'inline' }, el('input', { type: 'checkbox', name: 'investor-class', value: c.id }), c.label));
   }
 
-  /** Fetches an approved application's credential, checks it, and keeps it. */
+  /**
+   * Collects an approved application's credential, checks it, and keeps it: through OpenID4VCI
+   * (the wallet asks for the offer with its application token, then proves its key to the
+   * credential endpoint), or — from an issuer without OpenID4VCI — by reading it with the token.
+   */
   async function receive(session: WalletSession, app: StoredApplication, credentialId: string): Promise<void> {
     if (session.state.credentials.some((c) => c.id === credentialId)) return;
-    const issued = await session.issuer(app.issuerUrl).withAccessToken(app.accessToken).credential(credentialId);
-    const stored = {
-      id: issued.id,
-      applicationId: app.id,
-      issuerUrl: app.issuerUrl,
-      issuerDid: issued.issuerDid,
-      vcJwt: issued.vc,
-      salt: issued.salt,
-      leaf: issued.leaf,
-      leafIndex: issued.leafIndex,
-      treeId: issued.treeId,
-      receivedAt: new Date().toISOString(),
-    };
-    const opened = await openCredential(stored, session.identity);
-    session.state.credentials.push(stored);
-    session.opened.set(stored.id, opened);
-    session.credentialStatus.set(stored.id, issued.status);
-    await session.save();
-    onCredentialsChanged();
+    const issuer = session.issuer(app.issuerUrl).withAccessToken(app.accessToken);
+    const receivedAt = new Date().toISOString();
+    let offer;
+    try {
+      offer = await issuer.credentialOffer(app.id);
+    } catch (err) {
+      if (!(err instanceof IssuerApiError && err.code === 'route_not_found')) throw err;
+      const issued = await issuer.credential(credentialId);
+      const stored = { id: issued.id, applicationId: app.id, issuerUrl: app.issuerUrl, issuerDid: issued.issuerDid, vcJwt: issued.vc, salt: issued.salt, leaf: issued.leaf, leafIndex: issued.leafIndex, treeId: issued.treeId, receivedAt };
+      if (await keepCredential(session, stored, issued.status)) onCredentialsChanged();
+      return;
+    }
+    const received = await receiveThroughOffer(await parseCredentialOffer(offer.credentialOfferUri), offer.txCode, { did: session.identity.did, privateKey: session.identity.wallet.privateKey });
+    const { vcJwt, salt, leaf, leafIndex, treeId, issuerDid } = received;
+    const stored = { id: received.credentialId, applicationId: app.id, issuerUrl: app.issuerUrl, issuerDid, vcJwt, salt, leaf, leafIndex, treeId, receivedAt };
+    if (await keepCredential(session, stored, received.status)) onCredentialsChanged();
   }
 
   async function refresh(session: WalletSession, app: StoredApplication): Promise<void> {

@@ -67,3 +67,17 @@ export function badEscrowKeyInWords(rule: string): string {
   };
   return `This token’s policy asks for a sealed reference to your credential, but its auditors’ key ${what[rule] ?? 'is not valid'}, so anyone might be able to open it: the wallet will not prove for this token. Tell the token’s operator.`;
 }
+
+/** Why an OpenID4VCI offer could not be collected (OAuth `error` from the issuer, or the wallet's own check). */
+export function offerRefusalInWords(code: string, detail: string): string {
+  const what: Record<string, string> = {
+    invalid_offer: 'This is not a credential offer link the wallet can read.',
+    invalid_grant: 'The issuer did not accept the offer: it was already used, has expired, was replaced by a newer one, or the code is wrong.',
+    tx_code_required: 'Enter the code the issuer showed you with the offer.',
+    invalid_proof: 'The issuer did not accept the wallet’s proof that it holds your key: the offer is for another wallet’s identity.',
+    invalid_nonce: 'The issuer asked for a fresh proof; try again.',
+    credential_request_denied: 'The issuer will not hand this credential over: it was revoked or has expired.',
+    unreachable: 'The issuer cannot be reached right now.',
+  };
+  return `${what[code] ?? 'The issuer refused the offer.'} (${detail})`;
+}
