@@ -6,7 +6,7 @@
  * drafts, the sanctions-import history, pending transfers and the console itself at /console/.
  * SIGINT/SIGTERM stop the indexer after its current batch and close everything.
  */
-import { AgentSendLock } from './playbooks/agent-send-lock.js';
+import { AgentSendLock, agentProvider } from './playbooks/agent-send-lock.js';
 import { readFile } from 'node:fs/promises';
 import { Contract, JsonRpcProvider, Wallet } from 'ethers';
 import { ConfigError, loadConfig, type MonitorConfig } from './config.js';
@@ -116,7 +116,8 @@ async function main(): Promise<void> {
   if (args.length > 0) throw new ConfigError('argv', `unknown argument "${args[0].slice(0, 40)}" (the monitor takes its configuration from the environment)`);
   const config = loadConfig();
   const rules = await readRules(config);
-  const provider = new JsonRpcProvider(config.rpcUrl, undefined, { staticNetwork: true });
+  // Uncached (agentProvider): the agent's signer asks the node for each nonce.
+  const provider = agentProvider(config.rpcUrl);
   const runner = agentSigner(process.env, provider);
   // The pipeline's actions and the officers' approvals sign with the same key: one send queue for both.
   const sendLock = new AgentSendLock();

@@ -16,7 +16,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import type { JsonRpcSigner } from 'ethers';
+import { Wallet, type JsonRpcSigner } from 'ethers';
+import { AgentSendLock, agentProvider } from '../src/playbooks/agent-send-lock.js';
 import { computeLeaf, encodePolicy, identityCommitment, jurisdictionIndex, randomIdentitySecret, randomSalt, type EncodedAttributes } from '@zkkyc/credentials';
 import { IssuerTree } from '@zkkyc/tree';
 import { nodeProver, releaseProverThreads } from '@zkkyc/prover/node';
@@ -244,3 +245,22 @@ it('started at a START_BLOCK after the registrations, still knows the investors 
   expect(late.map((e) => [e.args.from, e.args.to, e.args.value])).toEqual([['0x' + '0'.repeat(40), bob.address.toLowerCase(), '1']]);
   expect((await store.auditTrail({ subjectType: 'store' })).map((a) => a.action)).toContain('registration-backfill');
 }, 60_000);
+
+it("the agent's provider asks the node for every nonce: two quick sends through the send queue both land", async () => {
+  // Hardhat's first account: the deployment's agent (the signer the tests above use through the node).
+  const key = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
+  const provider = agentProvider(node.url);
+  try {
+    const signer = new Wallet(key, provider);
+    expect(signer.address).toBe(agent.address);
+    const token = zk.tokens.BOND.token.connect(signer);
+    const lock = new AgentSendLock();
+    const before = await token.balanceOf(bob.address);
+    const sends = [lock.run(() => token.mint(bob.address, 1n)), lock.run(() => token.mint(bob.address, 2n))];
+    const receipts = await Promise.all(sends.map(async (s) => (await s).wait()));
+    expect(receipts.map((r) => r!.status)).toEqual([1, 1]);
+    expect(await token.balanceOf(bob.address)).toBe(before + 3n);
+  } finally {
+    provider.destroy();
+  }
+});

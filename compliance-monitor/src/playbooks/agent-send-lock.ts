@@ -1,3 +1,5 @@
+import { JsonRpcProvider } from 'ethers';
+
 /**
  * One agent key, one queue of sends. The monitor's playbook actions, its transfer holds and the
  * officers' approvals in the console all sign with the same agent key; each picks its nonce when it
@@ -18,4 +20,14 @@ export class AgentSendLock {
     this.tail = result.catch(() => undefined);
     return result;
   }
+}
+
+/**
+ * The JSON-RPC provider for the agent's signer. ethers answers a request it saw in the last 250 ms
+ * from its cache; for the signer that would hand the second of two quick sends the nonce the first
+ * one already used (the send queue lets the next sender in right after a broadcast). No cache: each
+ * nonce is asked of the node, which counts the transaction just sent.
+ */
+export function agentProvider(rpcUrl: string): JsonRpcProvider {
+  return new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
 }
