@@ -531,3 +531,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IssuerServiceC
     reviewerAuthFailureLimitPerMinute: intFrom(env, 'REVIEWER_AUTH_FAILURE_LIMIT', DEFAULT_REVIEWER_AUTH_FAILURE_LIMIT, 1, 1_000_000),
   };
 }
+
+/**
+ * A VC 2.0 credential names its status list and schema by URL for as long as it lives, so a
+ * service that issues them for real (not dev mode) must know a URL verifiers can reach: https, or
+ * plain http on loopback. Without STATUS_BASE_URL, ISSUER_PUBLIC_URL or did:web it would write the
+ * listening socket's http://HOST:PORT into every credential. Called at start-up (main.ts).
+ */
+export function checkStatusBaseUrl(config: IssuerServiceConfig): void {
+  if (config.dev || config.credentialFormat !== 'vc2') return;
+  const base = config.statusBaseUrl ?? config.oid4vci?.publicUrl ?? (config.didWebHost ? `https://${decodeURIComponent(config.didWebHost)}` : '');
+  if (/^https:\/\//.test(base) || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(base)) return;
+  throw new ConfigError(
+    'STATUS_BASE_URL',
+    `VC 2.0 credentials name their status list and schema by URL: set STATUS_BASE_URL (or ISSUER_PUBLIC_URL, or run as did:web) to the service's public https URL${base ? `, not ${base.slice(0, 60)}` : ''}, or CREDENTIAL_FORMAT=vc1.1`,
+  );
+}
+

@@ -9,7 +9,7 @@
  * ANCHOR_RPC_URL, ANCHOR_REGISTRY_ADDRESS and ANCHOR_PUBLISHER_KEY set, roots go to that
  * IssuerRegistry; without them the service issues and revokes but publishes nothing.
  */
-import { ConfigError, DEV_KEY_SECRET, DEV_REVIEWER, loadConfig } from './config.js';
+import { checkStatusBaseUrl, ConfigError, DEV_KEY_SECRET, DEV_REVIEWER, loadConfig } from './config.js';
 import { createIssuerService } from './issuer-service.js';
 import { connectRegistryAnchor } from './registry-connection.js';
 import { InstanceLockError } from './store/instance-lock.js';
@@ -24,6 +24,7 @@ async function main(): Promise<void> {
     env.AUTO_APPROVE ??= '1';
   }
   const config = loadConfig(env);
+  checkStatusBaseUrl(config);
   if (config.dev) {
     console.warn(
       `[issuer] DEV mode (asked for by ${args.includes('--dev') ? '--dev' : 'ZKKYC_DEV=1'}): INSECURE — ` +

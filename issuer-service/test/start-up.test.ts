@@ -48,6 +48,18 @@ describe('start-up fails closed', () => {
     expect(run.output).not.toMatch(/dev-reviewer-key|DEV mode/);
   }, 60_000);
 
+  it('refuses to issue VC 2.0 for real without a public status URL, and starts with one', async () => {
+    const strong = 'qNPJz5YDBjm4HeGqRaU1JHTebxXwST0H';
+    const refused = await runMain([], { ISSUER_KEY_SECRET: strong });
+    expect(refused.listening).toBe(false);
+    expect(refused.code).toBe(1);
+    expect(refused.output).toMatch(/configuration error: STATUS_BASE_URL: VC 2.0 credentials name their status list and schema by URL/);
+    const plain = await runMain([], { ISSUER_KEY_SECRET: strong, STATUS_BASE_URL: 'http://issuer.example' });
+    expect(plain.output).toMatch(/STATUS_BASE_URL: .*not http:\/\/issuer\.example/);
+    const started = await runMain([], { ISSUER_KEY_SECRET: strong, STATUS_BASE_URL: 'https://issuer.example' });
+    expect(started.listening).toBe(true);
+  }, 90_000);
+
   it('starts in dev mode only when asked (--dev), labelled insecure, with auto-approval and the dev reviewer keys printed', async () => {
     const run = await runMain(['--dev'], {});
     expect(run.listening).toBe(true);
