@@ -5,7 +5,8 @@
  *   GET  /kyc/challenge     → 200, a fresh challenge (JSON) for the customer's wallet to answer
  *   POST /kyc/presentation  → 200 { accepted: true, pseudonym, … } or 422 { accepted: false, refusals }
  *                              (400 for a body that is not JSON, 403 from another session than the
- *                              challenge's, 503 when the chain cannot be read)
+ *                              challenge's, 429 past `perMinute` requests of one client, 503 when
+ *                              the chain cannot be read)
  *
  * The verifier reads the issuers' roots from IssuerRegistry over JSON-RPC and never calls an issuer.
  * Copy this file; replace `onAccepted` with what your back end does with a verified customer (tie
@@ -23,6 +24,24 @@ export interface BrokerBackendOptions {
   sessionOf?: (request: FastifyRequest) => string | undefined;
   /** Called once per accepted presentation, before the response (e.g. store the pseudonym on the account). */
   onAccepted?: (presentation: AcceptedPresentation, session: string | undefined) => Promise<void> | void;
+  /** Requests per client address per minute, both routes together (default 30): a verification can cost a pairing. */
+  perMinute?: number;
+}
+
+/** Requests per client per minute, in memory: what a real deployment's proxy or rate-limit plugin does. */
+function rateLimiter(perMinute: number): (client: string, nowMs: number) => boolean {
+  const windows = new Map<string, { start: number; count: number }>();
+  return (client, nowMs) => {
+    const minute = Math.floor(nowMs / 60_000);
+    if (windows.size > 10_000) for (const [k, w] of windows) if (w.start < minute) windows.delete(k);
+    const w = windows.get(client);
+    if (!w || w.start !== minute) {
+      windows.set(client, { start: minute, count: 1 });
+      return true;
+    }
+    w.count += 1;
+    return w.count <= perMinute;
+  };
 }
 
 export function buildBrokerBackend(verifier: OffchainVerifier, options: BrokerBackendOptions = {}): FastifyInstance {
@@ -30,6 +49,10 @@ export function buildBrokerBackend(verifier: OffchainVerifier, options: BrokerBa
   const app = Fastify({ logger: false, bodyLimit: 16 * 1024 });
   // Which session each challenge was handed to, until a minute after it expired.
   const sessions = new Map<string, { session: string; expiresAt: number }>();
+  const allowed = rateLimiter(options.perMinute ?? 30);
+  app.addHook('onRequest', async (request, reply) => {
+    if (!allowed(request.ip, Date.now())) return reply.code(429).header('retry-after', '60').send({ error: 'too many requests; try again in a minute' });
+  });
 
   app.get('/kyc/challenge', async (request, reply) => {
     const session = options.sessionOf?.(request);

@@ -25,10 +25,20 @@ export class MemoryChallengeStore implements ChallengeStore {
   private readonly entries = new Map<string, { challenge: PresentationChallenge; used: boolean }>();
   private lastPrune = 0;
 
-  constructor(private readonly retentionSeconds = 86400) {
+  /**
+   * @param retentionSeconds how long an expired challenge is kept (a late answer then reads "expired", not "unknown").
+   * @param maxEntries at most this many challenges are held: past it the oldest are forgotten, so a
+   * flood of challenge requests cannot grow memory without bound. Forgetting never lets a replay
+   * through: an answer to a forgotten challenge is refused as not issued here.
+   */
+  constructor(
+    private readonly retentionSeconds = 86400,
+    private readonly maxEntries = 100_000,
+  ) {
     if (!Number.isSafeInteger(retentionSeconds) || retentionSeconds < 0) {
       throw new RangeError(`retentionSeconds: must be a non-negative integer, got ${retentionSeconds}`);
     }
+    if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) throw new RangeError(`maxEntries: must be a positive integer, got ${maxEntries}`);
   }
 
   async put(challenge: PresentationChallenge): Promise<void> {
@@ -41,6 +51,8 @@ export class MemoryChallengeStore implements ChallengeStore {
       }
     }
     this.entries.set(challenge.nonce, { challenge, used: false });
+    // A Map iterates in insertion order: the first key is the oldest challenge.
+    while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
   }
 
   async get(nonce: string): Promise<{ challenge: PresentationChallenge; used: boolean } | undefined> {

@@ -32,6 +32,7 @@ import {
   proveForRelyingParty,
   relyingPartyScope,
   releaseProverThreads,
+  packContext,
   unpackContext,
   type KycProver,
   type Presentation,
@@ -268,6 +269,16 @@ describe('a presentation to the broker', () => {
     expect(refusals(await verifier.verify(json(p4)))).toEqual([{ field: 'publicSignals.context.today', rule: 'date-window' }]);
   });
 
+  it('is refused when dated tomorrow, as the gate refuses it (an 18th birthday tomorrow must not pass today)', async () => {
+    const verifier = await brokerWith([c1]);
+    const { wallet, validUntil } = unpackContext(BigInt(p1.publicSignals[3]));
+    const tomorrow = todayInt(new Date(Date.now() + DAY_MS));
+    // Refused on the date alone, before the chain and the pairing are asked.
+    expect(refusals(await verifier.verify(json(withSignal(p1, 3, packContext(wallet, tomorrow, validUntil)))))).toEqual([
+      { field: 'publicSignals.context.today', rule: 'date-window' },
+    ]);
+  });
+
   it('is refused when its validUntil has passed, even dated within the window', async () => {
     const c = await broker.createChallenge();
     const yesterday = new Date(Date.now() - DAY_MS);
@@ -349,9 +360,28 @@ describe('the example broker back end (examples/broker-backend)', () => {
       expect(accepted).toHaveLength(1);
 
       expect((await post('alice', '{')).status).toBe(400);
+
+      // A client asking on and on is slowed down (30 requests a minute by default, both routes).
+      const statuses: number[] = [];
+      for (let i = 0; i < 30; i++) statuses.push((await fetch(`${base}/kyc/challenge`, { headers: { 'x-session': 'alice' } })).status);
+      expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
+      const limited = await fetch(`${base}/kyc/challenge`, { headers: { 'x-session': 'alice' } });
+      expect(limited.status).toBe(429);
+      expect(limited.headers.get('retry-after')).toBe('60');
     } finally {
       await app.close();
     }
+  });
+
+  it('the memory challenge store holds at most maxEntries, forgetting the oldest; an answer to a forgotten one is not accepted', async () => {
+    const store = new MemoryChallengeStore(86400, 2);
+    const verifier = await OffchainVerifier.create(options({ store }));
+    const [a, b, c] = [await verifier.createChallenge(), await verifier.createChallenge(), await verifier.createChallenge()];
+    expect(store.size).toBe(2);
+    expect(await store.get(a.nonce)).toBeUndefined();
+    expect(await store.get(b.nonce)).toBeDefined();
+    expect(await store.get(c.nonce)).toBeDefined();
+    expect(refusals(await verifier.verify({ ...json(p1), nonce: a.nonce }))).toEqual([{ field: 'nonce', rule: 'issued-here' }]);
   });
 });
 

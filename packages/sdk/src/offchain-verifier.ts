@@ -210,6 +210,9 @@ export class OffchainVerifier {
     if (now.getTime() >= challenge.expiresAt * 1000) {
       refusals.push(refusal('challenge.expiresAt', 'unexpired', `the challenge expired at ${new Date(challenge.expiresAt * 1000).toISOString()}`));
     }
+    // A used, foreign or expired challenge is refused before any RPC call or pairing: answering a
+    // nonce that can never be accepted must cost the verifier nothing.
+    if (refusals.length > 0) return { ok: false, refusals };
 
     // 2. context: the binding of this challenge in the wallet slot, then the dates.
     const [nullifier, root, policyHash, context] = signals;
@@ -223,9 +226,11 @@ export class OffchainVerifier {
         refusals.push(refusal('publicSignals.context.binding', 'challenge-binding', 'the proof is bound to another audience, nonce, chain or registry than this challenge'));
       }
       const rpToday = todayInt(now);
-      const window = [todayInt(new Date(now.getTime() - DAY_MS)), rpToday, todayInt(new Date(now.getTime() + DAY_MS))];
+      // As the gate: today or yesterday, never tomorrow (a proof dated tomorrow would let someone who
+      // turns 18 tomorrow pass an 18+ policy today).
+      const window = [todayInt(new Date(now.getTime() - DAY_MS)), rpToday];
       if (!isValidDateInt(today) || !window.includes(today)) {
-        refusals.push(refusal('publicSignals.context.today', 'date-window', `the proof is dated ${today}; this verifier accepts ${window.join(', ')} (its UTC date ± 1 day)`));
+        refusals.push(refusal('publicSignals.context.today', 'date-window', `the proof is dated ${today}; this verifier accepts ${window.join(' or ')} (its UTC date or the day before)`));
       }
       if (!isValidDateInt(validUntil) || validUntil < rpToday) {
         refusals.push(refusal('publicSignals.context.validUntil', 'unexpired', `the proof holds until ${validUntil}, before today (${rpToday})`));
@@ -238,6 +243,9 @@ export class OffchainVerifier {
     if (policyHash !== this.policyHash) {
       refusals.push(refusal('publicSignals.policyHash', 'policy', `is not the hash of this verifier's policy${this.policy.label ? ` (${this.policy.label})` : ''} under its scope`));
     }
+
+    // The cheap checks first: a presentation that fails them costs no RPC call and no pairing.
+    if (refusals.length > 0) return { ok: false, refusals };
 
     // 4. The root, on chain, as the gate's _findRoot asks for it.
     const found = await this.findRoot(root);
