@@ -86,7 +86,8 @@ export async function statusRoutes(app: FastifyInstance, ctx: RouteContext, stat
       const application = record ? await ctx.store.getApplication(record.applicationId) : null;
       authorizeApplicationReader(ctx, application, req.headers);
       if (!record || !application) throw notFound('credential');
-      const issued = await ctx.issuance.credentialFor(application.id, record.holderDid, 'sd-jwt-vc');
+      // The application's holder (the bearer token's): credentialFor refuses a credential issued to another DID.
+      const issued = await ctx.issuance.credentialFor(application.id, application.holderDid, 'sd-jwt-vc');
       return { id: record.id, format: 'sd-jwt-vc', credential: issued.credential, issuerDid: issued.issuerDid, disclosable: [...KYC_DISCLOSABLE_CLAIMS] };
     },
   );

@@ -36,6 +36,8 @@ describe('KycCredential as SD-JWT VC', () => {
     expect(decodeProtectedHeader(jwt)).toMatchObject({ typ: 'dc+sd-jwt', alg: 'ES256', kid: didKeyVerificationMethod(issuerDid) });
     const payload = JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8'));
     expect(payload).toMatchObject({ iss: issuerDid, sub: HOLDER_DID, vct: KYC_VCT, _sd_alg: 'sha-256' });
+    // No status entry, so it is short-lived: a day, though the credential runs to 2099.
+    expect(payload.exp).toBe((payload.iat as number) + 86_400);
     expect(payload._sd).toHaveLength(KYC_DISCLOSABLE_CLAIMS.length);
     for (const claim of KYC_DISCLOSABLE_CLAIMS) expect(payload[claim]).toBeUndefined();
     expect(disclosures.filter((d) => d.length > 0)).toHaveLength(KYC_DISCLOSABLE_CLAIMS.length);

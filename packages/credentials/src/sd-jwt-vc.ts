@@ -17,7 +17,14 @@ import { resolvePublicJwk, VC2_ALG, type JwsSigner } from './vc2-jose.js';
  *
  * No `status` claim: SD-JWT VC expects an IETF Token Status List there, which this issuer does not
  * publish; the credential's revocation is the leaf in the tree and the VC 2.0 form's bitstring entry.
+ * So that a revocation still reaches verifiers, an SD-JWT VC is short-lived: `exp` is at most
+ * {@link SD_JWT_VC_LIFETIME_SECONDS} after issuance (the holder fetches a fresh one, which a revoked
+ * credential no longer gets). No holder key binding (`cnf`) yet: a presentation can be replayed to
+ * another verifier within that day, and `sub` (the holder DID) links two presentations.
  */
+
+/** How long an SD-JWT VC is valid at most: a day, since it carries no status entry. */
+export const SD_JWT_VC_LIFETIME_SECONDS = 86_400;
 
 export const SD_JWT_VC_TYP = 'dc+sd-jwt';
 /** The credential type (`vct`) of a zkkyc KYC credential. */
@@ -57,7 +64,7 @@ export async function issueKycSdJwtVc(args: IssueKycSdJwtVcArgs, signer: JwsSign
     vct: KYC_VCT,
     iat,
     nbf: iat,
-    exp: Math.floor(Date.parse(`${attributes.expiryDate}T23:59:59Z`) / 1000),
+    exp: Math.min(Math.floor(Date.parse(`${attributes.expiryDate}T23:59:59Z`) / 1000), iat + SD_JWT_VC_LIFETIME_SECONDS),
     ...attributes,
     identityCommitment: args.identityCommitment.toString(),
     leafIndex: args.leafIndex,
