@@ -84,6 +84,8 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('Bitstring Status 
       const listCredential = await verifyCredentialJose(jws, { resolver, issuerDid: service.issuerDid });
       expect(listCredential.type).toEqual(['VerifiableCredential', 'BitstringStatusListCredential']);
       assertBitstringStatusListContext({ credential: listCredential });
+      // Verifiers may cache the list a minute (ttl, ms), as long as the HTTP cache: not the day it is valid.
+      expect((payload.credentialSubject as { ttl?: number }).ttl).toBe(60_000);
       const list = await decodeList({ encodedList: (payload.credentialSubject as { encodedList: string }).encodedList });
       expect(list.length).toBe(STATUS_LIST_BITS);
       return { list, res, jws };

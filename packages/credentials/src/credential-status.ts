@@ -64,9 +64,16 @@ export interface BitstringStatusListCredential {
   issuer: string;
   validFrom: string;
   validUntil?: string;
-  credentialSubject: { id: string; type: 'BitstringStatusList'; statusPurpose: BitstringStatusListEntry['statusPurpose']; encodedList: string };
+  credentialSubject: { id: string; type: 'BitstringStatusList'; statusPurpose: BitstringStatusListEntry['statusPurpose']; encodedList: string; ttl?: number };
   [key: string]: unknown;
 }
+
+/**
+ * The list's `ttl` (Bitstring Status List v1.0: milliseconds a verifier may cache it): a minute, as
+ * the HTTP `Cache-Control` says, so that a verifier caching by the credential's own validity does
+ * not keep a revoked credential's old bit for the day the list credential is valid.
+ */
+export const STATUS_LIST_TTL_MS = 60_000;
 
 export function buildStatusListCredential(args: {
   issuerDid: string;
@@ -83,6 +90,12 @@ export function buildStatusListCredential(args: {
     issuer: args.issuerDid,
     validFrom: xsdDateTime(args.validFrom),
     ...(args.validUntil ? { validUntil: xsdDateTime(args.validUntil) } : {}),
-    credentialSubject: { id: `${args.listUrl}#list`, type: 'BitstringStatusList', statusPurpose: args.statusPurpose ?? 'revocation', encodedList: encodeStatusList(args.bits) },
+    credentialSubject: {
+      id: `${args.listUrl}#list`,
+      type: 'BitstringStatusList',
+      statusPurpose: args.statusPurpose ?? 'revocation',
+      encodedList: encodeStatusList(args.bits),
+      ttl: STATUS_LIST_TTL_MS,
+    },
   };
 }
