@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { decodeCiphertext, decodePublicKey, encodeLogEntry } from './documents.js';
 
 /**
@@ -12,7 +12,8 @@ import { decodeCiphertext, decodePublicKey, encodeLogEntry } from './documents.j
  */
 const packageDir = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 const repoRoot = resolve(packageDir, '../..');
-const tsx = join(repoRoot, 'node_modules/.bin/tsx');
+// tsx's loader by path: the CLI runs in a temporary directory, where the bare name would not resolve.
+const tsxLoader = pathToFileURL(join(repoRoot, 'node_modules/tsx/dist/loader.mjs')).href;
 const cli = join(packageDir, 'src/cli.ts');
 
 interface Run {
@@ -21,7 +22,8 @@ interface Run {
   stderr: string;
 }
 
-function run(args: string[], cwd: string, command = tsx, prefix = [cli]): Promise<Run> {
+// One process per call (node with tsx's loader), not the tsx CLI, which starts a second node for the script.
+function run(args: string[], cwd: string, command = process.execPath, prefix = ['--import', tsxLoader, cli]): Promise<Run> {
   return new Promise((done) => {
     execFile(command, [...prefix, ...args], { cwd, env: { ...process.env, NODE_OPTIONS: '' } }, (error, stdout, stderr) => {
       done({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
