@@ -244,6 +244,15 @@ it('started at a START_BLOCK after the registrations, still knows the investors 
   const late = await store.events({ fromBlock: startBlock, names: ['Transfer'], limit: 10 });
   expect(late.map((e) => [e.args.from, e.args.to, e.args.value])).toEqual([['0x' + '0'.repeat(40), bob.address.toLowerCase(), '1']]);
   expect((await store.auditTrail({ subjectType: 'store' })).map((a) => a.action)).toContain('registration-backfill');
+
+  // A START_BLOCK the node has not reached: idle, said plainly, nothing written (not a "reorg").
+  const ahead = await openMonitorStore({ databasePath: join(dir, 'ahead.sqlite') });
+  stores.push(ahead);
+  const said: string[] = [];
+  const waiting = new Indexer({ store: ahead, chain: new JsonRpcChain(node.url), contracts, confirmations: 1, startBlock: startBlock + 1000, log: (_l, m) => said.push(m) });
+  expect((await waiting.syncOnce()).kind).toBe('idle');
+  expect(said.join('\n')).toMatch(/START_BLOCK \d+ is above the node's head \d+: waiting/);
+  expect(await ahead.cursor(31337)).toBeNull();
 }, 60_000);
 
 it("the agent's provider asks the node for every nonce: two quick sends through the send queue both land", async () => {

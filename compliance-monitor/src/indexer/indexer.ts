@@ -209,6 +209,13 @@ export class Indexer {
   private async backfillRegistrations(chainId: number): Promise<SyncResult> {
     const { store, chain } = this.options;
     const to = this.startBlock - 1;
+    const head = await chain.blockNumber();
+    this.head = head;
+    if (to > head) {
+      // Not a reorg: the node is not there yet (or START_BLOCK is a typo); wait, and say so.
+      this.log('warn', `START_BLOCK ${this.startBlock} is above the node's head ${head}: waiting for the chain to reach it`);
+      return { kind: 'idle', head };
+    }
     const gate = this.options.contracts.gate.toLowerCase();
     const token = this.options.contracts.token.toLowerCase();
     const topics = [...BACKFILL_EVENTS.gate.map((n) => topicOf('gate', n)), ...BACKFILL_EVENTS.token.map((n) => topicOf('token', n))];
