@@ -19,6 +19,9 @@ import { IssuerTree } from '@zkkyc/tree';
 import { deployZkKyc, type DeployOptions, type PolicySpec, type ZkKycDeployment } from '../../packages/sdk/src/deploy.js';
 import { connectZkKyc, decodeRevert, type DecodedRevert, type ZkKycContracts } from '../../packages/sdk/src/contracts.js';
 
+/** Proofs by their statement, for this test file's process (World.prove). */
+const PROOF_CACHE = new Map<string, KycProof>();
+
 export const ISSUER_ID = 1n;
 export const POLICY_ID = 1n;
 export const DAY = 86400;
@@ -159,7 +162,7 @@ export class World {
       minKycLevel: Number(stored.config.minKycLevel),
     };
     const today = options.today ?? utcDate(await latestTime());
-    return prover.prove({
+    const input = {
       identitySecret: holder.secret,
       attributes: holder.attributes,
       salt: holder.salt,
@@ -168,7 +171,14 @@ export class World {
       wallet,
       today,
       validUntil: options.validUntil ?? holder.attributes.expiryDate,
-    });
+    };
+    // Tests revert to a snapshot and register the same holder for the same wallet again: a proof
+    // of the same statement (same inputs, same root) is as good as a fresh one, and costs nothing.
+    // Handed out as a copy, so a test that tampers with its proof cannot spoil the next test's.
+    const key = JSON.stringify({ depth: tree.depth, root: tree.root, input }, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
+    let proof = PROOF_CACHE.get(key);
+    if (!proof) PROOF_CACHE.set(key, (proof = await prover.prove(input)));
+    return structuredClone(proof);
   }
 
   /**
