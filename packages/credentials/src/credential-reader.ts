@@ -73,7 +73,8 @@ export async function readKycCredential(jwt: string, options: ReadKycCredentialO
   } else {
     const now = options.now ? Math.floor(options.now.getTime() / 1000) : undefined;
     const policies = options.ignoreValidity ? { now, issuanceDate: false, expirationDate: false, nbf: false, exp: false } : { now };
-    const verified = await verifyCredential(jwt, options.resolver, { policies });
+    // Signed by a key the issuer lists for assertions, not any key of its DID document.
+    const verified = await verifyCredential(jwt, options.resolver, { policies, proofPurpose: 'assertionMethod' });
     const credential = verified.verifiableCredential as unknown as ReadKycCredential['credential'] & { issuanceDate: string; expirationDate?: string };
     const issuerDid = typeof credential.issuer === 'string' ? credential.issuer : credential.issuer.id;
     if (options.issuerDid !== undefined && issuerDid !== options.issuerDid) throw new Error(`issued by ${issuerDid}, expected ${options.issuerDid}`);

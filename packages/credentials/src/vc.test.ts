@@ -38,6 +38,22 @@ describe('KycCredential (W3C VC, JWT)', () => {
     ({ jwt } = await issueKycCredential(agent, { issuerDid, holderDid: HOLDER_DID, attributes, identityCommitment: idc, leafIndex: 5, treeId: 'issuer-1' }));
   });
 
+  it('accepts only a signature by a key the issuer lists under assertionMethod', async () => {
+    const didKey = new Resolver(getDidKeyResolver());
+    expect((await verifyKycCredential(jwt, { resolver: didKey })).verified).toBe(true);
+    // The same document with the key for authentication only: not a key the issuer asserts with.
+    const authenticationOnly = new Resolver({
+      key: async (did, parsed, resolver, options) => {
+        const resolved = await didKey.resolve(did, options);
+        // Declared and empty (did-jwt treats a document with no assertionMethod at all as listing every key).
+        return { ...resolved, didDocument: { ...resolved.didDocument!, assertionMethod: [] } };
+      },
+    });
+    const refused = await verifyKycCredential(jwt, { resolver: authenticationOnly });
+    expect(refused.verified).toBe(false);
+    expect(refused.error).toMatch(/assertionMethod/);
+  });
+
   it('gives a deterministic did:key for an imported key, stable per alias', async () => {
     expect(issuerDid).toMatch(/^did:key:zQ3s/);
     expect(await getOrCreateIssuerDid(agent)).toBe(issuerDid);

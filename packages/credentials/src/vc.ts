@@ -160,7 +160,8 @@ export async function verifyKycCredential(
     const format = credentialFormatOf(jwt);
     if (format === 'vc1.1') {
       // did-jwt-vc's own policies (e.g. `now`) apply unchanged to the 1.1 form.
-      const result = await verifyCredential(jwt, resolver, options.policies ? { policies: options.policies } : {});
+      // Signed by a key the issuer lists for assertions, not any key of its DID document.
+      const result = await verifyCredential(jwt, resolver, { proofPurpose: 'assertionMethod', ...(options.policies ? { policies: options.policies } : {}) });
       const credential = result.verifiableCredential as unknown as KycCredential;
       const issuer = typeof credential.issuer === 'string' ? credential.issuer : credential.issuer.id;
       if (options.issuerDid !== undefined && issuer !== options.issuerDid) {
