@@ -10,7 +10,7 @@ import { createIssuerAgent, getOrCreateIssuerDid } from './issuer-agent.js';
 import { didKeyVerificationMethod, getOrCreateIssuerJoseKey, kmsJwsSigner } from './issuer-jose-key.js';
 import { computeLeaf } from './leaf.js';
 import { issueKycCredential, leafFromCredential, verifyKycCredential } from './vc.js';
-import { issueKycCredentialV2, verifyKycCredentialV2, VC2_CONTEXT, type BitstringStatusListEntry } from './vc2-jose.js';
+import { issueKycCredentialV2, signCredentialJose, verifyCredentialJose, verifyKycCredentialV2, VC2_CONTEXT, type BitstringStatusListEntry } from './vc2-jose.js';
 
 const HOLDER_DID = 'did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK';
 const SCHEMA_URL = 'https://issuer.example/schemas/kyc-credential-v2.json';
@@ -129,6 +129,21 @@ describe('KycCredential, VC Data Model 2.0 secured with VC-JOSE-COSE', () => {
     await expect(verifyKycCredentialV2(jwt, { resolver, now: new Date('2020-01-01T00:00:00Z') })).rejects.toMatchObject({ rule: 'not-yet-valid' });
     // verifyKycCredential (the API both versions share) says the same, without throwing.
     expect(await verifyKycCredential(jwt, { policies: { now: Date.UTC(2100, 0, 2) / 1000 } })).toMatchObject({ verified: false, error: expect.stringMatching(/expired/) });
+  });
+
+  it('refuses validity that is not a date, and honours the JWT claims nbf and exp', async () => {
+    const base = { '@context': ['https://www.w3.org/ns/credentials/v2'], type: ['VerifiableCredential'], issuer: issuerDid, credentialSubject: { id: HOLDER_DID } };
+    const badDate = await signCredentialJose({ ...base, validUntil: 'next year' }, signer);
+    await expect(verifyCredentialJose(badDate, { resolver })).rejects.toMatchObject({ rule: 'shape' });
+    // validUntil says 2099, the JWT's own exp is past: a JWT library would refuse it, so do we.
+    const [h, , ] = (await signCredentialJose({ ...base, validUntil: '2099-01-01T00:00:00Z' }, signer)).split('.');
+    const payload = { ...base, validUntil: '2099-01-01T00:00:00Z', iss: issuerDid, exp: 1_000_000_000 };
+    const input = `${h}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
+    const stale = `${input}.${await signer.sign(input)}`;
+    await expect(verifyCredentialJose(stale, { resolver })).rejects.toMatchObject({ rule: 'expired' });
+    // A kid of another DID than the expected issuer: refused before anything is resolved.
+    const other = await getOrCreateIssuerJoseKey(createIssuerAgent(), 'elsewhere');
+    await expect(verifyCredentialJose(jwt, { resolver: { resolve: () => Promise.reject(new Error('resolved')) }, issuerDid: other.did })).rejects.toMatchObject({ rule: 'issuer' });
   });
 
   it('refuses bad input, naming the field', async () => {

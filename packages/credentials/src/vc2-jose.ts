@@ -231,6 +231,10 @@ export async function verifyCredentialJose(jwt: string, options: VerifyJoseCrede
   if (header.typ !== VC_JWT_TYP) throw new CredentialVerificationError('typ', `typ is ${String(header.typ)}, not ${VC_JWT_TYP}`);
   if (header.alg !== VC2_ALG) throw new CredentialVerificationError('alg', `alg ${String(header.alg)} is not accepted (only ${VC2_ALG})`);
   if (typeof header.kid !== 'string' || !header.kid.includes('#')) throw new CredentialVerificationError('kid', 'kid must be a DID URL of the issuer’s verification method');
+  // Before resolving anything: a kid of another DID than the expected issuer is refused without a fetch.
+  if (options.issuerDid !== undefined && header.kid.split('#')[0] !== options.issuerDid) {
+    throw new CredentialVerificationError('issuer', `signed with ${header.kid}, not a key of the expected issuer ${options.issuerDid}`);
+  }
   let jwk: JWK;
   try {
     jwk = await resolvePublicJwk(options.resolver, header.kid);
@@ -243,8 +247,13 @@ export async function verifyCredentialJose(jwt: string, options: VerifyJoseCrede
   } catch (err) {
     throw new CredentialVerificationError('signature', `signature does not verify: ${(err as Error).message}`);
   }
-  const payload = JSON.parse(new TextDecoder().decode(payloadBytes)) as Record<string, unknown>;
-  const { iss, sub: _sub, jti: _jti, nbf: _nbf, exp: _exp, iat: _iat, ...credential } = payload;
+  let payload: Record<string, unknown>;
+  try {
+    payload = JSON.parse(new TextDecoder().decode(payloadBytes)) as Record<string, unknown>;
+  } catch {
+    throw new CredentialVerificationError('shape', 'the payload is not JSON');
+  }
+  const { iss, sub: _sub, jti: _jti, nbf, exp, iat: _iat, ...credential } = payload;
   const issuer = typeof credential.issuer === 'string' ? credential.issuer : (credential.issuer as { id?: string } | undefined)?.id;
   if (typeof issuer !== 'string') throw new CredentialVerificationError('shape', 'issuer is missing');
   if (header.kid.split('#')[0] !== issuer) throw new CredentialVerificationError('issuer', `signed with ${header.kid}, which is not a key of the issuer ${issuer}`);
@@ -252,6 +261,15 @@ export async function verifyCredentialJose(jwt: string, options: VerifyJoseCrede
   if (options.issuerDid !== undefined && issuer !== options.issuerDid) throw new CredentialVerificationError('issuer', `issued by ${issuer}, expected ${options.issuerDid}`);
   if (!Array.isArray(credential['@context']) || credential['@context'][0] !== VC2_CONTEXT) {
     throw new CredentialVerificationError('shape', `@context must start with ${VC2_CONTEXT}`);
+  }
+  for (const field of ['validFrom', 'validUntil'] as const) {
+    const value = credential[field];
+    if (value !== undefined && (typeof value !== 'string' || Number.isNaN(Date.parse(value)))) {
+      throw new CredentialVerificationError('shape', `${field} is not a date-time: ${String(value).slice(0, 40)}`);
+    }
+  }
+  for (const [claim, value] of [['nbf', nbf], ['exp', exp]] as const) {
+    if (value !== undefined && !Number.isSafeInteger(value)) throw new CredentialVerificationError('shape', `${claim} is not a NumericDate`);
   }
   if (!options.ignoreValidity) {
     const now = (options.now ?? new Date()).getTime();
@@ -261,6 +279,9 @@ export async function verifyCredentialJose(jwt: string, options: VerifyJoseCrede
     if (typeof credential.validUntil === 'string' && Date.parse(credential.validUntil) < now) {
       throw new CredentialVerificationError('expired', `credential expired: validUntil ${credential.validUntil} has passed`);
     }
+    // The JWT claims repeat the validity for plain JWT libraries; a verifier honours them too.
+    if (typeof nbf === 'number' && nbf * 1000 > now) throw new CredentialVerificationError('not-yet-valid', `nbf ${nbf} is in the future`);
+    if (typeof exp === 'number' && exp * 1000 < now) throw new CredentialVerificationError('expired', `credential expired: exp ${exp} has passed`);
   }
   return { ...credential, issuer };
 }
