@@ -27,6 +27,8 @@ import { DisclosureService } from './services/disclosures.js';
 import { IdentityRecordVault } from './services/identity-records.js';
 import { openIssuerIdentity, openKeyBox } from './services/issuer-identity.js';
 import { statusRoutes } from './routes/status-routes.js';
+import { treeChunkRoutes } from './routes/tree-chunk-routes.js';
+import { TreeChunkService } from './services/tree-chunks.js';
 import { kycSchemaUrl, publicBaseUrl, StatusListService } from './services/status-list.js';
 import { loadIssuerTree, type MerkleTree } from './services/issuer-tree.js';
 import { PersonBinder } from './services/person-binding.js';
@@ -71,6 +73,8 @@ export interface IssuerServiceOptions {
    * `gate()` must answer — checked at start through this reader, and on every request).
    */
   disclosureChain?: DisclosureChain;
+  /** Levels of a tree chunk (services/tree-chunks.ts; default 8 = 65,536 leaves); tests cut small trees into several chunks. */
+  treeChunkLevels?: number;
 }
 
 export interface IssuerService {
@@ -148,8 +152,16 @@ export async function createIssuerService(config: IssuerServiceConfig, options: 
       // Strict: unknown keys are errors (not silently dropped) and "5" is not the number 5.
       ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     });
+    // Tree chunks: the latest published root's files, if the tree still has that root (no change since).
+    const treeChunks = new TreeChunkService({ tree, chunkLevels: options.treeChunkLevels });
+    const latestPublished = await store.latestRootPublication();
+    if (latestPublished && BigInt(latestPublished.root) === tree.root) {
+      const captured = treeChunks.capture();
+      if (captured) treeChunks.serve(captured);
+    }
     if (options.anchor) {
       publisher = new RootPublisher({
+        chunks: treeChunks,
         anchor: options.anchor,
         store,
         tree,
@@ -184,6 +196,7 @@ export async function createIssuerService(config: IssuerServiceConfig, options: 
       : null;
     await mountHttp(app, ctx, options.corsOrigins ?? (config.dev ? ['*'] : []), oid4vci);
     await app.register(async (scope) => statusRoutes(scope, ctx, statusList));
+    await app.register(async (scope) => treeChunkRoutes(scope, treeChunks));
     // Retention: one purge before serving, then periodically (services/retention.ts).
     const policy = { ...(config.retention ?? DEFAULT_RETENTION), identityRecordDays: config.identityRecordRetentionDays ?? DEFAULT_IDENTITY_RECORD_DAYS };
     retention = new RetentionPurger({ store, clock, policy, log: (message, detail) => app?.log.warn({ detail }, message) });

@@ -3,6 +3,7 @@ import type { AuditEventRecord, IssuerStore, RootPublicationRecord } from './sto
 import type { Actor } from './services/reviewer-auth.js';
 import type { Clock } from './services/clock.js';
 import type { MerkleTree } from './services/issuer-tree.js';
+import type { TreeChunkService } from './services/tree-chunks.js';
 
 export interface PublisherOptions {
   anchor: RootAnchor;
@@ -16,6 +17,11 @@ export interface PublisherOptions {
   /** Delay before the 2nd attempt; doubles after each failure. */
   retryDelayMs?: number;
   log?: (message: string, err?: unknown) => void;
+  /**
+   * Tree chunks (services/tree-chunks.ts): captured in the same tick the root is read, and served
+   * once that root is the latest recorded publication.
+   */
+  chunks?: Pick<TreeChunkService, 'capture' | 'serve'>;
 }
 
 export type PublishOutcome =
@@ -112,9 +118,16 @@ export class RootPublisher {
     const root = tree.root;
     const leafCount = tree.size;
     if (leafCount === 0) return { status: 'empty', root, leafCount: 0 };
+    // A copy of what the tree keeps, no hashing; shared with the previous capture when unchanged.
+    const captured = this.opts.chunks?.capture() ?? null;
+    const serveChunks = () => {
+      if (captured) this.opts.chunks!.serve(captured);
+    };
     const latest = await store.latestRootPublication();
     if (latest && BigInt(latest.root) === root) {
       const confirmed = anchor.confirmIfAging ? await this.withRetries(() => anchor.confirmIfAging!(root)) : null;
+      // The latest publication (e.g. after a restart with no change since): its files are served.
+      serveChunks();
       if (!confirmed) return { status: 'unchanged', root, leafCount };
       // A confirmation stores no publication row: its audit event is the only record.
       await store.recordAudit(audit(clock.now(), { status: 'confirmed', root, leafCount, txHash: confirmed.txHash }));
@@ -125,11 +138,13 @@ export class RootPublisher {
     if (anchored === root) {
       const at = clock.now();
       await store.recordRootPublication({ root: root.toString(), leafCount, txHash: null, publishedAt: at }, audit(at, { status: 'already-anchored', root, leafCount, txHash: null }));
+      serveChunks();
       return { status: 'already-anchored', root, leafCount };
     }
     const { txHash } = await this.withRetries(() => anchor.publishRoot(root, leafCount));
     const record: RootPublicationRecord = { root: root.toString(), leafCount, txHash, publishedAt: clock.now() };
     await store.recordRootPublication(record, audit(record.publishedAt, { status: 'published', root, leafCount, txHash }));
+    serveChunks();
     return { status: 'published', root, leafCount, txHash };
   }
 

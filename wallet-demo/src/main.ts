@@ -34,7 +34,6 @@ async function start(): Promise<void> {
     void tokens.render();
   });
   const tokens = mountTokenPanel(getSession, {
-    refreshStatus: (id) => credentials.refreshStatus(id),
     onRegistered: () => {
       byId('transfer-section').hidden = false;
       void transfer.refreshBalance();

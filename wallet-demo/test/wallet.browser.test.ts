@@ -2,7 +2,8 @@
  * The holder's story in a real headless Chromium against the real stack started by serve.ts
  * (Hardhat node, contracts, issuer-service in dev auto-approve mode, the built wallet): create an
  * identity → apply → receive the VC → check a token's policy → prove in the Web Worker → register
- * at the gate → transfer; and the refusals a holder must understand: a transfer to an unverified
+ * at the gate → transfer → add a second wallet of the same identity and register it as the same
+ * investor with no issuer record; and the refusals a holder must understand: a transfer to an unverified
  * wallet (the token's custom error), a policy the credential does not meet, a revoked credential,
  * and a wrong passphrase. A token whose policy has an escrow key: the wallet says so before
  * proving, proves with the escrow circuit, and the gate logs the ciphertext the demo's key opens;
@@ -16,7 +17,7 @@ import type { Browser, Page } from 'playwright-core';
 import { IDENTITY_MESSAGE, identityCommitment, identitySecretFromSignature, SNARK_FIELD } from '@zkkyc/credentials';
 import { decryptLeafIndex, pointFromX } from '@zkkyc/escrow';
 import { releaseProverThreads } from '@zkkyc/prover';
-import { connectZkKyc, holderDidFromPrivateKey, IssuerClient, setGatePolicy, signDidChallenge } from '@zkkyc/sdk';
+import { connectZkKyc, holderDidForIssuer, IssuerClient, setGatePolicy, signDidChallenge } from '@zkkyc/sdk';
 import { JsonRpcProvider } from 'ethers';
 import { freePort } from '../scripts/free-port.js';
 import { startWalletDemo, type WalletDemo } from '../scripts/serve.js';
@@ -143,6 +144,43 @@ describe('wallet in a headless browser', () => {
     expect(await erc20.balanceOf(unverified)).toBe(0n);
     await expect(page.locator('#token-balance').textContent()).resolves.toBe(`${formatUnits(before, token().decimals)} ${token().symbol}`);
     await shot('08-transfer-refused');
+  });
+
+  // Before the revocation below: the second wallet proves with the same, still active, credential.
+  test('adds a second wallet under the same identity and registers it as the same investor, telling the issuer nothing', async () => {
+    const policyId = BigInt(token().policyId);
+    const gate = chain().complianceGate;
+    const auditBefore = (await demo.issuer.store.listAuditEvents({ offset: 0, limit: 500 })).length;
+    const did = (await page.locator('#identity-did').textContent())!.trim();
+    expect(did).toMatch(/^did:key:zQ3s/);
+
+    await page.getByRole('button', { name: 'Add another wallet' }).click();
+    await page.locator('#identity-status[data-tone="ok"]', { hasText: 'Wallet 2 added' }).waitFor();
+    const second = (await page.locator('#identity-address').textContent())!.trim();
+    expect(second).toMatch(/^0x[0-9a-fA-F]{40}$/);
+    expect(second).not.toBe(holder);
+    await expect(page.locator('#wallet-account option').count()).resolves.toBe(2);
+    // Same identity, same DID for the issuer; the new wallet is not registered yet.
+    await expect(page.locator('#identity-did').textContent()).resolves.toBe(did);
+    const rules = await chooseToken(page, tokenLabel(0));
+    expect(rules.every((r) => r.ok)).toBe(true);
+    await page.locator('#registration-view').waitFor({ state: 'hidden' });
+    await shot('08b-second-wallet');
+
+    await proveAndRegister(page);
+    expect(await gate.isVerified(policyId, second)).toBe(true);
+    const investor = await gate.investorOf(policyId, holder);
+    expect(investor).not.toBe(0n);
+    expect(await gate.investorOf(policyId, second)).toBe(investor);
+    expect(await gate.walletCount(policyId, investor)).toBe(2n);
+    // The issuer recorded nothing for it (proving reads the issuer's public tree, which it does not log).
+    expect((await demo.issuer.store.listAuditEvents({ offset: 0, limit: 500 })).length).toBe(auditBefore);
+    await shot('08c-second-wallet-registered');
+
+    // Back to the first wallet: the tests after this one act as it.
+    await page.getByLabel('Wallet that registers and transfers').selectOption('0');
+    await page.locator('#identity-address', { hasText: holder }).waitFor();
+    await page.locator('#identity-status', { hasText: 'Wallet 1 is now' }).waitFor();
   });
 
   test('for a token whose policy has an escrow key, says so before proving, proves with the escrow circuit and the gate logs the sealed reference', async () => {
@@ -287,14 +325,15 @@ describe('wallet in a headless browser', () => {
     // The holder applied elsewhere (here: through the SDK with its backup key) and the issuer showed
     // it an offer and a code; it restores its wallet in this browser and pastes both.
     const key = Wallet.createRandom().privateKey;
-    const did = holderDidFromPrivateKey(key);
+    // The DID the wallet will show this issuer: derived from the backup key for this issuer alone.
+    const { did, privateKey: didKey } = await holderDidForIssuer(key, demo.issuer.issuerDid);
     const idc = identityCommitment(identitySecretFromSignature(await new Wallet(key).signMessage(IDENTITY_MESSAGE)));
     const client = new IssuerClient(demo.issuerUrl);
     const { nonce } = await client.createChallenge(did);
     const applied = await client.apply({
       did,
       challenge: nonce,
-      signature: await signDidChallenge(key, nonce, demo.issuer.issuerDid),
+      signature: await signDidChallenge(didKey, nonce, demo.issuer.issuerDid),
       identityCommitment: idc.toString(),
       attributes: { jurisdiction: 'CH', birthDate: '1979-09-09', investorClasses: [], kycLevel: 1 },
     });
@@ -373,4 +412,5 @@ describe('wallet in a headless browser', () => {
       await other.context().close();
     }
   });
+
 });

@@ -12,6 +12,8 @@ export interface MerkleTree {
   readonly depth: number;
   /** `siblings[i]`: the 3 other children at level i (of depth / 2), in position order. */
   proof(index: number): { root: bigint; leaf: bigint; index: number; siblings: bigint[][] };
+  /** The filled nodes of `level` (0 = leaves) from `start` to `end`: what tree chunks are cut from (services/tree-chunks.ts). */
+  nodes(level: number, start?: number, end?: number): bigint[];
 }
 
 const PAGE = 10_000;
@@ -72,6 +74,9 @@ class CappedTree implements MerkleTree {
   }
   proof(index: number) {
     return this.tree.proof(index);
+  }
+  nodes(level: number, start?: number, end?: number): bigint[] {
+    return this.tree.nodes(level, start, end);
   }
 }
 

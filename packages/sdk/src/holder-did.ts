@@ -6,8 +6,9 @@ import { base58btc } from 'multiformats/bases/base58';
 const SECP256K1_PUB = [0xe7, 0x01];
 
 /**
- * The holder's DID: did:key of the same secp256k1 key as its wallet, so one
- * key backs up the wallet, the DID and (through a signature) the zk identity.
+ * The did:key of a secp256k1 key. A holder's DID is this of a key derived for one issuer from the
+ * holder's root secret (holder-keys.ts `holderDidForIssuer`), never of a wallet key; holders from
+ * before that scheme used their wallet key here, and such DIDs keep working (`Holder.fromWallet`).
  */
 export function holderDidFromPrivateKey(privateKey: string): string {
   const compressed = getBytes(SigningKey.computePublicKey(privateKey, true));

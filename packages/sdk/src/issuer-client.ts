@@ -2,6 +2,7 @@
  * A typed client for issuer-service's HTTP API (docs/issuer-service.md), over
  * the platform's fetch, so the same code runs in Node and in the browser wallet.
  */
+import { chunkIndexOf, decodeChunk, decodeTop, leafFromChunks, TreeError, type ChunkedLeaf } from '@zkkyc/tree';
 
 export interface RequestedAttributes {
   jurisdiction: string;
@@ -165,6 +166,29 @@ export class IssuerClient {
     return this.request('POST', '/tree/publish', {});
   }
 
+  /** Which published roots have tree files, newest first, and the chunk size (`GET /tree/chunks`). */
+  treeChunkIndex(): Promise<TreeChunkIndex> {
+    return this.request('GET', '/tree/chunks');
+  }
+
+  /**
+   * A tree file's bytes (`/tree/<root>/top.bin`, `/tree/<root>/chunk/<n>.bin`), public and
+   * unauthenticated: no token is sent, so the request says nothing about who asks.
+   */
+  async treeFile(path: string): Promise<Uint8Array> {
+    let response: Response;
+    try {
+      response = await fetch(new URL(path, this.baseUrl));
+    } catch (cause) {
+      throw new IssuerUnreachableError(this.baseUrl, cause);
+    }
+    if (!response.ok) {
+      const e = (await response.json().catch(() => undefined))?.error ?? {};
+      throw new IssuerApiError(response.status, e.code ?? `http_${response.status}`, e.message ?? response.statusText, e.field);
+    }
+    return new Uint8Array(await response.arrayBuffer());
+  }
+
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const headers: Record<string, string> = {};
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -183,5 +207,69 @@ export class IssuerClient {
       throw new IssuerApiError(response.status, e.code ?? `http_${response.status}`, e.message ?? response.statusText, e.field);
     }
     return json as T;
+  }
+}
+
+/** `GET /tree/chunks`: the roots whose tree files are served, newest first. */
+export interface TreeChunkIndex {
+  depth: number;
+  chunkLevels: number;
+  /** Leaves per chunk: a holder's download reveals only which range of this many leaves it is in. */
+  chunkLeaves: number;
+  roots: { root: string; leafCount: number; chunks: number; top: string }[];
+}
+
+/** A leaf read from tree files, verified against the root. */
+export interface TreeLeafRead {
+  /** The leaf and its path at `proof.root`; `proof.leaf` is 0 when the credential is revoked. */
+  proof: ChunkedLeaf;
+  revoked: boolean;
+  /** The chunk downloaded, and the bytes of both files (what the holder's download cost). */
+  chunk: number;
+  bytes: number;
+}
+
+/**
+ * Reads leaf `leafIndex` and its Merkle path from the issuer's tree files (docs/issuer-service.md,
+ * "Tree chunks"), without asking for it: it downloads the top and the one chunk of
+ * `4^chunkLevels` leaves holding it, and checks that everything used hashes to `root`.
+ *
+ * `root` should be the one read on chain (`IssuerRegistry.issuer(treeId).currentRoot`): then neither
+ * the issuer nor a mirror can make a wrong path or a wrong revocation status pass. Without it, the
+ * issuer's newest published root (`GET /tree/chunks`) is used, which a lying issuer could choose.
+ * `files` is where the files are fetched from (a mirror or CDN; the issuer by default).
+ *
+ * Returns null when the issuer serves no tree files at all (an issuer-service without them), so the
+ * caller may fall back to `GET /credentials/:id/proof`. Throws an IssuerApiError `root_not_served`
+ * when it serves files but not for `root` (after a restart, until its next publication), and a
+ * TreeError when a file does not hash to the root (`chunk` / `matches-top`, `top` /
+ * `hashes-to-root`) or the leaf came after the root (`leafIndex` / `in-tree`).
+ */
+export async function readTreeLeaf(issuer: IssuerClient, args: { leafIndex: number; root?: bigint; files?: IssuerClient }): Promise<TreeLeafRead | null> {
+  // Without the holder's token or reviewer key: these requests must not say who asks.
+  const anonymous = new IssuerClient(issuer.baseUrl);
+  const files = args.files ?? anonymous;
+  let root = args.root;
+  try {
+    if (root === undefined) {
+      const index = await anonymous.treeChunkIndex();
+      if (index.roots.length === 0) throw new IssuerApiError(404, 'root_not_served', 'the issuer has published no root yet', 'root');
+      root = BigInt(index.roots[0].root);
+    }
+    const topBytes = await files.treeFile(`/tree/${root}/top.bin`);
+    const top = decodeTop(topBytes);
+    const chunk = chunkIndexOf(args.leafIndex, top.chunkLevels);
+    // Checked before asking for the chunk: a leaf issued after this root is in no chunk of it.
+    if (!Number.isInteger(args.leafIndex) || args.leafIndex < 0) throw new TreeError('leafIndex', 'non-negative-integer', `${String(args.leafIndex)} is not a leaf index`);
+    if (args.leafIndex >= top.leafCount) {
+      throw new TreeError('leafIndex', 'in-tree', `the tree at root ${root} holds ${top.leafCount} leaves; leaf ${args.leafIndex} came later (wait for the next publication)`);
+    }
+    const chunkBytes = await files.treeFile(`/tree/${root}/chunk/${chunk}.bin`);
+    const proof = leafFromChunks({ root, leafIndex: args.leafIndex, top, chunk: decodeChunk(chunkBytes) });
+    return { proof, revoked: proof.leaf === 0n, chunk, bytes: topBytes.length + chunkBytes.length };
+  } catch (err) {
+    // An issuer without tree files answers its generic 404 for these routes.
+    if (err instanceof IssuerApiError && err.status === 404 && (err.code === 'route_not_found' || err.code === 'http_404')) return null;
+    throw err;
   }
 }

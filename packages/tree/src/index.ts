@@ -1,7 +1,26 @@
 /**
  * @zkkyc/tree — the issuer's set of credentials: a fixed-depth quaternary (arity 4) Poseidon Merkle
- * tree with append, revoke, Merkle paths and a leaf export (docs/protocol.md, "Issuer tree").
+ * tree with append, revoke, Merkle paths, a leaf export, and the tree cut into
+ * static files (a top and leaf chunks) holders build their paths from (docs/protocol.md, "Issuer tree").
  */
 export { IssuerTree, type MerkleProof } from './issuer-tree.js';
 export { ARITY, hashNode, zeroHashes, SNARK_FIELD } from './hash.js';
 export { TreeError } from './errors.js';
+export {
+  DEFAULT_CHUNK_LEVELS,
+  chunkCapacity,
+  chunkCount,
+  chunkIndexOf,
+  decodeChunk,
+  decodeTop,
+  defaultChunkLevels,
+  encodeChunk,
+  encodeTop,
+  leafFromChunks,
+  treeChunk,
+  treeTop,
+  type ChunkedLeaf,
+  type TreeChunk,
+  type TreeLevels,
+  type TreeTop,
+} from './tree-chunks.js';

@@ -129,6 +129,23 @@ export class IssuerTree {
     };
   }
 
+  /**
+   * The filled nodes of `level` (0 = leaves, `depth / 2` = the root) from `start` to `end`
+   * (exclusive, clipped to the filled part): `ceil(size / 4^level)` of them in all. A copy of what
+   * the tree already keeps, so reading a level hashes nothing; tree chunks (tree-chunks.ts) are cut
+   * from it when a root is published.
+   */
+  nodes(level: number, start = 0, end?: number): bigint[] {
+    if (!Number.isInteger(level) || level < 0 || level > this.depth / 2) {
+      throw new TreeError('level', 'tree-level', `${String(level)} is not a level in 0..${this.depth / 2}`);
+    }
+    if (level === 0) return this.bottom.slice(start, end);
+    // IMT keeps every node by level (its constructor and insert fill `_nodes`) but has no public reader.
+    const levels = (this.imt as unknown as { _nodes: (number | string | bigint)[][] })._nodes;
+    const filled = Math.ceil(this.size / ARITY ** level);
+    return levels[level].slice(start, Math.min(end ?? filled, filled)).map((n) => BigInt(n));
+  }
+
   /** All leaves in index order, revoked ones as 0: what `new IssuerTree(depth, leaves)` rebuilds from. */
   leaves(): bigint[] {
     return this.bottom.slice();

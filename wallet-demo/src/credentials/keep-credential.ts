@@ -9,7 +9,7 @@ import { openCredential } from './received-credential.js';
  */
 export async function keepCredential(session: WalletSession, stored: StoredCredential, status: string): Promise<boolean> {
   if (session.state.credentials.some((c) => c.id === stored.id)) return false;
-  const opened = await openCredential(stored, session.identity);
+  const opened = await openCredential(stored, await session.holderFor(stored.issuerDid));
   session.state.credentials.push(stored);
   session.opened.set(stored.id, opened);
   session.credentialStatus.set(stored.id, status);

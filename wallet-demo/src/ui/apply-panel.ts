@@ -44,7 +44,7 @@ export function mountApplyPanel(getSession: () => WalletSession | null, onCreden
       if (await keepCredential(session, stored, issued.status)) onCredentialsChanged();
       return;
     }
-    const received = await receiveThroughOffer(await parseCredentialOffer(offer.credentialOfferUri), offer.txCode, { did: session.identity.did, privateKey: session.identity.wallet.privateKey });
+    const received = await receiveThroughOffer(await parseCredentialOffer(offer.credentialOfferUri), offer.txCode, await session.didAt(app.issuerUrl));
     const { vcJwt, salt, leaf, leafIndex, treeId, issuerDid } = received;
     const stored = { id: received.credentialId, applicationId: app.id, issuerUrl: app.issuerUrl, issuerDid, vcJwt, salt, leaf, leafIndex, treeId, receivedAt };
     if (await keepCredential(session, stored, received.status)) onCredentialsChanged();
@@ -106,12 +106,13 @@ export function mountApplyPanel(getSession: () => WalletSession | null, onCreden
     try {
       say(status, 'Signing the issuer’s challenge with your DID key…');
       const issuer = session.issuer();
-      const health = await issuer.health();
-      const { nonce } = await issuer.createChallenge(session.identity.did);
-      const signature = await signDidChallenge(session.identity.wallet.privateKey, nonce, health.issuerDid);
+      // The issuer sees a DID made for it alone, never the wallet's account (identity/holder-identity.ts).
+      const holder = await session.didAt();
+      const { nonce } = await issuer.createChallenge(holder.did);
+      const signature = await signDidChallenge(holder.privateKey, nonce, holder.issuerDid);
       say(status, 'Sending the application…');
       const result = await issuer.apply({
-        did: session.identity.did,
+        did: holder.did,
         challenge: nonce,
         signature,
         identityCommitment: session.identity.identityCommitment.toString(),

@@ -44,7 +44,7 @@ export function mountOfferPanel(getSession: () => WalletSession | null, onCreden
       say(status, 'Reading the offer…');
       const offer = await parseCredentialOffer(offerField.value);
       say(status, `Proving to ${new URL(offer.credentialIssuer).host} that you hold your key…`);
-      const received = await receiveThroughOffer(offer, codeField.value || undefined, { did: session.identity.did, privateKey: session.identity.wallet.privateKey });
+      const received = await receiveThroughOffer(offer, codeField.value || undefined, await session.didAt(offer.credentialIssuer));
       const { vcJwt, salt, leaf, leafIndex, treeId, issuerDid, issuerUrl, applicationId } = received;
       const kept = await keepCredential(
         session,

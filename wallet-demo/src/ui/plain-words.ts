@@ -81,3 +81,7 @@ export function offerRefusalInWords(code: string, detail: string): string {
   };
   return `${what[code] ?? 'The issuer refused the offer.'} (${detail})`;
 }
+
+/** Under the list of wallets, once there is more than one. */
+export const ACCOUNTS_IN_WORDS =
+  'Every wallet here belongs to the same identity: a token counts them as one investor, and the issuer of your credential sees none of them.';

@@ -1,6 +1,6 @@
 import { assertEscrowKey, checkPolicy, dateToInt, decodePolicy, intToDate, todayInt, ValidationError, type EncodedPolicy, type EscrowKey, type PolicyFailure } from '@zkkyc/credentials';
 import type { KycProofRequest } from '@zkkyc/prover';
-import type { CredentialPath, DeployedToken } from '@zkkyc/sdk';
+import { readTreeLeaf, type CredentialPath, type DeployedToken } from '@zkkyc/sdk';
 import { ChainUnreachableError, isConnectionFailure } from '../chain/chain-connection.js';
 import { DevOperator } from '../chain/dev-operator.js';
 import { explainRefusal, POLICY_CHANGED } from '../chain/refusal-reasons.js';
@@ -73,7 +73,7 @@ const ROOT_WAIT_MS = 60_000;
  * Section 4: choose a token, see its policy in plain words with each rule ticked or crossed for
  * the chosen credential, then prove in the worker and register the wallet at the gate.
  */
-export function mountTokenPanel(getSession: () => WalletSession | null, hooks: { refreshStatus(id: string): Promise<string | undefined>; onRegistered(token: DeployedToken): void }) {
+export function mountTokenPanel(getSession: () => WalletSession | null, hooks: { onRegistered(token: DeployedToken): void }) {
   const form = byId<HTMLFormElement>('prove-form');
   const tokenSelect = byId<HTMLSelectElement>('token-select');
   const credentialSelect = byId<HTMLSelectElement>('prove-credential');
@@ -241,8 +241,34 @@ export function mountTokenPanel(getSession: () => WalletSession | null, hooks: {
     }
   }
 
-  /** Polls until the issuer root that contains the credential is anchored and acceptable on-chain. */
-  async function acceptedPath(session: WalletSession, credential: OpenedCredential) {
+  /**
+   * The credential's path at the root the registry holds now, built from the issuer's public tree
+   * files (its top and the one chunk of 65,536 leaves holding the credential) and checked against
+   * that on-chain root: the issuer learns neither which credential is about to prove nor when, and
+   * the chunk itself says whether the credential was revoked. Polls until the registry's root
+   * contains the credential. Only an issuer that serves no tree files is asked for the path.
+   */
+  async function acceptedPath(session: WalletSession, credential: OpenedCredential): Promise<KycProofRequest['merkleProof'] | 'revoked'> {
+    const { contracts } = await session.chain();
+    const treeId = BigInt(credential.stored.treeId);
+    const deadline = Date.now() + ROOT_WAIT_MS;
+    for (;;) {
+      const { currentRoot } = await contracts.issuerRegistry.issuer(treeId);
+      const read = currentRoot === 0n ? 'later' : await readTreeLeaf(session.issuer(credential.stored.issuerUrl), { leafIndex: credential.stored.leafIndex, root: currentRoot }).catch(notYet);
+      if (read === null) return issuerPath(session, credential);
+      if (read !== 'later' && (await contracts.issuerRegistry.isRootAcceptable(treeId, currentRoot))) {
+        if (read.revoked) return 'revoked';
+        if (read.proof.leaf !== BigInt(credential.stored.leaf)) throw new Error('the issuer’s tree holds another leaf at this credential’s place');
+        return read.proof;
+      }
+      if (Date.now() > deadline) throw new Error('the issuer has not anchored a root containing your credential yet; try again in a minute');
+      stage.textContent = 'Waiting for the issuer to anchor its tree root on-chain…';
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+
+  /** The path from the issuer's per-credential route (names the credential): for an issuer without tree files. */
+  async function issuerPath(session: WalletSession, credential: OpenedCredential) {
     const { contracts } = await session.chain();
     const issuer = session.issuer(credential.stored.issuerUrl).withAccessToken(accessTokenFor(session, credential));
     const deadline = Date.now() + ROOT_WAIT_MS;
@@ -266,15 +292,10 @@ export function mountTokenPanel(getSession: () => WalletSession | null, hooks: {
     byId('registration-view').hidden = true;
     progress.hidden = false;
     progressBar.removeAttribute('value');
-    stage.textContent = 'Checking the credential with the issuer…';
+    stage.textContent = 'Reading the gate’s policy…';
     const elapsed = startElapsedTimer(byId('prove-elapsed'));
     try {
-      const credentialStatus = await hooks.refreshStatus(credential.stored.id);
-      if (credentialStatus === undefined) throw new Error('could not confirm the credential’s status with the issuer');
-      if (credentialStatus !== 'active') {
-        say(status, `Not eligible: the credential is ${credentialStatus}${credentialStatus === 'revoked' ? ' by its issuer' : ''}. Apply for a new one.`, 'error');
-        return;
-      }
+      // No status call to the issuer: the tree chunk the path is built from says whether the leaf is revoked.
       const policy = await gatePolicy(session, token.policyId);
       if (policy.escrow && 'invalid' in policy.escrow) {
         say(status, badEscrowKeyInWords(policy.escrow.invalid.rule), 'error');
@@ -288,8 +309,13 @@ export function mountTokenPanel(getSession: () => WalletSession | null, hooks: {
         stage.textContent = 'Getting test ETH for gas from the dev chain operator…';
         await operator.fund(session.identity.address);
       }
-      stage.textContent = 'Fetching your Merkle path from the issuer…';
+      stage.textContent = 'Downloading the issuer’s published tree (one chunk of it) to build your Merkle path…';
       const merkleProof = await acceptedPath(session, credential);
+      if (merkleProof === 'revoked') {
+        session.credentialStatus.set(credential.stored.id, 'revoked');
+        say(status, 'Not eligible: the credential is revoked by its issuer. Apply for a new one.', 'error');
+        return;
+      }
       const validUntil = dateToInt(validUntilInput.value, 'validUntil');
       stage.textContent = 'Loading the circuit…';
       const request: KycProofRequest = {
@@ -391,6 +417,17 @@ function toMerkleProof(path: CredentialPath): KycProofRequest['merkleProof'] {
     index: path.leafIndex,
     siblings: path.siblings.map((level) => level.map((s) => BigInt(s))),
   };
+}
+
+/**
+ * Tree files the registry's root does not cover yet — the credential came after that root
+ * (`leafIndex` / `in-tree`), or the issuer has not written the files of that root yet
+ * (`root_not_served`, e.g. just after a restart) — mean "wait for the next publication".
+ */
+function notYet(err: unknown): 'later' {
+  const e = err as { name?: string; rule?: string; code?: string };
+  if ((e?.name === 'TreeError' && e.rule === 'in-tree') || (e?.name === 'IssuerApiError' && e.code === 'root_not_served')) return 'later';
+  throw err;
 }
 
 function accessTokenFor(session: WalletSession, credential: OpenedCredential): string {
