@@ -63,7 +63,7 @@ describe('tree chunks (issue 13, item 2)', () => {
     expect(index.roots).toEqual([{ root: service.tree.root.toString(), leafCount: 10, chunks: 3, top: `/tree/${service.tree.root}/top.bin` }]);
     const root = await anchoredRoot();
     for (const leafIndex of [0, 3, 4, 7, 8, 9]) {
-      const read = await readTreeLeaf(issuer, { leafIndex, root });
+      const read = await readTreeLeaf(issuer, { chunkLevels: 1, leafIndex, root });
       expect(read).not.toBeNull();
       expect(read!.chunk).toBe(Math.floor(leafIndex / 4));
       expect(read!.revoked).toBe(false);
@@ -113,20 +113,20 @@ describe('tree chunks (issue 13, item 2)', () => {
     await new Promise<void>((resolve) => mirror.listen(0, '127.0.0.1', resolve));
     const files = new IssuerClient(`http://127.0.0.1:${(mirror.address() as { port: number }).port}`);
     try {
-      expect((await readTreeLeaf(issuer, { leafIndex: 5, root, files }))!.proof).toEqual(service.tree.proof(5));
+      expect((await readTreeLeaf(issuer, { chunkLevels: 1, leafIndex: 5, root, files }))!.proof).toEqual(service.tree.proof(5));
       // Leaf 6 of chunk 1, beside the holder's leaf 5.
       alter = (path, bytes) => {
         if (path.endsWith('/chunk/1.bin')) bytes[16 + 2 * 32 + 31] ^= 1;
       };
-      await expect(readTreeLeaf(issuer, { leafIndex: 5, root, files })).rejects.toMatchObject({ name: 'TreeError', field: 'chunk', rule: 'matches-top' });
+      await expect(readTreeLeaf(issuer, { chunkLevels: 1, leafIndex: 5, root, files })).rejects.toMatchObject({ name: 'TreeError', field: 'chunk', rule: 'matches-top' });
       // The top's node for chunk 0, a sibling on the holder's path (top: 48-byte header, then chunk roots).
       alter = (path, bytes) => {
         if (path.endsWith('/top.bin')) bytes[48 + 31] ^= 1;
       };
-      await expect(readTreeLeaf(issuer, { leafIndex: 5, root, files })).rejects.toMatchObject({ name: 'TreeError', field: 'top', rule: 'hashes-to-root' });
+      await expect(readTreeLeaf(issuer, { chunkLevels: 1, leafIndex: 5, root, files })).rejects.toMatchObject({ name: 'TreeError', field: 'top', rule: 'hashes-to-root' });
       // Another root's top (a mirror answering with stale files).
       alter = null;
-      await expect(readTreeLeaf(issuer, { leafIndex: 5, root: root + 1n, files })).rejects.toMatchObject({ code: 'root_not_served' });
+      await expect(readTreeLeaf(issuer, { chunkLevels: 1, leafIndex: 5, root: root + 1n, files })).rejects.toMatchObject({ code: 'root_not_served' });
     } finally {
       await new Promise<void>((resolve) => mirror.close(() => resolve()));
     }
@@ -137,15 +137,15 @@ describe('tree chunks (issue 13, item 2)', () => {
     const revoked = await service.app.inject({ method: 'POST', url: `/credentials/${credentialIds[6]}/revoke`, headers: reviewer, payload: { reason: 'test' } });
     expect(revoked.statusCode).toBe(200);
     // Not yet published: the anchored root still holds the leaf.
-    expect((await readTreeLeaf(issuer, { leafIndex: 6, root: before }))!.revoked).toBe(false);
+    expect((await readTreeLeaf(issuer, { chunkLevels: 1, leafIndex: 6, root: before }))!.revoked).toBe(false);
     await service.publisher!.publishNow();
     const after = await anchoredRoot();
     expect(after).not.toBe(before);
-    const read = await readTreeLeaf(issuer, { leafIndex: 6, root: after });
+    const read = await readTreeLeaf(issuer, { chunkLevels: 1, leafIndex: 6, root: after });
     expect(read).toMatchObject({ revoked: true, chunk: 1 });
     expect(read!.proof.leaf).toBe(0n);
     // The neighbours in the same chunk are unaffected; chunks the revocation did not touch are the same bytes.
-    expect((await readTreeLeaf(issuer, { leafIndex: 7, root: after }))!.proof).toEqual(service.tree.proof(7));
+    expect((await readTreeLeaf(issuer, { chunkLevels: 1, leafIndex: 7, root: after }))!.proof).toEqual(service.tree.proof(7));
     const etag = async (root: bigint, n: number) => (await fetch(`${url}/tree/${root}/chunk/${n}.bin`)).headers.get('etag');
     expect(await etag(after, 0)).toBe(await etag(before, 0));
     expect(await etag(after, 1)).not.toBe(await etag(before, 1));
@@ -153,7 +153,7 @@ describe('tree chunks (issue 13, item 2)', () => {
     // The SDK's holder refuses to build a path for it.
     const held = { id: credentialIds[6], leafIndex: 6, leaf: 1n, accessToken: 'unused' } as Parameters<Holder['merklePath']>[1];
     const someone = await Holder.fromWallet(Wallet.createRandom());
-    await expect(someone.merklePath(issuer, held, { root: after })).rejects.toMatchObject({ field: 'credential', rule: 'not-revoked' });
+    await expect(someone.merklePath(issuer, held, { chunkLevels: 1, root: after })).rejects.toMatchObject({ field: 'credential', rule: 'not-revoked' });
   });
 
   it('lets a holder prove (real kycPolicy32 proof) from the chunks with no request naming its credential: no path call, no status call', async () => {
@@ -172,11 +172,12 @@ describe('tree chunks (issue 13, item 2)', () => {
     };
     let path;
     try {
-      path = await holder.merklePath(issuer, held, { root });
+      path = await holder.merklePath(issuer, held, { chunkLevels: 1, root });
     } finally {
       globalThis.fetch = realFetch;
     }
-    expect(requested).toEqual([`/tree/${root}/top.bin`, `/tree/${root}/chunk/${Math.floor(held.leafIndex / 4)}.bin`]);
+    // The index (anonymous, the same for everyone: it says the chunk size), the top, one chunk.
+    expect(requested).toEqual(['/tree/chunks', `/tree/${root}/top.bin`, `/tree/${root}/chunk/${Math.floor(held.leafIndex / 4)}.bin`]);
     expect(requested.some((p) => p.includes(held.id) || p.includes('/proof') || p.includes('/status'))).toBe(false);
     expect(path).toEqual(service.tree.proof(held.leafIndex));
 
@@ -203,10 +204,21 @@ describe('tree chunks (issue 13, item 2)', () => {
     await new Promise<void>((resolve) => older.listen(0, '127.0.0.1', resolve));
     try {
       const olderIssuer = new IssuerClient(`http://127.0.0.1:${(older.address() as { port: number }).port}`);
-      await expect(holder.merklePath(olderIssuer, held, { root })).resolves.toEqual(path);
-      expect(asked).toEqual([`/tree/${root}/top.bin`, `/credentials/${held.id}/proof`]);
+      await expect(holder.merklePath(olderIssuer, held, { chunkLevels: 1, root })).resolves.toEqual(path);
+      expect(asked).toEqual(['/tree/chunks', `/credentials/${held.id}/proof`]);
       // An issuer that has files, but not for this root, is never asked for the path instead.
-      await expect(holder.merklePath(issuer, held, { root: root + 1n })).rejects.toMatchObject({ code: 'root_not_served' });
+      await expect(holder.merklePath(issuer, held, { chunkLevels: 1, root: root + 1n })).rejects.toMatchObject({ code: 'root_not_served' });
+      // Nor when a mirror (or the issuer, for chosen clients) answers a plain 404 for a file: that
+      // is an error, not a reason to name the credential to the issuer.
+      const mirror = new IssuerClient(`http://127.0.0.1:${(older.address() as { port: number }).port}`);
+      asked.length = 0;
+      await expect(holder.merklePath(issuer, held, { chunkLevels: 1, root, files: mirror })).rejects.toMatchObject({ status: 404 });
+      expect(asked.some((p) => p.includes('/proof'))).toBe(false);
+      // The chunk size is pinned by the holder, never taken from the issuer's files: an issuer cutting
+      // at another size (smaller chunks would say which leaf is wanted) is refused before any download.
+      await expect(readTreeLeaf(issuer, { leafIndex: held.leafIndex, root })).rejects.toMatchObject({ name: 'TreeError', field: 'chunkLevels', rule: 'pinned' });
+      // A file larger than the pinned shape allows is cut off, not read whole.
+      await expect(issuer.treeFile(`/tree/${root}/top.bin`, 10)).rejects.toMatchObject({ name: 'TreeError', field: 'file', rule: 'size' });
     } finally {
       await new Promise<void>((resolve) => older.close(() => resolve()));
     }
@@ -219,6 +231,6 @@ describe('tree chunks (issue 13, item 2)', () => {
     url = await service.app.listen({ host: '127.0.0.1', port: 0 });
     issuer = new IssuerClient(url);
     expect((await issuer.treeChunkIndex()).roots.map((r) => r.root)).toEqual([root.toString()]);
-    expect((await readTreeLeaf(issuer, { leafIndex: 9, root }))!.proof).toEqual(service.tree.proof(9));
+    expect((await readTreeLeaf(issuer, { chunkLevels: 1, leafIndex: 9, root }))!.proof).toEqual(service.tree.proof(9));
   });
 });

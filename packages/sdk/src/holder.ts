@@ -178,10 +178,15 @@ export class Holder {
    * `credential` / `not-revoked`) a credential whose leaf is 0 at that root.
    *
    * Falls back to asking the issuer for this credential's path (`GET /credentials/:id/proof`,
-   * which names the credential) only when the issuer serves no tree files, or when `via: 'issuer'`.
+   * which names the credential) only when the issuer says it serves no tree files at all, or when
+   * `via: 'issuer'`; a missing file is an error. `chunkLevels`: the pinned chunk size (default 8).
    */
-  async merklePath(issuer: IssuerClient, held: HeldCredential, options: { root?: bigint; files?: IssuerClient; via?: 'chunks' | 'issuer' } = {}): Promise<MerkleProof> {
-    const read = options.via === 'issuer' ? null : await readTreeLeaf(issuer, { leafIndex: held.leafIndex, root: options.root, files: options.files });
+  async merklePath(
+    issuer: IssuerClient,
+    held: HeldCredential,
+    options: { root?: bigint; files?: IssuerClient; via?: 'chunks' | 'issuer'; chunkLevels?: number } = {},
+  ): Promise<MerkleProof> {
+    const read = options.via === 'issuer' ? null : await readTreeLeaf(issuer, { leafIndex: held.leafIndex, root: options.root, files: options.files, chunkLevels: options.chunkLevels });
     if (read === null) return toMerkleProof(await issuer.withAccessToken(held.accessToken).credentialPath(held.id));
     if (read.revoked) throw new ValidationError('credential', 'not-revoked', `the issuer revoked this credential: its leaf is 0 at root ${read.proof.root}`);
     if (read.proof.leaf !== held.leaf) throw new ValidationError('leafIndex', 'holds-leaf', `the issuer's tree holds another leaf at index ${held.leafIndex}`);

@@ -2,7 +2,7 @@
  * A typed client for issuer-service's HTTP API (docs/issuer-service.md), over
  * the platform's fetch, so the same code runs in Node and in the browser wallet.
  */
-import { chunkIndexOf, decodeChunk, decodeTop, leafFromChunks, TreeError, type ChunkedLeaf } from '@zkkyc/tree';
+import { chunkIndexOf, decodeChunk, decodeTop, DEFAULT_CHUNK_LEVELS, leafFromChunks, TreeError, type ChunkedLeaf } from '@zkkyc/tree';
 
 export interface RequestedAttributes {
   jurisdiction: string;
@@ -175,10 +175,11 @@ export class IssuerClient {
    * A tree file's bytes (`/tree/<root>/top.bin`, `/tree/<root>/chunk/<n>.bin`), public and
    * unauthenticated: no token is sent, so the request says nothing about who asks.
    */
-  async treeFile(path: string): Promise<Uint8Array> {
+  async treeFile(path: string, maxBytes = MAX_TREE_FILE_BYTES): Promise<Uint8Array> {
     let response: Response;
     try {
-      response = await fetch(new URL(path, this.baseUrl));
+      // Relative to the base's own path, so a mirror under https://cdn.example/zkkyc/ keeps its prefix.
+      response = await fetch(new URL(path.replace(/^\//, ''), this.baseUrl.endsWith('/') ? this.baseUrl : `${this.baseUrl}/`));
     } catch (cause) {
       throw new IssuerUnreachableError(this.baseUrl, cause);
     }
@@ -186,7 +187,7 @@ export class IssuerClient {
       const e = (await response.json().catch(() => undefined))?.error ?? {};
       throw new IssuerApiError(response.status, e.code ?? `http_${response.status}`, e.message ?? response.statusText, e.field);
     }
-    return new Uint8Array(await response.arrayBuffer());
+    return readCapped(response, maxBytes, path);
   }
 
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -208,6 +209,41 @@ export class IssuerClient {
     }
     return json as T;
   }
+}
+
+/**
+ * The largest tree file a holder downloads: a full chunk or top at the pinned chunk size is 2.67 MiB
+ * (docs/protocol.md, "Tree files"). A hostile server's endless or huge body is cut off here, not in
+ * the browser's memory.
+ */
+export const MAX_TREE_FILE_BYTES = 4 * 1024 * 1024;
+
+/** A response body, refused once it passes `maxBytes` (whatever Content-Length claims). */
+async function readCapped(response: Response, maxBytes: number, what: string): Promise<Uint8Array> {
+  const declared = Number(response.headers.get('content-length') ?? NaN);
+  const tooBig = () => new TreeError('file', 'size', `${what} is larger than ${maxBytes} bytes: not a tree file of the pinned shape`);
+  if (declared > maxBytes) throw tooBig();
+  if (!response.body) return new Uint8Array(await response.arrayBuffer());
+  const reader = response.body.getReader();
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > maxBytes) {
+      await reader.cancel();
+      throw tooBig();
+    }
+    parts.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let at = 0;
+  for (const part of parts) {
+    bytes.set(part, at);
+    at += part.length;
+  }
+  return bytes;
 }
 
 /** `GET /tree/chunks`: the roots whose tree files are served, newest first. */
@@ -239,37 +275,55 @@ export interface TreeLeafRead {
  * issuer's newest published root (`GET /tree/chunks`) is used, which a lying issuer could choose.
  * `files` is where the files are fetched from (a mirror or CDN; the issuer by default).
  *
- * Returns null when the issuer serves no tree files at all (an issuer-service without them), so the
- * caller may fall back to `GET /credentials/:id/proof`. Throws an IssuerApiError `root_not_served`
- * when it serves files but not for `root` (after a restart, until its next publication), and a
- * TreeError when a file does not hash to the root (`chunk` / `matches-top`, `top` /
- * `hashes-to-root`) or the leaf came after the root (`leafIndex` / `in-tree`).
+ * The chunk size is a protocol constant (`chunkLevels`, default {@link DEFAULT_CHUNK_LEVELS}), never
+ * taken from the files: a top file claiming smaller chunks would make the chunk request itself name
+ * the leaf. A top or chunk of another shape is refused (`top` / `chunk-levels`), and so is a file
+ * larger than the pinned shape allows (`file` / `size`).
+ *
+ * Returns null only when the issuer says it serves no tree files at all (`GET /tree/chunks` answers
+ * `route_not_found`: an issuer-service from before them), so the caller may decide to ask for the
+ * path instead — a request that names the credential. A missing file (404) on an issuer or mirror
+ * that serves tree files is an error, never a reason to ask the issuer. Throws an IssuerApiError
+ * `root_not_served` when it serves files but not for `root` (after a restart, until its next
+ * publication), and a TreeError when a file does not hash to the root (`chunk` / `matches-top`,
+ * `top` / `hashes-to-root`) or the leaf came after the root (`leafIndex` / `in-tree`).
  */
-export async function readTreeLeaf(issuer: IssuerClient, args: { leafIndex: number; root?: bigint; files?: IssuerClient }): Promise<TreeLeafRead | null> {
+export async function readTreeLeaf(
+  issuer: IssuerClient,
+  args: { leafIndex: number; root?: bigint; files?: IssuerClient; chunkLevels?: number },
+): Promise<TreeLeafRead | null> {
+  if (!Number.isInteger(args.leafIndex) || args.leafIndex < 0) throw new TreeError('leafIndex', 'non-negative-integer', `${String(args.leafIndex)} is not a leaf index`);
   // Without the holder's token or reviewer key: these requests must not say who asks.
   const anonymous = new IssuerClient(issuer.baseUrl);
   const files = args.files ?? anonymous;
+  const chunkLevels = args.chunkLevels ?? DEFAULT_CHUNK_LEVELS;
   let root = args.root;
   try {
+    const index = await anonymous.treeChunkIndex();
+    if (index.chunkLevels !== chunkLevels) {
+      throw new TreeError('chunkLevels', 'pinned', `the issuer cuts its tree files at ${index.chunkLevels} levels, not the ${chunkLevels} this holder downloads (smaller chunks would say which leaf it wants)`);
+    }
     if (root === undefined) {
-      const index = await anonymous.treeChunkIndex();
       if (index.roots.length === 0) throw new IssuerApiError(404, 'root_not_served', 'the issuer has published no root yet', 'root');
       root = BigInt(index.roots[0].root);
     }
-    const topBytes = await files.treeFile(`/tree/${root}/top.bin`);
-    const top = decodeTop(topBytes);
-    const chunk = chunkIndexOf(args.leafIndex, top.chunkLevels);
-    // Checked before asking for the chunk: a leaf issued after this root is in no chunk of it.
-    if (!Number.isInteger(args.leafIndex) || args.leafIndex < 0) throw new TreeError('leafIndex', 'non-negative-integer', `${String(args.leafIndex)} is not a leaf index`);
-    if (args.leafIndex >= top.leafCount) {
-      throw new TreeError('leafIndex', 'in-tree', `the tree at root ${root} holds ${top.leafCount} leaves; leaf ${args.leafIndex} came later (wait for the next publication)`);
-    }
-    const chunkBytes = await files.treeFile(`/tree/${root}/chunk/${chunk}.bin`);
-    const proof = leafFromChunks({ root, leafIndex: args.leafIndex, top, chunk: decodeChunk(chunkBytes) });
-    return { proof, revoked: proof.leaf === 0n, chunk, bytes: topBytes.length + chunkBytes.length };
   } catch (err) {
-    // An issuer without tree files answers its generic 404 for these routes.
-    if (err instanceof IssuerApiError && err.status === 404 && (err.code === 'route_not_found' || err.code === 'http_404')) return null;
+    // Only the issuer itself saying it has no tree files at all allows asking it instead.
+    if (err instanceof IssuerApiError && err.status === 404 && err.code === 'route_not_found') return null;
     throw err;
   }
+  // The chunk is fixed by the leaf and the pinned size before anything is downloaded.
+  const chunk = chunkIndexOf(args.leafIndex, chunkLevels);
+  const topBytes = await files.treeFile(`/tree/${root}/top.bin`);
+  const top = decodeTop(topBytes);
+  if (top.chunkLevels !== chunkLevels) throw new TreeError('top', 'chunk-levels', `the top file is cut at ${top.chunkLevels} levels, not ${chunkLevels}`);
+  // Checked before asking for the chunk: a leaf issued after this root is in no chunk of it.
+  if (args.leafIndex >= top.leafCount) {
+    throw new TreeError('leafIndex', 'in-tree', `the tree at root ${root} holds ${top.leafCount} leaves; leaf ${args.leafIndex} came later (wait for the next publication)`);
+  }
+  const chunkBytes = await files.treeFile(`/tree/${root}/chunk/${chunk}.bin`);
+  const decoded = decodeChunk(chunkBytes);
+  if (decoded.chunkLevels !== chunkLevels) throw new TreeError('chunk', 'chunk-levels', `the chunk file is cut at ${decoded.chunkLevels} levels, not ${chunkLevels}`);
+  const proof = leafFromChunks({ root, leafIndex: args.leafIndex, top, chunk: decoded });
+  return { proof, revoked: proof.leaf === 0n, chunk, bytes: topBytes.length + chunkBytes.length };
 }
