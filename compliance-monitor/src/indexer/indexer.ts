@@ -115,6 +115,7 @@ export class Indexer {
   private readonly batchBlocks: number;
   private readonly logsChunkBlocks: number;
   private readonly backfillChunkBlocks: number;
+  private warnedStartAhead = false;
   private readonly pollIntervalMs: number;
   private readonly backoff: { initialMs: number; maxMs: number };
   private readonly sources;
@@ -211,9 +212,11 @@ export class Indexer {
     const to = this.startBlock - 1;
     const head = await chain.blockNumber();
     this.head = head;
-    if (to > head) {
-      // Not a reorg: the node is not there yet (or START_BLOCK is a typo); wait, and say so.
-      this.log('warn', `START_BLOCK ${this.startBlock} is above the node's head ${head}: waiting for the chain to reach it`);
+    // Backfilled blocks are below the cursor, where no reorg is looked for: they must be final.
+    if (to > head - this.confirmations + 1) {
+      // Not a reorg: the node is not there yet (or START_BLOCK is a typo); wait, and say so once.
+      if (!this.warnedStartAhead) this.log('warn', `START_BLOCK ${this.startBlock} is above the node's final head ${head - this.confirmations + 1}: waiting for the chain to reach it`);
+      this.warnedStartAhead = true;
       return { kind: 'idle', head };
     }
     const gate = this.options.contracts.gate.toLowerCase();

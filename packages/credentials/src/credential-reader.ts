@@ -61,6 +61,22 @@ export function credentialFormatOf(jwt: string): 'vc2' | 'vc1.1' {
 }
 
 /**
+ * The resolver did-jwt verifies 1.1 credentials with, made strict: a DID document that lists no
+ * `assertionMethod` at all is handed over with an empty one. did-jwt otherwise reads a document
+ * without the property as allowing every key it lists (authentication keys included), so
+ * `proofPurpose: 'assertionMethod'` would not hold for such issuers.
+ */
+export function assertionStrictResolver(resolver: Resolvable): Resolvable {
+  return {
+    async resolve(didUrl, options) {
+      const result = await resolver.resolve(didUrl, options);
+      if (!result.didDocument || Array.isArray(result.didDocument.assertionMethod)) return result;
+      return { ...result, didDocument: { ...result.didDocument, assertionMethod: [] } };
+    },
+  };
+}
+
+/**
  * Verifies a KYC credential in either format and returns its facts. Throws (an Error saying why)
  * when the signature, the issuer, the validity window or the KycCredential shape is wrong.
  */
@@ -74,7 +90,7 @@ export async function readKycCredential(jwt: string, options: ReadKycCredentialO
     const now = options.now ? Math.floor(options.now.getTime() / 1000) : undefined;
     const policies = options.ignoreValidity ? { now, issuanceDate: false, expirationDate: false, nbf: false, exp: false } : { now };
     // Signed by a key the issuer lists for assertions, not any key of its DID document.
-    const verified = await verifyCredential(jwt, options.resolver, { policies, proofPurpose: 'assertionMethod' });
+    const verified = await verifyCredential(jwt, assertionStrictResolver(options.resolver), { policies, proofPurpose: 'assertionMethod' });
     const credential = verified.verifiableCredential as unknown as ReadKycCredential['credential'] & { issuanceDate: string; expirationDate?: string };
     const issuerDid = typeof credential.issuer === 'string' ? credential.issuer : credential.issuer.id;
     if (options.issuerDid !== undefined && issuerDid !== options.issuerDid) throw new Error(`issued by ${issuerDid}, expected ${options.issuerDid}`);

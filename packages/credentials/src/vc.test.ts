@@ -52,6 +52,15 @@ describe('KycCredential (W3C VC, JWT)', () => {
     const refused = await verifyKycCredential(jwt, { resolver: authenticationOnly });
     expect(refused.verified).toBe(false);
     expect(refused.error).toMatch(/assertionMethod/);
+    // A document with no assertionMethod at all (did-jwt would read it as "every key"): refused too.
+    const noAssertion = new Resolver({
+      key: async (did, parsed, resolver, options) => {
+        const resolved = await didKey.resolve(did, options);
+        const { assertionMethod: _none, ...document } = resolved.didDocument!;
+        return { ...resolved, didDocument: document };
+      },
+    });
+    expect((await verifyKycCredential(jwt, { resolver: noAssertion })).verified).toBe(false);
   });
 
   it('gives a deterministic did:key for an imported key, stable per alias', async () => {

@@ -7,7 +7,7 @@ import { assertFieldElement } from './field.js';
 import type { IssuerAgent } from './issuer-agent.js';
 import { KYC_CREDENTIAL_SCHEMA_ID } from './kyc-credential-schema.js';
 import { computeLeaf } from './leaf.js';
-import { credentialFormatOf, readKycCredential, type CredentialFormat } from './credential-reader.js';
+import { assertionStrictResolver, credentialFormatOf, readKycCredential, type CredentialFormat } from './credential-reader.js';
 import type { BitstringStatusListEntry } from './vc2-jose.js';
 
 /**
@@ -161,7 +161,7 @@ export async function verifyKycCredential(
     if (format === 'vc1.1') {
       // did-jwt-vc's own policies (e.g. `now`) apply unchanged to the 1.1 form.
       // Signed by a key the issuer lists for assertions, not any key of its DID document.
-      const result = await verifyCredential(jwt, resolver, { proofPurpose: 'assertionMethod', ...(options.policies ? { policies: options.policies } : {}) });
+      const result = await verifyCredential(jwt, assertionStrictResolver(resolver), { proofPurpose: 'assertionMethod', ...(options.policies ? { policies: options.policies } : {}) });
       const credential = result.verifiableCredential as unknown as KycCredential;
       const issuer = typeof credential.issuer === 'string' ? credential.issuer : credential.issuer.id;
       if (options.issuerDid !== undefined && issuer !== options.issuerDid) {
