@@ -3,7 +3,7 @@ import type { MonitoredContracts } from '../config.js';
 import type { Cursor, IndexedBlock, MonitorStore, RewindResult, StoreSession } from '../store/monitor-store.js';
 import type { ChainClient } from './chain-client.js';
 import { decodeLog, sourcesOf } from './contract-events.js';
-import { Interface } from 'ethers';
+import { Interface, type Log } from 'ethers';
 import { ComplianceGate__factory, PermissionedToken__factory } from '@zkkyc/contracts/typechain';
 
 /** What the registration backfill below START_BLOCK reads (Indexer.backfillRegistrations). */
@@ -170,10 +170,30 @@ export class Indexer {
     for (let start = from; start <= to; start += this.logsChunkBlocks) {
       logs.push(...(await chain.logs(this.addresses, start, Math.min(to, start + this.logsChunkBlocks - 1))));
     }
+    const { blocks, events } = await this.decodeLogs(chainId, logs, to);
+    const batch: BatchInfo = { chainId, fromBlock: from, toBlock: to };
+    const end = blocks.get(to)!;
+    await store.transaction(async (tx) => {
+      await tx.writeBatch(chainId, events, [...blocks.values()], { chainId, blockNumber: to, blockHash: end.hash });
+      await tx.pruneBlocks(chainId, to - (this.options.keepBlockHashes ?? 10_000));
+      await this.options.hooks?.onBatch?.(tx, events, batch);
+      await this.options.beforeCommit?.(batch);
+    });
+    this.cursorValue = to;
+    await this.options.hooks?.afterCommit?.(events, batch);
+    return { kind: 'batch', fromBlock: from, toBlock: to, events: events.length };
+  }
+
+  /**
+   * The blocks the logs sit in (and block `to`, the cursor's), and the logs decoded into events in
+   * chain order. A log whose block hash is not the node's answer for its block means the chain moved
+   * while it was read (ChainMovedError: the step is retried).
+   */
+  private async decodeLogs(chainId: number, logs: Log[], to: number): Promise<{ blocks: Map<number, IndexedBlock>; events: ChainEvent[] }> {
     const numbers = [...new Set([...logs.map((l) => l.blockNumber), to])].sort((a, b) => a - b);
     const blocks = new Map<number, IndexedBlock>();
     for (const n of numbers) {
-      const b = await chain.block(n);
+      const b = await this.options.chain.block(n);
       if (!b) throw new ChainMovedError(n);
       blocks.set(n, b);
     }
@@ -186,17 +206,7 @@ export class Indexer {
       else this.log('warn', `skipped a log of ${l.address} in tx ${l.transactionHash} (#${l.index}): not an event of the contract's ABI (topic ${l.topics[0]})`);
     }
     events.sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex);
-    const batch: BatchInfo = { chainId, fromBlock: from, toBlock: to };
-    const end = blocks.get(to)!;
-    await store.transaction(async (tx) => {
-      await tx.writeBatch(chainId, events, [...blocks.values()], { chainId, blockNumber: to, blockHash: end.hash });
-      await tx.pruneBlocks(chainId, to - (this.options.keepBlockHashes ?? 10_000));
-      await this.options.hooks?.onBatch?.(tx, events, batch);
-      await this.options.beforeCommit?.(batch);
-    });
-    this.cursorValue = to;
-    await this.options.hooks?.afterCommit?.(events, batch);
-    return { kind: 'batch', fromBlock: from, toBlock: to, events: events.length };
+    return { blocks, events };
   }
 
   /**
@@ -226,20 +236,7 @@ export class Indexer {
     for (let start = 0; start <= to; start += this.backfillChunkBlocks) {
       logs.push(...(await chain.logs([gate, token], start, Math.min(to, start + this.backfillChunkBlocks - 1), topics)));
     }
-    const blocks = new Map<number, IndexedBlock>();
-    for (const n of [...new Set([...logs.map((l) => l.blockNumber), to])]) {
-      const b = await chain.block(n);
-      if (!b) throw new ChainMovedError(n);
-      blocks.set(n, b);
-    }
-    const events: ChainEvent[] = [];
-    for (const l of logs) {
-      const block = blocks.get(l.blockNumber)!;
-      if (l.blockHash.toLowerCase() !== block.hash) throw new ChainMovedError(l.blockNumber);
-      const event = decodeLog(l, chainId, block.time, this.sources);
-      if (event) events.push(event);
-    }
-    events.sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex);
+    const { blocks, events } = await this.decodeLogs(chainId, logs, to);
     await store.transaction(async (tx) => {
       await tx.writeBatch(chainId, events, [...blocks.values()], { chainId, blockNumber: to, blockHash: blocks.get(to)!.hash });
       await tx.audit('indexer', 'registration-backfill', 'store', String(chainId), { toBlock: to, events: events.length });
