@@ -15,5 +15,6 @@ export * from './leaf.js';
 export * from './policy.js';
 export * from './escrow-policy.js';
 // Reading a credential: VC 2.0 (VC-JOSE-COSE, jose) and the 1.1 VC-JWT (did-jwt-vc), one reader.
+export * from './credential-facts.js';
 export * from './vc2-jose.js';
 export * from './credential-reader.js';

@@ -2,9 +2,8 @@ import { digest, ES256, generateSalt } from '@sd-jwt/crypto-nodejs';
 import { SDJwtVcInstance, type SdJwtVcPayload } from '@sd-jwt/sd-jwt-vc';
 import type { Resolvable } from 'did-resolver';
 import { base64url, decodeProtectedHeader } from 'jose';
-import { decodeAttributes, encodeAttributes, type CredentialAttributes } from './attributes.js';
+import { checkCredentialFacts, type KycCredentialFacts } from './credential-facts.js';
 import { ValidationError } from './errors.js';
-import { assertFieldElement } from './field.js';
 import { resolvePublicJwk, VC2_ALG, type JwsSigner } from './vc2-jose.js';
 
 /**
@@ -36,27 +35,15 @@ export type KycDisclosableClaim = (typeof KYC_DISCLOSABLE_CLAIMS)[number];
 
 const hasher = (data: string | ArrayBuffer, alg: string) => digest(data, alg);
 
-export interface IssueKycSdJwtVcArgs {
-  issuerDid: string;
-  holderDid: string;
-  attributes: CredentialAttributes;
-  identityCommitment: bigint;
-  leafIndex: number;
-  treeId: string;
+export interface IssueKycSdJwtVcArgs extends KycCredentialFacts {
   /** Default: now. */
   issuedAt?: Date;
 }
 
 /** Issues the SD-JWT VC (issuer-signed JWT plus one disclosure per KYC claim, `~`-separated). */
 export async function issueKycSdJwtVc(args: IssueKycSdJwtVcArgs, signer: JwsSigner): Promise<string> {
-  for (const field of ['issuerDid', 'holderDid', 'treeId'] as const) {
-    if (typeof args[field] !== 'string' || args[field].length === 0) throw new ValidationError(field, 'non-empty-string', 'must be a non-empty string');
-  }
-  if (!args.holderDid.startsWith('did:')) throw new ValidationError('holderDid', 'did', `${args.holderDid} is not a DID`);
+  const attributes = checkCredentialFacts(args);
   if (!signer.kid.startsWith(`${args.issuerDid}#`)) throw new ValidationError('signer.kid', 'issuer-verification-method', `${signer.kid} is not a verification method of ${args.issuerDid}`);
-  assertFieldElement(args.identityCommitment, 'identityCommitment');
-  if (!Number.isSafeInteger(args.leafIndex) || args.leafIndex < 0) throw new ValidationError('leafIndex', 'uint32', `${args.leafIndex} is not a leaf index`);
-  const attributes = decodeAttributes(encodeAttributes(args.attributes));
   const iat = Math.floor((args.issuedAt ?? new Date()).getTime() / 1000);
   const payload = {
     iss: args.issuerDid,

@@ -1,7 +1,8 @@
 import { getDidKeyResolver } from '@veramo/did-provider-key';
 import { verifyCredential, type VerifyCredentialPolicies } from 'did-jwt-vc';
 import { Resolver, type Resolvable } from 'did-resolver';
-import { decodeAttributes, encodeAttributes, type CredentialAttributes } from './attributes.js';
+import { encodeAttributes, type CredentialAttributes } from './attributes.js';
+import { checkCredentialFacts, type KycCredentialFacts } from './credential-facts.js';
 import { ValidationError } from './errors.js';
 import { assertFieldElement } from './field.js';
 import type { IssuerAgent } from './issuer-agent.js';
@@ -49,13 +50,7 @@ export interface KycCredential {
   [key: string]: unknown;
 }
 
-export interface IssueKycCredentialArgs {
-  issuerDid: string;
-  holderDid: string;
-  attributes: CredentialAttributes;
-  identityCommitment: bigint;
-  leafIndex: number;
-  treeId: string;
+export interface IssueKycCredentialArgs extends KycCredentialFacts {
   /** ISO date-time; defaults to the end (23:59:59Z) of `attributes.expiryDate`, and must fall on that day. */
   expirationDate?: string;
 }
@@ -73,16 +68,7 @@ function endOfDay(isoDate: string): string {
  * order), so the leaf recomputed from the VC is the leaf the issuer appended.
  */
 export async function issueKycCredential(agent: IssuerAgent, args: IssueKycCredentialArgs): Promise<{ jwt: string; credential: KycCredential }> {
-  for (const field of ['issuerDid', 'holderDid', 'treeId'] as const) {
-    if (typeof args[field] !== 'string' || args[field].length === 0) throw new ValidationError(field, 'non-empty-string', 'must be a non-empty string');
-  }
-  if (!args.issuerDid.startsWith('did:')) throw new ValidationError('issuerDid', 'did', `${args.issuerDid} is not a DID`);
-  if (!args.holderDid.startsWith('did:')) throw new ValidationError('holderDid', 'did', `${args.holderDid} is not a DID`);
-  assertFieldElement(args.identityCommitment, 'identityCommitment');
-  if (!Number.isSafeInteger(args.leafIndex) || args.leafIndex < 0 || args.leafIndex > 0xffffffff) {
-    throw new ValidationError('leafIndex', 'uint32', `${args.leafIndex} is not a leaf index`);
-  }
-  const attributes = decodeAttributes(encodeAttributes(args.attributes));
+  const attributes = checkCredentialFacts(args);
   const expirationDate = args.expirationDate ?? endOfDay(attributes.expiryDate);
   const expiration = new Date(expirationDate);
   if (Number.isNaN(expiration.getTime()) || expiration.toISOString().slice(0, 10) !== attributes.expiryDate) {

@@ -1,6 +1,7 @@
 import { base64url, compactVerify, decodeProtectedHeader, importJWK, type JWK } from 'jose';
 import type { DIDResolutionResult, Resolvable, VerificationMethod } from 'did-resolver';
-import { decodeAttributes, encodeAttributes, type CredentialAttributes } from './attributes.js';
+import { encodeAttributes, type CredentialAttributes } from './attributes.js';
+import { checkCredentialFacts, requireString, type KycCredentialFacts } from './credential-facts.js';
 import { ValidationError } from './errors.js';
 import { assertFieldElement } from './field.js';
 
@@ -68,13 +69,7 @@ export interface KycCredentialV2 {
   [key: string]: unknown;
 }
 
-export interface BuildKycCredentialV2Args {
-  issuerDid: string;
-  holderDid: string;
-  attributes: CredentialAttributes;
-  identityCommitment: bigint;
-  leafIndex: number;
-  treeId: string;
+export interface BuildKycCredentialV2Args extends KycCredentialFacts {
   /** URL of the JSON Schema the issuer serves for this credential. */
   schemaUrl: string;
   status?: BitstringStatusListEntry;
@@ -82,10 +77,6 @@ export interface BuildKycCredentialV2Args {
   id?: string;
   /** Default: now. */
   validFrom?: Date;
-}
-
-function requireString(value: unknown, field: string): asserts value is string {
-  if (typeof value !== 'string' || value.length === 0) throw new ValidationError(field, 'non-empty-string', 'must be a non-empty string');
 }
 
 function isUrl(value: string): boolean {
@@ -108,15 +99,9 @@ export function xsdDateTime(d: Date): string {
  * the expiry date the leaf commits to.
  */
 export function buildKycCredentialV2(args: BuildKycCredentialV2Args): KycCredentialV2 {
-  for (const field of ['issuerDid', 'holderDid', 'treeId', 'schemaUrl'] as const) requireString(args[field], field);
-  if (!args.issuerDid.startsWith('did:')) throw new ValidationError('issuerDid', 'did', `${args.issuerDid} is not a DID`);
-  if (!args.holderDid.startsWith('did:')) throw new ValidationError('holderDid', 'did', `${args.holderDid} is not a DID`);
+  const attributes = checkCredentialFacts(args);
+  requireString(args.schemaUrl, 'schemaUrl');
   if (!isUrl(args.schemaUrl)) throw new ValidationError('schemaUrl', 'url', `${args.schemaUrl} is not a URL`);
-  assertFieldElement(args.identityCommitment, 'identityCommitment');
-  if (!Number.isSafeInteger(args.leafIndex) || args.leafIndex < 0 || args.leafIndex > 0xffffffff) {
-    throw new ValidationError('leafIndex', 'uint32', `${args.leafIndex} is not a leaf index`);
-  }
-  const attributes = decodeAttributes(encodeAttributes(args.attributes));
   const validFrom = args.validFrom ?? new Date();
   const validUntil = `${attributes.expiryDate}T23:59:59Z`;
   if (Date.parse(validUntil) <= validFrom.getTime()) {
