@@ -501,7 +501,7 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('disclosure at the
         decision: { subjectType: 'application', subjectId: applied.json.id, action: 'approve', reviewer: 'r', reason: null, decidedAt: now },
         identityRecord: { credentialId: credential.id, leafIndex: first.leafIndex, sealed: 'v1.x.y.z', validUntil: now, createdAt: now, purgedAt: null },
       }),
-    ).rejects.toThrow();
+    ).rejects.toMatchObject({ name: 'StoreConflict', reason: 'leaf_index_taken', message: `an identity record for leaf ${first.leafIndex} exists` });
     expect(await service.store.rowCounts()).toEqual(before);
     expect((await service.store.getApplication(applied.json.id))!.status).toBe('pending');
   });

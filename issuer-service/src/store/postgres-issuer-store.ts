@@ -305,14 +305,19 @@ export class PostgresIssuerStore implements IssuerStore {
       }
       if (identityRecord) {
         const r = identityRecord;
-        await tx.query('INSERT INTO identity_records (credential_id, leaf_index, sealed_record, valid_until, created_at, purged_at) VALUES ($1, $2, $3, $4, $5, $6)', [
-          r.credentialId,
-          r.leafIndex,
-          r.sealed,
-          r.validUntil,
-          r.createdAt,
-          r.purgedAt,
-        ]);
+        try {
+          await tx.query('INSERT INTO identity_records (credential_id, leaf_index, sealed_record, valid_until, created_at, purged_at) VALUES ($1, $2, $3, $4, $5, $6)', [
+            r.credentialId,
+            r.leafIndex,
+            r.sealed,
+            r.validUntil,
+            r.createdAt,
+            r.purgedAt,
+          ]);
+        } catch (err) {
+          if (violates(err, 'identity_records_leaf_index_key')) throw new StoreConflict('leaf_index_taken', `an identity record for leaf ${r.leafIndex} exists`);
+          throw err;
+        }
         // The record holds the verified person from now on; the proposals need not.
         await tx.query('UPDATE proposals SET sealed_person = NULL WHERE application_id = $1', [c.applicationId]);
       }

@@ -275,9 +275,14 @@ export class SqliteIssuerStore implements IssuerStore {
       }
       if (identityRecord) {
         const r = identityRecord;
-        this.db
-          .prepare('INSERT INTO identity_records (credential_id, leaf_index, sealed_record, valid_until, created_at, purged_at) VALUES (?, ?, ?, ?, ?, ?)')
-          .run(r.credentialId, r.leafIndex, r.sealed, r.validUntil, r.createdAt, r.purgedAt);
+        try {
+          this.db
+            .prepare('INSERT INTO identity_records (credential_id, leaf_index, sealed_record, valid_until, created_at, purged_at) VALUES (?, ?, ?, ?, ?, ?)')
+            .run(r.credentialId, r.leafIndex, r.sealed, r.validUntil, r.createdAt, r.purgedAt);
+        } catch (err) {
+          if (isUniqueViolation(err, 'identity_records.leaf_index')) throw new StoreConflict('leaf_index_taken', `an identity record for leaf ${r.leafIndex} exists`);
+          throw err;
+        }
         // The record holds the verified person from now on; the proposals need not.
         this.db.prepare('UPDATE proposals SET sealed_person = NULL WHERE application_id = ?').run(c.applicationId);
       }
