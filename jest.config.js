@@ -13,6 +13,7 @@ export default {
     '^@zkkyc/(credentials|tree|prover|sdk|escrow)$': '<rootDir>/packages/$1/src/index.ts',
     '^@zkkyc/issuer-service$': '<rootDir>/issuer-service/src/index.ts',
     '^@zkkyc/compliance-monitor$': '<rootDir>/compliance-monitor/src/index.ts',
+    '^@zkkyc/relayer$': '<rootDir>/relayer/src/index.ts',
     '^@zkkyc/contracts/typechain$': '<rootDir>/contracts/typechain-types/index.ts',
   },
   transform: {
