@@ -1,5 +1,6 @@
 import { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import * as zxcvbnCommon from '@zxcvbn-ts/language-common';
+import { DEFAULT_AUTO_APPROVE_KYC_LEVEL } from './services/kyc-levels.js';
 
 /**
  * Service configuration, read from the environment once at start-up.
@@ -98,6 +99,11 @@ export interface IssuerServiceConfig {
   publishIntervalSeconds: number;
   /** Default credential lifetime used by dev auto-approval. */
   autoApproveValidityDays: number;
+  /**
+   * KYC level dev auto-approval gives an application that names none (`AUTO_APPROVE_KYC_LEVEL`,
+   * default 1, "Basic" in services/kyc-levels.ts): applicants do not declare a level.
+   */
+  autoApproveKycLevel?: number;
   /**
    * Longest credential an approval may issue, in days from today (`MAX_CREDENTIAL_LIFETIME_DAYS`,
    * default 1826 = five years). Unset in a hand-built config means the default.
@@ -404,7 +410,7 @@ export function parseReviewerKeys(raw: string): ReviewerCredential[] {
  * PORT [3100], HOST [127.0.0.1], DATABASE_PATH [.data/issuer.sqlite], DATABASE_URL (Postgres; replaces
  * SQLite when set), DATABASE_SCHEMA [public], ISSUER_KEY_SECRET (required unless ZKKYC_DEV=1;
  * ≥ 20 characters, zxcvbn score 4 and ≥ 10^20 guesses), REVIEWER_API_KEYS (`name:key:role+role,…`; dev without any
- * adds `dev-reviewer:dev-reviewer-key` with every role), ZKKYC_DEV, AUTO_APPROVE (dev only),
+ * adds `dev-reviewer:dev-reviewer-key` with every role), ZKKYC_DEV, AUTO_APPROVE (dev only), AUTO_APPROVE_KYC_LEVEL [1],
  * MAX_CREDENTIAL_LIFETIME_DAYS [1826], REVIEWER_RATE_LIMIT [120/min per key], REVIEWER_AUTH_FAILURE_LIMIT
  * [10 wrong keys/min per client address], ISSUER_TREE_ID [1], CHALLENGE_TTL_SECONDS [300],
  * HOLDER_RATE_LIMIT [60/min], BODY_LIMIT_BYTES [16384], PUBLISH_INTERVAL_SECONDS [60],
@@ -526,6 +532,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IssuerServiceC
     bodyLimitBytes: intFrom(env, 'BODY_LIMIT_BYTES', 16384, 1024, 10 * 1024 * 1024),
     publishIntervalSeconds: intFrom(env, 'PUBLISH_INTERVAL_SECONDS', 60, 0, 86400 * 7),
     autoApproveValidityDays,
+    autoApproveKycLevel: intFrom(env, 'AUTO_APPROVE_KYC_LEVEL', DEFAULT_AUTO_APPROVE_KYC_LEVEL, 0, 255),
     maxCredentialLifetimeDays,
     reviewerRateLimitPerMinute: intFrom(env, 'REVIEWER_RATE_LIMIT', DEFAULT_REVIEWER_RATE_LIMIT, 1, 1_000_000),
     reviewerAuthFailureLimitPerMinute: intFrom(env, 'REVIEWER_AUTH_FAILURE_LIMIT', DEFAULT_REVIEWER_AUTH_FAILURE_LIMIT, 1, 1_000_000),

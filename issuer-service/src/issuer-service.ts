@@ -28,6 +28,8 @@ import { IdentityRecordVault } from './services/identity-records.js';
 import { openIssuerIdentity, openKeyBox } from './services/issuer-identity.js';
 import { statusRoutes } from './routes/status-routes.js';
 import { treeChunkRoutes } from './routes/tree-chunk-routes.js';
+import { consoleRoutes, DEFAULT_CONSOLE_DIR } from './routes/console-routes.js';
+import { DEFAULT_AUTO_APPROVE_KYC_LEVEL } from './services/kyc-levels.js';
 import { TreeChunkService } from './services/tree-chunks.js';
 import { kycSchemaUrl, publicBaseUrl, StatusListService } from './services/status-list.js';
 import { loadIssuerTree, type MerkleTree } from './services/issuer-tree.js';
@@ -75,6 +77,8 @@ export interface IssuerServiceOptions {
   disclosureChain?: DisclosureChain;
   /** Levels of a tree chunk (services/tree-chunks.ts; default 8 = 65,536 leaves); tests cut small trees into several chunks. */
   treeChunkLevels?: number;
+  /** The built reviewer console served at /console/ (default issuer-service/console/dist; 503 page when not built). */
+  consoleDir?: string;
 }
 
 export interface IssuerService {
@@ -144,7 +148,7 @@ export async function createIssuerService(config: IssuerServiceConfig, options: 
       holderDids,
       challengeTtlSeconds: config.challengeTtlSeconds,
       issuance,
-      autoApprove: config.autoApprove ? { validityDays: config.autoApproveValidityDays, defaultKycLevel: 1 } : undefined,
+      autoApprove: config.autoApprove ? { validityDays: config.autoApproveValidityDays, defaultKycLevel: config.autoApproveKycLevel ?? DEFAULT_AUTO_APPROVE_KYC_LEVEL } : undefined,
     });
     app = Fastify({
       logger: options.logger ?? false,
@@ -197,6 +201,7 @@ export async function createIssuerService(config: IssuerServiceConfig, options: 
     await mountHttp(app, ctx, options.corsOrigins ?? (config.dev ? ['*'] : []), oid4vci);
     await app.register(async (scope) => statusRoutes(scope, ctx, statusList));
     await app.register(async (scope) => treeChunkRoutes(scope, treeChunks));
+    await app.register(async (scope) => consoleRoutes(scope, options.consoleDir ?? DEFAULT_CONSOLE_DIR));
     // Retention: one purge before serving, then periodically (services/retention.ts).
     const policy = { ...(config.retention ?? DEFAULT_RETENTION), identityRecordDays: config.identityRecordRetentionDays ?? DEFAULT_IDENTITY_RECORD_DAYS };
     retention = new RetentionPurger({ store, clock, policy, log: (message, detail) => app?.log.warn({ detail }, message) });

@@ -44,7 +44,7 @@ async function main(): Promise<void> {
     },
   });
   const url = await service.app.listen({ port: config.port, host: config.host });
-  console.log(`[issuer] listening on ${url}  (API docs: ${url}/docs)`);
+  console.log(`[issuer] listening on ${url}  (API docs: ${url}/docs; reviewer console: ${url}/console/)`);
   console.log(`[issuer] issuer DID: ${service.issuerDid}`);
   const database = config.databaseUrl ? `postgres (schema ${config.databaseSchema ?? 'public'})` : config.databasePath;
   console.log(`[issuer] database: ${database}; tree: ${service.tree.size} leaves`);

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { todayInt, dateToInt } from '@zkkyc/credentials';
 import { notFound } from '../api-error.js';
 import type { RouteContext } from './route-context.js';
+import { credentialState } from './application-view.js';
 import { treeCapacity } from '../services/issuer-tree.js';
 import { errorResponses, idParams, iso, paging, pagingQuery, rootPublicationView } from './schemas.js';
 
@@ -33,8 +33,7 @@ export async function publicRoutes(app: FastifyInstance, ctx: RouteContext): Pro
     async (req) => {
       const c = await ctx.store.getCredential(req.params.id);
       if (!c) throw notFound('credential');
-      const expired = c.status === 'active' && dateToInt(c.expiryDate) < todayInt(new Date(ctx.clock.now()));
-      return { id: c.id, status: expired ? 'expired' : c.status, revokedAt: c.revokedAt === null ? null : iso(c.revokedAt) };
+      return { id: c.id, status: credentialState(ctx, c), revokedAt: c.revokedAt === null ? null : iso(c.revokedAt) };
     },
   );
 

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ApiError } from '../api-error.js';
 import { DEFAULT_REVIEWER_RATE_LIMIT, REVIEWER_ROLES } from '../config.js';
 import { changedAttributeNames } from '../services/issuance.js';
 import { DOCUMENT_TYPES, type VerifiedPerson } from '../services/person-binding.js';
@@ -151,6 +152,29 @@ export async function reviewerRoutes(app: FastifyInstance, ctx: RouteContext): P
           }),
         ),
       };
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/applications/:id/proposal',
+    {
+      config,
+      schema: {
+        tags: ['reviewer'],
+        summary: "An application's latest proposal, for the approver to review (role reviewer, approver or admin)",
+        description: 'What `GET /applications` shows for a pending item, for any application; 404 `not_found` (`field: proposal`) when it has none.',
+        security: reviewerOnly,
+        params: idParams,
+        response: { 200: proposalView, ...errorResponses },
+      },
+    },
+    async (req) => {
+      requireRole(reviewer(req), 'reviewer', 'approver', 'admin');
+      const application = await ctx.store.getApplication(req.params.id);
+      if (!application) throw new ApiError(404, 'not_found', 'application not found', 'id');
+      const proposal = await ctx.store.latestProposal(application.id);
+      if (!proposal) throw new ApiError(404, 'not_found', 'this application has no proposal', 'proposal');
+      return viewProposal(ctx, proposal, application.attributes);
     },
   );
 

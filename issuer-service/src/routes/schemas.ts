@@ -46,12 +46,27 @@ export const requestedAttributesSchema = {
     jurisdiction: { type: 'string', maxLength: 2, description: 'ISO 3166-1 alpha-2' },
     birthDate: dateSchema,
     investorClasses: { type: 'array', maxItems: 16, uniqueItems: true, items: { type: 'string', maxLength: 40 } },
-    kycLevel: { type: 'integer', description: '0..255' },
+    kycLevel: {
+      type: 'integer',
+      deprecated: true,
+      description:
+        "0..255. Not a declaration: the KYC level is the reviewer's finding, set in the proposal (or dev auto-approval's AUTO_APPROVE_KYC_LEVEL). Still accepted from older clients and kept as the applicant's request, which reviewers see labelled as such; new clients leave it out.",
+    },
   },
 } as const;
 
-/** The reviewer's overrides: any subset of the requested attributes. */
-export const finalAttributesSchema = { ...requestedAttributesSchema, required: [] as string[] } as const;
+/**
+ * The reviewer's verified values: any subset of the attributes, each replacing what the applicant
+ * declared; `kycLevel` is set here (the applicant does not declare one).
+ */
+export const finalAttributesSchema = {
+  ...requestedAttributesSchema,
+  required: [] as string[],
+  properties: {
+    ...requestedAttributesSchema.properties,
+    kycLevel: { type: 'integer', description: "0..255, the reviewer's finding (named levels: services/kyc-levels.ts; Basic 1, Standard 2, Enhanced 3, Enhanced ongoing 4)" },
+  },
+} as const;
 
 export const idParams = {
   type: 'object',
@@ -121,6 +136,8 @@ export const applicationView = {
     createdAt: { type: 'string', format: 'date-time' },
     updatedAt: { type: 'string', format: 'date-time' },
     credentialId: { type: 'string' },
+    credentialStatus: { type: 'string', enum: ['active', 'revoked', 'expired'], description: "the credential's state, as GET /credentials/:id/status answers it" },
+    credentialExpiryDate: { type: 'string', description: 'YYYY-MM-DD' },
     decisions: {
       type: 'array',
       items: {

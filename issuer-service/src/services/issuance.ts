@@ -114,11 +114,21 @@ export class IssuanceService {
     return app;
   }
 
-  /** The applicant's attributes with `changes` applied; a KYC level is required by then. */
+  /**
+   * The applicant's attributes with `changes` applied; a KYC level is required by then. Applicants
+   * do not declare a level (older clients may still send one, kept as their request): the reviewer
+   * sets it, which counts as a change and so needs four eyes (a proposal, another key approving).
+   */
   private verifiedAttributes(base: RequestedAttributes | VerifiedAttributes, changes: Partial<RequestedAttributes> | undefined): VerifiedAttributes {
     const merged = { ...base, ...changes };
     if (merged.kycLevel === undefined) {
-      throw new ApiError(400, 'invalid_field', 'the application names no KYC level; the approval must set one', 'attributes.kycLevel', 'required');
+      throw new ApiError(
+        400,
+        'invalid_field',
+        'the KYC level is the reviewer\'s finding and the application names none: set attributes.kycLevel (0..255) in the proposal',
+        'attributes.kycLevel',
+        'required',
+      );
     }
     return { jurisdiction: merged.jurisdiction, birthDate: merged.birthDate, investorClasses: [...merged.investorClasses], kycLevel: merged.kycLevel };
   }
