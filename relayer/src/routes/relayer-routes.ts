@@ -1,0 +1,101 @@
+/**
+ * The relayer's HTTP shape: `POST /v1/registrations`, `GET /v1/health` and the OpenAPI document at
+ * `GET /v1/openapi.json`. The request body is checked by parseRegistrationRequest (every field,
+ * with the field and rule named) rather than by a JSON schema, so field elements can stay strings;
+ * the schemas below describe it for the OpenAPI document.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { JsonRpcProvider } from 'ethers';
+import { parseRegistrationRequest } from '../services/registration-request.js';
+import type { RegistrationService } from '../services/registrations.js';
+
+export interface RelayerRouteContext {
+  service: RegistrationService;
+  provider: JsonRpcProvider;
+  gateAddress: string;
+  chainId: bigint;
+}
+
+const uintString = { type: 'string', pattern: '^(0|[1-9][0-9]*|0x[0-9a-fA-F]+)$', description: 'a whole number, decimal or 0x-hex' } as const;
+const pair = { type: 'array', items: uintString, minItems: 2, maxItems: 2 } as const;
+
+const registrationBody = {
+  type: 'object',
+  required: ['policyId', 'proof', 'consent'],
+  additionalProperties: false,
+  properties: {
+    policyId: uintString,
+    proof: {
+      type: 'object',
+      required: ['pA', 'pB', 'pC', 'pubSignals'],
+      additionalProperties: false,
+      description: "the prover's Solidity calldata; pubSignals: 4 (kycPolicy) or 6 (kycPolicyEscrow)",
+      properties: { pA: pair, pB: { type: 'array', items: pair, minItems: 2, maxItems: 2 }, pC: pair, pubSignals: { type: 'array', items: uintString, minItems: 4, maxItems: 6 } },
+    },
+    consent: {
+      type: 'object',
+      required: ['deadline', 'signature'],
+      additionalProperties: false,
+      description: "the wallet's EIP-712 Consent(policyId, nullifier, context, nonce, deadline) under the gate's domain",
+      properties: { deadline: uintString, signature: { type: 'string', pattern: '^0x[0-9a-fA-F]+$' } },
+    },
+  },
+} as const;
+
+const registered = {
+  type: 'object',
+  required: ['txHash', 'blockNumber', 'wallet'],
+  properties: { txHash: { type: 'string' }, blockNumber: { type: 'integer' }, wallet: { type: 'string' } },
+} as const;
+
+const health = {
+  type: 'object',
+  required: ['status', 'relayer', 'balance', 'gate', 'chainId'],
+  properties: {
+    status: { type: 'string', enum: ['ok'] },
+    relayer: { type: 'string', description: 'the account that pays' },
+    balance: { type: 'string', description: 'its balance in wei' },
+    gate: { type: 'string' },
+    chainId: { type: 'integer' },
+  },
+} as const;
+
+const errorRef = { $ref: '#/components/schemas/Error' };
+
+/** The OpenAPI 3.1 document, written from the same schemas the routes describe. */
+export function openApiDocument(errorSchema: object) {
+  const errors = Object.fromEntries(['400', '403', '409', '422', '429', '502', '503', '504'].map((s) => [s, { description: 'refused', content: { 'application/json': { schema: errorRef } } }]));
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'zkkyc relayer',
+      version: '0.1.0',
+      description:
+        "Registers a wallet at one ComplianceGate with the wallet's EIP-712 consent and pays the gas. Errors are { error: { code, message, field?, rule? } }; a refusal the gate would make has code registration_refused and the gate's custom error as rule. See relayer/README.md.",
+    },
+    paths: {
+      '/v1/registrations': {
+        post: {
+          summary: 'Register a wallet with its consent (the relayer pays)',
+          requestBody: { required: true, content: { 'application/json': { schema: registrationBody } } },
+          responses: { '200': { description: 'mined', content: { 'application/json': { schema: registered } } }, ...errors },
+        },
+      },
+      '/v1/health': { get: { summary: 'Who pays, with how much, for which gate', responses: { '200': { description: 'ok', content: { 'application/json': { schema: health } } } } } },
+    },
+    components: { schemas: { Error: errorSchema } },
+  };
+}
+
+export function relayerRoutes(app: FastifyInstance, ctx: RelayerRouteContext, errorSchema: object): void {
+  const document = openApiDocument(errorSchema);
+  app.post('/v1/registrations', async (req) => ctx.service.register(parseRegistrationRequest(req.body)));
+  app.get('/v1/health', async () => ({
+    status: 'ok' as const,
+    relayer: ctx.service.address,
+    balance: (await ctx.provider.getBalance(ctx.service.address)).toString(),
+    gate: ctx.gateAddress,
+    chainId: Number(ctx.chainId),
+  }));
+  app.get('/v1/openapi.json', async () => document);
+}

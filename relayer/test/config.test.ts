@@ -1,0 +1,60 @@
+/**
+ * The relayer's configuration: each refusal names the variable and the rule, and the defaults are
+ * the documented ones (relayer/README.md, "Configuration").
+ */
+import { describe, expect, test } from '@jest/globals';
+import { parseEther, parseUnits } from 'ethers';
+import { ConfigError, loadRelayerConfig } from '../src/config.js';
+
+const base = {
+  RPC_URL: 'http://127.0.0.1:8545',
+  GATE_ADDRESS: '0x' + 'ab'.repeat(20),
+  RELAYER_KEY: '0x' + '11'.repeat(32),
+};
+
+describe('loadRelayerConfig', () => {
+  test('defaults: 127.0.0.1:3200, a journal under .data, 3 per wallet and 1000 a day, 1 ETH a day, 200 gwei', () => {
+    const config = loadRelayerConfig(base);
+    expect(config).toMatchObject({ host: '127.0.0.1', port: 3200, databasePath: '.data/relayer.sqlite', corsOrigins: [] });
+    expect(config.limits).toEqual({
+      walletDailyLimit: 3,
+      dailyLimit: 1000,
+      dailyBudgetWei: parseEther('1'),
+      maxFeePerGasWei: parseUnits('200', 'gwei'),
+      maxGasPerRegistration: 450_000n,
+      minDeadlineSeconds: 30,
+    });
+    expect(config.policyIds).toBeUndefined();
+  });
+
+  test.each([
+    [{ RPC_URL: '' }, 'RPC_URL', 'rule required'],
+    [{ RPC_URL: 'ws://x' }, 'RPC_URL', 'rule url'],
+    [{ GATE_ADDRESS: '0x12' }, 'GATE_ADDRESS', 'rule address'],
+    [{ RELAYER_KEY: 'abc' }, 'RELAYER_KEY', 'rule private-key'],
+    [{ WALLET_DAILY_LIMIT: '0' }, 'WALLET_DAILY_LIMIT', 'rule range'],
+    [{ DAILY_BUDGET_ETH: 'lots' }, 'DAILY_BUDGET_ETH', 'rule decimal'],
+    [{ MAX_GAS_PRICE_GWEI: '0' }, 'MAX_GAS_PRICE_GWEI', 'rule decimal'],
+    [{ POLICY_IDS: '1,x' }, 'POLICY_IDS', 'rule integer'],
+    [{ CORS_ORIGINS: 'http://a/b' }, 'CORS_ORIGINS', 'rule origin'],
+  ])('%j is refused naming %s', (env, variable, rule) => {
+    let error: unknown;
+    try {
+      loadRelayerConfig({ ...base, ...env });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).variable).toBe(variable);
+    expect((error as Error).message).toContain(rule);
+  });
+
+  test('reads the limits, the served policies and the CORS origins', () => {
+    const config = loadRelayerConfig({ ...base, POLICY_IDS: '1, 7', WALLET_DAILY_LIMIT: '5', MAX_GAS_PRICE_GWEI: '2.5', CORS_ORIGINS: 'http://127.0.0.1:5173', PORT: '0' });
+    expect(config.policyIds).toEqual([1n, 7n]);
+    expect(config.limits.walletDailyLimit).toBe(5);
+    expect(config.limits.maxFeePerGasWei).toBe(parseUnits('2.5', 'gwei'));
+    expect(config.corsOrigins).toEqual(['http://127.0.0.1:5173']);
+    expect(config.port).toBe(0);
+  });
+});
