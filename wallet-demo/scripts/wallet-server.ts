@@ -4,10 +4,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { extname, join, normalize, sep } from 'node:path';
 import { isAddress, parseEther, parseUnits, type Signer } from 'ethers';
 import { connectZkKyc, type ZkKycDeployment } from '@zkkyc/sdk';
+import { securityHeaders, type SecurityHeaderSources } from './security-headers.js';
 
 /**
  * Serves the built wallet, the circuit artifacts and the two JSON files the app starts from, plus
  * the dev chain operator (gas for new wallets, demo tokens for verified ones). 127.0.0.1 only.
+ * Every response carries the security headers (security-headers.ts): a CSP whose connect-src is
+ * the issuer, node and relayer named in the served wallet-config.json, and no framing.
  */
 export interface WalletServerOptions {
   distDir: string;
@@ -15,6 +18,14 @@ export interface WalletServerOptions {
   /** Served at /wallet-config.json and /deployment.json. */
   files: Record<string, () => unknown>;
   operator?: { signer: Signer; deployment: () => ZkKycDeployment };
+  /** Origins the wallet may fetch from besides those in wallet-config.json. */
+  connectSources?: string[];
+}
+
+/** The CSP sources: what the served wallet-config.json names, read on each request (it may change). */
+function headerSources(options: WalletServerOptions): SecurityHeaderSources {
+  const config = (options.files['wallet-config.json']?.() ?? {}) as SecurityHeaderSources;
+  return { issuerUrl: config.issuerUrl, rpcUrl: config.rpcUrl, relayerUrl: config.relayerUrl, connect: options.connectSources };
 }
 
 const TYPES: Record<string, string> = {
@@ -92,6 +103,7 @@ export async function startWalletServer(options: WalletServerOptions, port: numb
   let operatorQueue: Promise<unknown> = Promise.resolve();
   const server = createServer(async (req, res) => {
     try {
+      for (const [name, value] of Object.entries(securityHeaders(headerSources(options)))) res.setHeader(name, value);
       const url = new URL(req.url ?? '/', 'http://localhost');
       const path = url.pathname;
       if (path.startsWith('/dev/') && req.method === 'POST' && options.operator) {

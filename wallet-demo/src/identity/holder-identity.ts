@@ -1,4 +1,4 @@
-import { Wallet } from 'ethers';
+import { Wallet, hexlify } from 'ethers';
 import { IDENTITY_MESSAGE, identityCommitment, identitySecretFromSignature } from '@zkkyc/credentials';
 import { deriveWalletKey, holderDidForIssuer, holderDidFromPrivateKey, newRootKey, parseRootKey } from '@zkkyc/sdk';
 
@@ -29,13 +29,19 @@ export interface HolderIdentity {
   didFor(issuerDid: string): Promise<{ did: string; privateKey: string }>;
 }
 
-function rootWallet(rootKey: string): Wallet {
+/**
+ * The root key as ethers needs it. The wallet keeps its root key as bytes (zeroed on lock); the hex
+ * string made here, and the key strings inside ethers' Wallet, are JavaScript strings that cannot
+ * be wiped — they are only dropped for the garbage collector when the session ends.
+ */
+function rootWallet(rootKey: string | Uint8Array): Wallet {
+  const hex = typeof rootKey === 'string' ? rootKey.trim() : hexlify(rootKey);
   try {
-    parseRootKey(rootKey, 'backup key');
+    parseRootKey(hex, 'backup key');
   } catch {
     throw new Error('backup key: must be 0x followed by 64 hex digits');
   }
-  return new Wallet(rootKey.trim());
+  return new Wallet(hex);
 }
 
 /** The private key of account `index` under `scheme`. */
@@ -43,8 +49,8 @@ async function accountKey(root: Wallet, scheme: KeyScheme, index: number): Promi
   return scheme === 'single-key' && index === 0 ? root.privateKey : deriveWalletKey(root.privateKey, index);
 }
 
-/** Derives the holder identity, using account `walletIndex`, from a 0x-hex root key. Throws naming `backup key` if it is not one. */
-export async function holderIdentityFromKey(rootKey: string, scheme: KeyScheme = 'derived-v1', walletIndex = 0): Promise<HolderIdentity> {
+/** Derives the holder identity, using account `walletIndex`, from the root key (bytes, or 0x-hex as typed). Throws naming `backup key` if it is not one. */
+export async function holderIdentityFromKey(rootKey: string | Uint8Array, scheme: KeyScheme = 'derived-v1', walletIndex = 0): Promise<HolderIdentity> {
   const root = rootWallet(rootKey);
   const wallet = new Wallet(await accountKey(root, scheme, walletIndex));
   const identitySecret = identitySecretFromSignature(await root.signMessage(IDENTITY_MESSAGE));
@@ -61,7 +67,7 @@ export async function holderIdentityFromKey(rootKey: string, scheme: KeyScheme =
 }
 
 /** The addresses of the holder's first `count` accounts, to list them without unlocking each. */
-export async function accountAddresses(rootKey: string, scheme: KeyScheme, count: number): Promise<string[]> {
+export async function accountAddresses(rootKey: string | Uint8Array, scheme: KeyScheme, count: number): Promise<string[]> {
   const root = rootWallet(rootKey);
   return Promise.all(Array.from({ length: count }, async (_, i) => new Wallet(await accountKey(root, scheme, i)).address));
 }

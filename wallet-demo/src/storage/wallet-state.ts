@@ -1,21 +1,43 @@
 import type { KeyScheme } from '../identity/holder-identity.js';
 
-/** What the wallet keeps between visits; the whole object is encrypted at rest (see vault.ts). */
+/** Where the root key came from: a recovery phrase (every wallet made now) or a hex backup key (before). */
+export type KeyOrigin = 'recovery-phrase' | 'backup-key';
+
+/**
+ * What the wallet keeps between visits besides its keys; encrypted at rest with the keys (vault.ts),
+ * and, without the keys, in the backup file (backup-file.ts).
+ */
 export interface WalletState {
   version: 1;
-  /** The holder's root key (the backup key): accounts, DIDs and zk identity all derive from it. */
-  privateKey: string;
   /**
    * How accounts and DIDs derive from the root key (identity/holder-identity.ts). Absent in states
    * written before derived keys: those are `single-key`, so their DID and first account stay.
    */
   keyScheme?: KeyScheme;
+  /** Absent in states written before the recovery phrase: those came from a hex key. */
+  keyOrigin?: KeyOrigin;
   /** How many accounts the holder has made (absent: 1). */
   walletCount?: number;
   /** Which account registers and transfers now (absent: 0). */
   activeWallet?: number;
   applications: StoredApplication[];
   credentials: StoredCredential[];
+}
+
+/**
+ * The wallet's secrets, kept as bytes so that locking can overwrite them (see zeroSecrets). They are
+ * never part of the JSON the wallet writes.
+ */
+export interface WalletSecrets {
+  /** 32 bytes: accounts, DIDs and the zk identity all derive from it. */
+  rootKey: Uint8Array;
+  /** 32 bytes: the AES-256-GCM key of the backup file (from the phrase's seed, or from the root key). */
+  backupFileKey: Uint8Array;
+}
+
+/** The stored form before the vault's format 2: the state and the root key, as hex, in one JSON. */
+export interface LegacyStoredState extends WalletState {
+  privateKey: string;
 }
 
 /** An application sent to an issuer, with the bearer token that reads its results. */
@@ -42,11 +64,22 @@ export interface StoredCredential {
   receivedAt: string;
 }
 
-export function emptyWalletState(privateKey: string, keyScheme: KeyScheme = 'derived-v1'): WalletState {
-  return { version: 1, privateKey, keyScheme, walletCount: 1, activeWallet: 0, applications: [], credentials: [] };
+export function emptyWalletState(keyScheme: KeyScheme = 'derived-v1', keyOrigin: KeyOrigin = 'recovery-phrase'): WalletState {
+  return { version: 1, keyScheme, keyOrigin, walletCount: 1, activeWallet: 0, applications: [], credentials: [] };
+}
+
+/** Overwrites the secrets' bytes with zeros (the arrays stay, empty of meaning). */
+export function zeroSecrets(secrets: WalletSecrets): void {
+  secrets.rootKey.fill(0);
+  secrets.backupFileKey.fill(0);
 }
 
 /** The key scheme of a stored state: states from before derived keys are `single-key`. */
 export function keySchemeOf(state: WalletState): KeyScheme {
   return state.keyScheme ?? 'single-key';
+}
+
+/** Where a stored state's key came from: states from before the recovery phrase came from a hex key. */
+export function keyOriginOf(state: WalletState): KeyOrigin {
+  return state.keyOrigin ?? 'backup-key';
 }
