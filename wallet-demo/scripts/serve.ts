@@ -2,7 +2,8 @@
  * Runs the whole demo locally for the browser wallet: a Hardhat node, the zkkyc contracts with three
  * demo tokens (the third under a policy with an escrow key generated at start), the issuer service
  * in dev mode (auto-approve) anchoring its roots on that chain, a verified counterparty to transfer
- * to, and the built wallet with its config and deployment JSON.
+ * to, the relayer (a funded account of its own pays for registrations signed with the wallet's
+ * EIP-712 consent), and the built wallet with its config and deployment JSON.
  *
  *   npx tsx wallet-demo/scripts/serve.ts     (or: npm run wallet)
  *
@@ -14,10 +15,11 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { JsonRpcProvider } from 'ethers';
+import { JsonRpcProvider, parseEther, Wallet } from 'ethers';
 import { generateSingleKey, type EscrowKeyPair } from '@zkkyc/escrow';
 import { createIssuerService, loadConfig, type IssuerService } from '@zkkyc/issuer-service';
 import { releaseProverThreads } from '@zkkyc/prover';
+import { createRelayer, DEFAULT_LIMITS, type Relayer } from '@zkkyc/relayer';
 import { connectZkKyc, RegistryRootAnchor, type ZkKycDeployment } from '@zkkyc/sdk';
 import { deployDemoCore, deployDemoTokens, DEMO_ISSUER_ID, registerDemoIssuer } from './demo-deployment.js';
 import { verifiedCounterparty } from './demo-counterparty.js';
@@ -30,10 +32,11 @@ const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const require = createRequire(import.meta.url);
 
 export interface WalletDemoOptions {
-  /** Ports on 127.0.0.1; 0 picks a free one. Defaults: chain 8545, issuer 3100, wallet 5173 (or a free one if taken). */
+  /** Ports on 127.0.0.1; 0 picks a free one. Defaults: chain 8545, issuer 3100, wallet 5173, relayer 3200 (or a free one if taken). */
   chainPort?: number;
   issuerPort?: number;
   walletPort?: number;
+  relayerPort?: number;
   /** Run `vite build` first (default true). */
   build?: boolean;
   /** Register a verified counterparty for the first token (default true; costs one Node proof). */
@@ -56,6 +59,8 @@ export interface WalletDemo {
    */
   escrow: EscrowKeyPair;
   issuer: IssuerService;
+  /** The relayer the wallet's config names (`relayerUrl`), and the account it pays from. */
+  relayer: { url: string; address: string; service: Relayer };
   /** Stops everything this demo started. */
   close(): Promise<void>;
 }
@@ -104,7 +109,14 @@ export async function startWalletDemo(options: WalletDemoOptions = {}): Promise<
 
     const issuerPort = await pick(options.issuerPort, 3100);
     const issuerUrl = `http://127.0.0.1:${issuerPort}`;
-    const walletConfig = { rpcUrl: chain.rpcUrl, issuerUrl, deploymentUrl: 'deployment.json', devOperatorUrl: 'dev', demoRecipient: undefined as string | undefined };
+    const walletConfig = {
+      rpcUrl: chain.rpcUrl,
+      issuerUrl,
+      deploymentUrl: 'deployment.json',
+      devOperatorUrl: 'dev',
+      demoRecipient: undefined as string | undefined,
+      relayerUrl: undefined as string | undefined,
+    };
     const wallet = await startWalletServer(
       {
         distDir: `${walletDir}dist`,
@@ -120,6 +132,9 @@ export async function startWalletDemo(options: WalletDemoOptions = {}): Promise<
     const config = loadConfig({
       ZKKYC_DEV: '1',
       AUTO_APPROVE: '1',
+      // Applicants no longer declare a level; the demo's auto-reviewer finds "Standard" (2): what
+      // AREF and NIB ask for, below USPC's 3, so the demo shows one policy a holder does not meet.
+      AUTO_APPROVE_KYC_LEVEL: '2',
       HOST: '127.0.0.1',
       PORT: String(issuerPort),
       DATABASE_PATH: ':memory:',
@@ -136,6 +151,29 @@ export async function startWalletDemo(options: WalletDemoOptions = {}): Promise<
     await issuer.app.listen({ port: issuerPort, host: '127.0.0.1' });
     log(`issuer: ${issuerUrl} (${issuer.issuerDid}), dev mode, auto-approve`);
 
+    // The relayer pays from an account of its own (not the deployer's: the operator and the
+    // counterparty send from that one, and the nonces would collide). Its journal lives in memory
+    // like the chain: a journal kept across runs would name transactions of a chain that is gone.
+    const relayerKey = Wallet.createRandom();
+    await (await deployer.sendTransaction({ to: relayerKey.address, value: parseEther('100') })).wait();
+    const relayerPort = await pick(options.relayerPort, 3200);
+    const relayer = await createRelayer({
+      rpcUrl: chain.rpcUrl,
+      gateAddress: deployment.contracts.complianceGate,
+      relayerKey: relayerKey.privateKey,
+      chainId: deployment.chainId,
+      databasePath: ':memory:',
+      host: '127.0.0.1',
+      port: relayerPort,
+      corsOrigins: [wallet.url],
+      limits: { ...DEFAULT_LIMITS, walletDailyLimit: 20 },
+      receiptTimeoutSeconds: 60,
+    });
+    cleanup.push(() => relayer.close());
+    const relayerUrl = await relayer.app.listen({ host: '127.0.0.1', port: relayerPort });
+    walletConfig.relayerUrl = relayerUrl;
+    log(`relayer: ${relayerUrl} (pays from ${relayer.address})`);
+
     let counterparty: string | undefined;
     if (options.counterparty !== false) {
       log('registering a verified counterparty (one proof in Node)…');
@@ -149,7 +187,7 @@ export async function startWalletDemo(options: WalletDemoOptions = {}): Promise<
     await writeFile(`${outDir}/wallet-config.json`, JSON.stringify(walletConfig, null, 2));
     log(`wallet: ${wallet.url}/  (deployment: ${outDir}/deployment.json)`);
 
-    return { walletUrl: `${wallet.url}/`, issuerUrl, rpcUrl: chain.rpcUrl, deployment, counterparty, escrow, issuer, close };
+    return { walletUrl: `${wallet.url}/`, issuerUrl, rpcUrl: chain.rpcUrl, deployment, counterparty, escrow, issuer, relayer: { url: relayerUrl, address: relayer.address, service: relayer }, close };
   } catch (err) {
     await close();
     throw err;
@@ -163,6 +201,7 @@ async function main(): Promise<void> {
   console.log(`  Wallet:   ${demo.walletUrl}`);
   console.log(`  Issuer:   ${demo.issuerUrl}  (API docs ${demo.issuerUrl}/docs; reviewer key dev-reviewer-key)`);
   console.log(`  Chain:    ${demo.rpcUrl}  (chain id ${demo.deployment.chainId})`);
+  console.log(`  Relayer:  ${demo.relayer.url}  (pays registrations from ${demo.relayer.address})`);
   if (demo.counterparty) console.log(`  Verified recipient for ${demo.deployment.tokens[0].symbol}: ${demo.counterparty}`);
   const [x, y] = demo.escrow.publicKey;
   console.log(`  Escrow key of ${demo.deployment.tokens[2].symbol}'s policy (secret held by the demo): (${x}, ${y})`);

@@ -13,6 +13,21 @@ export interface WalletConfig {
   devOperatorUrl?: string;
   /** Dev only: a wallet already verified for the first token, to try a transfer to. */
   demoRecipient?: string;
+  /** A relayer (relayer/README.md) that registers with the account's EIP-712 consent and pays the gas; unset = the account pays. */
+  relayerUrl?: string;
+  /** Minutes without a click or key press after which the wallet locks itself (default {@link DEFAULT_AUTO_LOCK_MINUTES}). */
+  autoLockMinutes?: number;
+}
+
+export const DEFAULT_AUTO_LOCK_MINUTES = 5;
+
+/** The configured auto-lock delay in minutes; refuses, naming the field, a value that is not a positive number. */
+export function autoLockMinutesOf(config: WalletConfig): number {
+  const minutes = config.autoLockMinutes ?? DEFAULT_AUTO_LOCK_MINUTES;
+  if (typeof minutes !== 'number' || !Number.isFinite(minutes) || minutes <= 0) {
+    throw new Error(`autoLockMinutes: must be a positive number of minutes (wallet-config.json has ${JSON.stringify(config.autoLockMinutes)})`);
+  }
+  return minutes;
 }
 
 export interface LoadedConfig {

@@ -27,7 +27,7 @@ async function proveForToken(browser: Browser, demo: WalletDemo, index: number):
   const page = await openWallet(browser, demo.walletUrl);
   try {
     await createIdentity(page, 'bench passphrase');
-    await applyForCredential(page, { jurisdiction: 'CH', birthDate: '1980-01-01', investorClasses: ['Qualified investor (CH)'], kycLevel: 3 });
+    await applyForCredential(page, { jurisdiction: 'CH', birthDate: '1980-01-01', investorClasses: ['Qualified investor (CH)'] });
     const token = demo.deployment.tokens[index];
     await chooseToken(page, `${token.name} (${token.symbol})`);
     const { proveMs, loadMs } = await proveAndRegister(page);

@@ -1,6 +1,7 @@
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 
 /**
  * A real headless Chromium on the wallet, and the steps of the holder story as the user does
@@ -50,28 +51,47 @@ export async function screenshot(page: Page, dir: string, name: string): Promise
   return path;
 }
 
-/** Creates a new key and encrypts the wallet with `passphrase`; returns the wallet address. */
-export async function createIdentity(page: Page, passphrase: string): Promise<string> {
+/**
+ * Creates a wallet the way a holder does: passphrase, then the 24-word recovery phrase shown once
+ * (read off the page, as the holder writes it down), then the three words the wallet asks for.
+ * Resolves with the wallet address and the phrase.
+ */
+export async function createIdentityWithPhrase(page: Page, passphrase: string): Promise<{ address: string; phrase: string }> {
   await page.getByLabel('Passphrase to encrypt the wallet in this browser (8+ characters)').fill(passphrase);
   await page.getByLabel('Passphrase again').fill(passphrase);
   await page.getByRole('button', { name: 'Create wallet' }).click();
+  const words = page.locator('#phrase-words li');
+  await words.first().waitFor();
+  const phrase = (await words.allTextContents()).map((w) => w.trim());
+  await page.getByRole('button', { name: 'I have written them down' }).click();
+  for (let i = 0; i < 3; i++) {
+    const label = (await page.locator(`#confirm-word-${i}-label`).textContent())!;
+    const position = Number(/^Word (\d+)$/.exec(label.trim())![1]);
+    await page.getByLabel(label.trim(), { exact: true }).fill(phrase[position - 1]);
+  }
+  await page.getByRole('button', { name: 'Confirm and create wallet' }).click();
   await page.locator('#identity-view').waitFor({ state: 'visible' });
-  return (await page.locator('#identity-address').textContent())!.trim();
+  return { address: (await page.locator('#identity-address').textContent())!.trim(), phrase: phrase.join(' ') };
 }
 
+/** Creates a wallet (createIdentityWithPhrase); returns the wallet address. */
+export async function createIdentity(page: Page, passphrase: string): Promise<string> {
+  return (await createIdentityWithPhrase(page, passphrase)).address;
+}
+
+/** What an applicant declares; the KYC level is not among it (the issuer's reviewer sets it). */
 export interface Application {
   jurisdiction: string;
   birthDate: string;
+  /** Labels of the investor statuses to tick. */
   investorClasses: string[];
-  kycLevel: number;
 }
 
-/** Fills and sends the application form; waits until a credential appears in section 3. */
+/** Fills and sends the application form; waits until a credential appears under "Your credentials". */
 export async function applyForCredential(page: Page, a: Application): Promise<void> {
   await page.getByLabel('Country of residence').selectOption(a.jurisdiction);
   await page.getByLabel('Date of birth').fill(a.birthDate);
   for (const label of a.investorClasses) await page.getByLabel(label).check();
-  await page.getByLabel('KYC level (0–255)').fill(String(a.kycLevel));
   await page.getByRole('button', { name: 'Apply', exact: true }).click();
   await page.locator('#credential-list li[data-credential-id]').first().waitFor({ timeout: 30_000 });
 }
@@ -85,10 +105,17 @@ export async function chooseToken(page: Page, tokenLabel: string): Promise<{ rul
   );
 }
 
-/** Proves in the worker and registers; resolves with the browser's proving time and verified-until. */
-export async function proveAndRegister(page: Page): Promise<{ proveMs: number; loadMs: number; verifiedUntil: string }> {
-  await page.getByRole('button', { name: 'Prove and register' }).click();
-  await page.locator('#registration-view:not([hidden]) #registration-tx:not(:empty)').waitFor({ timeout: 180_000 });
+/**
+ * Proves in the worker, confirms the review that comes before the registration is signed, and
+ * registers; resolves with the browser's proving time and verified-until.
+ */
+export async function proveAndRegister(page: Page, button = 'Prove and register'): Promise<{ proveMs: number; loadMs: number; verifiedUntil: string }> {
+  await page.getByRole('button', { name: button }).click();
+  const review = page.getByRole('dialog', { name: /^Review your registration/ });
+  await review.waitFor({ timeout: 180_000 });
+  await review.getByRole('button', { name: 'Confirm and send' }).click();
+  // The transaction hash sits in the collapsed "Technical details": present, not shown.
+  await page.locator('#registration-view:not([hidden]) #registration-tx:not(:empty)').waitFor({ state: 'attached', timeout: 180_000 });
   const proveTime = page.locator('#prove-time');
   return {
     proveMs: Number(await proveTime.getAttribute('data-prove-ms')),
@@ -97,7 +124,10 @@ export async function proveAndRegister(page: Page): Promise<{ proveMs: number; l
   };
 }
 
-/** Sends a transfer and returns the outcome line (and the decoded error name on refusal). */
+/**
+ * Sends a transfer, confirming its review when the wallet shows one (a transfer the token refuses
+ * is refused before any review), and returns the outcome line (and the decoded error name on refusal).
+ */
 export async function transfer(page: Page, to: string, amount: string): Promise<{ tone: string; text: string; error?: string }> {
   const status = page.locator('#transfer-status');
   await status.evaluate((el) => {
@@ -106,11 +136,45 @@ export async function transfer(page: Page, to: string, amount: string): Promise<
   });
   await page.getByLabel('Recipient address').fill(to);
   await page.getByLabel('Amount').fill(amount);
-  await page.getByRole('button', { name: 'Transfer' }).click();
-  await page.locator('#transfer-status[data-tone="ok"], #transfer-status[data-tone="error"]').waitFor({ timeout: 60_000 });
+  await page.getByRole('button', { name: 'Review transfer' }).click();
+  const review = page.getByRole('dialog', { name: 'Review the transfer' });
+  const outcome = page.locator('#transfer-status[data-tone="ok"], #transfer-status[data-tone="error"]');
+  await review.or(outcome).first().waitFor({ timeout: 60_000 });
+  if (await review.isVisible()) await review.getByRole('button', { name: 'Confirm and send' }).click();
+  await outcome.waitFor({ timeout: 60_000 });
   return {
     tone: (await status.getAttribute('data-tone'))!,
     text: (await status.textContent())!.trim(),
     error: (await status.getAttribute('data-error')) ?? undefined,
   };
+}
+
+/** An axe-core finding, reduced to what a failing assertion should print. */
+export interface AxeFinding {
+  id: string;
+  impact: string | null;
+  help: string;
+  targets: string[];
+}
+
+const axeSource = (() => {
+  let source: Promise<string> | undefined;
+  return () => (source ??= readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8'));
+})();
+
+/**
+ * What a 390 px phone and an accessibility audit see of the page as it is now: the document's
+ * width (more than the viewport means sideways scrolling) and axe-core's violations (WCAG 2.1 A/AA
+ * and best practices). axe is evaluated through the DevTools protocol, which the wallet's
+ * Content-Security-Policy does not govern, so the page's CSP stays as strict as it is served.
+ */
+export async function layoutAndAccessibility(page: Page): Promise<{ scrollWidth: number; viewportWidth: number; violations: AxeFinding[] }> {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(await axeSource());
+  const { scrollWidth, viewportWidth } = await page.evaluate(() => ({ scrollWidth: document.scrollingElement!.scrollWidth, viewportWidth: window.innerWidth }));
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(context: Document, options: object): Promise<{ violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[] }> } }).axe;
+    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] }, resultTypes: ['violations'] });
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => n.target.map(String).join(' ')) }));
+  });
+  return { scrollWidth, viewportWidth, violations };
 }

@@ -1,4 +1,4 @@
-import { JsonRpcProvider, type Wallet } from 'ethers';
+import { JsonRpcProvider, Wallet, type Signer } from 'ethers';
 import { connectZkKyc, type ZkKycContracts, type ZkKycDeployment } from '@zkkyc/sdk';
 
 /** The JSON-RPC node did not answer (down, wrong URL) or serves another chain. */
@@ -21,10 +21,12 @@ export interface ChainConnection {
 const PROBE_TIMEOUT_MS = 4000;
 
 /**
- * Connects to the deployment's chain as the holder's wallet. Probes the node first so an
- * unreachable chain is reported as such instead of as ethers' endless network detection.
+ * Connects to the deployment's chain as the holder's wallet: one of its own accounts (a Wallet,
+ * connected to the node here) or a browser wallet's account (a signer that keeps its own
+ * connection, injected-wallet.ts). Probes the node first so an unreachable chain is reported as
+ * such instead of as ethers' endless network detection.
  */
-export async function connectChain(rpcUrl: string, deployment: ZkKycDeployment, wallet: Wallet): Promise<ChainConnection> {
+export async function connectChain(rpcUrl: string, deployment: ZkKycDeployment, wallet: Wallet | Signer): Promise<ChainConnection> {
   const provider = new JsonRpcProvider(rpcUrl, deployment.chainId, { staticNetwork: true, batchMaxCount: 1 });
   // A local dev node mines on every transaction; ethers' default 4 s poll would be most of the wait.
   provider.pollingInterval = 250;
@@ -39,7 +41,7 @@ export async function connectChain(rpcUrl: string, deployment: ZkKycDeployment, 
     provider.destroy();
     throw new ChainUnreachableError(rpcUrl, `the node is chain ${chainId}, the deployment is on chain ${deployment.chainId}`);
   }
-  return { provider, contracts: connectZkKyc(deployment, wallet.connect(provider)) };
+  return { provider, contracts: connectZkKyc(deployment, wallet instanceof Wallet ? wallet.connect(provider) : wallet) };
 }
 
 /** Whether an error means the node could not be reached (as opposed to a contract refusal). */

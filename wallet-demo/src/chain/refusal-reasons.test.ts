@@ -1,11 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import { Interface } from 'ethers';
-import { ComplianceGate__factory } from '@zkkyc/contracts/typechain';
+import { ComplianceGate__factory, PermissionedToken__factory } from '@zkkyc/contracts/typechain';
 import { explainRefusal, POLICY_CHANGED } from './refusal-reasons.js';
 
 /** The gate's own error encoding, wrapped the way ethers reports a reverted call. */
 const gate = new Interface(ComplianceGate__factory.abi);
 const reverted = (name: string, args: unknown[]) => ({ data: gate.encodeErrorResult(name, args) });
+const token = new Interface(PermissionedToken__factory.abi);
+const tokenReverted = (name: string, args: unknown[]) => ({ data: token.encodeErrorResult(name, args) });
 const WALLET = '0x00000000000000000000000000000000000000aa';
 const MAX_UINT64 = (1n << 64n) - 1n;
 
@@ -34,5 +36,18 @@ describe('refusals a holder reads', () => {
     expect(notEnabled.explanation).toMatch(/no longer asks for a sealed reference/);
     expect(notEnabled.proofRejected).toBe(true);
     for (const name of ['EscrowProofRequired', 'EscrowNotEnabled', 'PolicyHashMismatch']) expect(POLICY_CHANGED.has(name)).toBe(true);
+  });
+
+  it('states token amounts in the token’s units, never in its smallest unit', () => {
+    const units = { decimals: 18, symbol: 'AREF' };
+    const balance = explainRefusal(tokenReverted('ERC20InsufficientBalance', [WALLET, 25n * 10n ** 18n, 1000n * 10n ** 18n + 5n * 10n ** 17n]), units);
+    expect(balance.explanation).toBe('the balance (25 AREF) is less than the amount (1000.5 AREF)');
+    expect(balance.explanation).not.toMatch(/\d{10}/);
+    // Without the token, the figure is at least labelled for what it is.
+    expect(explainRefusal(tokenReverted('ERC20InsufficientBalance', [WALLET, 7n, 9n])).explanation).toBe('the balance (7 (smallest units)) is less than the amount (9 (smallest units))');
+  });
+
+  it('names no internal identifiers for a refusal a holder cannot act on by number', () => {
+    expect(explainRefusal(reverted('PolicyNotFound', [4n])).explanation).not.toMatch(/policy 4|PolicyNotFound/);
   });
 });

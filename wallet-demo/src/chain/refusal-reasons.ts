@@ -1,3 +1,4 @@
+import { formatUnits } from 'ethers';
 import { decodeRevert, rootStateName, type DecodedRevert } from '@zkkyc/sdk';
 
 /**
@@ -11,6 +12,12 @@ export interface Refusal {
   explanation: string;
   /** True when the gate refused the proof itself (not a precondition around it). */
   proofRejected: boolean;
+}
+
+/** The token a refused transfer concerns, so amounts read in its units ("25 AREF"), never in wei. */
+export interface TokenUnits {
+  decimals: number;
+  symbol: string;
 }
 
 const short = (v: unknown): string => {
@@ -45,19 +52,28 @@ const ROOT_STATE_WORDS: Record<string, string> = {
   ISSUER_SUSPENDED: 'the issuer of your credential is suspended',
 };
 
-const EXPLAIN: Record<string, (args: unknown[]) => string> = {
+/** An amount from a custom error: in the token's units when the caller named the token. */
+function amountIn(units: TokenUnits | undefined, raw: unknown): string {
+  if (!units) return `${String(raw)} (smallest units)`;
+  const value = BigInt(raw as bigint);
+  const [whole, fraction] = formatUnits(value, units.decimals).split('.');
+  return `${fraction && fraction !== '0' ? `${whole}.${fraction}` : whole} ${units.symbol}`;
+}
+
+const EXPLAIN: Record<string, (args: unknown[], units?: TokenUnits) => string> = {
   // Token
   NotVerified: ([a]) => `${short(a)} is not verified for this token: it has no current registration at the compliance gate`,
   ERC7943CannotSend: ([a]) => `${short(a)} is frozen by the token's agent and cannot send`,
   ERC7943CannotReceive: ([a]) => `${short(a)} is frozen by the token's agent and cannot receive`,
   TokenPaused: () => 'the token is paused by its agent',
   InvalidReceiver: ([a]) => `${short(a)} cannot receive tokens`,
-  ERC20InsufficientBalance: ([, balance, needed]) => `the balance (${balance}) is less than the amount (${needed})`,
-  ERC7943InsufficientUnfrozenBalance: ([, needed, unfrozen]) => `only ${unfrozen} of the balance is not frozen, ${needed} needed`,
-  ComplianceRuleRefused: ([, code]) => `a compliance rule refused it (code ${code})`,
+  ERC20InsufficientBalance: ([, balance, needed], units) => `the balance (${amountIn(units, balance)}) is less than the amount (${amountIn(units, needed)})`,
+  ERC7943InsufficientUnfrozenBalance: ([, needed, unfrozen], units) =>
+    `only ${amountIn(units, unfrozen)} of the balance is free to move (the token’s agent froze the rest), ${amountIn(units, needed)} needed`,
+  ComplianceRuleRefused: () => 'one of the token’s compliance rules refused it',
   ComplianceCheckFailed: ([t]) => `a compliance check at ${short(t)} failed to answer`,
   // Gate
-  PolicyNotFound: ([p]) => `policy ${p} does not exist on this gate`,
+  PolicyNotFound: () => 'the token’s compliance gate has no rules for it any more (its operator removed them)',
   NotWalletOwner: ([w, c]) => `the proof registers ${short(w)} but was sent by ${short(c)}`,
   PolicyHashMismatch: () => 'the proof was made for other policy parameters than the gate holds now',
   RootNotAcceptable: ([, , state]) => ROOT_STATE_WORDS[rootStateName(state as bigint)] ?? 'the issuer root in the proof is not accepted by this policy now',
@@ -87,14 +103,17 @@ const PROOF_CHECKS = new Set([
 /** Refusals that mean the policy the wallet read before proving is not the gate's policy any more. */
 export const POLICY_CHANGED = new Set(['PolicyHashMismatch', 'EscrowProofRequired', 'EscrowNotEnabled']);
 
-/** Explains a failed contract call; falls back to the raw message when no custom error is found. */
-export function explainRefusal(err: unknown): Refusal {
+/**
+ * Explains a failed contract call; falls back to the raw message when no custom error is found.
+ * `units` names the token when the call moved tokens, so amounts read in its units.
+ */
+export function explainRefusal(err: unknown, units?: TokenUnits): Refusal {
   const decoded = decodeRevert(err);
   if (!decoded) {
     const message = (err as { shortMessage?: string; message?: string })?.shortMessage ?? (err as Error)?.message ?? String(err);
     return { explanation: message, proofRejected: false };
   }
-  let explanation = EXPLAIN[decoded.name]?.(decoded.args) ?? decoded.message;
+  let explanation = EXPLAIN[decoded.name]?.(decoded.args, units) ?? decoded.message;
   if (decoded.name === 'ComplianceRuleRefused') {
     const codeName = /\[(\w+)\]$/.exec(decoded.message)?.[1];
     if (codeName && RULE_CODES[codeName]) explanation = RULE_CODES[codeName];

@@ -4,9 +4,17 @@ import { keepCredential } from '../credentials/keep-credential.js';
 import { parseCredentialOffer, receiveThroughOffer } from '../credentials/openid4vci-receiver.js';
 import type { StoredApplication } from '../storage/wallet-state.js';
 import type { WalletSession } from '../wallet-session.js';
-import { byId, el, say, shortHex, showNotice } from './dom.js';
+import { byId, el, focusResult, say, showNotice } from './dom.js';
 import { explainIssuerError } from './issuer-errors.js';
-import { countryName } from './plain-words.js';
+import { countryName, statusInWords } from './plain-words.js';
+
+const hostOf = (url: string): string => {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+};
 
 /**
  * Section 2: apply to the issuer (challenge → DID-signed JWT → application with the identity
@@ -22,7 +30,15 @@ export function mountApplyPanel(getSession: () => WalletSession | null, onCreden
   select.append(el('option', { value: '' }, 'Choose…'), ...options.map((o) => el('option', { value: o.code }, o.name)));
   const classes = byId('apply-classes');
   for (const c of INVESTOR_CLASSES) {
-    classes.append(el('label', { class: 'inline' }, el('input', { type: 'checkbox', name: 'investor-class', value: c.id }), c.label));
+    const hintId = `investor-class-${c.id}-hint`;
+    classes.append(
+      el(
+        'div',
+        { class: 'choice' },
+        el('label', { class: 'inline' }, el('input', { type: 'checkbox', name: 'investor-class', value: c.id, 'aria-describedby': hintId }), c.label),
+        el('span', { id: hintId, class: 'hint' }, c.description),
+      ),
+    );
   }
 
   /**
@@ -58,7 +74,7 @@ export function mountApplyPanel(getSession: () => WalletSession | null, onCreden
       await session.save();
       if (view.status === 'approved' && view.credentialId) {
         await receive(session, app, view.credentialId);
-        say(status, 'Approved: your credential is in the wallet (section 3).', 'ok');
+        say(status, 'Approved: your credential is in the wallet. Next, choose a token (step 3).', 'ok');
       } else if (view.status === 'rejected') {
         const reason = view.decisions?.find((d) => d.action === 'reject')?.reason;
         say(status, `The issuer rejected the application${reason ? `: ${reason}` : '.'}`, 'error');
@@ -69,6 +85,7 @@ export function mountApplyPanel(getSession: () => WalletSession | null, onCreden
       say(status, explainIssuerError(err), 'error');
     }
     render();
+    focusResult(status);
   }
 
   function render(): void {
@@ -76,16 +93,17 @@ export function mountApplyPanel(getSession: () => WalletSession | null, onCreden
     list.replaceChildren();
     if (!session) return;
     for (const app of [...session.state.applications].reverse()) {
-      const button = el('button', { type: 'button', class: 'secondary', 'aria-label': `Check status of application ${app.id.slice(0, 8)}` }, 'Check status');
+      const sent = `${app.submittedAt.slice(0, 16).replace('T', ' ')} UTC`;
+      const button = el('button', { type: 'button', class: 'secondary', 'aria-label': `Check status of the application sent ${sent}` }, 'Check status');
       button.addEventListener('click', () => void refresh(session, app));
       list.append(
         el(
           'li',
           { 'data-application-id': app.id, 'data-status': app.status },
-          el('strong', {}, `Application ${shortHex(app.id, 8)}`),
+          el('strong', {}, `Application to ${hostOf(app.issuerUrl)}`),
           ' ',
-          el('span', { class: `badge ${app.status}` }, app.status),
-          el('div', {}, `Sent ${app.submittedAt.slice(0, 16).replace('T', ' ')} UTC to ${app.issuerUrl}`),
+          el('span', { class: `badge ${app.status}` }, statusInWords(app.status)),
+          el('div', {}, `Sent ${sent}`),
           button,
         ),
       );
@@ -99,7 +117,6 @@ export function mountApplyPanel(getSession: () => WalletSession | null, onCreden
     const jurisdiction = select.value;
     const birthDate = byId<HTMLInputElement>('apply-birthdate').value;
     const investorClasses = [...form.querySelectorAll<HTMLInputElement>('input[name="investor-class"]:checked')].map((i) => i.value);
-    const kycLevel = Number(byId<HTMLInputElement>('apply-kyc-level').value);
     if (!jurisdiction) return say(status, 'Choose your country of residence.', 'error');
     const submit = form.querySelector<HTMLButtonElement>('button[type="submit"]')!;
     submit.disabled = true;
@@ -116,7 +133,8 @@ export function mountApplyPanel(getSession: () => WalletSession | null, onCreden
         challenge: nonce,
         signature,
         identityCommitment: session.identity.identityCommitment.toString(),
-        attributes: { jurisdiction, birthDate, investorClasses, kycLevel },
+        // No KYC level: how thoroughly the holder was checked is the issuer's finding, not a claim.
+        attributes: { jurisdiction, birthDate, investorClasses },
       });
       showNotice(null);
       const app: StoredApplication = {
@@ -131,15 +149,16 @@ export function mountApplyPanel(getSession: () => WalletSession | null, onCreden
       render();
       if (result.status === 'approved' && result.credentialId) {
         await receive(session, app, result.credentialId);
-        say(status, 'Approved at once (the issuer auto-approves in dev mode): your credential is in the wallet.', 'ok');
+        say(status, 'Approved at once (the issuer auto-approves in dev mode): your credential is in the wallet. Next, choose a token (step 3).', 'ok');
       } else {
-        say(status, `Application sent; status: ${result.status}.`, 'ok');
+        say(status, `Application sent: the issuer is reviewing it (${statusInWords(result.status)}). Check its status later.`, 'ok');
       }
     } catch (err) {
       say(status, explainIssuerError(err), 'error');
     } finally {
       submit.disabled = false;
       render();
+      focusResult(status);
     }
   });
 

@@ -40,3 +40,32 @@ export function formatDate(iso: string): string {
 export function shortHex(value: string, keep = 10): string {
   return value.length > keep * 2 + 1 ? `${value.slice(0, keep)}…${value.slice(-6)}` : value;
 }
+
+/**
+ * Moves keyboard and screen-reader focus to a new result (a status line, a heading), so the holder
+ * lands on what just happened instead of on the button they pressed.
+ */
+export function focusResult(target: HTMLElement): void {
+  if (!target.hasAttribute('tabindex')) target.setAttribute('tabindex', '-1');
+  target.focus();
+}
+
+/**
+ * Buttons marked `data-copy-from="<id>"` copy that element's text: long values (addresses,
+ * transaction hashes) wrap on a phone, and copying beats selecting 66 characters by touch.
+ */
+export function enableCopyButtons(root: ParentNode = document): void {
+  root.addEventListener('click', (event) => {
+    const button = (event.target as Element | null)?.closest?.<HTMLButtonElement>('button[data-copy-from]');
+    if (!button) return;
+    const text = document.getElementById(button.dataset.copyFrom!)?.textContent?.trim() ?? '';
+    const done = (word: string) => {
+      button.textContent = word;
+      setTimeout(() => (button.textContent = 'Copy'), 2000);
+    };
+    navigator.clipboard.writeText(text).then(
+      () => done('Copied'),
+      () => done('Copy failed'),
+    );
+  });
+}

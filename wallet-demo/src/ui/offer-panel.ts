@@ -2,7 +2,7 @@ import { keepCredential } from '../credentials/keep-credential.js';
 import { OfferReceiveError, parseCredentialOffer, receiveThroughOffer } from '../credentials/openid4vci-receiver.js';
 import { CredentialMismatchError } from '../credentials/received-credential.js';
 import type { WalletSession } from '../wallet-session.js';
-import { byId, el, say } from './dom.js';
+import { byId, el, focusResult, say } from './dom.js';
 import { offerRefusalInWords } from './plain-words.js';
 
 /**
@@ -60,6 +60,7 @@ export function mountOfferPanel(getSession: () => WalletSession | null, onCreden
       else say(status, (err as Error).message, 'error');
     } finally {
       submit.disabled = false;
+      focusResult(status);
     }
   });
 }

@@ -1,4 +1,5 @@
 import { INVESTOR_CLASSES, intToDate, type Policy } from '@zkkyc/credentials';
+import { formatUnits } from 'ethers';
 
 /** Attribute and policy values as a person reads them. */
 
@@ -24,17 +25,75 @@ export function listInWords(items: string[], max = 8): string {
   return `${items.slice(0, max).join(', ')} and ${items.length - max} more`;
 }
 
-/** One sentence per policy rule, in the order the wallet checks them. */
+/**
+ * One sentence per policy rule, in the order the wallet checks them, named the way a person knows
+ * the rule ("country of residence", "age 18 or over"), not by the attribute it reads.
+ */
 export function describePolicy(policy: Policy): { rule: string; text: string }[] {
   return [
-    { rule: 'jurisdiction', text: `Resident of one of ${policy.jurisdictions.length} countries: ${listInWords(policy.jurisdictions.map(countryName))}` },
-    { rule: 'age', text: policy.minAge > 0 ? `At least ${policy.minAge} years old` : 'Any age' },
+    { rule: 'jurisdiction', text: `Country of residence: one of ${policy.jurisdictions.length} countries: ${listInWords(policy.jurisdictions.map(countryName))}` },
+    { rule: 'age', text: policy.minAge > 0 ? `Age ${policy.minAge} or over` : 'Any age' },
     {
       rule: 'investorClass',
-      text: policy.investorClasses.length === 0 ? 'Any investor class' : `Investor class: one of ${policy.investorClasses.map(investorClassLabel).join(', ')}`,
+      text: policy.investorClasses.length === 0 ? 'Any investor status' : `Investor status: ${policy.investorClasses.map(investorClassLabel).join(' or ')}`,
     },
-    { rule: 'kycLevel', text: `KYC level ${policy.minKycLevel} or higher` },
+    { rule: 'kycLevel', text: policy.minKycLevel > 0 ? `Identity checked by the issuer to level ${policy.minKycLevel} or higher` : 'Identity checked by the issuer' },
   ];
+}
+
+/** "1,000 AREF", "0.25 AREF": a token amount in the token's own units, never in its smallest unit. */
+export function tokenAmountInWords(raw: bigint, decimals: number, symbol: string): string {
+  const [whole, fraction] = formatUnits(raw, decimals).split('.');
+  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return `${fraction && fraction !== '0' ? `${grouped}.${fraction}` : grouped} ${symbol}`;
+}
+
+/**
+ * The network fee a transaction will cost, from the estimated gas and the fee per gas (wei):
+ * "about 0.00012 ETH", two significant digits, since the final figure depends on the block.
+ */
+export function feeInWords(gas: bigint, feePerGas: bigint): string {
+  const wei = gas * feePerGas;
+  if (wei === 0n) return 'no fee (this chain charges none)';
+  const eth = Number(formatUnits(wei, 18));
+  return `about ${eth.toPrecision(2).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '')} ETH`;
+}
+
+/** How long a registration lasts, from the policy's ttl in seconds: "30 days", "12 hours". */
+export function durationInWords(seconds: bigint | number): string {
+  const s = Number(seconds);
+  const unit = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  if (s >= 86_400 && s % 86_400 === 0) return unit(s / 86_400, 'day');
+  if (s >= 86_400) return `about ${unit(Math.round(s / 86_400), 'day')}`;
+  if (s >= 3600) return unit(Math.round(s / 3600), 'hour');
+  return unit(Math.max(1, Math.round(s / 60)), 'minute');
+}
+
+/** "0x1234…abcd": enough of an address to recognise it; the whole one stays in the details. */
+export function shortAddress(address: string): string {
+  return /^0x[0-9a-fA-F]{40}$/.test(address) ? `${address.slice(0, 6)}…${address.slice(-4)}` : address;
+}
+
+/** A contract named by what it does for the holder, with a short address to check it by. */
+export function contractInWords(what: 'gate' | 'token', address: string, tokenSymbol?: string): string {
+  const name = what === 'gate' ? 'the token’s compliance gate' : `the ${tokenSymbol ? `${tokenSymbol} ` : ''}token contract`;
+  return `${name} at ${shortAddress(address)}`;
+}
+
+/** A gate timestamp (seconds) as the wallet shows it: "2027-01-01 00:00:00 UTC". */
+export function timestampInWords(seconds: bigint | number): string {
+  return new Date(Number(seconds) * 1000).toISOString().replace('T', ' ').slice(0, 19) + ' UTC';
+}
+
+/**
+ * Where a wallet stands with a token's policy: not registered, verified, or verified but near the
+ * end — less than a tenth of the policy's ttl left — when the wallet offers to renew.
+ */
+export type RegistrationState = { kind: 'unregistered' } | { kind: 'verified'; until: bigint; renewSoon: boolean };
+
+export function registrationState(verifiedUntil: bigint, ttl: bigint, nowSeconds: bigint): RegistrationState {
+  if (verifiedUntil <= nowSeconds) return { kind: 'unregistered' };
+  return { kind: 'verified', until: verifiedUntil, renewSoon: (verifiedUntil - nowSeconds) * 10n < ttl };
 }
 
 export function dateInWords(yyyymmdd: number): string {
@@ -80,6 +139,20 @@ export function offerRefusalInWords(code: string, detail: string): string {
     unreachable: 'The issuer cannot be reached right now.',
   };
   return `${what[code] ?? 'The issuer refused the offer.'} (${detail})`;
+}
+
+/** An application's or credential's state as the holder reads it. */
+export function statusInWords(status: string): string {
+  const words: Record<string, string> = {
+    pending: 'in review',
+    approved: 'approved',
+    rejected: 'rejected',
+    active: 'valid',
+    revoked: 'withdrawn by the issuer',
+    expired: 'expired',
+    unknown: 'not checked yet',
+  };
+  return words[status] ?? status;
 }
 
 /** Under the list of wallets, once there is more than one. */

@@ -3,14 +3,29 @@ import type { KycProofRequest } from '@zkkyc/prover';
 import { readTreeLeaf, type CredentialPath, type DeployedToken } from '@zkkyc/sdk';
 import { ChainUnreachableError, isConnectionFailure } from '../chain/chain-connection.js';
 import { DevOperator } from '../chain/dev-operator.js';
+import { registerThroughRelayer, relayerShouldPay } from '../chain/relayer-registration.js';
 import { explainRefusal, POLICY_CHANGED } from '../chain/refusal-reasons.js';
 import type { OpenedCredential } from '../credentials/received-credential.js';
 import { NotEligibleError, WorkerProver, type ProgressEvent } from '../proving/worker-prover.js';
 import type { WalletSession } from '../wallet-session.js';
-import { byId, el, say, showNotice } from './dom.js';
+import { relayerAsked } from './connect-panel.js';
+import { byId, el, focusResult, say, showNotice } from './dom.js';
 import { startElapsedTimer } from './elapsed-timer.js';
+import { estimatedFee } from './fee-estimate.js';
 import { explainIssuerError } from './issuer-errors.js';
-import { badEscrowKeyInWords, describePolicy, ESCROW_IN_WORDS } from './plain-words.js';
+import {
+  badEscrowKeyInWords,
+  contractInWords,
+  countryName,
+  describePolicy,
+  durationInWords,
+  ESCROW_IN_WORDS,
+  registrationState,
+  shortAddress,
+  timestampInWords,
+  type RegistrationState,
+} from './plain-words.js';
+import { reviewBeforeSigning } from './review-dialog.js';
 
 /** A policy as the gate holds it, with what the wallet needs to prove it. */
 interface GatePolicyView extends EncodedPolicy {
@@ -69,11 +84,23 @@ export function explainChainError(err: unknown): string {
 
 const ROOT_WAIT_MS = 60_000;
 
+/** What the guided flow needs to know after each check: is a token chosen, is it met, is the wallet verified for it. */
+export interface TokenProgress {
+  token?: DeployedToken;
+  eligible: boolean;
+  verified: boolean;
+}
+
 /**
- * Section 4: choose a token, see its policy in plain words with each rule ticked or crossed for
- * the chosen credential, then prove in the worker and register the wallet at the gate.
+ * Steps 3 and 4: choose a token, see its policy in plain words with each rule ticked or crossed
+ * for the chosen credential, then prove in the worker, review and register the wallet at the gate.
+ * A wallet already verified for the token is shown as such ("Verified until …"), and is offered
+ * to renew rather than to prove again.
  */
-export function mountTokenPanel(getSession: () => WalletSession | null, hooks: { onRegistered(token: DeployedToken): void }) {
+export function mountTokenPanel(
+  getSession: () => WalletSession | null,
+  hooks: { onRegistered(token: DeployedToken): void; onProgress?(progress: TokenProgress): void },
+) {
   const form = byId<HTMLFormElement>('prove-form');
   const tokenSelect = byId<HTMLSelectElement>('token-select');
   const credentialSelect = byId<HTMLSelectElement>('prove-credential');
@@ -86,6 +113,9 @@ export function mountTokenPanel(getSession: () => WalletSession | null, hooks: {
   const progressBar = byId<HTMLProgressElement>('prove-progress-bar');
   const stage = byId('prove-stage');
   const policies = new Map<string, GatePolicyView>();
+  const registrationView = byId('registration-view');
+  const ttlNote = byId('ttl-note');
+  let registration: RegistrationState = { kind: 'unregistered' };
   const prover = new WorkerProver(new URL('artifacts', document.baseURI).href.replace(/\/$/, ''));
   let busy = false;
 
@@ -117,11 +147,14 @@ export function mountTokenPanel(getSession: () => WalletSession | null, hooks: {
     const session = getSession();
     if (!session) return;
     if (tokenSelect.options.length === 0) {
+      tokenSelect.append(el('option', { value: '' }, 'Choose a token…'));
       for (const t of session.loaded.deployment.tokens) tokenSelect.append(el('option', { value: t.address }, `${t.name} (${t.symbol})`));
     }
     const previous = credentialSelect.value;
     credentialSelect.replaceChildren(
-      ...[...session.opened.values()].map((c) => el('option', { value: c.stored.id }, `${c.attributes.jurisdiction}, expires ${c.attributes.expiryDate} (${c.stored.id.slice(0, 8)})`)),
+      ...[...session.opened.values()].map((c, i) =>
+        el('option', { value: c.stored.id }, `${countryName(c.attributes.jurisdiction).replace(/ \([A-Z]{2}\)$/, '')} · until ${c.attributes.expiryDate}${session.opened.size > 1 ? ` (${i + 1})` : ''}`),
+      ),
     );
     if (previous && session.opened.has(previous)) credentialSelect.value = previous;
     const credential = selectedCredential();
@@ -150,7 +183,13 @@ export function mountTokenPanel(getSession: () => WalletSession | null, hooks: {
     rulesList.replaceChildren();
     showEscrow(undefined);
     delete status.dataset.error;
-    if (!session || !token) return false;
+    if (!session || !token) {
+      showRegistrationState({ kind: 'unregistered' }, undefined);
+      ttlNote.textContent = '';
+      if (session) say(status, 'Choose a token to see its rules.');
+      hooks.onProgress?.({ eligible: false, verified: false });
+      return false;
+    }
     let policy: GatePolicyView;
     let confirmed = true;
     try {
@@ -180,13 +219,15 @@ export function mountTokenPanel(getSession: () => WalletSession | null, hooks: {
     }
     showEscrow(policy.escrow);
     const rows: RuleRow[] = describePolicy(decodePolicy(policy));
-    rows.push({ rule: 'issuer', text: `Credential from an accepted issuer (#${policy.acceptedIssuers.join(', #')})` });
-    rows.push({ rule: 'validity', text: 'Credential active: not expired, not revoked' });
+    rows.push({ rule: 'issuer', text: 'Credential from an issuer this token accepts' });
+    rows.push({ rule: 'validity', text: 'Credential still valid: not expired, not withdrawn by the issuer' });
+    ttlNote.textContent = `Registrations for this token last ${durationInWords(policy.ttl)}: you stay verified until this date or for ${durationInWords(policy.ttl)}, whichever comes first.`;
     if (!credential || !confirmed) {
       rulesList.append(...rows.map((r) => el('li', { 'data-rule': r.rule }, r.text)));
       if (!confirmed) rulesList.append(el('li', { 'data-rule': 'source' }, '(as recorded in the deployment file; the gate could not be asked)'));
-      else say(status, 'Receive a credential first (sections 2 and 3).');
+      else say(status, 'Receive a credential first (step 2).');
       proveButton.disabled = true;
+      hooks.onProgress?.({ token, eligible: false, verified: false });
       return false;
     }
     let failures: PolicyFailure[] = [];
@@ -201,9 +242,9 @@ export function mountTokenPanel(getSession: () => WalletSession | null, hooks: {
     for (const row of rows) {
       const why =
         row.rule === 'issuer'
-          ? policy.acceptedIssuers.includes(BigInt(credential.stored.treeId)) ? [] : [`issuer #${credential.stored.treeId} is not accepted by this policy`]
+          ? policy.acceptedIssuers.includes(BigInt(credential.stored.treeId)) ? [] : ['your credential’s issuer is not one this token accepts']
           : row.rule === 'validity'
-            ? [...byRule('expired'), ...byRule('validUntil'), ...(session.credentialStatus.get(credential.stored.id) === 'revoked' ? ['the issuer revoked this credential'] : [])]
+            ? [...byRule('expired'), ...byRule('validUntil'), ...(session.credentialStatus.get(credential.stored.id) === 'revoked' ? ['the issuer withdrew (revoked) this credential'] : [])]
             : byRule(row.rule);
       row.failure = why.join('; ') || undefined;
     }
@@ -214,30 +255,50 @@ export function mountTokenPanel(getSession: () => WalletSession | null, hooks: {
     );
     const ok = rows.every((r) => !r.failure) && !(policy.escrow && 'invalid' in policy.escrow);
     proveButton.disabled = busy || !ok;
+    const state = await readRegistration(session, token, policy);
     if (policy.escrow && 'invalid' in policy.escrow) {
       say(status, badEscrowKeyInWords(policy.escrow.invalid.rule), 'error');
       status.dataset.error = 'EscrowKeyInvalid';
     } else if (!ok) {
       const revoked = rows.find((r) => r.rule === 'validity')?.failure;
-      say(status, revoked ? `Not eligible: ${revoked}.` : 'Not eligible for this token: the crossed rules above are not met, so no proof can exist.', 'error');
-    } else if (!busy) say(status, `Eligible. Proving shows the gate only that you meet these rules, until ${intToDate(validUntil!)} at most.`);
-    await showRegistration(session, token);
+      const already = state.kind === 'verified' ? ' Your current registration stays until it ends, but it cannot be renewed.' : '';
+      say(status, revoked ? `Not eligible: ${revoked}.${already}` : `Not eligible for this token: the crossed rules above are not met, so no proof can exist.${already}`, 'error');
+    } else if (!busy && state.kind === 'verified') {
+      say(status, state.renewSoon ? 'Your registration ends soon: renew it to stay verified.' : `You are already verified for ${token.symbol}: nothing to do here. Go on to transfer (step 5).`, 'ok');
+    } else if (!busy) say(status, `Eligible. Next: register. Proving shows the gate only that you meet these rules, until ${intToDate(validUntil!)} at most.`, 'ok');
+    if (!busy) showRegistrationState(state, policy);
+    hooks.onProgress?.({ token, eligible: ok, verified: state.kind === 'verified' });
     return ok;
   }
 
-  async function showRegistration(session: WalletSession, token: DeployedToken): Promise<void> {
+  /** The gate's record for the active wallet under the token's policy; unregistered when it cannot be read. */
+  async function readRegistration(session: WalletSession, token: DeployedToken, policy: GatePolicyView): Promise<RegistrationState> {
     try {
       const { contracts } = await session.chain();
       const until = await contracts.complianceGate.verifiedUntil(BigInt(token.policyId), session.identity.address);
-      if (busy) return; // proveAndRegister shows the registration it makes
-      const view = byId('registration-view');
-      // Another token's registration shown earlier is not this one's.
-      view.hidden = until <= BigInt(Math.floor(Date.now() / 1000));
-      if (!view.hidden) {
-        byId('verified-until').textContent = new Date(Number(until) * 1000).toISOString().replace('T', ' ').slice(0, 19) + ' UTC';
-      }
+      registration = registrationState(until, policy.ttl, BigInt(Math.floor(Date.now() / 1000)));
     } catch {
       // Reported by evaluate's own chain access.
+      registration = { kind: 'unregistered' };
+    }
+    return registration;
+  }
+
+  /**
+   * "Verified until …" for a registered wallet, with the policy's ttl beside it; the prove button
+   * becomes a secondary "Renew registration", the main action again only in the ttl's last tenth.
+   */
+  function showRegistrationState(state: RegistrationState, policy: GatePolicyView | undefined): void {
+    // Another token's or wallet's registration shown earlier is not this one's.
+    registrationView.hidden = state.kind !== 'verified';
+    if (state.kind === 'verified') {
+      byId('verified-until').textContent = timestampInWords(state.until);
+      byId('registration-note').textContent = `Registrations for this token last ${policy ? durationInWords(policy.ttl) : 'a limited time'}.${state.renewSoon ? ' This one ends soon: renew it to stay verified.' : ''}`;
+      proveButton.textContent = 'Renew registration';
+      proveButton.classList.toggle('secondary', !state.renewSoon);
+    } else {
+      proveButton.textContent = 'Prove and register';
+      proveButton.classList.remove('secondary');
     }
   }
 
@@ -258,11 +319,11 @@ export function mountTokenPanel(getSession: () => WalletSession | null, hooks: {
       if (read === null) return issuerPath(session, credential);
       if (read !== 'later' && (await contracts.issuerRegistry.isRootAcceptable(treeId, currentRoot))) {
         if (read.revoked) return 'revoked';
-        if (read.proof.leaf !== BigInt(credential.stored.leaf)) throw new Error('the issuer’s tree holds another leaf at this credential’s place');
+        if (read.proof.leaf !== BigInt(credential.stored.leaf)) throw new Error('the issuer’s public list does not hold your credential where it should: ask the issuer');
         return read.proof;
       }
-      if (Date.now() > deadline) throw new Error('the issuer has not anchored a root containing your credential yet; try again in a minute');
-      stage.textContent = 'Waiting for the issuer to anchor its tree root on-chain…';
+      if (Date.now() > deadline) throw new Error('the issuer has not yet published a list that includes your credential; try again in a minute');
+      stage.textContent = 'Waiting for the issuer to publish its latest list of credentials on-chain…';
       await new Promise((r) => setTimeout(r, 1000));
     }
   }
@@ -275,8 +336,8 @@ export function mountTokenPanel(getSession: () => WalletSession | null, hooks: {
     for (;;) {
       const path = toMerkleProof(await issuer.credentialPath(credential.stored.id));
       if (await contracts.issuerRegistry.isRootAcceptable(BigInt(credential.stored.treeId), path.root)) return path;
-      if (Date.now() > deadline) throw new Error('the issuer has not anchored a root containing your credential yet; try again in a minute');
-      stage.textContent = 'Waiting for the issuer to anchor its tree root on-chain…';
+      if (Date.now() > deadline) throw new Error('the issuer has not yet published a list that includes your credential; try again in a minute');
+      stage.textContent = 'Waiting for the issuer to publish its latest list of credentials on-chain…';
       await new Promise((r) => setTimeout(r, 1000));
     }
   }
@@ -289,7 +350,7 @@ export function mountTokenPanel(getSession: () => WalletSession | null, hooks: {
     busy = true;
     proveButton.disabled = true;
     delete status.dataset.error;
-    byId('registration-view').hidden = true;
+    registrationView.hidden = true;
     progress.hidden = false;
     progressBar.removeAttribute('value');
     stage.textContent = 'Reading the gate’s policy…';
@@ -305,11 +366,12 @@ export function mountTokenPanel(getSession: () => WalletSession | null, hooks: {
       const escrowKey = policy.escrow?.key;
       const { provider, contracts } = await session.chain();
       const operator = session.loaded.config.devOperatorUrl ? new DevOperator(session.loaded.config.devOperatorUrl) : undefined;
-      if (operator && (await provider.getBalance(session.identity.address)) === 0n) {
+      // The operator funds this wallet's own accounts only: a browser wallet's account brings its own ETH, or the relayer pays.
+      if (operator && !session.usesExternalAccount && !relayerAsked() && (await provider.getBalance(session.identity.address)) === 0n) {
         stage.textContent = 'Getting test ETH for gas from the dev chain operator…';
         await operator.fund(session.identity.address);
       }
-      stage.textContent = 'Downloading the issuer’s published tree (one chunk of it) to build your Merkle path…';
+      stage.textContent = 'Downloading part of the issuer’s public list of credentials, to prove yours is on it…';
       const merkleProof = await acceptedPath(session, credential);
       if (merkleProof === 'revoked') {
         session.credentialStatus.set(credential.stored.id, 'revoked');
@@ -330,13 +392,18 @@ export function mountTokenPanel(getSession: () => WalletSession | null, hooks: {
       };
       const onProgress = (event: ProgressEvent) => {
         if (event.stage === 'loading') {
-          stage.textContent = `Loading the circuit (${(event.loadedBytes / 1e6).toFixed(1)} of ${(event.totalBytes / 1e6).toFixed(1)} MB)…`;
-          if (event.totalBytes > 0) progressBar.value = Math.min(99, (event.loadedBytes / event.totalBytes) * 100);
+          // The stage line is a live region: it names the stage once; the byte count goes to the bar.
+          if (!stage.textContent?.startsWith('Loading the circuit')) stage.textContent = 'Loading the circuit…';
+          if (event.totalBytes > 0) {
+            progressBar.value = Math.min(99, (event.loadedBytes / event.totalBytes) * 100);
+            progressBar.setAttribute('aria-valuetext', `${(event.loadedBytes / 1e6).toFixed(1)} of ${(event.totalBytes / 1e6).toFixed(1)} MB`);
+          }
         } else {
           stage.textContent = escrowKey
             ? 'Generating the zero-knowledge proof, with the sealed reference for the auditors, in a background worker…'
             : 'Generating the zero-knowledge proof in a background worker…';
           progressBar.removeAttribute('value');
+          progressBar.removeAttribute('aria-valuetext');
         }
       };
       // A policy with an escrow key takes the escrow variant's proof (its prover refuses a bad key
@@ -348,17 +415,44 @@ export function mountTokenPanel(getSession: () => WalletSession | null, hooks: {
       proveTime.dataset.proveMs = String(proveMs);
       proveTime.dataset.loadMs = String(Math.round(proof.loadMs));
       proveTime.dataset.circuit = proof.kind === 'escrow' ? 'kycPolicyEscrow32' : 'kycPolicy32';
-      stage.textContent = 'Submitting the proof to the compliance gate…';
+      stage.textContent = 'Checking the registration with the compliance gate…';
       progressBar.value = 100;
+      const viaRelayer = await relayerShouldPay(session, relayerAsked());
       let txHash: string;
       try {
-        const { pA, pB, pC } = proof.solidityCalldata;
-        const tx =
-          proof.kind === 'escrow'
-            ? await contracts.complianceGate.verifyEscrow(policy.policyId, pA, pB, pC, proof.solidityCalldata.pubSignals)
-            : await contracts.complianceGate.verify(policy.policyId, pA, pB, pC, proof.solidityCalldata.pubSignals);
-        const receipt = await tx.wait();
-        txHash = receipt?.hash ?? tx.hash;
+        if (viaRelayer) {
+          // The relayer simulates and pays; the account signs only its consent, after the review.
+          stage.textContent = 'Sending the registration through the relayer, which pays the fee…';
+          const relayed = await registerThroughRelayer(session, { token, policyId: policy.policyId, proof, validUntil: intToDate(validUntil) }, reviewBeforeSigning);
+          if (!relayed) {
+            say(status, 'Registration cancelled: nothing was signed or sent. Prove again when you want to register.');
+            return;
+          }
+          txHash = relayed.txHash;
+        } else {
+          const { pA, pB, pC } = proof.solidityCalldata;
+          const gate = contracts.complianceGate;
+          // The gate's dry run: a proof it would refuse is refused here, before the holder is asked to sign.
+          const fee = await estimatedFee(provider, () =>
+            proof.kind === 'escrow'
+              ? gate.verifyEscrow.estimateGas(policy.policyId, pA, pB, pC, proof.solidityCalldata.pubSignals)
+              : gate.verify.estimateGas(policy.policyId, pA, pB, pC, proof.solidityCalldata.pubSignals),
+          );
+          const confirmed = await reviewBeforeSigning(
+            registrationReview(session, token, policy, validUntil, { gate: await gate.getAddress(), fee: fee.inWords, gas: fee.gas, escrow: proof.kind === 'escrow' }),
+          );
+          if (!confirmed) {
+            say(status, 'Registration cancelled: nothing was signed or sent. Prove again when you want to register.');
+            return;
+          }
+          stage.textContent = 'Submitting the proof to the compliance gate…';
+          const tx =
+            proof.kind === 'escrow'
+              ? await contracts.complianceGate.verifyEscrow(policy.policyId, pA, pB, pC, proof.solidityCalldata.pubSignals)
+              : await contracts.complianceGate.verify(policy.policyId, pA, pB, pC, proof.solidityCalldata.pubSignals);
+          const receipt = await tx.wait();
+          txHash = receipt?.hash ?? tx.hash;
+        }
       } catch (err) {
         if (isConnectionFailure(err)) throw err;
         const refusal = explainRefusal(err);
@@ -367,20 +461,21 @@ export function mountTokenPanel(getSession: () => WalletSession | null, hooks: {
         const changed = POLICY_CHANGED.has(refusal.decoded?.name ?? '');
         if (changed) policies.delete(token.policyId);
         const next = changed ? ' The token’s policy changed since you checked it: re-check the rules and prove again.' : '';
-        say(status, `${what}: ${refusal.explanation}${refusal.decoded ? ` [${refusal.decoded.name}]` : ''}.${next}`, 'error');
+        say(status, `${what}: ${refusal.explanation}. Nothing was recorded.${next}`, 'error');
         status.dataset.error = refusal.decoded?.name ?? 'unknown';
         return;
       }
       const until = await contracts.complianceGate.verifiedUntil(policy.policyId, session.identity.address);
-      byId('registration-view').hidden = false;
-      byId('verified-until').textContent = new Date(Number(until) * 1000).toISOString().replace('T', ' ').slice(0, 19) + ' UTC';
+      showRegistrationState(registrationState(until, policy.ttl, BigInt(Math.floor(Date.now() / 1000))), policy);
       byId('registration-tx').textContent = txHash;
       if (operator) {
         stage.textContent = 'The token’s agent is minting demo tokens to your verified wallet…';
         await operator.mint(session.identity.address, token.symbol).catch((err) => say(status, (err as Error).message, 'error'));
       }
-      say(status, `Verified for ${token.symbol}. Your wallet may hold and transfer it until the date above.`, 'ok');
+      say(status, `Verified for ${token.symbol}. Your wallet may hold and transfer it until the date above. Next: transfer (step 5).`, 'ok');
       hooks.onRegistered(token);
+      hooks.onProgress?.({ token, eligible: true, verified: true });
+      focusResult(registrationView);
     } catch (err) {
       if (err instanceof NotEligibleError) say(status, `Not eligible: ${err.failures.map((f) => f.message).join('; ')}.`, 'error');
       else if (err instanceof ChainUnreachableError || isConnectionFailure(err)) say(status, explainChainError(err), 'error');
@@ -391,6 +486,7 @@ export function mountTokenPanel(getSession: () => WalletSession | null, hooks: {
       busy = false;
       progress.hidden = true;
       proveButton.disabled = false;
+      if (status.dataset.tone !== 'ok') focusResult(status);
     }
   }
 
@@ -406,6 +502,35 @@ export function mountTokenPanel(getSession: () => WalletSession | null, hooks: {
       await evaluate();
     },
     selectedToken,
+  };
+}
+
+/**
+ * The registration as the holder reviews it before signing: which wallet becomes verified for
+ * which token, until when, at which contract (named in words), for what fee.
+ */
+function registrationReview(
+  session: WalletSession,
+  token: DeployedToken,
+  policy: GatePolicyView,
+  validUntil: number,
+  sending: { gate: string; fee: string; gas: bigint; escrow: boolean },
+) {
+  const wallet = session.identity.address;
+  const details: Array<[string, string]> = [
+    ['Wallet', wallet],
+    ['Compliance gate', sending.gate],
+    ['Policy', `#${policy.policyId}`],
+    ['What the gate learns', 'that you meet the token’s rules, for this wallet, under an investor tag for this token; none of your details'],
+  ];
+  if (sending.escrow) details.push(['Sealed reference', ESCROW_IN_WORDS]);
+  details.push(['Estimated gas', sending.gas.toString()]);
+  return {
+    title: `Review your registration for ${token.symbol}`,
+    action: `Register wallet ${shortAddress(wallet)} as verified for ${token.name} (${token.symbol}) until ${intToDate(validUntil)} at most (registrations last ${durationInWords(policy.ttl)})`,
+    to: contractInWords('gate', sending.gate),
+    fee: sending.fee,
+    details,
   };
 }
 

@@ -1,14 +1,18 @@
-import { formatUnits, isAddress, parseUnits } from 'ethers';
+import { isAddress, parseUnits } from 'ethers';
 import { isConnectionFailure } from '../chain/chain-connection.js';
 import { explainRefusal } from '../chain/refusal-reasons.js';
 import type { DeployedToken } from '@zkkyc/sdk';
 import type { WalletSession } from '../wallet-session.js';
-import { byId, say } from './dom.js';
+import { byId, focusResult, say } from './dom.js';
+import { estimatedFee } from './fee-estimate.js';
+import { contractInWords, shortAddress, tokenAmountInWords } from './plain-words.js';
+import { reviewBeforeSigning } from './review-dialog.js';
 import { explainChainError } from './token-panel.js';
 
 /**
- * Section 5: the balance of the chosen token and a transfer form. A refused transfer shows the
- * token's custom error and the rule behind it in words.
+ * Step 5: the balance of the chosen token and a transfer form. Every transfer is reviewed before
+ * it is signed (amount, recipient, fee); one the token would refuse is refused before the review,
+ * from the node's dry run, with the token's reason in words.
  */
 export function mountTransferPanel(getSession: () => WalletSession | null, getToken: () => DeployedToken | undefined) {
   const form = byId<HTMLFormElement>('transfer-form');
@@ -22,11 +26,11 @@ export function mountTransferPanel(getSession: () => WalletSession | null, getTo
     const recipient = session.loaded.config.demoRecipient;
     const hint = byId('demo-recipient');
     hint.hidden = !recipient || token.policyId !== session.loaded.deployment.tokens[0]?.policyId;
-    hint.querySelector('span')!.textContent = recipient ?? '';
+    byId('demo-recipient-address').textContent = recipient ?? '';
     try {
       const { contracts } = await session.chain();
       const amount = await contracts.tokens[token.symbol].token.balanceOf(session.identity.address);
-      balance.textContent = `${formatUnits(amount, token.decimals)} ${token.symbol}`;
+      balance.textContent = tokenAmountInWords(amount, token.decimals, token.symbol);
       balance.dataset.raw = amount.toString();
     } catch (err) {
       balance.textContent = '–';
@@ -41,30 +45,61 @@ export function mountTransferPanel(getSession: () => WalletSession | null, getTo
     if (!session || !token) return;
     const to = byId<HTMLInputElement>('transfer-to').value.trim();
     const amountText = byId<HTMLInputElement>('transfer-amount').value.trim();
-    if (!isAddress(to)) return say(status, 'Recipient: not an Ethereum address (0x + 40 hex digits).', 'error');
+    delete status.dataset.error;
+    if (!isAddress(to)) return say(status, 'Recipient address: not an Ethereum address (0x followed by 40 hexadecimal digits).', 'error');
     let amount: bigint;
     try {
       amount = parseUnits(amountText, token.decimals);
+      if (amount <= 0n) throw new RangeError('not positive');
     } catch {
-      return say(status, `Amount: not a number with at most ${token.decimals} decimals.`, 'error');
+      return say(status, `Amount: must be a number above 0 with at most ${token.decimals} decimals.`, 'error');
     }
     const submit = form.querySelector<HTMLButtonElement>('button[type="submit"]')!;
-    submit.disabled = true;
-    delete status.dataset.error;
+    const units = { decimals: token.decimals, symbol: token.symbol };
+    const amountInWords = tokenAmountInWords(amount, token.decimals, token.symbol);
+    let sent = false;
     try {
-      say(status, 'Sending…');
-      const { contracts } = await session.chain();
-      const tx = await contracts.tokens[token.symbol].token.transfer(to, amount);
+      say(status, 'Checking the transfer with the token…');
+      const { provider, contracts } = await session.chain();
+      const erc20 = contracts.tokens[token.symbol].token;
+      // The dry run doubles as the check: a transfer the token would refuse never reaches the review.
+      const fee = await estimatedFee(provider, () => erc20.transfer.estimateGas(to, amount));
+      const tokenAddress = await erc20.getAddress();
+      say(status, 'Review the transfer, then confirm or cancel.');
+      const confirmed = await reviewBeforeSigning({
+        title: 'Review the transfer',
+        action: `Send ${token.name} (${token.symbol}) from your wallet ${shortAddress(session.identity.address)}`,
+        to,
+        amount: amountInWords,
+        fee: fee.inWords,
+        details: [
+          ['Contract called', contractInWords('token', tokenAddress, token.symbol)],
+          ['Token contract', tokenAddress],
+          ['From', session.identity.address],
+          ['Estimated gas', fee.gas.toString()],
+        ],
+      });
+      if (!confirmed) {
+        say(status, 'Transfer cancelled: nothing was signed or sent.');
+        return;
+      }
+      submit.disabled = true;
+      say(status, `Sending ${amountInWords}…`);
+      const tx = await erc20.transfer(to, amount);
+      sent = true;
       const receipt = await tx.wait();
-      say(status, `Sent ${amountText} ${token.symbol} to ${to}. Transaction ${receipt?.hash ?? tx.hash}.`, 'ok');
+      say(status, `Sent ${amountInWords} to ${shortAddress(to)}.`, 'ok');
+      status.dataset.tx = receipt?.hash ?? tx.hash;
+      focusResult(status);
     } catch (err) {
       if (isConnectionFailure(err)) {
         say(status, explainChainError(err), 'error');
       } else {
-        const refusal = explainRefusal(err);
-        say(status, `Transfer refused: ${refusal.explanation}.${refusal.decoded ? ` (${refusal.decoded.message})` : ''} Nothing was transferred.`, 'error');
+        const refusal = explainRefusal(err, units);
+        say(status, `Transfer refused: ${refusal.explanation}. ${sent ? 'The transaction failed: nothing was transferred.' : 'Nothing was sent.'}`, 'error');
         status.dataset.error = refusal.decoded?.name ?? 'unknown';
       }
+      focusResult(status);
     } finally {
       submit.disabled = false;
       await refreshBalance();
