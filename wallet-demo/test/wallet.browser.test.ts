@@ -97,7 +97,8 @@ describe('wallet in a headless browser', () => {
 
   beforeAll(async () => {
     demo = await startWalletDemo({ chainPort: 0, issuerPort: 0, walletPort: 0, log: () => undefined });
-    provider = new JsonRpcProvider(demo.rpcUrl, undefined, { staticNetwork: true });
+    // Each read must see the chain as it is now: ethers otherwise answers a repeated request from a 250 ms cache.
+    provider = new JsonRpcProvider(demo.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
     browser = await launchBrowser();
     page = await openWallet(browser, demo.walletUrl, true);
   }, 300_000);
