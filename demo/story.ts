@@ -23,6 +23,7 @@ import {
   connectZkKyc,
   decodeRevert,
   deployZkKyc,
+  newRootKey,
   readGatePolicy,
   type EscrowGatePolicy,
   type HeldCredential,
@@ -44,6 +45,7 @@ const PANEL_POLICY_ID = 3n;
 const ISSUER_ID = 1n;
 const MAX_ROOT_AGE = 3600;
 const REVIEWER_KEY = 'LpMypnUAiz8odm4spUdUWdXcZShuLBhY';
+const APPROVER_KEY = 'w7Qe2JrXn4TzV9bLk3HsPd8YcMa6UfGt';
 const OFFICER_KEY = 'qP7vXw2NcL9rTg4hYb8mKd3sZf6jRu1E';
 
 export interface StepRecord {
@@ -167,7 +169,8 @@ export async function runStory(options: StoryOptions = {}): Promise<StoryFigures
     databasePath: join(dataDir, 'issuer.sqlite'),
     keySecret: DEV_KEY_SECRET,
     reviewers: [
-      { name: 'demo-reviewer', apiKey: REVIEWER_KEY, roles: ['reviewer', 'approver', 'revoker'] },
+      { name: 'demo-reviewer', apiKey: REVIEWER_KEY, roles: ['reviewer', 'revoker'] },
+      { name: 'demo-approver', apiKey: APPROVER_KEY, roles: ['approver'] },
       { name: 'demo-disclosure-officer', apiKey: OFFICER_KEY, roles: ['disclosure-officer'] },
     ],
     dev: true,
@@ -189,17 +192,26 @@ export async function runStory(options: StoryOptions = {}): Promise<StoryFigures
   const url = await service.app.listen({ host: '127.0.0.1', port: 0 });
   const issuer = new IssuerClient(url);
   const reviewer = issuer.asReviewer(REVIEWER_KEY);
+  const approver = issuer.asReviewer(APPROVER_KEY);
   record({ step: 'start issuer-service', ms: 0, outcome: `${url}, issuer ${service.issuerDid}` });
 
   try {
     const prover = await nodeProver('kycPolicy32');
-    const alice = await Holder.fromWallet(await funded(Wallet.createRandom()));
-    const carol = await Holder.fromWallet(await funded(Wallet.createRandom()));
-    const mallory = await Holder.fromWallet(await funded(Wallet.createRandom()));
+    // Each holder keeps one root key; the DID the issuer sees and the wallet that registers are
+    // derived from it separately, so nothing the issuer holds names the wallet.
+    const fundedHolder = async () => {
+      const holder = await Holder.fromRootKey(newRootKey(), { provider });
+      await (await deployer.sendTransaction({ to: holder.address, value: 10n ** 18n })).wait();
+      return holder;
+    };
+    const alice = await fundedHolder();
+    const carol = await fundedHolder();
+    const mallory = await fundedHolder();
     const dave = await funded(Wallet.createRandom()); // never verified
 
     // 3. Three people apply; the reviewer approves all three (Mallory's KYC is fine, her country is not on this token's list).
-    // The reviewer checks each applicant's identity document; the issuer keeps what it verified,
+    // The reviewer checks each applicant's identity document and sets the KYC level it found (applicants
+    // declare none); the issuer keeps what it verified,
     // encrypted, for its disclosure officer alone.
     const person = (familyName: string, givenNames: string, documentType: VerifiedPerson['documentType'], issuingCountry: string, documentNumber: string, birthDate: string): VerifiedPerson => ({
       familyName,
@@ -210,14 +222,17 @@ export async function runStory(options: StoryOptions = {}): Promise<StoryFigures
       birthDate,
     });
     const applicants = [
-      { who: 'alice', holder: alice, attributes: { jurisdiction: 'CH', birthDate: '1988-04-12', investorClasses: ['professional-eu'], kycLevel: 2 }, person: person('Keller', 'Alice', 'passport', 'CH', 'X1234567', '1988-04-12') },
-      { who: 'carol', holder: carol, attributes: { jurisdiction: 'DE', birthDate: '1975-11-30', investorClasses: ['accredited'], kycLevel: 3 }, person: person('Hoffmann', 'Carol', 'national-id', 'DE', 'L01X00T47', '1975-11-30') },
-      { who: 'mallory', holder: mallory, attributes: { jurisdiction: 'US', birthDate: '1990-01-01', investorClasses: ['accredited'], kycLevel: 3 }, person: person('Moore', 'Mallory', 'passport', 'US', '563960431', '1990-01-01') },
+      { who: 'alice', holder: alice, attributes: { jurisdiction: 'CH', birthDate: '1988-04-12', investorClasses: ['professional-eu'] }, kycLevel: 2, person: person('Keller', 'Alice', 'passport', 'CH', 'X1234567', '1988-04-12') },
+      { who: 'carol', holder: carol, attributes: { jurisdiction: 'DE', birthDate: '1975-11-30', investorClasses: ['accredited'] }, kycLevel: 3, person: person('Hoffmann', 'Carol', 'national-id', 'DE', 'L01X00T47', '1975-11-30') },
+      { who: 'mallory', holder: mallory, attributes: { jurisdiction: 'US', birthDate: '1990-01-01', investorClasses: ['accredited'] }, kycLevel: 3, person: person('Moore', 'Mallory', 'passport', 'US', '563960431', '1990-01-01') },
     ];
     const held = new Map<string, HeldCredential>();
     for (const a of applicants) {
       const application = await step(`${a.who} applies (${a.attributes.jurisdiction})`, () => a.holder.apply(issuer, a.attributes), (r) => ({ outcome: `application ${r.id}: ${r.status}` }));
-      const approved = await step(`reviewer approves ${a.who}`, () => reviewer.approve(application.id, { expiryDate: '2030-12-31', person: a.person }), (r) => ({ outcome: `${r.status}, credential ${r.credentialId}` }));
+      const proposal = await step(`reviewer records what ${a.who}'s document shows (KYC level ${a.kycLevel})`, () => reviewer.propose(application.id, { person: a.person, attributes: { kycLevel: a.kycLevel } }), (p) => ({
+        outcome: `proposal ${p.id}; ${p.changesAttributes ? 'changes the application, so another key approves' : 'as applied'}`,
+      }));
+      const approved = await step(`a second key approves ${a.who} (four eyes)`, () => approver.approve(application.id, { expiryDate: '2030-12-31', proposalId: proposal.id }), (r) => ({ outcome: `${r.status}, credential ${r.credentialId}` }));
       const credential = await step(`${a.who} receives and checks the VC`, () => a.holder.receive(issuer, approved.credentialId!, application.accessToken), (c) => ({ outcome: `VC from ${c.issuerDid.slice(0, 24)}… verified, leaf ${c.leafIndex} matches` }));
       held.set(a.who, credential);
     }

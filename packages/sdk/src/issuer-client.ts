@@ -23,6 +23,20 @@ export interface VerifiedPerson {
   birthDate: string;
 }
 
+/** A reviewer's record of what they verified (`POST /applications/:id/proposal`). */
+export interface ProposalView {
+  id: number;
+  applicationId: string;
+  reviewer: string;
+  attributes: RequestedAttributes;
+  changedAttributes: string[];
+  /** True when the approval needs a different key (four-eyes). */
+  changesAttributes: boolean;
+  reason: string | null;
+  proposedAt: string;
+  replacesCredentialId: string | null;
+}
+
 export interface ApplicationView {
   id: string;
   did: string;
@@ -149,8 +163,20 @@ export class IssuerClient {
     return this.request('GET', '/applications?status=pending');
   }
 
-  /** `person`: the identity the reviewer verified from the document (required outside dev mode). */
-  approve(id: string, body: { expiryDate: string; attributes?: Partial<RequestedAttributes>; person?: VerifiedPerson; replaces?: string }): Promise<ApplicationView> {
+  /**
+   * Records what the reviewer verified (the person from the document, and the attributes the
+   * applicant cannot declare, such as the KYC level). Values that differ from the application need
+   * a different key with the approver role to approve, naming the returned `id` as `proposalId`.
+   */
+  propose(id: string, body: { person: VerifiedPerson; attributes?: Partial<RequestedAttributes>; reason?: string }): Promise<ProposalView> {
+    return this.request('POST', `/applications/${id}/proposal`, body);
+  }
+
+  /**
+   * `person`: the identity the reviewer verified from the document (required outside dev mode
+   * unless `proposalId` names a proposal, whose values are then the ones approved).
+   */
+  approve(id: string, body: { expiryDate: string; attributes?: Partial<RequestedAttributes>; person?: VerifiedPerson; proposalId?: number; replaces?: string }): Promise<ApplicationView> {
     return this.request('POST', `/applications/${id}/approve`, body);
   }
 
