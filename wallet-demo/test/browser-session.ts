@@ -125,6 +125,20 @@ export async function proveAndRegister(page: Page, button = 'Prove and register'
 }
 
 /**
+ * Renews a registration the wallet already shows ("Renew registration" proves again in the same,
+ * now warm, worker); resolves once a new transaction hash replaced the previous one, so the timing
+ * read is this proof's and not the last one's.
+ */
+export async function renewRegistration(page: Page): Promise<{ proveMs: number; loadMs: number; verifiedUntil: string }> {
+  const previousTx = (await page.locator('#registration-tx').textContent())!.trim();
+  if (!previousTx) throw new Error('renewRegistration: the wallet shows no registration to renew (prove and register first)');
+  const renewed = await proveAndRegister(page, 'Renew registration');
+  const tx = (await page.locator('#registration-tx').textContent())!.trim();
+  if (tx === previousTx) throw new Error(`renewRegistration: the registration transaction is still ${previousTx}; the renewal was not recorded`);
+  return renewed;
+}
+
+/**
  * Sends a transfer, confirming its review when the wallet shows one (a transfer the token refuses
  * is refused before any review), and returns the outcome line (and the decoded error name on refusal).
  */
