@@ -918,7 +918,7 @@ describe('wallet in a headless browser', () => {
       await other.locator('#connect-status[data-tone="error"]').waitFor();
       await expect(connectStatus.textContent()).resolves.toMatch(/on chain 1, but this token is on chain 31337.*Switch networks/);
       await expect(other.locator('#connect-status').getAttribute('data-problem')).resolves.toBe('wrong-network');
-      await screenshot(other, artifacts, '1x-injected-wrong-network');
+      await screenshot(other, artifacts, '25-injected-wrong-network');
 
       state.refuseSwitch = false;
       await other.getByRole('button', { name: 'Connect a browser wallet' }).click();
@@ -927,7 +927,7 @@ describe('wallet in a headless browser', () => {
       await expect(other.locator('#connected-address').textContent()).resolves.toBe(account.address);
       await expect(other.getByRole('button', { name: 'Disconnect' }).isVisible()).resolves.toBe(true);
       await expect(other.getByLabel('Let the relayer pay the fee').isVisible()).resolves.toBe(true);
-      await screenshot(other, artifacts, '1x-injected-connected');
+      await screenshot(other, artifacts, '26-injected-connected');
 
       const policyId = BigInt(token().policyId);
       const gate = chain().complianceGate;
@@ -938,7 +938,7 @@ describe('wallet in a headless browser', () => {
       expect(rules.every((r) => r.ok)).toBe(true);
       await proveAndRegister(other);
       const txHash = (await other.locator('#registration-tx').textContent())!.trim();
-      await screenshot(other, artifacts, '1x-registered-through-relayer');
+      await screenshot(other, artifacts, '27-registered-through-relayer');
       expect(txHash).toMatch(/^0x[0-9a-f]{64}$/);
 
       // The proof named the browser wallet's account, the relayer sent it and paid; the account still holds 0 ETH.
