@@ -3,7 +3,8 @@
  * demo tokens (the third under a policy with an escrow key generated at start), the issuer service
  * in dev mode (auto-approve) anchoring its roots on that chain, a verified counterparty to transfer
  * to, the relayer (a funded account of its own pays for registrations signed with the wallet's
- * EIP-712 consent), and the built wallet with its config and deployment JSON.
+ * EIP-712 consent), and the built wallet with its config and deployment JSON. The issuer's reviewer
+ * console is built too and served by the issuer at /console/.
  *
  *   npx tsx wallet-demo/scripts/serve.ts     (or: npm run wallet)
  *
@@ -23,12 +24,14 @@ import { createRelayer, DEFAULT_LIMITS, type Relayer } from '@zkkyc/relayer';
 import { connectZkKyc, RegistryRootAnchor, type ZkKycDeployment } from '@zkkyc/sdk';
 import { deployDemoCore, deployDemoTokens, DEMO_ISSUER_ID, registerDemoIssuer } from './demo-deployment.js';
 import { verifiedCounterparty } from './demo-counterparty.js';
+import { demoBanner } from './demo-banner.js';
 import { startDevChain, type DevChain } from './dev-chain.js';
 import { freePort, preferredOrFreePort } from './free-port.js';
 import { startWalletServer } from './wallet-server.js';
 
 const walletDir = fileURLToPath(new URL('..', import.meta.url));
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+const issuerDir = `${repoRoot}issuer-service`;
 const require = createRequire(import.meta.url);
 
 export interface WalletDemoOptions {
@@ -37,7 +40,7 @@ export interface WalletDemoOptions {
   issuerPort?: number;
   walletPort?: number;
   relayerPort?: number;
-  /** Run `vite build` first (default true). */
+  /** Build the wallet and the issuer's reviewer console with Vite first (default true). */
   build?: boolean;
   /** Register a verified counterparty for the first token (default true; costs one Node proof). */
   counterparty?: boolean;
@@ -49,6 +52,9 @@ export interface WalletDemoOptions {
 export interface WalletDemo {
   walletUrl: string;
   issuerUrl: string;
+  /** The issuer's reviewer console (built at start), and the reviewer keys it accepts. */
+  consoleUrl: string;
+  reviewers: Array<{ name: string; apiKey: string }>;
   rpcUrl: string;
   deployment: ZkKycDeployment;
   /** A wallet verified for the first token's policy (undefined when `counterparty: false`). */
@@ -90,9 +96,13 @@ export async function startWalletDemo(options: WalletDemoOptions = {}): Promise<
       await run([require.resolve('hardhat/internal/cli/bootstrap.js', { paths: [repoRoot] }), 'compile', '--quiet'], repoRoot, 'hardhat compile');
     }
     if (options.build !== false) {
-      log('building the wallet (vite)…');
-      const viteDir = dirname(require.resolve('vite/package.json', { paths: [walletDir] }));
-      await run([`${viteDir}/bin/vite.js`, 'build'], walletDir, 'vite build');
+      log('building the wallet and the issuer’s reviewer console (vite)…');
+      const vite = (dir: string) => `${dirname(require.resolve('vite/package.json', { paths: [dir] }))}/bin/vite.js`;
+      // The console is what `npm run build:console -w @zkkyc/issuer-service` builds; without it /console/ answers 503.
+      await Promise.all([
+        run([vite(walletDir), 'build'], walletDir, 'vite build (wallet)'),
+        run([vite(issuerDir), 'build', '--config', 'console/vite.config.ts'], issuerDir, 'vite build (reviewer console)'),
+      ]);
     }
     const pick = async (port: number | undefined, fallback: number) => (port === 0 ? freePort() : port === undefined ? preferredOrFreePort(fallback) : port);
 
@@ -187,7 +197,8 @@ export async function startWalletDemo(options: WalletDemoOptions = {}): Promise<
     await writeFile(`${outDir}/wallet-config.json`, JSON.stringify(walletConfig, null, 2));
     log(`wallet: ${wallet.url}/  (deployment: ${outDir}/deployment.json)`);
 
-    return { walletUrl: `${wallet.url}/`, issuerUrl, rpcUrl: chain.rpcUrl, deployment, counterparty, escrow, issuer, relayer: { url: relayerUrl, address: relayer.address, service: relayer }, close };
+    const reviewers = config.reviewers.map(({ name, apiKey }) => ({ name, apiKey }));
+    return { walletUrl: `${wallet.url}/`, issuerUrl, consoleUrl: `${issuerUrl}/console/`, reviewers, rpcUrl: chain.rpcUrl, deployment, counterparty, escrow, issuer, relayer: { url: relayerUrl, address: relayer.address, service: relayer }, close };
   } catch (err) {
     await close();
     throw err;
@@ -197,15 +208,13 @@ export async function startWalletDemo(options: WalletDemoOptions = {}): Promise<
 async function main(): Promise<void> {
   const demo = await startWalletDemo();
   await releaseProverThreads();
-  console.log('');
-  console.log(`  Wallet:   ${demo.walletUrl}`);
-  console.log(`  Issuer:   ${demo.issuerUrl}  (API docs ${demo.issuerUrl}/docs; reviewer key dev-reviewer-key)`);
-  console.log(`  Chain:    ${demo.rpcUrl}  (chain id ${demo.deployment.chainId})`);
-  console.log(`  Relayer:  ${demo.relayer.url}  (pays registrations from ${demo.relayer.address})`);
-  if (demo.counterparty) console.log(`  Verified recipient for ${demo.deployment.tokens[0].symbol}: ${demo.counterparty}`);
-  const [x, y] = demo.escrow.publicKey;
-  console.log(`  Escrow key of ${demo.deployment.tokens[2].symbol}'s policy (secret held by the demo): (${x}, ${y})`);
-  console.log('  Ctrl-C to stop.');
+  const banner = demoBanner({
+    ...demo,
+    chainId: demo.deployment.chainId,
+    counterparty: demo.counterparty ? { symbol: demo.deployment.tokens[0].symbol, address: demo.counterparty } : undefined,
+    escrow: { symbol: demo.deployment.tokens[2].symbol, publicKey: demo.escrow.publicKey },
+  });
+  for (const line of banner) console.log(line);
   const stop = () => void demo.close().then(() => process.exit(0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

@@ -10,7 +10,8 @@ import { securityHeaders, type SecurityHeaderSources } from './security-headers.
  * Serves the built wallet, the circuit artifacts and the two JSON files the app starts from, plus
  * the dev chain operator (gas for new wallets, demo tokens for verified ones). 127.0.0.1 only.
  * Every response carries the security headers (security-headers.ts): a CSP whose connect-src is
- * the issuer, node and relayer named in the served wallet-config.json, and no framing.
+ * the issuer, node and relayer named in the served wallet-config.json, and no framing. The
+ * operator's routes answer only the wallet itself: see {@link operatorRefusal}.
  */
 export interface WalletServerOptions {
   distDir: string;
@@ -97,16 +98,42 @@ async function operate(op: NonNullable<WalletServerOptions['operator']>, action:
   return [404, { error: `no operator action ${action}` }];
 }
 
+/**
+ * Why a request may not use the operator's /dev/* routes, or null when it may. Any web page the
+ * holder visits can POST to 127.0.0.1, and a "simple" request (a form, or fetch with text/plain)
+ * reaches the server without asking. So the routes take:
+ * - `content-type: application/json` only — from another site's page that needs a CORS preflight,
+ *   which this server never grants;
+ * - an `Origin`, when sent, equal to the wallet's own — browsers send it on every cross-site POST
+ *   (and `null` from sandboxed or file pages, refused too); a caller without one is not a browser;
+ * - a `Host` naming this server (127.0.0.1 or localhost at its port), so a site whose DNS name
+ *   turns into 127.0.0.1 after loading (DNS rebinding) is not mistaken for the wallet.
+ */
+export function operatorRefusal(headers: IncomingMessage['headers'], port: number): string | null {
+  const own = [`127.0.0.1:${port}`, `localhost:${port}`];
+  if (!own.includes(String(headers.host ?? '').toLowerCase())) return `host: must be this server (${own.join(' or ')})`;
+  const origin = headers.origin;
+  if (origin !== undefined && !own.map((host) => `http://${host}`).includes(origin.toLowerCase())) {
+    return `origin: must be the wallet's own (http://${own[0]}); the dev operator refuses other sites`;
+  }
+  const type = String(headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (type !== 'application/json') return 'content-type: must be application/json';
+  return null;
+}
+
 /** Starts the server on 127.0.0.1:`port` (0 = any free port). */
 export async function startWalletServer(options: WalletServerOptions, port: number): Promise<{ server: Server; url: string }> {
   // One operator transaction at a time: they share the deployer's nonce.
   let operatorQueue: Promise<unknown> = Promise.resolve();
+  let listening = port;
   const server = createServer(async (req, res) => {
     try {
       for (const [name, value] of Object.entries(securityHeaders(headerSources(options)))) res.setHeader(name, value);
       const url = new URL(req.url ?? '/', 'http://localhost');
       const path = url.pathname;
       if (path.startsWith('/dev/') && req.method === 'POST' && options.operator) {
+        const refused = operatorRefusal(req.headers, listening);
+        if (refused) return json(res, 403, { error: refused });
         const body = await readJson(req);
         const run = operatorQueue.then(() => operate(options.operator!, path.slice(5), body));
         operatorQueue = run.catch(() => undefined);
@@ -129,5 +156,6 @@ export async function startWalletServer(options: WalletServerOptions, port: numb
   });
   const address = server.address();
   const actual = typeof address === 'object' && address ? address.port : port;
+  listening = actual;
   return { server, url: `http://127.0.0.1:${actual}` };
 }

@@ -6,6 +6,7 @@
  */
 import { loadWalletConfig } from './app-config.js';
 import { byId, enableCopyButtons, showNotice } from './ui/dom.js';
+import { cancelOpenReviews } from './ui/review-dialog.js';
 import { mountApplyPanel } from './ui/apply-panel.js';
 import { mountConnectPanel } from './ui/connect-panel.js';
 import { mountCredentialPanel } from './ui/credential-panel.js';
@@ -39,7 +40,7 @@ async function start(): Promise<void> {
     void tokens.render();
     showStep();
   });
-  mountOfferPanel(getSession, () => {
+  const offer = mountOfferPanel(getSession, () => {
     credentials.render();
     void tokens.render();
     showStep();
@@ -81,7 +82,18 @@ async function start(): Promise<void> {
     },
     () => {
       session = null;
+      // Nothing reviewed before the lock may be signed after it; a flow still running stops at its
+      // next signature (WalletSession.assertUnlocked). Every panel is emptied, not just hidden: a
+      // hidden element's text is still in the page, and the proving worker's memory holds the last
+      // witness. Unlocking renders them again from the new session.
+      cancelOpenReviews();
+      tokens.lock();
+      transfer.lock();
+      credentials.lock();
+      apply.lock();
+      offer.lock();
       connect.reset();
+      showNotice(null);
       Object.assign(progress, { tokenChosen: false, eligible: false, verified: false });
       for (const section of [...sections, transferSection]) section.hidden = true;
       showStep();

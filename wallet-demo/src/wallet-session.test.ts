@@ -51,8 +51,10 @@ describe('wallet session keys', () => {
     const { rootKey, backupFileKey } = secretsOf(session);
     expect(rootKey.some((b) => b !== 0)).toBe(true);
     const address = session.identity.address;
+    expect(() => session.assertUnlocked()).not.toThrow();
     session.lock();
     expect(session.isLocked).toBe(true);
+    expect(() => session.assertUnlocked()).toThrow(WalletLockedError);
     expect([...rootKey].every((b) => b === 0)).toBe(true);
     expect([...backupFileKey].every((b) => b === 0)).toBe(true);
     await expect(session.save()).rejects.toBeInstanceOf(WalletLockedError);
@@ -99,6 +101,6 @@ describe('wallet session keys', () => {
     expect(session.keyOrigin).toBe('backup-key');
     expect(session.backupKeyHex()).toBe(privateKey);
     // Its backup file opens with the key derived from the root key.
-    await expect(openBackup(await session.backupFile(), await backupFileKeyFromRootKey(rootKey))).resolves.toMatchObject({ header: { keyOrigin: 'backup-key', keyScheme: 'single-key' } });
+    await expect(openBackup(await session.backupFile(), await backupFileKeyFromRootKey(rootKey))).resolves.toMatchObject({ header: { keyOrigin: 'backup-key' }, contents: { keyScheme: 'single-key' } });
   });
 });

@@ -124,6 +124,15 @@ export class WalletSession {
     return this.locked;
   }
 
+  /**
+   * Throws WalletLockedError once the session is locked. A flow (register, transfer, apply) may
+   * resume after a lock — an await that was in progress returns — so it calls this right before
+   * each signature or send: a locked session signs nothing, through its own keys or a browser wallet.
+   */
+  assertUnlocked(): void {
+    if (this.locked) throw new WalletLockedError();
+  }
+
   save(): Promise<void> {
     if (this.locked || !this.vaultKey) return Promise.reject(new WalletLockedError());
     return saveWallet(this.vaultKey, this.state, this.secrets, this.store);

@@ -188,6 +188,12 @@ describe('wallet in a headless browser', () => {
 
   test('serves the wallet with a CSP and anti-framing headers; a page on another origin that frames it gets nothing', async () => {
     const origin = (url: string) => new URL(url).origin;
+    // `npm run wallet` builds the issuer's reviewer console too: served, not the 503 "not built" page.
+    expect(demo.consoleUrl).toBe(`${demo.issuerUrl}/console/`);
+    const consolePage = await fetch(demo.consoleUrl);
+    expect(consolePage.status).toBe(200);
+    expect(await consolePage.text()).not.toContain('not built');
+    expect(demo.reviewers.map((r) => r.apiKey)).toContain('dev-reviewer-key');
     // The relayer (when configured) is named in the served config like the issuer and the node.
     const config = (await (await fetch(`${demo.walletUrl}wallet-config.json`)).json()) as { relayerUrl?: string };
     const relayer = config.relayerUrl && /^https?:/.test(config.relayerUrl) ? [origin(config.relayerUrl)] : [];
@@ -256,7 +262,7 @@ describe('wallet in a headless browser', () => {
     }
   });
 
-  test('locks by hand and after 5 minutes without activity: the identity leaves the page, every panel hides, the passphrase opens it again', async () => {
+  test('locks by hand and after 5 minutes without activity: the identity leaves the page, every panel is emptied and hidden, the passphrase opens it again', async () => {
     // A page of its own with Playwright's clock, so that 5 minutes pass in no time.
     const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
     try {
@@ -273,9 +279,12 @@ describe('wallet in a headless browser', () => {
         await other.locator('#unlock-form').waitFor({ state: 'visible' });
         await expect(other.locator('#identity-status').textContent()).resolves.toContain(message);
         await expect(other.locator('#identity-view').isHidden()).resolves.toBe(true);
-        // Every section but the identity's is hidden, and the address is gone from the page.
+        // Every section but the identity's is hidden, and the address is gone from the page: from its
+        // text, hidden elements included (textContent; innerText skips what is hidden), and its markup.
         await expect(other.locator('main > section:not(#identity-section):visible').count()).resolves.toBe(0);
-        await expect(other.locator('body').innerText()).resolves.not.toContain(address);
+        await expect(other.evaluate(() => document.body.textContent!.toLowerCase())).resolves.not.toContain(address.toLowerCase());
+        await expect(other.evaluate(() => document.documentElement.outerHTML.toLowerCase())).resolves.not.toContain(address.toLowerCase());
+        await expect(other.locator('dialog').count()).resolves.toBe(0);
       };
       const unlock = async () => {
         await other.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
@@ -443,7 +452,8 @@ describe('wallet in a headless browser', () => {
     const file = `${artifacts}/backup-file.json`;
     await download.saveAs(file);
     const text = await readFile(file, 'utf8');
-    expect(JSON.parse(text)).toMatchObject({ format: 'zkkyc-wallet-backup', version: 1, keyOrigin: 'recovery-phrase', keyScheme: 'derived-v1', cipher: 'AES-256-GCM' });
+    // The key origin picks the key and stays readable; the key scheme is inside the ciphertext.
+    expect(JSON.parse(text)).toEqual({ format: 'zkkyc-wallet-backup', version: 2, keyOrigin: 'recovery-phrase', cipher: 'AES-256-GCM', iv: expect.any(String), ciphertext: expect.any(String) });
     // The file alone shows nothing of the wallet.
     for (const secret of [credentialId, demo.issuer.issuerDid, holder.toLowerCase().slice(2), new URL(demo.issuerUrl).host]) expect(text.toLowerCase()).not.toContain(secret.toLowerCase());
     await page.locator('#identity-status[data-tone="ok"]', { hasText: 'Backup file downloaded (1 credential' }).waitFor();
@@ -483,6 +493,67 @@ describe('wallet in a headless browser', () => {
     } finally {
       await other.context().close();
     }
+  });
+
+  // After the credential, the registration and a proof: what locking must take off the page is all there.
+  test('locking with a credential and a registration empties every panel (not just hides it), cancels the open review, ends the proving worker; unlocking shows it all again', async () => {
+    const credentialId = (await page.locator('#credential-list li[data-credential-id]').first().getAttribute('data-credential-id'))!;
+    const registrationTx = (await page.locator('#registration-tx').textContent())!.trim();
+    expect(registrationTx).toMatch(/^0x[0-9a-f]{64}$/);
+    const proverWorkers = () => page.workers().filter((w) => w.url().includes('prove-worker'));
+    // The worker that proved is still up (it keeps the circuit loaded between proofs).
+    expect(proverWorkers().length).toBeGreaterThan(0);
+    const personal = { birthDate: '1988-03-04', credentialId, address: holder.toLowerCase(), registrationTx: registrationTx.toLowerCase() };
+    const onPage = () =>
+      page.evaluate(() => ({
+        text: document.body.textContent!.toLowerCase(),
+        html: document.documentElement.outerHTML.toLowerCase(),
+        values: [...document.querySelectorAll<HTMLInputElement>('input, textarea, select')].map((e) => e.value.toLowerCase()).join(' '),
+        openDialogs: document.querySelectorAll('dialog').length,
+      }));
+    const before = await onPage();
+    for (const value of Object.values(personal)) expect(before.text).toContain(value);
+
+    // A transfer review is open when the wallet locks (as auto-lock would, under the modal).
+    const nonce = await provider.getTransactionCount(holder);
+    await page.getByLabel('Recipient address').fill(demo.counterparty!);
+    await page.getByLabel('Amount').fill('1');
+    await page.getByRole('button', { name: 'Review transfer' }).click();
+    const review = page.getByRole('dialog', { name: 'Review the transfer' });
+    await review.waitFor();
+    await page.evaluate(() => document.getElementById('lock-wallet')!.click());
+    await page.locator('#unlock-form').waitFor({ state: 'visible' });
+    await review.waitFor({ state: 'detached' });
+
+    const after = await onPage();
+    expect(after.openDialogs).toBe(0);
+    // textContent, unlike innerText, includes hidden elements: each value is gone, not hidden.
+    for (const [what, value] of Object.entries(personal)) {
+      expect({ what, inText: after.text.includes(value), inHtml: after.html.includes(value), inFields: after.values.includes(value) }).toEqual({ what, inText: false, inHtml: false, inFields: false });
+    }
+    for (const id of ['credential-list', 'application-list', 'policy-rules', 'token-select', 'prove-credential', 'wallet-account']) {
+      await expect(page.locator(`#${id} > *`).count()).resolves.toBe(0);
+    }
+    await expect(page.locator('#token-balance').textContent()).resolves.toBe('–');
+    await expect(page.locator('#transfer-status').textContent()).resolves.toBe('');
+    // The proving worker (its memory held the last witness) is gone.
+    for (let waited = 0; waited < 5_000 && proverWorkers().length > 0; waited += 100) await page.waitForTimeout(100);
+    expect(proverWorkers()).toHaveLength(0);
+    // Nothing was signed for the review the lock cancelled.
+    await page.waitForTimeout(500);
+    expect(await provider.getTransactionCount(holder)).toBe(nonce);
+
+    // Unlocking renders every panel again from the stored wallet.
+    await page.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
+    await page.getByRole('button', { name: 'Unlock' }).click();
+    await page.locator('#identity-view').waitFor({ state: 'visible' });
+    await expect(page.locator('#identity-address').textContent()).resolves.toBe(holder);
+    await expect(page.locator('#credential-list li[data-credential-id]').getAttribute('data-credential-id')).resolves.toBe(credentialId);
+    await expect(page.locator('#credential-list').textContent()).resolves.toContain(personal.birthDate);
+    await expect(page.locator('#application-list li').count()).resolves.toBe(1);
+    expect((await chooseToken(page, tokenLabel(0))).every((r) => r.ok)).toBe(true);
+    await page.locator('#registration-view:not([hidden])').waitFor();
+    await page.locator('#token-balance').filter({ hasText: token().symbol }).waitFor();
   });
 
   test('transfers to a verified investor', async () => {

@@ -80,7 +80,10 @@ export async function registerThroughRelayer(
   // From the later of the chain's last block and the clock: an idle dev chain's last block can be old.
   const block = await provider.getBlock('latest');
   const deadline = BigInt(Math.max(block?.timestamp ?? 0, Math.floor(Date.now() / 1000)) + CONSENT_LIFETIME_SECONDS);
+  // Locked since the review (a lock cancels an open one): no consent is signed, none is sent.
+  session.assertUnlocked();
   const consent = await signRegistrationConsent(gate.runner as Signer, gate, { policyId: request.policyId, proof: request.proof, deadline });
+  session.assertUnlocked();
   try {
     const sent = await client.register({ policyId: request.policyId, proof: request.proof, consent });
     return { txHash: sent.txHash, relayer: health.relayer };

@@ -10,6 +10,14 @@ export class NotEligibleError extends Error {
   }
 }
 
+/** The worker was stopped ({@link WorkerProver.terminate}) while it proved: no proof comes. */
+export class ProvingStoppedError extends Error {
+  constructor() {
+    super('proving stopped: the proving worker was shut down (the wallet was locked)');
+    this.name = 'ProvingStoppedError';
+  }
+}
+
 /** A proof from the worker: its calldata (kycPolicy or escrow variant) and where the time went. */
 export type WorkerProof = ProvenStatement & {
   nullifier: bigint;
@@ -33,13 +41,16 @@ export interface CircuitChoice {
 }
 
 /**
- * Runs proofs in one long-lived worker (each circuit's artifacts are loaded once per page). A
+ * Runs proofs in one worker, kept between proofs so that each circuit's artifacts load once. A
  * kycPolicy statement goes to `circuits.kyc`, an escrow one (a policy with an escrow key) to
- * `circuits.escrow`.
+ * `circuits.escrow`. {@link terminate} ends the worker — its WebAssembly memory holds the last
+ * witness (identity secret, salt, attributes, Merkle path) — and the next proof starts a new one.
  */
 export class WorkerProver {
   private worker: Worker | undefined;
   private busy = false;
+  /** Rejects the proof in flight, if any. */
+  private abandon: ((err: Error) => void) | undefined;
 
   constructor(
     private readonly artifactsUrl: string,
@@ -66,6 +77,22 @@ export class WorkerProver {
     return proof;
   }
 
+  /**
+   * Ends the worker now, and with it the memory that held the last witness; a proof in flight
+   * rejects with ProvingStoppedError. The next prove() starts a fresh worker (and reloads the circuit).
+   */
+  terminate(): void {
+    const worker = this.worker;
+    this.worker = undefined;
+    worker?.terminate();
+    this.abandon?.(new ProvingStoppedError());
+  }
+
+  /** Whether a worker is running (one stays between proofs until {@link terminate}). */
+  get hasWorker(): boolean {
+    return this.worker !== undefined;
+  }
+
   private run(statement: ProveStatement, onProgress: (event: ProgressEvent) => void): Promise<WorkerProof> {
     if (this.busy) return Promise.reject(new Error('a proof is already being generated'));
     this.busy = true;
@@ -74,8 +101,13 @@ export class WorkerProver {
     return new Promise<WorkerProof>((resolve, reject) => {
       const finish = () => {
         this.busy = false;
+        this.abandon = undefined;
         worker.onmessage = null;
         worker.onerror = null;
+      };
+      this.abandon = (err) => {
+        finish();
+        reject(err);
       };
       worker.onmessage = (message: MessageEvent<ProverEvent>) => {
         const event = message.data;
@@ -87,7 +119,7 @@ export class WorkerProver {
       };
       worker.onerror = (event) => {
         finish();
-        this.worker = undefined;
+        if (this.worker === worker) this.worker = undefined;
         worker.terminate();
         reject(new Error(`the proving worker crashed: ${event.message}`));
       };

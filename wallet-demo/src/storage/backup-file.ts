@@ -5,24 +5,32 @@ import type { KeyOrigin, StoredApplication, StoredCredential } from './wallet-st
  * The encrypted backup file ("Download backup"): what the recovery phrase alone cannot bring back —
  * the credentials, the applications with their access tokens, how many accounts were made.
  *
- *   { format: "zkkyc-wallet-backup", version: 1, keyOrigin, keyScheme, cipher: "AES-256-GCM",
+ *   { format: "zkkyc-wallet-backup", version: 2, keyOrigin, cipher: "AES-256-GCM",
  *     iv: base64(12 bytes), ciphertext: base64(AES-256-GCM(contents JSON)) }
  *
  * The key is the wallet's backup file key (identity/recovery-phrase.ts: from the phrase's seed, or
  * from the root key for a wallet restored from a hex key), so the file alone reveals nothing but its
  * header and size, and only the phrase (or that key) opens it. The header is the GCM additional
- * data, so changing the key scheme or origin written in it fails authentication like changing the
- * ciphertext does; the contents repeat the key scheme, and the two must agree.
+ * data, so changing it fails authentication like changing the ciphertext does.
+ *
+ * The header keeps `keyOrigin` in the clear because it picks the key (the phrase's, or the hex
+ * key's) and so must be read before anything is decrypted. The key scheme is not needed for that,
+ * and in the clear `single-key` would mark a wallet whose issuer can compute its first account: it
+ * is inside the ciphertext only. Version 1 files, which carried `keyScheme` in the header too (and
+ * in their additional data), still open; their header and contents must agree.
  */
 export const BACKUP_FORMAT = 'zkkyc-wallet-backup';
-export const BACKUP_VERSION = 1;
+export const BACKUP_VERSION = 2;
+/** Versions this wallet opens: 1 (key scheme also in the header) and the current one. */
+const READABLE_VERSIONS = [1, BACKUP_VERSION] as const;
 const CIPHER = 'AES-256-GCM';
 
 export interface BackupHeader {
   format: typeof BACKUP_FORMAT;
-  version: typeof BACKUP_VERSION;
+  version: (typeof READABLE_VERSIONS)[number];
   keyOrigin: KeyOrigin;
-  keyScheme: KeyScheme;
+  /** Version 1 files only. */
+  keyScheme?: KeyScheme;
   cipher: typeof CIPHER;
 }
 
@@ -67,9 +75,10 @@ function unbase64(text: unknown, field: string): Uint8Array {
   }
 }
 
-/** The additional data GCM authenticates: the header's fields in a fixed order. */
+/** The additional data GCM authenticates: the header's fields in a fixed order (version 1 had the key scheme too). */
 function additionalData(header: BackupHeader): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify([header.format, header.version, header.keyOrigin, header.keyScheme, header.cipher]));
+  const fields = header.version === 1 ? [header.format, header.version, header.keyOrigin, header.keyScheme, header.cipher] : [header.format, header.version, header.keyOrigin, header.cipher];
+  return new TextEncoder().encode(JSON.stringify(fields));
 }
 
 function importKey(backupFileKey: Uint8Array, use: KeyUsage): Promise<CryptoKey> {
@@ -79,7 +88,7 @@ function importKey(backupFileKey: Uint8Array, use: KeyUsage): Promise<CryptoKey>
 
 /** Encrypts the contents under the backup file key; returns the file's text (JSON). */
 export async function sealBackup(contents: BackupContents, backupFileKey: Uint8Array, keyOrigin: KeyOrigin): Promise<string> {
-  const header: BackupHeader = { format: BACKUP_FORMAT, version: BACKUP_VERSION, keyOrigin, keyScheme: contents.keyScheme, cipher: CIPHER };
+  const header: BackupHeader = { format: BACKUP_FORMAT, version: BACKUP_VERSION, keyOrigin, cipher: CIPHER };
   const iv = crypto.getRandomValues(new Uint8Array(12));
   const plaintext = new TextEncoder().encode(JSON.stringify(contents));
   const ciphertext = await crypto.subtle.encrypt(
@@ -100,9 +109,12 @@ export function readBackupHeader(text: string): BackupFile {
     throw new BackupFileError('format', 'is not JSON (choose the .json file the wallet downloaded)');
   }
   if (file?.format !== BACKUP_FORMAT) throw new BackupFileError('format', `is not a zkkyc wallet backup (format must be "${BACKUP_FORMAT}")`);
-  if (file.version !== BACKUP_VERSION) throw new BackupFileError('format', `version ${String(file.version)} is not one this wallet reads (${BACKUP_VERSION})`);
+  if (!READABLE_VERSIONS.includes(file.version as BackupHeader['version'])) {
+    throw new BackupFileError('format', `version ${String(file.version)} is not one this wallet reads (${READABLE_VERSIONS.join(' or ')})`);
+  }
   if (file.cipher !== CIPHER) throw new BackupFileError('format', `cipher must be ${CIPHER}`);
-  if (!KEY_SCHEMES.includes(file.keyScheme as KeyScheme)) throw new BackupFileError('format', `keyScheme must be one of ${KEY_SCHEMES.join(', ')}`);
+  if (file.version === 1 && !KEY_SCHEMES.includes(file.keyScheme as KeyScheme)) throw new BackupFileError('format', `keyScheme must be one of ${KEY_SCHEMES.join(', ')}`);
+  if (file.version !== 1 && 'keyScheme' in file) throw new BackupFileError('format', `keyScheme belongs inside the ciphertext from version ${BACKUP_VERSION} on`);
   if (!KEY_ORIGINS.includes(file.keyOrigin as KeyOrigin)) throw new BackupFileError('format', `keyOrigin must be one of ${KEY_ORIGINS.join(', ')}`);
   return file as BackupFile;
 }
@@ -113,7 +125,10 @@ export function readBackupHeader(text: string): BackupFile {
  */
 export async function openBackup(text: string, backupFileKey: Uint8Array): Promise<{ header: BackupHeader; contents: BackupContents }> {
   const file = readBackupHeader(text);
-  const header: BackupHeader = { format: file.format, version: file.version, keyOrigin: file.keyOrigin, keyScheme: file.keyScheme, cipher: file.cipher };
+  const header: BackupHeader =
+    file.version === 1
+      ? { format: file.format, version: 1, keyOrigin: file.keyOrigin, keyScheme: file.keyScheme, cipher: file.cipher }
+      : { format: file.format, version: file.version, keyOrigin: file.keyOrigin, cipher: file.cipher };
   let plaintext: ArrayBuffer;
   try {
     plaintext = await crypto.subtle.decrypt(
@@ -126,7 +141,8 @@ export async function openBackup(text: string, backupFileKey: Uint8Array): Promi
     throw new BackupFileError('key', 'was made by another recovery phrase or key, or has been changed since; nothing was restored');
   }
   const contents = JSON.parse(new TextDecoder().decode(plaintext)) as BackupContents;
-  if (contents.keyScheme !== header.keyScheme) throw new BackupFileError('contents', 'the key scheme inside differs from its header');
+  if (!KEY_SCHEMES.includes(contents.keyScheme)) throw new BackupFileError('contents', `keyScheme must be one of ${KEY_SCHEMES.join(', ')}`);
+  if (header.version === 1 && contents.keyScheme !== header.keyScheme) throw new BackupFileError('contents', 'the key scheme inside differs from its header');
   if (!Number.isInteger(contents.walletCount) || contents.walletCount < 1) throw new BackupFileError('contents', 'walletCount must be a whole number of at least 1');
   if (!Array.isArray(contents.applications) || !Array.isArray(contents.credentials)) throw new BackupFileError('contents', 'applications and credentials must be lists');
   return { header, contents };

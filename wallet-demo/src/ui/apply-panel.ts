@@ -20,7 +20,7 @@ const hostOf = (url: string): string => {
  * Section 2: apply to the issuer (challenge → DID-signed JWT → application with the identity
  * commitment), follow the application, and collect the credential once it is approved.
  */
-export function mountApplyPanel(getSession: () => WalletSession | null, onCredentialsChanged: () => void): { render(): void } {
+export function mountApplyPanel(getSession: () => WalletSession | null, onCredentialsChanged: () => void): { render(): void; lock(): void } {
   const form = byId<HTMLFormElement>('apply-form');
   const status = byId('apply-status');
   const list = byId('application-list');
@@ -82,10 +82,11 @@ export function mountApplyPanel(getSession: () => WalletSession | null, onCreden
         say(status, 'Still pending review. Check again later.');
       }
     } catch (err) {
+      if (session.isLocked) return render();
       say(status, explainIssuerError(err), 'error');
     }
     render();
-    focusResult(status);
+    if (!session.isLocked) focusResult(status);
   }
 
   function render(): void {
@@ -126,8 +127,11 @@ export function mountApplyPanel(getSession: () => WalletSession | null, onCreden
       // The issuer sees a DID made for it alone, never the wallet's account (identity/holder-identity.ts).
       const holder = await session.didAt();
       const { nonce } = await issuer.createChallenge(holder.did);
+      // Locked while the issuer answered: the DID key signs nothing, the details are not sent.
+      session.assertUnlocked();
       const signature = await signDidChallenge(holder.privateKey, nonce, holder.issuerDid);
       say(status, 'Sending the application…');
+      session.assertUnlocked();
       const result = await issuer.apply({
         did: holder.did,
         challenge: nonce,
@@ -154,13 +158,20 @@ export function mountApplyPanel(getSession: () => WalletSession | null, onCreden
         say(status, `Application sent: the issuer is reviewing it (${statusInWords(result.status)}). Check its status later.`, 'ok');
       }
     } catch (err) {
-      say(status, explainIssuerError(err), 'error');
+      if (!session.isLocked) say(status, explainIssuerError(err), 'error');
     } finally {
       submit.disabled = false;
       render();
-      focusResult(status);
+      if (!session.isLocked) focusResult(status);
     }
   });
 
-  return { render };
+  /** The wallet locked: the applications, the details typed into the form and the last outcome leave the page. */
+  function lock(): void {
+    form.reset();
+    list.replaceChildren();
+    say(status, '');
+  }
+
+  return { render, lock };
 }

@@ -16,7 +16,10 @@ function issuerHost(c: OpenedCredential): string {
  * Section 3: the credentials in the wallet, in plain words, with the issuer's current view of
  * each (active, revoked or expired).
  */
-export function mountCredentialPanel(getSession: () => WalletSession | null, onStatusChanged: () => void): { render(): void; refreshStatus(id: string): Promise<string | undefined> } {
+export function mountCredentialPanel(
+  getSession: () => WalletSession | null,
+  onStatusChanged: () => void,
+): { render(): void; refreshStatus(id: string): Promise<string | undefined>; lock(): void } {
   const list = byId('credential-list');
   const status = byId('credential-status');
 
@@ -26,6 +29,7 @@ export function mountCredentialPanel(getSession: () => WalletSession | null, onS
     if (!session || !opened) return undefined;
     try {
       const result = await session.issuer(opened.stored.issuerUrl).credentialStatus(id);
+      if (session.isLocked) return undefined;
       showNotice(null);
       session.credentialStatus.set(id, result.status);
       say(
@@ -36,7 +40,7 @@ export function mountCredentialPanel(getSession: () => WalletSession | null, onS
       focusResult(status);
       return result.status;
     } catch (err) {
-      say(status, explainIssuerError(err), 'error');
+      if (!session.isLocked) say(status, explainIssuerError(err), 'error');
       return undefined;
     } finally {
       render();
@@ -91,5 +95,11 @@ export function mountCredentialPanel(getSession: () => WalletSession | null, onS
     for (const c of session.opened.values()) list.append(item(c, session.credentialStatus.get(c.stored.id)));
   }
 
-  return { render, refreshStatus };
+  /** The wallet locked: the credentials (birth date, country, investor status, ids) leave the page. */
+  function lock(): void {
+    list.replaceChildren();
+    say(status, '');
+  }
+
+  return { render, refreshStatus, lock };
 }

@@ -10,7 +10,7 @@ import { offerRefusalInWords } from './plain-words.js';
  * (or opens the wallet through one: `?credential_offer=…` fills it in) and the code shown with it;
  * the wallet collects the credential through OpenID4VCI with its own key (openid4vci-receiver.ts).
  */
-export function mountOfferPanel(getSession: () => WalletSession | null, onCredentialsChanged: () => void): void {
+export function mountOfferPanel(getSession: () => WalletSession | null, onCredentialsChanged: () => void): { lock(): void } {
   const offerField = el('textarea', { id: 'offer-link', rows: '3', spellcheck: 'false', required: '' });
   const codeField = el('input', { id: 'offer-code', inputmode: 'numeric', autocomplete: 'one-time-code', maxlength: '16' });
   const status = el('output', { id: 'offer-status', 'aria-live': 'polite' });
@@ -44,6 +44,7 @@ export function mountOfferPanel(getSession: () => WalletSession | null, onCreden
       say(status, 'Reading the offer…');
       const offer = await parseCredentialOffer(offerField.value);
       say(status, `Proving to ${new URL(offer.credentialIssuer).host} that you hold your key…`);
+      session.assertUnlocked();
       const received = await receiveThroughOffer(offer, codeField.value || undefined, await session.didAt(offer.credentialIssuer));
       const { vcJwt, salt, leaf, leafIndex, treeId, issuerDid, issuerUrl, applicationId } = received;
       const kept = await keepCredential(
@@ -55,12 +56,21 @@ export function mountOfferPanel(getSession: () => WalletSession | null, onCreden
       say(status, kept ? 'Received: the credential is in your wallet.' : 'This credential was already in your wallet.', 'ok');
       onCredentialsChanged();
     } catch (err) {
+      if (session.isLocked) return;
       if (err instanceof OfferReceiveError) say(status, offerRefusalInWords(err.code, err.message), 'error');
       else if (err instanceof CredentialMismatchError) say(status, `The issuer sent a credential that is not yours: ${err.message}. Nothing was kept.`, 'error');
       else say(status, (err as Error).message, 'error');
     } finally {
       submit.disabled = false;
-      focusResult(status);
+      if (!session.isLocked) focusResult(status);
     }
   });
+
+  return {
+    /** The wallet locked: the offer link and its code (they collect a credential) leave the page. */
+    lock(): void {
+      form.reset();
+      say(status, '');
+    },
+  };
 }

@@ -16,19 +16,34 @@ export interface Review {
 }
 
 let open: Promise<boolean> | undefined;
+/** Bumped by {@link cancelOpenReviews}: a review asked for before the bump never shows. */
+let generation = 0;
+/** The dialog on screen, if any. */
+let shown: HTMLDialogElement | undefined;
+
+/**
+ * Closes the review on screen as a cancel and resolves every review still waiting its turn as
+ * false, without showing it: the wallet locked, so nothing reviewed before may be signed after.
+ */
+export function cancelOpenReviews(): void {
+  generation += 1;
+  shown?.close('cancel');
+}
 
 /**
  * Shows the review as a modal dialog and resolves true when the holder confirms, false when they
  * cancel (the button, or Escape). Nothing is signed before it resolves true. Focus moves into the
  * dialog (its heading, so a screen reader reads the title first) and returns to where it was.
- * A second review asked for while one is open waits for the first to close.
+ * A second review asked for while one is open waits for the first to close. Locking cancels them
+ * all ({@link cancelOpenReviews}).
  */
 export function reviewBeforeSigning(review: Review): Promise<boolean> {
   for (const [field, value] of Object.entries({ title: review.title, action: review.action, to: review.to, fee: review.fee })) {
     if (typeof value !== 'string' || value.trim() === '') throw new Error(`review.${field}: must be a non-empty sentence`);
   }
+  const asked = generation;
   const previous = open ?? Promise.resolve(false);
-  const next = previous.then(() => showReview(review));
+  const next = previous.then(() => (asked === generation ? showReview(review) : false));
   open = next.finally(() => {
     if (open === next) open = undefined;
   });
@@ -75,10 +90,12 @@ function showReview(review: Review): Promise<boolean> {
     ),
   );
   document.body.append(dialog);
+  shown = dialog;
 
   return new Promise<boolean>((resolve) => {
     dialog.addEventListener('close', () => {
       const confirmed = dialog.returnValue === 'confirm';
+      if (shown === dialog) shown = undefined;
       dialog.remove();
       if (returnFocusTo?.isConnected) returnFocusTo.focus();
       resolve(confirmed);

@@ -7,7 +7,7 @@ import { registerThroughRelayer, relayerShouldPay } from '../chain/relayer-regis
 import { explainRefusal, POLICY_CHANGED } from '../chain/refusal-reasons.js';
 import type { OpenedCredential } from '../credentials/received-credential.js';
 import { NotEligibleError, WorkerProver, type ProgressEvent } from '../proving/worker-prover.js';
-import type { WalletSession } from '../wallet-session.js';
+import { WalletLockedError, type WalletSession } from '../wallet-session.js';
 import { relayerAsked } from './connect-panel.js';
 import { byId, el, focusResult, say, showNotice } from './dom.js';
 import { startElapsedTimer } from './elapsed-timer.js';
@@ -196,6 +196,7 @@ export function mountTokenPanel(
       policy = await gatePolicy(session, token.policyId);
       showNotice(null);
     } catch (err) {
+      if (session.isLocked) return false;
       const recorded = session.loaded.deployment.policies.find((p) => p.policyId === token.policyId);
       if (!recorded) {
         say(status, explainChainError(err), 'error');
@@ -217,6 +218,8 @@ export function mountTokenPanel(
         escrow: recordedEscrowKey(recorded.escrowKey),
       };
     }
+    // Locked while the gate was asked: the panel was emptied, and stays so.
+    if (session.isLocked) return false;
     showEscrow(policy.escrow);
     const rows: RuleRow[] = describePolicy(decodePolicy(policy));
     rows.push({ rule: 'issuer', text: 'Credential from an issuer this token accepts' });
@@ -256,6 +259,10 @@ export function mountTokenPanel(
     const ok = rows.every((r) => !r.failure) && !(policy.escrow && 'invalid' in policy.escrow);
     proveButton.disabled = busy || !ok;
     const state = await readRegistration(session, token, policy);
+    if (session.isLocked) {
+      rulesList.replaceChildren();
+      return false;
+    }
     if (policy.escrow && 'invalid' in policy.escrow) {
       say(status, badEscrowKeyInWords(policy.escrow.invalid.rule), 'error');
       status.dataset.error = 'EscrowKeyInvalid';
@@ -368,6 +375,7 @@ export function mountTokenPanel(
       const operator = session.loaded.config.devOperatorUrl ? new DevOperator(session.loaded.config.devOperatorUrl) : undefined;
       // The operator funds this wallet's own accounts only: a browser wallet's account brings its own ETH, or the relayer pays.
       if (operator && !session.usesExternalAccount && !relayerAsked() && (await provider.getBalance(session.identity.address)) === 0n) {
+        session.assertUnlocked();
         stage.textContent = 'Getting test ETH for gas from the dev chain operator…';
         await operator.fund(session.identity.address);
       }
@@ -409,6 +417,7 @@ export function mountTokenPanel(
       // A policy with an escrow key takes the escrow variant's proof (its prover refuses a bad key
       // again) and registers with verifyEscrow; any other policy takes kycPolicy and verify.
       const proof = escrowKey ? await prover.proveEscrow({ ...request, escrowKey }, onProgress) : await prover.prove(request, onProgress);
+      session.assertUnlocked();
       const proveMs = Math.round(proof.witnessMs + proof.proveMs);
       const proveTime = byId('prove-time');
       proveTime.textContent = `${(proveMs / 1000).toFixed(2)} s (witness ${Math.round(proof.witnessMs)} ms + Groth16 ${Math.round(proof.proveMs)} ms${proof.loadMs ? `; loading the circuit took ${(proof.loadMs / 1000).toFixed(1)} s` : ''})`;
@@ -424,6 +433,7 @@ export function mountTokenPanel(
           // The relayer simulates and pays; the account signs only its consent, after the review.
           stage.textContent = 'Sending the registration through the relayer, which pays the fee…';
           const relayed = await registerThroughRelayer(session, { token, policyId: policy.policyId, proof, validUntil: intToDate(validUntil) }, reviewBeforeSigning);
+          session.assertUnlocked();
           if (!relayed) {
             say(status, 'Registration cancelled: nothing was signed or sent. Prove again when you want to register.');
             return;
@@ -438,9 +448,12 @@ export function mountTokenPanel(
               ? gate.verifyEscrow.estimateGas(policy.policyId, pA, pB, pC, proof.solidityCalldata.pubSignals)
               : gate.verify.estimateGas(policy.policyId, pA, pB, pC, proof.solidityCalldata.pubSignals),
           );
+          session.assertUnlocked();
           const confirmed = await reviewBeforeSigning(
             registrationReview(session, token, policy, validUntil, { gate: await gate.getAddress(), fee: fee.inWords, gas: fee.gas, escrow: proof.kind === 'escrow' }),
           );
+          // A lock while the review was open cancels it; one since the confirm must not sign either.
+          session.assertUnlocked();
           if (!confirmed) {
             say(status, 'Registration cancelled: nothing was signed or sent. Prove again when you want to register.');
             return;
@@ -454,7 +467,7 @@ export function mountTokenPanel(
           txHash = receipt?.hash ?? tx.hash;
         }
       } catch (err) {
-        if (isConnectionFailure(err)) throw err;
+        if (isConnectionFailure(err) || err instanceof WalletLockedError) throw err;
         const refusal = explainRefusal(err);
         const what = refusal.proofRejected ? 'Proof rejected on-chain' : 'Registration refused';
         // The rules shown were read before proving; if the operator changed them since, read them again.
@@ -468,6 +481,7 @@ export function mountTokenPanel(
       const until = await contracts.complianceGate.verifiedUntil(policy.policyId, session.identity.address);
       showRegistrationState(registrationState(until, policy.ttl, BigInt(Math.floor(Date.now() / 1000))), policy);
       byId('registration-tx').textContent = txHash;
+      session.assertUnlocked();
       if (operator) {
         stage.textContent = 'The token’s agent is minting demo tokens to your verified wallet…';
         await operator.mint(session.identity.address, token.symbol).catch((err) => say(status, (err as Error).message, 'error'));
@@ -477,6 +491,8 @@ export function mountTokenPanel(
       hooks.onProgress?.({ token, eligible: true, verified: true });
       focusResult(registrationView);
     } catch (err) {
+      // Locked mid-flow: the panel was emptied and nothing more is signed; there is nothing to say.
+      if (session.isLocked) return;
       if (err instanceof NotEligibleError) say(status, `Not eligible: ${err.failures.map((f) => f.message).join('; ')}.`, 'error');
       else if (err instanceof ChainUnreachableError || isConnectionFailure(err)) say(status, explainChainError(err), 'error');
       else if ((err as Error)?.name?.startsWith('Issuer')) say(status, explainIssuerError(err), 'error');
@@ -486,7 +502,7 @@ export function mountTokenPanel(
       busy = false;
       progress.hidden = true;
       proveButton.disabled = false;
-      if (status.dataset.tone !== 'ok') focusResult(status);
+      if (!session.isLocked && status.dataset.tone !== 'ok') focusResult(status);
     }
   }
 
@@ -496,12 +512,40 @@ export function mountTokenPanel(
     void proveAndRegister();
   });
 
+  /**
+   * The wallet locked: ends the proving worker (its memory holds the last witness — identity
+   * secret, salt, attributes, Merkle path; the next proof loads the circuit again) and empties the
+   * panel of the credential, the registration and the chosen token. A flow in progress stops at
+   * its next signature or send (WalletSession.assertUnlocked). render() after unlock fills it again.
+   */
+  function lock(): void {
+    prover.terminate();
+    policies.clear();
+    registration = { kind: 'unregistered' };
+    tokenSelect.replaceChildren();
+    credentialSelect.replaceChildren();
+    validUntilInput.value = '';
+    validUntilInput.removeAttribute('max');
+    rulesList.replaceChildren();
+    showEscrow(undefined);
+    showRegistrationState({ kind: 'unregistered' }, undefined);
+    for (const id of ['verified-until', 'registration-note', 'registration-tx', 'prove-time']) byId(id).textContent = '';
+    for (const key of ['proveMs', 'loadMs', 'circuit']) delete byId('prove-time').dataset[key];
+    ttlNote.textContent = '';
+    progress.hidden = true;
+    stage.textContent = '';
+    byId('prove-elapsed').textContent = '';
+    say(status, '');
+    delete status.dataset.error;
+  }
+
   return {
     async render(): Promise<void> {
       fillSelects();
       await evaluate();
     },
     selectedToken,
+    lock,
   };
 }
 

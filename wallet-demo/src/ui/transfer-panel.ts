@@ -30,9 +30,11 @@ export function mountTransferPanel(getSession: () => WalletSession | null, getTo
     try {
       const { contracts } = await session.chain();
       const amount = await contracts.tokens[token.symbol].token.balanceOf(session.identity.address);
+      if (session.isLocked) return;
       balance.textContent = tokenAmountInWords(amount, token.decimals, token.symbol);
       balance.dataset.raw = amount.toString();
     } catch (err) {
+      if (session.isLocked) return;
       balance.textContent = '–';
       say(status, explainChainError(err), 'error');
     }
@@ -65,6 +67,7 @@ export function mountTransferPanel(getSession: () => WalletSession | null, getTo
       // The dry run doubles as the check: a transfer the token would refuse never reaches the review.
       const fee = await estimatedFee(provider, () => erc20.transfer.estimateGas(to, amount));
       const tokenAddress = await erc20.getAddress();
+      session.assertUnlocked();
       say(status, 'Review the transfer, then confirm or cancel.');
       const confirmed = await reviewBeforeSigning({
         title: 'Review the transfer',
@@ -79,6 +82,8 @@ export function mountTransferPanel(getSession: () => WalletSession | null, getTo
           ['Estimated gas', fee.gas.toString()],
         ],
       });
+      // A lock cancels the open review; one after the confirm must not sign either.
+      session.assertUnlocked();
       if (!confirmed) {
         say(status, 'Transfer cancelled: nothing was signed or sent.');
         return;
@@ -88,10 +93,13 @@ export function mountTransferPanel(getSession: () => WalletSession | null, getTo
       const tx = await erc20.transfer(to, amount);
       sent = true;
       const receipt = await tx.wait();
+      if (session.isLocked) return;
       say(status, `Sent ${amountInWords} to ${shortAddress(to)}.`, 'ok');
       status.dataset.tx = receipt?.hash ?? tx.hash;
       focusResult(status);
     } catch (err) {
+      // Locked mid-flow: the panel was emptied and nothing was signed; there is nothing to say.
+      if (session.isLocked) return;
       if (isConnectionFailure(err)) {
         say(status, explainChainError(err), 'error');
       } else {
@@ -106,5 +114,17 @@ export function mountTransferPanel(getSession: () => WalletSession | null, getTo
     }
   });
 
-  return { refreshBalance };
+  /** The wallet locked: the balance, the form and the last transfer's outcome leave the page. */
+  function lock(): void {
+    form.reset();
+    balance.textContent = '–';
+    delete balance.dataset.raw;
+    byId('demo-recipient-address').textContent = '';
+    byId('demo-recipient').hidden = true;
+    say(status, '');
+    delete status.dataset.tx;
+    delete status.dataset.error;
+  }
+
+  return { refreshBalance, lock };
 }
