@@ -100,8 +100,8 @@ export interface IssuerServiceConfig {
   /** Default credential lifetime used by dev auto-approval. */
   autoApproveValidityDays: number;
   /**
-   * KYC level dev auto-approval gives an application that names none (`AUTO_APPROVE_KYC_LEVEL`,
-   * default 1, "Basic" in services/kyc-levels.ts): applicants do not declare a level.
+   * KYC level dev auto-approval gives every application (`AUTO_APPROVE_KYC_LEVEL`, default 1,
+   * "Basic" in services/kyc-levels.ts): the level an applicant asks for is never issued.
    */
   autoApproveKycLevel?: number;
   /**

@@ -307,6 +307,22 @@ async function openDisclosureChain(config: IssuerServiceConfig, options: IssuerS
   return opened;
 }
 
+/**
+ * Swagger UI's policy: its own bundled scripts and nothing else, no framing. Inline styles stay
+ * allowed because the UI sets them as it renders; they cannot run code.
+ */
+const DOCS_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
 async function mountHttp(app: FastifyInstance, ctx: RouteContext, corsOrigins: string[], oid4vci: Oid4vciService | null): Promise<void> {
   app.addSchema(errorSchema);
   app.setErrorHandler(errorHandler);
@@ -321,7 +337,7 @@ async function mountHttp(app: FastifyInstance, ctx: RouteContext, corsOrigins: s
         title: 'zkkyc issuer service',
         version: '0.1.0',
         description:
-          'Apply → propose (reviewer) → approve (approver; a different key when attributes change) → issue (W3C VC + Merkle leaf, bound to the verified person) → revoke, with root publication. ' +
+          'Apply → propose (reviewer: the verified values and the KYC level) → approve (approver; a different key when declared values change) → issue (W3C VC + Merkle leaf, bound to the verified person) → revoke, with root publication. ' +
           'Reviewer keys carry roles (reviewer, approver, revoker, publisher, admin, disclosure-officer), checked per route. ' +
           'Only a disclosure officer reads the verified identity record behind a credential, for a disclosure request logged on chain (POST /disclosures). See docs/issuer-service.md.',
       },
@@ -333,7 +349,9 @@ async function mountHttp(app: FastifyInstance, ctx: RouteContext, corsOrigins: s
       },
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  // The API documentation shares the console's origin, so a script it ran could act with a reviewer's
+  // key typed into the console: it gets a policy that admits only its own scripts (review finding L4).
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: DOCS_CSP });
   await app.register(rateLimit, { global: false });
 
   await app.register(async (scope) => holderRoutes(scope, ctx));

@@ -177,10 +177,10 @@ describe('reviewer input', () => {
   });
 
   it.each([
-    ['an expiry in the past', { expiryDate: '2001-01-01' }, 'expiryDate', 'future'],
-    ['an impossible expiry', { expiryDate: '2031-13-01' }, 'expiryDate', 'date'],
+    ['an expiry in the past', { expiryDate: '2001-01-01', attributes: { kycLevel: 2 } }, 'expiryDate', 'future'],
+    ['an impossible expiry', { expiryDate: '2031-13-01', attributes: { kycLevel: 2 } }, 'expiryDate', 'date'],
     ['a negative kyc level', { expiryDate: nextYear(), attributes: { kycLevel: -5 } }, 'attributes.kycLevel', undefined],
-    ['an unknown country', { expiryDate: nextYear(), attributes: { jurisdiction: 'QQ' } }, 'attributes.jurisdiction', 'iso3166'],
+    ['an unknown country', { expiryDate: nextYear(), attributes: { jurisdiction: 'QQ', kycLevel: 2 } }, 'attributes.jurisdiction', 'iso3166'],
     ['no expiry', {}, 'expiryDate', 'required'],
   ])('refuses an approval with %s', async (_what, payload, field, rule) => {
     const id = await pendingId();
@@ -195,6 +195,30 @@ describe('reviewer input', () => {
     await expectRefused({ method: 'POST', url: `/credentials/${unknown}/revoke`, headers: reviewer, payload: { reason: 'x' } }, { status: 404, code: 'not_found' });
     const id = await pendingId();
     await expectRefused({ method: 'POST', url: `/applications/${id}/reject`, headers: reviewer, payload: { reason: '' } }, { status: 400, code: 'invalid_field', field: 'reason' });
+  });
+
+  it('refuses a reason of only spaces or line breaks for a rejection and a revocation, naming the field and rule', async () => {
+    const id = await pendingId();
+    for (const reason of [' ', '\n', ' \r\n\t ']) {
+      const err = await expectRefused({ method: 'POST', url: `/applications/${id}/reject`, headers: reviewer, payload: { reason } }, { status: 400, code: 'invalid_field', field: 'reason', rule: 'not-blank' });
+      expect(err.message).toMatch(/not a space or a line break/);
+    }
+    expect((await service.store.getApplication(id))!.status).toBe('pending');
+
+    const approved = await service.app.inject({
+      method: 'POST',
+      url: `/applications/${await pendingId()}/approve`,
+      headers: reviewer,
+      payload: { expiryDate: nextYear(), person: { documentType: 'passport', issuingCountry: 'FR', documentNumber: 'BLANK0REASON', familyName: 'Martin', givenNames: '', birthDate: '1990-04-12' }, attributes: { kycLevel: 2 } },
+    });
+    expect(approved.statusCode).toBe(201);
+    const credentialId = approved.json().credentialId as string;
+    for (const reason of ['  ', '\n\n']) {
+      await expectRefused({ method: 'POST', url: `/credentials/${credentialId}/revoke`, headers: reviewer, payload: { reason } }, { status: 400, code: 'invalid_field', field: 'reason', rule: 'not-blank' });
+    }
+    expect((await service.store.getCredential(credentialId))!.status).toBe('active');
+    // Words around the spaces are a reason.
+    expect((await service.app.inject({ method: 'POST', url: `/credentials/${credentialId}/revoke`, headers: reviewer, payload: { reason: ' stolen document \n' } })).statusCode).toBe(200);
   });
 });
 

@@ -30,7 +30,7 @@ describe("crash safety", () => {
     // Fire every approval at once; kill the process as soon as the first one is confirmed.
     const confirmed: Array<{ applicationId: string; credentialId: string }> = [];
     const inFlight = apps.map((a) =>
-      call(first.url, 'POST', `/applications/${a.id}/approve`, { expiryDate: nextYear(), person: newPerson() }, { 'x-api-key': REVIEWER_KEY }).then(
+      call(first.url, 'POST', `/applications/${a.id}/approve`, { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 } }, { 'x-api-key': REVIEWER_KEY }).then(
         (res) => {
           if (res.status === 201) confirmed.push({ applicationId: a.id, credentialId: res.json.credentialId });
         },
@@ -55,7 +55,7 @@ describe("crash safety", () => {
       for (const a of apps) {
         const view = await call(second.url, 'GET', `/applications/${a.id}`, undefined, { authorization: `Bearer ${a.token}` });
         if (view.json.status === 'pending') {
-          const res = await call(second.url, 'POST', `/applications/${a.id}/approve`, { expiryDate: nextYear(), person: newPerson() }, { 'x-api-key': REVIEWER_KEY });
+          const res = await call(second.url, 'POST', `/applications/${a.id}/approve`, { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 } }, { 'x-api-key': REVIEWER_KEY });
           expect(res.status).toBe(201);
           credentialIds.push(res.json.credentialId);
         } else {

@@ -37,7 +37,7 @@ const resolver = new Resolver(getDidKeyResolver());
 async function approveOne(service: IssuerService) {
   const holder = makeHolder();
   const applied = await apply(service, holder);
-  const approved = await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers: reviewer, payload: { expiryDate: nextYear(), person: newPerson() } });
+  const approved = await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers: reviewer, payload: { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 } } });
   expect(approved.statusCode).toBe(201);
   const auth = { authorization: `Bearer ${applied.json.accessToken}` };
   const body = (await service.app.inject({ method: 'GET', url: `/credentials/${approved.json().credentialId}`, headers: auth })).json();

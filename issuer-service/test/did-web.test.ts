@@ -64,7 +64,7 @@ describe('issuer as did:web', () => {
     const holder = makeHolder();
     const applied = await apply(service, holder);
     expect(applied.statusCode).toBe(201);
-    const approved = await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers: reviewer, payload: { expiryDate: nextYear(), person: newPerson() } });
+    const approved = await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers: reviewer, payload: { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 } } });
     expect(approved.statusCode).toBe(201);
     const cred = (
       await service.app.inject({ method: 'GET', url: `/credentials/${approved.json().credentialId}`, headers: { authorization: `Bearer ${applied.json.accessToken}` } })
@@ -82,7 +82,7 @@ describe('issuer as did:web', () => {
   it('fails verification when the host serves another key', async () => {
     const holder = makeHolder();
     const applied = await apply(service, holder);
-    const approved = await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers: reviewer, payload: { expiryDate: nextYear(), person: newPerson() } });
+    const approved = await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers: reviewer, payload: { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 } } });
     const vc = (
       await service.app.inject({ method: 'GET', url: `/credentials/${approved.json().credentialId}`, headers: { authorization: `Bearer ${applied.json.accessToken}` } })
     ).json().vc as string;

@@ -79,7 +79,7 @@ const secretsOf = (p: TestPerson) => [p.familyName, p.givenNames, p.documentNumb
 async function issueWithProposal(service: IssuerService, person: TestPerson): Promise<{ applicationId: string; credentialId: string; leafIndex: number; accessToken: string }> {
   const applied = await apply(service, makeHolder());
   expect(applied.statusCode).toBe(201);
-  const proposed = await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/proposal`, headers: reviewer, payload: { person, reason: 'passport checked' } });
+  const proposed = await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/proposal`, headers: reviewer, payload: { person, attributes: { kycLevel: 2 }, reason: 'passport checked' } });
   expect(proposed.statusCode).toBe(201);
   const approved = await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers: bob, payload: { expiryDate: nextYear(), proposalId: proposed.json().id } });
   expect(approved.statusCode).toBe(201);
@@ -89,7 +89,7 @@ async function issueWithProposal(service: IssuerService, person: TestPerson): Pr
 /** Apply and approve in one step (alice verifies and approves): no proposal. */
 async function issueDirect(service: IssuerService, person: TestPerson, expiryDate = nextYear()): Promise<{ credentialId: string; leafIndex: number }> {
   const applied = await apply(service, makeHolder());
-  const approved = await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers: reviewer, payload: { expiryDate, person } });
+  const approved = await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers: reviewer, payload: { expiryDate, person, attributes: { kycLevel: 2 } } });
   expect(approved.statusCode).toBe(201);
   return { credentialId: approved.json().credentialId, leafIndex: approved.json().leafIndex };
 }
@@ -467,7 +467,7 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('disclosure at the
     const { service } = h;
     const person = distinctivePerson();
     const applied = await apply(service, makeHolder());
-    const proposed = await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/proposal`, headers: reviewer, payload: { person } });
+    const proposed = await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/proposal`, headers: reviewer, payload: { person, attributes: { kycLevel: 2 } } });
     const url = `/applications/${applied.json.id}/approve`;
     const before = await service.store.rowCounts();
     // Same document, so the same person key — but not what the reviewer verified.

@@ -16,7 +16,7 @@ import type { IssuerService } from '../src/issuer-service.js';
 import { officer, withDisclosure } from './support/disclosure.js';
 import { makeHolder, type TestHolder } from './support/holder.js';
 import { newPerson } from './support/people.js';
-import { apply, GOOD_ATTRIBUTES, nextYear, reviewer, startService, tempDir, testConfig } from './support/service.js';
+import { apply, ISSUED_ATTRIBUTES, nextYear, reviewer, startService, tempDir, testConfig } from './support/service.js';
 
 /**
  * Disclosure end to end, on Hardhat's in-process chain: the real ComplianceGate with an escrow
@@ -84,7 +84,7 @@ async function issue(holder: TestHolder, person: object): Promise<{ leafIndex: n
   const applied = await apply(service, holder);
   expect(applied.statusCode).toBe(201);
   const expiryDate = nextYear();
-  const approved = await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers: reviewer, payload: { expiryDate, person } });
+  const approved = await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers: reviewer, payload: { expiryDate, person, attributes: { kycLevel: 2 } } });
   expect(approved.statusCode).toBe(201);
   return { leafIndex: approved.json().leafIndex, accessToken: applied.json.accessToken, credentialId: approved.json().credentialId, expiryDate };
 }
@@ -92,7 +92,7 @@ async function issue(holder: TestHolder, person: object): Promise<{ leafIndex: n
 /** The holder proves with the escrow circuit and registers `wallet` with verifyEscrow; returns the registration receipt. */
 async function registerWithEscrow(holder: TestHolder, issued: { leafIndex: number; accessToken: string; credentialId: string; expiryDate: string }) {
   const credential = (await service.app.inject({ method: 'GET', url: `/credentials/${issued.credentialId}`, headers: { authorization: `Bearer ${issued.accessToken}` } })).json();
-  const attributes = encodeAttributes({ ...GOOD_ATTRIBUTES, expiryDate: issued.expiryDate });
+  const attributes = encodeAttributes({ ...ISSUED_ATTRIBUTES, expiryDate: issued.expiryDate });
   const stored = await contracts.complianceGate.policy(POLICY_ID);
   const block = await hre.ethers.provider.getBlock('latest');
   const d = new Date(block!.timestamp * 1000);

@@ -152,7 +152,7 @@ beforeAll(async () => {
   rootKey = newRootKey();
   holder = await Holder.fromRootKey(rootKey, { provider: provider() });
   const application = await holder.apply(issuer, GOOD_ATTRIBUTES);
-  const approved = await issuer.asReviewer(REVIEWER_KEY).approve(application.id, { expiryDate: nextYear(), person: newPerson() as VerifiedPerson });
+  const approved = await issuer.asReviewer(REVIEWER_KEY).approve(application.id, { expiryDate: nextYear(), person: newPerson() as VerifiedPerson, attributes: { kycLevel: 2 } });
   held = await holder.receive(issuer, approved.credentialId!, application.accessToken);
   await service.publisher!.publishNow();
   path = await holder.merklePath(issuer, held);
@@ -161,7 +161,7 @@ beforeAll(async () => {
   legacyWallet = new Wallet(newRootKey());
   const legacy = await Holder.fromWallet(legacyWallet);
   const legacyApplication = await legacy.apply(issuer, GOOD_ATTRIBUTES);
-  await issuer.asReviewer(REVIEWER_KEY).approve(legacyApplication.id, { expiryDate: nextYear(), person: newPerson() as VerifiedPerson });
+  await issuer.asReviewer(REVIEWER_KEY).approve(legacyApplication.id, { expiryDate: nextYear(), person: newPerson() as VerifiedPerson, attributes: { kycLevel: 2 } });
 }, 180_000);
 
 afterAll(async () => {

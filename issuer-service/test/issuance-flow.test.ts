@@ -4,7 +4,7 @@ import { leafFromCredential, verifyKycCredential } from '@zkkyc/credentials';
 import { IssuerTree } from '@zkkyc/tree';
 import { makeHolder } from './support/holder.js';
 import { newPerson } from './support/people.js';
-import { apply, GOOD_ATTRIBUTES, nextYear, RecordingRootAnchor, reviewer, startService, testConfig } from './support/service.js';
+import { apply, ISSUED_ATTRIBUTES, nextYear, RecordingRootAnchor, reviewer, startService, testConfig } from './support/service.js';
 import { TEST_BACKENDS, type TestBackend } from './support/backends.js';
 import type { IssuerService } from '../src/issuer-service.js';
 
@@ -38,7 +38,7 @@ async function approveOne(service: IssuerService) {
     method: 'POST',
     url: `/applications/${applied.json.id}/approve`,
     headers: reviewer,
-    payload: { expiryDate: nextYear(), person: newPerson() },
+    payload: { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 } },
   });
   expect(approved.statusCode).toBe(201);
   return { holder, applicationId: applied.json.id as string, token: applied.json.accessToken as string, ...approved.json() };
@@ -68,7 +68,7 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('issuer service on
       method: 'POST',
       url: `/applications/${applied.json.id}/approve`,
       headers: reviewer,
-      payload: { expiryDate, person: newPerson() },
+      payload: { expiryDate, person: newPerson(), attributes: { kycLevel: 2 } },
     });
     expect(approved.statusCode).toBe(201);
     const { credentialId, leafIndex } = approved.json();
@@ -86,7 +86,7 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('issuer service on
     expect(verified.verified).toBe(true);
     expect(verified.credential!.credentialSubject).toMatchObject({
       id: holder.did,
-      ...GOOD_ATTRIBUTES,
+      ...ISSUED_ATTRIBUTES,
       expiryDate,
       identityCommitment: holder.idc.toString(),
       leafIndex: 0,
@@ -236,7 +236,7 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('issuer service on
     const { service } = await fresh();
     const apps = await Promise.all([0, 1, 2, 3, 4].map(() => apply(service, makeHolder())));
     const approve = (id: string) =>
-      service.app.inject({ method: 'POST', url: `/applications/${id}/approve`, headers: reviewer, payload: { expiryDate: nextYear(), person: newPerson() } });
+      service.app.inject({ method: 'POST', url: `/applications/${id}/approve`, headers: reviewer, payload: { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 } } });
     const results = await Promise.all([...apps.map((a) => approve(a.json.id)), approve(apps[0].json.id)]);
     expect(results.map((r) => r.statusCode).sort()).toEqual([201, 201, 201, 201, 201, 409]);
     const indices = results.filter((r) => r.statusCode === 201).map((r) => r.json().leafIndex);

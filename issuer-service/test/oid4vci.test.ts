@@ -14,7 +14,7 @@ import { freePort } from '../../wallet-demo/scripts/free-port.js';
 import { TEST_BACKENDS, type TestBackend } from './support/backends.js';
 import { exited, spawnUntil, killAll } from './support/child-service.js';
 import { newPerson } from './support/people.js';
-import { GOOD_ATTRIBUTES, ManualClock, nextYear, REVIEWER_KEY, startService, tempDir, testConfig } from './support/service.js';
+import { GOOD_ATTRIBUTES, ISSUED_ATTRIBUTES, ManualClock, nextYear, REVIEWER_KEY, startService, tempDir, testConfig } from './support/service.js';
 
 /**
  * OpenID4VCI 1.0, pre-authorized code flow, against the service on 127.0.0.1 over real HTTP. The
@@ -137,7 +137,7 @@ async function applyAs(url: string, holder: Holder): Promise<{ id: string; token
 
 async function approvedApplication(url: string, holder: Holder) {
   const app = await applyAs(url, holder);
-  const approved = await call(url, 'POST', `/applications/${app.id}/approve`, { expiryDate: nextYear(), person: newPerson() }, { 'x-api-key': REVIEWER_KEY });
+  const approved = await call(url, 'POST', `/applications/${app.id}/approve`, { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 } }, { 'x-api-key': REVIEWER_KEY });
   expect(approved.status).toBe(201);
   return { ...app, credentialId: approved.json.credentialId as string };
 }
@@ -250,9 +250,9 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('OpenID4VCI pre-au
     // The credential verifies as every credential of this issuer does, names the holder, and its
     // leaf opening is the one the issuer keeps.
     const subject = await verifyIssued(vc, r.service.issuerDid);
-    expect(subject).toMatchObject({ id: holder.did, ...GOOD_ATTRIBUTES, identityCommitment: holder.idc.toString() });
+    expect(subject).toMatchObject({ id: holder.did, ...ISSUED_ATTRIBUTES, identityCommitment: holder.idc.toString() });
     expect(body.zkkyc).toMatchObject({ credentialId: app.credentialId, issuerDid: r.service.issuerDid, status: 'active' });
-    const attributes = { ...GOOD_ATTRIBUTES, expiryDate: subject.expiryDate as string };
+    const attributes = { ...ISSUED_ATTRIBUTES, expiryDate: subject.expiryDate as string };
     expect(computeLeaf(holder.idc, encodeAttributes(attributes), BigInt(body.zkkyc.salt)).toString()).toBe(body.zkkyc.leaf);
     const stored = await call(r.url, 'GET', `/credentials/${app.credentialId}`, undefined, { authorization: `Bearer ${app.token}` });
     expect(stored.json).toMatchObject({ vc, salt: body.zkkyc.salt, leaf: body.zkkyc.leaf, leafIndex: body.zkkyc.leafIndex });

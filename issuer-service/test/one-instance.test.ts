@@ -103,7 +103,7 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('one instance per 
       decision: { subjectType: 'application', subjectId: 'other-app', action: 'approve', reviewer: 'r', reason: null, decidedAt: now },
     });
     const before = await service.store.rowCounts();
-    const res = await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers: reviewer, payload: { expiryDate: nextYear(), person: newPerson() } });
+    const res = await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers: reviewer, payload: { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 } } });
     expect({ status: res.statusCode, code: res.json().error.code }).toEqual({ status: 409, code: 'leaf_index_taken' });
     expect(await service.store.rowCounts()).toEqual(before);
     expect((await service.store.getApplication(applied.json.id))!.status).toBe('pending');

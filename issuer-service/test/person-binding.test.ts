@@ -45,7 +45,7 @@ async function approveFor(service: IssuerService, person: object, replaces?: str
     method: 'POST',
     url: `/applications/${applied.json.id}/approve`,
     headers,
-    payload: { expiryDate: nextYear(), person, ...(replaces ? { replaces } : {}) },
+    payload: { expiryDate: nextYear(), attributes: { kycLevel: 2 }, person, ...(replaces ? { replaces } : {}) },
   });
   expect(res.statusCode).toBe(201);
   return { ...res.json(), token: applied.json.accessToken as string, applicationId: applied.json.id as string };
@@ -111,7 +111,7 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('one person, one i
     const person = newPerson();
     const apps = await Promise.all([0, 1, 2].map(() => apply(service, makeHolder())));
     const results = await Promise.all(
-      apps.map((a) => service.app.inject({ method: 'POST', url: `/applications/${a.json.id}/approve`, headers, payload: { expiryDate: nextYear(), person } })),
+      apps.map((a) => service.app.inject({ method: 'POST', url: `/applications/${a.json.id}/approve`, headers, payload: { expiryDate: nextYear(), attributes: { kycLevel: 2 }, person } })),
     );
     expect(results.map((r) => r.statusCode).sort()).toEqual([201, 409, 409]);
     const winner = results.find((r) => r.statusCode === 201)!.json().credentialId as string;
@@ -131,7 +131,7 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('one person, one i
     for (const names of [{ familyName: 'MUELLER', givenNames: 'JOERG PETER' }, { givenNames: 'Jörg' }, { familyName: 'Мюллер' }]) {
       const applied = await apply(service, makeHolder());
       const before = await service.store.rowCounts();
-      const res = await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers, payload: { expiryDate: nextYear(), person: { ...person, ...names } } });
+      const res = await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers, payload: { expiryDate: nextYear(), attributes: { kycLevel: 2 }, person: { ...person, ...names } } });
       expect({ status: res.statusCode, ...res.json().error }).toMatchObject({ status: 409, code: 'replacement_unconfirmed', field: 'replaces' });
       expect(res.json().error.message).toContain(first.credentialId);
       expect(await service.store.rowCounts()).toEqual(before);
@@ -150,12 +150,12 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('one person, one i
     ];
     for (const [over, field] of cases) {
       const before = await service.store.rowCounts();
-      const res = await service.app.inject({ method: 'POST', url, headers, payload: { expiryDate: nextYear(), person: { ...person, ...over } } });
+      const res = await service.app.inject({ method: 'POST', url, headers, payload: { expiryDate: nextYear(), attributes: { kycLevel: 2 }, person: { ...person, ...over } } });
       expect({ status: res.statusCode, ...res.json().error }).toMatchObject({ status: 400, code: 'invalid_field', field, rule: 'no-invisible-characters' });
       expect(await service.store.rowCounts()).toEqual(before);
     }
     // A dash of another kind in the number is a separator like '-'.
-    const dashed = await service.app.inject({ method: 'POST', url, headers, payload: { expiryDate: nextYear(), person: { ...person, documentNumber: 'C01X\u201300T47' } } });
+    const dashed = await service.app.inject({ method: 'POST', url, headers, payload: { expiryDate: nextYear(), attributes: { kycLevel: 2 }, person: { ...person, documentNumber: 'C01X\u201300T47' } } });
     expect(dashed.json().error).toMatchObject({ code: 'replacement_unconfirmed' });
   });
 
@@ -175,13 +175,13 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('one person, one i
     const applied = await apply(service, makeHolder());
     const url = `/applications/${applied.json.id}/approve`;
     const cases: Array<[Record<string, unknown>, string, string]> = [
-      [{ expiryDate: nextYear() }, 'person', 'required'],
-      [{ expiryDate: nextYear(), person: newPerson({ documentType: 'library-card' }) }, 'person.documentType', 'enum'],
-      [{ expiryDate: nextYear(), person: newPerson({ issuingCountry: 'XX' }) }, 'person.issuingCountry', 'iso3166-alpha2'],
-      [{ expiryDate: nextYear(), person: newPerson({ documentNumber: ' - ' }) }, 'person.documentNumber', 'document-number'],
-      [{ expiryDate: nextYear(), person: newPerson({ familyName: '   ' }) }, 'person.familyName', 'name'],
-      [{ expiryDate: nextYear(), person: newPerson({ birthDate: '1991-04-12' }) }, 'person.birthDate', 'matches-attributes'],
-      [{ expiryDate: nextYear(), person: { ...newPerson(), nationality: 'FR' } }, 'person.nationality', 'additionalProperties'],
+      [{ expiryDate: nextYear(), attributes: { kycLevel: 2 } }, 'person', 'required'],
+      [{ expiryDate: nextYear(), attributes: { kycLevel: 2 }, person: newPerson({ documentType: 'library-card' }) }, 'person.documentType', 'enum'],
+      [{ expiryDate: nextYear(), attributes: { kycLevel: 2 }, person: newPerson({ issuingCountry: 'XX' }) }, 'person.issuingCountry', 'iso3166-alpha2'],
+      [{ expiryDate: nextYear(), attributes: { kycLevel: 2 }, person: newPerson({ documentNumber: ' - ' }) }, 'person.documentNumber', 'document-number'],
+      [{ expiryDate: nextYear(), attributes: { kycLevel: 2 }, person: newPerson({ familyName: '   ' }) }, 'person.familyName', 'name'],
+      [{ expiryDate: nextYear(), attributes: { kycLevel: 2 }, person: newPerson({ birthDate: '1991-04-12' }) }, 'person.birthDate', 'matches-attributes'],
+      [{ expiryDate: nextYear(), attributes: { kycLevel: 2 }, person: { ...newPerson(), nationality: 'FR' } }, 'person.nationality', 'additionalProperties'],
     ];
     for (const [payload, field, rule] of cases) {
       const before = await service.store.rowCounts();

@@ -19,7 +19,7 @@ afterEach(async () => {
 async function issue(service: IssuerService, n: number): Promise<void> {
   for (let i = 0; i < n; i++) {
     const applied = await apply(service, makeHolder());
-    const res = await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers: reviewer, payload: { expiryDate: nextYear(), person: newPerson() } });
+    const res = await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers: reviewer, payload: { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 } } });
     expect(res.statusCode).toBe(201);
   }
 }

@@ -1,11 +1,14 @@
 /**
  * The reviewer console (issuer-service/console) in a real headless Chromium, against an issuer
  * service on 127.0.0.1 (SQLite, a recording root anchor, the console built with Vite into a
- * temporary directory). Two holders apply through the API, declaring no KYC level. Alice (reviewer
- * and approver) signs in, opens the first application and proposes the verified values (a wrong
- * issuing country first, refused in words naming the field); her own approval is refused by the
- * four-eyes rule, in words; Bob (approver) approves in his browser and the credential is issued.
- * Alice rejects the second application with a reason. Bob revokes the credential (reason, confirm
+ * temporary directory). Two holders apply through the API: one declares no KYC level, the other (an
+ * older app) requests one, which the console shows as a request and never pre-selects. Alice
+ * (reviewer and approver) signs in, opens the first application and proposes the verified values —
+ * another jurisdiction than declared, and the level she chose (a wrong issuing country first,
+ * refused in words naming the field); her own approval is refused by the four-eyes rule, in words;
+ * Bob (approver) approves in his browser and the credential is issued.
+ * Alice rejects the second application with a reason. The key lives in the page's memory only: a
+ * reload asks for it again. /docs works under its own CSP. Bob revokes the credential (reason, confirm
  * dialog), publishes the root and reads the audit trail. Every view is checked with axe-core and
  * for sideways scrolling at 390 px; screenshots of each step go to test/artifacts/console-NN-*.png.
  * The API's answers are asserted alongside, and the served page's headers and its 503 when unbuilt.
@@ -33,6 +36,8 @@ const AXE = join(repoRoot, 'node_modules/axe-core/axe.min.js');
 
 /** Declared by the applicant: no KYC level (a real KYC flow does not let the applicant choose one). */
 const DECLARED = { jurisdiction: 'FR', birthDate: '1990-04-12', investorClasses: ['professional-eu'] };
+/** What an older app still sends: a level the applicant asks for — a request, never issued. */
+const REQUESTING = { ...DECLARED, kycLevel: 4 };
 const VIEWS_CHECKED: ConsoleView[] = ['queue', 'application', 'credentials', 'publications', 'audit'];
 
 let step = 0;
@@ -129,11 +134,11 @@ describe('reviewer console in a headless browser', () => {
     service = await startService(config, { anchor: new RecordingRootAnchor(), consoleDir });
     url = await service.app.listen({ host: '127.0.0.1', port: 0 });
 
-    for (const key of ['approved', 'rejected'] as const) {
-      const applied = await apply(service, makeHolder(), { attributes: DECLARED });
+    for (const [key, attributes] of [['approved', DECLARED], ['rejected', REQUESTING]] as const) {
+      const applied = await apply(service, makeHolder(), { attributes });
       expect(applied.statusCode).toBe(201);
       applications[key] = applied.json.id;
-      expect((await api(`/applications/${applied.json.id}`)).attributes).toEqual(DECLARED);
+      expect((await api(`/applications/${applied.json.id}`)).attributes).toEqual(attributes);
     }
     browser = await launchBrowser();
   });
@@ -167,6 +172,37 @@ describe('reviewer console in a headless browser', () => {
     await goTo(page, `application/${applications.approved}`);
     expect(blocked).toEqual([]);
     await page.context().close();
+  });
+
+  it('keeps the key in memory only: nothing in Web Storage, and a reload asks for the key again', async () => {
+    const page = await openConsole({ width: 1100, height: 900 });
+    await expect(page.locator('#sign-in').textContent()).resolves.toContain('reloading or closing the page forgets it');
+    await signIn(page, REVIEWER_KEY);
+    const stored = await page.evaluate(() => ({ session: sessionStorage.length, local: localStorage.length, cookie: document.cookie }));
+    expect(stored).toEqual({ session: 0, local: 0, cookie: '' });
+    await page.reload();
+    await page.locator('body[data-ready="true"]').waitFor({ timeout: 15_000 });
+    expect(await page.locator('#sign-in').isVisible()).toBe(true);
+    expect(await page.locator('#views').isHidden()).toBe(true);
+    expect(await page.locator('#view').textContent()).toBe('');
+    await page.context().close();
+  });
+
+  it('serves /docs (Swagger UI, same origin as the console) under a Content-Security-Policy it works with', async () => {
+    const res = await fetch(`${url}/docs/`);
+    expect(res.headers.get('content-security-policy')).toMatch(/default-src 'none'.*script-src 'self';.*frame-ancestors 'none'/);
+    const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+    contexts.push(context);
+    const page = await context.newPage();
+    const blocked: string[] = [];
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) blocked.push(m.text());
+    });
+    await page.goto(`${url}/docs/`);
+    await page.locator('.swagger-ui .info .title').waitFor({ timeout: 15_000 });
+    await page.getByText('/applications/{id}/approve').first().waitFor();
+    expect(blocked).toEqual([]);
+    await context.close();
   });
 
   it("walks the queue, the proposal, the four-eyes refusal, Bob's approval, a rejection, a revocation, a publication and the audit trail", async () => {
@@ -206,15 +242,21 @@ describe('reviewer console in a headless browser', () => {
     await checkView(alice, 'application');
     await shot(alice, 'application');
 
-    // Propose: the document's country is wrong first; the service's refusal names the field and rule.
+    // Propose: no level is chosen for her, and the form will not send without one.
     await alice.getByLabel('Document type').selectOption('passport');
     await alice.getByLabel('Issuing country').fill('XX');
     await alice.getByLabel('Document number').fill('12AB34567');
     await alice.getByLabel('Family name').fill('Martin');
     await alice.getByLabel('Given names').fill('Claire Anne');
-    await alice.getByLabel('KYC level').selectOption('2');
+    expect(await alice.getByLabel('KYC level').inputValue()).toBe('');
     await alice.getByRole('button', { name: 'Propose' }).click();
     const refusal = alice.locator('form[aria-labelledby="propose-title"] [role="alert"]');
+    await expect(refusal.textContent()).resolves.toBe('Choose the KYC level you verified.');
+    // She verified another jurisdiction than declared (so four eyes apply) and the level her checks support;
+    // the document's country is wrong first: the service's refusal names the field and rule.
+    await alice.getByLabel('Jurisdiction').fill('BE');
+    await alice.getByLabel('KYC level').selectOption('2');
+    await alice.getByRole('button', { name: 'Propose' }).click();
     await expect(refusal.textContent()).resolves.toMatch(/A value was not accepted\. Field: issuing country \(rule: [a-z0-9-]+\)\./);
     expect(await alice.getByLabel('Issuing country').getAttribute('aria-invalid')).toBe('true');
     expect(await alice.evaluate(() => document.activeElement?.getAttribute('role'))).toBe('alert');
@@ -225,7 +267,7 @@ describe('reviewer console in a headless browser', () => {
     await alice.getByRole('button', { name: 'Propose' }).click();
     await alice.locator('#status [role="status"]').getByText(/Proposal \d+ recorded/).waitFor();
     const proposal = (await api(`/applications/${applications.approved}/proposal`)) as { id: number; reviewer: string; changedAttributes: string[]; attributes: { kycLevel: number } };
-    expect(proposal).toMatchObject({ reviewer: 'alice', changedAttributes: ['kycLevel'], attributes: { kycLevel: 2 } });
+    expect(proposal).toMatchObject({ reviewer: 'alice', changedAttributes: ['jurisdiction'], attributes: { jurisdiction: 'BE', kycLevel: 2 } });
     await alice.locator(`#proposal-title`).getByText(`Proposal ${proposal.id}`).waitFor();
     await checkView(alice, 'proposed');
     await shot(alice, 'proposed');
@@ -241,7 +283,7 @@ describe('reviewer console in a headless browser', () => {
     // Bob, on a desktop-sized screen, approves it.
     const bob = await openConsole({ width: 1100, height: 900 });
     await signIn(bob, OTHER_REVIEWER_KEY);
-    await expect(bob.locator('#view tbody tr').first().textContent()).resolves.toContain('proposed by alice; sets KYC level');
+    await expect(bob.locator('#view tbody tr').first().textContent()).resolves.toContain('proposed by alice; changes jurisdiction');
     await shot(bob, 'bob-queue');
     await goTo(bob, `application/${applications.approved}`);
     // Bob holds no reviewer role: no proposal form, only approve (and reject).
@@ -253,7 +295,7 @@ describe('reviewer console in a headless browser', () => {
     credentialId = approved.credentialId;
     expect((await fetch(`${url}/credentials/${credentialId}/status`).then((r) => r.json())).status).toBe('active');
     const auditApproval = (await api(`/audit?subjectId=${applications.approved}`)).items.find((e: { action: string }) => e.action === 'approve');
-    expect(auditApproval).toMatchObject({ actor: 'bob', role: 'approver', detail: { proposedBy: 'alice', proposalId: proposal.id, attributes: { kycLevel: 2 } } });
+    expect(auditApproval).toMatchObject({ actor: 'bob', role: 'approver', detail: { proposedBy: 'alice', proposalId: proposal.id, changedAttributes: ['jurisdiction'], attributes: { jurisdiction: 'BE', kycLevel: 2 } } });
     await checkView(bob, 'approved');
     await shot(bob, 'approved');
 
@@ -261,6 +303,9 @@ describe('reviewer console in a headless browser', () => {
     await goTo(alice, 'queue');
     await expect(alice.locator('#view tbody tr').count()).resolves.toBe(1);
     await goTo(alice, `application/${applications.rejected}`);
+    // An older app's requested level: shown as a request, and not pre-selected.
+    await expect(alice.locator('section[aria-labelledby="declared-title"]').textContent()).resolves.toContain('Enhanced, ongoing (4) requested by an older app. A request only, never issued');
+    expect(await alice.getByLabel('KYC level').inputValue()).toBe('');
     await alice.getByRole('button', { name: 'Reject application' }).click();
     await expect(alice.locator('form[aria-labelledby="reject-title"] [role="alert"]').textContent()).resolves.toBe('Enter the reason for rejecting.');
     expect((await api(`/applications/${applications.rejected}`)).status).toBe('pending');
@@ -270,6 +315,7 @@ describe('reviewer console in a headless browser', () => {
     expect((await api(`/applications/${applications.rejected}`)).status).toBe('rejected');
     const rejection = (await api(`/audit?subjectId=${applications.rejected}`)).items;
     expect(rejection).toEqual([expect.objectContaining({ actor: 'alice', role: 'reviewer', action: 'reject', detail: { reason: 'The passport photo does not match the applicant.' } })]);
+    expect((await api(`/applications/${applications.rejected}`)).attributes).toEqual(REQUESTING);
     await checkView(alice, 'rejected');
     await shot(alice, 'rejected');
 

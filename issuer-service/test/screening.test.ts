@@ -46,9 +46,9 @@ async function fresh(anchor = new RecordingRootAnchor()) {
 }
 
 async function issue(service: IssuerService, person: TestPerson): Promise<{ credentialId: string; leafIndex: number }> {
-  const applied = await apply(service, makeHolder(), { attributes: { jurisdiction: person.issuingCountry, birthDate: person.birthDate, investorClasses: [], kycLevel: 2 } });
+  const applied = await apply(service, makeHolder(), { attributes: { jurisdiction: person.issuingCountry, birthDate: person.birthDate, investorClasses: [] } });
   expect(applied.statusCode).toBe(201);
-  const res = await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers: as('arno'), payload: { expiryDate: nextYear(), person } });
+  const res = await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers: as('arno'), payload: { expiryDate: nextYear(), person, attributes: { kycLevel: 2 } } });
   expect(res.statusCode).toBe(201);
   return { credentialId: res.json().credentialId, leafIndex: res.json().leafIndex };
 }
@@ -134,6 +134,7 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('ongoing screening
     // Dismiss needs the reviewer role and a reason; the credential stays.
     await refused(service, { method: 'POST', url: `/screening/matches/${miss.id}/dismiss`, headers: as('vera'), payload: { reason: 'x' } }, { status: 403, rule: 'reviewer' });
     await refused(service, { method: 'POST', url: `/screening/matches/${miss.id}/dismiss`, headers: as('rita'), payload: {} }, { status: 400, field: 'reason' });
+    await refused(service, { method: 'POST', url: `/screening/matches/${miss.id}/dismiss`, headers: as('rita'), payload: { reason: ' \n ' } }, { status: 400, field: 'reason', rule: 'not-blank' });
     const dismissed = await service.app.inject({ method: 'POST', url: `/screening/matches/${miss.id}/dismiss`, headers: as('rita'), payload: { reason: 'different birth date on the passport' } });
     expect(dismissed.json()).toMatchObject({ status: 'dismissed', decidedBy: 'rita', decisionReason: 'different birth date on the passport' });
     expect(dismissed.json().decidedAt).toEqual(expect.any(String));

@@ -86,7 +86,7 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('separation of dut
   it('checks the role per route: 403 naming the missing role, nothing changed', async () => {
     const service = await fresh({}, new RecordingRootAnchor());
     const app = await pending(service);
-    const approve = { method: 'POST' as const, url: `/applications/${app.id}/approve`, payload: { expiryDate: nextYear(), person: newPerson() } };
+    const approve = { method: 'POST' as const, url: `/applications/${app.id}/approve`, payload: { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 } } };
     for (const who of ['rita', 'vera', 'paul', 'ada'] as const) {
       const err = await refused(service, { ...approve, headers: as(who) }, { status: 403, code: 'missing_role', field: 'x-api-key', rule: 'approver' });
       expect(err.message).toMatch(/approver/);
@@ -152,9 +152,9 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('separation of dut
     const vc = await verifyKycCredential(cred.json().vc, { issuerDid: service.issuerDid });
     expect(vc.credential!.credentialSubject).toMatchObject({ kycLevel: 3, investorClasses: ['accredited'] });
 
-    // Unchanged attributes: one approver key may verify the person and approve alone.
+    // Unchanged declared values: one approver key may verify the person, set the level and approve alone.
     const plain = await pending(service);
-    expect((await service.app.inject({ method: 'POST', url: `/applications/${plain.id}/approve`, headers: as('sam'), payload: { expiryDate: nextYear(), person: newPerson() } })).statusCode).toBe(201);
+    expect((await service.app.inject({ method: 'POST', url: `/applications/${plain.id}/approve`, headers: as('sam'), payload: { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 } } })).statusCode).toBe(201);
     // A proposal needs the reviewer role.
     const third = await pending(service);
     await refused(
@@ -170,10 +170,11 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('separation of dut
     const url = `/applications/${app.id}/proposal`;
     const cases: Array<[Record<string, unknown>, number, string, string | undefined]> = [
       [{}, 400, 'person', 'required'],
-      [{ person: newPerson(), attributes: { jurisdiction: 'QQ' } }, 400, 'attributes.jurisdiction', 'iso3166-alpha2'],
+      [{ person: newPerson(), attributes: { jurisdiction: 'QQ', kycLevel: 2 } }, 400, 'attributes.jurisdiction', 'iso3166-alpha2'],
       [{ person: newPerson(), attributes: { kycLevel: 256 } }, 400, 'attributes.kycLevel', undefined],
-      [{ person: newPerson({ issuingCountry: 'XX' }) }, 400, 'person.issuingCountry', 'iso3166-alpha2'],
+      [{ person: newPerson({ issuingCountry: 'XX' }), attributes: { kycLevel: 2 } }, 400, 'person.issuingCountry', 'iso3166-alpha2'],
       [{ person: newPerson(), reason: '' }, 400, 'reason', 'minLength'],
+      [{ person: newPerson(), attributes: { kycLevel: 2 }, reason: ' \n\t ' }, 400, 'reason', 'not-blank'],
       [{ person: newPerson(), approve: true }, 400, 'approve', 'additionalProperties'],
     ];
     for (const [payload, status, field, rule] of cases) {
@@ -193,10 +194,10 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('separation of dut
     const app = await pending(service);
     const url = `/applications/${app.id}/approve`;
     for (const expiryDate of ['2999-12-31', inYears(3)]) {
-      const err = await refused(service, { method: 'POST', url, headers: as('arno'), payload: { expiryDate, person: newPerson() } }, { status: 400, code: 'invalid_field', field: 'expiryDate', rule: 'max-lifetime' });
+      const err = await refused(service, { method: 'POST', url, headers: as('arno'), payload: { expiryDate, person: newPerson(), attributes: { kycLevel: 2 } } }, { status: 400, code: 'invalid_field', field: 'expiryDate', rule: 'max-lifetime' });
       expect(err.message).toMatch(/730 days/);
     }
-    expect((await service.app.inject({ method: 'POST', url, headers: as('arno'), payload: { expiryDate: inYears(1), person: newPerson() } })).statusCode).toBe(201);
+    expect((await service.app.inject({ method: 'POST', url, headers: as('arno'), payload: { expiryDate: inYears(1), person: newPerson(), attributes: { kycLevel: 2 } } })).statusCode).toBe(201);
     // Default: five years.
     expect(loadConfig({ ISSUER_KEY_SECRET: 'qNPJz5YDBjm4HeGqRaU1JHTebxXwST0H' }).maxCredentialLifetimeDays).toBe(1826);
     expect(() => loadConfig({ ISSUER_KEY_SECRET: 'qNPJz5YDBjm4HeGqRaU1JHTebxXwST0H', ZKKYC_DEV: '1', AUTO_APPROVE: '1', AUTO_APPROVE_VALIDITY_DAYS: '900', MAX_CREDENTIAL_LIFETIME_DAYS: '365' })).toThrow(/AUTO_APPROVE_VALIDITY_DAYS/);
@@ -235,7 +236,7 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('separation of dut
       { actor: 'paul', role: 'publisher', action: 'publish', subjectId: null },
     ]);
     const approval = audit.json().items[1];
-    expect(approval.detail).toMatchObject({ credentialId: approved.json().credentialId, proposedBy: 'rita', changedAttributes: ['kycLevel'], attributes: { kycLevel: 4 } });
+    expect(approval.detail).toMatchObject({ credentialId: approved.json().credentialId, proposedBy: 'rita', changedAttributes: [], attributes: { kycLevel: 4 } });
     // The verified person never appears in plain form, not even in the audit trail.
     expect(JSON.stringify(audit.json())).not.toContain(person.documentNumber);
     expect(typeof approval.at).toBe('string');
@@ -244,23 +245,23 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('separation of dut
     const service = await fresh();
     const victim = newPerson();
     const first = await pending(service);
-    const issued = await service.app.inject({ method: 'POST', url: `/applications/${first.id}/approve`, headers: as('arno'), payload: { expiryDate: nextYear(), person: victim } });
+    const issued = await service.app.inject({ method: 'POST', url: `/applications/${first.id}/approve`, headers: as('arno'), payload: { expiryDate: nextYear(), person: victim, attributes: { kycLevel: 2 } } });
     expect(issued.statusCode).toBe(201);
     const victimCredential = issued.json().credentialId as string;
 
     // An approver-only key names the victim's document on another application: it may not revoke.
     const other = await pending(service);
     const url = `/applications/${other.id}/approve`;
-    for (const payload of [{ expiryDate: nextYear(), person: victim }, { expiryDate: nextYear(), person: victim, replaces: victimCredential }]) {
+    for (const payload of [{ expiryDate: nextYear(), person: victim, attributes: { kycLevel: 2 } }, { expiryDate: nextYear(), person: victim, attributes: { kycLevel: 2 }, replaces: victimCredential }]) {
       const err = await refused(service, { method: 'POST', url, headers: as('arno'), payload }, { status: 403, code: 'missing_role', field: 'x-api-key', rule: 'revoker' });
       expect(err.message).toMatch(/replac/);
     }
     // A key that may revoke must still name the credential it replaces (the 409 says which).
-    const unnamed = await refused(service, { method: 'POST', url, headers: as('rex'), payload: { expiryDate: nextYear(), person: victim } }, { status: 409, code: 'replacement_unconfirmed', field: 'replaces' });
+    const unnamed = await refused(service, { method: 'POST', url, headers: as('rex'), payload: { expiryDate: nextYear(), person: victim, attributes: { kycLevel: 2 } } }, { status: 409, code: 'replacement_unconfirmed', field: 'replaces' });
     expect(unnamed.message).toContain(victimCredential);
     await refused(
       service,
-      { method: 'POST', url, headers: as('rex'), payload: { expiryDate: nextYear(), person: victim, replaces: '00000000-0000-4000-8000-000000000000' } },
+      { method: 'POST', url, headers: as('rex'), payload: { expiryDate: nextYear(), person: victim, attributes: { kycLevel: 2 }, replaces: '00000000-0000-4000-8000-000000000000' } },
       { status: 409, code: 'replacement_unconfirmed', field: 'replaces' },
     );
     expect((await service.store.getCredential(victimCredential))!.status).toBe('active');
@@ -268,12 +269,12 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('separation of dut
     const third = await pending(service);
     await refused(
       service,
-      { method: 'POST', url: `/applications/${third.id}/approve`, headers: as('rex'), payload: { expiryDate: nextYear(), person: newPerson(), replaces: victimCredential } },
+      { method: 'POST', url: `/applications/${third.id}/approve`, headers: as('rex'), payload: { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 }, replaces: victimCredential } },
       { status: 409, code: 'replacement_unconfirmed', field: 'replaces' },
     );
 
     // The proposal and the pending list show that approving will replace the active credential.
-    const proposed = await service.app.inject({ method: 'POST', url: `/applications/${other.id}/proposal`, headers: as('rita'), payload: { person: victim } });
+    const proposed = await service.app.inject({ method: 'POST', url: `/applications/${other.id}/proposal`, headers: as('rita'), payload: { person: victim, attributes: { kycLevel: 2 } } });
     expect(proposed.statusCode).toBe(201);
     expect(proposed.json().replacesCredentialId).toBe(victimCredential);
     const listed = (await service.app.inject({ method: 'GET', url: '/applications?status=pending', headers: as('rex') })).json().items;

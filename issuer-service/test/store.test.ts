@@ -178,7 +178,7 @@ describe('issuer keys at rest (SQLite file)', () => {
     cleanups.push(tmp.cleanup);
     const service = await startService(testConfig(tmp.dbPath));
     const applied = await apply(service, makeHolder());
-    await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers: reviewer, payload: { expiryDate: nextYear(), person: newPerson() } });
+    await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers: reviewer, payload: { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 } } });
     await service.close();
 
     const db = new Database(tmp.dbPath, { readonly: true });
@@ -214,7 +214,7 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('issuer keys at re
     const service = await startService(config);
     const did = service.issuerDid;
     const applied = await apply(service, makeHolder());
-    await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers: reviewer, payload: { expiryDate: nextYear(), person: newPerson() } });
+    await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers: reviewer, payload: { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 } } });
     const counts = await service.store.rowCounts();
     expect(counts).toMatchObject({ veramo_private_keys: 1, veramo_keys: 1, veramo_dids: 1, credentials: 1, leaves: 1 });
     await service.close();

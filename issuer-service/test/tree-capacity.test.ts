@@ -53,7 +53,7 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('a full issuer tre
   }
 
   const approve = (service: IssuerService, id: string) =>
-    service.app.inject({ method: 'POST', url: `/applications/${id}/approve`, headers: reviewer, payload: { expiryDate: nextYear(), person: newPerson() } });
+    service.app.inject({ method: 'POST', url: `/applications/${id}/approve`, headers: reviewer, payload: { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 } } });
 
   it('refuses the approval past capacity with 409 naming the rule, writes nothing, and restarts with the full tree', async () => {
     let service = await open();

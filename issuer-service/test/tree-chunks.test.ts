@@ -32,7 +32,7 @@ const credentialIds: string[] = [];
 
 async function issue(): Promise<string> {
   const applied = await apply(service, makeHolder());
-  const res = await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers: reviewer, payload: { expiryDate: nextYear(), person: newPerson() } });
+  const res = await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers: reviewer, payload: { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 } } });
   expect(res.statusCode).toBe(201);
   return res.json().credentialId;
 }
@@ -159,7 +159,7 @@ describe('tree chunks (issue 13, item 2)', () => {
   it('lets a holder prove (real kycPolicy32 proof) from the chunks with no request naming its credential: no path call, no status call', async () => {
     const holder = await Holder.fromWallet(Wallet.createRandom());
     const application = await holder.apply(issuer, GOOD_ATTRIBUTES);
-    const approved = await issuer.asReviewer(REVIEWER_KEY).approve(application.id, { expiryDate: nextYear(), person: newPerson() as VerifiedPerson });
+    const approved = await issuer.asReviewer(REVIEWER_KEY).approve(application.id, { expiryDate: nextYear(), person: newPerson() as VerifiedPerson, attributes: { kycLevel: 2 } });
     const held = await holder.receive(issuer, approved.credentialId!, application.accessToken);
     await service.publisher!.publishNow();
     const root = await anchoredRoot();

@@ -19,22 +19,14 @@ export class ApiError extends Error {
   }
 }
 
-const KEY_STORAGE = 'zkkyc-issuer-reviewer-key';
-
 /**
  * Talks to the issuer service that served the page (same origin) with the reviewer's key in
- * `x-api-key`. The key lives in sessionStorage: this tab only, gone when it closes, never in a
- * cookie (so no other site can make the browser send it).
+ * `x-api-key`. The key lives in this page's memory only: not in a cookie (no other site can make
+ * the browser send it) and not in Web Storage, which any page of the origin could read (/docs
+ * included) and which browsers restore with a reopened tab (review finding L4). A reload asks again.
  */
 export class IssuerApi {
-  get key(): string | null {
-    return sessionStorage.getItem(KEY_STORAGE);
-  }
-
-  set key(value: string | null) {
-    if (value === null) sessionStorage.removeItem(KEY_STORAGE);
-    else sessionStorage.setItem(KEY_STORAGE, value);
-  }
+  key: string | null = null;
 
   get<T>(path: string): Promise<T> {
     return this.call<T>('GET', path);

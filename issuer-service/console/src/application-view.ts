@@ -106,11 +106,12 @@ function proposeForm(session: Session, a: Application, latest: Proposal | null):
   const base = latest?.attributes ?? a.attributes;
   const out = el('div', { class: 'form-result', 'aria-live': 'polite' });
   const docType = el('select', { name: 'document-type', required: '' }, ...DOCUMENT_TYPES.map(([v, l]) => el('option', { value: v }, l)));
+  // Nothing pre-selected, not even a level the applicant requested: the reviewer chooses (finding H1).
   const level = el(
     'select',
     { name: 'kyc-level', required: '' },
-    el('option', { value: '' }, 'Choose a level'),
-    ...KYC_LEVELS.map((l) => el('option', base.kycLevel === l.level ? { value: String(l.level), selected: '' } : { value: String(l.level) }, `${l.name} (${l.level}): ${l.checks}`)),
+    el('option', { value: '' }, 'Choose the level you verified'),
+    ...KYC_LEVELS.map((l) => el('option', { value: String(l.level) }, `${l.name} (${l.level}): ${l.checks}`)),
   );
   const classes = el(
     'fieldset',

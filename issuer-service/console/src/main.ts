@@ -1,9 +1,9 @@
 /**
- * The KYC provider's reviewer console. The reviewer signs in with their key (kept for this tab in
- * sessionStorage), and moves between views by the address's hash: #queue, #application/<id>,
- * #credentials, #publications, #audit. Each view reads the issuer service's API and builds its DOM
- * from text nodes only; each decision is the API's, so the console enforces nothing itself — it
- * shows the service's refusals (four-eyes, roles, field rules) in words.
+ * The KYC provider's reviewer console. The reviewer signs in with their key (kept in this page's
+ * memory only, so a reload asks again: api.ts), and moves between views by the address's hash:
+ * #queue, #application/<id>, #credentials, #publications, #audit. Each view reads the issuer
+ * service's API and builds its DOM from text nodes only; each decision is the API's, so the console
+ * enforces nothing itself — it shows the service's refusals (four-eyes, roles, field rules) in words.
  */
 import { ApiError, IssuerApi, type Reviewer } from './api.js';
 import { byId, el, message } from './dom.js';
@@ -109,7 +109,6 @@ window.addEventListener('hashchange', () => {
   void route();
 });
 
+// Nothing to restore: the key was never stored, so every page load starts signed out.
 showSignedIn(null);
-(api.key ? start().catch(() => signOut()) : Promise.resolve()).finally(() => {
-  document.body.dataset.ready = 'true';
-});
+document.body.dataset.ready = 'true';

@@ -45,7 +45,7 @@ const proposalView = {
     applicationId: { type: 'string' },
     reviewer: { type: 'string' },
     attributes: attributesView,
-    changedAttributes: { type: 'array', items: { type: 'string' } },
+    changedAttributes: { type: 'array', items: { type: 'string' }, description: 'the declared values (jurisdiction, birthDate, investorClasses) the proposal changes; the KYC level is never one' },
     changesAttributes: { type: 'boolean', description: 'true when the approval needs a different key (four-eyes)' },
     reason: { type: ['string', 'null'] },
     proposedAt: { type: 'string', format: 'date-time' },
@@ -186,7 +186,7 @@ export async function reviewerRoutes(app: FastifyInstance, ctx: RouteContext): P
         tags: ['reviewer'],
         summary: 'Propose the verified values: the person and the final attributes (role reviewer; four-eyes step one)',
         description:
-          'Records what the reviewer verified. Attributes that differ from the application can only be issued this way, and only by a different key with the approver role. A newer proposal replaces an older one.',
+          "Records what the reviewer verified: the person, the KYC level (`attributes.kycLevel`, required: 422 `kyc_level_unset` otherwise) and any declared value the documents contradict. Declared values that differ from the application can only be issued this way, and only by a different key with the approver role; setting the level alone is not a change. A newer proposal replaces an older one.",
         security: reviewerOnly,
         params: idParams,
         body: {
@@ -214,8 +214,8 @@ export async function reviewerRoutes(app: FastifyInstance, ctx: RouteContext): P
         tags: ['reviewer'],
         summary: 'Approve: sign the VC with the final values and append its leaf (role approver)',
         description:
-          "With a proposal: `proposalId` must name the latest one (409 `proposal_unconfirmed` / `proposal_changed` otherwise), and its person and attributes are issued (a different key must approve if they change the application's attributes). " +
-          'Without one: `person` is required and the attributes must be the applicant\'s (409 `proposal_required` otherwise). ' +
+          "With a proposal: `proposalId` must name the latest one (409 `proposal_unconfirmed` / `proposal_changed` otherwise), and its person and attributes are issued (a different key must approve if they change the application's declared values). " +
+          "Without one: `person` and `attributes.kycLevel` are required (the level is the reviewer's finding: 422 `kyc_level_unset`, rule reviewer-sets, otherwise; an applicant's requested level is never issued), and the declared values must be the applicant's (409 `proposal_required` otherwise). " +
           "The expiry is bounded by MAX_CREDENTIAL_LIFETIME_DAYS. When the person holds an active credential, the approval must name it in `replaces` (409 `replacement_unconfirmed`) and the key must also hold the revoker role (403 `missing_role`); it is revoked in the same transaction (`replacedCredentialId`).",
         security: reviewerOnly,
         params: idParams,

@@ -50,21 +50,25 @@ export const requestedAttributesSchema = {
       type: 'integer',
       deprecated: true,
       description:
-        "0..255. Not a declaration: the KYC level is the reviewer's finding, set in the proposal (or dev auto-approval's AUTO_APPROVE_KYC_LEVEL). Still accepted from older clients and kept as the applicant's request, which reviewers see labelled as such; new clients leave it out.",
+        "0..255. Not a declaration: the KYC level is the reviewer's finding, set in the proposal or the approval (dev auto-approval: AUTO_APPROVE_KYC_LEVEL). Still accepted from older clients and kept as the applicant's request, which reviewers see labelled as such and which is never issued; new clients leave it out.",
     },
   },
 } as const;
 
 /**
- * The reviewer's verified values: any subset of the attributes, each replacing what the applicant
- * declared; `kycLevel` is set here (the applicant does not declare one).
+ * The reviewer's verified values: any subset of the declared attributes, each replacing what the
+ * applicant declared, and `kycLevel`, which only the reviewer sets (the services require it).
  */
 export const finalAttributesSchema = {
   ...requestedAttributesSchema,
   required: [] as string[],
   properties: {
     ...requestedAttributesSchema.properties,
-    kycLevel: { type: 'integer', description: "0..255, the reviewer's finding (named levels: services/kyc-levels.ts; Basic 1, Standard 2, Enhanced 3, Enhanced ongoing 4)" },
+    kycLevel: {
+      type: 'integer',
+      description:
+        "0..255, the reviewer's finding (named levels: services/kyc-levels.ts; Basic 1, Standard 2, Enhanced 3, Enhanced ongoing 4). Required in a proposal, and in an approval that follows none (422 `kyc_level_unset`, rule reviewer-sets): the level an applicant asked for is never issued.",
+    },
   },
 } as const;
 
@@ -90,7 +94,7 @@ export const reasonSchema = {
   minLength: 1,
   maxLength: 2000,
   pattern: FREE_TEXT_PATTERN,
-  description: 'free text, 1..2000 characters, no control characters except tab and line breaks',
+  description: 'free text, 1..2000 characters, at least one that is not whitespace (400 rule not-blank), no control characters except tab and line breaks',
 } as const;
 
 export const reasonBody = {
@@ -130,7 +134,7 @@ export const applicationView = {
         jurisdiction: { type: 'string' },
         birthDate: { type: 'string' },
         investorClasses: { type: 'array', items: { type: 'string' } },
-        kycLevel: { type: 'integer' },
+        kycLevel: { type: 'integer', description: "the level an older client asked for, if any: a request, never issued (the credential carries the reviewer's finding)" },
       },
     },
     createdAt: { type: 'string', format: 'date-time' },

@@ -17,7 +17,10 @@ export interface ApplicationInput {
 
 export interface AutoApproval {
   validityDays: number;
-  /** Level used when the holder did not ask for one. */
+  /**
+   * The level every auto-approved credential carries (AUTO_APPROVE_KYC_LEVEL). An applicant's own
+   * request is ignored: the level is the reviewer's finding, here the configuration's.
+   */
   defaultKycLevel: number;
 }
 
@@ -96,7 +99,7 @@ export class ApplicationService {
       // Dev only (labelled "auto-approve (dev)" in the decision and the audit trail; no person binding).
       try {
         await this.deps.issuance.autoApprove(application.id, {
-          attributes: { kycLevel: application.attributes.kycLevel ?? auto.defaultKycLevel },
+          kycLevel: auto.defaultKycLevel,
           expiryDate: dateAfterDays(new Date(now), auto.validityDays),
         });
       } catch (err) {

@@ -15,6 +15,7 @@ import {
   type VerifiedAttributes,
 } from '../store/issuer-store.js';
 import { checkIssuedAttributes, checkRequestedAttributes, dateAfterDays } from './attribute-rules.js';
+import { checkReason } from './decision-reason.js';
 import type { Clock } from './clock.js';
 import type { CredentialSigner } from './credential-signer.js';
 import type { StatusListService } from './status-list.js';
@@ -26,8 +27,9 @@ import { SerialLock } from './serial-lock.js';
 
 export interface ApprovalInput {
   /**
-   * Final values; anything left out is taken from the application (or from the proposal, when there
-   * is one). Values that differ from the application need a proposal by another key (four-eyes).
+   * Final values. Without a proposal, `kycLevel` is required (the reviewer's finding) and the
+   * declared values left out are taken from the application; declared values that differ need a
+   * proposal by another key (four-eyes). With a proposal, anything sent must equal it.
    */
   attributes?: Partial<RequestedAttributes>;
   expiryDate: string;
@@ -46,7 +48,10 @@ export interface ApprovalInput {
 }
 
 export interface ProposalInput {
-  /** Changes to the applicant's attributes, as verified; omitted ones stay as applied for. */
+  /**
+   * The verified values: `kycLevel` is required (the reviewer's finding); declared values left out
+   * stay as applied for.
+   */
   attributes?: Partial<RequestedAttributes>;
   person: VerifiedPerson;
   reason?: string;
@@ -74,9 +79,10 @@ export const DEV_AUTO_APPROVER: Actor = { name: 'auto-approve (dev)', role: 'dev
  * Controls (issue 9, and the security review): an approval binds the credential to the verified
  * person and revokes that person's previous credential in the same transaction — only when it names
  * that credential (`replaces`) and the key also holds the revoker role; an approval names the
- * proposal it approves (`proposalId`); attributes that differ from what the
- * applicant asked for need a proposal by one key and an approval by a different key; the expiry is
- * bounded by `maxLifetimeDays`.
+ * proposal it approves (`proposalId`); declared values (jurisdiction, birth date, investor classes)
+ * that the reviewer changes need a proposal by one key and an approval by a different key; the KYC
+ * level is always the reviewer's (review finding H1: an applicant's requested level is never
+ * issued); the expiry is bounded by `maxLifetimeDays`.
  *
  * Ordering is what keeps the store and the tree in step: the VC is signed first (it names the leaf
  * index, so the index is reserved under the lock — and, for VC 2.0, the status list bit drawn at
@@ -115,22 +121,23 @@ export class IssuanceService {
   }
 
   /**
-   * The applicant's attributes with `changes` applied; a KYC level is required by then. Applicants
-   * do not declare a level (older clients may still send one, kept as their request): the reviewer
-   * sets it, which counts as a change and so needs four eyes (a proposal, another key approving).
+   * The declared values with the reviewer's `findings` applied, and the KYC level from the findings
+   * only. An application's own `kycLevel` is what an older client asked for, never a finding: taking
+   * it as a default would let the applicant choose its level (review finding H1).
    */
-  private verifiedAttributes(base: RequestedAttributes | VerifiedAttributes, changes: Partial<RequestedAttributes> | undefined): VerifiedAttributes {
-    const merged = { ...base, ...changes };
-    if (merged.kycLevel === undefined) {
+  private verifiedAttributes(declared: RequestedAttributes, findings: Partial<RequestedAttributes> | undefined, where: string): VerifiedAttributes {
+    const level = findings?.kycLevel;
+    if (level === undefined) {
       throw new ApiError(
-        400,
-        'invalid_field',
-        'the KYC level is the reviewer\'s finding and the application names none: set attributes.kycLevel (0..255) in the proposal',
+        422,
+        'kyc_level_unset',
+        `the KYC level is the reviewer's finding: set attributes.kycLevel (0..255) in the ${where}; the level an applicant asked for is never issued`,
         'attributes.kycLevel',
-        'required',
+        'reviewer-sets',
       );
     }
-    return { jurisdiction: merged.jurisdiction, birthDate: merged.birthDate, investorClasses: [...merged.investorClasses], kycLevel: merged.kycLevel };
+    const merged = { ...declared, ...findings };
+    return { jurisdiction: merged.jurisdiction, birthDate: merged.birthDate, investorClasses: [...merged.investorClasses], kycLevel: level };
   }
 
   /**
@@ -139,8 +146,9 @@ export class IssuanceService {
    */
   async propose(applicationId: string, input: ProposalInput, actor: Actor): Promise<ProposalResult> {
     const { store, clock, persons, records } = this.deps;
+    if (input.reason !== undefined) checkReason(input.reason);
     const app = await this.pendingApplication(applicationId);
-    const attributes = this.verifiedAttributes(app.attributes, input.attributes);
+    const attributes = this.verifiedAttributes(app.attributes, input.attributes, 'proposal');
     checkRequestedAttributes(attributes, new Date(clock.now()));
     const personKey = persons.keyOf(input.person, attributes.birthDate);
     const changedAttributes = changedAttributeNames(app.attributes, attributes);
@@ -173,11 +181,11 @@ export class IssuanceService {
     const now = new Date(clock.now());
 
     // 1. The final values: the proposal's when there is one (the approval cannot add to it), else the
-    // application's with the approver's changes.
+    // declared values with the approver's findings — the KYC level among them, always.
     let verified: VerifiedAttributes;
     if (proposal) {
       verified = proposal.attributes;
-      if (input.attributes !== undefined && changedAttributeNames(verified, this.verifiedAttributes(verified, input.attributes)).length > 0) {
+      if (input.attributes !== undefined && !sameAttributes(verified, { ...verified, ...input.attributes })) {
         throw new ApiError(
           409,
           'proposal_mismatch',
@@ -187,7 +195,7 @@ export class IssuanceService {
         );
       }
     } else {
-      verified = this.verifiedAttributes(app.attributes, input.attributes);
+      verified = this.verifiedAttributes(app.attributes, input.attributes, 'approval (or in a proposal)');
     }
     const attributes: IssuedAttributes = { ...verified, expiryDate: input.expiryDate };
     const encoded = checkIssuedAttributes(attributes, now);
@@ -220,7 +228,8 @@ export class IssuanceService {
       throw invalidField('person', 'required', 'an approval must name the verified person (document type, issuing country, number, names, birth date), or follow a proposal that does');
     }
 
-    // 3. Four-eyes: changed attributes need a proposal, by a key other than the approver's.
+    // 3. Four-eyes: changed declarations need a proposal, by a key other than the approver's. Setting
+    // the level is not one (it was never the applicant's to declare), so one key may set it and approve.
     const changedAttributes = changedAttributeNames(app.attributes, verified);
     if (changedAttributes.length > 0) {
       if (!proposal) {
@@ -250,11 +259,14 @@ export class IssuanceService {
     );
   }
 
-  /** Dev mode only: approve on arrival with the application's values, unbound to a person, labelled as such. */
-  async autoApprove(applicationId: string, input: { attributes?: Partial<RequestedAttributes>; expiryDate: string }): Promise<ApprovalResult> {
+  /**
+   * Dev mode only: approve on arrival with the declared values and the configured level (never the
+   * applicant's request), unbound to a person, labelled as such.
+   */
+  async autoApprove(applicationId: string, input: { kycLevel: number; expiryDate: string }): Promise<ApprovalResult> {
     if (!this.deps.dev) throw new Error('auto-approval needs dev mode');
     const app = await this.pendingApplication(applicationId);
-    const attributes: IssuedAttributes = { ...this.verifiedAttributes(app.attributes, input.attributes), expiryDate: input.expiryDate };
+    const attributes: IssuedAttributes = { ...this.verifiedAttributes(app.attributes, { kycLevel: input.kycLevel }, 'auto-approval'), expiryDate: input.expiryDate };
     const encoded = checkIssuedAttributes(attributes, new Date(this.deps.clock.now()));
     return this.issue(app, attributes, encoded, { key: null, person: null, verifiedBy: [] }, DEV_AUTO_APPROVER, { changedAttributes: changedAttributeNames(app.attributes, attributes), proposedBy: null, dev: true }, null, undefined);
   }
@@ -393,6 +405,7 @@ export class IssuanceService {
 
   /** Closes a pending application without issuing. */
   async reject(applicationId: string, reason: string, actor: Actor): Promise<void> {
+    checkReason(reason);
     await this.pendingApplication(applicationId);
     const now = this.deps.clock.now();
     try {
@@ -413,6 +426,7 @@ export class IssuanceService {
    */
   async revoke(credentialId: string, reason: string, actor: Actor, screening?: { closeMatch: ScreeningMatchClosure; audit: AuditEventRecord }): Promise<CredentialRecord> {
     const { store, tree, clock } = this.deps;
+    checkReason(reason);
     return this.lock.run(async () => {
       const credential = await store.getCredential(credentialId);
       if (!credential) throw notFound('credential');
@@ -491,7 +505,11 @@ function samePerson(a: VerifiedPerson, b: VerifiedPerson): boolean {
   return (Object.keys(x) as Array<keyof VerifiedPerson>).every((k) => x[k] === y[k]);
 }
 
-/** The attribute names whose final value differs from what the applicant asked for (classes compared as sets). */
+/**
+ * The declared attributes (jurisdiction, birth date, investor classes; classes compared as sets)
+ * whose final value differs from the application: what four-eyes is about. The KYC level is never
+ * among them — the applicant does not declare it, the reviewer finds it.
+ */
 export function changedAttributeNames(applied: RequestedAttributes | VerifiedAttributes, final: RequestedAttributes | VerifiedAttributes): string[] {
   const changed: string[] = [];
   if (applied.jurisdiction !== final.jurisdiction) changed.push('jurisdiction');
@@ -499,8 +517,12 @@ export function changedAttributeNames(applied: RequestedAttributes | VerifiedAtt
   const a = [...applied.investorClasses].sort();
   const b = [...final.investorClasses].sort();
   if (a.length !== b.length || a.some((c, i) => c !== b[i])) changed.push('investorClasses');
-  if (applied.kycLevel !== final.kycLevel) changed.push('kycLevel');
   return changed;
+}
+
+/** Whether two sets of final values are the same, the KYC level included. */
+function sameAttributes(a: VerifiedAttributes, b: RequestedAttributes): boolean {
+  return changedAttributeNames(a, b).length === 0 && a.kycLevel === b.kycLevel;
 }
 
 /**

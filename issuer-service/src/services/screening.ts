@@ -1,6 +1,7 @@
 import { ApiError, invalidField, notFound } from '../api-error.js';
 import { StoreConflict, type AuditEventRecord, type IssuerStore, type ScreeningMatchRecord, type ScreeningMatchStatus } from '../store/issuer-store.js';
 import type { Clock } from './clock.js';
+import { checkReason } from './decision-reason.js';
 import { validityEnd, type IdentityRecordVault } from './identity-records.js';
 import type { IssuanceService } from './issuance.js';
 import type { Actor } from './reviewer-auth.js';
@@ -151,6 +152,7 @@ export class ScreeningService {
    * in one transaction. A credential that has ended meanwhile makes the match moot instead.
    */
   async confirm(id: number, reason: string | undefined, actor: Actor): Promise<ScreeningMatchRecord> {
+    if (reason !== undefined) checkReason(reason);
     const m = await this.openMatch(id);
     if (await this.credentialEnded(m.credentialId)) return this.closeMoot(m, actor);
     const why = `sanctions screening: ${m.source} entry ${m.entryUid} (${m.entryName}), match ${m.id}${reason ? ` — ${reason}` : ''}`;
@@ -168,6 +170,7 @@ export class ScreeningService {
 
   /** Dismisses a match (not the listed person): the credential stays; the reason is recorded. */
   async dismiss(id: number, reason: string, actor: Actor): Promise<ScreeningMatchRecord> {
+    checkReason(reason);
     const m = await this.openMatch(id);
     if (await this.credentialEnded(m.credentialId)) return this.closeMoot(m, actor);
     const now = this.deps.clock.now();

@@ -14,6 +14,7 @@ export interface RequestedAttributes {
   jurisdiction: string;
   birthDate: string;
   investorClasses: string[];
+  /** In an application: an older client's request, shown to reviewers, never issued. In a reviewer's findings: the level. */
   kycLevel?: number;
 }
 

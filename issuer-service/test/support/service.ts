@@ -70,7 +70,10 @@ export class RecordingRootAnchor implements RootAnchor {
   }
 }
 
-export const GOOD_ATTRIBUTES = { jurisdiction: 'FR', birthDate: '1990-04-12', investorClasses: ['professional-eu'], kycLevel: 2 };
+/** What a test applicant declares: no KYC level (the reviewer finds it; an applicant's request is never issued). */
+export const GOOD_ATTRIBUTES = { jurisdiction: 'FR', birthDate: '1990-04-12', investorClasses: ['professional-eu'] };
+/** GOOD_ATTRIBUTES as a credential carries them: with the level the tests' approvals set (`attributes: { kycLevel: 2 }`). */
+export const ISSUED_ATTRIBUTES = { ...GOOD_ATTRIBUTES, kycLevel: 2 };
 
 /** Challenge + signed application; returns the raw inject response. */
 export async function apply(

@@ -8,6 +8,12 @@ export interface RequestedAttributes {
   jurisdiction: string;
   birthDate: string;
   investorClasses: string[];
+  /**
+   * @deprecated in an application: the KYC level is the reviewer's finding, not the applicant's
+   * declaration. An applicant's level is still accepted (older clients), kept as a request and
+   * never issued; leave it out. In a reviewer's proposal or approval (`attributes`) it is the
+   * finding itself, and required unless the approval follows a proposal.
+   */
   kycLevel?: number;
 }
 
