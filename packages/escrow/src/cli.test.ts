@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -6,9 +6,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { decodeCiphertext, decodePublicKey, encodeLogEntry } from './documents.js';
 
 /**
- * The CLI end to end, spawned with tsx as an operator would run it: a 2-of-3 DKG among three
- * auditors in a temporary directory, an encryption, two partials for a request in an offline log entry file, and combine. (The on-chain
- * disclosure log, the default, is tested in disclosure-log-chain.test.ts.)
+ * The CLI end to end, in child processes with tsx: a 2-of-3 DKG among three auditors in a temporary
+ * directory, an encryption, two partials for a request in an offline log entry file, and combine.
+ * The ceremony's twenty-three commands run in one long-lived child (cli-session.fixture.ts, through
+ * runEscrowCli as the bin does), since a fresh process costs a second of CPU in start-up alone; the
+ * single-holder test spawns one process per command, through cli.ts and through the package bin, as
+ * an operator would. (The on-chain disclosure log, the default, is tested in
+ * disclosure-log-chain.test.ts.)
  */
 const packageDir = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 const repoRoot = resolve(packageDir, '../..');
@@ -31,6 +35,50 @@ function run(args: string[], cwd: string, command = process.execPath, prefix = [
   });
 }
 
+/** One child that runs CLI commands in turn (cli-session.fixture.ts); `run` has the signature of the spawning one. */
+interface CliSession {
+  run(args: string[], cwd: string): Promise<Run>;
+  close(): Promise<void>;
+}
+
+function startCliSession(): CliSession {
+  const child: ChildProcess = fork(join(packageDir, 'src/cli-session.fixture.ts'), [], {
+    execArgv: ['--import', tsxLoader],
+    env: { ...process.env, NODE_OPTIONS: '' },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const pending = new Map<number, { done: (r: Run) => void; fail: (e: Error) => void }>();
+  let next = 0;
+  child.on('message', ({ id, ...result }: Run & { id: number }) => {
+    pending.get(id)?.done(result);
+    pending.delete(id);
+  });
+  // A channel that broke (the child died) fails what is pending instead of crashing the worker.
+  child.on('error', (error) => {
+    for (const { fail } of pending.values()) fail(error);
+    pending.clear();
+  });
+  const exited = new Promise<void>((resolveExit) =>
+    child.on('exit', (code) => {
+      for (const { fail } of pending.values()) fail(new Error(`the CLI session exited (${code}) with a command pending`));
+      pending.clear();
+      resolveExit();
+    }),
+  );
+  return {
+    run: (args, cwd) =>
+      new Promise((done, fail) => {
+        const id = next++;
+        pending.set(id, { done, fail });
+        child.send({ id, args, cwd });
+      }),
+    close: async () => {
+      if (child.connected) child.disconnect();
+      await exited;
+    },
+  };
+}
+
 const json = (dir: string, file: string) => JSON.parse(readFileSync(join(dir, file), 'utf8'));
 const mode = (dir: string, file: string) => statSync(join(dir, file)).mode & 0o777;
 
@@ -44,6 +92,15 @@ describe('escrow CLI', () => {
   });
 
   it('runs a 2-of-3 DKG, encrypts, and decrypts with two auditors for a logged request', async () => {
+    const session = startCliSession();
+    try {
+      await ceremony(session.run);
+    } finally {
+      await session.close();
+    }
+  }, 600_000);
+
+  async function ceremony(run: CliSession['run']): Promise<void> {
     const ids = [1, 2, 3];
     const ok = (r: Run) => {
       if (r.code !== 0) throw new Error(`escrow failed (${r.code}): ${r.stderr}`);
@@ -138,7 +195,7 @@ describe('escrow CLI', () => {
     );
     expect(JSON.parse(tampered.stdout).complaints).toEqual([{ dealer: 2, reason: 'undecryptable' }]);
     expect(json(dir, 'complaints-3b.json').complaints).toEqual([expect.objectContaining({ dealer: 2, reason: 'undecryptable' })]);
-  }, 600_000);
+  }
 
   it('makes, uses and protects a single-holder key, and runs through the package bin', async () => {
     const keygen = await run(['keygen', '--single', '--secret-out', 'ta-key.json', '--public-out', 'ta-public.json'], dir);
