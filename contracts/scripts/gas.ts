@@ -139,9 +139,12 @@ export async function measureGas(): Promise<GasFigures> {
   await (await contracts.issuerRegistry.connect(publisher).publishRoot(1, tree.root, tree.size)).wait();
 
   const prover = await nodeProver('kycPolicy32');
-  const block = await hre.ethers.provider.getBlock('latest');
-  const date = new Date(block!.timestamp * 1000);
-  const today = date.getUTCFullYear() * 10000 + (date.getUTCMonth() + 1) * 100 + date.getUTCDate();
+  // The chain's date at the time of each proof: the run moves the clock forward (lock-ups), and a
+  // proof dated by an earlier block falls out of the gate's window late in the UTC day.
+  const chainToday = async () => {
+    const date = new Date((await hre.ethers.provider.getBlock('latest'))!.timestamp * 1000);
+    return date.getUTCFullYear() * 10000 + (date.getUTCMonth() + 1) * 100 + date.getUTCDate();
+  };
   const register = async (i: number, wallet: typeof a, policyId: number) => {
     const stored = await gate.policy(policyId);
     const h = holders[i];
@@ -152,7 +155,7 @@ export async function measureGas(): Promise<GasFigures> {
       merkleProof: tree.proof(h.index),
       policy: { ...policy, scope: stored.scope },
       wallet: wallet.address,
-      today,
+      today: await chainToday(),
       validUntil: 20351231,
     });
     const { pA, pB, pC, pubSignals } = proof.solidityCalldata;
@@ -230,7 +233,7 @@ export async function measureGas(): Promise<GasFigures> {
     policy: { ...policy, scope: (await gate.policy(4)).scope },
     escrowKey,
     wallet: b.address,
-    today,
+    today: await chainToday(),
     validUntil: 20351231,
   });
   const escrow = escrowProof.solidityCalldata;
