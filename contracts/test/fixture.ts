@@ -4,11 +4,14 @@
  */
 import hre from 'hardhat';
 import type { HardhatEthersSigner } from '@nomicfoundation/hardhat-ethers/signers';
-import { nodeEscrowProver, nodeProver, releaseProverThreads, type KycEscrowProof, type KycProof } from '@zkkyc/prover/node';
+import { appendFileSync } from 'node:fs';
+import { getBytes, keccak256, toUtf8Bytes } from 'ethers';
+import { artifactsDir, nodeEscrowProver, nodeProver, releaseProverThreads, type KycEscrowProof, type KycProof } from '@zkkyc/prover/node';
 import {
   computeLeaf,
   encodePolicy,
   identityCommitment,
+  identitySecretFromSeed,
   jurisdictionIndex,
   randomIdentitySecret,
   randomSalt,
@@ -18,9 +21,26 @@ import {
 import { IssuerTree } from '@zkkyc/tree';
 import { deployZkKyc, type DeployOptions, type PolicySpec, type ZkKycDeployment } from '../../packages/sdk/src/deploy.js';
 import { connectZkKyc, decodeRevert, type DecodedRevert, type ZkKycContracts } from '../../packages/sdk/src/contracts.js';
+import { ProofCache } from './support/proof-cache.js';
 
-/** Proofs by their statement, for this test file's process (World.prove). */
-const PROOF_CACHE = new Map<string, KycProof>();
+/** Proofs by their statement, shared with the run's other test files through the disk (World.prove). */
+const PROOFS = new ProofCache<KycProof>();
+
+/** Set to a file path to have each test file append its proof cache counts to it (closeProver). */
+const STATS_ENV = 'ZKKYC_PROOF_CACHE_STATS';
+
+const HOLDER_LABEL = 'zkkyc/contract-test-holder/v1';
+
+/**
+ * The secret and salt of the `n`-th holder a World issues: fixed, so that two test files building
+ * the same world prove the same statements and share the proofs. Salts are 31 bytes, as randomSalt's.
+ */
+function testHolderKeys(n: number): { secret: bigint; salt: bigint } {
+  return {
+    secret: identitySecretFromSeed(getBytes(keccak256(toUtf8Bytes(`${HOLDER_LABEL}/secret/${n}`)))),
+    salt: BigInt(keccak256(toUtf8Bytes(`${HOLDER_LABEL}/salt/${n}`))) >> 8n,
+  };
+}
 
 export const ISSUER_ID = 1n;
 export const POLICY_ID = 1n;
@@ -85,6 +105,13 @@ export interface ProveOptions {
   policyId?: bigint;
   /** Prove against this tree instead of the world's own (e.g. another issuer's). */
   tree?: IssuerTree;
+  /** Prove anew even when a proof of the same statement is stored (e.g. to compare two proofs). */
+  fresh?: boolean;
+}
+
+export interface IssueOptions {
+  /** A random identity secret and salt instead of the world's fixed n-th ones. */
+  randomIdentity?: boolean;
 }
 
 export interface EscrowProveOptions extends ProveOptions {
@@ -97,6 +124,8 @@ export interface EscrowProveOptions extends ProveOptions {
 /** A deployed system with one issuer; `issue`, `publish`, `prove` and `register` drive it. */
 export class World {
   readonly tree = new IssuerTree(32);
+  /** How many holders `issue` has made: the next one's number. */
+  private issued = 0;
 
   private constructor(
     readonly admin: HardhatEthersSigner,
@@ -128,10 +157,14 @@ export class World {
     return this.contracts.issuerRegistry;
   }
 
-  /** Issues a credential (default: a German adult with KYC level 3) and returns its holder. */
-  issue(attributes: Partial<EncodedAttributes> = {}): Holder {
-    const secret = randomIdentitySecret();
-    const salt = randomSalt();
+  /**
+   * Issues a credential (default: a German adult with KYC level 3) and returns its holder. The n-th
+   * holder of every World has the same secret and salt (see testHolderKeys) unless
+   * `randomIdentity` is set; holders of one World always differ.
+   */
+  issue(attributes: Partial<EncodedAttributes> = {}, options: IssueOptions = {}): Holder {
+    const n = this.issued++;
+    const { secret, salt } = options.randomIdentity ? { secret: randomIdentitySecret(), salt: randomSalt() } : testHolderKeys(n);
     const full: EncodedAttributes = {
       jurisdiction: jurisdictionIndex('DE'),
       birthDate: 19800101,
@@ -152,7 +185,7 @@ export class World {
   /** Proves that `holder` meets the policy for `wallet`, dated by the chain's clock. */
   async prove(holder: Holder, wallet: string, options: ProveOptions = {}): Promise<KycProof> {
     const tree = options.tree ?? this.tree;
-    const prover = await nodeProver(tree.depth === 20 ? 'kycPolicy20' : 'kycPolicy32');
+    const circuit = tree.depth === 20 ? 'kycPolicy20' : 'kycPolicy32';
     const policyId = options.policyId ?? POLICY_ID;
     const stored = await this.gate.policy(policyId);
     const policy = options.policy ?? {
@@ -172,13 +205,14 @@ export class World {
       today,
       validUntil: options.validUntil ?? holder.attributes.expiryDate,
     };
-    // Tests revert to a snapshot and register the same holder for the same wallet again: a proof
-    // of the same statement (same inputs, same root) is as good as a fresh one, and costs nothing.
-    // Handed out as a copy, so a test that tampers with its proof cannot spoil the next test's.
+    const prove = async () => (await nodeProver(circuit)).prove(input);
+    if (options.fresh) return prove();
+    // Tests revert to a snapshot and register the same holder for the same wallet again, and test
+    // files build the same worlds: a proof of the same statement (same circuit, same inputs, same
+    // root) is as good as a fresh one, and costs nothing.
     const key = JSON.stringify({ depth: tree.depth, root: tree.root, input }, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
-    let proof = PROOF_CACHE.get(key);
-    if (!proof) PROOF_CACHE.set(key, (proof = await prover.prove(input)));
-    return structuredClone(proof);
+    const files = [`${artifactsDir(circuit)}${circuit}.zkey`, `${artifactsDir(circuit)}${circuit}.wasm`];
+    return PROOFS.getOrProve({ name: circuit, files }, key, prove);
   }
 
   /**
@@ -197,6 +231,7 @@ export class World {
       minKycLevel: Number(stored.config.minKycLevel),
     };
     const key = options.escrowKey ?? (await this.gate.escrowKeyOf(policyId));
+    // Not cached: the encryption randomness is fresh per proof unless a test fixes it.
     return prover.prove({
       identitySecret: holder.secret,
       attributes: holder.attributes,
@@ -285,6 +320,11 @@ function normalise(value: unknown): unknown {
 
 /** Frees snarkjs's worker threads so jest can exit. */
 export async function closeProver(): Promise<void> {
+  const statsFile = process.env[STATS_ENV];
+  if (statsFile) {
+    const { memoryHits, diskHits, proved } = PROOFS.stats;
+    appendFileSync(statsFile, `${expect.getState().testPath}\tproved ${proved}\tdisk hits ${diskHits}\tmemory hits ${memoryHits}\n`);
+  }
   await releaseProverThreads();
 }
 

@@ -1,0 +1,63 @@
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ProofCache } from './proof-cache.js';
+
+// A circuit of our own making, so these tests get a cache directory no real proof shares.
+const scratch = mkdtempSync(join(tmpdir(), 'proof-cache-test-'));
+const zkey = join(scratch, 'c.zkey');
+writeFileSync(zkey, `a key made at ${Date.now()} ${Math.random()}`);
+const circuit = { name: 'testCircuit', files: [zkey] };
+let cacheDirs: string[] = [];
+
+afterAll(() => {
+  rmSync(scratch, { recursive: true, force: true });
+  for (const dir of cacheDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function proofsDirs(): string[] {
+  const root = join(tmpdir(), 'zkkyc-proof-cache');
+  return readdirSync(root)
+    .filter((name) => name.startsWith('testCircuit-'))
+    .map((name) => join(root, name));
+}
+
+test('a statement proved in one process is read back by another, as an equal copy with bigints intact', async () => {
+  const proof = { nullifier: 7n, publicSignals: ['1', '2'] };
+  const first = new ProofCache<typeof proof>();
+  expect(await first.getOrProve(circuit, 'statement A', async () => proof)).toEqual(proof);
+  expect(first.stats).toEqual({ memoryHits: 0, diskHits: 0, proved: 1 });
+
+  const second = new ProofCache<typeof proof>(); // as another test file or worker would have
+  let calls = 0;
+  const prove = async () => {
+    calls++;
+    return { nullifier: 8n, publicSignals: [] };
+  };
+  const got = await second.getOrProve(circuit, 'statement A', prove);
+  expect(got).toEqual(proof);
+  expect(calls).toBe(0);
+  got.publicSignals.push('tampered');
+  expect(await second.getOrProve(circuit, 'statement A', prove)).toEqual(proof);
+  expect(second.stats).toEqual({ memoryHits: 1, diskHits: 1, proved: 0 });
+  cacheDirs = proofsDirs();
+  // One file per statement, and no temporary file left behind.
+  expect(cacheDirs.flatMap((dir) => readdirSync(dir))).toHaveLength(1);
+});
+
+test('another statement, or the same statement for a changed key, is proved anew', async () => {
+  const cache = new ProofCache<string>();
+  expect(await cache.getOrProve(circuit, 'statement B', async () => 'b')).toBe('b');
+  writeFileSync(zkey, `a changed key ${Math.random()}`);
+  const afterChange = new ProofCache<{ nullifier: bigint }>();
+  expect(await afterChange.getOrProve(circuit, 'statement A', async () => ({ nullifier: 9n }))).toEqual({ nullifier: 9n });
+  expect(afterChange.stats.proved).toBe(1);
+  cacheDirs = proofsDirs();
+  expect(cacheDirs).toHaveLength(2);
+});
+
+test('a proof that fails is not stored', async () => {
+  const cache = new ProofCache<string>();
+  await expect(cache.getOrProve(circuit, 'statement C', async () => Promise.reject(new Error('unsatisfied')))).rejects.toThrow('unsatisfied');
+  expect(await new ProofCache<string>().getOrProve(circuit, 'statement C', async () => 'c')).toBe('c');
+});

@@ -1,0 +1,103 @@
+/**
+ * Proofs by their statement, kept in this process and on disk, so that every test file and jest
+ * worker of a run proves a given statement once.
+ *
+ * A statement is the circuit plus every input of the proof; two proofs of one statement differ only
+ * in the prover's random blinding, which no verifier (on chain or off) can tell apart. So a test that
+ * gets a stored proof sees exactly what the gate would see from a fresh one. The directory is named
+ * by a hash of what made the proof — the circuit's zkey and wasm, the prover's source and the
+ * snarkjs and V8 versions — so a changed key or prover never hands out a proof it did not make.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { deserialize, serialize } from 'node:v8';
+
+/** Set to `off` to keep proofs in memory only (each test file then proves its own). */
+export const DISK_CACHE_ENV = 'ZKKYC_PROOF_CACHE';
+
+export interface ProofCacheStats {
+  memoryHits: number;
+  diskHits: number;
+  proved: number;
+}
+
+/** A circuit, with the files its proofs are made from (its zkey and wasm). */
+export interface CircuitIdentity {
+  name: string;
+  files: readonly string[];
+}
+
+const PROVER_SOURCE_DIR = fileURLToPath(new URL('../../../packages/prover/src/', import.meta.url));
+const SNARKJS_MANIFEST = fileURLToPath(new URL('../../../node_modules/snarkjs/package.json', import.meta.url));
+
+export class ProofCache<P> {
+  private readonly memory = new Map<string, P>();
+  private readonly dirs = new Map<string, string | null>();
+  readonly stats: ProofCacheStats = { memoryHits: 0, diskHits: 0, proved: 0 };
+
+  /**
+   * A copy of the proof of statement `key` for `circuit`: from memory, else from disk, else from
+   * `prove` (then stored in both; a failed proof stores nothing). A copy, so a test that tampers
+   * with its proof cannot spoil the next test's.
+   */
+  async getOrProve(circuit: CircuitIdentity, key: string, prove: () => Promise<P>): Promise<P> {
+    const dir = this.dirOf(circuit);
+    const memoryKey = `${circuit.name}\n${key}`;
+    let proof = this.memory.get(memoryKey);
+    if (proof) {
+      this.stats.memoryHits++;
+    } else {
+      const file = dir === null ? null : join(dir, `${createHash('sha256').update(key).digest('hex')}.v8`);
+      proof = file === null ? undefined : readStored<P>(file);
+      if (proof) {
+        this.stats.diskHits++;
+      } else {
+        proof = await prove();
+        this.stats.proved++;
+        if (file !== null) store(file, proof);
+      }
+      this.memory.set(memoryKey, proof);
+    }
+    return structuredClone(proof);
+  }
+
+  private dirOf(circuit: CircuitIdentity): string | null {
+    if (process.env[DISK_CACHE_ENV] === 'off') return null;
+    let dir = this.dirs.get(circuit.name);
+    if (dir === undefined) {
+      dir = join(tmpdir(), 'zkkyc-proof-cache', `${circuit.name}-${provenanceHash(circuit)}`);
+      mkdirSync(dir, { recursive: true });
+      this.dirs.set(circuit.name, dir);
+    }
+    return dir;
+  }
+}
+
+function provenanceHash(circuit: CircuitIdentity): string {
+  const hash = createHash('sha256');
+  for (const file of circuit.files) hash.update(readFileSync(file));
+  for (const name of readdirSync(PROVER_SOURCE_DIR).sort()) {
+    if (name.endsWith('.ts') && !name.endsWith('.test.ts')) hash.update(name).update(readFileSync(join(PROVER_SOURCE_DIR, name)));
+  }
+  hash.update(readFileSync(SNARKJS_MANIFEST)).update(`v8 ${process.versions.v8}`);
+  return hash.digest('hex');
+}
+
+/** The stored proof, or undefined when there is none or it cannot be read (then it is proved again). */
+function readStored<P>(file: string): P | undefined {
+  try {
+    return deserialize(readFileSync(file)) as P;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes under a name of its own, then renames: a reader sees the whole proof or none. */
+function store(file: string, proof: unknown): void {
+  const temp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  writeFileSync(temp, serialize(proof));
+  renameSync(temp, file);
+}
