@@ -8,6 +8,12 @@ import { parseEther, parseUnits } from 'ethers';
 export interface RelayerLimits {
   /** Registrations accepted per wallet in any 24 hours (`WALLET_DAILY_LIMIT`, default 3). */
   walletDailyLimit: number;
+  /**
+   * Registrations accepted per investor tag in any 24 hours (`INVESTOR_DAILY_LIMIT`, default 3): the
+   * tag is the nullifier's low 192 bits, as the gate keys investors, so one credential cannot make the
+   * relayer pay for many wallets (or contract-wallet clones).
+   */
+  investorDailyLimit: number;
   /** Registrations accepted in all in any 24 hours (`DAILY_LIMIT`, default 1000). */
   dailyLimit: number;
   /** Wei the relayer may spend in any 24 hours, counting sent ones at their worst case (`DAILY_BUDGET_ETH`, default 1). */
@@ -18,6 +24,10 @@ export interface RelayerLimits {
   maxGasPerRegistration: bigint;
   /** Seconds a consent must still have left when it arrives (`MIN_DEADLINE_SECONDS`, default 30). */
   minDeadlineSeconds: number;
+  /** Requests per minute per client IP on every route (`REQUESTS_PER_MINUTE`, default 60). */
+  requestsPerMinute: number;
+  /** Seconds a sent transaction may stay unmined before it is replaced at a higher fee (`REPLACE_AFTER_SECONDS`, default 60). */
+  replaceAfterSeconds: number;
 }
 
 export interface RelayerConfig {
@@ -37,6 +47,13 @@ export interface RelayerConfig {
   /** Origins allowed to call it from a browser (`CORS_ORIGINS`, comma-separated; `*` = any). */
   corsOrigins: string[];
   limits: RelayerLimits;
+  /**
+   * Code hashes (keccak256 of the runtime code) of the contract wallets it registers
+   * (`RELAYER_CONTRACT_WALLET_CODEHASHES`, comma-separated, lower case). Empty (the default): a wallet
+   * with code is refused, because its ERC-1271 answer can differ between the check and the real
+   * transaction and burn the relayer's gas.
+   */
+  contractWalletCodeHashes?: string[];
   /** Seconds it waits for a sent registration to be mined before answering 504 (`RECEIPT_TIMEOUT_SECONDS`, default 120). */
   receiptTimeoutSeconds: number;
 }
@@ -53,15 +70,21 @@ export class ConfigError extends Error {
 
 export const DEFAULT_LIMITS: RelayerLimits = {
   walletDailyLimit: 3,
+  investorDailyLimit: 3,
   dailyLimit: 1000,
   dailyBudgetWei: parseEther('1'),
   maxFeePerGasWei: parseUnits('200', 'gwei'),
   maxGasPerRegistration: 450_000n,
   minDeadlineSeconds: 30,
+  requestsPerMinute: 60,
+  replaceAfterSeconds: 60,
 };
 
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 const PRIVATE_KEY = /^0x[0-9a-fA-F]{64}$/;
+const CODE_HASH = /^0x[0-9a-fA-F]{64}$/;
+/** keccak256 of empty code: an account without code, never a contract wallet. */
+const EMPTY_CODE_HASH = '0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470';
 
 function required(env: NodeJS.ProcessEnv, name: string, what: string): string {
   const raw = (env[name] ?? '').trim();
@@ -114,6 +137,11 @@ export function loadRelayerConfig(env: NodeJS.ProcessEnv = process.env): Relayer
   for (const o of corsOrigins) {
     if (o !== '*' && !/^https?:\/\/[^/\s]+$/.test(o)) throw new ConfigError('CORS_ORIGINS', `each entry must be an origin like http://127.0.0.1:5173 or * (rule origin), got "${o.slice(0, 60)}"`);
   }
+  const contractWalletCodeHashes = listFrom(env, 'RELAYER_CONTRACT_WALLET_CODEHASHES').map((h) => h.toLowerCase());
+  for (const h of contractWalletCodeHashes) {
+    if (!CODE_HASH.test(h)) throw new ConfigError('RELAYER_CONTRACT_WALLET_CODEHASHES', `each entry must be a keccak256 code hash, 0x followed by 64 hex digits (rule code-hash), got "${h.slice(0, 70)}"`);
+    if (h === EMPTY_CODE_HASH) throw new ConfigError('RELAYER_CONTRACT_WALLET_CODEHASHES', `${h} is the hash of empty code, not of a contract wallet (rule code-hash)`);
+  }
   return {
     rpcUrl,
     gateAddress,
@@ -124,13 +152,17 @@ export function loadRelayerConfig(env: NodeJS.ProcessEnv = process.env): Relayer
     host: (env.HOST ?? '').trim() || '127.0.0.1',
     port: intFrom(env, 'PORT', 3200, 0, 65535),
     corsOrigins,
+    contractWalletCodeHashes,
     limits: {
       walletDailyLimit: intFrom(env, 'WALLET_DAILY_LIMIT', DEFAULT_LIMITS.walletDailyLimit, 1, 1_000_000),
+      investorDailyLimit: intFrom(env, 'INVESTOR_DAILY_LIMIT', DEFAULT_LIMITS.investorDailyLimit, 1, 1_000_000),
       dailyLimit: intFrom(env, 'DAILY_LIMIT', DEFAULT_LIMITS.dailyLimit, 1, 100_000_000),
       dailyBudgetWei: decimalFrom(env, 'DAILY_BUDGET_ETH', DEFAULT_LIMITS.dailyBudgetWei, 'ether'),
       maxFeePerGasWei: decimalFrom(env, 'MAX_GAS_PRICE_GWEI', DEFAULT_LIMITS.maxFeePerGasWei, 'gwei'),
       maxGasPerRegistration: BigInt(intFrom(env, 'MAX_GAS_PER_REGISTRATION', Number(DEFAULT_LIMITS.maxGasPerRegistration), 100_000, 30_000_000)),
       minDeadlineSeconds: intFrom(env, 'MIN_DEADLINE_SECONDS', DEFAULT_LIMITS.minDeadlineSeconds, 0, 86_400),
+      requestsPerMinute: intFrom(env, 'REQUESTS_PER_MINUTE', DEFAULT_LIMITS.requestsPerMinute, 1, 1_000_000),
+      replaceAfterSeconds: intFrom(env, 'REPLACE_AFTER_SECONDS', DEFAULT_LIMITS.replaceAfterSeconds, 5, 86_400),
     },
     receiptTimeoutSeconds: intFrom(env, 'RECEIPT_TIMEOUT_SECONDS', 120, 1, 3600),
   };

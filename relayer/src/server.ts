@@ -4,12 +4,14 @@
  * the HTTP routes. Not listening: call `app.listen`, or `app.inject` in tests.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
 import { JsonRpcProvider, Wallet } from 'ethers';
 import { ComplianceGate__factory } from '@zkkyc/contracts/typechain';
 import { consentDomain } from '@zkkyc/sdk';
 import { ApiError, errorHandler, errorSchema } from './api-error.js';
 import type { RelayerConfig } from './config.js';
 import { relayerRoutes } from './routes/relayer-routes.js';
+import { loadProofCheck } from './services/proof-check.js';
 import { RegistrationService } from './services/registrations.js';
 import type { Journal } from './store/journal.js';
 import { SqliteJournal } from './store/sqlite-journal.js';
@@ -31,6 +33,8 @@ export interface RelayerOptions {
   log?: (line: string) => void;
   /** Unix milliseconds (default: the system clock). */
   now?: () => number;
+  /** How long /v1/health reuses the balance it read (default 5 s). */
+  healthBalanceTtlMs?: number;
 }
 
 /** A start-up check that failed for a reason other than a setting's form (the node is down, the gate is not there…). */
@@ -74,8 +78,11 @@ export async function createRelayer(config: RelayerConfig, options: RelayerOptio
   const signer = new Wallet(config.relayerKey, provider);
   const gate = ComplianceGate__factory.connect(config.gateAddress, signer);
   const domain = await consentDomain(gate);
+  const proofCheck = await loadProofCheck();
   const journal = new SqliteJournal(config.databasePath);
   const service = new RegistrationService({
+    proofCheck,
+    contractWalletCodeHashes: config.contractWalletCodeHashes ?? [],
     gate,
     signer,
     provider,
@@ -96,7 +103,14 @@ export async function createRelayer(config: RelayerConfig, options: RelayerOptio
     void reply.code(404).send(new ApiError(404, 'route_not_found', `no route ${req.method} ${req.url.split('?')[0]}`, 'url', 'route').toJSON());
   });
   if (config.corsOrigins.length > 0) allowCors(app, config.corsOrigins);
-  relayerRoutes(app, { service, provider, gateAddress: config.gateAddress, chainId }, errorSchema);
+  // Per client IP, on every route: a refused request costs its sender as much as an accepted one.
+  await app.register(rateLimit, {
+    max: config.limits.requestsPerMinute,
+    timeWindow: 60_000,
+    errorResponseBuilder: (_req, context) =>
+      new ApiError(429, 'rate_limited', `more than ${context.max} requests a minute from this address; try again in ${context.after}`, undefined, 'requests-per-minute'),
+  });
+  relayerRoutes(app, { service, provider, gateAddress: config.gateAddress, chainId, ...(options.healthBalanceTtlMs === undefined ? {} : { healthBalanceTtlMs: options.healthBalanceTtlMs }) }, errorSchema);
 
   return {
     app,

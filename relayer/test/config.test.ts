@@ -18,13 +18,18 @@ describe('loadRelayerConfig', () => {
     expect(config).toMatchObject({ host: '127.0.0.1', port: 3200, databasePath: '.data/relayer.sqlite', corsOrigins: [] });
     expect(config.limits).toEqual({
       walletDailyLimit: 3,
+      investorDailyLimit: 3,
       dailyLimit: 1000,
       dailyBudgetWei: parseEther('1'),
       maxFeePerGasWei: parseUnits('200', 'gwei'),
       maxGasPerRegistration: 450_000n,
       minDeadlineSeconds: 30,
+      requestsPerMinute: 60,
+      replaceAfterSeconds: 60,
     });
     expect(config.policyIds).toBeUndefined();
+    // No contract wallet is registered unless the operator names its code.
+    expect(config.contractWalletCodeHashes).toEqual([]);
   });
 
   test.each([
@@ -37,6 +42,10 @@ describe('loadRelayerConfig', () => {
     [{ MAX_GAS_PRICE_GWEI: '0' }, 'MAX_GAS_PRICE_GWEI', 'rule decimal'],
     [{ POLICY_IDS: '1,x' }, 'POLICY_IDS', 'rule integer'],
     [{ CORS_ORIGINS: 'http://a/b' }, 'CORS_ORIGINS', 'rule origin'],
+    [{ INVESTOR_DAILY_LIMIT: '0' }, 'INVESTOR_DAILY_LIMIT', 'rule range'],
+    [{ REQUESTS_PER_MINUTE: 'x' }, 'REQUESTS_PER_MINUTE', 'rule integer'],
+    [{ RELAYER_CONTRACT_WALLET_CODEHASHES: '0x1234' }, 'RELAYER_CONTRACT_WALLET_CODEHASHES', 'rule code-hash'],
+    [{ RELAYER_CONTRACT_WALLET_CODEHASHES: '0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470' }, 'RELAYER_CONTRACT_WALLET_CODEHASHES', 'rule code-hash'],
   ])('%j is refused naming %s', (env, variable, rule) => {
     let error: unknown;
     try {
@@ -56,5 +65,12 @@ describe('loadRelayerConfig', () => {
     expect(config.limits.maxFeePerGasWei).toBe(parseUnits('2.5', 'gwei'));
     expect(config.corsOrigins).toEqual(['http://127.0.0.1:5173']);
     expect(config.port).toBe(0);
+  });
+
+  test('reads the allowed contract-wallet code hashes, in lower case', () => {
+    const hash = '0x' + 'AB'.repeat(32);
+    const config = loadRelayerConfig({ ...base, RELAYER_CONTRACT_WALLET_CODEHASHES: ` ${hash} ,0x${'01'.repeat(32)}`, INVESTOR_DAILY_LIMIT: '2' });
+    expect(config.contractWalletCodeHashes).toEqual([hash.toLowerCase(), '0x' + '01'.repeat(32)]);
+    expect(config.limits.investorDailyLimit).toBe(2);
   });
 });

@@ -115,7 +115,7 @@ describe('refusals before any gas', () => {
     expect(await relayerNonce()).toBe(before);
   });
 
-  test('a registration the gate would refuse comes back with the gate’s error, from a simulation', async () => {
+  test('a proof that does not verify is refused off chain; one the gate would refuse comes back with the gate’s error, from a simulation', async () => {
     const before = await relayerNonce();
     // The consent is good, the proof is not: pA and pC swapped are still curve points, but no proof.
     const tampered = structuredClone(holder.proof);
@@ -124,7 +124,7 @@ describe('refusals before any gas', () => {
     tampered.solidityCalldata.pC = pA;
     let refused = await post(relayer, await body(tampered, holder.wallet));
     expect(refused.status).toBe(422);
-    expect(refused.json.error).toMatchObject({ code: 'registration_refused', field: 'proof', rule: 'InvalidProof' });
+    expect(refused.json.error).toMatchObject({ code: 'invalid_proof', field: 'proof', rule: 'invalid-proof' });
     // A policy the gate does not have, with the wallet's consent for it.
     refused = await post(relayer, await body(holder.proof, holder.wallet, { policyId: 77n }));
     expect(refused.json.error).toMatchObject({ code: 'registration_refused', field: 'policyId', rule: 'PolicyNotFound' });

@@ -98,6 +98,8 @@ test('a relayer killed with SIGKILL after signing finds its transaction again at
     expect(pending).toHaveLength(1);
     const [entry] = pending;
     expect(entry.wallet).toBe(wallet.address.toLowerCase());
+    // The journal is written just before the broadcast: kill once the node has it too.
+    for (let i = 0; !(await world.provider.getTransaction(entry.txHash)) && i < 200; i++) await new Promise((r) => setTimeout(r, 25));
     child.kill('SIGKILL');
     await new Promise((r) => child!.once('exit', r));
     child = undefined;

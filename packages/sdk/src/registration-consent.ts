@@ -70,22 +70,44 @@ export function consentDigest(domain: TypedDataDomain, message: ConsentMessage):
 }
 
 /**
+ * Refuses a domain that is not the gate's on the expected chain. The domain is read through the
+ * connected wallet's provider, which may not be trustworthy: a signature under another
+ * `verifyingContract` or `chainId` would be a consent for some other contract or chain.
+ */
+export function assertConsentDomain(domain: TypedDataDomain, expected: { gate: string; chainId: bigint }): void {
+  const contract = domain.verifyingContract ? getAddress(domain.verifyingContract) : undefined;
+  if (contract !== getAddress(expected.gate)) {
+    throw new ConsentError('domain.verifyingContract', 'gate', `the consent domain names ${contract ?? 'no contract'}, not the gate ${getAddress(expected.gate)}; refusing to sign`);
+  }
+  const chainId = domain.chainId === undefined || domain.chainId === null ? undefined : BigInt(domain.chainId);
+  if (chainId !== expected.chainId) {
+    throw new ConsentError('domain.chainId', 'chain', `the consent domain is for chain ${chainId ?? 'none'}, not the expected chain ${expected.chainId}; refusing to sign`);
+  }
+}
+
+/**
  * Signs the wallet's consent for a relayer to register `proof` under `policyId` at `gate`, valid
  * until `deadline` (unix seconds). Reads the gate's domain and the wallet's current nonce, so the
  * consent is good for the next registration only. `signer` must be the wallet the proof names
- * (its own key, or a browser wallet's account through eth_signTypedData_v4).
+ * (its own key, or a browser wallet's account through eth_signTypedData_v4). Before signing, the
+ * domain must name `gate`'s address and the expected chain: `chainId` if given, else the chain of
+ * the signer's provider.
  */
 export async function signRegistrationConsent(
   signer: Signer,
   gate: ComplianceGate,
-  request: { policyId: bigint | number; proof: RegistrationProof; deadline: bigint | number },
+  request: { policyId: bigint | number; proof: RegistrationProof; deadline: bigint | number; chainId?: bigint | number },
 ): Promise<RegistrationConsent & { wallet: string; nonce: bigint }> {
   const { nullifier, context, wallet } = registrationSubject(request.proof);
   const address = getAddress(await signer.getAddress());
   if (address !== wallet) throw new ConsentError('signer', 'wallet', `the proof registers ${wallet}, but the signer is ${address}: only that wallet can consent`);
   const deadline = BigInt(request.deadline);
   if (deadline <= 0n) throw new ConsentError('deadline', 'positive', 'must be a unix time in seconds');
+  const expectedChainId = request.chainId !== undefined ? BigInt(request.chainId) : (await signer.provider?.getNetwork())?.chainId;
+  if (expectedChainId === undefined) throw new ConsentError('chainId', 'required', 'the signer has no provider: pass the chain id the gate is on');
+  const gateAddress = typeof gate.target === 'string' ? gate.target : await gate.getAddress();
   const [domain, nonce] = await Promise.all([consentDomain(gate), gate.nonces(wallet)]);
+  assertConsentDomain(domain, { gate: gateAddress, chainId: expectedChainId });
   const message: ConsentMessage = { policyId: BigInt(request.policyId), nullifier, context, nonce, deadline };
   const signature = await signer.signTypedData(domain, CONSENT_TYPES, message);
   return { deadline, signature, wallet, nonce };

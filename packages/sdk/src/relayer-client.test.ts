@@ -19,6 +19,7 @@ const proof: RegistrationProof = {
 const domain = { name: 'zkkyc ComplianceGate', version: '1', chainId: 31337n, verifyingContract: '0x' + 'ab'.repeat(20) };
 /** The two gate reads signing needs: its EIP-712 domain and the wallet's nonce. */
 const gate = {
+  target: domain.verifyingContract,
   eip712Domain: async () => ({ fields: '0x0f', name: domain.name, version: domain.version, chainId: domain.chainId, verifyingContract: domain.verifyingContract, salt: '0x' + '00'.repeat(32), extensions: [] }),
   nonces: async () => 4n,
 } as unknown as ComplianceGate;
@@ -32,7 +33,7 @@ function fakeFetch(status: number, body: unknown, seen: { url?: string; init?: R
 
 describe('signRegistrationConsent', () => {
   test('signs the gate’s Consent over the wallet’s current nonce; the signature recovers to the wallet', async () => {
-    const consent = await signRegistrationConsent(wallet, gate, { policyId: 3, proof, deadline: 1_900_000_000 });
+    const consent = await signRegistrationConsent(wallet, gate, { policyId: 3, proof, deadline: 1_900_000_000, chainId: 31337 });
     expect(consent).toMatchObject({ wallet: wallet.address, nonce: 4n, deadline: 1_900_000_000n });
     const message = { policyId: 3n, nullifier: 99n, context, nonce: 4n, deadline: 1_900_000_000n };
     expect(consentSigner(domain, message, consent.signature)).toBe(wallet.address);

@@ -14,6 +14,8 @@ export interface RelayerRouteContext {
   provider: JsonRpcProvider;
   gateAddress: string;
   chainId: bigint;
+  /** How long /v1/health reuses the balance it read (default HEALTH_BALANCE_TTL_MS). */
+  healthBalanceTtlMs?: number;
 }
 
 const uintString = { type: 'string', pattern: '^(0|[1-9][0-9]*|0x[0-9a-fA-F]+)$', description: 'a whole number, decimal or 0x-hex' } as const;
@@ -45,7 +47,12 @@ const registrationBody = {
 const registered = {
   type: 'object',
   required: ['txHash', 'blockNumber', 'wallet'],
-  properties: { txHash: { type: 'string' }, blockNumber: { type: 'integer' }, wallet: { type: 'string' } },
+  properties: {
+    txHash: { type: 'string', description: "the relayer's transaction" },
+    blockNumber: { type: 'integer' },
+    wallet: { type: 'string' },
+    registeredElsewhere: { type: 'boolean', description: 'true when that transaction reverted because a copy of it with the same consent registered the wallet first' },
+  },
 } as const;
 
 const health = {
@@ -87,13 +94,29 @@ export function openApiDocument(errorSchema: object) {
   };
 }
 
+/** How long /v1/health reuses the balance it read: a health probe must not be a way to load the node. */
+export const HEALTH_BALANCE_TTL_MS = 5_000;
+
 export function relayerRoutes(app: FastifyInstance, ctx: RelayerRouteContext, errorSchema: object): void {
   const document = openApiDocument(errorSchema);
+  let balance: { read: Promise<bigint>; at: number } | undefined;
+  const cachedBalance = (): Promise<bigint> => {
+    const now = Date.now();
+    if (!balance || now - balance.at > (ctx.healthBalanceTtlMs ?? HEALTH_BALANCE_TTL_MS)) {
+      const read = ctx.provider.getBalance(ctx.service.address);
+      balance = { read, at: now };
+      // A failed read is not kept: the next probe asks again.
+      read.catch(() => {
+        if (balance?.read === read) balance = undefined;
+      });
+    }
+    return balance.read;
+  };
   app.post('/v1/registrations', async (req) => ctx.service.register(parseRegistrationRequest(req.body)));
   app.get('/v1/health', async () => ({
     status: 'ok' as const,
     relayer: ctx.service.address,
-    balance: (await ctx.provider.getBalance(ctx.service.address)).toString(),
+    balance: (await cachedBalance()).toString(),
     gate: ctx.gateAddress,
     chainId: Number(ctx.chainId),
   }));

@@ -2,35 +2,45 @@
  * The relayer's one use case: register a wallet at the gate with the wallet's EIP-712 consent,
  * paying the gas. Checks go from cheapest to dearest, and nothing is signed until all passed:
  *
- * 1. the policy is one this relayer serves;
+ * 1. the policy is one this relayer serves, and the Groth16 proof verifies off chain (no node call
+ *    for a junk proof);
  * 2. the same consent already in the journal answers with its transaction (no second payment, even
  *    once its deadline has passed);
  * 3. the consent's deadline leaves at least `minDeadlineSeconds` (after the later of the last
  *    block's time and the clock);
  * 4. the consent was signed by the wallet the proof's context names, over the wallet's current gate
- *    nonce (a consent over the previous nonce is a replay: refused as used); a contract wallet's
- *    signature is left to the gate (ERC-1271) in step 6;
- * 5. per-wallet and global daily limits, the fee cap;
- * 6. a simulation (`eth_call`) from the relayer's account: a refusal comes back with the gate's
- *    custom error, and no gas is spent;
- * 7. the gas estimate against its cap, the daily budget against the worst-case cost;
- * 8. sign, write to the journal, broadcast, wait for the receipt.
+ *    nonce (a consent over the previous nonce is a replay: refused as used). A wallet with code is
+ *    refused unless the operator allowed its code hash: the gate asks it through ERC-1271 with nearly
+ *    all the gas, and its answer may differ between a check and the real transaction. An allowed one
+ *    is asked `isValidSignature` first, with a small gas cap;
+ * 5. per-wallet, per-investor and global daily limits, the fee cap;
+ * 6. the gas estimate against its cap, the daily budget against the worst-case cost, then a
+ *    simulation (`eth_call`) with the very gas limit and fees it will send: a refusal comes back
+ *    with the gate's custom error, and no gas is spent;
+ * 7. sign, write to the journal, broadcast, wait for the receipt. A revert whose consent was used by
+ *    someone else's copy of the transaction is answered as the registration it is.
  *
  * From the fee cap to the broadcast, requests run one at a time (the relayer's account nonce);
- * waiting for receipts does not.
+ * waiting for receipts does not. A transaction not mined within `replaceAfterSeconds` is replaced
+ * (same nonce, fees up by an eighth or to the chain's, within the cap and the budget) while its
+ * consent has time left, so one stuck transaction does not hold the account's later ones.
  */
-import { getAddress, Transaction, type JsonRpcProvider, type TypedDataDomain, type Wallet } from 'ethers';
+import { getAddress, Interface, keccak256, Transaction, type JsonRpcProvider, type TypedDataDomain, type Wallet } from 'ethers';
 import type { ComplianceGate } from '@zkkyc/contracts/typechain';
 import { consentDigest, consentSigner, decodeRevert, type ConsentMessage } from '@zkkyc/sdk';
 import { ApiError, invalidField } from '../api-error.js';
 import type { RelayerLimits } from '../config.js';
 import { JournalConflict, type Journal, type JournalEntry } from '../store/journal.js';
+import type { ProofCheck } from './proof-check.js';
 import type { RegistrationRequest } from './registration-request.js';
 
 export interface RelayedRegistration {
+  /** The relayer's transaction. */
   txHash: string;
   blockNumber: number;
   wallet: string;
+  /** Present (true) when that transaction reverted because a copy of it, with the same consent, registered the wallet first. */
+  registeredElsewhere?: true;
 }
 
 export interface RegistrationServiceOptions {
@@ -41,6 +51,10 @@ export interface RegistrationServiceOptions {
   provider: JsonRpcProvider;
   journal: Journal;
   limits: RelayerLimits;
+  /** The off-chain Groth16 check run before any chain call. */
+  proofCheck: ProofCheck;
+  /** Code hashes of the contract wallets it registers (lower case); none = wallets with code are refused. */
+  contractWalletCodeHashes?: string[];
   /** The gate's EIP-712 domain (read once at start: it is fixed per deployment). */
   domain: TypedDataDomain;
   chainId: bigint;
@@ -53,9 +67,18 @@ export interface RegistrationServiceOptions {
 }
 
 const DAY_MS = 86_400_000;
+type Receipt = { status: number | null; blockNumber: number; gasUsed: bigint; gasPrice: bigint };
 type Four = [bigint, bigint, bigint, bigint];
 type Six = [bigint, bigint, bigint, bigint, bigint, bigint];
 const WALLET_MASK = (1n << 160n) - 1n;
+/** The gate keys investors by the nullifier's low 192 bits (ComplianceGate TAG_MASK). */
+const TAG_MASK = (1n << 192n) - 1n;
+/** Gas an allowed contract wallet gets to answer `isValidSignature` in the pre-check: an ECDSA recover and a few reads. */
+const SIGNATURE_CHECK_GAS = 60_000n;
+const ERC1271 = new Interface(['function isValidSignature(bytes32 hash, bytes signature) view returns (bytes4)']);
+const ERC1271_MAGIC = '0x1626ba7e';
+/** What a client reads when the node fails; the node's own words (addresses, ports) go to the log only. */
+const CHAIN_UNAVAILABLE = 'the chain could not be asked; try again later';
 
 /** Which request field a gate refusal points at. */
 const FIELD_OF: Record<string, string> = {
@@ -91,8 +114,8 @@ const shortReason = (err: unknown) => ((err as { shortMessage?: string }).shortM
 
 export class RegistrationService {
   private readonly lock = new SerialLock();
-  /** Receipts being awaited, by transaction hash, so repeats and the restart follow-up share one wait. */
-  private readonly waits = new Map<string, Promise<JournalEntry>>();
+  /** Receipts being awaited, by journal entry, so repeats and the restart follow-up share one wait. */
+  private readonly waits = new Map<number, Promise<JournalEntry>>();
   private readonly now: () => number;
   private readonly log: (line: string) => void;
 
@@ -110,12 +133,16 @@ export class RegistrationService {
     if (this.o.policyIds && !this.o.policyIds.includes(req.policyId)) {
       throw invalidField('policyId', 'served', `this relayer registers for policies ${this.o.policyIds.join(', ')} only`);
     }
+    if (!(await this.o.proofCheck.verify(req.proof))) {
+      throw new ApiError(422, 'invalid_proof', 'proof: does not verify against the circuits the gate takes (kycPolicy32/20, kycPolicyEscrow32 for 6 signals)', 'proof', 'invalid-proof');
+    }
     const escrow = req.proof.pubSignals.length === 6;
     const nullifier = req.proof.pubSignals[0];
     const context = req.proof.pubSignals[escrow ? 5 : 3];
     const wallet = getAddress('0x' + (context & WALLET_MASK).toString(16).padStart(40, '0'));
+    const investorTag = '0x' + (nullifier & TAG_MASK).toString(16);
 
-    const [block, nonce] = await this.chainRead(() => Promise.all([this.o.provider.getBlock('latest'), gate.nonces(wallet)]));
+    const [block, nonce, code] = await this.chainRead(() => Promise.all([this.o.provider.getBlock('latest'), gate.nonces(wallet), this.o.provider.getCode(wallet)]));
     // The block that includes it is at least as late as both (an idle dev chain's last block can be old).
     const blockTime = BigInt(Math.max(block!.timestamp, Math.floor(this.now() / 1000)));
     const message = (n: bigint): ConsentMessage => ({ policyId: req.policyId, nullifier, context, nonce: n, deadline: req.consent.deadline });
@@ -124,7 +151,13 @@ export class RegistrationService {
     // The same consent again (the client retried, or lost the answer): its transaction, not a new one.
     const previous = nonce > 0n ? consentDigest(this.o.domain, message(nonce - 1n)) : undefined;
     const known = this.o.journal.findByDigest(digest) ?? (previous ? this.o.journal.findByDigest(previous) : undefined);
-    if (known && this.signedBy(message(known.consentNonce), req.consent.signature) === wallet) return this.outcome(await this.settled(known));
+    if (known) {
+      const same =
+        code === '0x'
+          ? this.signedBy(message(known.consentNonce), req.consent.signature) === wallet
+          : this.codeAllowed(code) && (await this.erc1271Accepts(wallet, known.digest, req.consent.signature)) === ERC1271_MAGIC;
+      if (same) return this.outcome(await this.settled(known));
+    }
 
     if (req.consent.deadline < blockTime + BigInt(limits.minDeadlineSeconds)) {
       throw new ApiError(
@@ -135,14 +168,14 @@ export class RegistrationService {
         'deadline',
       );
     }
-    const signer = this.signedBy(message(nonce), req.consent.signature);
-    if (signer !== wallet) {
-      if (nonce > 0n && this.signedBy(message(nonce - 1n), req.consent.signature) === wallet) {
-        throw new ApiError(409, 'consent_used', `consent.signature: this consent was already used (the wallet's gate nonce is now ${nonce}); sign a new one`, 'consent.signature', 'nonce');
-      }
-      // A contract wallet answers for its signatures itself (ERC-1271): the simulation asks it.
-      const code = await this.chainRead(() => this.o.provider.getCode(wallet));
-      if (code === '0x') {
+    if (code !== '0x') {
+      await this.checkContractWallet(wallet, code, digest, req.consent.signature);
+    } else {
+      const signer = this.signedBy(message(nonce), req.consent.signature);
+      if (signer !== wallet) {
+        if (nonce > 0n && this.signedBy(message(nonce - 1n), req.consent.signature) === wallet) {
+          throw new ApiError(409, 'consent_used', `consent.signature: this consent was already used (the wallet's gate nonce is now ${nonce}); sign a new one`, 'consent.signature', 'nonce');
+        }
         throw new ApiError(
           403,
           'consent_invalid',
@@ -157,11 +190,20 @@ export class RegistrationService {
     if (this.o.journal.countSince(since, wallet) >= limits.walletDailyLimit) {
       throw new ApiError(429, 'rate_limited', `wallet ${wallet} has had ${limits.walletDailyLimit} registrations relayed in the last 24 hours`, 'wallet', 'wallet-daily-limit');
     }
+    if (this.o.journal.countSince(since, undefined, investorTag) >= limits.investorDailyLimit) {
+      throw new ApiError(
+        429,
+        'rate_limited',
+        `the investor behind this proof has had ${limits.investorDailyLimit} registrations relayed in the last 24 hours`,
+        'proof.pubSignals.0',
+        'investor-daily-limit',
+      );
+    }
     if (this.o.journal.countSince(since) >= limits.dailyLimit) {
       throw new ApiError(429, 'rate_limited', `the relayer has relayed its ${limits.dailyLimit} registrations for the last 24 hours`, undefined, 'daily-limit');
     }
 
-    const entry = await this.lock.run(() => this.send(req, { wallet, nonce, digest, escrow }));
+    const entry = await this.lock.run(() => this.send(req, { wallet, nonce, digest, escrow, investorTag }));
     return this.outcome(await this.settled(entry));
   }
 
@@ -173,12 +215,18 @@ export class RegistrationService {
    */
   async resumePending(): Promise<void> {
     for (const entry of this.o.journal.pending()) {
-      const receipt = await this.o.provider.getTransactionReceipt(entry.txHash);
-      if (receipt) {
-        this.settle(entry, receipt);
+      const mined = await this.minedOf(entry);
+      if (mined) {
+        await this.settle({ ...entry, txHash: mined.txHash }, mined.receipt);
         continue;
       }
       const known = await this.o.provider.getTransaction(entry.txHash);
+      if (!known && entry.deadline !== undefined && (await this.chainTimeNow()) > entry.deadline) {
+        // Past the consent's deadline the gate refuses it: sending it again would only pay for a revert.
+        this.log(`journal #${entry.id}: ${entry.txHash} not known to the node and its consent expired at ${entry.deadline}; dropped`);
+        this.o.journal.settle(entry.id, { status: 'dropped' });
+        continue;
+      }
       if (!known) {
         const accountNonce = await this.o.provider.getTransactionCount(this.address, 'latest');
         if (accountNonce > entry.relayerNonce) {
@@ -201,8 +249,50 @@ export class RegistrationService {
     }
   }
 
+  /**
+   * A wallet with code: refused unless its code hash is one the operator allowed; an allowed one must
+   * answer `isValidSignature(digest, signature)` with the ERC-1271 magic value within a small gas cap.
+   */
+  private async checkContractWallet(wallet: string, code: string, digest: string, signature: string): Promise<void> {
+    const codeHash = keccak256(code);
+    if (!this.codeAllowed(code)) {
+      throw new ApiError(
+        422,
+        'contract_wallet_refused',
+        `proof.pubSignals: the proof registers ${wallet}, a contract (code hash ${codeHash}) this relayer does not register; register it from the wallet itself`,
+        'proof.pubSignals',
+        'contract-wallet',
+      );
+    }
+    const answer = await this.erc1271Accepts(wallet, digest, signature);
+    if (answer !== ERC1271_MAGIC) {
+      throw new ApiError(403, 'consent_invalid', `consent.signature: the contract wallet ${wallet} does not accept this signature (ERC-1271 answered ${answer})`, 'consent.signature', 'signer');
+    }
+  }
+
+  private codeAllowed(code: string): boolean {
+    return (this.o.contractWalletCodeHashes ?? []).includes(keccak256(code));
+  }
+
+  /** What the wallet's `isValidSignature(digest, signature)` answers within SIGNATURE_CHECK_GAS: the ERC-1271 magic value, another selector, or `reverted`. */
+  private async erc1271Accepts(wallet: string, digest: string, signature: string): Promise<string> {
+    try {
+      const result = await this.o.provider.call({ to: wallet, data: ERC1271.encodeFunctionData('isValidSignature', [digest, signature]), gasLimit: SIGNATURE_CHECK_GAS });
+      return result.slice(0, 10).toLowerCase();
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'CALL_EXCEPTION') throw this.unavailable(err);
+      return 'reverted';
+    }
+  }
+
+  /** The later of the last block's time and the clock, in seconds. */
+  private async chainTimeNow(): Promise<bigint> {
+    const block = await this.o.provider.getBlock('latest');
+    return BigInt(Math.max(block?.timestamp ?? 0, Math.floor(this.now() / 1000)));
+  }
+
   /** Steps 5 (fees) to 8 (broadcast), under the lock; returns the journal entry of the sent transaction. */
-  private async send(req: RegistrationRequest, c: { wallet: string; nonce: bigint; digest: string; escrow: boolean }): Promise<JournalEntry> {
+  private async send(req: RegistrationRequest, c: { wallet: string; nonce: bigint; digest: string; escrow: boolean; investorTag: string }): Promise<JournalEntry> {
     const { gate, journal, limits, provider, signer } = this.o;
     const again = journal.findByDigest(c.digest);
     if (again) return again;
@@ -218,16 +308,18 @@ export class RegistrationService {
       throw new ApiError(503, 'gas_price_too_high', `the chain asks ${maxFeePerGas} wei per gas, above this relayer's cap of ${limits.maxFeePerGasWei}; try later`, undefined, 'max-gas-price');
     }
     const priority = fees.maxPriorityFeePerGas ?? 0n;
+    const feeFields = { type: 2, maxFeePerGas, maxPriorityFeePerGas: priority > maxFeePerGas ? maxFeePerGas : priority };
 
     const { pA, pB, pC, pubSignals } = req.proof;
     const data = c.escrow
       ? gate.interface.encodeFunctionData('verifyEscrowFor', [req.policyId, pA, pB, pC, pubSignals as Six, req.consent.deadline, req.consent.signature])
       : gate.interface.encodeFunctionData('verifyFor', [req.policyId, pA, pB, pC, pubSignals as Four, req.consent.deadline, req.consent.signature]);
-    const call = { to: await gate.getAddress(), from: signer.address, data };
+    const call = { to: await gate.getAddress(), from: signer.address, data, ...feeFields };
     let estimate: bigint;
     try {
-      await provider.call(call);
-      estimate = await provider.estimateGas(call);
+      // Capped: code that eats all the gas it is given (an ERC-1271 wallet that loops) fails within the
+      // cap instead of making the node search up to the block's gas limit.
+      estimate = await provider.estimateGas({ ...call, gasLimit: limits.maxGasPerRegistration });
     } catch (err) {
       throw this.refusal(err);
     }
@@ -241,22 +333,39 @@ export class RegistrationService {
     if (spent + maxCostWei > limits.dailyBudgetWei) {
       throw new ApiError(429, 'budget_exhausted', `the relayer's budget for 24 hours (${limits.dailyBudgetWei} wei) is spent; try later`, undefined, 'daily-budget');
     }
+    // The dry run the transaction will be: same fees, same gas limit (code that answers differently
+    // at gas price 0, or runs out of a smaller limit, shows here instead of on the relayer's bill).
+    try {
+      await provider.call({ ...call, gasLimit });
+    } catch (err) {
+      throw this.refusal(err);
+    }
 
     const relayerNonce = await this.chainRead(() => provider.getTransactionCount(signer.address, 'pending'));
     const rawTx = await signer.signTransaction({
-      type: 2,
       chainId: this.o.chainId,
       to: call.to,
       data: call.data,
       nonce: relayerNonce,
       gasLimit,
-      maxFeePerGas,
-      maxPriorityFeePerGas: priority > maxFeePerGas ? maxFeePerGas : priority,
+      ...feeFields,
     });
     const txHash = Transaction.from(rawTx).hash!;
     let entry: JournalEntry;
     try {
-      entry = journal.record({ wallet: c.wallet.toLowerCase(), consentNonce: c.nonce, digest: c.digest, policyId: req.policyId, txHash, rawTx, relayerNonce, maxCostWei, createdAt: this.now() });
+      entry = journal.record({
+        wallet: c.wallet.toLowerCase(),
+        consentNonce: c.nonce,
+        digest: c.digest,
+        policyId: req.policyId,
+        investorTag: c.investorTag,
+        deadline: req.consent.deadline,
+        txHash,
+        rawTx,
+        relayerNonce,
+        maxCostWei,
+        createdAt: this.now(),
+      });
     } catch (err) {
       if (err instanceof JournalConflict) throw new ApiError(409, 'consent_pending', err.message, 'consent.signature', 'one-at-a-time');
       throw err;
@@ -269,40 +378,132 @@ export class RegistrationService {
       if (!known) {
         // Not sent: nothing to wait for, and the consent may be tried again.
         journal.settle(entry.id, { status: 'dropped' });
-        throw new ApiError(502, 'broadcast_failed', `the node refused the relayer's transaction: ${shortReason(err)}`);
+        this.log(`journal #${entry.id}: broadcast of ${txHash} refused: ${shortReason(err)}`);
+        throw new ApiError(502, 'broadcast_failed', "the node did not take the relayer's transaction; send the request again later");
       }
     }
     this.log(`sent ${txHash} registering ${c.wallet} (relayer nonce ${relayerNonce}, gas limit ${gasLimit})`);
     return entry;
   }
 
-  /** The entry once its transaction is mined (waiting for it, once per hash), as the journal then records it. */
+  /** The entry once its transaction is mined (waiting for it, once per entry), as the journal then records it. */
   private settled(entry: JournalEntry): Promise<JournalEntry> {
     if (entry.status !== 'sent') return Promise.resolve(entry);
-    let wait = this.waits.get(entry.txHash);
+    let wait = this.waits.get(entry.id);
     if (!wait) {
-      wait = this.o.provider
-        .waitForTransaction(entry.txHash, 1, this.o.receiptTimeoutMs)
-        .then((receipt) => {
-          if (!receipt) throw new Error('no receipt');
-          return this.settle(entry, receipt);
-        })
-        .catch((err) => {
-          throw new ApiError(504, 'receipt_timeout', `${entry.txHash} was sent but not seen mined yet (${shortReason(err)}); repeat the request to follow it`);
-        })
-        .finally(() => this.waits.delete(entry.txHash));
-      this.waits.set(entry.txHash, wait);
+      wait = this.follow(entry).finally(() => this.waits.delete(entry.id));
+      this.waits.set(entry.id, wait);
     }
     return wait;
   }
 
-  private settle(entry: JournalEntry, receipt: { status: number | null; blockNumber: number; gasUsed: bigint; gasPrice: bigint }): JournalEntry {
-    const outcome = { status: receipt.status === 1 ? ('mined' as const) : ('reverted' as const), blockNumber: receipt.blockNumber, costWei: receipt.gasUsed * receipt.gasPrice };
+  /** The receipt of whichever of the entry's transactions (the current one or one it replaced) was mined, if any. */
+  private async minedOf(entry: JournalEntry): Promise<{ txHash: string; receipt: Receipt } | undefined> {
+    const hashes = [entry.txHash, ...(entry.replacedTxHashes ?? [])];
+    const receipts = await Promise.all(hashes.map((h) => this.o.provider.getTransactionReceipt(h)));
+    const i = receipts.findIndex((r) => r !== null);
+    return i < 0 ? undefined : { txHash: hashes[i], receipt: receipts[i]! };
+  }
+
+  /**
+   * Polls until one of the entry's transactions is mined, replacing the current one at a higher fee
+   * each `replaceAfterSeconds` it stays unmined; 504 after `receiptTimeoutMs` (the entry stays sent,
+   * and a repeat of the request follows it again).
+   */
+  private async follow(entry: JournalEntry): Promise<JournalEntry> {
+    const giveUpAt = Date.now() + this.o.receiptTimeoutMs;
+    const replaceAfterMs = this.o.limits.replaceAfterSeconds * 1000;
+    let current = entry;
+    let sentAt = Math.max(entry.createdAt, this.now() - replaceAfterMs);
+    for (;;) {
+      const mined = await this.minedOf(current).catch((err) => {
+        this.log(`journal #${entry.id}: receipt read failed: ${shortReason(err)}`);
+        return undefined;
+      });
+      if (mined) return this.settle({ ...current, txHash: mined.txHash }, mined.receipt);
+      if (Date.now() >= giveUpAt) {
+        throw new ApiError(504, 'receipt_timeout', `${current.txHash} was sent but not seen mined yet; repeat the request to follow it`);
+      }
+      if (this.now() - sentAt >= replaceAfterMs) {
+        const replaced = await this.lock.run(() => this.replace(current)).catch((err) => {
+          this.log(`journal #${entry.id}: replacement failed: ${shortReason(err)}`);
+          return undefined;
+        });
+        if (replaced) current = replaced;
+        sentAt = this.now();
+      }
+      await new Promise((r) => setTimeout(r, this.o.provider.pollingInterval));
+    }
+  }
+
+  /**
+   * The same transaction (nonce, gas limit, calldata) at a higher fee: an eighth more than before
+   * (nodes take a replacement from a tenth more) or the chain's current fee, whichever is higher.
+   * Not when its consent is about to expire (the gate would refuse it), nor above the fee cap or the
+   * daily budget. Journaled before it is broadcast, like the first.
+   */
+  private async replace(entry: JournalEntry): Promise<JournalEntry | undefined> {
+    const { provider, signer, limits, journal } = this.o;
+    if (entry.deadline !== undefined && (await this.chainTimeNow()) + BigInt(limits.minDeadlineSeconds) > entry.deadline) return undefined;
+    const sent = Transaction.from(entry.rawTx);
+    const fees = await provider.getFeeData();
+    const bump = (v: bigint) => v + v / 8n + 1n;
+    const maxOf = (a: bigint, b: bigint | null) => (b !== null && b > a ? b : a);
+    const maxFeePerGas = maxOf(bump(sent.maxFeePerGas ?? 0n), fees.maxFeePerGas);
+    let maxPriorityFeePerGas = maxOf(bump(sent.maxPriorityFeePerGas ?? 0n), fees.maxPriorityFeePerGas);
+    if (maxPriorityFeePerGas > maxFeePerGas) maxPriorityFeePerGas = maxFeePerGas;
+    if (maxFeePerGas > limits.maxFeePerGasWei) {
+      this.log(`journal #${entry.id}: not replaced: ${maxFeePerGas} wei per gas is above the cap`);
+      return undefined;
+    }
+    const maxCostWei = sent.gasLimit * maxFeePerGas;
+    if (journal.spentSince(this.now() - DAY_MS) - entry.maxCostWei + maxCostWei > limits.dailyBudgetWei) {
+      this.log(`journal #${entry.id}: not replaced: the daily budget is spent`);
+      return undefined;
+    }
+    const rawTx = await signer.signTransaction({ type: 2, chainId: this.o.chainId, to: sent.to, data: sent.data, nonce: sent.nonce, gasLimit: sent.gasLimit, maxFeePerGas, maxPriorityFeePerGas });
+    const txHash = Transaction.from(rawTx).hash!;
+    const replaced = journal.replace(entry.id, { txHash, rawTx, maxCostWei });
+    // Refused (e.g. the first one was just mined: nonce too low): the follow-up finds whichever was mined.
+    await provider.broadcastTransaction(rawTx).catch((err) => this.log(`journal #${entry.id}: replacement ${txHash} refused: ${shortReason(err)}`));
+    this.log(`journal #${entry.id}: ${entry.txHash} replaced by ${txHash} at ${maxFeePerGas} wei per gas`);
+    return replaced;
+  }
+
+  private async settle(entry: JournalEntry, receipt: Receipt): Promise<JournalEntry> {
+    const costWei = receipt.gasUsed * receipt.gasPrice;
+    if (receipt.status === 1) {
+      const outcome = { status: 'mined' as const, blockNumber: receipt.blockNumber, costWei, txHash: entry.txHash };
+      this.o.journal.settle(entry.id, outcome);
+      return { ...entry, ...outcome };
+    }
+    const registeredElsewhere = await this.registeredByConsent(entry).catch((err) => {
+      this.log(`journal #${entry.id}: could not read the gate after the revert of ${entry.txHash}: ${shortReason(err)}`);
+      return false;
+    });
+    const outcome = { status: 'reverted' as const, blockNumber: receipt.blockNumber, costWei, registeredElsewhere, txHash: entry.txHash };
     this.o.journal.settle(entry.id, outcome);
+    if (registeredElsewhere) this.log(`journal #${entry.id}: ${entry.txHash} reverted, but its consent registered ${entry.wallet} in another transaction`);
     return { ...entry, ...outcome };
   }
 
+  /**
+   * After a revert: did this consent register the wallet anyway (someone sent a copy of the calldata
+   * first)? Yes if the wallet's gate nonce moved past the consent's, and the wallet is verified under
+   * the consent's policy, bound to the investor the proof names.
+   */
+  private async registeredByConsent(entry: JournalEntry): Promise<boolean> {
+    if (entry.investorTag === undefined) return false;
+    const { gate } = this.o;
+    const [nonce, verified, investor] = await Promise.all([gate.nonces(entry.wallet), gate.isVerified(entry.policyId, entry.wallet), gate.investorOf(entry.policyId, entry.wallet)]);
+    return nonce > entry.consentNonce && verified && investor === BigInt(entry.investorTag);
+  }
+
   private outcome(entry: JournalEntry): RelayedRegistration {
+    if (entry.status === 'reverted' && entry.registeredElsewhere) {
+      // The holder's registration happened: the wallet is verified by this very consent.
+      return { txHash: entry.txHash, blockNumber: entry.blockNumber!, wallet: getAddress(entry.wallet), registeredElsewhere: true };
+    }
     if (entry.status === 'reverted') {
       throw new ApiError(409, 'registration_reverted', `${entry.txHash} was mined but reverted (the gate's state changed since it was checked); prove and consent again`, undefined, 'reverted');
     }
@@ -317,14 +518,20 @@ export class RegistrationService {
       return new ApiError(422, 'registration_refused', `the gate would refuse this registration: ${decoded.message}`, FIELD_OF[decoded.name] ?? 'proof', decoded.name);
     }
     if ((err as { code?: string }).code === 'CALL_EXCEPTION') return new ApiError(422, 'registration_refused', `the gate would refuse this registration: ${shortReason(err)}`, 'proof', 'reverted');
-    return new ApiError(502, 'chain_unavailable', `the chain could not be asked: ${shortReason(err)}`);
+    return this.unavailable(err);
+  }
+
+  /** The node failed: a generic 502 for the client, the node's error (which may name internal hosts) in the log. */
+  private unavailable(err: unknown): ApiError {
+    this.log(`chain unavailable: ${shortReason(err)}`);
+    return new ApiError(502, 'chain_unavailable', CHAIN_UNAVAILABLE);
   }
 
   private async chainRead<T>(read: () => Promise<T>): Promise<T> {
     try {
       return await read();
     } catch (err) {
-      throw new ApiError(502, 'chain_unavailable', `the chain could not be asked: ${shortReason(err)}`);
+      throw this.unavailable(err);
     }
   }
 }

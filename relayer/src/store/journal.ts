@@ -23,8 +23,14 @@ export interface JournalEntry {
   /** The consent's EIP-712 digest: the same consent always has the same digest. */
   digest: string;
   policyId: bigint;
+  /** The investor tag the proof registers (its nullifier's low 192 bits, as the gate keys investors), 0x-hex; unknown for entries older than the column. */
+  investorTag?: string;
+  /** The consent's deadline (unix seconds): past it the transaction can only revert. Unknown for entries older than the column. */
+  deadline?: bigint;
   status: JournalStatus;
   txHash: string;
+  /** Earlier transactions of this entry, with the same relayer nonce, replaced by `txHash` at a higher fee: any of them may be the one mined. */
+  replacedTxHashes?: string[];
   /** The signed transaction, to re-broadcast it after a restart. */
   rawTx: string;
   relayerNonce: number;
@@ -33,11 +39,22 @@ export interface JournalEntry {
   /** gasUsed × effectiveGasPrice, once mined. */
   costWei?: bigint;
   blockNumber?: number;
+  /**
+   * Reverted, but the same consent registered the wallet in another transaction (someone copied the
+   * calldata and got in first): the holder is registered, so it does not count against the limits.
+   */
+  registeredElsewhere?: boolean;
   /** Unix milliseconds. */
   createdAt: number;
 }
 
-export type NewJournalEntry = Omit<JournalEntry, 'id' | 'status' | 'costWei' | 'blockNumber'>;
+export type NewJournalEntry = Omit<JournalEntry, 'id' | 'status' | 'costWei' | 'blockNumber' | 'registeredElsewhere' | 'replacedTxHashes'>;
+
+/** How an entry ended; `txHash` is the one mined when it was a replaced one. */
+export type JournalOutcome =
+  | { status: 'mined'; blockNumber: number; costWei: bigint; txHash?: string }
+  | { status: 'reverted'; blockNumber: number; costWei: bigint; registeredElsewhere?: boolean; txHash?: string }
+  | { status: 'dropped' };
 
 /** Raised when a consent's (wallet, nonce) already has a live entry under another digest. */
 export class JournalConflict extends Error {
@@ -54,11 +71,16 @@ export interface Journal {
   findLive(wallet: string, consentNonce: bigint): JournalEntry | undefined;
   /** Records a signed transaction as `sent`; throws JournalConflict if (wallet, nonce) already has a live entry. */
   record(entry: NewJournalEntry): JournalEntry;
-  settle(id: number, outcome: { status: 'mined' | 'reverted'; blockNumber: number; costWei: bigint } | { status: 'dropped' }): void;
+  settle(id: number, outcome: JournalOutcome): void;
+  /** A `sent` entry's transaction replaced by one with the same relayer nonce and a higher fee (written before it is broadcast). */
+  replace(id: number, replacement: { txHash: string; rawTx: string; maxCostWei: bigint }): JournalEntry;
   /** Entries still `sent`, oldest first (what a restart must follow up). */
   pending(): JournalEntry[];
-  /** Entries created since `sinceMs` that cost or may cost gas (sent, mined, reverted), optionally for one wallet. */
-  countSince(sinceMs: number, wallet?: string): number;
+  /**
+   * Registrations created since `sinceMs` that count against the limits (sent, mined, reverted — but
+   * not a revert whose consent registered the wallet elsewhere), optionally for one wallet or one investor tag.
+   */
+  countSince(sinceMs: number, wallet?: string, investorTag?: string): number;
   /** Wei spent since `sinceMs`: actual cost of mined and reverted entries, worst case of sent ones. */
   spentSince(sinceMs: number): bigint;
   close(): void;

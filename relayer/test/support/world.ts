@@ -13,6 +13,14 @@ import { DEFAULT_LIMITS, type RelayerConfig } from '../../src/config.js';
 
 export const POLICY_ID = 1n;
 
+/** What a holder keeps to prove again: their secret, their attributes and their leaf in the issuer's tree. */
+export interface HolderCredential {
+  secret: bigint;
+  salt: bigint;
+  attributes: EncodedAttributes;
+  index: number;
+}
+
 export interface RelayerWorld {
   node: HardhatNode;
   provider: JsonRpcProvider;
@@ -22,7 +30,9 @@ export interface RelayerWorld {
   /** A funded key for the relayer to pay with. */
   relayerKey: string;
   /** A new holder's credential, published, proven for a new wallet key that holds 0 ETH. */
-  proveForNewWallet(): Promise<{ wallet: HDNodeWallet; proof: KycProof }>;
+  proveForNewWallet(): Promise<{ wallet: HDNodeWallet; proof: KycProof; credential: HolderCredential }>;
+  /** A proof of `credential` (the same investor, so the same nullifier) for `walletAddress` (any address: a contract wallet too). */
+  prove(credential: HolderCredential, walletAddress: string): Promise<KycProof>;
   config(overrides?: Partial<RelayerConfig>): RelayerConfig;
   stop(): void;
 }
@@ -47,6 +57,21 @@ export async function startRelayerWorld(): Promise<RelayerWorld> {
   await (await admin.sendTransaction({ to: relayer.address, value: parseEther('10') })).wait();
   const tree = new IssuerTree(32);
 
+  async function prove(credential: HolderCredential, walletAddress: string): Promise<KycProof> {
+    const stored = await contracts.complianceGate.policy(POLICY_ID);
+    const prover = await nodeProver('kycPolicy32');
+    return prover.prove({
+      identitySecret: credential.secret,
+      attributes: credential.attributes,
+      salt: credential.salt,
+      merkleProof: tree.proof(credential.index),
+      policy: { jurisdictionMask: stored.jurisdictionMask, minAge: Number(stored.config.minAge), investorClassMask: Number(stored.config.investorClassMask), minKycLevel: Number(stored.config.minKycLevel), scope: stored.scope },
+      wallet: walletAddress,
+      today: utcDate((await provider.getBlock('latest'))!.timestamp),
+      validUntil: credential.attributes.expiryDate,
+    });
+  }
+
   return {
     node,
     provider,
@@ -60,21 +85,11 @@ export async function startRelayerWorld(): Promise<RelayerWorld> {
       const attributes: EncodedAttributes = { jurisdiction: jurisdictionIndex('DE'), birthDate: 19800101, investorClass: 0b10, kycLevel: 3, expiryDate: 20351231 };
       const index = tree.append(computeLeaf(identityCommitment(secret), attributes, salt));
       await (await contracts.issuerRegistry.publishRoot(1, tree.root, tree.size)).wait();
-      const stored = await contracts.complianceGate.policy(POLICY_ID);
+      const credential = { secret, salt, attributes, index };
       const wallet = Wallet.createRandom();
-      const prover = await nodeProver('kycPolicy32');
-      const proof = await prover.prove({
-        identitySecret: secret,
-        attributes,
-        salt,
-        merkleProof: tree.proof(index),
-        policy: { jurisdictionMask: stored.jurisdictionMask, minAge: Number(stored.config.minAge), investorClassMask: Number(stored.config.investorClassMask), minKycLevel: Number(stored.config.minKycLevel), scope: stored.scope },
-        wallet: wallet.address,
-        today: utcDate((await provider.getBlock('latest'))!.timestamp),
-        validUntil: attributes.expiryDate,
-      });
-      return { wallet, proof };
+      return { wallet, proof: await prove(credential, wallet.address), credential };
     },
+    prove,
     config(overrides = {}) {
       return {
         rpcUrl: node.url,
@@ -84,7 +99,8 @@ export async function startRelayerWorld(): Promise<RelayerWorld> {
         host: '127.0.0.1',
         port: 0,
         corsOrigins: [],
-        limits: { ...DEFAULT_LIMITS },
+        // Every test request comes from 127.0.0.1: the per-IP limit is tested on its own.
+        limits: { ...DEFAULT_LIMITS, requestsPerMinute: 100_000 },
         receiptTimeoutSeconds: 30,
         ...overrides,
       };
