@@ -58,7 +58,7 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('retention purge o
     const rejectedNonce = (await service.store.getApplication(rejected.json.id))!.challengeNonce;
     const day0 = clock.now();
     // A reviewer's proposal (the applicant's verified attributes, as a keyed person hash) goes with it.
-    const proposed = await service.app.inject({ method: 'POST', url: `/applications/${rejected.json.id}/proposal`, headers: reviewer, payload: { person: newPerson() } });
+    const proposed = await service.app.inject({ method: 'POST', url: `/applications/${rejected.json.id}/proposal`, headers: reviewer, payload: { person: newPerson(), attributes: { kycLevel: 2 } } });
     expect(proposed.statusCode).toBe(201);
     expect(await service.store.latestProposal(rejected.json.id)).not.toBeNull();
     expect((await service.app.inject({ method: 'POST', url: `/applications/${rejected.json.id}/reject`, headers: reviewer, payload: { reason: 'unreadable' } })).statusCode).toBe(200);
