@@ -542,6 +542,7 @@ describe('wallet in a headless browser', () => {
     // Nothing was signed for the review the lock cancelled.
     await page.waitForTimeout(500);
     expect(await provider.getTransactionCount(holder)).toBe(nonce);
+    await shot('24b-locked-with-credential');
 
     // Unlocking renders every panel again from the stored wallet.
     await page.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
