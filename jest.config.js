@@ -10,7 +10,7 @@ export default {
   moduleNameMapper: {
     '^(\\.{1,2}/.*)\\.js$': '$1',
     '^@zkkyc/prover/node$': '<rootDir>/packages/prover/src/node.ts',
-    '^@zkkyc/(credentials|tree|prover|sdk|escrow)$': '<rootDir>/packages/$1/src/index.ts',
+    '^@zkkyc/(credentials|tree|prover|sdk|escrow|service-kit)$': '<rootDir>/packages/$1/src/index.ts',
     '^@zkkyc/issuer-service$': '<rootDir>/issuer-service/src/index.ts',
     '^@zkkyc/compliance-monitor$': '<rootDir>/compliance-monitor/src/index.ts',
     '^@zkkyc/relayer$': '<rootDir>/relayer/src/index.ts',

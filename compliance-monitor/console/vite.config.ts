@@ -1,22 +1,7 @@
-import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
+// Relative, not @zkkyc/service-kit: vite bundles a config's relative imports but leaves packages to
+// node, which cannot load the kit's TypeScript.
+import { consoleViteConfig } from '../../packages/service-kit/src/console-vite.js';
 
-const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
-
-/**
- * The compliance officer's console: one page of plain TypeScript, built into dist/ and served by
- * the monitor at /console/ (same origin as the API, so the officer's key goes nowhere else).
- * `base: './'` keeps the asset paths relative to wherever it is served.
- */
-export default defineConfig({
-  root: here('.'),
-  base: './',
-  publicDir: false,
-  build: {
-    outDir: here('dist'),
-    emptyOutDir: true,
-    target: 'es2022',
-    reportCompressedSize: false,
-  },
-  logLevel: 'warn',
-});
+/** The compliance officer's console, served by the monitor at /console/ (the officer's key goes nowhere else). */
+export default defineConfig(consoleViteConfig(new URL('./', import.meta.url)));

@@ -7,6 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ReportingEntity } from './sar/draft.js';
+import { ConfigError } from '@zkkyc/service-kit';
 
 /** A compliance officer: `name` is what case notes and the audit trail record, never the key. */
 export interface Officer {
@@ -63,16 +64,7 @@ export interface MonitorConfig {
   consoleDir?: string;
 }
 
-/** Raised when the environment cannot produce a configuration; the message names the variable. */
-export class ConfigError extends Error {
-  constructor(
-    readonly variable: string,
-    message: string,
-  ) {
-    super(`${variable}: ${message}`);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError };
 
 export const DEFAULT_CONFIRMATIONS = 2;
 export const DEFAULT_RETENTION_DAYS = 1826;

@@ -1,22 +1,7 @@
-import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
+// Relative, not @zkkyc/service-kit: vite bundles a config's relative imports but leaves packages to
+// node, which cannot load the kit's TypeScript.
+import { consoleViteConfig } from '../../packages/service-kit/src/console-vite.js';
 
-const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
-
-/**
- * The KYC provider's reviewer console: plain TypeScript and DOM, built into dist/ and served by the
- * issuer service at /console/ (same origin as the API, so a reviewer key is sent nowhere else).
- * `base: './'` keeps asset paths relative to wherever it is served.
- */
-export default defineConfig({
-  root: here('.'),
-  base: './',
-  publicDir: false,
-  build: {
-    outDir: here('dist'),
-    emptyOutDir: true,
-    target: 'es2022',
-    reportCompressedSize: false,
-  },
-  logLevel: 'warn',
-});
+/** The KYC provider's reviewer console, served by the issuer service at /console/ (a reviewer key is sent nowhere else). */
+export default defineConfig(consoleViteConfig(new URL('./', import.meta.url)));

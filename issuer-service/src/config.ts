@@ -1,6 +1,7 @@
 import { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import * as zxcvbnCommon from '@zxcvbn-ts/language-common';
 import { DEFAULT_AUTO_APPROVE_KYC_LEVEL } from './services/kyc-levels.js';
+import { ConfigError } from '@zkkyc/service-kit';
 
 /**
  * Service configuration, read from the environment once at start-up.
@@ -281,16 +282,7 @@ export function checkIdentityRecordRetention(days: number): number {
 /** A did:web host part: a domain name, optionally with a %3A-encoded port, optionally with :path segments. */
 const DID_WEB_HOST = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(%3A\d{1,5})?$/i;
 
-/** Raised when the environment cannot produce a safe configuration; the message names the variable. */
-export class ConfigError extends Error {
-  constructor(
-    readonly variable: string,
-    message: string,
-  ) {
-    super(`${variable}: ${message}`);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError };
 
 /** Publicly known, so only ever used in dev mode, and refused as ISSUER_KEY_SECRET. */
 export const DEV_KEY_SECRET = 'zkkyc-dev-insecure-key-secret';

@@ -4,6 +4,7 @@
  * says which rule the value breaks, so an operator fixes it without reading code.
  */
 import { parseEther, parseUnits } from 'ethers';
+import { ConfigError } from '@zkkyc/service-kit';
 
 export interface RelayerLimits {
   /** Registrations accepted per wallet in any 24 hours (`WALLET_DAILY_LIMIT`, default 3). */
@@ -58,15 +59,7 @@ export interface RelayerConfig {
   receiptTimeoutSeconds: number;
 }
 
-export class ConfigError extends Error {
-  constructor(
-    readonly variable: string,
-    message: string,
-  ) {
-    super(`${variable}: ${message}`);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError };
 
 export const DEFAULT_LIMITS: RelayerLimits = {
   walletDailyLimit: 3,

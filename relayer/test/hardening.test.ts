@@ -43,6 +43,28 @@ async function open(overrides: Parameters<RelayerWorld['config']>[0] = {}, log?:
   return r;
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Posts `body` with automine off, so the relayer's transaction stays pending until the test mines,
+ * and hands `run` the answer to come and the pending journal entries once there is one (none after
+ * 30 s). Automine is back on afterwards.
+ */
+async function whilePending(relayer: Relayer, body: Parameters<typeof post>[1], run: (answer: ReturnType<typeof post>, pending: ReturnType<Relayer['journal']['pending']>) => Promise<void>): Promise<void> {
+  await world.provider.send('evm_setAutomine', [false]);
+  try {
+    const answer = post(relayer, body);
+    let pending = relayer.journal.pending();
+    for (let i = 0; pending.length === 0 && i < 600; i++) {
+      await sleep(50);
+      pending = relayer.journal.pending();
+    }
+    await run(answer, pending);
+  } finally {
+    await world.provider.send('evm_setAutomine', [true]);
+  }
+}
+
 const chainTime = async () => (await world.provider.getBlock('latest'))!.timestamp;
 const s = (v: bigint | string) => BigInt(v).toString();
 
@@ -228,14 +250,7 @@ describe('the node and the chain misbehaving', () => {
     const relayer = await open({ limits: { ...world.config().limits, walletDailyLimit: 1 } });
     const { proof, wallet } = await world.proveForNewWallet();
     const body = await signed(proof, wallet);
-    await world.provider.send('evm_setAutomine', [false]);
-    try {
-      const answer = post(relayer, body);
-      let pending = relayer.journal.pending();
-      for (let i = 0; pending.length === 0 && i < 600; i++) {
-        await new Promise((r) => setTimeout(r, 50));
-        pending = relayer.journal.pending();
-      }
+    await whilePending(relayer, body, async (answer, pending) => {
       expect(pending).toHaveLength(1);
       const sent = (await world.provider.getTransaction(pending[0].txHash))!;
       // The front-runner copies the calldata and pays a higher tip.
@@ -247,27 +262,18 @@ describe('the node and the chain misbehaving', () => {
       expect((await world.provider.getTransactionReceipt(pending[0].txHash))!.status).toBe(0);
       expect(await world.contracts.complianceGate.isVerified(POLICY_ID, wallet.address)).toBe(true);
       expect(relayer.journal.countSince(0, wallet.address)).toBe(0);
-    } finally {
-      await world.provider.send('evm_setAutomine', [true]);
-    }
+    });
   });
 
   test('M3: a transaction not mined within replaceAfterSeconds is replaced at a higher fee, same nonce; the answer is the one mined', async () => {
     const relayer = await open({ limits: { ...world.config().limits, replaceAfterSeconds: 1 } });
     const { proof, wallet } = await world.proveForNewWallet();
     const body = await signed(proof, wallet);
-    await world.provider.send('evm_setAutomine', [false]);
-    try {
-      const answer = post(relayer, body);
-      let pending = relayer.journal.pending();
-      for (let i = 0; pending.length === 0 && i < 600; i++) {
-        await new Promise((r) => setTimeout(r, 50));
-        pending = relayer.journal.pending();
-      }
+    await whilePending(relayer, body, async (answer, pending) => {
       const first = pending[0];
       let current = first;
       for (let i = 0; current.txHash === first.txHash && i < 200; i++) {
-        await new Promise((r) => setTimeout(r, 50));
+        await sleep(50);
         current = relayer.journal.pending()[0] ?? current;
       }
       expect(current.replacedTxHashes).toContain(first.txHash);
@@ -283,9 +289,7 @@ describe('the node and the chain misbehaving', () => {
       expect(settled).toMatchObject({ status: 'mined', txHash: json.txHash });
       expect((await world.provider.getTransaction(json.txHash!))!.nonce).toBe(before.nonce);
       expect(await world.contracts.complianceGate.isVerified(POLICY_ID, wallet.address)).toBe(true);
-    } finally {
-      await world.provider.send('evm_setAutomine', [true]);
-    }
+    });
   });
 
   test('M3: at start, a lost transaction whose consent has expired is dropped, not broadcast again', async () => {
@@ -293,14 +297,7 @@ describe('the node and the chain misbehaving', () => {
     const first = await open({ databasePath, receiptTimeoutSeconds: 1 });
     const { proof, wallet } = await world.proveForNewWallet();
     const body = await signed(proof, wallet, (await chainTime()) + 120);
-    await world.provider.send('evm_setAutomine', [false]);
-    try {
-      const answer = post(first, body);
-      let pending = first.journal.pending();
-      for (let i = 0; pending.length === 0 && i < 600; i++) {
-        await new Promise((r) => setTimeout(r, 50));
-        pending = first.journal.pending();
-      }
+    await whilePending(first, body, async (answer, pending) => {
       expect(pending).toHaveLength(1);
       expect(pending[0].deadline).toBe(BigInt(body.consent.deadline));
       expect((await answer).status).toBe(504);
@@ -314,8 +311,6 @@ describe('the node and the chain misbehaving', () => {
       expect(await world.provider.getTransaction(pending[0].txHash)).toBeNull();
       await world.provider.send('evm_mine', []);
       expect(await world.provider.getTransactionCount(first.address, 'latest')).toBe(nonce);
-    } finally {
-      await world.provider.send('evm_setAutomine', [true]);
-    }
+    });
   });
 });

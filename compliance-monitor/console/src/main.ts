@@ -10,6 +10,7 @@ import { WORDS } from './plain-words.js';
 import { renderCase, renderCases } from './cases-view.js';
 import { renderFreezes, renderSanctions, renderTransfers } from './other-views.js';
 import { renderSar, renderSarList } from './sar-view.js';
+import { hashRoute, markCurrentSection } from '../../../packages/service-kit/src/console-route.js';
 
 /** The views, by the first part of the hash. */
 export type ConsoleView = 'cases' | 'case' | 'transfers' | 'freezes' | 'sanctions' | 'sar';
@@ -27,13 +28,9 @@ function showSignedIn(signedIn: boolean): void {
 
 async function route(): Promise<void> {
   if (!api.key) return showSignedIn(false);
-  const [name, ...rest] = (location.hash.replace(/^#/, '') || 'cases').split('/');
-  const arg = decodeURIComponent(rest.join('/'));
+  const { name, arg } = hashRoute(location.hash, 'cases');
   const section = (name === 'case' ? 'cases' : name) as ConsoleView;
-  for (const a of nav.querySelectorAll('a')) {
-    if (a.getAttribute('href') === `#${section}`) a.setAttribute('aria-current', 'page');
-    else a.removeAttribute('aria-current');
-  }
+  markCurrentSection(nav, section);
   view.dataset.view = name;
   view.dataset.ready = 'false';
   view.replaceChildren(el('p', {}, WORDS.loading));

@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { registerConsole } from '@zkkyc/service-kit';
 import type { ChainEvent, EventRef } from '../model.js';
 import type { CaseDetail, StoreSession } from '../store/monitor-store.js';
 import type { RouteContext } from './route-context.js';
@@ -138,39 +137,18 @@ export async function consoleRoutes(app: FastifyInstance, ctx: RouteContext): Pr
   );
 }
 
-const CONTENT_TYPES: Record<string, string> = {
-  html: 'text/html; charset=utf-8',
-  js: 'text/javascript; charset=utf-8',
-  css: 'text/css; charset=utf-8',
-  svg: 'image/svg+xml',
-  png: 'image/png',
-};
-
 /**
- * Serves the built console (`vite build` of compliance-monitor/console) at `/console/`: its
- * index.html and the files under assets/, nothing else (names are checked, so no path leaves the
- * directory). Same origin as the API, so the browser sends the officer's key to no one else.
+ * Serves the built console (`vite build` of compliance-monitor/console) at `/console/`; a missing
+ * file answers 404 in the monitor's error shape.
  */
 export async function serveConsole(app: FastifyInstance, dir: string): Promise<void> {
-  const send = async (file: string, reply: FastifyReply) => {
-    const ext = file.split('.').pop() ?? '';
-    let body: Buffer;
-    try {
-      body = await readFile(join(dir, file));
-    } catch {
-      throw notFound(`console file ${file}`, 'url');
-    }
-    return reply
-      .header('content-type', CONTENT_TYPES[ext] ?? 'application/octet-stream')
-      .header('x-content-type-options', 'nosniff')
-      .header('content-security-policy', "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'")
-      .send(body);
-  };
-  app.get('/console', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/console/'));
-  app.get('/console/', { schema: { hide: true } }, async (_req, reply) => send('index.html', reply));
-  app.get<{ Params: { file: string } }>(
-    '/console/assets/:file',
-    { schema: { hide: true, params: { type: 'object', properties: { file: { type: 'string', pattern: '^[A-Za-z0-9_-][A-Za-z0-9._-]{0,120}$' } }, required: ['file'] } } },
-    async (req, reply) => send(join('assets', req.params.file), reply),
-  );
+  await registerConsole(app, {
+    dir,
+    headers: {
+      'x-content-type-options': 'nosniff',
+      'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
+    },
+    missingFile: (file) => notFound(`console file ${file}`, 'url'),
+    headersOnMissing: false,
+  });
 }

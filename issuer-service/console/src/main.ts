@@ -14,6 +14,7 @@ import { renderApplication } from './application-view.js';
 import { renderCredentials } from './credentials-view.js';
 import { renderPublications } from './publications-view.js';
 import { renderAudit } from './audit-view.js';
+import { hashRoute, markCurrentSection } from '../../../packages/service-kit/src/console-route.js';
 
 /** The views, by the first part of the hash. */
 export type ConsoleView = 'queue' | 'application' | 'credentials' | 'publications' | 'audit';
@@ -34,13 +35,9 @@ function showSignedIn(reviewer: Reviewer | null): void {
 
 async function route(moveFocus = true): Promise<void> {
   if (!session) return;
-  const [name, ...rest] = (location.hash.replace(/^#/, '') || 'queue').split('/');
-  const arg = decodeURIComponent(rest.join('/'));
+  const { name, arg } = hashRoute(location.hash, 'queue');
   const section = name === 'application' ? 'queue' : name;
-  for (const a of nav.querySelectorAll('a')) {
-    if (a.getAttribute('href') === `#${section}`) a.setAttribute('aria-current', 'page');
-    else a.removeAttribute('aria-current');
-  }
+  markCurrentSection(nav, section);
   view.dataset.view = name;
   view.dataset.ready = 'false';
   view.replaceChildren(el('p', {}, WORDS.loading));

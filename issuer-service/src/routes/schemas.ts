@@ -4,23 +4,9 @@
  * country) are checked by `@zkkyc/credentials`, which owns them.
  */
 
-export const errorSchema = {
-  $id: 'ApiError',
-  type: 'object',
-  properties: {
-    error: {
-      type: 'object',
-      properties: {
-        code: { type: 'string' },
-        message: { type: 'string' },
-        field: { type: 'string' },
-        rule: { type: 'string' },
-      },
-      required: ['code', 'message'],
-    },
-  },
-  required: ['error'],
-} as const;
+import { errorSchema as errorSchemaFor } from '@zkkyc/service-kit';
+
+export const errorSchema = errorSchemaFor('ApiError', 'omit-absent');
 
 /** Every route may answer with these; listing them puts the error shape in the OpenAPI document. */
 export const errorResponses = {

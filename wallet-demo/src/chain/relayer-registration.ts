@@ -1,5 +1,6 @@
 import { type Signer } from 'ethers';
 import { RelayerApiError, RelayerClient, signRegistrationConsent, type DeployedToken, type RegistrationProof } from '@zkkyc/sdk';
+import type { Review } from '../ui/review-dialog.js';
 import type { WalletSession } from '../wallet-session.js';
 
 /**
@@ -8,15 +9,8 @@ import type { WalletSession } from '../wallet-session.js';
  * one registration, and the relayer sends it and pays the gas. The account needs no ETH.
  */
 
-/** What the holder reviews before the consent is signed (ui/review-dialog.ts's Review). */
-export interface ConsentReview {
-  title: string;
-  action: string;
-  to: string;
-  amount?: string;
-  fee: string;
-  details?: Array<[string, string]>;
-}
+/** What the holder reviews before the consent is signed: the review dialog's words. */
+export type ConsentReview = Review;
 
 /** Seconds the relayer has to submit the consent (the gate refuses it after). */
 const CONSENT_LIFETIME_SECONDS = 600;
