@@ -231,6 +231,18 @@ describe('limits per investor (H2)', () => {
     expect(json.error).toMatchObject({ code: 'rate_limited', field: 'proof.pubSignals.0', rule: 'investor-daily-limit' });
     expect(await world.provider.getTransactionCount(relayer.address)).toBe(before);
   });
+
+  test('requests sent together cannot all pass the count while the journal is still empty: the count is checked again under the lock', async () => {
+    const relayer = await open({ limits: { ...world.config().limits, investorDailyLimit: 1 } });
+    const first = await world.proveForNewWallet();
+    const second = Wallet.createRandom();
+    const secondProof = await world.prove(first.credential, second.address);
+    const before = await world.provider.getTransactionCount(relayer.address);
+    const answers = await Promise.all([post(relayer, await signed(first.proof, first.wallet)), post(relayer, await signed(secondProof, second))]);
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 429]);
+    expect(answers.find((a) => a.status === 429)!.json.error).toMatchObject({ code: 'rate_limited', rule: 'investor-daily-limit' });
+    expect(await world.provider.getTransactionCount(relayer.address)).toBe(before + 1);
+  });
 });
 
 describe('the node and the chain misbehaving', () => {

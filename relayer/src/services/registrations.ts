@@ -186,22 +186,9 @@ export class RegistrationService {
       }
     }
 
-    const since = this.now() - DAY_MS;
-    if (this.o.journal.countSince(since, wallet) >= limits.walletDailyLimit) {
-      throw new ApiError(429, 'rate_limited', `wallet ${wallet} has had ${limits.walletDailyLimit} registrations relayed in the last 24 hours`, 'wallet', 'wallet-daily-limit');
-    }
-    if (this.o.journal.countSince(since, undefined, investorTag) >= limits.investorDailyLimit) {
-      throw new ApiError(
-        429,
-        'rate_limited',
-        `the investor behind this proof has had ${limits.investorDailyLimit} registrations relayed in the last 24 hours`,
-        'proof.pubSignals.0',
-        'investor-daily-limit',
-      );
-    }
-    if (this.o.journal.countSince(since) >= limits.dailyLimit) {
-      throw new ApiError(429, 'rate_limited', `the relayer has relayed its ${limits.dailyLimit} registrations for the last 24 hours`, undefined, 'daily-limit');
-    }
+    // Checked here so a refusal costs nothing, and again under the lock (send) so requests sent
+    // together cannot all pass while the journal is still empty.
+    this.checkCounts(wallet, investorTag);
 
     const entry = await this.lock.run(() => this.send(req, { wallet, nonce, digest, escrow, investorTag }));
     return this.outcome(await this.settled(entry));
@@ -291,6 +278,27 @@ export class RegistrationService {
     return BigInt(Math.max(block?.timestamp ?? 0, Math.floor(this.now() / 1000)));
   }
 
+  /** The per-wallet, per-investor and relayer-wide daily counts (429 naming the one reached). */
+  private checkCounts(wallet: string, investorTag: string): void {
+    const { limits } = this.o;
+    const since = this.now() - DAY_MS;
+    if (this.o.journal.countSince(since, wallet) >= limits.walletDailyLimit) {
+      throw new ApiError(429, 'rate_limited', `wallet ${wallet} has had ${limits.walletDailyLimit} registrations relayed in the last 24 hours`, 'wallet', 'wallet-daily-limit');
+    }
+    if (this.o.journal.countSince(since, undefined, investorTag) >= limits.investorDailyLimit) {
+      throw new ApiError(
+        429,
+        'rate_limited',
+        `the investor behind this proof has had ${limits.investorDailyLimit} registrations relayed in the last 24 hours`,
+        'proof.pubSignals.0',
+        'investor-daily-limit',
+      );
+    }
+    if (this.o.journal.countSince(since) >= limits.dailyLimit) {
+      throw new ApiError(429, 'rate_limited', `the relayer has relayed its ${limits.dailyLimit} registrations for the last 24 hours`, undefined, 'daily-limit');
+    }
+  }
+
   /** Steps 5 (fees) to 8 (broadcast), under the lock; returns the journal entry of the sent transaction. */
   private async send(req: RegistrationRequest, c: { wallet: string; nonce: bigint; digest: string; escrow: boolean; investorTag: string }): Promise<JournalEntry> {
     const { gate, journal, limits, provider, signer } = this.o;
@@ -300,6 +308,7 @@ export class RegistrationService {
     if (live) {
       throw new ApiError(409, 'consent_pending', `wallet ${c.wallet} already has a registration in flight (${live.txHash}); wait for it`, 'consent.signature', 'one-at-a-time');
     }
+    this.checkCounts(c.wallet, c.investorTag);
 
     const fees = await this.chainRead(() => provider.getFeeData());
     const maxFeePerGas = fees.maxFeePerGas ?? fees.gasPrice;
