@@ -43,6 +43,29 @@ async function issuedLevel(s: IssuerService, applied: { json: { credentialId?: s
 }
 
 describe('the applicant declares, the reviewer sets the KYC level', () => {
+  it('refuses a proposal recorded before reviewers set the level (its level may be the request): proposal_outdated, nothing written', async () => {
+    const s = await service();
+    const applied = await apply(s, makeHolder(), { attributes: { ...DECLARED, kycLevel: 4 } });
+    const id = applied.json.id as string;
+    // What an older version stored when the reviewer left the level out: the request, filled in.
+    // Rows from before migration 8 read back with levelFromReviewer false, as this one does.
+    const now = Date.now();
+    const old = await s.store.recordProposal(
+      { applicationId: id, reviewer: 'alice', attributes: { ...DECLARED, kycLevel: 4 }, personKey: 'pk-old', sealedPerson: null, reason: null, proposedAt: now },
+      { at: now, actor: 'alice', role: 'reviewer', action: 'propose', subjectType: 'application', subjectId: id, detail: {} },
+    );
+    expect((await s.store.latestProposal(id))!.levelFromReviewer).toBe(false);
+    const before = await s.store.rowCounts();
+    const res = await s.app.inject({ method: 'POST', url: `/applications/${id}/approve`, headers: bob, payload: { expiryDate: nextYear(), proposalId: old } });
+    expect(res.statusCode).toBe(409);
+    expect(res.json().error).toMatchObject({ code: 'proposal_outdated', field: 'proposalId', rule: 'reviewer-sets' });
+    expect(await s.store.rowCounts()).toEqual(before);
+    // A proposal recorded now says the reviewer set the level.
+    const fresh = await s.app.inject({ method: 'POST', url: `/applications/${id}/proposal`, headers: alice, payload: { person: newPerson(), attributes: { kycLevel: 2 } } });
+    expect(fresh.statusCode).toBe(201);
+    expect((await s.store.latestProposal(id))!.levelFromReviewer).toBe(true);
+  });
+
   it('never issues the level an applicant asked for: an approval that sets none is refused and writes nothing', async () => {
     const s = await service();
     const applied = await apply(s, makeHolder(), { attributes: { ...DECLARED, kycLevel: 4 } });

@@ -155,7 +155,7 @@ export class IssuanceService {
     const now = clock.now();
     // The person itself goes with the proposal, sealed, for the approval to put in the identity record.
     const sealedPerson = records.sealPerson(input.person, applicationId, personKey);
-    const proposal: ProposalRecord = { applicationId, reviewer: actor.name, attributes, personKey, sealedPerson, reason: input.reason ?? null, proposedAt: now };
+    const proposal: ProposalRecord = { applicationId, reviewer: actor.name, attributes, personKey, sealedPerson, reason: input.reason ?? null, proposedAt: now, levelFromReviewer: true };
     try {
       proposal.id = await store.recordProposal(proposal, {
         at: now,
@@ -184,6 +184,15 @@ export class IssuanceService {
     // declared values with the approver's findings — the KYC level among them, always.
     let verified: VerifiedAttributes;
     if (proposal) {
+      if (!proposal.levelFromReviewer) {
+        throw new ApiError(
+          409,
+          'proposal_outdated',
+          `proposal ${proposal.id} was recorded before reviewers set the KYC level, and its level may be the applicant's request; record a new proposal`,
+          'proposalId',
+          'reviewer-sets',
+        );
+      }
       verified = proposal.attributes;
       if (input.attributes !== undefined && !sameAttributes(verified, { ...verified, ...input.attributes })) {
         throw new ApiError(

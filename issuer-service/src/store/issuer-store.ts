@@ -118,6 +118,11 @@ export interface ProposalRecord {
   sealedPerson?: string | null;
   reason: string | null;
   proposedAt: number;
+  /**
+   * True when the reviewer set the KYC level (every proposal from migration 8 on). False on older
+   * proposals, whose level may be the applicant's request: an approval refuses them.
+   */
+  levelFromReviewer?: boolean;
 }
 
 /**

@@ -541,4 +541,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX oid4vci_nonces_expiry ON oid4vci_nonces (expires_at);
     `,
   },
+  {
+    version: 8,
+    name: 'proposals say whether the reviewer set the KYC level',
+    // From this version the KYC level is the reviewer's finding, never the applicant's request. A
+    // proposal recorded before could carry the applicant's requested level (the reviewer left it
+    // out and it was filled from the application), so it cannot be told apart from a reviewer's;
+    // existing rows get 0 and an approval refuses them (proposal_outdated): record a new proposal.
+    sql: `ALTER TABLE proposals ADD COLUMN level_from_reviewer INTEGER NOT NULL DEFAULT 0;`,
+    postgres: `ALTER TABLE proposals ADD COLUMN level_from_reviewer INTEGER NOT NULL DEFAULT 0;`,
+  },
 ];

@@ -406,8 +406,8 @@ export class PostgresIssuerStore implements IssuerStore {
       const app = (await tx.query('SELECT status FROM applications WHERE id = $1 FOR SHARE', [p.applicationId])).rows[0] as { status: string } | undefined;
       if (app?.status !== 'pending') throw new StoreConflict('application_not_pending', `application ${p.applicationId} is not pending`);
       const { rows } = await tx.query(
-        'INSERT INTO proposals (application_id, reviewer, attributes_json, person_key, sealed_person, reason, proposed_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id',
-        [p.applicationId, p.reviewer, JSON.stringify(p.attributes), p.personKey, p.sealedPerson ?? null, p.reason, p.proposedAt],
+        'INSERT INTO proposals (application_id, reviewer, attributes_json, person_key, sealed_person, reason, proposed_at, level_from_reviewer) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id',
+        [p.applicationId, p.reviewer, JSON.stringify(p.attributes), p.personKey, p.sealedPerson ?? null, p.reason, p.proposedAt, p.levelFromReviewer ? 1 : 0],
       );
       const id = rows[0].id as number;
       await this.insertAudit(tx, [{ ...audit, detail: { proposalId: id, ...audit.detail } }]);

@@ -176,6 +176,7 @@ export interface ProposalRow {
   sealed_person?: string | null;
   reason: string | null;
   proposed_at: number;
+  level_from_reviewer?: number | null;
 }
 
 export function toProposal(r: ProposalRow): ProposalRecord {
@@ -188,6 +189,7 @@ export function toProposal(r: ProposalRow): ProposalRecord {
     sealedPerson: r.sealed_person ?? null,
     reason: r.reason,
     proposedAt: r.proposed_at,
+    levelFromReviewer: Number(r.level_from_reviewer ?? 0) === 1,
   };
 }
 

@@ -370,8 +370,8 @@ export class SqliteIssuerStore implements IssuerStore {
       const app = this.db.prepare('SELECT status FROM applications WHERE id = ?').get(p.applicationId) as { status: string } | undefined;
       if (app?.status !== 'pending') throw new StoreConflict('application_not_pending', `application ${p.applicationId} is not pending`);
       const inserted = this.db
-        .prepare('INSERT INTO proposals (application_id, reviewer, attributes_json, person_key, sealed_person, reason, proposed_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-        .run(p.applicationId, p.reviewer, JSON.stringify(p.attributes), p.personKey, p.sealedPerson ?? null, p.reason, p.proposedAt);
+        .prepare('INSERT INTO proposals (application_id, reviewer, attributes_json, person_key, sealed_person, reason, proposed_at, level_from_reviewer) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(p.applicationId, p.reviewer, JSON.stringify(p.attributes), p.personKey, p.sealedPerson ?? null, p.reason, p.proposedAt, p.levelFromReviewer ? 1 : 0);
       this.insertAudit([{ ...audit, detail: { proposalId: Number(inserted.lastInsertRowid), ...audit.detail } }]);
       return Number(inserted.lastInsertRowid);
     })();
