@@ -15,6 +15,14 @@ export interface KycCredentialFacts {
   treeId: string;
 }
 
+/**
+ * The claims every form states about the holder's leaf, in the order every form writes them: the
+ * checked attributes, then the identity commitment (decimal), the leaf index and the tree.
+ */
+export function leafClaims(attributes: CredentialAttributes, facts: Pick<KycCredentialFacts, 'identityCommitment' | 'leafIndex' | 'treeId'>) {
+  return { ...attributes, identityCommitment: facts.identityCommitment.toString(), leafIndex: facts.leafIndex, treeId: facts.treeId };
+}
+
 /** A non-empty string, or a ValidationError naming `field` (rule `non-empty-string`). */
 export function requireString(value: unknown, field: string): asserts value is string {
   if (typeof value !== 'string' || value.length === 0) throw new ValidationError(field, 'non-empty-string', 'must be a non-empty string');

@@ -2,7 +2,7 @@ import { digest, ES256, generateSalt } from '@sd-jwt/crypto-nodejs';
 import { SDJwtVcInstance, type SdJwtVcPayload } from '@sd-jwt/sd-jwt-vc';
 import type { Resolvable } from 'did-resolver';
 import { base64url, decodeProtectedHeader } from 'jose';
-import { checkCredentialFacts, type KycCredentialFacts } from './credential-facts.js';
+import { checkCredentialFacts, leafClaims, type KycCredentialFacts } from './credential-facts.js';
 import { ValidationError } from './errors.js';
 import { resolvePublicJwk, VC2_ALG, type JwsSigner } from './vc2-jose.js';
 
@@ -52,10 +52,7 @@ export async function issueKycSdJwtVc(args: IssueKycSdJwtVcArgs, signer: JwsSign
     iat,
     nbf: iat,
     exp: Math.min(Math.floor(Date.parse(`${attributes.expiryDate}T23:59:59Z`) / 1000), iat + SD_JWT_VC_LIFETIME_SECONDS),
-    ...attributes,
-    identityCommitment: args.identityCommitment.toString(),
-    leafIndex: args.leafIndex,
-    treeId: args.treeId,
+    ...leafClaims(attributes, args),
   };
   const sdjwt = new SDJwtVcInstance({ signer: (data: string) => signer.sign(data), signAlg: VC2_ALG, hasher, hashAlg: 'sha-256', saltGenerator: generateSalt });
   return sdjwt.issue(payload, { _sd: [...KYC_DISCLOSABLE_CLAIMS] }, { header: { typ: SD_JWT_VC_TYP, kid: signer.kid } });

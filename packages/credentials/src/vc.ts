@@ -2,7 +2,7 @@ import { getDidKeyResolver } from '@veramo/did-provider-key';
 import { verifyCredential, type VerifyCredentialPolicies } from 'did-jwt-vc';
 import { Resolver, type Resolvable } from 'did-resolver';
 import { encodeAttributes, type CredentialAttributes } from './attributes.js';
-import { checkCredentialFacts, type KycCredentialFacts } from './credential-facts.js';
+import { checkCredentialFacts, leafClaims, type KycCredentialFacts } from './credential-facts.js';
 import { ValidationError } from './errors.js';
 import { assertFieldElement } from './field.js';
 import type { IssuerAgent } from './issuer-agent.js';
@@ -84,10 +84,7 @@ export async function issueKycCredential(agent: IssuerAgent, args: IssueKycCrede
     credentialSchema: { id: KYC_CREDENTIAL_SCHEMA_ID, type: 'JsonSchema' as const },
     credentialSubject: {
       id: args.holderDid,
-      ...attributes,
-      identityCommitment: args.identityCommitment.toString(),
-      leafIndex: args.leafIndex,
-      treeId: args.treeId,
+      ...leafClaims(attributes, args),
     },
   };
   const vc = await agent.createVerifiableCredential({ credential, proofFormat: 'jwt' });

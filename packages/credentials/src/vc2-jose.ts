@@ -1,7 +1,7 @@
 import { base64url, compactVerify, decodeProtectedHeader, importJWK, type JWK } from 'jose';
 import type { DIDResolutionResult, Resolvable, VerificationMethod } from 'did-resolver';
 import { encodeAttributes, type CredentialAttributes } from './attributes.js';
-import { checkCredentialFacts, requireString, type KycCredentialFacts } from './credential-facts.js';
+import { checkCredentialFacts, leafClaims, requireString, type KycCredentialFacts } from './credential-facts.js';
 import { ValidationError } from './errors.js';
 import { assertFieldElement } from './field.js';
 
@@ -120,10 +120,7 @@ export function buildKycCredentialV2(args: BuildKycCredentialV2Args): KycCredent
     ...(args.status ? { credentialStatus: args.status } : {}),
     credentialSubject: {
       id: args.holderDid,
-      ...attributes,
-      identityCommitment: args.identityCommitment.toString(),
-      leafIndex: args.leafIndex,
-      treeId: args.treeId,
+      ...leafClaims(attributes, args),
     },
   };
 }
