@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
@@ -10,6 +11,7 @@ import {PoseidonT6} from "poseidon-solidity/PoseidonT6.sol";
 import {IComplianceGate} from "./interfaces/IComplianceGate.sol";
 import {IIssuerRegistry} from "./interfaces/IIssuerRegistry.sol";
 import {IKycEscrowProofVerifier} from "./interfaces/IKycEscrowProofVerifier.sol";
+import {IKycBatchVerifier} from "./interfaces/IKycBatchVerifier.sol";
 import {IKycProofVerifier} from "./interfaces/IKycProofVerifier.sol";
 import {BabyJubJubPoint} from "./libraries/BabyJubJubPoint.sol";
 import {UtcDate} from "./libraries/UtcDate.sol";
@@ -58,6 +60,9 @@ contract ComplianceGate is AccessControlDefaultAdminRules, EIP712, Nonces, IComp
     bytes32 public constant CONSENT_TYPEHASH =
         keccak256("Consent(uint256 policyId,uint256 nullifier,uint256 context,uint256 nonce,uint256 deadline)");
 
+    /// @notice The most entries one {verifyBatch} takes (the batch verifier's MAX_PROOFS).
+    uint256 public constant MAX_BATCH = 32;
+
     uint256 private constant MAX_JURISDICTION_MASK = (1 << 249) - 1;
     uint256 private constant TAG_MASK = (1 << 192) - 1;
     /// @dev A wallet record's verifiedUntil sits above bit 216 (40 bits last until the year 36812).
@@ -99,6 +104,19 @@ contract ComplianceGate is AccessControlDefaultAdminRules, EIP712, Nonces, IComp
     IKycProofVerifier public immutable verifier20;
     /// @notice The `kycPolicyEscrow32` verifier; zero when the gate takes no escrow policies.
     IKycEscrowProofVerifier public immutable escrowVerifier32;
+
+    /// @notice The verifier {verifyBatch} checks depth-32 proofs with: set once by the administrator
+    /// ({setBatchVerifier32}), zero until then.
+    IKycBatchVerifier public batchVerifier32;
+
+    /// @dev What the checks before a proof ({_admit}) pass to the binding after it ({_record}),
+    /// packed in one word (as a memory struct it cost a plain registration ~200 gas): until | issuerId
+    /// << 64 | depth << 128 | the policy's wallet limit << 136 | the investor's wallet count << 168.
+    /// The count fits in 64 bits: it is kept only under a limit, which is a uint32.
+    uint256 private constant ISSUER_SHIFT = 64;
+    uint256 private constant DEPTH_SHIFT = 128;
+    uint256 private constant LIMIT_SHIFT = 136;
+    uint256 private constant WALLETS_SHIFT = 168;
 
     /// @dev One word per investor and policy: the bar is read by every registration, the wallet
     /// count (kept only while the policy has a wallet limit) by those under a limit — one SLOAD for both.
@@ -335,6 +353,91 @@ contract ComplianceGate is AccessControlDefaultAdminRules, EIP712, Nonces, IComp
     }
 
     /// @inheritdoc IComplianceGate
+    /// @dev Each entry's checks and binding run in a call of the gate to itself
+    /// ({registerBatchEntry}), so that a refusal can be reported with its entry's index; the
+    /// proofs are checked together at the end, and a failure there undoes every entry.
+    function verifyBatch(BatchEntry[] calldata entries) external returns (uint64[] memory until) {
+        uint256 size = entries.length;
+        if (size == 0) revert EmptyBatch();
+        if (size > MAX_BATCH) revert BatchTooLarge(size, MAX_BATCH);
+        IKycBatchVerifier batchVerifier = batchVerifier32;
+        if (address(batchVerifier) == address(0)) revert BatchVerifierNotSet();
+
+        until = new uint64[](size);
+        // The batch verifier's call data, `verifyProofs(proofs, context)`, filled in as the entries
+        // pass: each proof's 12 words are copied from the entry as they are.
+        bytes memory verifierCall = _verifierCallHead(size);
+        for (uint256 i = 0; i < size; i++) {
+            BatchEntry calldata entry = entries[i];
+            // A wallet registers once per batch. Marked in transient storage (100 gas a mark),
+            // cleared below so that a second batch in the same transaction starts clean.
+            (uint256 policyId, address wallet) = (entry.policyId, address(uint160(entry.pubSignals[3])));
+            bytes32 mark = keccak256(abi.encode(policyId, wallet));
+            bool seen;
+            assembly ("memory-safe") {
+                seen := tload(mark)
+                tstore(mark, 1)
+            }
+            if (seen) revert BatchEntryRefused(i, abi.encodeWithSelector(DuplicateBatchEntry.selector, policyId, wallet));
+            try this.registerBatchEntry(entry) returns (uint64 entryUntil) {
+                until[i] = entryUntil;
+            } catch (bytes memory reason) {
+                revert BatchEntryRefused(i, reason);
+            }
+            assembly ("memory-safe") {
+                // In a BatchEntry, pA, pB, pC and pubSignals are the 12 words after policyId.
+                calldatacopy(add(verifierCall, add(0x84, mul(i, 0x180))), add(entry, 0x20), 0x180)
+            }
+        }
+        for (uint256 i = 0; i < size; i++) {
+            bytes32 mark = keccak256(abi.encode(entries[i].policyId, address(uint160(entries[i].pubSignals[3]))));
+            assembly ("memory-safe") {
+                tstore(mark, 0)
+            }
+        }
+        (bool called, bytes memory answer) = address(batchVerifier).staticcall(verifierCall);
+        if (!called || answer.length != 64) revert InvalidBatchProof(bytes32(0));
+        (bool valid, bytes32 digest) = abi.decode(answer, (bool, bytes32));
+        if (!valid) revert InvalidBatchProof(digest);
+        emit BatchVerified(digest, size);
+    }
+
+    /// @notice One entry of {verifyBatch}, all but its proof: the consent, the checks of {verifyFor}
+    /// and the binding. Callable by the gate itself only (`OnlyGate`): alone it would register a
+    /// wallet without checking its proof.
+    function registerBatchEntry(BatchEntry calldata entry) external returns (uint64) {
+        if (msg.sender != address(this)) revert OnlyGate(msg.sender);
+        uint256[4] calldata pubSignals = entry.pubSignals;
+        address wallet = _consented(entry.policyId, pubSignals[0], pubSignals[3], entry.deadline, entry.signature);
+        (uint256 record, uint256 admitted) = _admit(entry.policyId, wallet, pubSignals, true);
+        return _record(entry.policyId, wallet, pubSignals, record, admitted);
+    }
+
+    /// @inheritdoc IComplianceGate
+    function setBatchVerifier32(address verifier) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (verifier == address(0)) revert ZeroAddress("verifier");
+        address current = address(batchVerifier32);
+        if (current != address(0)) revert BatchVerifierAlreadySet(current);
+        batchVerifier32 = IKycBatchVerifier(verifier);
+        emit BatchVerifierSet(verifier, msg.sender);
+    }
+
+    /// @dev `verifyProofs(uint256[12][] proofs, bytes32 context)` call data with room for `size`
+    /// proofs (0x84 bytes in: selector, offset, context, length). The context is the deployment, so
+    /// that a batch's digest (and coefficients) here differ from any other gate's.
+    function _verifierCallHead(uint256 size) private view returns (bytes memory data) {
+        data = new bytes(0x64 + size * 0x180);
+        bytes4 selector = IKycBatchVerifier.verifyProofs.selector;
+        bytes32 context = keccak256(abi.encode(block.chainid, this));
+        assembly ("memory-safe") {
+            mstore(add(data, 0x20), selector)
+            mstore(add(data, 0x24), 0x40)
+            mstore(add(data, 0x44), context)
+            mstore(add(data, 0x64), size)
+        }
+    }
+
+    /// @inheritdoc IComplianceGate
     function cancelConsent(uint256 nonce) external {
         // Consents are signed over the wallet's current nonce, so using it up voids them all.
         _useCheckedNonce(msg.sender, nonce);
@@ -434,9 +537,8 @@ contract ComplianceGate is AccessControlDefaultAdminRules, EIP712, Nonces, IComp
 
     // ─── registration internals ──────────────────────────────────────────────────────────────
 
-    /// @dev A registration with a kycPolicy proof. The steps, in the order docs/contracts.md lists
-    /// the checks: the policy and its kind, the bars, the policy hash, the root (which picks the
-    /// verifier by tree depth), the dates, the proof, the wallet binding; then the record and the event.
+    /// @dev A registration with a kycPolicy proof: the checks ({_admit}), the proof, then the
+    /// binding and the event ({_record}).
     function _register(
         uint256 policyId,
         address wallet,
@@ -445,30 +547,55 @@ contract ComplianceGate is AccessControlDefaultAdminRules, EIP712, Nonces, IComp
         uint256[2] calldata pC,
         uint256[4] calldata pubSignals // [nullifier, root, policyHash, context]
     ) private returns (uint64 until) {
+        (uint256 record, uint256 admitted) = _admit(policyId, wallet, pubSignals, false);
+        IKycProofVerifier verifier = uint8(admitted >> DEPTH_SHIFT) == 32 ? verifier32 : verifier20;
+        if (!verifier.verifyProof(pA, pB, pC, pubSignals)) revert InvalidProof();
+        return _record(policyId, wallet, pubSignals, record, admitted);
+    }
+
+    /// @dev The checks of a kycPolicy registration before its proof, in the order docs/contracts.md
+    /// lists them: the policy and its kind, the bars, the policy hash, the root (and that a verifier
+    /// of its tree depth is at hand: depth 32 only in a batch), the dates.
+    function _admit(uint256 policyId, address wallet, uint256[4] calldata pubSignals, bool batch)
+        private
+        view
+        returns (uint256 record, uint256 admitted)
+    {
         Policy storage stored = _policies[policyId];
         PolicyConfig memory config = stored.config;
         if (!config.exists) revert PolicyNotFound(policyId);
         if (config.escrow) revert EscrowProofRequired(policyId);
-        uint256 record = _records[policyId][wallet];
+        record = _records[policyId][wallet];
         InvestorEntry memory entry = _checkBars(policyId, wallet, record, pubSignals[0] & TAG_MASK);
         {
             uint256 expected = stored.policyHash;
             if (pubSignals[2] != expected) revert PolicyHashMismatch(expected, pubSignals[2]);
         }
-
-        IKycProofVerifier verifier;
-        uint64 issuerId;
-        {
-            uint8 depth;
-            (issuerId, depth) = _findRoot(policyId, config.firstIssuer, pubSignals[1]);
-            verifier = depth == 32 ? verifier32 : depth == 20 ? verifier20 : IKycProofVerifier(address(0));
-            if (address(verifier) == address(0)) revert UnsupportedTreeDepth(depth);
+        (uint64 issuerId, uint8 depth) = _findRoot(policyId, config.firstIssuer, pubSignals[1]);
+        if (depth != 32 && (depth != 20 || batch || address(verifier20) == address(0))) {
+            revert UnsupportedTreeDepth(depth);
         }
-        until = _registrationEnd(pubSignals[3], config.ttl);
+        admitted = uint256(_registrationEnd(pubSignals[3], config.ttl)) | (uint256(issuerId) << ISSUER_SHIFT)
+            | (uint256(depth) << DEPTH_SHIFT) | (uint256(config.maxWalletsPerInvestor) << LIMIT_SHIFT)
+            | (uint256(uint64(entry.wallets)) << WALLETS_SHIFT);
+    }
 
-        if (!verifier.verifyProof(pA, pB, pC, pubSignals)) revert InvalidProof();
-        _bind(policyId, wallet, record, config.maxWalletsPerInvestor, pubSignals[0] & TAG_MASK, entry.wallets, until);
-        emit WalletVerified(policyId, wallet, pubSignals[0], until, issuerId, pubSignals[1]);
+    /// @dev After the proof: binds the wallet ({_bind}) and logs the registration; returns its end.
+    function _record(uint256 policyId, address wallet, uint256[4] calldata pubSignals, uint256 record, uint256 admitted)
+        private
+        returns (uint64 until)
+    {
+        until = uint64(admitted);
+        _bind(
+            policyId,
+            wallet,
+            record,
+            uint32(admitted >> LIMIT_SHIFT),
+            pubSignals[0] & TAG_MASK,
+            uint64(admitted >> WALLETS_SHIFT),
+            until
+        );
+        emit WalletVerified(policyId, wallet, pubSignals[0], until, uint64(admitted >> ISSUER_SHIFT), pubSignals[1]);
     }
 
     /// @dev {_register} for a kycPolicyEscrow32 proof: the same steps on the same signals, which sit
@@ -529,7 +656,7 @@ contract ComplianceGate is AccessControlDefaultAdminRules, EIP712, Nonces, IComp
 
     /// @dev The wallet packed in `context`, if it signed an EIP-712 `Consent(policyId, nullifier,
     /// context, nonce, deadline)` over its current nonce (which this uses up) and `deadline` has not
-    /// passed; ERC-1271 for contract wallets.
+    /// passed: its ECDSA signature, or else its ERC-1271 `isValidSignature` (contract wallets).
     function _consented(uint256 policyId, uint256 nullifier, uint256 context, uint256 deadline, bytes calldata signature)
         private
         returns (address wallet)
@@ -539,7 +666,13 @@ contract ComplianceGate is AccessControlDefaultAdminRules, EIP712, Nonces, IComp
         bytes32 digest = _hashTypedDataV4(
             keccak256(abi.encode(CONSENT_TYPEHASH, policyId, nullifier, context, _useNonce(wallet), deadline))
         );
-        if (!SignatureChecker.isValidSignatureNow(wallet, digest, signature)) revert InvalidConsentSignature(wallet);
+        // An EOA's signature is recognised without reading the wallet's code (a cold account, 2,600
+        // gas: SignatureChecker looks at the code first); anything else is asked of the wallet (ERC-1271).
+        (address signer, ECDSA.RecoverError error,) = ECDSA.tryRecoverCalldata(digest, signature);
+        if (
+            (error != ECDSA.RecoverError.NoError || signer != wallet)
+                && !SignatureChecker.isValidERC1271SignatureNowCalldata(wallet, digest, signature)
+        ) revert InvalidConsentSignature(wallet);
     }
 
     /// @dev Refuses a barred wallet or investor; returns the investor's entry for {_bind}, so the

@@ -37,6 +37,9 @@ test('deploys, wires roles to the admin, and round-trips through the deployment 
   expect(await c.issuerRegistry.maxRootAge()).toBe(600n);
   expect((await c.issuerRegistry.issuer(7)).did).toBe('did:example:seven');
   expect((await c.complianceGate.policy(3)).policyHash.toString()).toBe(deployment.policies[0].policyHash);
+  // The bundled batch verifier is deployed and set, so relayers can use verifyBatch at once.
+  expect(deployment.contracts.kycPolicyBatchVerifier32).toMatch(/^0x[0-9a-fA-F]{40}$/);
+  expect(await c.complianceGate.batchVerifier32()).toBe(deployment.contracts.kycPolicyBatchVerifier32);
   const note = c.tokens.NOTE;
   expect(await note.token.policyId()).toBe(3n);
   expect(await note.token.rules()).toEqual([deployment.tokens[0].rules.maxInvestors, deployment.tokens[0].rules.sanctionsList]);

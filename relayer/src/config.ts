@@ -31,6 +31,16 @@ export interface RelayerLimits {
   replaceAfterSeconds: number;
 }
 
+/** When queued registrations go out together in one `verifyBatch` transaction: whichever comes first. */
+export interface BatchSettings {
+  /** Entries per batch; a batch is sent as soon as this many are queued (`BATCH_MAX_SIZE`, default 16, at most the gate's MAX_BATCH of 32). */
+  maxSize: number;
+  /** Milliseconds the oldest queued request may wait before its batch is sent anyway (`BATCH_MAX_WAIT_MS`, default 2000). */
+  maxWaitMs: number;
+}
+
+export const DEFAULT_BATCH: BatchSettings = { maxSize: 16, maxWaitMs: 2000 };
+
 export interface RelayerConfig {
   rpcUrl: string;
   /** The one ComplianceGate it registers at (checksummed as given, compared case-insensitively). */
@@ -57,6 +67,8 @@ export interface RelayerConfig {
   contractWalletCodeHashes?: string[];
   /** Seconds it waits for a sent registration to be mined before answering 504 (`RECEIPT_TIMEOUT_SECONDS`, default 120). */
   receiptTimeoutSeconds: number;
+  /** Batching of plain (4-signal) registrations; escrow ones are sent one by one. Default DEFAULT_BATCH. */
+  batch?: BatchSettings;
 }
 
 export { ConfigError };
@@ -158,5 +170,9 @@ export function loadRelayerConfig(env: NodeJS.ProcessEnv = process.env): Relayer
       replaceAfterSeconds: intFrom(env, 'REPLACE_AFTER_SECONDS', DEFAULT_LIMITS.replaceAfterSeconds, 5, 86_400),
     },
     receiptTimeoutSeconds: intFrom(env, 'RECEIPT_TIMEOUT_SECONDS', 120, 1, 3600),
+    batch: {
+      maxSize: intFrom(env, 'BATCH_MAX_SIZE', DEFAULT_BATCH.maxSize, 1, 32),
+      maxWaitMs: intFrom(env, 'BATCH_MAX_WAIT_MS', DEFAULT_BATCH.maxWaitMs, 0, 600_000),
+    },
   };
 }

@@ -9,7 +9,7 @@ import { JsonRpcProvider, Wallet } from 'ethers';
 import { ComplianceGate__factory } from '@zkkyc/contracts/typechain';
 import { consentDomain } from '@zkkyc/sdk';
 import { ApiError, errorHandler, errorSchema } from './api-error.js';
-import type { RelayerConfig } from './config.js';
+import { DEFAULT_BATCH, type RelayerConfig } from './config.js';
 import { relayerRoutes } from './routes/relayer-routes.js';
 import { loadProofCheck } from './services/proof-check.js';
 import { RegistrationService } from './services/registrations.js';
@@ -55,7 +55,7 @@ function allowCors(app: FastifyInstance, origins: string[]): void {
     reply.header('vary', 'Origin');
     if (req.method === 'OPTIONS') {
       reply.header('access-control-allow-methods', 'GET, POST, OPTIONS');
-      reply.header('access-control-allow-headers', 'content-type');
+      reply.header('access-control-allow-headers', 'content-type, prefer');
       reply.header('access-control-max-age', '600');
       await reply.code(204).send();
     }
@@ -92,6 +92,7 @@ export async function createRelayer(config: RelayerConfig, options: RelayerOptio
     chainId,
     ...(config.policyIds ? { policyIds: config.policyIds } : {}),
     receiptTimeoutMs: config.receiptTimeoutSeconds * 1000,
+    batch: config.batch ?? DEFAULT_BATCH,
     ...(options.now ? { now: options.now } : {}),
     ...(options.log ? { log: options.log } : {}),
   });
@@ -120,6 +121,7 @@ export async function createRelayer(config: RelayerConfig, options: RelayerOptio
     address: signer.address,
     chainId,
     async close() {
+      service.stop();
       await app.close();
       journal.close();
       provider.destroy();

@@ -32,6 +32,11 @@ describe('loadRelayerConfig', () => {
     expect(config.contractWalletCodeHashes).toEqual([]);
   });
 
+  test('batches: 16 entries or 2 s by default, both settable', () => {
+    expect(loadRelayerConfig(base).batch).toEqual({ maxSize: 16, maxWaitMs: 2000 });
+    expect(loadRelayerConfig({ ...base, BATCH_MAX_SIZE: '32', BATCH_MAX_WAIT_MS: '0' }).batch).toEqual({ maxSize: 32, maxWaitMs: 0 });
+  });
+
   test.each([
     [{ RPC_URL: '' }, 'RPC_URL', 'rule required'],
     [{ RPC_URL: 'ws://x' }, 'RPC_URL', 'rule url'],
@@ -45,6 +50,10 @@ describe('loadRelayerConfig', () => {
     [{ INVESTOR_DAILY_LIMIT: '0' }, 'INVESTOR_DAILY_LIMIT', 'rule range'],
     [{ REQUESTS_PER_MINUTE: 'x' }, 'REQUESTS_PER_MINUTE', 'rule integer'],
     [{ RELAYER_CONTRACT_WALLET_CODEHASHES: '0x1234' }, 'RELAYER_CONTRACT_WALLET_CODEHASHES', 'rule code-hash'],
+    [{ BATCH_MAX_SIZE: '0' }, 'BATCH_MAX_SIZE', 'rule range'],
+    // The gate takes at most 32 entries (MAX_BATCH).
+    [{ BATCH_MAX_SIZE: '33' }, 'BATCH_MAX_SIZE', 'rule range'],
+    [{ BATCH_MAX_WAIT_MS: '1.5' }, 'BATCH_MAX_WAIT_MS', 'rule integer'],
     [{ RELAYER_CONTRACT_WALLET_CODEHASHES: '0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470' }, 'RELAYER_CONTRACT_WALLET_CODEHASHES', 'rule code-hash'],
   ])('%j is refused naming %s', (env, variable, rule) => {
     let error: unknown;

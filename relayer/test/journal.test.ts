@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, test } from '@jest/globals';
 import Database from 'better-sqlite3';
+import { RequestConflict } from '../src/store/journal.js';
 import { SqliteJournal } from '../src/store/sqlite-journal.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'zkkyc-relayer-journal-'));
@@ -86,5 +87,69 @@ test('a replaced transaction keeps the hashes it replaced; the one mined is reco
   journal.settle(sent.id, { status: 'mined', blockNumber: 9, costWei: 4n, txHash: '0x' + 'e2'.repeat(32) });
   expect(journal.findByDigest(sent.digest)).toMatchObject({ status: 'mined', txHash: '0x' + 'e2'.repeat(32) });
   expect(() => journal.replace(sent.id, { txHash: '0x' + 'e4'.repeat(32), rawTx: '0x04', maxCostWei: 40n })).toThrow(/not a sent entry/);
+  journal.close();
+});
+
+const request = (n: number, wallet: string, investorTag = '0x0' + n) => ({
+  id: `00000000-0000-4000-8000-${n.toString().padStart(12, '0')}`,
+  digest: '0x' + (n + 500).toString(16).padStart(64, '0'),
+  wallet,
+  consentNonce: 0n,
+  policyId: 1n,
+  investorTag,
+  deadline: 1_900_000_000n,
+  entry: { policyId: '1', pA: ['1', '2'], pB: [['3', '4'], ['5', '6']], pC: ['7', '8'], pubSignals: ['9', '10', '11', '12'], deadline: '1900000000', signature: '0x12' } as never,
+  createdAt: 3000 + n,
+});
+const batchTx = (n: number) => ({ txHash: '0x' + (n + 900).toString(16).padStart(64, '0'), rawTx: '0x0b', relayerNonce: n, maxCostWei: 100n, createdAt: 4000 + n, deadline: 1_900_000_000n });
+
+test('batched requests: one live request per (wallet, consent nonce); queued ones count against the limits, refused ones do not', () => {
+  const journal = new SqliteJournal(':memory:');
+  const a = journal.enqueue(request(1, '0x' + 'd1'.repeat(20), '0x01'));
+  expect(a).toMatchObject({ status: 'queued', reverts: 0 });
+  expect(() => journal.enqueue({ ...request(2, '0x' + 'd1'.repeat(20)), consentNonce: 0n })).toThrow(RequestConflict);
+  const b = journal.enqueue(request(3, '0x' + 'd3'.repeat(20), '0x01'));
+  expect(journal.countSince(0, undefined, '0x01')).toBe(2);
+  expect(journal.countSince(0)).toBe(2);
+  journal.closeRequest(b.id, { status: 'refused', refusal: { httpStatus: 422, code: 'registration_refused', message: 'm', rule: 'WalletBarred' } });
+  expect(journal.findRequest(b.id)).toMatchObject({ status: 'refused', refusal: { rule: 'WalletBarred' } });
+  expect(journal.countSince(0, undefined, '0x01')).toBe(1);
+  // A refused request is no longer live: the same consent may be queued again (it is checked again first).
+  expect(journal.findRequestByDigest(b.digest)).toBeUndefined();
+  expect(journal.queued().map((r) => r.id)).toEqual([a.id]);
+  journal.close();
+});
+
+test('a batch is journaled with its requests submitted in one write; mined → registered, reverted → queued once then refused, dropped → queued', () => {
+  const journal = new SqliteJournal(':memory:');
+  const [a, b] = [journal.enqueue(request(1, '0x' + 'e1'.repeat(20))), journal.enqueue(request(2, '0x' + 'e2'.repeat(20)))];
+  // A request no longer queued (refused meanwhile) cannot go in: nothing is written.
+  journal.closeRequest(b.id, { status: 'expired', refusal: { httpStatus: 400, code: 'consent_expired', message: 'm' } });
+  expect(() => journal.recordBatch(batchTx(1), [a.id, b.id])).toThrow(/no longer queued/);
+  expect(journal.pending()).toEqual([]);
+  expect(journal.findRequest(a.id)!.status).toBe('queued');
+
+  const first = journal.recordBatch(batchTx(1), [a.id]);
+  expect(first).toMatchObject({ kind: 'batch', status: 'sent' });
+  expect(journal.findRequest(a.id)).toMatchObject({ status: 'submitted', batchId: first.id, txHash: first.txHash });
+  // A batch row is one transaction, not a registration: the count is the request's.
+  expect(journal.countSince(0)).toBe(1);
+  journal.settleBatch(first.id, { status: 'reverted', blockNumber: 5, costWei: 7n });
+  expect(journal.findRequest(a.id)).toMatchObject({ status: 'queued', reverts: 1 });
+  const second = journal.recordBatch(batchTx(2), [a.id]);
+  journal.settleBatch(second.id, { status: 'dropped' });
+  expect(journal.findRequest(a.id)).toMatchObject({ status: 'queued', reverts: 1 });
+  const third = journal.recordBatch(batchTx(3), [a.id]);
+  journal.settleBatch(third.id, { status: 'reverted', blockNumber: 6, costWei: 7n });
+  expect(journal.findRequest(a.id)).toMatchObject({ status: 'refused', reverts: 2, refusal: { code: 'registration_reverted' } });
+  expect(journal.spentSince(0)).toBe(14n);
+
+  const c = journal.enqueue(request(4, '0x' + 'e4'.repeat(20)));
+  const fourth = journal.recordBatch(batchTx(4), [c.id]);
+  journal.settleBatch(fourth.id, { status: 'mined', blockNumber: 8, costWei: 9n }, new Map([['0x' + 'e4'.repeat(20), 1_800_000_000n]]));
+  expect(journal.findRequest(c.id)).toMatchObject({ status: 'registered', blockNumber: 8, until: 1_800_000_000n, txHash: fourth.txHash });
+  // Settled once: a second follow-up changes nothing.
+  journal.settleBatch(fourth.id, { status: 'reverted', blockNumber: 9, costWei: 1n });
+  expect(journal.findRequest(c.id)!.status).toBe('registered');
   journal.close();
 });

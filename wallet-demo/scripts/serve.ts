@@ -178,6 +178,8 @@ export async function startWalletDemo(options: WalletDemoOptions = {}): Promise<
       corsOrigins: [wallet.url],
       limits: { ...DEFAULT_LIMITS, walletDailyLimit: 20 },
       receiptTimeoutSeconds: 60,
+      // Registrations go out in batches (one verifyBatch for up to 16 wallets); a holder alone waits a second for company.
+      batch: { maxSize: 16, maxWaitMs: 1000 },
     });
     cleanup.push(() => relayer.close());
     const relayerUrl = await relayer.app.listen({ host: '127.0.0.1', port: relayerPort });

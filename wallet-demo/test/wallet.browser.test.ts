@@ -1019,6 +1019,8 @@ describe('wallet in a headless browser', () => {
       const receipt = (await provider.getTransactionReceipt(txHash))!;
       expect(receipt.from).toBe(demo.relayer.address);
       expect(await provider.getBalance(demo.relayer.address)).toBeLessThan(relayerBalance);
+      // Sent in one of the relayer's batches (verifyBatch), the path every plain registration takes.
+      expect((await provider.getTransaction(txHash))!.data.slice(0, 10)).toBe(gate.interface.getFunction('verifyBatch')!.selector);
       expect(state.calls).toContain('eth_signTypedData_v4');
       expect(state.calls).not.toContain('eth_sendTransaction');
 

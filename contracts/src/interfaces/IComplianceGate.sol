@@ -19,6 +19,17 @@ interface IComplianceGate {
         uint32 maxWalletsPerInvestor; // 0 = unlimited
     }
 
+    /// @notice One registration of a {verifyBatch}, with what {verifyFor} takes for it.
+    struct BatchEntry {
+        uint256 policyId;
+        uint256[2] pA;
+        uint256[2][2] pB;
+        uint256[2] pC;
+        uint256[4] pubSignals; // [nullifier, root, policyHash, context]
+        uint256 deadline;
+        bytes signature; // the wallet's EIP-712 Consent; ERC-1271 for contract wallets
+    }
+
     // ─── policy administration ─────
     error PolicyParamInvalid(string field, uint256 value);
     error WalletLimitCannotBeEnabled(uint256 policyId);
@@ -53,6 +64,24 @@ interface IComplianceGate {
     error WalletBoundToOtherInvestor(address wallet, uint256 boundInvestor, uint256 provingInvestor);
     error TooManyWallets(uint256 investor, uint32 wallets, uint32 limit);
 
+    // ─── batches ─────
+    /// @dev Entry `index` of a batch failed one of its own checks; `reason` is that check's error
+    /// (the one {verifyFor} would revert with), ABI-encoded with its selector.
+    error BatchEntryRefused(uint256 index, bytes reason);
+    /// @dev The batch's one pairing check failed: at least one proof in it is invalid.
+    /// `batchDigest` is the hash the check's coefficients came from (docs/protocol.md, "Batches").
+    error InvalidBatchProof(bytes32 batchDigest);
+    error EmptyBatch();
+    error BatchTooLarge(uint256 size, uint256 max);
+    /// @dev {verifyBatch} on a gate whose administrator has not set a batch verifier yet.
+    error BatchVerifierNotSet();
+    /// @dev {setBatchVerifier32} a second time: the batch verifier, once set, never changes.
+    error BatchVerifierAlreadySet(address current);
+    /// @dev A wallet appears twice under one policy in one batch (reported at its second entry).
+    error DuplicateBatchEntry(uint256 policyId, address wallet);
+    /// @dev An external function the gate calls on itself only.
+    error OnlyGate(address caller);
+
     // ─── agent ─────
     error WalletNotRegistered(uint256 policyId, address wallet);
     error BarEndsInPast(uint64 until, uint256 blockTime);
@@ -84,6 +113,10 @@ interface IComplianceGate {
     /// @notice Logged by {setEscrowPolicy} right after `PolicySet` (whose `policyHash` is the escrow
     /// policy hash `Poseidon3(rulesHash, keyX, keyY)`): the key and the rules' own hash.
     event PolicyEscrowKeySet(uint256 indexed policyId, uint32 version, uint256 keyX, uint256 keyY, uint256 rulesHash);
+    /// @notice Logged once per {verifyBatch}, after the entries' `WalletVerified` events.
+    event BatchVerified(bytes32 indexed batchDigest, uint256 size);
+    /// @notice Logged by {setBatchVerifier32}.
+    event BatchVerifierSet(address indexed verifier, address indexed admin);
     event WalletRevoked(uint256 indexed policyId, address indexed wallet, uint256 investor, string reason);
     event WalletBarSet(uint256 indexed policyId, address indexed wallet, uint64 until, string reason);
     event WalletBarLifted(uint256 indexed policyId, address indexed wallet, string reason);
@@ -133,6 +166,24 @@ interface IComplianceGate {
         uint256 deadline,
         bytes calldata signature
     ) external returns (uint64 until);
+
+    /// @notice Registers every entry as {verifyFor} would, with one batched Groth16 check for all
+    /// their proofs (N + 3 pairings instead of 4N; docs/protocol.md, "Batches"). All or nothing:
+    /// refuses an empty batch (`EmptyBatch`), more than 32 entries (`BatchTooLarge`), a gate
+    /// without batch verifier (`BatchVerifierNotSet`), an entry that fails any check of
+    /// {verifyFor} other than its proof (`BatchEntryRefused(index, reason)`, `reason` being that
+    /// check's error; entries are checked in order), a wallet appearing twice under one policy
+    /// (`BatchEntryRefused(index, DuplicateBatchEntry(policyId, wallet))` at its second entry), an entry under an escrow policy
+    /// (`BatchEntryRefused(index, EscrowProofRequired)`) or with a depth-20 root
+    /// (`BatchEntryRefused(index, UnsupportedTreeDepth(20))`), and a batch in which any proof is
+    /// invalid (`InvalidBatchProof(batchDigest)`). Logs each entry's `WalletVerified`, then
+    /// `BatchVerified(batchDigest, size)`. Returns each entry's `verifiedUntil`.
+    function verifyBatch(BatchEntry[] calldata entries) external returns (uint64[] memory until);
+
+    /// @notice Sets the verifier {verifyBatch} uses for depth-32 proofs (DEFAULT_ADMIN_ROLE), once:
+    /// it must be generated from the same verification key as `verifier32`, which the gate cannot
+    /// check. Refuses the zero address and a second call (`BatchVerifierAlreadySet`).
+    function setBatchVerifier32(address verifier) external;
 
     /// @notice Whether `wallet` holds an unexpired registration for `policyId`.
     function isVerified(uint256 policyId, address wallet) external view returns (bool);

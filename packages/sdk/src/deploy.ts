@@ -10,6 +10,7 @@ import {
   ComplianceGate__factory,
   DisclosureLog__factory,
   IssuerRegistry__factory,
+  KycPolicyBatchVerifier32__factory,
   KycPolicyEscrowVerifier32__factory,
   KycPolicyVerifier20__factory,
   KycPolicyVerifier32__factory,
@@ -114,6 +115,12 @@ export interface DeployOptions {
   /** Deploy the depth-20 verifier too (default true). Applies to the bundled verifiers, not to `verifiers`. */
   verifier20?: boolean;
   /**
+   * Deploy the bundled batch verifier and set it on the gate (default true), so relayers can submit
+   * `verifyBatch`. Applies to the bundled verifiers; with `verifiers`, the gate gets
+   * `verifiers.kycPolicyBatchVerifier32` if given. The gate takes it once and never replaces it.
+   */
+  batchVerifier?: boolean;
+  /**
    * Verifiers the caller deployed, generated from a production (ceremony) zkey, for the gate to use.
    * Given, deployZkKyc deploys no verifier, on any chain. Omitted, it deploys the verifiers compiled
    * into @zkkyc/contracts, which come from the INSECURE dev setup: only on DEV_CHAIN_IDS unless
@@ -173,6 +180,8 @@ export interface ZkKycDeployment {
     kycPolicyVerifier20?: string;
     /** Absent when the gate takes no escrow policies (caller verifiers without an escrow one). */
     kycPolicyEscrowVerifier32?: string;
+    /** Absent when the gate takes no `verifyBatch` (batchVerifier: false, or caller verifiers without one). */
+    kycPolicyBatchVerifier32?: string;
     complianceGate: string;
     /** Where escrow disclosure requests are recorded (docs/disclosure-log.md), for this gate's policies. */
     disclosureLog: string;
@@ -197,6 +206,8 @@ export interface VerifierAddresses {
   kycPolicyVerifier20?: string;
   /** The kycPolicyEscrow32 verifier. Omitted: the gate refuses escrow policies. */
   kycPolicyEscrowVerifier32?: string;
+  /** The batched kycPolicy32 verifier (same verification key as kycPolicyVerifier32). Omitted: the gate refuses `verifyBatch`. */
+  kycPolicyBatchVerifier32?: string;
 }
 
 /**
@@ -227,6 +238,9 @@ async function callerVerifiers(provider: Provider, chainId: number, verifiers: V
     ...(verifiers.kycPolicyEscrowVerifier32 === undefined
       ? {}
       : { kycPolicyEscrowVerifier32: await checked('kycPolicyEscrowVerifier32', verifiers.kycPolicyEscrowVerifier32) }),
+    ...(verifiers.kycPolicyBatchVerifier32 === undefined
+      ? {}
+      : { kycPolicyBatchVerifier32: await checked('kycPolicyBatchVerifier32', verifiers.kycPolicyBatchVerifier32) }),
   };
 }
 
@@ -236,10 +250,13 @@ async function deployBundledVerifiers(signer: Signer, options: DeployOptions): P
   const verifier20 =
     options.verifier20 === false ? undefined : await (await new KycPolicyVerifier20__factory(signer).deploy()).waitForDeployment();
   const escrowVerifier32 = await (await new KycPolicyEscrowVerifier32__factory(signer).deploy()).waitForDeployment();
+  const batchVerifier32 =
+    options.batchVerifier === false ? undefined : await (await new KycPolicyBatchVerifier32__factory(signer).deploy()).waitForDeployment();
   return {
     kycPolicyVerifier32: await verifier32.getAddress(),
     ...(verifier20 ? { kycPolicyVerifier20: await verifier20.getAddress() } : {}),
     kycPolicyEscrowVerifier32: await escrowVerifier32.getAddress(),
+    ...(batchVerifier32 ? { kycPolicyBatchVerifier32: await batchVerifier32.getAddress() } : {}),
   };
 }
 
@@ -279,6 +296,8 @@ export async function deployZkKyc(signer: Signer, options: DeployOptions = {}): 
       verifiers.kycPolicyEscrowVerifier32 ?? ZERO_ADDRESS,
     )
   ).waitForDeployment();
+  // Set once, while the deployer still holds the gate's admin role (the hand-over comes last).
+  if (verifiers.kycPolicyBatchVerifier32) await (await gate.setBatchVerifier32(verifiers.kycPolicyBatchVerifier32)).wait();
   // Disclosure requests name this gate's policies and registrations; the deployer holds its roles
   // until the hand-over below, like the gate's.
   const disclosureLog = await (await new DisclosureLog__factory(signer).deploy(self, await gate.getAddress())).waitForDeployment();
@@ -532,7 +551,7 @@ export async function acceptTokenAdmin(newAdmin: Signer, tokenAddress: string): 
  * and its rules); until then the deployer stays their default admin — so it can grant again what a
  * mistyped `admin` received — but holds none of their other roles.
  */
-async function handOver(signer: Signer, deployment: ZkKycDeployment, admin: string): Promise<void> {
+export async function handOver(signer: Signer, deployment: ZkKycDeployment, admin: string): Promise<void> {
   const registry = IssuerRegistry__factory.connect(deployment.contracts.issuerRegistry, signer);
   await grantThenRenounce(registry, admin, [await registry.ISSUER_MANAGER_ROLE()]);
   await (await registry.beginDefaultAdminTransfer(admin)).wait();

@@ -74,4 +74,38 @@ describe('RelayerClient', () => {
     }) as unknown as typeof fetch;
     await expect(new RelayerClient('http://relayer', down).health()).rejects.toBeInstanceOf(RelayerUnreachableError);
   });
+
+  test('register hands a batched request over (Prefer: respond-async) and polls its status until registered', async () => {
+    const seen: { url?: string; init?: RequestInit }[] = [];
+    const base = { id: 'r-1', wallet: wallet.address, policyId: '3' };
+    const answers: [number, unknown][] = [
+      [202, { ...base, status: 'queued' }],
+      [200, { ...base, status: 'submitted', txHash: '0x' + 'ab'.repeat(32) }],
+      [200, { ...base, status: 'registered', txHash: '0x' + 'ab'.repeat(32), blockNumber: 9, until: '1900000000' }],
+    ];
+    const sequence = (async (url: string, init: RequestInit) => {
+      seen.push({ url, init });
+      const [status, body] = answers.shift()!;
+      return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+    }) as unknown as typeof fetch;
+    const statuses: string[] = [];
+    const done = await new RelayerClient('http://relayer', sequence).register(
+      { policyId: 3n, proof, consent: { deadline: 1_900_000_000n, signature: '0x12' } },
+      { intervalMs: 1, onStatus: (s) => statuses.push(s.status) },
+    );
+    expect(done).toEqual({ id: 'r-1', txHash: '0x' + 'ab'.repeat(32), blockNumber: 9, wallet: wallet.address, until: '1900000000' });
+    expect(statuses).toEqual(['queued', 'submitted', 'registered']);
+    expect((seen[0].init!.headers as Record<string, string>).prefer).toBe('respond-async');
+    expect(seen.slice(1).map((s) => s.url)).toEqual(['http://relayer/v1/registrations/r-1', 'http://relayer/v1/registrations/r-1']);
+  });
+
+  test('a request refused or expired while it waited throws RelayerApiError with the gate’s error; a wait that runs out throws wait_timeout', async () => {
+    const refused = { id: 'r-2', wallet: wallet.address, policyId: '3', status: 'refused', error: { code: 'registration_refused', message: 'WalletBarred(…)', field: 'proof.pubSignals', rule: 'WalletBarred' } };
+    const client = new RelayerClient('http://relayer', fakeFetch(200, refused));
+    await expect(client.waitUntilRegistered('r-2', { intervalMs: 1 })).rejects.toMatchObject({ status: 422, code: 'registration_refused', rule: 'WalletBarred' });
+    const expired = { ...refused, status: 'expired', error: { code: 'consent_expired', message: 'deadline', field: 'consent.deadline', rule: 'deadline' } };
+    await expect(new RelayerClient('http://relayer', fakeFetch(200, expired)).waitUntilRegistered('r-2')).rejects.toMatchObject({ status: 400, code: 'consent_expired' });
+    const queued = { ...refused, status: 'queued', error: undefined };
+    await expect(new RelayerClient('http://relayer', fakeFetch(200, queued)).waitUntilRegistered('r-2', { intervalMs: 1, timeoutMs: 20 })).rejects.toMatchObject({ code: 'wait_timeout' });
+  });
 });

@@ -1,13 +1,16 @@
 /**
- * The relayer's HTTP shape: `POST /v1/registrations`, `GET /v1/health` and the OpenAPI document at
- * `GET /v1/openapi.json`. The request body is checked by parseRegistrationRequest (every field,
+ * The relayer's HTTP shape: `POST /v1/registrations`, `GET /v1/registrations/{id}`, `GET /v1/health`
+ * and the OpenAPI document at `GET /v1/openapi.json`. A POST waits until the registration is mined,
+ * unless it asks not to (`Prefer: respond-async`, RFC 7240): then a batched request is answered at
+ * once, 202 with its id and status, and followed with GET. The request body is checked by parseRegistrationRequest (every field,
  * with the field and rule named) rather than by a JSON schema, so field elements can stay strings;
  * the schemas below describe it for the OpenAPI document.
  */
 import type { FastifyInstance } from 'fastify';
 import type { JsonRpcProvider } from 'ethers';
+import { ApiError } from '../api-error.js';
 import { parseRegistrationRequest } from '../services/registration-request.js';
-import type { RegistrationService } from '../services/registrations.js';
+import { requestView, type RegistrationService } from '../services/registrations.js';
 
 export interface RelayerRouteContext {
   service: RegistrationService;
@@ -55,6 +58,25 @@ const registered = {
   },
 } as const;
 
+const requestStatus = {
+  type: 'object',
+  required: ['id', 'status', 'wallet', 'policyId'],
+  properties: {
+    id: { type: 'string', description: 'the request; the same consent posted again answers with the same id' },
+    status: {
+      type: 'string',
+      enum: ['queued', 'submitted', 'registered', 'refused', 'expired'],
+      description: 'queued: waiting for a batch; submitted: in a batch transaction (txHash) not yet mined; registered: mined (blockNumber, until); refused: the gate refused it when its batch was simulated (error); expired: its consent deadline came while it waited (error)',
+    },
+    wallet: { type: 'string' },
+    policyId: { type: 'string' },
+    txHash: { type: 'string', description: 'the batch transaction (submitted, registered)' },
+    blockNumber: { type: 'integer' },
+    until: { type: 'string', description: 'verifiedUntil the gate recorded, unix seconds' },
+    error: { type: 'object', description: 'refused or expired: { code, message, field?, rule? }, rule the gate’s custom error for a refusal' },
+  },
+} as const;
+
 const health = {
   type: 'object',
   required: ['status', 'relayer', 'balance', 'gate', 'chainId'],
@@ -83,9 +105,21 @@ export function openApiDocument(errorSchema: object) {
     paths: {
       '/v1/registrations': {
         post: {
-          summary: 'Register a wallet with its consent (the relayer pays)',
+          summary: 'Register a wallet with its consent (the relayer pays); plain registrations go out in batches',
+          parameters: [{ name: 'Prefer', in: 'header', required: false, schema: { type: 'string', enum: ['respond-async'] }, description: 'answer a batched request at once (202) instead of once mined' }],
           requestBody: { required: true, content: { 'application/json': { schema: registrationBody } } },
-          responses: { '200': { description: 'mined', content: { 'application/json': { schema: registered } } }, ...errors },
+          responses: {
+            '200': { description: 'mined', content: { 'application/json': { schema: registered } } },
+            '202': { description: 'accepted (Prefer: respond-async): queued or submitted', content: { 'application/json': { schema: requestStatus } } },
+            ...errors,
+          },
+        },
+      },
+      '/v1/registrations/{id}': {
+        get: {
+          summary: "A batched request's status",
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { '200': { description: 'its status', content: { 'application/json': { schema: requestStatus } } }, '404': { description: 'unknown id', content: { 'application/json': { schema: errorRef } } } },
         },
       },
       '/v1/health': { get: { summary: 'Who pays, with how much, for which gate', responses: { '200': { description: 'ok', content: { 'application/json': { schema: health } } } } } },
@@ -112,7 +146,21 @@ export function relayerRoutes(app: FastifyInstance, ctx: RelayerRouteContext, er
     }
     return balance.read;
   };
-  app.post('/v1/registrations', async (req) => ctx.service.register(parseRegistrationRequest(req.body)));
+  app.post('/v1/registrations', async (req, reply) => {
+    const request = parseRegistrationRequest(req.body);
+    if (!/(^|[\s,;])respond-async($|[\s,;])/i.test(String(req.headers.prefer ?? ''))) return ctx.service.register(request);
+    const submitted = await ctx.service.submit(request);
+    if (submitted.kind === 'single') return submitted.registration;
+    const view = requestView(submitted.request);
+    void reply.code(view.status === 'queued' || view.status === 'submitted' ? 202 : 200).header('preference-applied', 'respond-async');
+    return view;
+  });
+  app.get('/v1/registrations/:id', async (req) => {
+    const { id } = req.params as { id: string };
+    const found = /^[0-9a-f-]{36}$/.test(id) ? ctx.service.request(id) : undefined;
+    if (!found) throw new ApiError(404, 'request_not_found', `id: no registration request ${id.slice(0, 40)} at this relayer`, 'id', 'known');
+    return requestView(found);
+  });
   app.get('/v1/health', async () => ({
     status: 'ok' as const,
     relayer: ctx.service.address,

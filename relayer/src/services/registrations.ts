@@ -20,25 +20,39 @@
  * 7. sign, write to the journal, broadcast, wait for the receipt. A revert whose consent was used by
  *    someone else's copy of the transaction is answered as the registration it is.
  *
+ * A plain (4-signal) registration is not sent alone: after step 6 (its own entry simulated as a
+ * one-entry `verifyBatch`) it is queued in the journal, and the Batcher (batcher.ts) sends it with
+ * others in one `verifyBatch` transaction. An escrow one (6 signals) is sent alone with
+ * `verifyEscrowFor`, steps 7–8 as below.
+ *
  * From the fee cap to the broadcast, requests run one at a time (the relayer's account nonce);
  * waiting for receipts does not. A transaction not mined within `replaceAfterSeconds` is replaced
  * (same nonce, fees up by an eighth or to the chain's, within the cap and the budget) while its
  * consent has time left, so one stuck transaction does not hold the account's later ones.
  */
+import { randomUUID } from 'node:crypto';
 import { getAddress, Interface, keccak256, Transaction, type JsonRpcProvider, type TypedDataDomain, type Wallet } from 'ethers';
 import type { ComplianceGate } from '@zkkyc/contracts/typechain';
-import { consentDigest, consentSigner, decodeRevert, type ConsentMessage } from '@zkkyc/sdk';
+import { consentDigest, consentSigner, decodeRevert, revertData, type ConsentMessage } from '@zkkyc/sdk';
 import { ApiError, invalidField } from '../api-error.js';
-import type { RelayerLimits } from '../config.js';
-import { JournalConflict, type Journal, type JournalEntry } from '../store/journal.js';
+import type { BatchSettings, RelayerLimits } from '../config.js';
+import { JournalConflict, RequestConflict, type Journal, type JournalEntry, type RegistrationRequestEntry, type RequestRefusal, type StoredBatchEntry } from '../store/journal.js';
+import { decodeBatchRefusal, encodeVerifyBatch, untilByWallet } from './batch-gate.js';
+import { Batcher, type BatchHost } from './batcher.js';
+import { SerialLock } from './serial-lock.js';
 import type { ProofCheck } from './proof-check.js';
 import type { RegistrationRequest } from './registration-request.js';
 
 export interface RelayedRegistration {
+  /** The request's id (batched registrations; `GET /v1/registrations/{id}`). */
+  id?: string;
+  status?: 'registered';
   /** The relayer's transaction. */
   txHash: string;
   blockNumber: number;
   wallet: string;
+  /** verifiedUntil the gate recorded (unix seconds), when known. */
+  until?: string;
   /** Present (true) when that transaction reverted because a copy of it, with the same consent, registered the wallet first. */
   registeredElsewhere?: true;
 }
@@ -64,10 +78,32 @@ export interface RegistrationServiceOptions {
   /** Unix milliseconds (default: the system clock); the daily windows are measured with it. */
   now?: () => number;
   log?: (line: string) => void;
+  /** Batching of plain registrations (default DEFAULT_BATCH in config.ts). */
+  batch: BatchSettings;
 }
 
+/** What `GET /v1/registrations/{id}` (and a POST answered before the end) says about a batched request. */
+export interface RequestView {
+  id: string;
+  status: RegistrationRequestEntry['status'];
+  wallet: string;
+  policyId: string;
+  /** The batch transaction it went in (the current one, once replaced at a higher fee); with `submitted` and `registered`. */
+  txHash?: string;
+  blockNumber?: number;
+  /** verifiedUntil the gate recorded (unix seconds), once registered and read. */
+  until?: string;
+  /** Why it was refused or expired: the error the API would have answered. */
+  error?: { code: string; message: string; field?: string; rule?: string };
+  /** Registered by its consent in someone else's copy of its batch (the relayer's reverted); `txHash` is the relayer's. */
+  registeredElsewhere?: true;
+}
+
+/** A POST's outcome: a batched request (answered by id and status), or an escrow registration sent alone (answered once mined). */
+export type Submission = { kind: 'batched'; request: RegistrationRequestEntry } | { kind: 'single'; registration: RelayedRegistration };
+
 const DAY_MS = 86_400_000;
-type Receipt = { status: number | null; blockNumber: number; gasUsed: bigint; gasPrice: bigint };
+type Receipt = { status: number | null; blockNumber: number; gasUsed: bigint; gasPrice: bigint; logs?: readonly { topics: readonly string[]; data: string; address: string }[] };
 type Four = [bigint, bigint, bigint, bigint];
 type Six = [bigint, bigint, bigint, bigint, bigint, bigint];
 const WALLET_MASK = (1n << 160n) - 1n;
@@ -100,35 +136,125 @@ const FIELD_OF: Record<string, string> = {
   TooManyWallets: 'proof.pubSignals',
 };
 
-/** One at a time: each holder runs after the previous one settled. */
-class SerialLock {
-  private tail: Promise<unknown> = Promise.resolve();
-  run<T>(task: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(task);
-    this.tail = result.catch(() => undefined);
-    return result;
-  }
-}
-
 const shortReason = (err: unknown) => ((err as { shortMessage?: string }).shortMessage ?? (err as Error).message ?? String(err)).slice(0, 300);
 
-export class RegistrationService {
-  private readonly lock = new SerialLock();
+/** A stored request as the API shows it. */
+export function requestView(r: RegistrationRequestEntry): RequestView {
+  return {
+    id: r.id,
+    status: r.status,
+    wallet: getAddress(r.wallet),
+    policyId: r.policyId.toString(),
+    ...(r.txHash && (r.status === 'submitted' || r.status === 'registered') ? { txHash: r.txHash } : {}),
+    ...(r.blockNumber !== undefined && r.status === 'registered' ? { blockNumber: r.blockNumber } : {}),
+    ...(r.until === undefined ? {} : { until: r.until.toString() }),
+    ...(r.registeredElsewhere ? { registeredElsewhere: true as const } : {}),
+    ...(r.refusal ? { error: { code: r.refusal.code, message: r.refusal.message, ...(r.refusal.field ? { field: r.refusal.field } : {}), ...(r.refusal.rule ? { rule: r.refusal.rule } : {}) } } : {}),
+  };
+}
+
+const toStored = (req: RegistrationRequest): StoredBatchEntry => {
+  const s = (v: bigint) => v.toString();
+  const { pA, pB, pC, pubSignals } = req.proof;
+  return {
+    policyId: s(req.policyId),
+    pA: [s(pA[0]), s(pA[1])],
+    pB: [
+      [s(pB[0][0]), s(pB[0][1])],
+      [s(pB[1][0]), s(pB[1][1])],
+    ],
+    pC: [s(pC[0]), s(pC[1])],
+    pubSignals: [s(pubSignals[0]), s(pubSignals[1]), s(pubSignals[2]), s(pubSignals[3])],
+    deadline: s(req.consent.deadline),
+    signature: req.consent.signature,
+  };
+};
+
+export class RegistrationService implements BatchHost {
+  readonly lock = new SerialLock();
+  readonly batcher: Batcher;
   /** Receipts being awaited, by journal entry, so repeats and the restart follow-up share one wait. */
   private readonly waits = new Map<number, Promise<JournalEntry>>();
   private readonly now: () => number;
   private readonly log: (line: string) => void;
+  private stopped = false;
 
   constructor(private readonly o: RegistrationServiceOptions) {
     this.now = o.now ?? Date.now;
     this.log = o.log ?? (() => undefined);
+    this.batcher = new Batcher({
+      host: this,
+      journal: o.journal,
+      provider: o.provider,
+      signer: o.signer,
+      gateAddress: o.gate.target as string,
+      chainId: o.chainId,
+      limits: o.limits,
+      settings: o.batch,
+      now: this.now,
+      log: this.log,
+    });
+  }
+
+  /** Stops the batch timer (the journal keeps what is queued for the next start). */
+  stop(): void {
+    this.stopped = true;
+    this.batcher.stop();
   }
 
   get address(): string {
     return this.o.signer.address;
   }
 
+  /**
+   * A POST that waits: an escrow registration once mined, a batched one once its batch is mined (or
+   * it was refused or expired after it was queued: that refusal is thrown).
+   */
   async register(req: RegistrationRequest): Promise<RelayedRegistration> {
+    const submitted = await this.submit(req);
+    if (submitted.kind === 'single') return submitted.registration;
+    return this.awaitRequest(submitted.request.id);
+  }
+
+  /** The stored request, if this relayer has it. */
+  request(id: string): RegistrationRequestEntry | undefined {
+    return this.o.journal.findRequest(id);
+  }
+
+  /** Waits until the batched request `id` is registered (answer), refused or expired (thrown), or `receiptTimeoutMs` after its batch's wait (504). */
+  async awaitRequest(id: string): Promise<RelayedRegistration> {
+    const giveUpAt = Date.now() + this.o.batch.maxWaitMs + this.o.receiptTimeoutMs;
+    for (;;) {
+      const r = this.o.journal.findRequest(id);
+      if (!r) throw new ApiError(404, 'request_not_found', `no registration request ${id}`, 'id', 'known');
+      if (r.status === 'registered') {
+        return {
+          id: r.id,
+          status: 'registered',
+          txHash: r.txHash ?? '',
+          blockNumber: r.blockNumber ?? 0,
+          wallet: getAddress(r.wallet),
+          ...(r.until === undefined ? {} : { until: r.until.toString() }),
+          ...(r.registeredElsewhere ? { registeredElsewhere: true as const } : {}),
+        };
+      }
+      if (r.status === 'refused' || r.status === 'expired') {
+        const f = r.refusal!;
+        throw new ApiError(f.httpStatus, f.code, f.message, f.field, f.rule);
+      }
+      if (Date.now() >= giveUpAt) {
+        throw new ApiError(504, 'receipt_timeout', `request ${r.id} is ${r.status}${r.txHash ? ` in ${r.txHash}` : ''}; ask GET /v1/registrations/${r.id} or repeat the request to follow it`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  /**
+   * Checks a registration request and either queues it for a batch (a plain one: answered at once
+   * with its id and status) or sends it alone (an escrow one: answered once mined). The same consent
+   * again answers with the request (or transaction) it already is.
+   */
+  async submit(req: RegistrationRequest): Promise<Submission> {
     const { gate, limits } = this.o;
     if (this.o.policyIds && !this.o.policyIds.includes(req.policyId)) {
       throw invalidField('policyId', 'served', `this relayer registers for policies ${this.o.policyIds.join(', ')} only`);
@@ -150,14 +276,14 @@ export class RegistrationService {
 
     // The same consent again (the client retried, or lost the answer): its transaction, not a new one.
     const previous = nonce > 0n ? consentDigest(this.o.domain, message(nonce - 1n)) : undefined;
+    const same = async (known: { consentNonce: bigint; digest: string }) =>
+      code === '0x'
+        ? this.signedBy(message(known.consentNonce), req.consent.signature) === wallet
+        : this.codeAllowed(code) && (await this.erc1271Accepts(wallet, known.digest, req.consent.signature)) === ERC1271_MAGIC;
+    const queued = this.o.journal.findRequestByDigest(digest) ?? (previous ? this.o.journal.findRequestByDigest(previous) : undefined);
+    if (queued && (await same(queued))) return { kind: 'batched', request: queued };
     const known = this.o.journal.findByDigest(digest) ?? (previous ? this.o.journal.findByDigest(previous) : undefined);
-    if (known) {
-      const same =
-        code === '0x'
-          ? this.signedBy(message(known.consentNonce), req.consent.signature) === wallet
-          : this.codeAllowed(code) && (await this.erc1271Accepts(wallet, known.digest, req.consent.signature)) === ERC1271_MAGIC;
-      if (same) return this.outcome(await this.settled(known));
-    }
+    if (known && (await same(known))) return { kind: 'single', registration: this.outcome(await this.settled(known)) };
 
     if (req.consent.deadline < blockTime + BigInt(limits.minDeadlineSeconds)) {
       throw new ApiError(
@@ -190,8 +316,112 @@ export class RegistrationService {
     // together cannot all pass while the journal is still empty.
     this.checkCounts(wallet, investorTag);
 
+    if (!escrow) {
+      const queued = await this.enqueue(req, { wallet, nonce, digest, investorTag });
+      if (queued) return { kind: 'batched', request: queued };
+    }
     const entry = await this.lock.run(() => this.send(req, { wallet, nonce, digest, escrow, investorTag }));
-    return this.outcome(await this.settled(entry));
+    return { kind: 'single', registration: this.outcome(await this.settled(entry)) };
+  }
+
+  /**
+   * Steps 5–6 for a plain registration, then the queue: the fee cap, its own entry simulated as a
+   * one-entry `verifyBatch` with the real fees (a refusal names the gate's error, and no gas is
+   * spent), the budget against that entry's worst case; then queued, and the batcher told.
+   */
+  private async enqueue(req: RegistrationRequest, c: { wallet: string; nonce: bigint; digest: string; investorTag: string }): Promise<RegistrationRequestEntry | undefined> {
+    const { journal, limits, provider, signer } = this.o;
+    const fees = await this.chainRead(() => provider.getFeeData());
+    const maxFeePerGas = fees.maxFeePerGas ?? fees.gasPrice;
+    if (maxFeePerGas === null) throw new ApiError(502, 'chain_unavailable', 'the node reports no fee data');
+    if (maxFeePerGas > limits.maxFeePerGasWei) {
+      throw new ApiError(503, 'gas_price_too_high', `the chain asks ${maxFeePerGas} wei per gas, above this relayer's cap of ${limits.maxFeePerGasWei}; try later`, undefined, 'max-gas-price');
+    }
+    const priority = fees.maxPriorityFeePerGas ?? 0n;
+    const entry = toStored(req);
+    const call = {
+      to: this.o.gate.target as string,
+      from: signer.address,
+      data: encodeVerifyBatch([entry]),
+      type: 2,
+      maxFeePerGas,
+      maxPriorityFeePerGas: priority > maxFeePerGas ? maxFeePerGas : priority,
+      gasLimit: limits.maxGasPerRegistration,
+    };
+    let estimate: bigint;
+    try {
+      estimate = await provider.estimateGas(call);
+      // The dry run with the gas limit a batch gives each entry at most.
+      await provider.call(call);
+    } catch (err) {
+      const refusal = decodeBatchRefusal(revertData(err));
+      // What the gate batches only under its batch key (depth-32 roots) or not yet at all (no batch
+      // verifier set): sent alone with verifyFor, which takes it.
+      if ((refusal?.kind === 'entry' && refusal.name === 'UnsupportedTreeDepth') || (refusal?.kind === 'other' && refusal.name === 'BatchVerifierNotSet')) return undefined;
+      throw this.batchRefusal(err);
+    }
+    const spent = journal.spentSince(this.now() - DAY_MS);
+    if (spent + estimate * maxFeePerGas > limits.dailyBudgetWei) {
+      throw new ApiError(429, 'budget_exhausted', `the relayer's budget for 24 hours (${limits.dailyBudgetWei} wei) is spent; try later`, undefined, 'daily-budget');
+    }
+    // No await from here to the write: two requests cannot both pass the counts on an empty journal.
+    const again = journal.findRequestByDigest(c.digest);
+    if (again) return again;
+    const single = journal.findLive(c.wallet, c.nonce);
+    if (single) {
+      throw new ApiError(409, 'consent_pending', `wallet ${c.wallet} already has a registration in flight (${single.txHash}); wait for it`, 'consent.signature', 'one-at-a-time');
+    }
+    this.checkCounts(c.wallet, c.investorTag);
+    let queued: RegistrationRequestEntry;
+    try {
+      queued = journal.enqueue({
+        id: randomUUID(),
+        digest: c.digest,
+        wallet: c.wallet.toLowerCase(),
+        consentNonce: c.nonce,
+        policyId: req.policyId,
+        investorTag: c.investorTag,
+        deadline: req.consent.deadline,
+        entry,
+        createdAt: this.now(),
+      });
+    } catch (err) {
+      if (err instanceof RequestConflict) {
+        throw new ApiError(409, 'consent_pending', `wallet ${c.wallet} already has a registration request in flight (${err.existing.id}, ${err.existing.status}); wait for it`, 'consent.signature', 'one-at-a-time');
+      }
+      throw err;
+    }
+    this.log(`request ${queued.id} queued: registering ${c.wallet}`);
+    this.batcher.schedule();
+    return queued;
+  }
+
+  /** A failed one-entry `verifyBatch` simulation as the API's refusal. */
+  private batchRefusal(err: unknown): ApiError {
+    const refusal = decodeBatchRefusal(revertData(err));
+    if (!refusal) return this.refusal(err);
+    if (refusal.kind === 'proof') return new ApiError(422, 'invalid_proof', 'proof: the gate does not accept this proof', 'proof', 'invalid-proof');
+    const f = this.entryRefusal(refusal.name, refusal.message);
+    return new ApiError(f.httpStatus, f.code, f.message, f.field, f.rule);
+  }
+
+  /** The gate's refusal of one entry as the API answers it. */
+  entryRefusal(name: string, message: string): RequestRefusal {
+    return { httpStatus: 422, code: 'registration_refused', message: `the gate would refuse this registration: ${message}`, field: FIELD_OF[name] ?? 'proof', rule: name };
+  }
+
+  /** Whether the request's consent was used on chain: its wallet's gate nonce moved past it; `registered` when the wallet is verified for the request's investor. */
+  async consentOnChain(r: RegistrationRequestEntry): Promise<{ state: 'unused' | 'used-elsewhere' } | { state: 'registered'; until: bigint }> {
+    const { gate } = this.o;
+    const nonce = await gate.nonces(r.wallet);
+    if (nonce <= r.consentNonce) return { state: 'unused' };
+    const [verified, investor, until] = await Promise.all([gate.isVerified(r.policyId, r.wallet), gate.investorOf(r.policyId, r.wallet), gate.verifiedUntil(r.policyId, r.wallet)]);
+    return verified && investor === BigInt(r.investorTag) ? { state: 'registered', until } : { state: 'used-elsewhere' };
+  }
+
+  /** Follows a sent journal row (a batch's, from the batcher) until it is settled. */
+  follow(entry: JournalEntry): Promise<JournalEntry> {
+    return this.settled(entry);
   }
 
   /**
@@ -211,14 +441,14 @@ export class RegistrationService {
       if (!known && entry.deadline !== undefined && (await this.chainTimeNow()) > entry.deadline) {
         // Past the consent's deadline the gate refuses it: sending it again would only pay for a revert.
         this.log(`journal #${entry.id}: ${entry.txHash} not known to the node and its consent expired at ${entry.deadline}; dropped`);
-        this.o.journal.settle(entry.id, { status: 'dropped' });
+        this.drop(entry);
         continue;
       }
       if (!known) {
         const accountNonce = await this.o.provider.getTransactionCount(this.address, 'latest');
         if (accountNonce > entry.relayerNonce) {
           this.log(`journal #${entry.id}: ${entry.txHash} can no longer be mined (account nonce ${accountNonce} > ${entry.relayerNonce}); dropped`);
-          this.o.journal.settle(entry.id, { status: 'dropped' });
+          this.drop(entry);
           continue;
         }
         this.log(`journal #${entry.id}: re-broadcasting ${entry.txHash}`);
@@ -226,6 +456,16 @@ export class RegistrationService {
       }
       void this.settled(entry).catch((err) => this.log(`journal #${entry.id}: ${shortReason(err)}`));
     }
+    // Requests queued before the stop (or put back by a dropped batch) go out in the next batch.
+    this.batcher.schedule();
+  }
+
+  /** A row that will never be mined: a batch's requests go back to the queue (the batcher looks each up on chain first). */
+  private drop(entry: JournalEntry): void {
+    if (entry.kind === 'batch') {
+      this.o.journal.settleBatch(entry.id, { status: 'dropped' });
+      this.batcher.schedule();
+    } else this.o.journal.settle(entry.id, { status: 'dropped' });
   }
 
   private signedBy(message: ConsentMessage, signature: string): string | undefined {
@@ -273,7 +513,7 @@ export class RegistrationService {
   }
 
   /** The later of the last block's time and the clock, in seconds. */
-  private async chainTimeNow(): Promise<bigint> {
+  async chainTimeNow(): Promise<bigint> {
     const block = await this.o.provider.getBlock('latest');
     return BigInt(Math.max(block?.timestamp ?? 0, Math.floor(this.now() / 1000)));
   }
@@ -400,7 +640,7 @@ export class RegistrationService {
     if (entry.status !== 'sent') return Promise.resolve(entry);
     let wait = this.waits.get(entry.id);
     if (!wait) {
-      wait = this.follow(entry).finally(() => this.waits.delete(entry.id));
+      wait = this.followReceipt(entry).finally(() => this.waits.delete(entry.id));
       this.waits.set(entry.id, wait);
     }
     return wait;
@@ -419,8 +659,9 @@ export class RegistrationService {
    * each `replaceAfterSeconds` it stays unmined; 504 after `receiptTimeoutMs` (the entry stays sent,
    * and a repeat of the request follows it again).
    */
-  private async follow(entry: JournalEntry): Promise<JournalEntry> {
-    const giveUpAt = Date.now() + this.o.receiptTimeoutMs;
+  private async followReceipt(entry: JournalEntry): Promise<JournalEntry> {
+    // A batch is followed until it is mined: requests wait on it, not a client's open request.
+    const giveUpAt = entry.kind === 'batch' ? Infinity : Date.now() + this.o.receiptTimeoutMs;
     const replaceAfterMs = this.o.limits.replaceAfterSeconds * 1000;
     let current = entry;
     let sentAt = Math.max(entry.createdAt, this.now() - replaceAfterMs);
@@ -430,6 +671,7 @@ export class RegistrationService {
         return undefined;
       });
       if (mined) return this.settle({ ...current, txHash: mined.txHash }, mined.receipt);
+      if (this.stopped) throw new Error(`stopped while following ${current.txHash}; the next start follows it up`);
       if (Date.now() >= giveUpAt) {
         throw new ApiError(504, 'receipt_timeout', `${current.txHash} was sent but not seen mined yet; repeat the request to follow it`);
       }
@@ -481,6 +723,17 @@ export class RegistrationService {
 
   private async settle(entry: JournalEntry, receipt: Receipt): Promise<JournalEntry> {
     const costWei = receipt.gasUsed * receipt.gasPrice;
+    if (entry.kind === 'batch') {
+      // A reverted batch registered nobody: its requests are queued again (once) and re-checked.
+      const outcome =
+        receipt.status === 1
+          ? { status: 'mined' as const, blockNumber: receipt.blockNumber, costWei, txHash: entry.txHash }
+          : { status: 'reverted' as const, blockNumber: receipt.blockNumber, costWei, txHash: entry.txHash };
+      this.o.journal.settleBatch(entry.id, outcome, untilByWallet(receipt.logs ?? [], this.o.gate.target as string));
+      this.log(`batch #${entry.id} ${entry.txHash} ${outcome.status} in block ${receipt.blockNumber}: ${receipt.gasUsed} gas`);
+      if (outcome.status === 'reverted') this.batcher.schedule();
+      return { ...entry, ...outcome };
+    }
     if (receipt.status === 1) {
       const outcome = { status: 'mined' as const, blockNumber: receipt.blockNumber, costWei, txHash: entry.txHash };
       this.o.journal.settle(entry.id, outcome);

@@ -14,8 +14,13 @@ export type JournalStatus =
   /** Never mined and no longer minable (its relayer nonce went to another transaction). */
   | 'dropped';
 
+/** What a journal row's transaction sends: one registration (`verifyFor`/`verifyEscrowFor`) or a batch (`verifyBatch`). */
+export type TransactionKind = 'single' | 'batch';
+
 export interface JournalEntry {
   id: number;
+  /** Absent on rows older than batching: they are single registrations. */
+  kind?: TransactionKind;
   /** Lower-case address of the wallet being registered. */
   wallet: string;
   /** The gate nonce the wallet's consent was signed over. */
@@ -48,13 +53,82 @@ export interface JournalEntry {
   createdAt: number;
 }
 
-export type NewJournalEntry = Omit<JournalEntry, 'id' | 'status' | 'costWei' | 'blockNumber' | 'registeredElsewhere' | 'replacedTxHashes'>;
+export type NewJournalEntry = Omit<JournalEntry, 'id' | 'kind' | 'status' | 'costWei' | 'blockNumber' | 'registeredElsewhere' | 'replacedTxHashes'>;
+
+/**
+ * A batched registration request's life: accepted and waiting for a batch (`queued`), in a batch
+ * transaction not yet mined (`submitted`), done (`registered`), refused by the gate when its batch
+ * was simulated or after its batch reverted twice (`refused`), or its consent's deadline came while
+ * it waited (`expired`).
+ */
+export type RequestStatus = 'queued' | 'submitted' | 'registered' | 'refused' | 'expired';
+
+/** Why a request was refused after it was accepted: the API's error, kept for whoever asks. */
+export interface RequestRefusal {
+  httpStatus: number;
+  code: string;
+  message: string;
+  field?: string;
+  rule?: string;
+}
+
+/** One entry of `verifyBatch`, as kept in the journal (every number a decimal string). */
+export interface StoredBatchEntry {
+  policyId: string;
+  pA: [string, string];
+  pB: [[string, string], [string, string]];
+  pC: [string, string];
+  pubSignals: [string, string, string, string];
+  deadline: string;
+  signature: string;
+}
+
+export interface RegistrationRequestEntry {
+  /** The id the API answers with (random, so it says nothing about how many came before). */
+  id: string;
+  /** The consent's EIP-712 digest: the same consent is the same request. */
+  digest: string;
+  /** Lower-case address. */
+  wallet: string;
+  consentNonce: bigint;
+  policyId: bigint;
+  investorTag: string;
+  deadline: bigint;
+  entry: StoredBatchEntry;
+  status: RequestStatus;
+  /** The journal row of the batch transaction it was (last) sent in. */
+  batchId?: number;
+  /** Batches it was in that reverted (each one is requeued once; a second revert refuses it). */
+  reverts: number;
+  txHash?: string;
+  blockNumber?: number;
+  /** verifiedUntil the gate recorded (unix seconds), once registered. */
+  until?: bigint;
+  refusal?: RequestRefusal;
+  /**
+   * Registered by its consent in a transaction that was not the relayer's (someone sent a copy of its
+   * batch first; the relayer's reverted): the holder is registered, and it counts against no limit.
+   */
+  registeredElsewhere?: boolean;
+  /** Unix milliseconds. */
+  createdAt: number;
+}
+
+export type NewRegistrationRequest = Omit<RegistrationRequestEntry, 'status' | 'batchId' | 'reverts' | 'txHash' | 'blockNumber' | 'until' | 'refusal' | 'registeredElsewhere'>;
 
 /** How an entry ended; `txHash` is the one mined when it was a replaced one. */
 export type JournalOutcome =
   | { status: 'mined'; blockNumber: number; costWei: bigint; txHash?: string }
   | { status: 'reverted'; blockNumber: number; costWei: bigint; registeredElsewhere?: boolean; txHash?: string }
   | { status: 'dropped' };
+
+/** Raised when a consent's (wallet, nonce) already has a live batched request under another digest. */
+export class RequestConflict extends Error {
+  constructor(readonly existing: RegistrationRequestEntry) {
+    super(`wallet ${existing.wallet} already has a registration request ${existing.id} (${existing.status}) for consent nonce ${existing.consentNonce}`);
+    this.name = 'RequestConflict';
+  }
+}
 
 /** Raised when a consent's (wallet, nonce) already has a live entry under another digest. */
 export class JournalConflict extends Error {
@@ -72,13 +146,30 @@ export interface Journal {
   /** Records a signed transaction as `sent`; throws JournalConflict if (wallet, nonce) already has a live entry. */
   record(entry: NewJournalEntry): JournalEntry;
   settle(id: number, outcome: JournalOutcome): void;
+  /** Settles a batch row and, in the same write, its requests: mined → registered (with `until` per wallet); reverted → queued again once, then refused; dropped → queued again. */
+  settleBatch(id: number, outcome: JournalOutcome, untilByWallet?: Map<string, bigint>): void;
+  /** Queues an accepted request; throws JournalConflict-like RequestConflict if (wallet, consent nonce) already has a live request. */
+  enqueue(request: NewRegistrationRequest): RegistrationRequestEntry;
+  findRequest(id: string): RegistrationRequestEntry | undefined;
+  /** The live request (queued, submitted or registered) for this consent digest, if any. */
+  findRequestByDigest(digest: string): RegistrationRequestEntry | undefined;
+  findLiveRequest(wallet: string, consentNonce: bigint): RegistrationRequestEntry | undefined;
+  /** Queued requests, oldest first. */
+  queued(limit?: number): RegistrationRequestEntry[];
+  /** Requests sent in the batch row `batchId`. */
+  requestsOfBatch(batchId: number): RegistrationRequestEntry[];
+  /** A queued request taken out: refused (with the refusal) or expired. */
+  closeRequest(id: string, outcome: { status: 'refused'; refusal: RequestRefusal } | { status: 'expired'; refusal: RequestRefusal } | { status: 'registered'; elsewhere: true; until?: bigint }): void;
+  /** Records a signed batch transaction as `sent` and its requests as `submitted`, in one write, before it is broadcast. */
+  recordBatch(entry: Omit<NewJournalEntry, 'wallet' | 'consentNonce' | 'digest' | 'policyId' | 'investorTag'>, requestIds: string[]): JournalEntry;
   /** A `sent` entry's transaction replaced by one with the same relayer nonce and a higher fee (written before it is broadcast). */
   replace(id: number, replacement: { txHash: string; rawTx: string; maxCostWei: bigint }): JournalEntry;
   /** Entries still `sent`, oldest first (what a restart must follow up). */
   pending(): JournalEntry[];
   /**
-   * Registrations created since `sinceMs` that count against the limits (sent, mined, reverted — but
-   * not a revert whose consent registered the wallet elsewhere), optionally for one wallet or one investor tag.
+   * Registrations created since `sinceMs` that count against the limits (single ones sent, mined,
+   * reverted — but not a revert whose consent registered the wallet elsewhere; batched requests
+   * queued, submitted or registered), optionally for one wallet or one investor tag.
    */
   countSince(sinceMs: number, wallet?: string, investorTag?: string): number;
   /** Wei spent since `sinceMs`: actual cost of mined and reverted entries, worst case of sent ones. */

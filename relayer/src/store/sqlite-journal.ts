@@ -1,7 +1,20 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { JournalConflict, type Journal, type JournalEntry, type JournalOutcome, type JournalStatus, type NewJournalEntry } from './journal.js';
+import {
+  JournalConflict,
+  RequestConflict,
+  type Journal,
+  type JournalEntry,
+  type JournalOutcome,
+  type JournalStatus,
+  type NewJournalEntry,
+  type NewRegistrationRequest,
+  type RegistrationRequestEntry,
+  type RequestRefusal,
+  type RequestStatus,
+  type TransactionKind,
+} from './journal.js';
 
 /**
  * The journal in one SQLite file. `synchronous = FULL`: an entry is on disk before the transaction
@@ -27,7 +40,35 @@ CREATE TABLE IF NOT EXISTS registrations (
 CREATE UNIQUE INDEX IF NOT EXISTS registrations_live_consent ON registrations (wallet, consent_nonce) WHERE status IN ('sent', 'mined');
 CREATE INDEX IF NOT EXISTS registrations_digest ON registrations (digest);
 CREATE INDEX IF NOT EXISTS registrations_created ON registrations (created_at);
+CREATE TABLE IF NOT EXISTS requests (
+  id             TEXT PRIMARY KEY,
+  digest         TEXT NOT NULL,
+  wallet         TEXT NOT NULL,
+  consent_nonce  TEXT NOT NULL,
+  policy_id      TEXT NOT NULL,
+  investor_tag   TEXT NOT NULL,
+  deadline       TEXT NOT NULL,
+  entry          TEXT NOT NULL,
+  status         TEXT NOT NULL CHECK (status IN ('queued', 'submitted', 'registered', 'refused', 'expired')),
+  batch_id       INTEGER REFERENCES registrations (id),
+  reverts        INTEGER NOT NULL DEFAULT 0,
+  tx_hash        TEXT,
+  block_number   INTEGER,
+  until          TEXT,
+  refusal        TEXT,
+  registered_elsewhere INTEGER NOT NULL DEFAULT 0,
+  created_at     INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS requests_live_consent ON requests (wallet, consent_nonce) WHERE status IN ('queued', 'submitted', 'registered');
+CREATE INDEX IF NOT EXISTS requests_digest ON requests (digest);
+CREATE INDEX IF NOT EXISTS requests_status ON requests (status, created_at);
+CREATE INDEX IF NOT EXISTS requests_batch ON requests (batch_id);
 `;
+
+/** A live request: the one answer for its consent. */
+const REQUEST_COUNTED = `status IN ('queued', 'submitted', 'registered')`;
+/** After this many reverted batches a request is refused instead of queued again (its wallet's code may be what makes them revert). */
+const MAX_BATCH_REVERTS = 2;
 
 /**
  * Columns added after the first release, in order: a journal file written by an older relayer gets
@@ -39,6 +80,7 @@ const ADDED_COLUMNS: [name: string, definition: string][] = [
   ['deadline', 'TEXT'],
   ['registered_elsewhere', 'INTEGER NOT NULL DEFAULT 0'],
   ['replaced_tx_hashes', 'TEXT'],
+  ['kind', "TEXT NOT NULL DEFAULT 'single'"],
 ];
 
 interface Row {
@@ -59,11 +101,61 @@ interface Row {
   deadline: string | null;
   registered_elsewhere: number;
   replaced_tx_hashes: string | null;
+  kind: TransactionKind;
+}
+
+interface RequestRow {
+  id: string;
+  digest: string;
+  wallet: string;
+  consent_nonce: string;
+  policy_id: string;
+  investor_tag: string;
+  deadline: string;
+  entry: string;
+  status: RequestStatus;
+  batch_id: number | null;
+  reverts: number;
+  tx_hash: string | null;
+  block_number: number | null;
+  until: string | null;
+  refusal: string | null;
+  registered_elsewhere: number;
+  created_at: number;
+  /** The current transaction of its batch row (joined in). */
+  batch_tx_hash: string | null;
+  batch_block_number: number | null;
+}
+
+/** A request with its batch's current transaction hash (a replacement changes it). */
+const REQUEST_SELECT = 'SELECT r.*, b.tx_hash AS batch_tx_hash, b.block_number AS batch_block_number FROM requests r LEFT JOIN registrations b ON b.id = r.batch_id';
+
+function fromRequestRow(r: RequestRow): RegistrationRequestEntry {
+  return {
+    id: r.id,
+    digest: r.digest,
+    wallet: r.wallet,
+    consentNonce: BigInt(r.consent_nonce),
+    policyId: BigInt(r.policy_id),
+    investorTag: r.investor_tag,
+    deadline: BigInt(r.deadline),
+    entry: JSON.parse(r.entry) as RegistrationRequestEntry['entry'],
+    status: r.status,
+    ...(r.batch_id === null ? {} : { batchId: r.batch_id }),
+    reverts: r.reverts,
+    ...((r.tx_hash ?? r.batch_tx_hash) === null ? {} : { txHash: (r.tx_hash ?? r.batch_tx_hash)! }),
+    ...((r.block_number ?? r.batch_block_number) === null ? {} : { blockNumber: (r.block_number ?? r.batch_block_number)! }),
+    ...(r.until === null ? {} : { until: BigInt(r.until) }),
+    ...(r.refusal === null ? {} : { refusal: JSON.parse(r.refusal) as RequestRefusal }),
+    ...(r.registered_elsewhere ? { registeredElsewhere: true } : {}),
+    createdAt: r.created_at,
+  };
 }
 
 function fromRow(r: Row): JournalEntry {
   return {
     id: r.id,
+    kind: r.kind,
     wallet: r.wallet,
     consentNonce: BigInt(r.consent_nonce),
     digest: r.digest,
@@ -174,13 +266,13 @@ export class SqliteJournal implements Journal {
   }
 
   countSince(sinceMs: number, wallet?: string, investorTag?: string): number {
-    const counted = `created_at >= ? AND status != 'dropped' AND registered_elsewhere = 0`;
-    const row = wallet
-      ? this.db.prepare(`SELECT COUNT(*) AS n FROM registrations WHERE ${counted} AND wallet = ?`).get(sinceMs, wallet.toLowerCase())
-      : investorTag
-        ? this.db.prepare(`SELECT COUNT(*) AS n FROM registrations WHERE ${counted} AND investor_tag = ?`).get(sinceMs, investorTag.toLowerCase())
-        : this.db.prepare(`SELECT COUNT(*) AS n FROM registrations WHERE ${counted}`).get(sinceMs);
-    return (row as { n: number }).n;
+    const counted = `created_at >= ? AND kind = 'single' AND status != 'dropped' AND registered_elsewhere = 0`;
+    // Refused and expired requests cost nothing; one registered by a copy of its batch counts for nobody.
+    const requests = `created_at >= ? AND ${REQUEST_COUNTED} AND registered_elsewhere = 0`;
+    const [filter, args] = wallet ? [' AND wallet = ?', [wallet.toLowerCase()]] : investorTag ? [' AND investor_tag = ?', [investorTag.toLowerCase()]] : ['', []];
+    const single = this.db.prepare(`SELECT COUNT(*) AS n FROM registrations WHERE ${counted}${filter}`).get(sinceMs, ...args) as { n: number };
+    const batched = this.db.prepare(`SELECT COUNT(*) AS n FROM requests WHERE ${requests}${filter}`).get(sinceMs, ...args) as { n: number };
+    return single.n + batched.n;
   }
 
   spentSince(sinceMs: number): bigint {
@@ -189,6 +281,120 @@ export class SqliteJournal implements Journal {
       'status' | 'max_cost_wei' | 'cost_wei'
     >[];
     return rows.reduce((sum, r) => sum + BigInt(r.status === 'sent' ? r.max_cost_wei : (r.cost_wei ?? r.max_cost_wei)), 0n);
+  }
+
+  settleBatch(id: number, outcome: JournalOutcome, untilByWallet: Map<string, bigint> = new Map()): void {
+    this.db.transaction(() => {
+      const row = this.db.prepare(`SELECT status FROM registrations WHERE id = ?`).get(id) as { status: JournalStatus } | undefined;
+      // Settled once: a second follow-up (the restart's and a waiting request's) changes nothing.
+      if (!row || row.status !== 'sent') return;
+      this.settle(id, outcome);
+      const submitted = this.requestsOfBatch(id).filter((r) => r.status === 'submitted');
+      for (const r of submitted) {
+        if (outcome.status === 'mined') {
+          this.db
+            .prepare(`UPDATE requests SET status = 'registered', block_number = ?, tx_hash = COALESCE(?, (SELECT tx_hash FROM registrations WHERE id = ?)), until = ? WHERE id = ?`)
+            .run(outcome.blockNumber, outcome.txHash?.toLowerCase() ?? null, id, untilByWallet.get(r.wallet)?.toString() ?? null, r.id);
+        } else if (outcome.status === 'reverted' && r.reverts + 1 >= MAX_BATCH_REVERTS) {
+          const refusal: RequestRefusal = {
+            httpStatus: 409,
+            code: 'registration_reverted',
+            message: `the batches this registration was sent in reverted ${r.reverts + 1} times (the gate's state changed since it was checked); prove and consent again`,
+            rule: 'reverted',
+          };
+          this.db.prepare(`UPDATE requests SET status = 'refused', reverts = reverts + 1, refusal = ? WHERE id = ?`).run(JSON.stringify(refusal), r.id);
+        } else {
+          this.db.prepare(`UPDATE requests SET status = 'queued', reverts = reverts + ? WHERE id = ?`).run(outcome.status === 'reverted' ? 1 : 0, r.id);
+        }
+      }
+    })();
+  }
+
+  enqueue(request: NewRegistrationRequest): RegistrationRequestEntry {
+    this.db.transaction(() => {
+      const live = this.findLiveRequest(request.wallet, request.consentNonce);
+      if (live) throw new RequestConflict(live);
+      this.db
+        .prepare(
+          `INSERT INTO requests (id, digest, wallet, consent_nonce, policy_id, investor_tag, deadline, entry, status, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?)`,
+        )
+        .run(
+          request.id,
+          request.digest.toLowerCase(),
+          request.wallet.toLowerCase(),
+          request.consentNonce.toString(),
+          request.policyId.toString(),
+          request.investorTag.toLowerCase(),
+          request.deadline.toString(),
+          JSON.stringify(request.entry),
+          request.createdAt,
+        );
+    })();
+    return this.findRequest(request.id)!;
+  }
+
+  findRequest(id: string): RegistrationRequestEntry | undefined {
+    const row = this.db.prepare(`${REQUEST_SELECT} WHERE r.id = ?`).get(id) as RequestRow | undefined;
+    return row && fromRequestRow(row);
+  }
+
+  findRequestByDigest(digest: string): RegistrationRequestEntry | undefined {
+    const row = this.db.prepare(`${REQUEST_SELECT} WHERE r.digest = ? AND r.${REQUEST_COUNTED} ORDER BY r.created_at DESC LIMIT 1`).get(digest.toLowerCase()) as RequestRow | undefined;
+    return row && fromRequestRow(row);
+  }
+
+  findLiveRequest(wallet: string, consentNonce: bigint): RegistrationRequestEntry | undefined {
+    const row = this.db.prepare(`${REQUEST_SELECT} WHERE r.wallet = ? AND r.consent_nonce = ? AND r.${REQUEST_COUNTED}`).get(wallet.toLowerCase(), consentNonce.toString()) as RequestRow | undefined;
+    return row && fromRequestRow(row);
+  }
+
+  queued(limit = 1_000_000): RegistrationRequestEntry[] {
+    return (this.db.prepare(`${REQUEST_SELECT} WHERE r.status = 'queued' ORDER BY r.created_at, r.rowid LIMIT ?`).all(limit) as RequestRow[]).map(fromRequestRow);
+  }
+
+  requestsOfBatch(batchId: number): RegistrationRequestEntry[] {
+    return (this.db.prepare(`${REQUEST_SELECT} WHERE r.batch_id = ? ORDER BY r.rowid`).all(batchId) as RequestRow[]).map(fromRequestRow);
+  }
+
+  closeRequest(
+    id: string,
+    outcome: { status: 'refused'; refusal: RequestRefusal } | { status: 'expired'; refusal: RequestRefusal } | { status: 'registered'; elsewhere: true; until?: bigint },
+  ): void {
+    if (outcome.status === 'registered') {
+      this.db.prepare(`UPDATE requests SET status = 'registered', registered_elsewhere = 1, until = ? WHERE id = ? AND status = 'queued'`).run(outcome.until?.toString() ?? null, id);
+      return;
+    }
+    this.db.prepare(`UPDATE requests SET status = ?, refusal = ? WHERE id = ? AND status = 'queued'`).run(outcome.status, JSON.stringify(outcome.refusal), id);
+  }
+
+  recordBatch(entry: Omit<NewJournalEntry, 'wallet' | 'consentNonce' | 'digest' | 'policyId' | 'investorTag'>, requestIds: string[]): JournalEntry {
+    const insert = this.db.transaction(() => {
+      // A batch row has no wallet of its own ('batch', never an address): its relayer nonce keeps it unique among live rows.
+      const { lastInsertRowid } = this.db
+        .prepare(
+          `INSERT INTO registrations (kind, wallet, consent_nonce, digest, policy_id, status, tx_hash, raw_tx, relayer_nonce, max_cost_wei, created_at, deadline)
+           VALUES ('batch', 'batch', ?, ?, '0', 'sent', ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          String(entry.relayerNonce),
+          entry.txHash.toLowerCase(),
+          entry.txHash.toLowerCase(),
+          entry.rawTx,
+          entry.relayerNonce,
+          entry.maxCostWei.toString(),
+          entry.createdAt,
+          entry.deadline?.toString() ?? null,
+        );
+      const batchId = Number(lastInsertRowid);
+      const mark = this.db.prepare(`UPDATE requests SET status = 'submitted', batch_id = ? WHERE id = ? AND status = 'queued'`);
+      for (const id of requestIds) {
+        if (mark.run(batchId, id).changes !== 1) throw new Error(`request ${id} is no longer queued: not put in a batch`);
+      }
+      return batchId;
+    });
+    const id = insert();
+    return fromRow(this.db.prepare('SELECT * FROM registrations WHERE id = ?').get(id) as Row);
   }
 
   close(): void {

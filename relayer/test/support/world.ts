@@ -102,6 +102,8 @@ export async function startRelayerWorld(): Promise<RelayerWorld> {
         // Every test request comes from 127.0.0.1: the per-IP limit is tested on its own.
         limits: { ...DEFAULT_LIMITS, requestsPerMinute: 100_000 },
         receiptTimeoutSeconds: 30,
+        // Short, so a lone request does not wait long for company.
+        batch: { maxSize: 16, maxWaitMs: 100 },
         ...overrides,
       };
     },

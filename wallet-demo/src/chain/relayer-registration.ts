@@ -1,12 +1,14 @@
 import { type Signer } from 'ethers';
-import { RelayerApiError, RelayerClient, signRegistrationConsent, type DeployedToken, type RegistrationProof } from '@zkkyc/sdk';
+import { RelayerApiError, RelayerClient, signRegistrationConsent, type DeployedToken, type RegistrationProof, type RegistrationStatus } from '@zkkyc/sdk';
 import type { Review } from '../ui/review-dialog.js';
 import type { WalletSession } from '../wallet-session.js';
 
 /**
  * Registration paid by the relayer (relayer/README.md): the active account — one of the wallet's
  * own, or a connected browser wallet's — signs an EIP-712 consent for the relayer to submit this
- * one registration, and the relayer sends it and pays the gas. The account needs no ETH.
+ * one registration, and the relayer sends it and pays the gas. The account needs no ETH. The relayer
+ * sends registrations in batches: the wallet hands its request over, then follows its status
+ * (queued, in a batch transaction, registered) until the batch is mined.
  */
 
 /** What the holder reviews before the consent is signed: the review dialog's words. */
@@ -34,6 +36,13 @@ export async function relayerShouldPay(session: WalletSession, asked: boolean): 
 
 const short = (address: string) => `${address.slice(0, 6)}…${address.slice(-4)}`;
 
+/** What the holder reads while the relayer's batch is on its way. */
+function progressWords(s: RegistrationStatus): string {
+  if (s.status === 'queued') return 'The relayer has your registration and will send it with the next batch…';
+  if (s.status === 'submitted') return `The relayer sent its batch (${short(s.txHash ?? '')}); waiting for it to be mined…`;
+  return 'The relayer’s batch was mined.';
+}
+
 /**
  * Asks the holder to review, signs the consent with the active account and has the relayer send
  * the registration. Resolves with the mined transaction, or null when the holder cancelled (nothing
@@ -44,6 +53,7 @@ export async function registerThroughRelayer(
   session: WalletSession,
   request: { token: DeployedToken; policyId: bigint; proof: RegistrationProof; validUntil: string },
   review: (r: ConsentReview) => Promise<boolean>,
+  onProgress?: (words: string) => void,
 ): Promise<{ txHash: string; relayer: string } | null> {
   const client = configuredRelayer(session);
   if (!client) throw new Error('no relayer is configured for this wallet');
@@ -79,7 +89,7 @@ export async function registerThroughRelayer(
   const consent = await signRegistrationConsent(gate.runner as Signer, gate, { policyId: request.policyId, proof: request.proof, deadline });
   session.assertUnlocked();
   try {
-    const sent = await client.register({ policyId: request.policyId, proof: request.proof, consent });
+    const sent = await client.register({ policyId: request.policyId, proof: request.proof, consent }, { intervalMs: 500, onStatus: (s) => onProgress?.(progressWords(s)) });
     return { txHash: sent.txHash, relayer: health.relayer };
   } catch (err) {
     if (err instanceof RelayerApiError) throw new Error(`the relayer did not send it: ${err.message}`);

@@ -432,7 +432,9 @@ export function mountTokenPanel(
         if (viaRelayer) {
           // The relayer simulates and pays; the account signs only its consent, after the review.
           stage.textContent = 'Sending the registration through the relayer, which pays the fee…';
-          const relayed = await registerThroughRelayer(session, { token, policyId: policy.policyId, proof, validUntil: intToDate(validUntil) }, reviewBeforeSigning);
+          const relayed = await registerThroughRelayer(session, { token, policyId: policy.policyId, proof, validUntil: intToDate(validUntil) }, reviewBeforeSigning, (words) => {
+            stage.textContent = words;
+          });
           session.assertUnlocked();
           if (!relayed) {
             say(status, 'Registration cancelled: nothing was signed or sent. Prove again when you want to register.');
