@@ -6,6 +6,7 @@
 //
 //   node circuits/scripts/setup.mjs            all circuits
 //   node circuits/scripts/setup.mjs kycPolicy20
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import * as snarkjs from 'snarkjs';
@@ -40,6 +41,10 @@ for (const circuit of selected) {
   await snarkjs.zKey.beacon(zkey0, zkeyFinal, 'zkkyc insecure dev beacon', DEV_BEACON, DEV_BEACON_ITERATIONS_EXP);
   await installArtifacts(circuit, built, zkeyFinal, { security: DEV_SECURITY, ptau });
   console.log(`${circuit.name}: done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+// The gate's batch verifier must hold the same key as verifier32 (the gate cannot compare them).
+if (selected.some((c) => c.name === 'kycPolicy32')) {
+  execFileSync(process.execPath, [join(REPO_ROOT, 'circuits', 'scripts', 'batch-verifier.mjs')], { stdio: 'inherit' });
 }
 
 await globalThis.curve_bn128?.terminate();

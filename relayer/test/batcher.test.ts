@@ -2,7 +2,9 @@
  * The batcher's decisions that a real gate does not make on demand, against a stand-in node: a
  * batch refused as a whole with InvalidBatchProof (the relayer's off-chain check and the gate
  * disagree) is split, the entry whose proof fails alone is refused and the rest sent, and it is
- * logged; a batch held back (fee above the cap) stays queued and is not retried in a loop.
+ * logged; a batch held back (fee above the cap) stays queued and is not retried in a loop; after a
+ * revert only the entry that fails alone is blamed (none found: all are charged); a consent too close
+ * to its deadline is not batched.
  */
 import { afterEach, expect, test } from '@jest/globals';
 import { Wallet } from 'ethers';
@@ -136,5 +138,42 @@ test('a batch held back by the fee cap stays queued, nothing is signed, and it i
   // One read of the fees in 600 ms: the retry waits its pause.
   expect(seen.feeReads).toBe(1);
   expect(lines.join('\n')).toMatch(/held: the chain asks \d+ wei per gas, above the cap/);
+  journal.close();
+});
+
+test('blame after a revert: the entry that fails alone is the culprit and the others are innocent; a revert no entry explains is charged to every request', async () => {
+  const journal = new SqliteJournal(':memory:');
+  const ids = [1, 2, 3].map((n) => journal.enqueue(request(n)).id);
+  const batch = journal.recordBatch({ txHash: '0x' + '99'.repeat(32), rawTx: '0x00', relayerNonce: 0, maxCostWei: 1n, createdAt: 10, deadline: 4_000_000_000n }, ids);
+  const lines: string[] = [];
+  // Entry 2's proof now fails alone (the chain changed under it): it alone caused the revert.
+  const verdicts = await batcherWith(journal, standIn({ badProof: 2 }).provider, lines).blame(journal.requestsOfBatch(batch.id));
+  expect([...verdicts.values()].map((v) => v.status)).toEqual(['queued', 'refused', 'queued']);
+  journal.settleBatch(batch.id, { status: 'reverted', blockNumber: 1, costWei: 1n }, undefined, verdicts);
+  expect(journal.findRequest(ids[0])).toMatchObject({ status: 'queued', reverts: 0 });
+  expect(journal.findRequest(ids[1])).toMatchObject({ status: 'refused', refusal: { code: 'invalid_proof' } });
+  expect(lines.join('\n')).toMatch(/caused its batch's revert: invalid-proof/);
+
+  // Nothing explains the next revert: the answer is empty, and the journal charges both.
+  const next = journal.recordBatch({ txHash: '0x' + '98'.repeat(32), rawTx: '0x00', relayerNonce: 1, maxCostWei: 1n, createdAt: 11, deadline: 4_000_000_000n }, [ids[0], ids[2]]);
+  const none = await batcherWith(journal, standIn({}).provider, lines).blame(journal.requestsOfBatch(next.id));
+  expect(none.size).toBe(0);
+  journal.settleBatch(next.id, { status: 'reverted', blockNumber: 2, costWei: 1n }, undefined, none);
+  expect(journal.findRequest(ids[0])).toMatchObject({ status: 'queued', reverts: 1 });
+  expect(journal.findRequest(ids[2])).toMatchObject({ status: 'queued', reverts: 1 });
+  journal.close();
+});
+
+test('a consent with less than replaceAfterSeconds + 10 s left is not put in a batch: it expires in the queue; one with more goes out', async () => {
+  const journal = new SqliteJournal(':memory:');
+  // chainTimeNow is 1000 in the stand-in host.
+  const margin = DEFAULT_LIMITS.replaceAfterSeconds + 10;
+  const close = journal.enqueue({ ...request(7), deadline: BigInt(1000 + margin - 1) }).id;
+  const far = journal.enqueue({ ...request(8), deadline: BigInt(1000 + margin + 1) }).id;
+  const { provider, seen } = standIn({});
+  await batcherWith(journal, provider, []).flush();
+  expect(journal.findRequest(close)).toMatchObject({ status: 'expired', refusal: { code: 'consent_expired', rule: 'deadline' } });
+  expect(journal.findRequest(far)!.status).toBe('submitted');
+  expect(seen.broadcasts).toHaveLength(1);
   journal.close();
 });

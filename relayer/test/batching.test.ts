@@ -7,11 +7,12 @@
  */
 import '../../compliance-monitor/test/support/inject-cookie-stub.js';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import type { HDNodeWallet } from 'ethers';
+import { parseEther, parseUnits, Wallet, type HDNodeWallet } from 'ethers';
 import { releaseProverThreads, type KycProof } from '@zkkyc/prover/node';
 import { signRegistrationConsent } from '@zkkyc/sdk';
 import type { RequestView } from '../src/services/registrations.js';
 import { createRelayer, type Relayer, type RelayerOptions } from '../src/server.js';
+import { DEFAULT_LIMITS, type RelayerConfig } from '../src/config.js';
 import { POLICY_ID, startRelayerWorld, type RelayerWorld } from './support/world.js';
 
 let world: RelayerWorld;
@@ -28,8 +29,8 @@ afterAll(async () => {
   await releaseProverThreads();
 });
 
-async function open(batch: { maxSize: number; maxWaitMs: number }, options: RelayerOptions = {}): Promise<Relayer> {
-  const r = await createRelayer(world.config({ batch }), { log: (l) => lines.push(l), ...options });
+async function open(batch: { maxSize: number; maxWaitMs: number }, options: RelayerOptions = {}, overrides: Partial<RelayerConfig> = {}): Promise<Relayer> {
+  const r = await createRelayer(world.config({ batch, ...overrides }), { log: (l) => lines.push(l), ...options });
   opened.push(r);
   return r;
 }
@@ -159,4 +160,122 @@ test('size trigger: the batch goes out as soon as the third is queued; an entry 
   expect(refused.json().error).toMatchObject({ code: 'registration_refused', rule: 'WalletBarred' });
   expect(await relayerNonce(r)).toBe(before + 1);
   expect(r.journal.pending()).toEqual([]);
+});
+
+/** Blocks are mined only when the test says so (a transaction waits in the mempool, as on a busy chain). */
+const automine = (on: boolean) => world.provider.send('evm_setAutomine', [on]);
+
+test('a front-run batch is charged to the entry that spoiled it: the innocent request is queued again with no revert counted and registers; the spoiler is refused and counted against its investor', async () => {
+  const victim = await world.proveForNewWallet();
+  const attacker = await world.proveForNewWallet();
+  // A second wallet of the same investor: a second try at the same trick.
+  const second = Wallet.createRandom();
+  const attackerB = { wallet: second, proof: await world.prove(attacker.credential, second.address) };
+  for (const w of [attacker.wallet.address, second.address]) await (await world.admin.sendTransaction({ to: w, value: parseEther('1') })).wait();
+  const r = await open({ maxSize: 3, maxWaitMs: 600_000 }, {}, { limits: { ...DEFAULT_LIMITS, requestsPerMinute: 100_000, investorDailyLimit: 2 } });
+  const gate = world.contracts.complianceGate;
+  // The spoiler's own cancelConsent, with a higher tip than the relayer's: mined first, in the batch's block.
+  const frontRun = async (holder: { wallet: HDNodeWallet | Wallet }) => {
+    await gate.connect(holder.wallet.connect(world.provider)).cancelConsent(0n, { maxPriorityFeePerGas: parseUnits('50', 'gwei'), maxFeePerGas: parseUnits('100', 'gwei'), gasLimit: 100_000 });
+    await world.provider.send('evm_mine', []);
+  };
+
+  await automine(false);
+  try {
+    const v = await submit(r, await payloadFor(victim));
+    const a = await submit(r, await payloadFor(attacker));
+    const b = await submit(r, await payloadFor(attackerB));
+    expect([v.status, a.status, b.status]).toEqual([202, 202, 202]);
+    const first = await until(r, v.view.id, (x) => x.status === 'submitted');
+    await frontRun(attacker);
+    expect((await world.provider.getTransactionReceipt(first.txHash!))!.status).toBe(0);
+    // Blamed: the attacker's entry; the victim's and B's pass alone and are queued again uncharged.
+    expect(await until(r, a.view.id, settled)).toMatchObject({ status: 'refused', error: { code: 'consent_used', rule: 'nonce' } });
+    await until(r, v.view.id, (x) => x.status === 'queued');
+    expect(r.journal.findRequest(v.view.id)!.reverts).toBe(0);
+    expect(r.journal.findRequest(b.view.id)).toMatchObject({ status: 'queued', reverts: 0 });
+
+    await r.service.batcher.flush();
+    const again = await until(r, v.view.id, (x) => x.status === 'submitted');
+    expect(again.txHash).not.toBe(first.txHash);
+    await frontRun(attackerB);
+    expect((await world.provider.getTransactionReceipt(again.txHash!))!.status).toBe(0);
+    expect(await until(r, b.view.id, settled)).toMatchObject({ status: 'refused', error: { code: 'consent_used' } });
+    await until(r, v.view.id, (x) => x.status === 'queued');
+    // Two reverted batches, neither of them the victim's doing: still no revert counted.
+    expect(r.journal.findRequest(v.view.id)!.reverts).toBe(0);
+
+    await automine(true);
+    await r.service.batcher.flush();
+    expect(await until(r, v.view.id, settled)).toMatchObject({ status: 'registered', wallet: victim.wallet.address });
+    expect(await gate.isVerified(POLICY_ID, victim.wallet.address)).toBe(true);
+    // The spoiled requests count against their wallets and investor: a third try is refused before anything is sent.
+    expect(r.journal.findRequest(a.view.id)!.charged).toBe(true);
+    expect(r.journal.findRequest(v.view.id)!.charged).toBeUndefined();
+    const tag = '0x' + (BigInt(attacker.proof.solidityCalldata.pubSignals[0]) & ((1n << 192n) - 1n)).toString(16);
+    expect(r.journal.countSince(0, undefined, tag)).toBe(2);
+    expect(r.journal.countSince(0, attacker.wallet.address)).toBe(1);
+    const third = await r.app.inject({ method: 'POST', url: '/v1/registrations', payload: await payloadFor(attacker), headers: { prefer: 'respond-async' } });
+    expect(third.statusCode).toBe(429);
+    expect(third.json().error).toMatchObject({ code: 'rate_limited', rule: 'investor-daily-limit' });
+  } finally {
+    await automine(true);
+  }
+}, 180_000);
+
+test('a consent close to its deadline goes alone with verifyFor; a second consent over the nonce of a queued request is refused on that path too', async () => {
+  const [alone, held] = [await world.proveForNewWallet(), await world.proveForNewWallet()];
+  const r = await open({ maxSize: 16, maxWaitMs: 600_000 });
+  const gate = world.contracts.complianceGate;
+  const verifyFor = gate.interface.getFunction('verifyFor')!.selector;
+  // Less than replaceAfterSeconds (60) + 10 s left, more than minDeadlineSeconds (30).
+  const soon = async () => Math.max(await chainTime(), Math.floor(Date.now() / 1000)) + 50;
+
+  const sentAlone = await r.app.inject({ method: 'POST', url: '/v1/registrations', payload: await payloadFor(alone, await soon()), headers: { prefer: 'respond-async' } });
+  expect(sentAlone.statusCode).toBe(200);
+  const tx = (await world.provider.getTransaction(sentAlone.json().txHash))!;
+  expect(tx.data.slice(0, 10)).toBe(verifyFor);
+  expect(await gate.isVerified(POLICY_ID, alone.wallet.address)).toBe(true);
+  expect(r.journal.queued()).toEqual([]);
+
+  const queued = await submit(r, await payloadFor(held));
+  expect(queued.view.status).toBe('queued');
+  // The same wallet and consent nonce, another deadline: the lone path must not send it beside the queued one.
+  const before = await relayerNonce(r);
+  const twin = await r.app.inject({ method: 'POST', url: '/v1/registrations', payload: await payloadFor(held, await soon()), headers: { prefer: 'respond-async' } });
+  expect(twin.statusCode).toBe(409);
+  expect(twin.json().error).toMatchObject({ code: 'consent_pending', rule: 'one-at-a-time' });
+  expect(await relayerNonce(r)).toBe(before);
+  expect(await gate.isVerified(POLICY_ID, held.wallet.address)).toBe(false);
+  await r.service.batcher.flush();
+  expect(await until(r, queued.view.id, settled)).toMatchObject({ status: 'registered' });
+});
+
+test('a batch the node evicted, its account nonce taken by another transaction, is dropped and its request sent again', async () => {
+  const held = await world.proveForNewWallet();
+  const r = await open({ maxSize: 16, maxWaitMs: 600_000 });
+  const queued = await submit(r, await payloadFor(held));
+  expect(queued.view.status).toBe('queued');
+  // The batch waits in the mempool; the node evicts it and the relayer's nonce goes to another transaction.
+  await automine(false);
+  let evicted: string;
+  try {
+    await r.service.batcher.flush();
+    evicted = (await until(r, queued.view.id, (x) => x.status === 'submitted')).txHash!;
+    const { nonce } = (await world.provider.getTransaction(evicted))!;
+    await world.provider.send('hardhat_dropTransaction', [evicted]);
+    const key = new Wallet(world.relayerKey, world.provider);
+    await key.sendTransaction({ to: key.address, value: 0n, nonce });
+    await world.provider.send('evm_mine', []);
+  } finally {
+    await automine(true);
+  }
+  expect(await world.provider.getTransactionReceipt(evicted)).toBeNull();
+  await until(r, queued.view.id, (x) => x.status === 'queued');
+  expect(r.journal.pending()).toEqual([]);
+  await r.service.batcher.flush();
+  const done = await until(r, queued.view.id, settled);
+  expect(done).toMatchObject({ status: 'registered', wallet: held.wallet.address });
+  expect(done.txHash).not.toBe(evicted);
+  expect(await world.contracts.complianceGate.isVerified(POLICY_ID, held.wallet.address)).toBe(true);
 });

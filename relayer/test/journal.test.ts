@@ -153,3 +153,50 @@ test('a batch is journaled with its requests submitted in one write; mined → r
   expect(journal.findRequest(c.id)!.status).toBe('registered');
   journal.close();
 });
+
+test('a reverted batch with verdicts: only the culprit is closed and charged against its wallet and investor; the innocent is queued again with no revert counted', () => {
+  const journal = new SqliteJournal(':memory:');
+  const innocent = journal.enqueue(request(1, '0x' + 'f1'.repeat(20), '0x0a'));
+  const culprit = journal.enqueue(request(2, '0x' + 'f2'.repeat(20), '0x0b'));
+  const copied = journal.enqueue(request(3, '0x' + 'f3'.repeat(20), '0x0c'));
+  const batch = journal.recordBatch(batchTx(1), [innocent.id, culprit.id, copied.id]);
+  const used = { httpStatus: 409, code: 'consent_used', message: 'm', rule: 'nonce' };
+  journal.settleBatch(
+    batch.id,
+    { status: 'reverted', blockNumber: 5, costWei: 7n },
+    undefined,
+    new Map([
+      [innocent.id, { status: 'queued' as const }],
+      [culprit.id, { status: 'refused' as const, refusal: used, charged: true }],
+      [copied.id, { status: 'registered' as const, elsewhere: true as const, until: 1_800_000_000n }],
+    ]),
+  );
+  expect(journal.findRequest(innocent.id)).toMatchObject({ status: 'queued', reverts: 0 });
+  expect(journal.findRequest(innocent.id)!.charged).toBeUndefined();
+  expect(journal.findRequest(culprit.id)).toMatchObject({ status: 'refused', charged: true, refusal: { code: 'consent_used' } });
+  expect(journal.findRequest(copied.id)).toMatchObject({ status: 'registered', registeredElsewhere: true, until: 1_800_000_000n });
+  // The charged refusal counts like a registration; one registered by a copy counts for nobody.
+  expect(journal.countSince(0, undefined, '0x0b')).toBe(1);
+  expect(journal.countSince(0, '0x' + 'f2'.repeat(20))).toBe(1);
+  expect(journal.countSince(0, undefined, '0x0c')).toBe(0);
+  // A refusal not charged (the gate changed, not the requester) counts for nothing.
+  const other = journal.enqueue(request(4, '0x' + 'f4'.repeat(20), '0x0d'));
+  journal.closeRequest(other.id, { status: 'refused', refusal: { httpStatus: 422, code: 'registration_refused', message: 'm', rule: 'WalletBarred' } });
+  expect(journal.countSince(0, undefined, '0x0d')).toBe(0);
+  journal.close();
+});
+
+test('a journal whose requests table predates the charged column gains it', () => {
+  const path = join(dir, 'requests-before-charged.db');
+  const old = new SqliteJournal(path);
+  const queued = old.enqueue(request(1, '0x' + 'a7'.repeat(20), '0x0e'));
+  old.close();
+  const db = new Database(path);
+  db.exec('ALTER TABLE requests DROP COLUMN charged');
+  db.close();
+  const reopened = new SqliteJournal(path);
+  expect(reopened.findRequest(queued.id)).toMatchObject({ status: 'queued' });
+  reopened.closeRequest(queued.id, { status: 'refused', refusal: { httpStatus: 409, code: 'consent_used', message: 'm' }, charged: true });
+  expect(reopened.findRequest(queued.id)!.charged).toBe(true);
+  reopened.close();
+});

@@ -6,10 +6,13 @@
  * limits, a simulation of its own entry). Before a batch goes out it is simulated as a whole, with
  * the fees and gas limit it will be sent with; the chain may have moved since a request was checked:
  *
- * - a consent whose deadline comes within DEADLINE_MARGIN_SECONDS is taken out as `expired`;
+ * - a consent whose deadline comes within `replaceAfterSeconds` + DEADLINE_MARGIN_SECONDS is taken out
+ *   as `expired`: a batch not mined by then has its fee raised, and one entry expiring on the way
+ *   would revert every other (requests that close to their deadline at intake are sent alone);
  * - a request that was in a batch before (it reverted, or was dropped at a restart) is first looked
  *   up on chain: if its consent was used and the wallet is verified for the investor it names, it
- *   is `registered` (someone sent a copy); used otherwise, it is refused as `consent_used`;
+ *   is `registered` (someone sent a copy); used otherwise, it is refused as `consent_used`, charged
+ *   against its wallet's and investor's daily limits (its own wallet spent or cancelled the consent);
  * - an entry the gate answers `BatchEntryRefused(i, reason)` is taken out as `refused`, with its own
  *   custom error, and the rest is simulated again;
  * - `InvalidBatchProof` cannot happen after the off-chain checks; if it does, each entry is simulated
@@ -18,17 +21,32 @@
  *
  * The batch transaction is written to the journal with its requests marked `submitted`, in one
  * write, before it is broadcast; from there the service's transaction follow-up (receipt, fee
- * replacement, restart) settles it and its requests with it.
+ * replacement, restart) settles it and its requests with it. A batch that reverted is blamed
+ * (`blame`): only the requests that caused the revert are charged for it.
  */
 import { Transaction, type JsonRpcProvider, type Wallet } from 'ethers';
 import { revertData } from '@zkkyc/sdk';
 import type { BatchSettings, RelayerLimits } from '../config.js';
-import type { Journal, JournalEntry, RegistrationRequestEntry, RequestRefusal } from '../store/journal.js';
+import type { Journal, JournalEntry, RegistrationRequestEntry, RequestRefusal, RequestVerdict } from '../store/journal.js';
 import { decodeBatchRefusal, encodeVerifyBatch, type BatchRefusal } from './batch-gate.js';
 import type { SerialLock } from './serial-lock.js';
 
-/** A batch must be mined before its entries' deadlines: a consent with less than this left is not sent (seconds). */
+/** A batch must be mined before its entries' deadlines: on top of `replaceAfterSeconds`, a consent with less than this left is not batched (seconds). */
 export const DEADLINE_MARGIN_SECONDS = 10;
+
+/** Seconds a consent must have left to go in a batch: the wait before a stuck batch's fee is raised, and a margin. */
+export const batchDeadlineMargin = (limits: Pick<RelayerLimits, 'replaceAfterSeconds'>): number => limits.replaceAfterSeconds + DEADLINE_MARGIN_SECONDS;
+
+/** The consent's nonce was used on chain by a transaction other than the relayer's (its wallet's own, or a copy registering another investor), or cancelled. */
+const CONSENT_USED: RequestRefusal = {
+  httpStatus: 409,
+  code: 'consent_used',
+  message: "consent.signature: the wallet's gate nonce moved past this consent (used or cancelled by the wallet); sign a new one",
+  field: 'consent.signature',
+  rule: 'nonce',
+};
+/** A gate refusal the requester's wallet causes after its request was accepted (a spent or withdrawn consent): charged to it. */
+const REQUESTER_CAUSED = new Set(['InvalidConsentSignature']);
 /** A batch held back (fee above the cap, budget spent, node down) is tried again after at least this long, not in a loop. */
 const HELD_RETRY_MS = 2_000;
 const DAY_MS = 86_400_000;
@@ -104,27 +122,66 @@ export class Batcher {
     this.timer = undefined;
   }
 
-  private refuse(request: RegistrationRequestEntry, refusal: RequestRefusal): void {
-    this.o.journal.closeRequest(request.id, { status: 'refused', refusal });
-    this.o.log(`request ${request.id} (${request.wallet}) refused: ${refusal.rule ?? refusal.code}`);
+  private refuse(request: RegistrationRequestEntry, refusal: RequestRefusal, charged = false): void {
+    this.o.journal.closeRequest(request.id, { status: 'refused', refusal, charged });
+    this.o.log(`request ${request.id} (${request.wallet}) refused: ${refusal.rule ?? refusal.code}${charged ? ' (charged to its wallet and investor)' : ''}`);
+  }
+
+  /** A one-entry refusal as the request's refusal, and whether the requester caused it. */
+  private refusalOf(refusal: BatchRefusal): { refusal: RequestRefusal; charged: boolean } {
+    if (refusal.kind === 'proof') return { refusal: { httpStatus: 422, code: 'invalid_proof', message: 'proof: the gate does not accept this proof', field: 'proof', rule: 'invalid-proof' }, charged: false };
+    return { refusal: this.o.host.entryRefusal(refusal.name, refusal.message), charged: REQUESTER_CAUSED.has(refusal.name) };
+  }
+
+  private expiredRefusal(deadline: bigint, margin: number): RequestRefusal {
+    return {
+      httpStatus: 400,
+      code: 'consent_expired',
+      message: `consent.deadline: ${deadline} came (or is within ${margin} s) before its batch could be sent and mined; sign a new consent`,
+      field: 'consent.deadline',
+      rule: 'deadline',
+    };
+  }
+
+  /**
+   * After a batch reverted: which of its requests caused it. Each is looked up on chain — its consent
+   * spent (registered by a copy; used or cancelled by its wallet: refused and charged), its deadline
+   * passed — and otherwise simulated alone at the latest block (a refusal there: refused). One that
+   * passes did not cause it and goes back to the queue with no revert charged. When no request
+   * explains the revert the answer is empty, and the journal charges the revert to every request
+   * (so a batch that keeps reverting for a reason not found still ends). Throws when the node fails.
+   */
+  async blame(requests: RegistrationRequestEntry[]): Promise<Map<string, RequestVerdict>> {
+    const verdicts = new Map<string, RequestVerdict>();
+    const chainNow = await this.o.host.chainTimeNow();
+    let explained = false;
+    for (const r of requests) {
+      const onChain = await this.o.host.consentOnChain(r);
+      let verdict: RequestVerdict;
+      if (onChain.state === 'registered') verdict = { status: 'registered', elsewhere: true, until: onChain.until };
+      else if (onChain.state === 'used-elsewhere') verdict = { status: 'refused', refusal: CONSENT_USED, charged: true };
+      else if (r.deadline <= chainNow) verdict = { status: 'expired', refusal: this.expiredRefusal(r.deadline, 0) };
+      else {
+        const alone = (await this.simulate([r], {})).refusal;
+        verdict = alone ? { status: 'refused', ...this.refusalOf(alone) } : { status: 'queued' };
+      }
+      if (verdict.status !== 'queued') {
+        explained = true;
+        this.o.log(`request ${r.id} (${r.wallet}) caused its batch's revert: ${verdict.status === 'registered' ? 'registered by a copy' : (verdict.refusal.rule ?? verdict.refusal.code)}`);
+      }
+      verdicts.set(r.id, verdict);
+    }
+    return explained ? verdicts : new Map();
   }
 
   /** Takes out what can no longer go in a batch: expired consents, and consents already used on chain. */
   private async weed(batch: RegistrationRequestEntry[]): Promise<RegistrationRequestEntry[]> {
     const chainNow = await this.o.host.chainTimeNow();
+    const margin = batchDeadlineMargin(this.o.limits);
     const kept: RegistrationRequestEntry[] = [];
     for (const r of batch) {
-      if (r.deadline < chainNow + BigInt(DEADLINE_MARGIN_SECONDS)) {
-        this.o.journal.closeRequest(r.id, {
-          status: 'expired',
-          refusal: {
-            httpStatus: 400,
-            code: 'consent_expired',
-            message: `consent.deadline: ${r.deadline} came (or is within ${DEADLINE_MARGIN_SECONDS} s) before its batch could be sent; sign a new consent`,
-            field: 'consent.deadline',
-            rule: 'deadline',
-          },
-        });
+      if (r.deadline < chainNow + BigInt(margin)) {
+        this.o.journal.closeRequest(r.id, { status: 'expired', refusal: this.expiredRefusal(r.deadline, margin) });
         this.o.log(`request ${r.id} (${r.wallet}) expired while queued`);
         continue;
       }
@@ -136,7 +193,7 @@ export class Batcher {
           continue;
         }
         if (onChain.state === 'used-elsewhere') {
-          this.refuse(r, { httpStatus: 409, code: 'consent_used', message: "consent.signature: the wallet's gate nonce moved past this consent; sign a new one", field: 'consent.signature', rule: 'nonce' });
+          this.refuse(r, CONSENT_USED, true);
           continue;
         }
       }
@@ -164,7 +221,7 @@ export class Batcher {
   /** Handles one refusal of the whole batch; returns the batch left to try. */
   private async takeOut(batch: RegistrationRequestEntry[], refusal: BatchRefusal, fees: object): Promise<RegistrationRequestEntry[]> {
     if (refusal.kind === 'entry' && refusal.index < batch.length) {
-      this.refuse(batch[refusal.index], this.o.host.entryRefusal(refusal.name, refusal.message));
+      this.refuse(batch[refusal.index], this.o.host.entryRefusal(refusal.name, refusal.message), REQUESTER_CAUSED.has(refusal.name));
       return batch.filter((_, i) => i !== refusal.index);
     }
     // Not one entry named: InvalidBatchProof (the off-chain check and the gate disagree), or a refusal
@@ -174,9 +231,10 @@ export class Batcher {
     for (const r of batch) {
       const alone = (await this.simulate([r], fees)).refusal;
       if (!alone) kept.push(r);
-      else if (alone.kind === 'entry') this.refuse(r, this.o.host.entryRefusal(alone.name, alone.message));
-      else if (alone.kind === 'proof') this.refuse(r, { httpStatus: 422, code: 'invalid_proof', message: 'proof: the gate does not accept this proof', field: 'proof', rule: 'invalid-proof' });
-      else this.refuse(r, this.o.host.entryRefusal(alone.name, alone.message));
+      else {
+        const { refusal: why, charged } = this.refusalOf(alone);
+        this.refuse(r, why, charged);
+      }
     }
     // Every entry passes alone but not together (a batch too large for the gate): send half.
     return kept.length === batch.length ? kept.slice(0, Math.max(1, Math.floor(kept.length / 2))) : kept;

@@ -23,7 +23,9 @@
  * A plain (4-signal) registration is not sent alone: after step 6 (its own entry simulated as a
  * one-entry `verifyBatch`) it is queued in the journal, and the Batcher (batcher.ts) sends it with
  * others in one `verifyBatch` transaction. An escrow one (6 signals) is sent alone with
- * `verifyEscrowFor`, steps 7–8 as below.
+ * `verifyEscrowFor`, steps 7–8 as below; so is a plain one whose consent has less than
+ * `replaceAfterSeconds` + DEADLINE_MARGIN_SECONDS left (with `verifyFor`): expiring in a batch
+ * that waits for a fee raise, it would revert every other entry.
  *
  * From the fee cap to the broadcast, requests run one at a time (the relayer's account nonce);
  * waiting for receipts does not. A transaction not mined within `replaceAfterSeconds` is replaced
@@ -38,7 +40,7 @@ import { ApiError, invalidField } from '../api-error.js';
 import type { BatchSettings, RelayerLimits } from '../config.js';
 import { JournalConflict, RequestConflict, type Journal, type JournalEntry, type RegistrationRequestEntry, type RequestRefusal, type StoredBatchEntry } from '../store/journal.js';
 import { decodeBatchRefusal, encodeVerifyBatch, untilByWallet } from './batch-gate.js';
-import { Batcher, type BatchHost } from './batcher.js';
+import { Batcher, batchDeadlineMargin, type BatchHost } from './batcher.js';
 import { SerialLock } from './serial-lock.js';
 import type { ProofCheck } from './proof-check.js';
 import type { RegistrationRequest } from './registration-request.js';
@@ -316,7 +318,8 @@ export class RegistrationService implements BatchHost {
     // together cannot all pass while the journal is still empty.
     this.checkCounts(wallet, investorTag);
 
-    if (!escrow) {
+    // Close to its deadline: alone, so its expiry can revert nobody else's registration.
+    if (!escrow && req.consent.deadline >= blockTime + BigInt(batchDeadlineMargin(limits))) {
       const queued = await this.enqueue(req, { wallet, nonce, digest, investorTag });
       if (queued) return { kind: 'batched', request: queued };
     }
@@ -548,6 +551,12 @@ export class RegistrationService implements BatchHost {
     if (live) {
       throw new ApiError(409, 'consent_pending', `wallet ${c.wallet} already has a registration in flight (${live.txHash}); wait for it`, 'consent.signature', 'one-at-a-time');
     }
+    // A batched request over the same consent nonce (another consent, e.g. a later deadline): sent
+    // alone as well, one of the two would revert, and a batch would take its neighbours with it.
+    const request = journal.findLiveRequest(c.wallet, c.nonce);
+    if (request) {
+      throw new ApiError(409, 'consent_pending', `wallet ${c.wallet} already has a registration request in flight (${request.id}, ${request.status}); wait for it`, 'consent.signature', 'one-at-a-time');
+    }
     this.checkCounts(c.wallet, c.investorTag);
 
     const fees = await this.chainRead(() => provider.getFeeData());
@@ -660,7 +669,8 @@ export class RegistrationService implements BatchHost {
    * and a repeat of the request follows it again).
    */
   private async followReceipt(entry: JournalEntry): Promise<JournalEntry> {
-    // A batch is followed until it is mined: requests wait on it, not a client's open request.
+    // A batch is followed until it is mined, or can no longer be (its nonce went to another
+    // transaction): requests wait on it, not a client's open request.
     const giveUpAt = entry.kind === 'batch' ? Infinity : Date.now() + this.o.receiptTimeoutMs;
     const replaceAfterMs = this.o.limits.replaceAfterSeconds * 1000;
     let current = entry;
@@ -671,6 +681,13 @@ export class RegistrationService implements BatchHost {
         return undefined;
       });
       if (mined) return this.settle({ ...current, txHash: mined.txHash }, mined.receipt);
+      if (await this.nonceMovedPast(current)) {
+        // The node evicted it and the account nonce went to another transaction: it can never be
+        // mined. A batch's requests go back to the queue (looked up on chain before they are sent again).
+        this.log(`journal #${entry.id}: ${current.txHash} can no longer be mined (the account's nonce moved past ${current.relayerNonce} without it); dropped`);
+        this.drop(current);
+        return { ...current, status: 'dropped' };
+      }
       if (this.stopped) throw new Error(`stopped while following ${current.txHash}; the next start follows it up`);
       if (Date.now() >= giveUpAt) {
         throw new ApiError(504, 'receipt_timeout', `${current.txHash} was sent but not seen mined yet; repeat the request to follow it`);
@@ -684,6 +701,22 @@ export class RegistrationService implements BatchHost {
         sentAt = this.now();
       }
       await new Promise((r) => setTimeout(r, this.o.provider.pollingInterval));
+    }
+  }
+
+  /**
+   * Whether the account's mined nonce is past the entry's and none of its transactions has a receipt
+   * (read again after the nonce, so one mined in between is not taken for lost). A node that fails
+   * to answer says no: the next poll asks again.
+   */
+  private async nonceMovedPast(entry: JournalEntry): Promise<boolean> {
+    try {
+      const accountNonce = await this.o.provider.getTransactionCount(this.address, 'latest');
+      if (accountNonce <= entry.relayerNonce) return false;
+      return (await this.minedOf(entry)) === undefined;
+    } catch (err) {
+      this.log(`journal #${entry.id}: nonce read failed: ${shortReason(err)}`);
+      return false;
     }
   }
 
@@ -724,12 +757,20 @@ export class RegistrationService implements BatchHost {
   private async settle(entry: JournalEntry, receipt: Receipt): Promise<JournalEntry> {
     const costWei = receipt.gasUsed * receipt.gasPrice;
     if (entry.kind === 'batch') {
-      // A reverted batch registered nobody: its requests are queued again (once) and re-checked.
+      // A reverted batch registered nobody: what caused it is looked for, and only those requests
+      // are charged (refused, or a revert counted); the others are queued again as they were.
       const outcome =
         receipt.status === 1
           ? { status: 'mined' as const, blockNumber: receipt.blockNumber, costWei, txHash: entry.txHash }
           : { status: 'reverted' as const, blockNumber: receipt.blockNumber, costWei, txHash: entry.txHash };
-      this.o.journal.settleBatch(entry.id, outcome, untilByWallet(receipt.logs ?? [], this.o.gate.target as string));
+      const verdicts =
+        outcome.status === 'reverted'
+          ? await this.batcher.blame(this.o.journal.requestsOfBatch(entry.id).filter((r) => r.status === 'submitted')).catch((err) => {
+              this.log(`batch #${entry.id}: the cause of its revert could not be read (${shortReason(err)}); every request is charged`);
+              return undefined;
+            })
+          : undefined;
+      this.o.journal.settleBatch(entry.id, outcome, untilByWallet(receipt.logs ?? [], this.o.gate.target as string), verdicts);
       this.log(`batch #${entry.id} ${entry.txHash} ${outcome.status} in block ${receipt.blockNumber}: ${receipt.gasUsed} gas`);
       if (outcome.status === 'reverted') this.batcher.schedule();
       return { ...entry, ...outcome };

@@ -58,8 +58,8 @@ export type NewJournalEntry = Omit<JournalEntry, 'id' | 'kind' | 'status' | 'cos
 /**
  * A batched registration request's life: accepted and waiting for a batch (`queued`), in a batch
  * transaction not yet mined (`submitted`), done (`registered`), refused by the gate when its batch
- * was simulated or after its batch reverted twice (`refused`), or its consent's deadline came while
- * it waited (`expired`).
+ * was simulated, found the cause of its batch's revert, or charged with two reverts nobody explained
+ * (`refused`), or its consent's deadline came (near) while it waited (`expired`).
  */
 export type RequestStatus = 'queued' | 'submitted' | 'registered' | 'refused' | 'expired';
 
@@ -98,7 +98,11 @@ export interface RegistrationRequestEntry {
   status: RequestStatus;
   /** The journal row of the batch transaction it was (last) sent in. */
   batchId?: number;
-  /** Batches it was in that reverted (each one is requeued once; a second revert refuses it). */
+  /**
+   * Reverted batches it was charged with: those it caused (its consent was spent or withdrawn, or its
+   * entry alone fails), or any whose cause could not be found. A revert another entry caused is not
+   * counted. Each one is requeued once; a second refuses it.
+   */
   reverts: number;
   txHash?: string;
   blockNumber?: number;
@@ -110,11 +114,26 @@ export interface RegistrationRequestEntry {
    * batch first; the relayer's reverted): the holder is registered, and it counts against no limit.
    */
   registeredElsewhere?: boolean;
+  /**
+   * Refused for something its own wallet did after it was accepted (the consent spent in another
+   * transaction, or cancelled): it counts against the wallet's and the investor's daily limits like
+   * a registration, so spoiling batches over and over costs the one doing it.
+   */
+  charged?: boolean;
   /** Unix milliseconds. */
   createdAt: number;
 }
 
-export type NewRegistrationRequest = Omit<RegistrationRequestEntry, 'status' | 'batchId' | 'reverts' | 'txHash' | 'blockNumber' | 'until' | 'refusal' | 'registeredElsewhere'>;
+export type NewRegistrationRequest = Omit<RegistrationRequestEntry, 'status' | 'batchId' | 'reverts' | 'txHash' | 'blockNumber' | 'until' | 'refusal' | 'registeredElsewhere' | 'charged'>;
+
+/** How a request leaves the queue (or its reverted batch) without being mined. */
+export type RequestClosing =
+  | { status: 'refused'; refusal: RequestRefusal; charged?: boolean }
+  | { status: 'expired'; refusal: RequestRefusal }
+  | { status: 'registered'; elsewhere: true; until?: bigint };
+
+/** What became of one request of a reverted batch, once the cause was looked for: closed, or `queued` again without a revert charged. */
+export type RequestVerdict = RequestClosing | { status: 'queued' };
 
 /** How an entry ended; `txHash` is the one mined when it was a replaced one. */
 export type JournalOutcome =
@@ -146,8 +165,12 @@ export interface Journal {
   /** Records a signed transaction as `sent`; throws JournalConflict if (wallet, nonce) already has a live entry. */
   record(entry: NewJournalEntry): JournalEntry;
   settle(id: number, outcome: JournalOutcome): void;
-  /** Settles a batch row and, in the same write, its requests: mined → registered (with `until` per wallet); reverted → queued again once, then refused; dropped → queued again. */
-  settleBatch(id: number, outcome: JournalOutcome, untilByWallet?: Map<string, bigint>): void;
+  /**
+   * Settles a batch row and, in the same write, its requests: mined → registered (with `until` per
+   * wallet); dropped → queued again; reverted → each request with a verdict gets it, one without is
+   * charged the revert (queued again once, then refused `registration_reverted`).
+   */
+  settleBatch(id: number, outcome: JournalOutcome, untilByWallet?: Map<string, bigint>, verdicts?: Map<string, RequestVerdict>): void;
   /** Queues an accepted request; throws JournalConflict-like RequestConflict if (wallet, consent nonce) already has a live request. */
   enqueue(request: NewRegistrationRequest): RegistrationRequestEntry;
   findRequest(id: string): RegistrationRequestEntry | undefined;
@@ -158,8 +181,8 @@ export interface Journal {
   queued(limit?: number): RegistrationRequestEntry[];
   /** Requests sent in the batch row `batchId`. */
   requestsOfBatch(batchId: number): RegistrationRequestEntry[];
-  /** A queued request taken out: refused (with the refusal) or expired. */
-  closeRequest(id: string, outcome: { status: 'refused'; refusal: RequestRefusal } | { status: 'expired'; refusal: RequestRefusal } | { status: 'registered'; elsewhere: true; until?: bigint }): void;
+  /** A queued request taken out: refused (with the refusal; `charged` counts it against the limits) or expired, or registered by a copy. */
+  closeRequest(id: string, outcome: RequestClosing): void;
   /** Records a signed batch transaction as `sent` and its requests as `submitted`, in one write, before it is broadcast. */
   recordBatch(entry: Omit<NewJournalEntry, 'wallet' | 'consentNonce' | 'digest' | 'policyId' | 'investorTag'>, requestIds: string[]): JournalEntry;
   /** A `sent` entry's transaction replaced by one with the same relayer nonce and a higher fee (written before it is broadcast). */
@@ -169,7 +192,7 @@ export interface Journal {
   /**
    * Registrations created since `sinceMs` that count against the limits (single ones sent, mined,
    * reverted — but not a revert whose consent registered the wallet elsewhere; batched requests
-   * queued, submitted or registered), optionally for one wallet or one investor tag.
+   * queued, submitted or registered, and those refused as `charged`), optionally for one wallet or one investor tag.
    */
   countSince(sinceMs: number, wallet?: string, investorTag?: string): number;
   /** Wei spent since `sinceMs`: actual cost of mined and reverted entries, worst case of sent ones. */

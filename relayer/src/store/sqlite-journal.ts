@@ -11,7 +11,9 @@ import {
   type NewJournalEntry,
   type NewRegistrationRequest,
   type RegistrationRequestEntry,
+  type RequestClosing,
   type RequestRefusal,
+  type RequestVerdict,
   type RequestStatus,
   type TransactionKind,
 } from './journal.js';
@@ -57,6 +59,7 @@ CREATE TABLE IF NOT EXISTS requests (
   until          TEXT,
   refusal        TEXT,
   registered_elsewhere INTEGER NOT NULL DEFAULT 0,
+  charged        INTEGER NOT NULL DEFAULT 0,
   created_at     INTEGER NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS requests_live_consent ON requests (wallet, consent_nonce) WHERE status IN ('queued', 'submitted', 'registered');
@@ -67,7 +70,7 @@ CREATE INDEX IF NOT EXISTS requests_batch ON requests (batch_id);
 
 /** A live request: the one answer for its consent. */
 const REQUEST_COUNTED = `status IN ('queued', 'submitted', 'registered')`;
-/** After this many reverted batches a request is refused instead of queued again (its wallet's code may be what makes them revert). */
+/** After this many reverted batches charged to it a request is refused instead of queued again (its wallet's code may be what makes them revert). */
 const MAX_BATCH_REVERTS = 2;
 
 /**
@@ -82,6 +85,8 @@ const ADDED_COLUMNS: [name: string, definition: string][] = [
   ['replaced_tx_hashes', 'TEXT'],
   ['kind', "TEXT NOT NULL DEFAULT 'single'"],
 ];
+/** The same for the `requests` table. */
+const ADDED_REQUEST_COLUMNS: [name: string, definition: string][] = [['charged', 'INTEGER NOT NULL DEFAULT 0']];
 
 interface Row {
   id: number;
@@ -121,6 +126,7 @@ interface RequestRow {
   until: string | null;
   refusal: string | null;
   registered_elsewhere: number;
+  charged: number;
   created_at: number;
   /** The current transaction of its batch row (joined in). */
   batch_tx_hash: string | null;
@@ -148,6 +154,7 @@ function fromRequestRow(r: RequestRow): RegistrationRequestEntry {
     ...(r.until === null ? {} : { until: BigInt(r.until) }),
     ...(r.refusal === null ? {} : { refusal: JSON.parse(r.refusal) as RequestRefusal }),
     ...(r.registered_elsewhere ? { registeredElsewhere: true } : {}),
+    ...(r.charged ? { charged: true } : {}),
     createdAt: r.created_at,
   };
 }
@@ -189,6 +196,10 @@ export class SqliteJournal implements Journal {
     const present = new Set((this.db.prepare('PRAGMA table_info(registrations)').all() as { name: string }[]).map((c) => c.name));
     for (const [name, definition] of ADDED_COLUMNS) {
       if (!present.has(name)) this.db.exec(`ALTER TABLE registrations ADD COLUMN ${name} ${definition}`);
+    }
+    const presentInRequests = new Set((this.db.prepare('PRAGMA table_info(requests)').all() as { name: string }[]).map((c) => c.name));
+    for (const [name, definition] of ADDED_REQUEST_COLUMNS) {
+      if (!presentInRequests.has(name)) this.db.exec(`ALTER TABLE requests ADD COLUMN ${name} ${definition}`);
     }
     this.db.exec('CREATE INDEX IF NOT EXISTS registrations_investor ON registrations (investor_tag, created_at)');
   }
@@ -267,8 +278,9 @@ export class SqliteJournal implements Journal {
 
   countSince(sinceMs: number, wallet?: string, investorTag?: string): number {
     const counted = `created_at >= ? AND kind = 'single' AND status != 'dropped' AND registered_elsewhere = 0`;
-    // Refused and expired requests cost nothing; one registered by a copy of its batch counts for nobody.
-    const requests = `created_at >= ? AND ${REQUEST_COUNTED} AND registered_elsewhere = 0`;
+    // Refused and expired requests cost nothing, unless the requester's own wallet spoiled them
+    // (charged); one registered by a copy of its batch counts for nobody.
+    const requests = `created_at >= ? AND (${REQUEST_COUNTED} OR charged = 1) AND registered_elsewhere = 0`;
     const [filter, args] = wallet ? [' AND wallet = ?', [wallet.toLowerCase()]] : investorTag ? [' AND investor_tag = ?', [investorTag.toLowerCase()]] : ['', []];
     const single = this.db.prepare(`SELECT COUNT(*) AS n FROM registrations WHERE ${counted}${filter}`).get(sinceMs, ...args) as { n: number };
     const batched = this.db.prepare(`SELECT COUNT(*) AS n FROM requests WHERE ${requests}${filter}`).get(sinceMs, ...args) as { n: number };
@@ -283,7 +295,7 @@ export class SqliteJournal implements Journal {
     return rows.reduce((sum, r) => sum + BigInt(r.status === 'sent' ? r.max_cost_wei : (r.cost_wei ?? r.max_cost_wei)), 0n);
   }
 
-  settleBatch(id: number, outcome: JournalOutcome, untilByWallet: Map<string, bigint> = new Map()): void {
+  settleBatch(id: number, outcome: JournalOutcome, untilByWallet: Map<string, bigint> = new Map(), verdicts: Map<string, RequestVerdict> = new Map()): void {
     this.db.transaction(() => {
       const row = this.db.prepare(`SELECT status FROM registrations WHERE id = ?`).get(id) as { status: JournalStatus } | undefined;
       // Settled once: a second follow-up (the restart's and a waiting request's) changes nothing.
@@ -295,6 +307,11 @@ export class SqliteJournal implements Journal {
           this.db
             .prepare(`UPDATE requests SET status = 'registered', block_number = ?, tx_hash = COALESCE(?, (SELECT tx_hash FROM registrations WHERE id = ?)), until = ? WHERE id = ?`)
             .run(outcome.blockNumber, outcome.txHash?.toLowerCase() ?? null, id, untilByWallet.get(r.wallet)?.toString() ?? null, r.id);
+        } else if (outcome.status === 'reverted' && verdicts.has(r.id)) {
+          const verdict = verdicts.get(r.id)!;
+          // Innocent of this revert: back to the queue, nothing charged.
+          if (verdict.status === 'queued') this.db.prepare(`UPDATE requests SET status = 'queued' WHERE id = ?`).run(r.id);
+          else this.end(r.id, 'submitted', verdict);
         } else if (outcome.status === 'reverted' && r.reverts + 1 >= MAX_BATCH_REVERTS) {
           const refusal: RequestRefusal = {
             httpStatus: 409,
@@ -357,15 +374,18 @@ export class SqliteJournal implements Journal {
     return (this.db.prepare(`${REQUEST_SELECT} WHERE r.batch_id = ? ORDER BY r.rowid`).all(batchId) as RequestRow[]).map(fromRequestRow);
   }
 
-  closeRequest(
-    id: string,
-    outcome: { status: 'refused'; refusal: RequestRefusal } | { status: 'expired'; refusal: RequestRefusal } | { status: 'registered'; elsewhere: true; until?: bigint },
-  ): void {
+  closeRequest(id: string, outcome: RequestClosing): void {
+    this.end(id, 'queued', outcome);
+  }
+
+  /** Closes a request that is `from` (queued, or submitted in a reverted batch). */
+  private end(id: string, from: RequestStatus, outcome: RequestClosing): void {
     if (outcome.status === 'registered') {
-      this.db.prepare(`UPDATE requests SET status = 'registered', registered_elsewhere = 1, until = ? WHERE id = ? AND status = 'queued'`).run(outcome.until?.toString() ?? null, id);
+      this.db.prepare(`UPDATE requests SET status = 'registered', registered_elsewhere = 1, until = ? WHERE id = ? AND status = ?`).run(outcome.until?.toString() ?? null, id, from);
       return;
     }
-    this.db.prepare(`UPDATE requests SET status = ?, refusal = ? WHERE id = ? AND status = 'queued'`).run(outcome.status, JSON.stringify(outcome.refusal), id);
+    const charged = outcome.status === 'refused' && outcome.charged ? 1 : 0;
+    this.db.prepare(`UPDATE requests SET status = ?, refusal = ?, charged = ? WHERE id = ? AND status = ?`).run(outcome.status, JSON.stringify(outcome.refusal), charged, id, from);
   }
 
   recordBatch(entry: Omit<NewJournalEntry, 'wallet' | 'consentNonce' | 'digest' | 'policyId' | 'investorTag'>, requestIds: string[]): JournalEntry {
