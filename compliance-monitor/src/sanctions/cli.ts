@@ -115,7 +115,7 @@ async function screenAtIssuer(
   key: string,
   screen: (persons: unknown) => unknown[],
 ): Promise<{ persons: number; matches: number; stored: number; duplicates: number }> {
-  const call = async (method: 'GET' | 'POST', path: string, body?: unknown): Promise<any> => {
+  const call = async (method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> => {
     const url = new URL(path, base.href.endsWith('/') ? base : new URL(`${base.href}/`));
     const res = await fetch(url, {
       method,
@@ -140,7 +140,7 @@ async function screenAtIssuer(
   // Follow nextAfter (a leaf index cursor): a page counts credentials, and may hold fewer persons
   // than its limit; a credential revoked meanwhile does not shift the pages.
   for (let after: number | null = -1; after !== null; ) {
-    const page: { persons?: unknown; nextAfter?: unknown } = await call('GET', `screening/persons?${after >= 0 ? `after=${after}&` : ''}limit=${PERSONS_PAGE}`);
+    const page = (await call('GET', `screening/persons?${after >= 0 ? `after=${after}&` : ''}limit=${PERSONS_PAGE}`)) as { persons?: unknown; nextAfter?: unknown };
     if (!Array.isArray(page.persons)) throw new Error('issuer GET /screening/persons: the answer has no persons array');
     persons.push(...page.persons);
     const next: unknown = page.nextAfter ?? null;
@@ -151,7 +151,8 @@ async function screenAtIssuer(
   let stored = 0;
   let duplicates = 0;
   for (let i = 0; i < matches.length; i += MATCH_BATCH) {
-    const r = await call('POST', 'screening/matches', { matches: matches.slice(i, i + MATCH_BATCH) });
+    const r = ((await call('POST', 'screening/matches', { matches: matches.slice(i, i + MATCH_BATCH) })) ?? {}) as { stored?: unknown; duplicates?: unknown };
+    if (!Array.isArray(r.stored) || typeof r.duplicates !== 'number') throw new Error('issuer POST /screening/matches: the answer has no stored array and duplicates count');
     stored += r.stored.length;
     duplicates += r.duplicates;
   }

@@ -61,7 +61,6 @@ export async function deployTrex(name: TrexContractName, signer: Signer, ...args
 /** A deployed package contract, with its ABI functions callable by name (the package has no types). */
 export interface TrexContract extends Omit<BaseContract, 'connect'> {
   connect(runner: ContractRunner | null): TrexContract;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   [method: string]: any;
 }
 

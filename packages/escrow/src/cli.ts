@@ -598,10 +598,6 @@ export async function runEscrowCli(argv: readonly string[], deps: CliDependencie
       }
       case 'partial': {
         // The request comes first: no logged request, no partial — whatever else is given.
-        const str = (name: string) => {
-          const v = (values as Values)[name];
-          return typeof v === 'string' ? v : undefined;
-        };
         const logged = await (deps.disclosureLog ?? ((o: PartialLogOptions) => disclosureLogFrom(o, deps.provider)))(logOptions(values));
         warnOfflineEntry(values, err);
         try {

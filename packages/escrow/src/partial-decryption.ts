@@ -44,7 +44,6 @@ export function assertRequestReference(request: unknown): asserts request is str
     throw new EscrowError('request', 'required', 'must name the disclosure request (a non-empty reference)');
   }
   if (Buffer.byteLength(request, 'utf8') > MAX_REQUEST_BYTES) throw new EscrowError('request', 'length', `must be at most ${MAX_REQUEST_BYTES} bytes of UTF-8`);
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(request)) throw new EscrowError('request', 'printable', 'must not contain control characters');
 }
 

@@ -49,6 +49,28 @@ export interface ReceivedThroughOffer {
   status: string;
 }
 
+// The shapes of the issuer's JSON answers as far as this file reads them. Every value is unknown
+// until it is checked where it is used: the answers come from outside the wallet.
+interface OfferJson {
+  credential_issuer?: unknown;
+  credential_configuration_ids?: unknown[];
+  grants?: Record<string, { 'pre-authorized_code'?: unknown; tx_code?: { length?: unknown } } | undefined>;
+}
+interface IssuerMetadataJson {
+  credential_issuer?: unknown;
+  credential_configurations_supported?: Record<string, { proof_types_supported?: { jwt?: { proof_signing_alg_values_supported?: unknown[] } } } | undefined>;
+  nonce_endpoint?: unknown;
+  credential_endpoint?: unknown;
+}
+interface CredentialAnswerJson {
+  credentials?: { credential?: unknown }[];
+  zkkyc?: Record<string, unknown>;
+}
+interface OAuthErrorJson {
+  error?: string | { message?: string };
+  error_description?: string;
+}
+
 /**
  * Reads an offer given by value (`openid-credential-offer://?credential_offer=…`) or by reference
  * (`…?credential_offer_uri=https://…`, fetched). Throws an OfferReceiveError naming what is wrong.
@@ -62,10 +84,10 @@ export async function parseCredentialOffer(text: string): Promise<ParsedOffer> {
   } catch {
     throw new OfferReceiveError('offer', 'invalid_offer', 'this is not a credential offer link (it starts with openid-credential-offer://)');
   }
-  let offer: any;
+  let offer: OfferJson | null;
   try {
-    if (query.has('credential_offer')) offer = JSON.parse(query.get('credential_offer')!);
-    else if (query.has('credential_offer_uri')) offer = await getJson(query.get('credential_offer_uri')!, 'offer');
+    if (query.has('credential_offer')) offer = JSON.parse(query.get('credential_offer')!) as OfferJson | null;
+    else if (query.has('credential_offer_uri')) offer = await getJson<OfferJson | null>(query.get('credential_offer_uri')!, 'offer');
     else throw new Error('missing');
   } catch (err) {
     if (err instanceof OfferReceiveError) throw err;
@@ -93,25 +115,25 @@ export async function parseCredentialOffer(text: string): Promise<ParsedOffer> {
  */
 export async function receiveThroughOffer(offer: ParsedOffer, txCode: string | undefined, holder: { did: string; privateKey: string }): Promise<ReceivedThroughOffer> {
   const issuer = offer.credentialIssuer;
-  const metadata = await getJson(`${issuer}/.well-known/openid-credential-issuer`, 'metadata');
+  const metadata = await getJson<IssuerMetadataJson>(`${issuer}/.well-known/openid-credential-issuer`, 'metadata');
   if (metadata.credential_issuer !== issuer) throw new OfferReceiveError('metadata', 'issuer_mismatch', `the metadata names ${metadata.credential_issuer}, not ${issuer}`);
   const configuration = metadata.credential_configurations_supported?.[offer.configurationId];
   if (!configuration) throw new OfferReceiveError('metadata', 'unknown_configuration', `the issuer does not describe ${offer.configurationId}`);
-  const algs: string[] = configuration.proof_types_supported?.jwt?.proof_signing_alg_values_supported ?? [];
+  const algs: unknown[] = configuration.proof_types_supported?.jwt?.proof_signing_alg_values_supported ?? [];
   if (!algs.includes('ES256K')) throw new OfferReceiveError('metadata', 'unsupported_alg', 'the issuer does not accept ES256K proofs, the kind this wallet’s key makes');
-  const server = await getJson(`${issuer}/.well-known/oauth-authorization-server`, 'metadata');
+  const server = await getJson<{ token_endpoint?: unknown }>(`${issuer}/.well-known/oauth-authorization-server`, 'metadata');
 
   if (offer.txCodeLength !== undefined && !txCode) throw new OfferReceiveError('token', 'tx_code_required', 'enter the code the issuer showed you with the offer');
   const form = new URLSearchParams({ grant_type: PRE_AUTHORIZED_GRANT, 'pre-authorized_code': offer.preAuthorizedCode, ...(txCode ? { tx_code: txCode.trim() } : {}) });
-  const token = await postJson(server.token_endpoint, 'token', { 'content-type': 'application/x-www-form-urlencoded' }, form.toString());
+  const token = await postJson<{ access_token?: unknown }>(String(server.token_endpoint), 'token', { 'content-type': 'application/x-www-form-urlencoded' }, form.toString());
 
-  const { c_nonce: nonce } = await postJson(metadata.nonce_endpoint, 'nonce', {}, undefined);
+  const { c_nonce: nonce } = await postJson<{ c_nonce?: unknown }>(String(metadata.nonce_endpoint), 'nonce', {}, undefined);
   const signer = ES256KSigner(getBytes(holder.privateKey));
   const kid = `${holder.did}#${holder.did.slice('did:key:'.length)}`;
   // No `iss`: the token came from anonymous access to the token endpoint. (did-jwt types `typ` as "JWT" only.)
   const proof = await createJWS({ aud: issuer, iat: Math.floor(Date.now() / 1000), nonce }, signer, { typ: 'openid4vci-proof+jwt' as 'JWT', alg: 'ES256K', kid });
-  const response = await postJson(
-    metadata.credential_endpoint,
+  const response = await postJson<CredentialAnswerJson>(
+    String(metadata.credential_endpoint),
     'credential',
     { 'content-type': 'application/json', authorization: `Bearer ${token.access_token}` },
     JSON.stringify({ credential_configuration_id: offer.configurationId, proofs: { jwt: [proof] } }),
@@ -135,12 +157,12 @@ export async function receiveThroughOffer(offer: ParsedOffer, txCode: string | u
   };
 }
 
-async function getJson(url: string, step: OfferReceiveError['step']): Promise<any> {
-  return answer(await reach(url, { method: 'GET' }, step), step);
+async function getJson<T>(url: string, step: OfferReceiveError['step']): Promise<T> {
+  return answer<T>(await reach(url, { method: 'GET' }, step), step);
 }
 
-async function postJson(url: string, step: OfferReceiveError['step'], headers: Record<string, string>, body: string | undefined): Promise<any> {
-  return answer(await reach(url, { method: 'POST', headers, body }, step), step);
+async function postJson<T>(url: string, step: OfferReceiveError['step'], headers: Record<string, string>, body: string | undefined): Promise<T> {
+  return answer<T>(await reach(url, { method: 'POST', headers, body }, step), step);
 }
 
 async function reach(url: string, init: RequestInit, step: OfferReceiveError['step']): Promise<Response> {
@@ -151,10 +173,13 @@ async function reach(url: string, init: RequestInit, step: OfferReceiveError['st
   }
 }
 
-async function answer(response: Response, step: OfferReceiveError['step']): Promise<any> {
-  const json = await response.json().catch(() => null);
+async function answer<T>(response: Response, step: OfferReceiveError['step']): Promise<T> {
+  const json: unknown = await response.json().catch(() => null);
   if (!response.ok) {
-    throw new OfferReceiveError(step, json?.error ?? `http_${response.status}`, json?.error_description ?? json?.error?.message ?? `HTTP ${response.status}`);
+    const refusal = (json ?? {}) as OAuthErrorJson;
+    const code = typeof refusal.error === 'string' ? refusal.error : `http_${response.status}`;
+    const message = refusal.error_description ?? (typeof refusal.error === 'object' ? refusal.error?.message : undefined) ?? `HTTP ${response.status}`;
+    throw new OfferReceiveError(step, code, message);
   }
-  return json;
+  return json as T;
 }
