@@ -1,12 +1,4 @@
-import {
-  computeLeaf,
-  computeScope,
-  encodeAttributes,
-  encodePolicy,
-  identityCommitment,
-  randomIdentitySecret,
-  randomSalt,
-} from '@zkkyc/credentials';
+import { computeLeaf, computeScope, encodeAttributes, encodePolicy, identityCommitment, randomIdentitySecret, randomSalt } from '@zkkyc/credentials';
 import type { KycProofRequest } from '@zkkyc/prover';
 import { IssuerTree } from '@zkkyc/tree';
 

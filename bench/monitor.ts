@@ -126,7 +126,12 @@ async function benchIndexing(node: HardhatNode, dir: string) {
   const sent = [];
   for (let t = 0; t < EVENT_TXS; t++) {
     const accounts = Array.from({ length: ACCOUNTS_PER_TX }, (_, i) => address(0xf0000 + (Math.floor(t / 2) * ACCOUNTS_PER_TX + i)));
-    sent.push(await token.batchSetAddressFrozen(accounts, accounts.map(() => t % 2 === 0)));
+    sent.push(
+      await token.batchSetAddressFrozen(
+        accounts,
+        accounts.map(() => t % 2 === 0),
+      ),
+    );
   }
   for (const tx of sent) await tx.wait();
   const head = await node.provider.getBlockNumber();
@@ -351,7 +356,13 @@ async function registerInvestors(provider: JsonRpcProvider, zk: ReturnType<typeo
       attributes: holder.attributes,
       salt: holder.salt,
       merkleProof: tree.proof(holder.index),
-      policy: { jurisdictionMask: stored.jurisdictionMask, minAge: Number(stored.config.minAge), investorClassMask: Number(stored.config.investorClassMask), minKycLevel: Number(stored.config.minKycLevel), scope: stored.scope },
+      policy: {
+        jurisdictionMask: stored.jurisdictionMask,
+        minAge: Number(stored.config.minAge),
+        investorClassMask: Number(stored.config.investorClassMask),
+        minKycLevel: Number(stored.config.minKycLevel),
+        scope: stored.scope,
+      },
       wallet: wallet.address,
       today,
       validUntil: holder.attributes.expiryDate,

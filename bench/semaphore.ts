@@ -32,7 +32,20 @@ export async function semaphoreArtifacts(): Promise<SemaphoreArtifacts> {
     writeFileSync(main, 'pragma circom 2.1.5;\ninclude "../../../node_modules/@semaphore-protocol/circuits/src/semaphore.circom";\ncomponent main {public [message, scope]} = Semaphore(32);\n');
     const log = execFileSync(
       'npx',
-      ['--no-install', 'circom2', 'circuits/build/semaphore32/semaphore32.circom', '--r1cs', '--wasm', '--O2', '-l', 'node_modules/circomlib/circuits', '-l', 'node_modules/@zk-kit/binary-merkle-root.circom/src', '-o', 'circuits/build/semaphore32'],
+      [
+        '--no-install',
+        'circom2',
+        'circuits/build/semaphore32/semaphore32.circom',
+        '--r1cs',
+        '--wasm',
+        '--O2',
+        '-l',
+        'node_modules/circomlib/circuits',
+        '-l',
+        'node_modules/@zk-kit/binary-merkle-root.circom/src',
+        '-o',
+        'circuits/build/semaphore32',
+      ],
       { cwd: ROOT, encoding: 'utf8' },
     );
     const constraints = Number(/non-linear constraints: (\d+)/.exec(log)?.[1]) + Number(/\nlinear constraints: (\d+)/.exec(log)?.[1] ?? 0);

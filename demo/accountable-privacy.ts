@@ -110,13 +110,7 @@ export async function keepRegister(options: {
 }
 
 /** A compliance officer records a disclosure request in the log; returns its id and reference. */
-export async function requestDisclosure(options: {
-  contracts: ZkKycContracts;
-  requester: Signer;
-  policyId: bigint;
-  registration: EscrowRegistration;
-  caseReference: string;
-}) {
+export async function requestDisclosure(options: { contracts: ZkKycContracts; requester: Signer; policyId: bigint; registration: EscrowRegistration; caseReference: string }) {
   const salt = randomCaseSalt();
   const hash = caseRefHash(options.caseReference, salt);
   const log = options.contracts.disclosureLog.connect(options.requester);
@@ -159,9 +153,7 @@ export async function auditorPartial(options: {
       registrationLogIndex: options.registration.logIndex,
       caseRefHash: options.caseRefHash,
     },
-    options.contracts
-      ? { gate: await options.contracts.complianceGate.getAddress(), log: await options.contracts.disclosureLog.getAddress() }
-      : { gate: options.registration.gate },
+    options.contracts ? { gate: await options.contracts.complianceGate.getAddress(), log: await options.contracts.disclosureLog.getAddress() } : { gate: options.registration.gate },
   );
   await check.assertLogged({ request: options.reference, publicKey: options.panel.publicKey, ciphertext: options.registration.ciphertext, auditor: options.share.index });
   return createPartialDecryption(options.share, options.registration.ciphertext, options.reference);

@@ -24,10 +24,14 @@ try {
     console.log(`  kycPolicy32 constraints   ${figures.constraints.toLocaleString('en-US')}`);
     console.log(`  proof generation          median ${median(figures.proveMs)} ms over ${figures.proveMs.length} proofs (node, prover kept in memory)`);
     const batch = figures.registrationBatch;
-    console.log(`  registration gas          ${figures.registrationGas.map((g) => g.toLocaleString('en-US')).join(', ')} per wallet (the relayer's batch of ${batch.size}: ${batch.gas.toLocaleString('en-US')} gas in all)`);
+    console.log(
+      `  registration gas          ${figures.registrationGas.map((g) => g.toLocaleString('en-US')).join(', ')} per wallet (the relayer's batch of ${batch.size}: ${batch.gas.toLocaleString('en-US')} gas in all)`,
+    );
     console.log(`  compliant transfer gas    ${figures.transferGas.toLocaleString('en-US')}`);
     console.log(`  mint gas                  ${figures.mintGas.toLocaleString('en-US')}`);
-    console.log(`  kycPolicyEscrow32         ${figures.escrow.constraints.toLocaleString('en-US')} constraints, median ${median(figures.escrow.proveMs)} ms over ${figures.escrow.proveMs.length} proofs`);
+    console.log(
+      `  kycPolicyEscrow32         ${figures.escrow.constraints.toLocaleString('en-US')} constraints, median ${median(figures.escrow.proveMs)} ms over ${figures.escrow.proveMs.length} proofs`,
+    );
     console.log(`  escrow registration gas   ${figures.escrow.registrationGas.map((g) => g.toLocaleString('en-US')).join(', ')}`);
     console.log(`  register of holders       ${figures.escrow.registerCsv}`);
     console.log(`                            ${figures.escrow.registerHtml}`);

@@ -130,9 +130,13 @@ export async function runStory(options: StoryOptions = {}): Promise<StoryFigures
 
   // 0. Escrow keys, made before the policies that name them: the transfer agent's own key, and
   // three auditors' 2-of-3 key from a distributed key generation (nobody holds the whole key).
-  const keys = await step('transfer agent makes its escrow key; 3 auditors run a 2-of-3 DKG', async () => makeEscrowKeys(), (k) => ({
-    outcome: `E_ta ${short(k.transferAgent.publicKey[0])}; panel E ${short(k.panel.publicKey.publicKey[0])}, members ${k.panel.publicKey.qualified.join(', ')}`,
-  }));
+  const keys = await step(
+    'transfer agent makes its escrow key; 3 auditors run a 2-of-3 DKG',
+    async () => makeEscrowKeys(),
+    (k) => ({
+      outcome: `E_ta ${short(k.transferAgent.publicKey[0])}; panel E ${short(k.panel.publicKey.publicKey[0])}, members ${k.panel.publicKey.qualified.join(', ')}`,
+    }),
+  );
 
   // 1. Deploy: registry, verifiers, gate with the policies, tokens, disclosure log.
   const encodedPolicy = encodePolicy(DEMO_POLICY);
@@ -257,21 +261,59 @@ export async function runStory(options: StoryOptions = {}): Promise<StoryFigures
       birthDate,
     });
     const applicants = [
-      { who: 'alice', holder: alice, attributes: { jurisdiction: 'CH', birthDate: '1988-04-12', investorClasses: ['professional-eu'] }, kycLevel: 2, person: person('Keller', 'Alice', 'passport', 'CH', 'X1234567', '1988-04-12') },
-      { who: 'carol', holder: carol, attributes: { jurisdiction: 'DE', birthDate: '1975-11-30', investorClasses: ['accredited'] }, kycLevel: 3, person: person('Hoffmann', 'Carol', 'national-id', 'DE', 'L01X00T47', '1975-11-30') },
-      { who: 'mallory', holder: mallory, attributes: { jurisdiction: 'US', birthDate: '1990-01-01', investorClasses: ['accredited'] }, kycLevel: 3, person: person('Moore', 'Mallory', 'passport', 'US', '563960431', '1990-01-01') },
+      {
+        who: 'alice',
+        holder: alice,
+        attributes: { jurisdiction: 'CH', birthDate: '1988-04-12', investorClasses: ['professional-eu'] },
+        kycLevel: 2,
+        person: person('Keller', 'Alice', 'passport', 'CH', 'X1234567', '1988-04-12'),
+      },
+      {
+        who: 'carol',
+        holder: carol,
+        attributes: { jurisdiction: 'DE', birthDate: '1975-11-30', investorClasses: ['accredited'] },
+        kycLevel: 3,
+        person: person('Hoffmann', 'Carol', 'national-id', 'DE', 'L01X00T47', '1975-11-30'),
+      },
+      {
+        who: 'mallory',
+        holder: mallory,
+        attributes: { jurisdiction: 'US', birthDate: '1990-01-01', investorClasses: ['accredited'] },
+        kycLevel: 3,
+        person: person('Moore', 'Mallory', 'passport', 'US', '563960431', '1990-01-01'),
+      },
     ];
     const held = new Map<string, HeldCredential>();
     for (const a of applicants) {
-      const application = await step(`${a.who} applies (${a.attributes.jurisdiction})`, () => a.holder.apply(issuer, a.attributes), (r) => ({ outcome: `application ${r.id}: ${r.status}` }));
-      const proposal = await step(`reviewer records what ${a.who}'s document shows (KYC level ${a.kycLevel})`, () => reviewer.propose(application.id, { person: a.person, attributes: { kycLevel: a.kycLevel } }), (p) => ({
-        outcome: `proposal ${p.id}; ${p.changesAttributes ? 'changes the application, so another key approves' : 'as applied'}`,
-      }));
-      const approved = await step(`a second key approves ${a.who} (four eyes)`, () => approver.approve(application.id, { expiryDate: '2030-12-31', proposalId: proposal.id }), (r) => ({ outcome: `${r.status}, credential ${r.credentialId}` }));
-      const credential = await step(`${a.who} receives and checks the VC`, () => a.holder.receive(issuer, approved.credentialId!, application.accessToken), (c) => ({ outcome: `VC from ${c.issuerDid.slice(0, 24)}… verified, leaf ${c.leafIndex} matches` }));
+      const application = await step(
+        `${a.who} applies (${a.attributes.jurisdiction})`,
+        () => a.holder.apply(issuer, a.attributes),
+        (r) => ({ outcome: `application ${r.id}: ${r.status}` }),
+      );
+      const proposal = await step(
+        `reviewer records what ${a.who}'s document shows (KYC level ${a.kycLevel})`,
+        () => reviewer.propose(application.id, { person: a.person, attributes: { kycLevel: a.kycLevel } }),
+        (p) => ({
+          outcome: `proposal ${p.id}; ${p.changesAttributes ? 'changes the application, so another key approves' : 'as applied'}`,
+        }),
+      );
+      const approved = await step(
+        `a second key approves ${a.who} (four eyes)`,
+        () => approver.approve(application.id, { expiryDate: '2030-12-31', proposalId: proposal.id }),
+        (r) => ({ outcome: `${r.status}, credential ${r.credentialId}` }),
+      );
+      const credential = await step(
+        `${a.who} receives and checks the VC`,
+        () => a.holder.receive(issuer, approved.credentialId!, application.accessToken),
+        (c) => ({ outcome: `VC from ${c.issuerDid.slice(0, 24)}… verified, leaf ${c.leafIndex} matches` }),
+      );
       held.set(a.who, credential);
     }
-    await step('issuer publishes the root', () => service.publisher!.publishNow(), (o) => ({ outcome: describePublication(o) }));
+    await step(
+      'issuer publishes the root',
+      () => service.publisher!.publishNow(),
+      (o) => ({ outcome: describePublication(o) }),
+    );
 
     const policy = await readGatePolicy(contracts.complianceGate, POLICY_ID);
 
@@ -279,9 +321,13 @@ export async function runStory(options: StoryOptions = {}): Promise<StoryFigures
     const paths = new Map<string, MerkleProof>();
     async function prove(who: string, holder: Holder, path: MerkleProof, proofPolicy = policy): Promise<KycProof> {
       const today = await chainToday();
-      const proof = await step(`${who} proves the policy (Groth16)`, () => holder.prove(prover, held.get(who)!, path, proofPolicy, { today }), (p) => ({
-        outcome: `nullifier ${short(p.nullifier)}; ${prover.lastTiming.witnessMs.toFixed(0)} ms witness + ${prover.lastTiming.proveMs.toFixed(0)} ms prove`,
-      }));
+      const proof = await step(
+        `${who} proves the policy (Groth16)`,
+        () => holder.prove(prover, held.get(who)!, path, proofPolicy, { today }),
+        (p) => ({
+          outcome: `nullifier ${short(p.nullifier)}; ${prover.lastTiming.witnessMs.toFixed(0)} ms witness + ${prover.lastTiming.proveMs.toFixed(0)} ms prove`,
+        }),
+      );
       proveMs.push(Math.round(prover.lastTiming.witnessMs + prover.lastTiming.proveMs));
       return proof;
     }
@@ -294,7 +340,10 @@ export async function runStory(options: StoryOptions = {}): Promise<StoryFigures
     // an EIP-712 consent, the relayer checks each and sends both in one verifyBatch, and pays.
     const relayerClient = new RelayerClient(relayerUrl);
     const handedOver: { who: string; id: string }[] = [];
-    for (const [who, holder] of [['alice', alice], ['carol', carol]] as const) {
+    for (const [who, holder] of [
+      ['alice', alice],
+      ['carol', carol],
+    ] as const) {
       const failures = holder.check(held.get(who)!, policy, await chainToday());
       record({ step: `${who} checks the policy locally`, ms: 0, outcome: failures.length ? failures.map((f) => f.message).join('; ') : 'all rules met' });
       const path = await holder.merklePath(issuer, held.get(who)!);
@@ -302,26 +351,47 @@ export async function runStory(options: StoryOptions = {}): Promise<StoryFigures
       const proof = await prove(who, holder, path);
       const deadline = Number((await provider.getBlock('latest'))!.timestamp) + 3600;
       const consent = await signRegistrationConsent(holder.signer, contracts.complianceGate, { policyId: POLICY_ID, proof, deadline });
-      const submitted = await step(`${who} hands the proof and consent to the relayer`, () => relayerClient.submit({ policyId: POLICY_ID, proof, consent }), (r) => ({
-        outcome: 'status' in r ? `request ${r.status}` : 'sent alone',
-      }));
+      const submitted = await step(
+        `${who} hands the proof and consent to the relayer`,
+        () => relayerClient.submit({ policyId: POLICY_ID, proof, consent }),
+        (r) => ({
+          outcome: 'status' in r ? `request ${r.status}` : 'sent alone',
+        }),
+      );
       if (!('status' in submitted)) throw new Error(`${who}: the relayer sent the registration alone instead of queueing it for a batch`);
       handedOver.push({ who, id: submitted.id });
     }
     for (const { who, id } of handedOver) {
-      const registered = await step(`${who} registers the wallet at the gate`, () => relayerClient.waitUntilRegistered(id, { intervalMs: 200 }), () => ({ outcome: 'wallet verified' }));
+      const registered = await step(
+        `${who} registers the wallet at the gate`,
+        () => relayerClient.waitUntilRegistered(id, { intervalMs: 200 }),
+        () => ({ outcome: 'wallet verified' }),
+      );
       if (!registrationBatch || registrationBatch.txHash !== registered.txHash) {
         const receipt = (await provider.getTransactionReceipt(registered.txHash))!;
         const size = relayer.journal.requestsOfBatch(relayer.service.request(id)!.batchId!).length;
         registrationBatch = { size, gas: Number(receipt.gasUsed), txHash: registered.txHash };
-        record({ step: `relayer sent one verifyBatch for ${size} wallet${size === 1 ? '' : 's'}`, ms: 0, gas: Number(receipt.gasUsed), outcome: `${Math.round(Number(receipt.gasUsed) / size).toLocaleString('en-US')} gas per wallet, paid by the relayer` });
+        record({
+          step: `relayer sent one verifyBatch for ${size} wallet${size === 1 ? '' : 's'}`,
+          ms: 0,
+          gas: Number(receipt.gasUsed),
+          outcome: `${Math.round(Number(receipt.gasUsed) / size).toLocaleString('en-US')} gas per wallet, paid by the relayer`,
+        });
       }
       registrationGas.push(Math.round(registrationBatch.gas / registrationBatch.size));
     }
 
     // 5. Tokens move only between verified wallets.
-    const mint = await step('agent mints 1,000 GERS to alice', async () => (await token.connect(agent).mint(alice.address, 1000n * 10n ** 18n)).wait(), (r) => ({ outcome: 'minted', gas: Number(r!.gasUsed) }));
-    const transfer = await step('alice transfers 100 GERS to carol (verified)', async () => (await token.connect(alice.signer).transfer(carol.address, 100n * 10n ** 18n)).wait(), (r) => ({ outcome: 'transferred', gas: Number(r!.gasUsed) }));
+    const mint = await step(
+      'agent mints 1,000 GERS to alice',
+      async () => (await token.connect(agent).mint(alice.address, 1000n * 10n ** 18n)).wait(),
+      (r) => ({ outcome: 'minted', gas: Number(r!.gasUsed) }),
+    );
+    const transfer = await step(
+      'alice transfers 100 GERS to carol (verified)',
+      async () => (await token.connect(alice.signer).transfer(carol.address, 100n * 10n ** 18n)).wait(),
+      (r) => ({ outcome: 'transferred', gas: Number(r!.gasUsed) }),
+    );
     await refused('alice transfers to dave (unverified)', async () => (await token.connect(alice.signer).transfer(dave.address, 10n ** 18n)).wait());
 
     // 6. Accountable privacy. The bond's policy escrows each registration's leaf index to the
@@ -333,14 +403,22 @@ export async function runStory(options: StoryOptions = {}): Promise<StoryFigures
     async function registerWithEscrow(who: string, holder: Holder, policyId: bigint, symbol: string) {
       const escrowPolicy = (await readGatePolicy(contracts.complianceGate, policyId)) as EscrowGatePolicy;
       const today = await chainToday();
-      const proof = await step(`${who} proves ${symbol}'s escrow policy (Groth16)`, () => holder.proveEscrow(escrowProver, held.get(who)!, paths.get(who)!, escrowPolicy, { today }), (p) => ({
-        outcome: `leaf index encrypted to the policy's key; ${escrowProver.lastTiming.witnessMs.toFixed(0)} ms witness + ${escrowProver.lastTiming.proveMs.toFixed(0)} ms prove`,
-      }));
+      const proof = await step(
+        `${who} proves ${symbol}'s escrow policy (Groth16)`,
+        () => holder.proveEscrow(escrowProver, held.get(who)!, paths.get(who)!, escrowPolicy, { today }),
+        () => ({
+          outcome: `leaf index encrypted to the policy's key; ${escrowProver.lastTiming.witnessMs.toFixed(0)} ms witness + ${escrowProver.lastTiming.proveMs.toFixed(0)} ms prove`,
+        }),
+      );
       escrowProveMs.push(Math.round(escrowProver.lastTiming.witnessMs + escrowProver.lastTiming.proveMs));
-      const receipt = await step(`${who} registers for ${symbol} (verifyEscrow)`, async () => (await holder.register(contracts.complianceGate, policyId, proof)).wait(), (r) => {
-        escrowRegistrationGas.push(Number(r!.gasUsed));
-        return { outcome: 'wallet verified; EscrowCiphertext emitted with it', gas: Number(r!.gasUsed) };
-      });
+      const receipt = await step(
+        `${who} registers for ${symbol} (verifyEscrow)`,
+        async () => (await holder.register(contracts.complianceGate, policyId, proof)).wait(),
+        (r) => {
+          escrowRegistrationGas.push(Number(r!.gasUsed));
+          return { outcome: 'wallet verified; EscrowCiphertext emitted with it', gas: Number(r!.gasUsed) };
+        },
+      );
       return escrowRegistrationOf(contracts.complianceGate, receipt!);
     }
 
@@ -348,43 +426,66 @@ export async function runStory(options: StoryOptions = {}): Promise<StoryFigures
     // disclosure like any other: first a request in the public log, then the decryption, then the
     // issuer's record through its disclosure officer.
     const disclosureLog = contracts.disclosureLog;
-    await step('policy admin names requesters and rate limits in the disclosure log', async () => {
-      await (await disclosureLog.setRequester(REGISTER_POLICY_ID, transferAgent.address, true)).wait();
-      await (await disclosureLog.setRateLimit(REGISTER_POLICY_ID, 100, 86400)).wait();
-      await (await disclosureLog.setRequester(PANEL_POLICY_ID, complianceOfficer.address, true)).wait();
-      await (await disclosureLog.setRateLimit(PANEL_POLICY_ID, 5, 30 * 86400)).wait();
-    }, () => ({ outcome: 'AHB31: the transfer agent, 100 a day; SIF: the compliance officer, 5 per 30 days' }));
+    await step(
+      'policy admin names requesters and rate limits in the disclosure log',
+      async () => {
+        await (await disclosureLog.setRequester(REGISTER_POLICY_ID, transferAgent.address, true)).wait();
+        await (await disclosureLog.setRateLimit(REGISTER_POLICY_ID, 100, 86400)).wait();
+        await (await disclosureLog.setRequester(PANEL_POLICY_ID, complianceOfficer.address, true)).wait();
+        await (await disclosureLog.setRateLimit(PANEL_POLICY_ID, 5, 30 * 86400)).wait();
+      },
+      () => ({ outcome: 'AHB31: the transfer agent, 100 a day; SIF: the compliance officer, 5 per 30 days' }),
+    );
     await registerWithEscrow('alice', alice, REGISTER_POLICY_ID, 'AHB31');
     await registerWithEscrow('carol', carol, REGISTER_POLICY_ID, 'AHB31');
-    await step('agent mints 50,000 AHB31 to alice and 20,000 to carol', async () => {
-      await (await bond.connect(agent).mint(alice.address, 50_000n * 10n ** 6n)).wait();
-      await (await bond.connect(agent).mint(carol.address, 20_000n * 10n ** 6n)).wait();
-    }, () => ({ outcome: 'minted' }));
+    await step(
+      'agent mints 50,000 AHB31 to alice and 20,000 to carol',
+      async () => {
+        await (await bond.connect(agent).mint(alice.address, 50_000n * 10n ** 6n)).wait();
+        await (await bond.connect(agent).mint(carol.address, 20_000n * 10n ** 6n)).wait();
+      },
+      () => ({ outcome: 'minted' }),
+    );
     const outDir = options.outDir ?? mkdtempSync(join(tmpdir(), 'zkkyc-register-'));
     const bondAddress = await bond.getAddress();
-    const kept = await step('transfer agent writes the AHB31 register of holders', () =>
-      keepRegister({ provider, contracts, token: bondAddress, policyId: REGISTER_POLICY_ID, keys, transferAgent, issuerUrl: url, officerKey: OFFICER_KEY, outDir }),
-    (k) => ({
-      outcome: `${k.register.holders.length} holders (${k.register.holders.map((h) => `${String(h.person?.familyName ?? '?')}: ${h.wallets.length} wallet, ${(h.balance / 10n ** 6n).toLocaleString('en-US')} AHB31`).join('; ')}); ${k.csv}, ${k.html}`,
-    }));
+    const kept = await step(
+      'transfer agent writes the AHB31 register of holders',
+      () => keepRegister({ provider, contracts, token: bondAddress, policyId: REGISTER_POLICY_ID, keys, transferAgent, issuerUrl: url, officerKey: OFFICER_KEY, outDir }),
+      (k) => ({
+        outcome: `${k.register.holders.length} holders (${k.register.holders.map((h) => `${String(h.person?.familyName ?? '?')}: ${h.wallets.length} wallet, ${(h.balance / 10n ** 6n).toLocaleString('en-US')} AHB31`).join('; ')}); ${k.csv}, ${k.html}`,
+      }),
+    );
 
     // 6b. The fund's key is split among three auditors. Carol registers; a compliance officer asks
     // in public for her registration to be opened; two auditors act, one alone cannot.
     const carolFund = await registerWithEscrow('carol', carol, PANEL_POLICY_ID, 'SIF');
-    const logged = await step('compliance officer records a disclosure request in the log', () =>
-      requestDisclosure({ contracts, requester: complianceOfficer, policyId: PANEL_POLICY_ID, registration: carolFund, caseReference: 'SAR 2026-0142: structuring pattern in SIF subscriptions' }),
-    (r) => ({ outcome: `request ${r.id}: ${r.reference} (case hash ${r.caseRefHash.slice(0, 10)}…)`, gas: r.gas }));
+    const logged = await step(
+      'compliance officer records a disclosure request in the log',
+      () =>
+        requestDisclosure({ contracts, requester: complianceOfficer, policyId: PANEL_POLICY_ID, registration: carolFund, caseReference: 'SAR 2026-0142: structuring pattern in SIF subscriptions' }),
+      (r) => ({ outcome: `request ${r.id}: ${r.reference} (case hash ${r.caseRefHash.slice(0, 10)}…)`, gas: r.gas }),
+    );
     const panelInput = { provider, panel: keys.panel.publicKey, policyId: PANEL_POLICY_ID, registration: carolFund, caseRefHash: logged.caseRefHash, reference: logged.reference };
-    const partials = await step('auditors 1 and 3 check the log and make partial decryptions', async () => [
-      await auditorPartial({ ...panelInput, share: keys.panel.shares[0] }),
-      await auditorPartial({ ...panelInput, share: keys.panel.shares[2] }),
-    ], (ps) => ({ outcome: `2 partials, each with a Chaum–Pedersen proof bound to request ${logged.id}` }));
-    const opened = await step('anyone combines the 2 partials', async () => combine(partials, 2, keys.panel.publicKey, carolFund.ciphertext, logged.reference), (c) => ({
-      outcome: `leaf index ${c.leafIndex} (auditors ${c.used.join(', ')})`,
-    }));
-    const disclosed = await step('issuer’s disclosure officer checks the request on chain and discloses', () =>
-      new HttpIssuerDisclosures(url, OFFICER_KEY).disclose({ request: { chainId: logged.chainId, log: logged.log, id: logged.id }, sharedPoint: opened.sharedPoint, leafIndex: opened.leafIndex }),
-    (d) => ({ outcome: `${String(d.record.person.givenNames)} ${String(d.record.person.familyName)}, ${String(d.record.person.documentType)} ${String(d.record.person.issuingCountry)}, born ${String(d.record.person.birthDate)}; disclosure recorded` }));
+    const partials = await step(
+      'auditors 1 and 3 check the log and make partial decryptions',
+      async () => [await auditorPartial({ ...panelInput, share: keys.panel.shares[0] }), await auditorPartial({ ...panelInput, share: keys.panel.shares[2] })],
+      () => ({ outcome: `2 partials, each with a Chaum–Pedersen proof bound to request ${logged.id}` }),
+    );
+    const opened = await step(
+      'anyone combines the 2 partials',
+      async () => combine(partials, 2, keys.panel.publicKey, carolFund.ciphertext, logged.reference),
+      (c) => ({
+        outcome: `leaf index ${c.leafIndex} (auditors ${c.used.join(', ')})`,
+      }),
+    );
+    const disclosed = await step(
+      'issuer’s disclosure officer checks the request on chain and discloses',
+      () =>
+        new HttpIssuerDisclosures(url, OFFICER_KEY).disclose({ request: { chainId: logged.chainId, log: logged.log, id: logged.id }, sharedPoint: opened.sharedPoint, leafIndex: opened.leafIndex }),
+      (d) => ({
+        outcome: `${String(d.record.person.givenNames)} ${String(d.record.person.familyName)}, ${String(d.record.person.documentType)} ${String(d.record.person.issuingCountry)}, born ${String(d.record.person.birthDate)}; disclosure recorded`,
+      }),
+    );
     const alone = await auditorPartial({ ...panelInput, share: keys.panel.shares[1] });
     await refused('auditor 2 alone tries to open the registration', async () => combine([alone], 2, keys.panel.publicKey, carolFund.ciphertext, logged.reference));
     await refused('an auditor is asked for a request that is not in the log', () =>
@@ -410,13 +511,25 @@ export async function runStory(options: StoryOptions = {}): Promise<StoryFigures
 
     // 9. Revocation: the issuer zeroes Alice's leaf and publishes; her old root works until it ages out.
     const aliceCredential = held.get('alice')!;
-    await step('issuer revokes alice’s credential', () => reviewer.revoke(aliceCredential.id, 'documents withdrawn'), () => ({ outcome: 'leaf zeroed' }));
-    await step('issuer publishes the new root', () => service.publisher!.publishNow(), (o) => ({ outcome: describePublication(o) }));
+    await step(
+      'issuer revokes alice’s credential',
+      () => reviewer.revoke(aliceCredential.id, 'documents withdrawn'),
+      () => ({ outcome: 'leaf zeroed' }),
+    );
+    await step(
+      'issuer publishes the new root',
+      () => service.publisher!.publishNow(),
+      (o) => ({ outcome: describePublication(o) }),
+    );
     await refused('alice asks for a path of the revoked credential', () => alice.merklePath(issuer, aliceCredential));
-    await step('chain time passes maxRootAge', async () => {
-      await provider.send('evm_increaseTime', [MAX_ROOT_AGE + 1]);
-      await provider.send('evm_mine', []);
-    }, () => ({ outcome: `+${MAX_ROOT_AGE + 1} s` }));
+    await step(
+      'chain time passes maxRootAge',
+      async () => {
+        await provider.send('evm_increaseTime', [MAX_ROOT_AGE + 1]);
+        await provider.send('evm_mine', []);
+      },
+      () => ({ outcome: `+${MAX_ROOT_AGE + 1} s` }),
+    );
     const stale = await prove('alice', alice, paths.get('alice')!);
     steps[steps.length - 1].outcome += ' (old path, superseded root)';
     await refused('gate refuses the proof on the aged-out root', () => submit(alice, stale));

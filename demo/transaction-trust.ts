@@ -94,13 +94,9 @@ const OFAC_FIXTURE = fileURLToPath(new URL('../compliance-monitor/fixtures/sanct
 
 export async function runTransactionTrustAct(ctx: TransactionTrustContext): Promise<TransactionTrustFigures> {
   const { provider, step, refused } = ctx;
-  const record = ctx.symbol
-    ? ctx.deployment.tokens.find((t) => t.symbol === ctx.symbol)
-    : ctx.deployment.tokens.find((t) => t.rules.transferApproval && t.rules.sanctionsList);
+  const record = ctx.symbol ? ctx.deployment.tokens.find((t) => t.symbol === ctx.symbol) : ctx.deployment.tokens.find((t) => t.rules.transferApproval && t.rules.sanctionsList);
   if (!record?.rules.transferApproval || !record.rules.sanctionsList || !ctx.deployment.contracts.sanctionsList) {
-    throw new Error(
-      `transaction-trust act: needs a token with rules { transferApproval, sanctions: true }${ctx.symbol ? ` (token ${ctx.symbol} has not both)` : ''}; add one to deployZkKyc's tokens`,
-    );
+    throw new Error(`transaction-trust act: needs a token with rules { transferApproval, sanctions: true }${ctx.symbol ? ` (token ${ctx.symbol} has not both)` : ''}; add one to deployZkKyc's tokens`);
   }
   const connected = ctx.contracts.tokens[record.symbol];
   const token = connected.token.connect(ctx.agent);
@@ -124,9 +120,28 @@ export async function runTransactionTrustAct(ctx: TransactionTrustContext): Prom
       token: record.address,
       decimals: record.decimals,
       rules: [
-        { id: 'structuring', kind: 'structuring', description: 'Three transfers within a day, each within 10% under the review threshold', threshold: threshold.toString(), margin: 0.1, count: 3, windowSeconds: 86400, severity: 'high', score: 50 },
+        {
+          id: 'structuring',
+          kind: 'structuring',
+          description: 'Three transfers within a day, each within 10% under the review threshold',
+          threshold: threshold.toString(),
+          margin: 0.1,
+          count: 3,
+          windowSeconds: 86400,
+          severity: 'high',
+          score: 50,
+        },
         { id: 'large-transfer', kind: 'large-transfer', description: 'One transfer above the review threshold', threshold: (threshold + 1n).toString(), severity: 'medium', score: 20 },
-        { id: 'sanctions-exposure', kind: 'exposure', description: 'Received 1 token or more from a sanctioned wallet', hops: 1, flags: ['sanctioned'], minAmount: unit.toString(), severity: 'high', score: 60 },
+        {
+          id: 'sanctions-exposure',
+          kind: 'exposure',
+          description: 'Received 1 token or more from a sanctioned wallet',
+          hops: 1,
+          flags: ['sanctioned'],
+          minAmount: unit.toString(),
+          severity: 'high',
+          score: 60,
+        },
       ],
       scoring: { halfLifeDays: 30 },
       playbooks: [
@@ -161,52 +176,84 @@ export async function runTransactionTrustAct(ctx: TransactionTrustContext): Prom
   const indexer = new Indexer({ store, chain: new ProviderChain(provider), contracts, confirmations: 1, hooks, log: () => undefined });
 
   try {
-    await step('compliance monitor starts on the token (structuring, large-transfer, sanctions-exposure rules)', () => indexer.catchUp(), () => ({
-      outcome: `indexed ${contracts.token.slice(0, 10)}…, gate, registry and SanctionsList up to block ${indexer.status().cursor}; review threshold ${amount(threshold)}`,
-    }));
+    await step(
+      'compliance monitor starts on the token (structuring, large-transfer, sanctions-exposure rules)',
+      () => indexer.catchUp(),
+      () => ({
+        outcome: `indexed ${contracts.token.slice(0, 10)}…, gate, registry and SanctionsList up to block ${indexer.status().cursor}; review threshold ${amount(threshold)}`,
+      }),
+    );
     const minted = 10n * threshold;
-    await step(`agent mints ${amount(minted)} to alice`, async () => (await token.mint(alice.address, minted)).wait(), (r) => ({ outcome: 'minted', gas: Number(r!.gasUsed) }));
+    await step(
+      `agent mints ${amount(minted)} to alice`,
+      async () => (await token.mint(alice.address, minted)).wait(),
+      (r) => ({ outcome: 'minted', gas: Number(r!.gasUsed) }),
+    );
 
     // 1. Structuring: three transfers just under the threshold, each allowed by the token.
     const slice = threshold - threshold / 20n;
     let lastReceipt = 0;
-    await step(`alice sends 3 × ${amount(slice)} to carol`, async () => {
-      for (let i = 0; i < 3; i++) await (await connected.token.connect(alice.signer).transfer(carol.address, slice)).wait();
-      lastReceipt = performance.now();
-    }, () => ({ outcome: 'each under the review threshold: no approval needed' }));
-    await step('monitor indexes the batch; its playbook acts', () => indexer.catchUp(), () => ({
-      outcome: actions.map((a) => `${a.kind}: ${a.status}`).join('; '),
-    }));
+    await step(
+      `alice sends 3 × ${amount(slice)} to carol`,
+      async () => {
+        for (let i = 0; i < 3; i++) await (await connected.token.connect(alice.signer).transfer(carol.address, slice)).wait();
+        lastReceipt = performance.now();
+      },
+      () => ({ outcome: 'each under the review threshold: no approval needed' }),
+    );
+    await step(
+      'monitor indexes the batch; its playbook acts',
+      () => indexer.catchUp(),
+      () => ({
+        outcome: actions.map((a) => `${a.kind}: ${a.status}`).join('; '),
+      }),
+    );
     const [kase] = await store.listCases();
     const frozen = await token.getFrozenTokens(alice.address);
     const held = await approval.isFlagged(alice.address);
     const freezeLatencyMs = Math.round((actionTimes[actions.findIndex((a) => a.kind === 'freeze-partial')] ?? lastReceipt) - lastReceipt);
-    await step('structuring caught: case opened, alice partially frozen, her transfers held', async () => kase, (c) => ({
-      outcome: `case ${c?.id} (${c?.rules.join(', ')}); ${amount(frozen)} frozen in alice's wallet; her transfers ${held ? 'held for review (TransferApproval flag)' : 'NOT held'}`,
-    }));
+    await step(
+      'structuring caught: case opened, alice partially frozen, her transfers held',
+      async () => kase,
+      (c) => ({
+        outcome: `case ${c?.id} (${c?.rules.join(', ')}); ${amount(frozen)} frozen in alice's wallet; her transfers ${held ? 'held for review (TransferApproval flag)' : 'NOT held'}`,
+      }),
+    );
     if (!kase || frozen === 0n) throw new Error('transaction-trust act: the monitor did not catch the structuring pattern');
 
     // 2. A large transfer waits for the compliance agent.
     const large = 2n * threshold;
     await refused(`alice sends ${amount(large)} to carol directly`, async () => (await connected.token.connect(alice.signer).transfer(carol.address, large)).wait());
-    const pendingId = await step(`alice requests the ${amount(large)} transfer for review`, async () => {
-      await (await connected.token.connect(alice.signer).approve(await approval.getAddress(), large)).wait();
-      const receipt = await (await approval.connect(alice.signer).requestTransfer(carol.address, large)).wait();
-      return { id: await approval.lastId(), gas: Number(receipt!.gasUsed) };
-    }, (p) => ({ outcome: `pending transfer #${p.id}, reserved in alice's wallet`, gas: p.gas }));
+    const pendingId = await step(
+      `alice requests the ${amount(large)} transfer for review`,
+      async () => {
+        await (await connected.token.connect(alice.signer).approve(await approval.getAddress(), large)).wait();
+        const receipt = await (await approval.connect(alice.signer).requestTransfer(carol.address, large)).wait();
+        return { id: await approval.lastId(), gas: Number(receipt!.gasUsed) };
+      },
+      (p) => ({ outcome: `pending transfer #${p.id}, reserved in alice's wallet`, gas: p.gas }),
+    );
     const carolBefore = await token.balanceOf(carol.address);
-    await step(`compliance agent approves pending transfer #${pendingId.id}`, async () => (await approval.connect(ctx.agent).approve(pendingId.id)).wait(), (r) => ({
-      outcome: `settled: carol received ${amount(large)}`,
-      gas: Number(r!.gasUsed),
-    }));
+    await step(
+      `compliance agent approves pending transfer #${pendingId.id}`,
+      async () => (await approval.connect(ctx.agent).approve(pendingId.id)).wait(),
+      (r) => ({
+        outcome: `settled: carol received ${amount(large)}`,
+        gas: Number(r!.gasUsed),
+      }),
+    );
     if ((await token.balanceOf(carol.address)) - carolBefore !== large) throw new Error('transaction-trust act: the approved transfer did not settle');
     // Carol pays part of it back: alice's transfers are held, so this one waits for the agent too.
     const refund = threshold / 10n;
-    await step(`carol sends ${amount(refund)} back to alice (held for review, approved)`, async () => {
-      await (await connected.token.connect(carol.signer).approve(await approval.getAddress(), refund)).wait();
-      await (await approval.connect(carol.signer).requestTransfer(alice.address, refund)).wait();
-      return (await approval.connect(ctx.agent).approve(await approval.lastId())).wait();
-    }, (r) => ({ outcome: `settled: alice received ${amount(refund)} from carol`, gas: Number(r!.gasUsed) }));
+    await step(
+      `carol sends ${amount(refund)} back to alice (held for review, approved)`,
+      async () => {
+        await (await connected.token.connect(carol.signer).approve(await approval.getAddress(), refund)).wait();
+        await (await approval.connect(carol.signer).requestTransfer(alice.address, refund)).wait();
+        return (await approval.connect(ctx.agent).approve(await approval.lastId())).wait();
+      },
+      (r) => ({ outcome: `settled: alice received ${amount(refund)} from carol`, gas: Number(r!.gasUsed) }),
+    );
     await indexer.catchUp();
 
     // 3. OFAC's next publication lists carol's wallet; the import's diff goes to the SanctionsList.
@@ -218,25 +265,39 @@ export async function runTransactionTrustAct(ctx: TransactionTrustContext): Prom
     const oracle = ctx.deployer;
     const listAddress = contracts.sanctions;
     const first = await pushToChain({ signer: oracle, list: listAddress, target: await listedEthereumAddresses(lists) });
-    const imported = await step("officer imports OFAC's next SDN publication", () => importList(lists, { source: 'ofac', file: nextFile }), (r) => ({
-      outcome: `${r.record.entryCount} entries (baseline ${baseline.record.entryCount}, pushed ${first.added.length} ETH addresses); diff: +${r.record.diff.walletsAdded.map((w) => w.address).join(', ')}`,
-    }));
-    const pushed = await step('the diff is pushed to the SanctionsList', async () => pushToChain({ signer: oracle, list: listAddress, target: await listedEthereumAddresses(lists) }), (p) => ({
-      outcome: `${p.added.length} added in ${p.batches.length} batch(es), in sync: ${p.inSync}`,
-    }));
+    const imported = await step(
+      "officer imports OFAC's next SDN publication",
+      () => importList(lists, { source: 'ofac', file: nextFile }),
+      (r) => ({
+        outcome: `${r.record.entryCount} entries (baseline ${baseline.record.entryCount}, pushed ${first.added.length} ETH addresses); diff: +${r.record.diff.walletsAdded.map((w) => w.address).join(', ')}`,
+      }),
+    );
+    const pushed = await step(
+      'the diff is pushed to the SanctionsList',
+      async () => pushToChain({ signer: oracle, list: listAddress, target: await listedEthereumAddresses(lists) }),
+      (p) => ({
+        outcome: `${p.added.length} added in ${p.batches.length} batch(es), in sync: ${p.inSync}`,
+      }),
+    );
     const sanctioned = imported.record.diff.walletsAdded[0]?.address.toLowerCase() ?? carol.address.toLowerCase();
     if (!(await sanctionsList.isSanctioned(carol.address))) throw new Error('transaction-trust act: the list import did not sanction the address');
     await refused('carol (now sanctioned) sends 1 token to alice', async () => (await connected.token.connect(carol.signer).transfer(alice.address, unit)).wait());
-    await step('monitor indexes the SanctionSet event', async () => {
-      await indexer.catchUp();
-      return (await store.ruleHits({ investorTag: kase.subject.investorTag ?? undefined })).filter((h) => h.ruleId === 'sanctions-exposure');
-    }, (exposure) => ({ outcome: exposure.length ? `exposure hit joins case ${kase.id}: ${exposure[0].summary}` : 'no exposure hit' }));
+    await step(
+      'monitor indexes the SanctionSet event',
+      async () => {
+        await indexer.catchUp();
+        return (await store.ruleHits({ investorTag: kase.subject.investorTag ?? undefined })).filter((h) => h.ruleId === 'sanctions-exposure');
+      },
+      (exposure) => ({ outcome: exposure.length ? `exposure hit joins case ${kase.id}: ${exposure[0].summary}` : 'no exposure hit' }),
+    );
 
     // 4. The SAR draft of alice's case.
     const detail = (await store.getCase(kase.id))!;
     const events: ChainEvent[] = [];
     for (const wallet of detail.subject.wallets) events.push(...(await store.events({ address: contracts.token, wallet, limit: 10_000 })));
-    const sars = new MemorySarStore({ reportingEntity: { rentityId: 'DEMO-0001', name: 'Demo Transfer Agent AG', countryCode: 'CH', reportingPerson: { firstName: 'Olga', lastName: 'Officer', title: 'MLRO' } } });
+    const sars = new MemorySarStore({
+      reportingEntity: { rentityId: 'DEMO-0001', name: 'Demo Transfer Agent AG', countryCode: 'CH', reportingPerson: { firstName: 'Olga', lastName: 'Officer', title: 'MLRO' } },
+    });
     const chainId = Number((await provider.getNetwork()).chainId);
     const draft = await sars.create(
       {
@@ -249,9 +310,13 @@ export async function runTransactionTrustAct(ctx: TransactionTrustContext): Prom
       },
       'olga',
     );
-    const files = await step("officer drafts a SAR of alice's case", () => writeSarFiles(draft, ctx.outDir), (f) => ({
-      outcome: `${draft.id}: ${draft.transactions.length} transfers, ${draft.hits.length} rule hits; ${f.xml}, ${f.html}`,
-    }));
+    const files = await step(
+      "officer drafts a SAR of alice's case",
+      () => writeSarFiles(draft, ctx.outDir),
+      (f) => ({
+        outcome: `${draft.id}: ${draft.transactions.length} transfers, ${draft.hits.length} rule hits; ${f.xml}, ${f.html}`,
+      }),
+    );
     return {
       token: record.symbol,
       caseId: kase.id,

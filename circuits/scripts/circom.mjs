@@ -100,7 +100,12 @@ export function inspectFindings(stdout, stderr) {
     findings.push(...blocks.filter((block) => !KNOWN_LIBRARY_WARNINGS.some((known) => known.pattern.test(block))));
   }
   const out = stdout.replace(ANSI_COLOUR, '');
-  findings.push(...out.split('\n').filter((line) => /warning/i.test(line)).map((line) => `stdout: ${line.trim()}`));
+  findings.push(
+    ...out
+      .split('\n')
+      .filter((line) => /warning/i.test(line))
+      .map((line) => `stdout: ${line.trim()}`),
+  );
   if (!/Everything went okay/.test(out)) findings.push('stdout: the compiler did not report "Everything went okay"');
   return findings;
 }

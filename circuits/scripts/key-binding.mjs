@@ -163,7 +163,11 @@ export async function keyBindingProblems({ r1cs: r1csPath, ptau: ptauPath, zkey:
   if (domainSize > 2 ** power || !ptau.get(12) || ptau.get(12).length < (4 * domainSize - 1) * sG1) return [...problems, `${relative(REPO_ROOT, ptauPath)} is too small or not prepared for phase 2`];
   const g2 = new Uint8Array(sG2);
   G2.toRprLEM(g2, 0, G2.g);
-  if (!Buffer.from(zkey.alpha1).equals(ptau.get(4).subarray(0, sG1)) || !Buffer.from(zkey.beta1).equals(ptau.get(5).subarray(0, sG1)) || !Buffer.from(zkey.beta2).equals(ptau.get(6).subarray(0, sG2))) {
+  if (
+    !Buffer.from(zkey.alpha1).equals(ptau.get(4).subarray(0, sG1)) ||
+    !Buffer.from(zkey.beta1).equals(ptau.get(5).subarray(0, sG1)) ||
+    !Buffer.from(zkey.beta2).equals(ptau.get(6).subarray(0, sG2))
+  ) {
     problems.push(`${name} was not made from ${relative(REPO_ROOT, ptauPath)}: its alpha and beta are not the ptau's`);
   }
   if (!Buffer.from(zkey.gamma2).equals(g2)) problems.push(`${name}: gamma2 is not the generator snarkjs sets`);
@@ -174,7 +178,11 @@ export async function keyBindingProblems({ r1cs: r1csPath, ptau: ptauPath, zkey:
   const BETA_TAU = 15;
   const terms = Array.from({ length: nPublic + 1 }, () => []);
   r1cs.constraints.forEach(({ A, B, C }, c) => {
-    for (const [lc, section] of [[A, BETA_TAU], [B, ALPHA_TAU], [C, TAU]]) {
+    for (const [lc, section] of [
+      [A, BETA_TAU],
+      [B, ALPHA_TAU],
+      [C, TAU],
+    ]) {
       for (const t of lc) if (t.signal <= nPublic) terms[t.signal].push({ section, row: c, coef: t.coef });
     }
   });
@@ -230,7 +238,11 @@ async function proverPointProblems(curve, r1cs, nPublic, domainSize, zkey, zkeyS
     values.forEach((v, i) => Fr.toRprLE(out, i * Fr.n8, v));
     return out;
   };
-  const lagrange = (section, size, points, n) => ptau.get(section).subarray((n - 1) * size, (2 * n - 1) * size).subarray(0, points * size);
+  const lagrange = (section, size, points, n) =>
+    ptau
+      .get(section)
+      .subarray((n - 1) * size, (2 * n - 1) * size)
+      .subarray(0, points * size);
   const rows = (wires) => {
     const acc = { A: [], B: [], C: [] };
     for (const m of ['A', 'B', 'C']) for (let c = 0; c < domainSize; c++) acc[m].push(Fr.zero);
@@ -262,10 +274,7 @@ async function proverPointProblems(curve, r1cs, nPublic, domainSize, zkey, zkeyS
   const priv = rows((signal) => signal > nPublic);
   const cPoints = section(8, sG1, nPrivate);
   const cExpected = G1.add(
-    G1.add(
-      await G1.multiExpAffine(new Uint8Array(lagrange(15, sG1, domainSize, domainSize)), priv.A),
-      await G1.multiExpAffine(new Uint8Array(lagrange(14, sG1, domainSize, domainSize)), priv.B),
-    ),
+    G1.add(await G1.multiExpAffine(new Uint8Array(lagrange(15, sG1, domainSize, domainSize)), priv.A), await G1.multiExpAffine(new Uint8Array(lagrange(14, sG1, domainSize, domainSize)), priv.B)),
     await G1.multiExpAffine(tauG1, priv.C),
   );
   const cGot = cPoints && (await G1.multiExpAffine(cPoints, rhoAll.subarray((nPublic + 1) * RHO)));
@@ -277,7 +286,7 @@ async function proverPointProblems(curve, r1cs, nPublic, domainSize, zkey, zkeyS
   for (let j = 0; j < domainSize; j++) odd.set(doubled.subarray((2 * j + 1) * sG1, (2 * j + 2) * sG1), j * sG1);
   const rhoH = new Uint8Array(randomScalars(domainSize));
   const hGot = hPoints && (await G1.multiExpAffine(hPoints, rhoH));
-  if (!hGot || !(await curve.pairingEq(hGot, zkey.delta2, G1.neg(await G1.multiExpAffine(odd, rhoH)), G2.g))) wrong('H points are not the ptau\'s over its delta');
+  if (!hGot || !(await curve.pairingEq(hGot, zkey.delta2, G1.neg(await G1.multiExpAffine(odd, rhoH)), G2.g))) wrong("H points are not the ptau's over its delta");
   return problems;
 }
 

@@ -135,10 +135,7 @@ describe('key-binding.mjs on circuits of identical shape', () => {
     const { compile } = await tree.importScript<{ compile: Compile }>('circom.mjs');
     binding = await tree.importScript<KeyBinding>('key-binding.mjs');
     for (const [name, body] of Object.entries(sources)) {
-      tree.write(
-        `circuits/main/${name}.circom`,
-        `pragma circom 2.1.0;\ntemplate T() {\n  signal input a;\n  signal input b;\n  signal output c;\n  ${body}\n}\ncomponent main = T();\n`,
-      );
+      tree.write(`circuits/main/${name}.circom`, `pragma circom 2.1.0;\ntemplate T() {\n  signal input a;\n  signal input b;\n  signal output c;\n  ${body}\n}\ncomponent main = T();\n`);
       r1cs[name] = compile({ name, depth: 0, verifierContract: '' }, { wasm: false }).r1cs;
       zkey[name] = tree.path(`circuits/build/${name}/${name}.zkey`);
       await snarkjs.zKey.newZKey(r1cs[name], PTAU_PATH, zkey[name]);

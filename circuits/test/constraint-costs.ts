@@ -5,15 +5,7 @@
 // up to the circuit's total. docs/circuits.md quotes this table.
 //
 //   npx tsx circuits/test/constraint-costs.ts
-import {
-  componentCreatedAt as createdAt,
-  componentNamed as named,
-  escrowStatementComponent,
-  loadCircuit,
-  ownerPath,
-  owners,
-  type CircuitHarness,
-} from './circuit-harness.js';
+import { componentCreatedAt as createdAt, componentNamed as named, escrowStatementComponent, loadCircuit, ownerPath, owners, type CircuitHarness } from './circuit-harness.js';
 import type { CircuitName } from './built-circuit.js';
 
 type Matcher = (owner: string) => boolean;

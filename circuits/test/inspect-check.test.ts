@@ -18,9 +18,7 @@ type Compile = (circuit: { name: string; depth: number; verifierContract: string
 
 const probeSource = readFileSync(join(CIRCUITS_DIR, 'test', 'fixtures', 'inspectProbe.circom'), 'utf8');
 // The same circuit without the unconstrained signal: what the check must let through.
-const cleanSource = probeSource
-  .replace(/\n\s*signal unconstrained;\n\s*unconstrained <-- a \\ b;\n/, '\n')
-  .replace(/InspectProbe/g, 'InspectClean');
+const cleanSource = probeSource.replace(/\n\s*signal unconstrained;\n\s*unconstrained <-- a \\ b;\n/, '\n').replace(/InspectProbe/g, 'InspectClean');
 
 let tree: ScriptTree;
 let compile: Compile;
@@ -71,7 +69,10 @@ describe('the --inspect check', () => {
     const [stdout, stderr] = compileLog.split(/^--- stderr ---$/m);
     expect(inspectFindings(stdout, stderr)).toEqual([]);
     // Only the escrow circuit uses circomlib's scalar multiplications, and only their listed warning appears.
-    const warnings = stderr.replace(/\x1b\[[0-9;]*m/g, '').split('\n').filter((line) => /warning|error/i.test(line));
+    const warnings = stderr
+      .replace(/\x1b\[[0-9;]*m/g, '')
+      .split('\n')
+      .filter((line) => /warning|error/i.test(line));
     if (name.startsWith('kycPolicyEscrow')) {
       expect(warnings).toHaveLength(2);
       for (const w of warnings) expect(w).toMatch(/warning\[CA02\]: In template "EscalarMul(Fix|Any)\(/);

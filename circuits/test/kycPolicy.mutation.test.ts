@@ -15,7 +15,8 @@ import { statementInput, validStatement } from './statement-input.js';
 import { wireName } from './symbols.js';
 import type { CircuitName } from './built-circuit.js';
 
-const INPUT_NAME = /^main\.(root|policyHash|context|identitySecret|jurisdiction|birthDate|investorClass|kycLevel|expiryDate|salt|leafIndex|siblings\[\d+\]\[\d+\]|scope|jurisdictionMask|minAge|investorClassMask|minKycLevel|wallet|today|validUntil)$/;
+const INPUT_NAME =
+  /^main\.(root|policyHash|context|identitySecret|jurisdiction|birthDate|investorClass|kycLevel|expiryDate|salt|leafIndex|siblings\[\d+\]\[\d+\]|scope|jurisdictionMask|minAge|investorClassMask|minKycLevel|wallet|today|validUntil)$/;
 
 describe.each<CircuitName>(['kycPolicy20', 'kycPolicy32'])('%s', (name) => {
   let h: CircuitHarness;

@@ -148,12 +148,7 @@ describe('a valid witness', () => {
     const input = circuitInput(request(), 20);
     const witness = await expectAccepted(c20, input);
     expect(c20.r1cs.nOutputs + c20.r1cs.nPubInputs).toBe(4);
-    expect(witness.slice(1, 5)).toEqual([
-      computeNullifier(base.identitySecret, base.scope),
-      BigInt(input.root as string),
-      computePolicyHash(base.scope, policy),
-      contextOf(base),
-    ]);
+    expect(witness.slice(1, 5)).toEqual([computeNullifier(base.identitySecret, base.scope), BigInt(input.root as string), computePolicyHash(base.scope, policy), contextOf(base)]);
   });
 
   it('is proven and verified by the real prover, and a tampered public signal does not verify', async () => {
@@ -244,7 +239,7 @@ describe('each rule refuses a witness that breaks only that rule', () => {
     await expectRefused(c20, statementInput(otherScope, 20, { policyHash: policyHashOf(base) }), ['policyHash']);
   });
 
-  it('8. nullifier: the output replaced by another identity\'s or another scope\'s nullifier', async () => {
+  it("8. nullifier: the output replaced by another identity's or another scope's nullifier", async () => {
     const { witness } = await c20.witnesses.unchecked(statementInput(base, 20));
     const evaluation = c20.r1cs.evaluate(witness);
     expect(evaluation.failing).toEqual([]);
@@ -262,11 +257,7 @@ describe('each rule refuses a witness that breaks only that rule', () => {
     // --O2 solved the linear packing equation for validUntil, so a context
     // that does not match the private parts surfaces as a validUntil that
     // fails its range check and both date comparisons.
-    await expectRefused(c20, statementInput(base, 20, { context: contextOf(other) }), [
-      'validUntilRange',
-      'todayNotAfterValidUntil',
-      'validUntilNotAfterExpiry',
-    ]);
+    await expectRefused(c20, statementInput(base, 20, { context: contextOf(other) }), ['validUntilRange', 'todayNotAfterValidUntil', 'validUntilNotAfterExpiry']);
   });
 
   it("9. wallet binding: a valid witness replayed with another wallet's context", async () => {
@@ -409,4 +400,3 @@ describe('boundaries that are accepted', () => {
     await expectRefused(c32, statementInput(with_({ leafIndex: 1n << 32n }), 32), ['leafIndexBits', 'membership']);
   });
 });
-

@@ -26,8 +26,7 @@ describe('kycPolicyEscrow32', () => {
     inputs = inputWires(h);
   });
 
-  const freeWires = (wires: number[]): string[] =>
-    wires.filter((w) => h.r1cs.recheck(evaluation, w, evaluation.witness[w] + 1n).ok).map((w) => wireName(h.symbols, w));
+  const freeWires = (wires: number[]): string[] => wires.filter((w) => h.r1cs.recheck(evaluation, w, evaluation.witness[w] + 1n).ok).map((w) => wireName(h.symbols, w));
 
   it('starts from a witness that satisfies every constraint', () => {
     expect(evaluation.failing).toEqual([]);

@@ -18,16 +18,7 @@ import { nodeEscrowProver } from '@zkkyc/prover/node';
 import { IssuerTree } from '@zkkyc/tree';
 import { componentCreatedAt, escrowStatementComponent, loadCircuit, ownerPath, type CircuitHarness } from './circuit-harness.js';
 import { escrowConstraintCosts } from './constraint-costs.js';
-import {
-  ciphertextOf,
-  escrowPolicyHashOf,
-  escrowStatementInput,
-  pointFromX,
-  TEST_ESCROW_KEY,
-  TEST_ESCROW_SECRET,
-  TEST_R,
-  type EscrowValues,
-} from './escrow-input.js';
+import { ciphertextOf, escrowPolicyHashOf, escrowStatementInput, pointFromX, TEST_ESCROW_KEY, TEST_ESCROW_SECRET, TEST_R, type EscrowValues } from './escrow-input.js';
 import { contextOf, emptyPath, FIELD, leafOf, nullifierOf, policyHashOf, rootOf, validStatement, type CircuitInput, type StatementValues } from './statement-input.js';
 
 /** DESIGN §7: with escrow, kycPolicy at depth 32 stays at or below 10,400 constraints. */
@@ -136,23 +127,13 @@ describe('kycPolicyEscrow32: a valid witness', () => {
     const witness = await expectAccepted(escrowStatementInput(base, 32, honest));
     expect(h.r1cs.nOutputs + h.r1cs.nPubInputs).toBe(6);
     const { R, c } = ciphertextOf(base.leafIndex, honest);
-    expect(witness.slice(1, 7)).toEqual([
-      nullifierOf(base),
-      R[0],
-      c,
-      rootOf(leafOf(base), base.leafIndex, emptyPath(32)),
-      escrowPolicyHashOf(base, TEST_ESCROW_KEY),
-      contextOf(base),
-    ]);
+    expect(witness.slice(1, 7)).toEqual([nullifierOf(base), R[0], c, rootOf(leafOf(base), base.leafIndex, emptyPath(32)), escrowPolicyHashOf(base, TEST_ESCROW_KEY), contextOf(base)]);
   });
 
-  it('matches docs/escrow.md\'s test vector for leaf index 42 (same e, r)', async () => {
+  it("matches docs/escrow.md's test vector for leaf index 42 (same e, r)", async () => {
     const v = with_({ leafIndex: 42n });
     const witness = await expectAccepted(escrowStatementInput(v, 32, honest));
-    expect(TEST_ESCROW_KEY).toEqual([
-      6921140157146341856952207703800109194198222041584329850188192674304805134065n,
-      19315036694604867924412484447665190374303888916962616112358246501479826895183n,
-    ]);
+    expect(TEST_ESCROW_KEY).toEqual([6921140157146341856952207703800109194198222041584329850188192674304805134065n, 19315036694604867924412484447665190374303888916962616112358246501479826895183n]);
     expect(witness[WIRE.escrowX]).toBe(11233779823827025333124745391473272996298223301003553909582395956573732389204n);
     expect(witness[WIRE.escrowC]).toBe(19720681205613410680251485499982234029570213727205370986174402074401809770209n);
     // The auditor recovers R from its x alone and decrypts.
@@ -242,7 +223,7 @@ describe('kycPolicyEscrow32: each escrow rule refuses a witness that breaks only
     await expectRefused(escrowStatementInput(with_({ leafIndex: base.leafIndex + 1n }), 32, honest, { root }), ['membership']);
   });
 
-  it('K from another key: encrypted to the adversary\'s own key, the policy\'s hash claimed', async () => {
+  it("K from another key: encrypted to the adversary's own key, the policy's hash claimed", async () => {
     await expectRefused(escrowStatementInput(base, 32, { ...honest, key: OTHER_KEY }, { escrowPolicyHash: escrowPolicyHashOf(base, TEST_ESCROW_KEY) }), ['escrowPolicyHash']);
   });
 
@@ -267,10 +248,7 @@ describe('kycPolicyEscrow32: each escrow rule refuses a witness that breaks only
 
   it("a laxer policy's rules behind the escrow policy hash, with the real rules hash", async () => {
     const holder = with_({ kycLevel: 1n, minKycLevel: 1n });
-    await expectRefused(
-      escrowStatementInput(holder, 32, honest, { escrowPolicyHash: escrowPolicyHashOf(base, TEST_ESCROW_KEY), rulesHash: policyHashOf(base) }),
-      ['rulesHash'],
-    );
+    await expectRefused(escrowStatementInput(holder, 32, honest, { escrowPolicyHash: escrowPolicyHashOf(base, TEST_ESCROW_KEY), rulesHash: policyHashOf(base) }), ['rulesHash']);
   });
 
   it('a key that is not on the curve, committed in the policy hash', async () => {
@@ -287,7 +265,7 @@ describe('kycPolicyEscrow32: each escrow rule refuses a witness that breaks only
 });
 
 describe('kycPolicyEscrow32: the kycPolicy rules still hold inside', () => {
-  it('another identity secret than the leaf\'s', async () => {
+  it("another identity secret than the leaf's", async () => {
     await expectRefused(escrowStatementInput(with_({ identitySecret: base.identitySecret + 1n }), 32, honest, { leafInTree: leafOf(base) }), ['membership']);
   });
 
@@ -324,7 +302,7 @@ describe('kycPolicyEscrow32: boundaries that are accepted', () => {
   });
 });
 
-describe('kycPolicyEscrow32: a low-order escrow key is the policy\'s fault, caught off-circuit', () => {
+describe("kycPolicyEscrow32: a low-order escrow key is the policy's fault, caught off-circuit", () => {
   // The circuit assumes E is in the prime-order subgroup (checking it would cost a 251-bit scalar
   // multiplication). E is public through the policy: the holder's prover refuses a bad one before
   // proving, and the policy admin's tooling before setting it. This is what happens without them.

@@ -53,9 +53,7 @@ export class R1cs {
         }
         return lc;
       };
-      const constraints = (file.constraints as Record<string, Uint8Array>[][]).map(
-        ([a, b, c]) => [side(a), side(b), side(c)] as [LinearCombination, LinearCombination, LinearCombination],
-      );
+      const constraints = (file.constraints as Record<string, Uint8Array>[][]).map(([a, b, c]) => [side(a), side(b), side(c)] as [LinearCombination, LinearCombination, LinearCombination]);
       const constraintsOfWire: number[][] = Array.from({ length: file.nVars }, () => []);
       constraints.forEach((constraint, index) => {
         const wires = new Set(constraint.flatMap((lc) => lc.wires));

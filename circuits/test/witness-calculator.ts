@@ -45,10 +45,7 @@ export function tolerateAsserts(wasm: Uint8Array<ArrayBuffer>): { wasm: Uint8Arr
   const patched = new Uint8Array(wasm);
   let sites = 0;
   for (let i = 0; i + 4 < patched.length; i++) {
-    if (
-      patched[i] === OP_CALL && patched[i + 1] === printErrorMessage &&
-      patched[i + 2] === OP_I32_CONST && patched[i + 3] === ASSERT_FAILED && patched[i + 4] === OP_RETURN
-    ) {
+    if (patched[i] === OP_CALL && patched[i + 1] === printErrorMessage && patched[i + 2] === OP_I32_CONST && patched[i + 3] === ASSERT_FAILED && patched[i + 4] === OP_RETURN) {
       patched[i + 4] = OP_DROP;
       sites++;
     }

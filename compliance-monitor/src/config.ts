@@ -125,7 +125,10 @@ function sanctionsDbFrom(env: NodeJS.ProcessEnv): string | undefined {
   try {
     isFile = statSync(path).isFile();
   } catch {
-    throw new ConfigError('SANCTIONS_DB', `no file at "${path.slice(0, 200)}" (rule exists): import a list into it first (\`npx tsx compliance-monitor/src/sanctions/cli.ts import --db ${raw.slice(0, 100)} --source ofac --file SDN.XML\`), or leave SANCTIONS_DB unset`);
+    throw new ConfigError(
+      'SANCTIONS_DB',
+      `no file at "${path.slice(0, 200)}" (rule exists): import a list into it first (\`npx tsx compliance-monitor/src/sanctions/cli.ts import --db ${raw.slice(0, 100)} --source ofac --file SDN.XML\`), or leave SANCTIONS_DB unset`,
+    );
   }
   if (!isFile) throw new ConfigError('SANCTIONS_DB', `"${path.slice(0, 200)}" is not a file (rule file): name the sanctions store's SQLite file`);
   return path;
@@ -145,7 +148,7 @@ interface SarVariableSpec {
 const SAR_VARIABLES = {
   SAR_REPORTING_ENTITY_ID: { required: true, max: 18, pattern: /^[1-9][0-9]*$/, rule: 'goaml-id', what: "the reporting entity's goAML id (rentity_id) as the FIU registered it, digits" },
   SAR_REPORTING_ENTITY_NAME: { required: true, max: 255, rule: 'text', what: "the reporting entity's name" },
-  SAR_REPORTING_ENTITY_COUNTRY: { required: true, max: 2, pattern: /^[A-Z]{2}$/, rule: 'country', what: 'the reporting entity\'s country, ISO 3166-1 alpha-2 (e.g. DE)' },
+  SAR_REPORTING_ENTITY_COUNTRY: { required: true, max: 2, pattern: /^[A-Z]{2}$/, rule: 'country', what: "the reporting entity's country, ISO 3166-1 alpha-2 (e.g. DE)" },
   SAR_REPORTING_PERSON_FIRST_NAME: { required: true, max: 255, rule: 'text', what: "the reporting person's first name (the officer who signs the reports)" },
   SAR_REPORTING_PERSON_LAST_NAME: { required: true, max: 255, rule: 'text', what: "the reporting person's last name" },
   SAR_REPORTING_ENTITY_BRANCH: { required: false, max: 255, rule: 'text', what: "the reporting entity's goAML branch" },
@@ -201,7 +204,10 @@ function sarFrom(env: NodeJS.ProcessEnv): { reportingEntity: ReportingEntity } |
 export function parseOfficers(raw: string): Officer[] {
   const V = 'OFFICERS';
   const officers: Officer[] = [];
-  const entries = raw.split(',').map((e) => e.trim()).filter(Boolean);
+  const entries = raw
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
   for (const [i, entry] of entries.entries()) {
     const colon = entry.indexOf(':');
     const name = colon < 0 ? '' : entry.slice(0, colon).trim();
@@ -229,7 +235,7 @@ export function parseOfficers(raw: string): Officer[] {
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaultConsoleDir: string = DEFAULT_CONSOLE_DIR): MonitorConfig {
   const rpcUrl = env.RPC_URL ?? '';
-  if (rpcUrl === '') throw new ConfigError('RPC_URL', 'required (rule required): the JSON-RPC URL of a node of the token\'s chain');
+  if (rpcUrl === '') throw new ConfigError('RPC_URL', "required (rule required): the JSON-RPC URL of a node of the token's chain");
   if (!/^https?:\/\/\S+$/.test(rpcUrl)) throw new ConfigError('RPC_URL', `must be an http(s) URL (rule url), got "${rpcUrl.slice(0, 60)}"`);
   const sanctions = addressFrom(env, 'SANCTIONS_ADDRESS', 'SanctionsList', false);
   const contracts: MonitoredContracts = {

@@ -7,15 +7,7 @@
 export * from './model.js';
 export { ConfigError, DEFAULT_CONFIRMATIONS, loadConfig, parseOfficers, type MonitorConfig, type MonitoredContracts, type Officer } from './config.js';
 export { createMonitor, createMonitorServer, type Monitor, type MonitorOptions, type MonitorServerOptions } from './server.js';
-export {
-  Indexer,
-  ChainMovedError,
-  type BatchInfo,
-  type IndexerHooks,
-  type IndexerOptions,
-  type IndexerStatus,
-  type SyncResult,
-} from './indexer/indexer.js';
+export { Indexer, ChainMovedError, type BatchInfo, type IndexerHooks, type IndexerOptions, type IndexerStatus, type SyncResult } from './indexer/indexer.js';
 export { JsonRpcChain, type ChainClient } from './indexer/chain-client.js';
 export { decodeLog, sourcesOf, type EventSource } from './indexer/contract-events.js';
 export {

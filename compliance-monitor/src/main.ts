@@ -68,11 +68,7 @@ const shortReason = (err: unknown) => ((err as { shortMessage?: string }).shortM
  * chain once at start: a draft is a snapshot, and these do not change.
  */
 async function sarToken(config: MonitorConfig, provider: JsonRpcProvider): Promise<SarToken> {
-  const token = new Contract(
-    config.contracts.token,
-    ['function name() view returns (string)', 'function symbol() view returns (string)', 'function decimals() view returns (uint8)'],
-    provider,
-  );
+  const token = new Contract(config.contracts.token, ['function name() view returns (string)', 'function symbol() view returns (string)', 'function decimals() view returns (uint8)'], provider);
   try {
     const [network, name, symbol, decimals] = await Promise.all([provider.getNetwork(), token.name(), token.symbol(), token.decimals()]);
     return { chainId: Number(network.chainId), address: config.contracts.token, name: String(name), symbol: String(symbol), decimals: Number(decimals) };
@@ -185,13 +181,16 @@ async function main(): Promise<void> {
     if (closing) return;
     closing = true;
     console.log(`[monitor] ${signal}: shutting down after the current batch`);
-    monitor.close().then(closeOwn).then(
-      () => process.exit(0),
-      (err) => {
-        console.error(err);
-        process.exit(1);
-      },
-    );
+    monitor
+      .close()
+      .then(closeOwn)
+      .then(
+        () => process.exit(0),
+        (err) => {
+          console.error(err);
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));

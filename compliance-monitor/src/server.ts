@@ -90,7 +90,7 @@ export async function createMonitorServer(options: MonitorServerOptions): Promis
     '/health',
     {
       schema: {
-        summary: 'Liveness and the indexer\'s position',
+        summary: "Liveness and the indexer's position",
         tags: ['health'],
         response: {
           200: {

@@ -201,7 +201,7 @@ describe('compliance console in a headless browser', () => {
     expect(lines.slice(0, 3).every((l) => l.startsWith('event: ') && l.includes('Transfer'))).toBe(true);
     expect(lines[3]).toMatch(/^hit: .*rule structuring.*3 transfers out just under/);
     expect(await settledText(page.locator('#case-log'), 'done: freeze 5000 base units', false)).toContain('done: freeze 5000 base units');
-    await page.getByLabel('Note').fill('Called the investor\'s custodian; <b>no answer</b>.');
+    await page.getByLabel('Note').fill("Called the investor's custodian; <b>no answer</b>.");
     await page.getByRole('button', { name: 'Add note' }).click();
     await page.locator('#case-status-line [data-tone="ok"]').waitFor();
     // Text from the API is text: the note's markup is shown, never parsed.
@@ -326,7 +326,13 @@ describe('compliance console in a headless browser', () => {
   test('with the rule and an agent key, the officer rejects one transfer with a reason and approves another', async () => {
     const t = (id: string): PendingTransferView => ({ id, from: W1, to: W2, amount: (HUNDRED_K * 2n).toString(), expiresAt: 1_900_000_000 });
     const desk = new MemoryDesk(true, [t('2'), t('1')]);
-    const withDesk = await createMonitorServer({ store, officers: [{ name: 'olga', apiKey: OFFICER_KEY }], contracts: { token: TOKEN, gate: GATE, registry: GATE }, pendingTransfers: desk, consoleDir });
+    const withDesk = await createMonitorServer({
+      store,
+      officers: [{ name: 'olga', apiKey: OFFICER_KEY }],
+      contracts: { token: TOKEN, gate: GATE, registry: GATE },
+      pendingTransfers: desk,
+      consoleDir,
+    });
     try {
       await page.goto((await withDesk.listen({ host: '127.0.0.1', port: 0 })) + '/console/#transfers');
       await page.getByLabel('Officer key').fill(OFFICER_KEY);
@@ -423,7 +429,10 @@ describe('console routes over HTTP', () => {
     expect(created.statusCode).toBe(201);
     const id = created.json().id as string;
     expect(id).toMatch(/^sar-\d{6}$/);
-    expect((await app.inject({ method: 'PATCH', url: `/sar/${id}`, headers: key, payload: { narrative: 'x', subject: {} } })).json().error).toMatchObject({ field: 'subject', rule: 'additionalProperties' });
+    expect((await app.inject({ method: 'PATCH', url: `/sar/${id}`, headers: key, payload: { narrative: 'x', subject: {} } })).json().error).toMatchObject({
+      field: 'subject',
+      rule: 'additionalProperties',
+    });
     expect((await app.inject({ method: 'PATCH', url: `/sar/${id}`, headers: key, payload: { narrative: 'y'.repeat(4001) } })).json().error).toMatchObject({ field: 'narrative', rule: 'maxLength' });
     expect((await app.inject({ method: 'PATCH', url: '/sar/sar-999999', headers: key, payload: { narrative: 'z' } })).statusCode).toBe(404);
     const xml = await app.inject({ url: `/sar/${id}.xml`, headers: key });
@@ -443,7 +452,7 @@ describe('console routes over HTTP', () => {
     await app.close();
   });
 
-  test('pending transfers: listed; approve and reject with the agent key, audited; 403 without it; a refused id is 502 with the chain\'s reason', async () => {
+  test("pending transfers: listed; approve and reject with the agent key, audited; 403 without it; a refused id is 502 with the chain's reason", async () => {
     const t = (id: string): PendingTransferView => ({ id, from: W1, to: W2, amount: '250000', expiresAt: 1_900_000_000 });
     const readOnly = await server({ pendingTransfers: new MemoryDesk(false, [t('1')]) });
     expect((await readOnly.inject({ url: '/pending-transfers', headers: key })).json()).toEqual({ canDecide: false, transfers: [t('1')] });
@@ -454,7 +463,10 @@ describe('console routes over HTTP', () => {
     const desk = new MemoryDesk(true, [t('1'), t('2')]);
     const app = await server({ pendingTransfers: desk });
     expect((await app.inject({ method: 'POST', url: '/pending-transfers/2/reject', headers: key, payload: {} })).json().error).toMatchObject({ field: 'reason', rule: 'required' });
-    expect((await app.inject({ method: 'POST', url: '/pending-transfers/2/reject', headers: key, payload: { reason: 'counterparty unknown' } })).json()).toMatchObject({ id: '2', decision: 'rejected' });
+    expect((await app.inject({ method: 'POST', url: '/pending-transfers/2/reject', headers: key, payload: { reason: 'counterparty unknown' } })).json()).toMatchObject({
+      id: '2',
+      decision: 'rejected',
+    });
     expect((await app.inject({ method: 'POST', url: '/pending-transfers/1/approve', headers: key })).json()).toMatchObject({ id: '1', decision: 'approved' });
     const gone = await app.inject({ method: 'POST', url: '/pending-transfers/1/approve', headers: key });
     expect([gone.statusCode, gone.json().error.message]).toEqual([502, expect.stringContaining('TransferNotPending(1, 0)')]);

@@ -142,7 +142,17 @@ it("commits a consumer's writes with the batch, and retries the batch the consum
       async onBatch(tx, events, batch) {
         for (const e of events.filter((x) => x.name === 'AddressFrozen' && x.args.account === wallet(30))) {
           await tx.insertRuleHit(
-            { ruleId: 'frozen', rulesVersion: '1', token: e.address, subject: { investorTag: null, wallets: [e.args.account] }, severity: 'low', score: 1, summary: 'frozen', evidence: { events: [e], amounts: [], times: [e.blockTime], details: {} }, at: e.blockTime },
+            {
+              ruleId: 'frozen',
+              rulesVersion: '1',
+              token: e.address,
+              subject: { investorTag: null, wallets: [e.args.account] },
+              severity: 'low',
+              score: 1,
+              summary: 'frozen',
+              evidence: { events: [e], amounts: [], times: [e.blockTime], details: {} },
+              at: e.blockTime,
+            },
             batch.chainId,
             e.blockNumber,
           );
@@ -179,7 +189,15 @@ it('decodes the gate registration events with the argument names the store reads
   const wallet1 = wallet(1);
   const nullifier = (7n << 192n) | 0xbeefn;
   const encoded = gate.encodeEventLog('WalletVerified', [1n, wallet1, nullifier, 99n, 1n, 5n]);
-  const log = { address: zk.contracts.gate, topics: encoded.topics, data: encoded.data, transactionHash: '0x' + '1'.repeat(64), index: 3, blockNumber: 9, blockHash: '0x' + '2'.repeat(64) } as unknown as Log;
+  const log = {
+    address: zk.contracts.gate,
+    topics: encoded.topics,
+    data: encoded.data,
+    transactionHash: '0x' + '1'.repeat(64),
+    index: 3,
+    blockNumber: 9,
+    blockHash: '0x' + '2'.repeat(64),
+  } as unknown as Log;
   const decoded = decodeLog(log, 31337, 1234, sourcesOf(zk.contracts));
   expect(decoded).toEqual({
     chainId: 31337,

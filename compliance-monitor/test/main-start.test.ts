@@ -79,10 +79,14 @@ describe('npm run monitor (main.ts in a child process)', () => {
     dir = await mkdtemp(join(tmpdir(), 'monitor-main-'));
     // The console, built once with the package's Vite config (what `npm run build:console` does), into a temporary directory.
     consoleDir = join(dir, 'console');
-    const built = spawnSync(process.execPath, [join(repoRoot, 'node_modules/vite/bin/vite.js'), 'build', '--config', join(monitorDir, 'console/vite.config.ts'), '--outDir', consoleDir, '--emptyOutDir'], {
-      cwd: join(monitorDir, 'console'),
-      encoding: 'utf8',
-    });
+    const built = spawnSync(
+      process.execPath,
+      [join(repoRoot, 'node_modules/vite/bin/vite.js'), 'build', '--config', join(monitorDir, 'console/vite.config.ts'), '--outDir', consoleDir, '--emptyOutDir'],
+      {
+        cwd: join(monitorDir, 'console'),
+        encoding: 'utf8',
+      },
+    );
     if (built.status !== 0) throw new Error(`vite build failed: ${built.stderr || built.stdout}`);
     // The sanctions store as the sanctions CLI leaves it: one accepted OFAC import.
     sanctionsDb = join(dir, 'sanctions.db');

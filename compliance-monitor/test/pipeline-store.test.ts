@@ -100,7 +100,11 @@ it("follows the token to another gate policy: hits name the investor's tag under
   const reverified = verified(chain, ALICE, BigInt(NEW_TAG).toString());
   reverified.args.policyId = '2';
   for (let i = 0; i < 3; i++) chain.transfer(ALICE, BOB, 950, T0 + 100 + i);
-  await index(store, hooks, chain.events.filter((e) => e.blockNumber >= moved.blockNumber));
+  await index(
+    store,
+    hooks,
+    chain.events.filter((e) => e.blockNumber >= moved.blockNumber),
+  );
   expect(warnings.join('\n')).toMatch(/now checks transfers against gate policy 2 \(was 1\)/);
   const [hit] = await store.ruleHits();
   expect(hit).toMatchObject({ ruleId: 'structuring', subject: { investorTag: NEW_TAG, wallets: [ALICE] } });
@@ -176,12 +180,18 @@ it('leaves an action whose transaction is not mined in time queued as pending-co
   try {
     const store = await openMonitorStore({ databasePath: join(dir, 'pending.sqlite') });
     stores.push(store);
-    const answers = [{ configured: true, txHash: `0x${'1'.repeat(64)}`, pending: true, note: 'not confirmed within 120 s' }, { configured: true, note: 'already held for review' }];
+    const answers = [
+      { configured: true, txHash: `0x${'1'.repeat(64)}`, pending: true, note: 'not confirmed within 120 s' },
+      { configured: true, note: 'already held for review' },
+    ];
     const asked: string[] = [];
     const warnings: string[] = [];
     const hooks = monitoringHooks({
       store,
-      rules: ruleFile(rules.rules.map((r) => ({ ...r, threshold: String((r as { threshold: bigint }).threshold) })), [{ when: { rule: 'structuring' }, actions: [{ kind: 'hold-transfers' }] }]),
+      rules: ruleFile(
+        rules.rules.map((r) => ({ ...r, threshold: String((r as { threshold: bigint }).threshold) })),
+        [{ when: { rule: 'structuring' }, actions: [{ kind: 'hold-transfers' }] }],
+      ),
       token: TOKEN,
       gate: GATE,
       policyId: 1n,
@@ -215,7 +225,10 @@ it('holds a wallet that a held investor registers later, through the hold contro
     let released = false;
     const hooks = monitoringHooks({
       store,
-      rules: ruleFile(rules.rules.map((r) => ({ ...r, threshold: String((r as { threshold: bigint }).threshold) })), [{ when: { rule: 'structuring' }, actions: [{ kind: 'hold-transfers' }] }]),
+      rules: ruleFile(
+        rules.rules.map((r) => ({ ...r, threshold: String((r as { threshold: bigint }).threshold) })),
+        [{ when: { rule: 'structuring' }, actions: [{ kind: 'hold-transfers' }] }],
+      ),
       token: TOKEN,
       gate: GATE,
       policyId: 1n,
@@ -243,7 +256,12 @@ it('holds a wallet that a held investor registers later, through the hold contro
     expect((await hooks.drain()).map((r) => [r.kind, r.status, r.note])).toEqual([['hold-transfers', 'done', `held for review: ${ALICE2}`]]);
     expect(flagged).toEqual([ALICE, ALICE2]);
     const [kase] = await store.listCases();
-    expect((await store.getCase(kase.id))!.log.filter((l) => l.kind === 'action').map((l) => l.text).at(-1)).toMatch(/^done: hold the transfers of 0x0+a2 for review/);
+    expect(
+      (await store.getCase(kase.id))!.log
+        .filter((l) => l.kind === 'action')
+        .map((l) => l.text)
+        .at(-1),
+    ).toMatch(/^done: hold the transfers of 0x0+a2 for review/);
 
     // Released by the officer: a third wallet is not held.
     released = true;
@@ -318,9 +336,10 @@ it('flags an action already carried out whose hit a reorg withdrew: a case log l
     const HOLD_TX = `0x${'1'.repeat(64)}`;
     const hooks = monitoringHooks({
       store,
-      rules: ruleFile(rules.rules.map((r) => ({ ...r, threshold: String((r as { threshold: bigint }).threshold) })), [
-        { when: { rule: 'structuring' }, actions: [{ kind: 'open-case' }, { kind: 'hold-transfers' }] },
-      ]),
+      rules: ruleFile(
+        rules.rules.map((r) => ({ ...r, threshold: String((r as { threshold: bigint }).threshold) })),
+        [{ when: { rule: 'structuring' }, actions: [{ kind: 'open-case' }, { kind: 'hold-transfers' }] }],
+      ),
       token: TOKEN,
       gate: GATE,
       policyId: 1n,

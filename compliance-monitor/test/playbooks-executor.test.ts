@@ -124,7 +124,10 @@ describe('ActionExecutor on chain', () => {
       // ERC-3643's delta, then ERC-7943's new total (a1 had 100 frozen already).
       actions[1].wallets.flatMap((w) => {
         const a1Wallet = w === a1.address.toLowerCase();
-        return [['TokensFrozen', w, a1Wallet ? 900n : 300n], ['Frozen', w, a1Wallet ? 1000n : 300n]];
+        return [
+          ['TokensFrozen', w, a1Wallet ? 900n : 300n],
+          ['Frozen', w, a1Wallet ? 1000n : 300n],
+        ];
       }),
     );
     expect([await frozenOf(a1), await frozenOf(a2)]).toEqual([1000n, 300n]);
@@ -133,7 +136,9 @@ describe('ActionExecutor on chain', () => {
 
     // Replayed (the same plan after a crash): every key is known, nothing is sent.
     const block = await hre.ethers.provider.getBlockNumber();
-    const again = await executor(log, hold).ex.execute(actionsFor([{ when: { rule: 'smurf' }, actions: [{ kind: 'open-case' }, { kind: 'freeze-partial', amount: 'evidence' }, { kind: 'hold-transfers' }] }]));
+    const again = await executor(log, hold).ex.execute(
+      actionsFor([{ when: { rule: 'smurf' }, actions: [{ kind: 'open-case' }, { kind: 'freeze-partial', amount: 'evidence' }, { kind: 'hold-transfers' }] }]),
+    );
     expect(again.map((r) => [r.status, r.skipped])).toEqual([
       ['done', true],
       ['done', true],
@@ -147,7 +152,10 @@ describe('ActionExecutor on chain', () => {
     const [clamp] = await executor().ex.execute(actionsFor([{ when: { rule: 'smurf' }, actions: [{ kind: 'freeze-partial', amount: 5000n }] }]));
     expect(clamp.frozen).toEqual({ asked: '5000', frozen: '200', clamped: true });
     expect(clamp.note).toMatch(/^clamped: asked to freeze 5000, only 200 was unfrozen/);
-    expect(await logged(clamp.txHashes)).toEqual([['TokensFrozen', a2.address.toLowerCase(), 200n], ['Frozen', a2.address.toLowerCase(), 500n]]);
+    expect(await logged(clamp.txHashes)).toEqual([
+      ['TokensFrozen', a2.address.toLowerCase(), 200n],
+      ['Frozen', a2.address.toLowerCase(), 500n],
+    ]);
     expect(await frozenOf(a2)).toBe(500n);
   });
 
@@ -165,7 +173,9 @@ describe('ActionExecutor on chain', () => {
       }
     }
     const failing = new FailingLog();
-    await executor(failing).ex.execute(actions).catch(() => undefined);
+    await executor(failing)
+      .ex.execute(actions)
+      .catch(() => undefined);
     expect([await frozenOf(a1), await frozenOf(a2)]).toEqual([1000n, 0n]); // a1's 900 went out, its hash was never recorded
     const survivor = new MemoryActionLog();
     for (const record of failing.records.values()) await survivor.put(record);
@@ -173,7 +183,10 @@ describe('ActionExecutor on chain', () => {
     const [result] = await executor(survivor).ex.execute(actions);
     expect(result.frozen).toEqual({ asked: '1200', frozen: '1200', clamped: false });
     expect([await frozenOf(a1), await frozenOf(a2)]).toEqual([1000n, 300n]);
-    expect(await logged(result.txHashes)).toEqual([['TokensFrozen', a2.address.toLowerCase(), 300n], ['Frozen', a2.address.toLowerCase(), 300n]]);
+    expect(await logged(result.txHashes)).toEqual([
+      ['TokensFrozen', a2.address.toLowerCase(), 300n],
+      ['Frozen', a2.address.toLowerCase(), 300n],
+    ]);
   });
 
   it('after a crash between recording the target and sending, sends what was not sent, once', async () => {
@@ -189,7 +202,9 @@ describe('ActionExecutor on chain', () => {
       }
     }
     const dying = new DyingLog();
-    await executor(dying).ex.execute(actions).catch(() => undefined);
+    await executor(dying)
+      .ex.execute(actions)
+      .catch(() => undefined);
     expect([await frozenOf(a1), await frozenOf(a2)]).toEqual([100n, 0n]);
     const survivor = new MemoryActionLog();
     for (const record of dying.records.values()) await survivor.put(record);
@@ -264,9 +279,7 @@ describe('ActionExecutor on chain', () => {
   });
 
   it('freezes wallets and revokes their registrations in the gate, skipping what is already done on chain', async () => {
-    const actions = actionsFor([
-      { when: { rule: 'smurf' }, actions: [{ kind: 'freeze-wallet' }, { kind: 'revoke-registration', reason: 'compliance monitor: structuring' }] },
-    ]);
+    const actions = actionsFor([{ when: { rule: 'smurf' }, actions: [{ kind: 'freeze-wallet' }, { kind: 'revoke-registration', reason: 'compliance monitor: structuring' }] }]);
     await (await token.setAddressFrozen(a2.address, true)).wait(); // a2 frozen by hand already
     const results = await executor().ex.execute(actions);
     expect(results.map((r) => [r.kind, r.status])).toEqual(actions.map((a) => [a.kind, 'done']));
@@ -277,9 +290,7 @@ describe('ActionExecutor on chain', () => {
     expect(freezeA2.note).toBe(`${a2.address.toLowerCase()} already frozen`);
     const revokes = results.filter((r) => r.kind === 'revoke-registration');
     expect(await logged(revokes.flatMap((r) => r.txHashes))).toEqual(
-      actions
-        .filter((a) => a.kind === 'revoke-registration')
-        .map((a) => ['WalletRevoked', 1n, a.wallets[0], investor, 'compliance monitor: structuring']),
+      actions.filter((a) => a.kind === 'revoke-registration').map((a) => ['WalletRevoked', 1n, a.wallets[0], investor, 'compliance monitor: structuring']),
     );
     expect(await token.isVerified(a1.address)).toBe(false);
     expect(await token.isVerified(a2.address)).toBe(false);

@@ -112,7 +112,11 @@ describe('per-investor targets', () => {
     // The hit's subject stays as it was; only the targets grow.
     expect(big[1].subject.wallets).toEqual([A2]);
     // Without a map (or for a hit without an investor), the hit's wallets only.
-    expect(plan(hits, file.playbooks, new RiskScores(file.scoring.halfLifeDays)).filter((a) => a.kind === 'freeze-wallet').map((a) => a.wallets)).toEqual([[A2]]);
+    expect(
+      plan(hits, file.playbooks, new RiskScores(file.scoring.halfLifeDays))
+        .filter((a) => a.kind === 'freeze-wallet')
+        .map((a) => a.wallets),
+    ).toEqual([[A2]]);
   });
 });
 
@@ -132,7 +136,10 @@ describe('the exposure freeze guard in the planner', () => {
     const hits = evaluate(file, new MemoryMonitorState(), chain.events);
     expect(hits.map((h) => h.subject.wallets)).toEqual([[B]]);
     expect(plan(hits, file.playbooks, new RiskScores(30)).map((a) => a.kind)).toEqual(['open-case', 'hold-transfers']);
-    const allowing = ruleFile(exposureRules, guarded.map((p) => ({ ...p, allowAutomaticFreeze: true })));
+    const allowing = ruleFile(
+      exposureRules,
+      guarded.map((p) => ({ ...p, allowAutomaticFreeze: true })),
+    );
     expect(plan(hits, allowing.playbooks, new RiskScores(30)).map((a) => a.kind)).toEqual(['open-case', 'freeze-wallet', 'revoke-registration', 'hold-transfers']);
   });
 });

@@ -48,9 +48,7 @@ describe('rule files', () => {
     for (const name of names) {
       const parsed = parseRuleFile(readFileSync(join(dir, name), 'utf8'), name);
       expect(parsed.token).toBe(parsed.token.toLowerCase());
-      expect(parsed.rules.map((r) => r.kind).sort()).toEqual(
-        ['concentration', 'dormant-reactivated', 'exposure', 'large-transfer', 'rapid-in-out', 'structuring', 'velocity'],
-      );
+      expect(parsed.rules.map((r) => r.kind).sort()).toEqual(['concentration', 'dormant-reactivated', 'exposure', 'large-transfer', 'rapid-in-out', 'structuring', 'velocity']);
     }
     const parsed = parseRuleFile(JSON.stringify(file()));
     expect(parsed.rules[0]).toEqual({ id: 'big', kind: 'large-transfer', threshold: 1000n, severity: 'high', score: 40 });
@@ -72,9 +70,7 @@ describe('rule files', () => {
       /^rules\[1\]\.windowDays: unknown key; allowed here: .*windowSeconds.* \(rule: smurf\)$/,
     );
     expect(errorOf(withRule(1, { id: 'x', kind: 'smurfing', severity: 'high', score: 1 }))).toMatch(/^rules\[1\]\.kind: must be one of large-transfer, structuring, .* \(rule: x\)$/);
-    expect(errorOf(withRule(1, { id: 'smurf', kind: 'structuring', threshold: '1000', count: 3, windowSeconds: 60, severity: 'high', score: 5 }))).toBe(
-      'rules[1].margin: missing (rule: smurf)',
-    );
+    expect(errorOf(withRule(1, { id: 'smurf', kind: 'structuring', threshold: '1000', count: 3, windowSeconds: 60, severity: 'high', score: 5 }))).toBe('rules[1].margin: missing (rule: smurf)');
     expect(errorOf(withRule(1, { id: 'smurf', kind: 'structuring', threshold: '1000', margin: 1.5, count: 3, windowSeconds: 60, severity: 'high', score: 5 }))).toBe(
       'rules[1].margin: must be a fraction between 0 and 1 (exclusive) with at most 4 decimals (rule: smurf)',
     );
@@ -96,9 +92,7 @@ describe('rule files', () => {
       'playbooks[0].actions[0].amount: must be "evidence" or a decimal string of base units > 0',
     );
     expect(errorOf(file({ playbooks: [{ when: { scoreAtLeast: 70 }, actions: [{ kind: 'revoke-registration' }] }] }))).toBe('playbooks[0].actions[0].reason: missing');
-    expect(errorOf(file({ playbooks: [{ when: { scoreAtLeast: 70 }, actions: [{ kind: 'freeze-wallet', amount: '5' }] }] }))).toBe(
-      'playbooks[0].actions[0].amount: unknown key; allowed here: kind',
-    );
+    expect(errorOf(file({ playbooks: [{ when: { scoreAtLeast: 70 }, actions: [{ kind: 'freeze-wallet', amount: '5' }] }] }))).toBe('playbooks[0].actions[0].amount: unknown key; allowed here: kind');
     expect(errorOf(file({ playbooks: [{ when: { severity: 'high' }, actions: [{ kind: 'burn' }] }] }))).toBe(
       'playbooks[0].actions[0].kind: must be one of open-case, freeze-partial, freeze-wallet, revoke-registration, hold-transfers',
     );
@@ -113,7 +107,9 @@ describe('the exposure freeze guard', () => {
     expect(errorOf(withExposure({ when: { rule: 'taint' }, actions: [{ kind: 'open-case' }, { kind: 'freeze-wallet' }] }))).toBe(
       'playbooks[0].actions[1].kind: freeze-wallet on the exposure rule "taint" needs "allowAutomaticFreeze": true on the playbook (exposure should open a case and hold transfers)',
     );
-    expect(errorOf(withExposure({ when: { rule: 'taint' }, actions: [{ kind: 'revoke-registration', reason: 'x' }] }))).toMatch(/^playbooks\[0\]\.actions\[0\]\.kind: revoke-registration on the exposure rule/);
+    expect(errorOf(withExposure({ when: { rule: 'taint' }, actions: [{ kind: 'revoke-registration', reason: 'x' }] }))).toMatch(
+      /^playbooks\[0\]\.actions\[0\]\.kind: revoke-registration on the exposure rule/,
+    );
     expect(errorOf(withExposure({ when: { rule: 'taint' }, actions: [{ kind: 'freeze-wallet' }], allowAutomaticFreeze: 'yes' }))).toBe('playbooks[0].allowAutomaticFreeze: must be true or false');
     const allowed = parseRuleFile(withExposure({ when: { rule: 'taint' }, actions: [{ kind: 'freeze-wallet' }], allowAutomaticFreeze: true }));
     expect(allowed.playbooks[0]).toEqual({ when: { rule: 'taint' }, actions: [{ kind: 'freeze-wallet' }], allowAutomaticFreeze: true });

@@ -59,10 +59,14 @@ describe('large-transfer', () => {
   });
 
   it('ignores a move between two wallets of one investor', () => {
-    const hits = run(rules, (c) => {
-      c.mint(A1, 5000, T0);
-      c.transfer(A1, A2, 3000, T0 + 10);
-    }, { [A1]: ALICE, [A2]: ALICE });
+    const hits = run(
+      rules,
+      (c) => {
+        c.mint(A1, 5000, T0);
+        c.transfer(A1, A2, 3000, T0 + 10);
+      },
+      { [A1]: ALICE, [A2]: ALICE },
+    );
     expect(hits).toEqual([]);
   });
 });
@@ -409,7 +413,13 @@ describe('the engine', () => {
     const chain = new Chain();
     const nullifier = (1n << 200n) + 0xa11cen;
     for (const w of [A1, A2]) {
-      chain.events.push({ ...chain.mint(w, 0, T0), source: 'gate', address: wallet(0x9a7e), name: 'WalletVerified', args: { policyId: '1', wallet: w, nullifier: nullifier.toString(), verifiedUntil: '0', issuerId: '1', root: '0' } });
+      chain.events.push({
+        ...chain.mint(w, 0, T0),
+        source: 'gate',
+        address: wallet(0x9a7e),
+        name: 'WalletVerified',
+        args: { policyId: '1', wallet: w, nullifier: nullifier.toString(), verifiedUntil: '0', issuerId: '1', root: '0' },
+      });
       chain.events.splice(chain.events.length - 2, 1);
     }
     chain.mint(A1, 5000, T0 + 1);

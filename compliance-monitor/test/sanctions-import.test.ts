@@ -5,15 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  RemovalLimitError,
-  createMemorySanctionsStore,
-  importList,
-  listedEthereumAddresses,
-  openSqliteSanctionsStore,
-  runSanctionsCli,
-  type SanctionsStore,
-} from '../src/sanctions/index.js';
+import { RemovalLimitError, createMemorySanctionsStore, importList, listedEthereumAddresses, openSqliteSanctionsStore, runSanctionsCli, type SanctionsStore } from '../src/sanctions/index.js';
 
 /**
  * Imports: each accepted file is recorded with its source, SHA-256, publication date, entry count
@@ -85,7 +77,7 @@ describe.each([
     expect((await store.listImports()).map((i) => i.id)).toEqual([2, 1]);
   });
 
-  it('takes the union of both lists\' Ethereum addresses for the chain', async () => {
+  it("takes the union of both lists' Ethereum addresses for the chain", async () => {
     await importList(store, { source: 'ofac', file: OFAC });
     await importList(store, { source: 'eu', file: EU });
     const addresses = await listedEthereumAddresses(store);
@@ -232,11 +224,7 @@ describe('CLI', () => {
       const ok = await runEnv(['screen', '--issuer', url, '--key-env', 'MONITOR_KEY', '--db', db], { MONITOR_KEY: 'monitor-key' });
       expect(ok).toMatchObject({ code: 0, err: '' });
       expect(JSON.parse(ok.out)).toEqual({ persons: 2, matches: 1, stored: 1, duplicates: 0 });
-      expect(seen.map((r) => `${r.method} ${r.url}`)).toEqual([
-        'GET /screening/persons?limit=1000',
-        'GET /screening/persons?after=1041&limit=1000',
-        'POST /screening/matches',
-      ]);
+      expect(seen.map((r) => `${r.method} ${r.url}`)).toEqual(['GET /screening/persons?limit=1000', 'GET /screening/persons?after=1041&limit=1000', 'POST /screening/matches']);
       expect(seen.every((r) => r.key === 'monitor-key')).toBe(true);
       expect(seen[2].body.matches).toMatchObject([{ credentialId: 'c0ffee00-0000-4000-8000-000000000007', source: 'eu', entryUid: '7002', score: 1 }]);
 
@@ -248,7 +236,10 @@ describe('CLI', () => {
     }
     // Plain http to another host, an unset key, both sources at once: usage errors; nothing sent.
     const before = seen.length;
-    expect(await runEnv(['screen', '--issuer', 'http://issuer.example.com', '--key-env', 'K', '--db', db], { K: 'k' })).toMatchObject({ code: 2, err: expect.stringContaining('--issuer: must be https') });
+    expect(await runEnv(['screen', '--issuer', 'http://issuer.example.com', '--key-env', 'K', '--db', db], { K: 'k' })).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('--issuer: must be https'),
+    });
     expect(await runEnv(['screen', '--issuer', url, '--key-env', 'K', '--db', db], {})).toMatchObject({ code: 2, err: expect.stringContaining('K is not set') });
     expect(await runEnv(['screen', '--issuer', url, '--persons', 'p.json', '--key-env', 'K', '--db', db], { K: 'k' })).toMatchObject({ code: 2, err: expect.stringContaining('not both') });
     expect(seen.length).toBe(before);

@@ -1,14 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  SanctionsListError,
-  createMemorySanctionsStore,
-  ethereumAddresses,
-  importList,
-  parseEuConsolidated,
-  parseOfacSdn,
-} from '../src/sanctions/index.js';
+import { SanctionsListError, createMemorySanctionsStore, ethereumAddresses, importList, parseEuConsolidated, parseOfacSdn } from '../src/sanctions/index.js';
 
 /**
  * The two list formats as published, read from the fixture files (invented entries in the real
@@ -99,7 +92,7 @@ describe('refusals', () => {
     expect(e.message).toMatch(/^cut\.xml: line \d+, column \d+: well-formed-xml: /);
   });
 
-  it('refuses a file of the other format, and OFAC\'s advanced format, saying which to use', () => {
+  it("refuses a file of the other format, and OFAC's advanced format, saying which to use", () => {
     expect(refusal(() => parseOfacSdn('eu.xml', euText)).message).toBe(
       'eu.xml: export: format: expected the OFAC SDN list (root element <sdnList>), found <export> (an EU consolidated list? use --source eu)',
     );

@@ -5,16 +5,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { JsonRpcProvider, Wallet } from 'ethers';
 import { SanctionsList__factory } from '@zkkyc/contracts/typechain';
-import {
-  ChainPushError,
-  importList,
-  listedEthereumAddresses,
-  openSqliteSanctionsStore,
-  pushToChain,
-  readOnChainSet,
-  runSanctionsCli,
-  type PushedBatch,
-} from '../src/sanctions/index.js';
+import { ChainPushError, importList, listedEthereumAddresses, openSqliteSanctionsStore, pushToChain, readOnChainSet, runSanctionsCli, type PushedBatch } from '../src/sanctions/index.js';
 import { repoRoot, startHardhatNode, type HardhatNode } from './support/chain.js';
 
 /**

@@ -114,7 +114,13 @@ function input(overrides: Partial<SarCaseInput> = {}): SarCaseInput {
 }
 
 function draftOf(overrides: Partial<SarCaseInput> = {}, codes = {}): SarDraft {
-  return createSarDraft(input(overrides), { id: 'sar-1', reportingEntity: ENTITY, codes: { identifierTypes: { passport: 'P' }, indicators: { structuring: ['STRUCT'] }, ...codes }, createdBy: 'officer.anna', at: T0 + 9000 });
+  return createSarDraft(input(overrides), {
+    id: 'sar-1',
+    reportingEntity: ENTITY,
+    codes: { identifierTypes: { passport: 'P' }, indicators: { structuring: ['STRUCT'] }, ...codes },
+    createdBy: 'officer.anna',
+    at: T0 + 9000,
+  });
 }
 
 const HOSTILE = `</reason><script>alert("x")</script>&amp; ' ]]> <!-- \u0000\u0007 \uD800`;
@@ -382,7 +388,11 @@ function schemaErrors(xml: string): string[] {
     if (at < children.length) errors.push(`${path}: unexpected ${tagOf(children[at])}`);
   };
   const doc = new XMLParser({ preserveOrder: true, parseTagValue: false, trimValues: false }).parse(xml) as XNode[];
-  check(doc.find((n) => tagOf(n) === 'report')!, 'report', '/report');
+  check(
+    doc.find((n) => tagOf(n) === 'report')!,
+    'report',
+    '/report',
+  );
   return errors;
 }
 

@@ -121,9 +121,7 @@ it("shows an investor's wallets, decayed risk score and cases", async () => {
 
 it('reads cases, adds notes and changes status as the named officer', async () => {
   const list = await get('/cases?status=open');
-  expect(list.body.cases).toEqual([
-    { id: caseId, token: TOKEN, subject: { investorTag: TAG, wallets: [ALICE] }, status: 'open', openedAt: 1_700_000_036, rules: ['large-transfer'], score: 8 },
-  ]);
+  expect(list.body.cases).toEqual([{ id: caseId, token: TOKEN, subject: { investorTag: TAG, wallets: [ALICE] }, status: 'open', openedAt: 1_700_000_036, rules: ['large-transfer'], score: 8 }]);
   expect((await get('/cases?status=pending')).body.error).toMatchObject({ field: 'status', rule: 'enum' });
   const kase = await get(`/cases/${caseId}`);
   expect(kase.body.hits).toMatchObject([{ ruleId: 'large-transfer', evidence: { amounts: ['999'], details: { threshold: '500' } } }]);
@@ -160,8 +158,27 @@ it('serves the OpenAPI document at /docs', async () => {
   expect(res.statusCode).toBe(200);
   const doc = res.json() as { paths: Record<string, unknown>; components: { securitySchemes: Record<string, unknown> } };
   expect(Object.keys(doc.paths).sort()).toEqual([
-    '/audit', '/cases', '/cases/{id}', '/cases/{id}/disclosures', '/cases/{id}/evidence', '/cases/{id}/notes', '/cases/{id}/sar', '/cases/{id}/status', '/events', '/frozen', '/health', '/investors/{tag}',
-    '/pending-transfers', '/pending-transfers/{id}/approve', '/pending-transfers/{id}/reject', '/sanctions/imports', '/sar', '/sar/{id}', '/sar/{id}/file', '/sar/{ref}', '/wallets/{address}',
+    '/audit',
+    '/cases',
+    '/cases/{id}',
+    '/cases/{id}/disclosures',
+    '/cases/{id}/evidence',
+    '/cases/{id}/notes',
+    '/cases/{id}/sar',
+    '/cases/{id}/status',
+    '/events',
+    '/frozen',
+    '/health',
+    '/investors/{tag}',
+    '/pending-transfers',
+    '/pending-transfers/{id}/approve',
+    '/pending-transfers/{id}/reject',
+    '/sanctions/imports',
+    '/sar',
+    '/sar/{id}',
+    '/sar/{id}/file',
+    '/sar/{ref}',
+    '/wallets/{address}',
   ]);
   expect(doc.components.securitySchemes.officerKey).toEqual({ type: 'apiKey', in: 'header', name: 'x-api-key' });
 });

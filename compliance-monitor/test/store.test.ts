@@ -63,9 +63,7 @@ describe.each(BACKENDS)('store on $name', (backend) => {
   it('maps wallets to investor tags and recomputes the map on a rewind', async () => {
     const { store } = await open();
     const verify = (n: number, wallet: string) => event(n, 'WalletVerified', { policyId: '1', wallet, nullifier: NULLIFIER, verifiedUntil: '9', issuerId: '1', root: '7' }, 'gate');
-    await store.transaction((tx) =>
-      tx.writeBatch(31337, [verify(2, ALICE), verify(3, ALICE2)], [block(2), block(3), block(10)], cursorAt(10)),
-    );
+    await store.transaction((tx) => tx.writeBatch(31337, [verify(2, ALICE), verify(3, ALICE2)], [block(2), block(3), block(10)], cursorAt(10)));
     await store.transaction((tx) =>
       tx.writeBatch(31337, [event(12, 'WalletRevoked', { policyId: '1', wallet: ALICE, investor: BigInt(TAG).toString(), reason: 'lost' }, 'gate')], [block(12), block(14)], cursorAt(14)),
     );
@@ -170,15 +168,26 @@ describe.each(BACKENDS)('store on $name', (backend) => {
     expect(await store.eventAt(1, escrow.txHash, 3)).toBeNull();
     const caseId = await store.openCase({ token: TOKEN, subject: { investorTag: TAG, wallets: [ALICE] }, at: 1, actor: 'playbook' });
     const input = {
-      caseId, chainId: 31337, policyId: '1', registrationTx: escrow.txHash, registrationLogIndex: 3, wallet: ALICE.toUpperCase().replace('0X', '0x'),
-      issuerDisclosureId: 'd-1', requestId: '4', record: { person: { familyName: 'Mustermann' }, attributes: {}, credential: { id: 'c-1' } }, attachedBy: 'olga',
+      caseId,
+      chainId: 31337,
+      policyId: '1',
+      registrationTx: escrow.txHash,
+      registrationLogIndex: 3,
+      wallet: ALICE.toUpperCase().replace('0X', '0x'),
+      issuerDisclosureId: 'd-1',
+      requestId: '4',
+      record: { person: { familyName: 'Mustermann' }, attributes: {}, credential: { id: 'c-1' } },
+      attachedBy: 'olga',
     };
     const first = await store.attachDisclosure(input, 1_700_000_000);
     expect(first.created).toBe(true);
     expect(await store.attachDisclosure(input, 1_700_000_500)).toEqual({ id: first.id, created: false });
     const second = await store.attachDisclosure({ ...input, issuerDisclosureId: 'd-2', record: { person: null, attributes: {}, credential: { id: 'c-1' } } }, 1_700_000_900);
     const attached = await store.caseDisclosures(caseId);
-    expect(attached.map((d) => [d.id, d.issuerDisclosureId, d.attachedAt])).toEqual([[second.id, 'd-2', 1_700_000_900], [first.id, 'd-1', 1_700_000_000]]);
+    expect(attached.map((d) => [d.id, d.issuerDisclosureId, d.attachedAt])).toEqual([
+      [second.id, 'd-2', 1_700_000_900],
+      [first.id, 'd-1', 1_700_000_000],
+    ]);
     expect(attached[1]).toEqual({ ...input, id: first.id, wallet: ALICE, attachedAt: 1_700_000_000 });
     expect((await store.getCase(caseId))!.log.filter((l) => l.text.includes('escrow disclosure'))).toHaveLength(2);
     await store.setCaseStatus(caseId, 'closed', 'olga', 'reported');

@@ -28,22 +28,7 @@ import type { KycEscrowProof } from '@zkkyc/prover';
 import { acceptCoreAdmin, deployZkKyc, POSEIDON_T4_LINK, POSEIDON_T6_LINK } from '../../packages/sdk/src/deploy.js';
 import { connectZkKyc } from '../../packages/sdk/src/contracts.js';
 import { readGatePolicy, submitRegistration } from '../../packages/sdk/src/gate-policy.js';
-import {
-  BASE_POLICY,
-  DAY,
-  ISSUER_ID,
-  POLICY_ID,
-  World,
-  args,
-  closeProver,
-  eventsOf,
-  expectRevert,
-  latestTime,
-  policySpec,
-  revertTo,
-  snapshot,
-  type Holder,
-} from './fixture.js';
+import { BASE_POLICY, DAY, ISSUER_ID, POLICY_ID, World, args, closeProver, eventsOf, expectRevert, latestTime, policySpec, revertTo, snapshot, type Holder } from './fixture.js';
 
 /** Policy 2 has an escrow key; policy 1 (the fixture's) has none. */
 const ESCROW_POLICY = 2n;
@@ -205,15 +190,9 @@ describe('setEscrowPolicy', () => {
   test('checks what setPolicy checks, and only POLICY_ADMIN_ROLE may call it', async () => {
     const outsider = world.users[9];
     const policyAdmin = await world.gate.POLICY_ADMIN_ROLE();
-    await expectRevert(world.gate.connect(outsider).setEscrowPolicy(3, policySpec({ policyId: 3 }), key), 'AccessControlUnauthorizedAccount', [
-      outsider.address,
-      policyAdmin,
-    ]);
+    await expectRevert(world.gate.connect(outsider).setEscrowPolicy(3, policySpec({ policyId: 3 }), key), 'AccessControlUnauthorizedAccount', [outsider.address, policyAdmin]);
     await expectRevert(world.gate.setEscrowPolicy(3, { ...policySpec({ policyId: 3 }), ttl: 0 }, key), 'PolicyParamInvalid', ['ttl', 0n]);
-    await expectRevert(world.gate.setEscrowPolicy(3, { ...policySpec({ policyId: 3 }), acceptedIssuers: [9] }, key), 'PolicyParamInvalid', [
-      'acceptedIssuers',
-      9n,
-    ]);
+    await expectRevert(world.gate.setEscrowPolicy(3, { ...policySpec({ policyId: 3 }), acceptedIssuers: [9] }, key), 'PolicyParamInvalid', ['acceptedIssuers', 9n]);
     await expectRevert(world.gate.setEscrowPolicy(POLICY_ID, { ...policySpec(), maxWalletsPerInvestor: 2 }, key), 'WalletLimitCannotBeEnabled', [POLICY_ID]);
   });
 
@@ -236,9 +215,7 @@ describe('setEscrowPolicy', () => {
     const c = world.deployment.contracts;
     const links = { [POSEIDON_T6_LINK]: c.poseidonT6, [POSEIDON_T4_LINK]: c.poseidonT4 };
     const zero = '0x0000000000000000000000000000000000000000';
-    const gate = await (
-      await new ComplianceGate__factory(links, world.admin).deploy(world.admin.address, c.issuerRegistry, c.kycPolicyVerifier32, zero, zero)
-    ).waitForDeployment();
+    const gate = await (await new ComplianceGate__factory(links, world.admin).deploy(world.admin.address, c.issuerRegistry, c.kycPolicyVerifier32, zero, zero)).waitForDeployment();
     expect(await gate.escrowVerifier32()).toBe(zero);
     await expectRevert(gate.setEscrowPolicy(1, policySpec(), key), 'ZeroAddress', ['escrowVerifier32']);
     await (await gate.setPolicy(1, policySpec())).wait(); // plain policies work as before
@@ -291,15 +268,10 @@ describe('escrow registration', () => {
     const { pA, pB, pC, pubSignals } = proof.solidityCalldata;
     const deadline = (await latestTime()) + 3600;
     const before = await records([wallet.address]);
-    await expectRevert(
-      world.gate.connect(relayer).verifyEscrowFor(ESCROW_POLICY, pA, pB, pC, pubSignals, deadline, await escrowConsent(stranger, proof, 0n, deadline)),
-      'InvalidConsentSignature',
-      [wallet.address],
-    );
-    await expectRevert(
-      world.gate.connect(relayer).verifyEscrowFor(ESCROW_POLICY, pA, pB, pC, pubSignals, deadline - 7200, await escrowConsent(wallet, proof, 0n, deadline - 7200)),
-      'ConsentExpired',
-    );
+    await expectRevert(world.gate.connect(relayer).verifyEscrowFor(ESCROW_POLICY, pA, pB, pC, pubSignals, deadline, await escrowConsent(stranger, proof, 0n, deadline)), 'InvalidConsentSignature', [
+      wallet.address,
+    ]);
+    await expectRevert(world.gate.connect(relayer).verifyEscrowFor(ESCROW_POLICY, pA, pB, pC, pubSignals, deadline - 7200, await escrowConsent(wallet, proof, 0n, deadline - 7200)), 'ConsentExpired');
     // A consent for another policy id does not carry over.
     await expectRevert(
       world.gate.connect(relayer).verifyEscrowFor(ESCROW_POLICY, pA, pB, pC, pubSignals, deadline, await escrowConsent(wallet, proof, 0n, deadline, POLICY_ID)),
@@ -313,9 +285,7 @@ describe('escrow registration', () => {
     expect(logs.map(([name]) => name)).toEqual(['WalletVerified', 'EscrowCiphertext']);
     expect(await world.gate.investorOf(ESCROW_POLICY, wallet.address)).toBe(proof.nullifier & TAG_MASK);
     expect(await world.gate.nonces(wallet.address)).toBe(1n);
-    await expectRevert(world.gate.connect(relayer).verifyEscrowFor(ESCROW_POLICY, pA, pB, pC, pubSignals, deadline, given), 'InvalidConsentSignature', [
-      wallet.address,
-    ]);
+    await expectRevert(world.gate.connect(relayer).verifyEscrowFor(ESCROW_POLICY, pA, pB, pC, pubSignals, deadline, given), 'InvalidConsentSignature', [wallet.address]);
   });
 
   test('the kind of proof must match the policy: EscrowProofRequired and EscrowNotEnabled, right after PolicyNotFound', async () => {
@@ -333,11 +303,7 @@ describe('escrow registration', () => {
     await expectRevert(world.submitEscrow(escrowForPlain, wallet, 9n), 'PolicyNotFound', [9n]);
     const deadline = (await latestTime()) + 3600;
     const { pA, pB, pC, pubSignals } = escrowForPlain.solidityCalldata;
-    await expectRevert(
-      world.gate.verifyEscrowFor(POLICY_ID, pA, pB, pC, pubSignals, deadline, await escrowConsent(wallet, escrowForPlain, 0n, deadline, POLICY_ID)),
-      'EscrowNotEnabled',
-      [POLICY_ID],
-    );
+    await expectRevert(world.gate.verifyEscrowFor(POLICY_ID, pA, pB, pC, pubSignals, deadline, await escrowConsent(wallet, escrowForPlain, 0n, deadline, POLICY_ID)), 'EscrowNotEnabled', [POLICY_ID]);
     // Then the bars, as for plain registrations.
     await expectRevert(world.submitEscrow(await world.proveEscrow(alice, wallet.address, { policyId: ESCROW_POLICY }), wallet, ESCROW_POLICY), 'WalletBarred');
     expect([...(await records([wallet.address])), ...(await records([wallet.address], POLICY_ID))]).toEqual(before);
@@ -350,15 +316,9 @@ describe('escrow registration', () => {
     const [nullifier, root, rulesHash, context] = pubSignals;
     const stored = await world.gate.policy(ESCROW_POLICY);
     // Its signals padded into the escrow layout: its policy hash is the rules' hash, not the escrow hash …
-    await expectRevert(world.gate.connect(wallet).verifyEscrow(ESCROW_POLICY, pA, pB, pC, [nullifier, 0n, 0n, root, rulesHash, context]), 'PolicyHashMismatch', [
-      stored.policyHash,
-      rulesHash,
-    ]);
+    await expectRevert(world.gate.connect(wallet).verifyEscrow(ESCROW_POLICY, pA, pB, pC, [nullifier, 0n, 0n, root, rulesHash, context]), 'PolicyHashMismatch', [stored.policyHash, rulesHash]);
     // … and with the escrow hash put in, the escrow verifier rejects the proof.
-    await expectRevert(
-      world.gate.connect(wallet).verifyEscrow(ESCROW_POLICY, pA, pB, pC, [nullifier, 0n, 0n, root, stored.policyHash, context]),
-      'InvalidProof',
-    );
+    await expectRevert(world.gate.connect(wallet).verifyEscrow(ESCROW_POLICY, pA, pB, pC, [nullifier, 0n, 0n, root, stored.policyHash, context]), 'InvalidProof');
     expect(await records([wallet.address])).toEqual([{ until: 0n, investor: 0n, nonce: 0n }]);
   });
 

@@ -6,24 +6,7 @@ import { computePolicyHash, computeScope, computeNullifier, jurisdictionIndex } 
 import { IssuerTree } from '@zkkyc/tree';
 import { ContractWallet__factory } from '@zkkyc/contracts/typechain';
 import { isPolicyAgent } from '../../packages/sdk/src/contracts.js';
-import {
-  BASE_POLICY,
-  DAY,
-  ISSUER_ID,
-  POLICY_ID,
-  World,
-  args,
-  closeProver,
-  eventsOf,
-  expectRevert,
-  increaseTime,
-  latestTime,
-  policySpec,
-  revertTo,
-  snapshot,
-  utcDate,
-  type Holder,
-} from './fixture.js';
+import { BASE_POLICY, DAY, ISSUER_ID, POLICY_ID, World, args, closeProver, eventsOf, expectRevert, increaseTime, latestTime, policySpec, revertTo, snapshot, utcDate, type Holder } from './fixture.js';
 
 const TAG_MASK = (1n << 192n) - 1n;
 /** `type(uint64).max`: a bar that lasts until lifted. */
@@ -88,25 +71,14 @@ describe('policies', () => {
     expect(logged).toHaveLength(1);
     const [policyId, version, scope, policyHash, params] = logged[0] as [bigint, bigint, bigint, bigint, { toArray(deep: boolean): unknown[] }];
     expect([policyId, version, scope, policyHash]).toEqual([2n, 1n, stored.scope, stored.policyHash]);
-    expect(params.toArray(true)).toEqual([
-      spec.jurisdictionMask,
-      BigInt(spec.minAge),
-      BigInt(spec.investorClassMask),
-      BigInt(spec.minKycLevel),
-      [ISSUER_ID],
-      BigInt(5 * DAY),
-      3n,
-    ]);
+    expect(params.toArray(true)).toEqual([spec.jurisdictionMask, BigInt(spec.minAge), BigInt(spec.investorClassMask), BigInt(spec.minKycLevel), [ISSUER_ID], BigInt(5 * DAY), 3n]);
     // Replacing it bumps the version.
     expect((await eventsOf(world.gate.setPolicy(2, spec), world.gate, 'PolicySet'))[0][1]).toBe(2n);
   });
 
   test('bad parameters are refused with the field named, and nothing changes', async () => {
     const before = await world.gate.policy(POLICY_ID);
-    await expectRevert(world.gate.setPolicy(POLICY_ID, { ...policySpec(), jurisdictionMask: 1n << 249n }), 'PolicyParamInvalid', [
-      'jurisdictionMask',
-      1n << 249n,
-    ]);
+    await expectRevert(world.gate.setPolicy(POLICY_ID, { ...policySpec(), jurisdictionMask: 1n << 249n }), 'PolicyParamInvalid', ['jurisdictionMask', 1n << 249n]);
     await expectRevert(world.gate.setPolicy(POLICY_ID, { ...policySpec(), jurisdictionMask: 0n }), 'PolicyParamInvalid', ['jurisdictionMask', 0n]);
     await expectRevert(world.gate.setPolicy(POLICY_ID, { ...policySpec(), ttl: 0 }), 'PolicyParamInvalid', ['ttl', 0n]);
     await expectRevert(world.gate.setPolicy(POLICY_ID, { ...policySpec(), acceptedIssuers: [] }), 'PolicyParamInvalid', ['acceptedIssuers', 0n]);
@@ -118,14 +90,8 @@ describe('policies', () => {
   test('only POLICY_ADMIN_ROLE sets policies; only AGENT_ROLE or the policy agent revokes wallets', async () => {
     const outsider = world.users[9];
     const policyAdmin = await world.gate.POLICY_ADMIN_ROLE();
-    await expectRevert(world.gate.connect(outsider).setPolicy(2, policySpec({ policyId: 2 })), 'AccessControlUnauthorizedAccount', [
-      outsider.address,
-      policyAdmin,
-    ]);
-    await expectRevert(world.gate.connect(outsider).revokeWallet(POLICY_ID, outsider.address, 'x'), 'NotPolicyAgent', [
-      POLICY_ID,
-      outsider.address,
-    ]);
+    await expectRevert(world.gate.connect(outsider).setPolicy(2, policySpec({ policyId: 2 })), 'AccessControlUnauthorizedAccount', [outsider.address, policyAdmin]);
+    await expectRevert(world.gate.connect(outsider).revokeWallet(POLICY_ID, outsider.address, 'x'), 'NotPolicyAgent', [POLICY_ID, outsider.address]);
     expect((await world.gate.policy(2)).config.exists).toBe(false);
   });
 });
@@ -182,7 +148,7 @@ describe('registration', () => {
     // The thief submits the wallet's proof: no consent.
     await expectRevert(world.gate.connect(thief).verify(POLICY_ID, pA, pB, pC, pubSignals), 'NotWalletOwner', [wallet.address, thief.address]);
     // The thief rewrites the wallet inside context to its own: the proof no longer verifies.
-    const rebound = [pubSignals[0], pubSignals[1], pubSignals[2], (pubSignals[3] >> 160n << 160n) | BigInt(thief.address)] as typeof pubSignals;
+    const rebound = [pubSignals[0], pubSignals[1], pubSignals[2], ((pubSignals[3] >> 160n) << 160n) | BigInt(thief.address)] as typeof pubSignals;
     await expectRevert(world.gate.connect(thief).verify(POLICY_ID, pA, pB, pC, rebound), 'InvalidProof', []);
     expect(await records([wallet.address, thief.address])).toEqual(before);
   });
@@ -205,11 +171,7 @@ describe('registration', () => {
     const deadline = (await latestTime()) + 3600;
     const sign = (signer: typeof wallet, nonce: bigint) => consent(signer, pubSignals, nonce, deadline);
     const before = await records([wallet.address]);
-    await expectRevert(
-      world.gate.connect(relayer).verifyFor(POLICY_ID, pA, pB, pC, pubSignals, deadline, await sign(stranger, 0n)),
-      'InvalidConsentSignature',
-      [wallet.address],
-    );
+    await expectRevert(world.gate.connect(relayer).verifyFor(POLICY_ID, pA, pB, pC, pubSignals, deadline, await sign(stranger, 0n)), 'InvalidConsentSignature', [wallet.address]);
     const expired = world.gate.connect(relayer).verifyFor(POLICY_ID, pA, pB, pC, pubSignals, deadline - 7200, await sign(wallet, 0n));
     const refusal = await expectRevert(expired, 'ConsentExpired');
     expect(refusal.args[0]).toBe(BigInt(deadline - 7200));
@@ -222,9 +184,7 @@ describe('registration', () => {
     expect(await world.gate.isVerified(POLICY_ID, wallet.address)).toBe(true);
     expect(await world.gate.nonces(wallet.address)).toBe(1n);
     // The nonce moved on, so the same consent cannot be replayed.
-    await expectRevert(world.gate.connect(relayer).verifyFor(POLICY_ID, pA, pB, pC, pubSignals, deadline, given), 'InvalidConsentSignature', [
-      wallet.address,
-    ]);
+    await expectRevert(world.gate.connect(relayer).verifyFor(POLICY_ID, pA, pB, pC, pubSignals, deadline, given), 'InvalidConsentSignature', [wallet.address]);
   });
 
   test('a smart-contract wallet consents through ERC-1271, and only its owner key can', async () => {
@@ -236,11 +196,9 @@ describe('registration', () => {
     const deadline = (await latestTime()) + 3600;
     // A signature the wallet contract does not vouch for (another key's) is refused.
     const before = await records([walletAddress]);
-    await expectRevert(
-      world.gate.connect(relayer).verifyFor(POLICY_ID, pA, pB, pC, pubSignals, deadline, await consent(stranger, pubSignals, 0n, deadline)),
-      'InvalidConsentSignature',
-      [walletAddress],
-    );
+    await expectRevert(world.gate.connect(relayer).verifyFor(POLICY_ID, pA, pB, pC, pubSignals, deadline, await consent(stranger, pubSignals, 0n, deadline)), 'InvalidConsentSignature', [
+      walletAddress,
+    ]);
     expect(await records([walletAddress])).toEqual(before);
     await (await world.gate.connect(relayer).verifyFor(POLICY_ID, pA, pB, pC, pubSignals, deadline, await consent(owner, pubSignals, 0n, deadline))).wait();
     expect(await world.gate.isVerified(POLICY_ID, walletAddress)).toBe(true);
@@ -352,11 +310,7 @@ describe('nullifier and wallet bindings', () => {
     const wallet = world.users[0];
     const first = await world.register(alice, wallet);
     const bobs = await world.prove(bob, wallet.address);
-    await expectRevert(world.submit(bobs, wallet), 'WalletBoundToOtherInvestor', [
-      wallet.address,
-      first.nullifier & TAG_MASK,
-      bobs.nullifier & TAG_MASK,
-    ]);
+    await expectRevert(world.submit(bobs, wallet), 'WalletBoundToOtherInvestor', [wallet.address, first.nullifier & TAG_MASK, bobs.nullifier & TAG_MASK]);
     expect(await world.gate.investorOf(POLICY_ID, wallet.address)).toBe(first.nullifier & TAG_MASK);
   });
 
@@ -397,9 +351,7 @@ describe('controls that stick', () => {
     await expectRevert(world.submit(proof, wallet), 'WalletBarred', [POLICY_ID, wallet.address, UNTIL_LIFTED]);
     expect(await records([wallet.address])).toEqual(before);
 
-    expect(await eventsOf(world.gate.liftWalletBar(POLICY_ID, wallet.address, 'device recovered'), world.gate, 'WalletBarLifted')).toEqual([
-      args(POLICY_ID, wallet.address, 'device recovered'),
-    ]);
+    expect(await eventsOf(world.gate.liftWalletBar(POLICY_ID, wallet.address, 'device recovered'), world.gate, 'WalletBarLifted')).toEqual([args(POLICY_ID, wallet.address, 'device recovered')]);
     expect(await world.gate.walletBarredUntil(POLICY_ID, wallet.address)).toBe(0n);
     await (await world.submit(proof, wallet)).wait();
     expect(await world.gate.isVerified(POLICY_ID, wallet.address)).toBe(true);
@@ -409,9 +361,7 @@ describe('controls that stick', () => {
     const [registered, fresh] = world.users;
     await world.register(alice, registered);
     const now = await latestTime();
-    expect(await eventsOf(world.gate.barWallet(POLICY_ID, fresh.address, now + DAY, 'under review'), world.gate, 'WalletBarSet')).toEqual([
-      args(POLICY_ID, fresh.address, now + DAY, 'under review'),
-    ]);
+    expect(await eventsOf(world.gate.barWallet(POLICY_ID, fresh.address, now + DAY, 'under review'), world.gate, 'WalletBarSet')).toEqual([args(POLICY_ID, fresh.address, now + DAY, 'under review')]);
     const proof = await world.prove(bob, fresh.address);
     await expectRevert(world.submit(proof, fresh), 'WalletBarred', [POLICY_ID, fresh.address, now + DAY]);
     expect(await world.gate.investorOf(POLICY_ID, fresh.address)).toBe(0n);
@@ -462,9 +412,7 @@ describe('controls that stick', () => {
     expect(await records([w1.address, w2.address])).toEqual(before);
 
     // Re-verified, the person (same identity, so same tag) comes back once the bar is lifted.
-    expect(await eventsOf(world.gate.liftInvestorBar(POLICY_ID, tag, 're-verified'), world.gate, 'InvestorBarLifted')).toEqual([
-      args(POLICY_ID, tag, 're-verified'),
-    ]);
+    expect(await eventsOf(world.gate.liftInvestorBar(POLICY_ID, tag, 're-verified'), world.gate, 'InvestorBarLifted')).toEqual([args(POLICY_ID, tag, 're-verified')]);
     await (await world.submit(replay, w2)).wait();
     expect(await world.gate.investorOf(POLICY_ID, w2.address)).toBe(tag);
   });
@@ -487,17 +435,10 @@ describe('controls that stick', () => {
     await expectRevert(gate.liftInvestorBar(POLICY_ID, 5n, 'x'), 'InvestorNotBarred', [POLICY_ID, 5n]);
     await expectRevert(gate.revokeAndBar(POLICY_ID, wallet.address, UNTIL_LIFTED, 'x'), 'WalletNotRegistered', [POLICY_ID, wallet.address]);
     const o = gate.connect(outsider);
-    for (const call of [
-      () => o.barInvestor(POLICY_ID, 5n, UNTIL_LIFTED, 'x'),
-      () => o.liftWalletBar(POLICY_ID, wallet.address, 'x'),
-      () => o.liftInvestorBar(POLICY_ID, 5n, 'x'),
-    ]) {
+    for (const call of [() => o.barInvestor(POLICY_ID, 5n, UNTIL_LIFTED, 'x'), () => o.liftWalletBar(POLICY_ID, wallet.address, 'x'), () => o.liftInvestorBar(POLICY_ID, 5n, 'x')]) {
       await expectRevert(call(), 'AccessControlUnauthorizedAccount', [outsider.address, agent]);
     }
-    for (const call of [
-      () => o.barWallet(POLICY_ID, wallet.address, UNTIL_LIFTED, 'x'),
-      () => o.revokeAndBar(POLICY_ID, wallet.address, UNTIL_LIFTED, 'x'),
-    ]) {
+    for (const call of [() => o.barWallet(POLICY_ID, wallet.address, UNTIL_LIFTED, 'x'), () => o.revokeAndBar(POLICY_ID, wallet.address, UNTIL_LIFTED, 'x')]) {
       await expectRevert(call(), 'NotPolicyAgent', [POLICY_ID, outsider.address]);
     }
     expect(await bars()).toEqual(before);
@@ -524,9 +465,7 @@ describe('controls that stick', () => {
     // A contract wallet cancels by calling the gate itself.
     const contractWallet = await (await new ContractWallet__factory(relayer).deploy(relayer.address)).waitForDeployment();
     const call = gate.interface.encodeFunctionData('cancelConsent', [0n]);
-    expect(await eventsOf(contractWallet.execute(await gate.getAddress(), call), gate, 'ConsentCancelled')).toEqual([
-      args(await contractWallet.getAddress(), 0n),
-    ]);
+    expect(await eventsOf(contractWallet.execute(await gate.getAddress(), call), gate, 'ConsentCancelled')).toEqual([args(await contractWallet.getAddress(), 0n)]);
   });
 
   test('removing an issuer from a policy refuses its roots from the next proof on', async () => {
@@ -614,9 +553,7 @@ describe('policy agents', () => {
     await world.register(alice, w2);
     await world.register(alice, w1, { policyId: 2n });
 
-    expect(await eventsOf(gate.setPolicyAgent(POLICY_ID, tokenLike.address, true), gate, 'PolicyAgentSet')).toEqual([
-      args(POLICY_ID, tokenLike.address, true, world.admin.address),
-    ]);
+    expect(await eventsOf(gate.setPolicyAgent(POLICY_ID, tokenLike.address, true), gate, 'PolicyAgentSet')).toEqual([args(POLICY_ID, tokenLike.address, true, world.admin.address)]);
     expect(await isPolicyAgent(gate, POLICY_ID, tokenLike.address)).toBe(true);
     const t = gate.connect(tokenLike);
     // Under its policy: revoke, bar, revoke-and-bar.
@@ -638,17 +575,12 @@ describe('policy agents', () => {
 
     // Only POLICY_ADMIN_ROLE names policy agents; bad input is refused.
     const policyAdmin = await gate.POLICY_ADMIN_ROLE();
-    await expectRevert(gate.connect(outsider).setPolicyAgent(2n, outsider.address, true), 'AccessControlUnauthorizedAccount', [
-      outsider.address,
-      policyAdmin,
-    ]);
+    await expectRevert(gate.connect(outsider).setPolicyAgent(2n, outsider.address, true), 'AccessControlUnauthorizedAccount', [outsider.address, policyAdmin]);
     await expectRevert(gate.setPolicyAgent(9n, outsider.address, true), 'PolicyNotFound', [9n]);
     await expectRevert(gate.setPolicyAgent(2n, ZERO_ADDRESS, true), 'ZeroAddress', ['account']);
     await expectRevert(gate.setPolicyAgent(POLICY_ID, tokenLike.address, true), 'PolicyAgentUnchanged', [POLICY_ID, tokenLike.address, true]);
     // Taken back, the right is gone.
-    expect(await eventsOf(gate.setPolicyAgent(POLICY_ID, tokenLike.address, false), gate, 'PolicyAgentSet')).toEqual([
-      args(POLICY_ID, tokenLike.address, false, world.admin.address),
-    ]);
+    expect(await eventsOf(gate.setPolicyAgent(POLICY_ID, tokenLike.address, false), gate, 'PolicyAgentSet')).toEqual([args(POLICY_ID, tokenLike.address, false, world.admin.address)]);
     await expectRevert(t.barWallet(POLICY_ID, w3.address, UNTIL_LIFTED, 'x'), 'NotPolicyAgent', [POLICY_ID, tokenLike.address]);
     expect(await isPolicyAgent(gate, POLICY_ID, tokenLike.address)).toBe(false);
   });
@@ -662,12 +594,7 @@ describe('policy agents', () => {
     // A permanent bar by AGENT_ROLE: the policy agent cannot turn it into a one-second bar.
     await (await gate.barWallet(POLICY_ID, w.address, UNTIL_LIFTED, 'fraud')).wait();
     const now = await latestTime();
-    await expectRevert(t.barWallet(POLICY_ID, w.address, now + 10, 'x'), 'BarWouldShorten', [
-      POLICY_ID,
-      w.address,
-      BigInt(UNTIL_LIFTED),
-      BigInt(now + 10),
-    ]);
+    await expectRevert(t.barWallet(POLICY_ID, w.address, now + 10, 'x'), 'BarWouldShorten', [POLICY_ID, w.address, BigInt(UNTIL_LIFTED), BigInt(now + 10)]);
     expect(await gate.walletBarredUntil(POLICY_ID, w.address)).toBe(BigInt(UNTIL_LIFTED));
     // A timed bar may be extended by the policy agent, and AGENT_ROLE may still shorten it.
     const w2 = world.users[4];
@@ -685,9 +612,7 @@ describe('administration', () => {
     const [newAdmin, outsider] = [world.users[8], world.users[9]];
     const adminRole = await gate.DEFAULT_ADMIN_ROLE();
     await expectRevert(gate.grantRole(adminRole, newAdmin.address), 'AccessControlEnforcedDefaultAdminRules', []);
-    expect(await eventsOf(gate.beginDefaultAdminTransfer(newAdmin.address), gate, 'DefaultAdminTransferScheduled')).toEqual([
-      args(newAdmin.address, await latestTime()),
-    ]);
+    expect(await eventsOf(gate.beginDefaultAdminTransfer(newAdmin.address), gate, 'DefaultAdminTransferScheduled')).toEqual([args(newAdmin.address, await latestTime())]);
     expect(await gate.defaultAdmin()).toBe(world.admin.address);
     expect(await gate.hasRole(adminRole, newAdmin.address)).toBe(false);
     await expectRevert(gate.connect(outsider).acceptDefaultAdminTransfer(), 'AccessControlInvalidDefaultAdmin', [outsider.address]);

@@ -10,20 +10,7 @@ import type { HardhatEthersSigner } from '@nomicfoundation/hardhat-ethers/signer
 import { MisbehavingRule__factory, type PermissionedToken } from '@zkkyc/contracts/typechain';
 import type { ConnectedRules } from '../../packages/sdk/src/contracts.js';
 import { setGatePolicy } from '../../packages/sdk/src/deploy.js';
-import {
-  DAY,
-  World,
-  args,
-  closeProver,
-  eventsOf,
-  expectRevert,
-  increaseTime,
-  latestTime,
-  policySpec,
-  revertTo,
-  snapshot,
-  type Holder,
-} from './fixture.js';
+import { DAY, World, args, closeProver, eventsOf, expectRevert, increaseTime, latestTime, policySpec, revertTo, snapshot, type Holder } from './fixture.js';
 
 let world: World;
 let a1: HardhatEthersSigner, a2: HardhatEthersSigner, b: HardhatEthersSigner, c: HardhatEthersSigner, outsider: HardhatEthersSigner;
@@ -357,11 +344,7 @@ test('SanctionsList: a flagged wallet neither sends nor receives; an agent moves
 
 test('every rule answers ERC-165 for IComplianceRule', async () => {
   const selector = (sig: string) => BigInt(id(sig).slice(0, 10));
-  const ruleId =
-    selector('canTransfer(address,address,uint256)') ^
-    selector('transferred(address,address,uint256)') ^
-    selector('created(address,uint256)') ^
-    selector('destroyed(address,uint256)');
+  const ruleId = selector('canTransfer(address,address,uint256)') ^ selector('transferred(address,address,uint256)') ^ selector('created(address,uint256)') ^ selector('destroyed(address,uint256)');
   const interfaceId = '0x' + ruleId.toString(16).padStart(8, '0');
   const all = token('MIG').rules;
   for (const rule of [all.maxBalancePerInvestor!, all.lockUp!, all.maxInvestors!, all.transferVolumePerPeriod!, token('SCR').rules.sanctionsList!]) {
@@ -408,24 +391,12 @@ test('rule settings and agent actions change only through their roles', async ()
   await expectRevert(lock.connect(outsider).clearLock(a1.address), 'NotTokenAgent', [outsider.address]);
   await expectRevert(lock.connect(outsider).transferred(a1.address, b.address, 1n), 'NotToken', [outsider.address]);
   await expectRevert(slow.connect(outsider).transferred(a1.address, b.address, 1n), 'NotToken', [outsider.address]);
-  expect([await cap.maxBalance(), await lock.lockPeriod(), await club.maxInvestors(), await slow.maxVolume(), await slow.period()]).toEqual([
-    1000n,
-    BigInt(DAY),
-    2n,
-    500n,
-    BigInt(DAY),
-  ]);
+  expect([await cap.maxBalance(), await lock.lockPeriod(), await club.maxInvestors(), await slow.maxVolume(), await slow.period()]).toEqual([1000n, BigInt(DAY), 2n, 500n, BigInt(DAY)]);
   expect(await eventsOf(cap.setMaxBalance(5n), cap, 'MaxBalanceChanged')).toEqual([args(1000n, 5n)]);
   expect(await eventsOf(lock.setLockPeriod(7n), lock, 'LockPeriodChanged')).toEqual([args(BigInt(DAY), 7n)]);
   expect(await eventsOf(club.setMaxInvestors(9n), club, 'MaxInvestorsChanged')).toEqual([args(2n, 9n)]);
   expect(await eventsOf(slow.setLimit(60n, 70n), slow, 'LimitChanged')).toEqual([args(60n, 70n)]);
-  expect([await cap.maxBalance(), await lock.lockPeriod(), await club.maxInvestors(), await slow.maxVolume(), await slow.period()]).toEqual([
-    5n,
-    7n,
-    9n,
-    70n,
-    60n,
-  ]);
+  expect([await cap.maxBalance(), await lock.lockPeriod(), await club.maxInvestors(), await slow.maxVolume(), await slow.period()]).toEqual([5n, 7n, 9n, 70n, 60n]);
 });
 
 test('rule admins change hands in two steps, never by grantRole', async () => {

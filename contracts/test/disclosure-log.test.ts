@@ -94,8 +94,7 @@ async function state() {
   };
 }
 
-const request = (by = officer, policy = POLICY, caseHash = CASE, regTx = REG_TX, regLog = REG_LOG) =>
-  log.connect(by).request(policy, regTx, regLog, caseHash);
+const request = (by = officer, policy = POLICY, caseHash = CASE, regTx = REG_TX, regLog = REG_LOG) => log.connect(by).request(policy, regTx, regLog, caseHash);
 
 test('a requester records a request: one event with every field, two words of storage', async () => {
   expect(await eventsOf(log.setRateLimit(POLICY, 2, HOUR), 'RateLimitSet')).toEqual([args(POLICY, 2, HOUR)]);

@@ -9,14 +9,7 @@
 import { createRequire } from 'node:module';
 import { Interface, ZeroAddress, id, type InterfaceAbi } from 'ethers';
 import type { HardhatEthersSigner } from '@nomicfoundation/hardhat-ethers/signers';
-import {
-  IAccessControl__factory,
-  IERC165__factory,
-  IERC20__factory,
-  IERC7943Fungible__factory,
-  type PermissionedToken,
-  type SanctionsList,
-} from '@zkkyc/contracts/typechain';
+import { IAccessControl__factory, IERC165__factory, IERC20__factory, IERC7943Fungible__factory, type PermissionedToken, type SanctionsList } from '@zkkyc/contracts/typechain';
 import { transferCodeName } from '../../packages/sdk/src/contracts.js';
 import { DAY, World, args, closeProver, eventsOf, expectRevert, increaseTime, revertTo, snapshot } from './fixture.js';
 
@@ -64,9 +57,7 @@ async function state() {
   const wallets = [a1, a2, b, c, u].map((w) => w.address);
   return {
     supply: await token.totalSupply(),
-    wallets: await Promise.all(
-      wallets.map(async (w) => [await token.balanceOf(w), await token.isFrozen(w), await token.getFrozenTokens(w)]),
-    ),
+    wallets: await Promise.all(wallets.map(async (w) => [await token.balanceOf(w), await token.isFrozen(w), await token.getFrozenTokens(w)])),
   };
 }
 
@@ -350,9 +341,7 @@ describe('forcedTransfer', () => {
 
 describe('the ERC-3643 token ABI', () => {
   /** T-REX v4's IToken, as published in the @tokenysolutions/t-rex package. */
-  const iToken = new Interface(
-    (require('@tokenysolutions/t-rex/artifacts/contracts/token/IToken.sol/IToken.json') as { abi: InterfaceAbi }).abi,
-  );
+  const iToken = new Interface((require('@tokenysolutions/t-rex/artifacts/contracts/token/IToken.sol/IToken.json') as { abi: InterfaceAbi }).abi);
 
   test('the pause, freeze and recovery events have IToken’s topics and indexing', () => {
     for (const name of ['AddressFrozen', 'TokensFrozen', 'TokensUnfrozen', 'RecoverySuccess', 'Paused', 'Unpaused']) {

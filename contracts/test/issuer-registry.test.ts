@@ -112,9 +112,7 @@ test('only the publisher key publishes; rotation moves that right', async () => 
   await expectRevert(publish(111n, 1, other), 'NotPublisher', [1n, other.address]);
   await expectRevert(publish(111n, 1, admin), 'NotPublisher', [1n, admin.address]);
   expect(await state()).toEqual(before);
-  expect(await eventsOf(registry.rotatePublisher(1, other.address), registry, 'PublisherRotated')).toEqual([
-    args(1, publisher.address, other.address),
-  ]);
+  expect(await eventsOf(registry.rotatePublisher(1, other.address), registry, 'PublisherRotated')).toEqual([args(1, publisher.address, other.address)]);
   await expectRevert(publish(111n, 1), 'NotPublisher', [1n, publisher.address]);
   await (await publish(111n, 1, other)).wait();
   expect((await registry.issuer(1)).publisher).toBe(other.address);
@@ -134,9 +132,7 @@ describe('a stolen publisher key', () => {
 
   test('an issuer manager rejects a root at once and for good', async () => {
     await compromise();
-    expect(await eventsOf(registry.rejectRoot(1, 667n, 'published with a stolen key'), registry, 'RootRejected')).toEqual([
-      args(1, 667n, 'published with a stolen key'),
-    ]);
+    expect(await eventsOf(registry.rejectRoot(1, 667n, 'published with a stolen key'), registry, 'RootRejected')).toEqual([args(1, 667n, 'published with a stolen key')]);
     // The current root is refused at once, a superseded one too; the others are not touched.
     expect(await registry.rootStatus(1, 667n)).toEqual([32n, false, State.Rejected]);
     await (await registry.rejectRoot(1, 666n, 'stolen key')).wait();
@@ -146,10 +142,7 @@ describe('a stolen publisher key', () => {
     await expectRevert(registry.rejectRoot(1, 667n, 'again'), 'RootIsRejected', [1n, 667n]);
     await expectRevert(registry.rejectRoot(1, 999n, 'never published'), 'RootNotPublished', [1n, 999n]);
     await expectRevert(registry.rejectRoot(9, 667n, 'x'), 'UnknownIssuer', [9n]);
-    await expectRevert(registry.connect(outsider).rejectRoot(1, 111n, 'x'), 'AccessControlUnauthorizedAccount', [
-      outsider.address,
-      MANAGER,
-    ]);
+    await expectRevert(registry.connect(outsider).rejectRoot(1, 111n, 'x'), 'AccessControlUnauthorizedAccount', [outsider.address, MANAGER]);
     // A rejected root can never be published again, nor confirmed.
     await expectRevert(publish(666n, 4), 'RootIsRejected', [1n, 666n]);
     await expectRevert(registry.connect(publisher).confirmRoot(1, 667n), 'RootIsRejected', [1n, 667n]);
@@ -274,10 +267,7 @@ test('the current root ages out when the issuer stops publishing or confirming',
   const before = await state();
   await expectRevert(registry.connect(other).confirmRoot(1, 111n), 'NotPublisher', [1n, other.address]);
   await expectRevert(registry.connect(publisher).confirmRoot(1, 222n), 'RootNotCurrent', [1n, 222n, 111n]);
-  await expectRevert(registry.connect(outsider).setMaxCurrentRootAge(1, 1), 'AccessControlUnauthorizedAccount', [
-    outsider.address,
-    MANAGER,
-  ]);
+  await expectRevert(registry.connect(outsider).setMaxCurrentRootAge(1, 1), 'AccessControlUnauthorizedAccount', [outsider.address, MANAGER]);
   await expectRevert(registry.setMaxCurrentRootAge(9, 1), 'UnknownIssuer', [9n]);
   expect(await state()).toEqual(before);
   // A new root is fresh; 0 switches the limit off.
@@ -293,9 +283,7 @@ test('the current root ages out when the issuer stops publishing or confirming',
 test('bad issuer and root input is refused with the value named, and nothing changes', async () => {
   await (await publish(111n, 1)).wait();
   const published = await latestTime();
-  expect(await eventsOf(registry.addIssuer(2, 'did:example:two', other.address, 20), registry, 'IssuerAdded')).toEqual([
-    args(2, 'did:example:two', other.address, 20),
-  ]);
+  expect(await eventsOf(registry.addIssuer(2, 'did:example:two', other.address, 20), registry, 'IssuerAdded')).toEqual([args(2, 'did:example:two', other.address, 20)]);
   const before = await state();
   await expectRevert(registry.addIssuer(0, 'did:x', other.address, 32), 'IssuerIdZero', []);
   await expectRevert(registry.addIssuer(1, 'did:x', other.address, 32), 'IssuerAlreadyExists', [1n]);

@@ -39,9 +39,7 @@ async function state() {
   return {
     supply: await token.totalSupply(),
     paused: await token.paused(),
-    wallets: await Promise.all(
-      wallets.map(async (w) => [await token.balanceOf(w), await token.isFrozen(w), await token.getFrozenTokens(w)]),
-    ),
+    wallets: await Promise.all(wallets.map(async (w) => [await token.balanceOf(w), await token.isFrozen(w), await token.getFrozenTokens(w)])),
   };
 }
 
@@ -177,8 +175,7 @@ test('recoveryAddress carries balance, frozen amount and address freeze, and lea
   await (await token.setAddressFrozen(a1.address, true)).wait();
   const alice = await world.gate.investorOf(1n, a1.address);
   const receipt = await (await token.recoveryAddress(a1.address, a2.address, ONCHAIN_ID)).wait();
-  const logged = (name: string, contract: { interface: import('ethers').Interface; getAddress(): Promise<string> } = token) =>
-    eventsOf({ wait: async () => receipt }, contract, name);
+  const logged = (name: string, contract: { interface: import('ethers').Interface; getAddress(): Promise<string> } = token) => eventsOf({ wait: async () => receipt }, contract, name);
   expect(await token.balanceOf(a1.address)).toBe(0n);
   expect(await token.balanceOf(a2.address)).toBe(1000n);
   expect(await token.getFrozenTokens(a1.address)).toBe(0n);

@@ -16,9 +16,7 @@ test('deploys, wires roles to the admin, and round-trips through the deployment 
     admin: admin.address,
     maxRootAge: 600,
     issuers: [{ issuerId: 7, did: 'did:example:seven', publisher: publisher.address }],
-    policies: [
-      { policyId: 3, jurisdictionMask: 5n, minAge: 21, investorClassMask: 2, minKycLevel: 1, acceptedIssuers: [7], ttl: 3600, maxWalletsPerInvestor: 2 },
-    ],
+    policies: [{ policyId: 3, jurisdictionMask: 5n, minAge: 21, investorClassMask: 2, minKycLevel: 1, acceptedIssuers: [7], ttl: 3600, maxWalletsPerInvestor: 2 }],
     tokens: [{ name: 'Note', symbol: 'NOTE', policyId: 3, rules: { maxInvestors: 10, sanctions: true } }],
   });
   const sanctionsAt = deployment.contracts.sanctionsList!;

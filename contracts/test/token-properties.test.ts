@@ -188,8 +188,7 @@ async function model(o: Op, before: Observation): Promise<{ refusal?: string; co
       const lockedSurely = f ? f.balance - f.lockedStill < amount : false;
       const clubSum = await sumFor(rules.maxInvestors, o.to, t.clubKey);
       const clubOk = amount === 0n || sameInvestor || clubSum !== 0n || before.investorCount < MAX_INVESTORS;
-      const volumeOk =
-        !f || f.investor === t.investor || (await rules.transferVolumePerPeriod.volumeOf(f.investor)) + amount <= MAX_VOLUME;
+      const volumeOk = !f || f.investor === t.investor || (await rules.transferVolumePerPeriod.volumeOf(f.investor)) + amount <= MAX_VOLUME;
       const sanctioned = (f?.sanctioned ?? false) || t.sanctioned;
       const codes: bigint[] = [];
       if (!capOk || !sameInvestor) codes.push(16n);
@@ -348,17 +347,22 @@ test('bookkeeping invariants hold and no refused movement happens, over random o
           // More frozen than held: only setFrozenTokens makes it so; otherwise it was so before (in
           // this wallet, or in the lost wallet a recovery carried the frozen amount from).
           if (overFrozen(w)) {
-            const cause =
-              (o.kind === 'setFrozenTokens' && o.to === i) ||
-              overFrozen(before.wallets[i]) ||
-              (o.kind === 'recover' && o.to === i && overFrozen(before.wallets[o.from]));
+            const cause = (o.kind === 'setFrozenTokens' && o.to === i) || overFrozen(before.wallets[i]) || (o.kind === 'recover' && o.to === i && overFrozen(before.wallets[o.from]));
             expect([what, i, cause]).toEqual([what, i, true]);
           }
         });
         if (ok && o.kind === 'setFrozenTokens') expect(after.wallets[o.to].frozenTokens).toBe(o.amount);
         const balances = after.wallets.map((w) => w.balance);
-        await checkSums(rules.maxBalancePerInvestor, after.wallets.map((w) => w.capKey), balances);
-        await checkSums(rules.maxInvestors, after.wallets.map((w) => w.clubKey), balances);
+        await checkSums(
+          rules.maxBalancePerInvestor,
+          after.wallets.map((w) => w.capKey),
+          balances,
+        );
+        await checkSums(
+          rules.maxInvestors,
+          after.wallets.map((w) => w.clubKey),
+          balances,
+        );
         // The never-verified wallet never holds anything.
         expect(after.wallets[4].balance).toBe(0n);
       }

@@ -160,9 +160,7 @@ test('reject releases the reservation with a reason; nothing moves', async () =>
   const id2 = await request(a1, c.address, 1500n);
   expect(await rule.heldOf(a1.address)).toBe(3500n);
   await expectRevert(rule.connect(outsider).reject(id, 'no'), 'NotComplianceAgent', [outsider.address]);
-  expect(await eventsOf(rule.connect(officer).reject(id, 'source of funds unclear'), rule, 'TransferRejected')).toEqual([
-    args(BigInt(id), officer.address, 'source of funds unclear'),
-  ]);
+  expect(await eventsOf(rule.connect(officer).reject(id, 'source of funds unclear'), rule, 'TransferRejected')).toEqual([args(BigInt(id), officer.address, 'source of funds unclear')]);
   pending.delete(id);
   expect(await statusOf(id)).toBe(Status.Rejected);
   expect(await token.balanceOf(a1.address)).toBe(5000n);
@@ -219,10 +217,7 @@ test('flagged wallets: every transfer from or to them waits, whatever its size',
   await expectRevert(token.connect(b).transfer(c.address, 1n), 'ComplianceRuleRefused', [ruleAddress, APPROVAL_REQUIRED]);
   await expectRevert(token.connect(c).transfer(b.address, 1n), 'ComplianceRuleRefused', [ruleAddress, APPROVAL_REQUIRED]);
   // Flags hold moves between one's own wallets too: flag an investor by flagging each wallet.
-  expect(await eventsOf(rule.connect(agent).batchSetFlagged([a1.address, a2.address], true), rule, 'FlagSet')).toEqual([
-    args(a1.address, true, agent.address),
-    args(a2.address, true, agent.address),
-  ]);
+  expect(await eventsOf(rule.connect(agent).batchSetFlagged([a1.address, a2.address], true), rule, 'FlagSet')).toEqual([args(a1.address, true, agent.address), args(a2.address, true, agent.address)]);
   await expectRevert(token.connect(a1).transfer(a2.address, 1n), 'ComplianceRuleRefused', [ruleAddress, APPROVAL_REQUIRED]);
   const id = await request(c, b.address, 5n);
   await (await rule.connect(officer).approve(id)).wait();

@@ -56,10 +56,7 @@ const STRING_ERROR = new Interface(['error Error(string)']);
  * (`{ reason }`) or a custom error (`{ error, args }`) of the adapter — or of `from`, e.g. the gate —
  * which the token passes on.
  */
-async function expectRefusal(
-  action: Promise<unknown>,
-  expected: { reason: string } | { error: string; args?: unknown[]; from?: Interface },
-): Promise<void> {
+async function expectRefusal(action: Promise<unknown>, expected: { reason: string } | { error: string; args?: unknown[]; from?: Interface }): Promise<void> {
   let failure: unknown;
   try {
     const result = await action;

@@ -14,9 +14,7 @@ const FIELD = 218882428718392752222464057452572750885483644004160343436982041865
 beforeAll(async () => {
   const [deployer] = await hre.ethers.getSigners();
   const poseidon = await (await new PoseidonT6__factory(deployer).deploy()).waitForDeployment();
-  harness = await (
-    await new UtcDateHarness__factory({ 'poseidon-solidity/PoseidonT6.sol:PoseidonT6': await poseidon.getAddress() }, deployer).deploy()
-  ).waitForDeployment();
+  harness = await (await new UtcDateHarness__factory({ 'poseidon-solidity/PoseidonT6.sol:PoseidonT6': await poseidon.getAddress() }, deployer).deploy()).waitForDeployment();
 });
 
 test('timestamp → YYYYMMDD → midnight timestamp agrees with Date for 1970..2999', async () => {
@@ -29,7 +27,11 @@ test('timestamp → YYYYMMDD → midnight timestamp agrees with Date for 1970..2
     }),
     { numRuns: 200 },
   );
-  for (const [d, ts] of [[19700101, 0], [20000229, 951782400], [21000301, 4107542400]] as const) {
+  for (const [d, ts] of [
+    [19700101, 0],
+    [20000229, 951782400],
+    [21000301, 4107542400],
+  ] as const) {
     expect(await harness.toTimestamp(d)).toBe(BigInt(ts));
   }
 });

@@ -144,7 +144,8 @@ export function loadRelayerConfig(env: NodeJS.ProcessEnv = process.env): Relayer
   }
   const contractWalletCodeHashes = listFrom(env, 'RELAYER_CONTRACT_WALLET_CODEHASHES').map((h) => h.toLowerCase());
   for (const h of contractWalletCodeHashes) {
-    if (!CODE_HASH.test(h)) throw new ConfigError('RELAYER_CONTRACT_WALLET_CODEHASHES', `each entry must be a keccak256 code hash, 0x followed by 64 hex digits (rule code-hash), got "${h.slice(0, 70)}"`);
+    if (!CODE_HASH.test(h))
+      throw new ConfigError('RELAYER_CONTRACT_WALLET_CODEHASHES', `each entry must be a keccak256 code hash, 0x followed by 64 hex digits (rule code-hash), got "${h.slice(0, 70)}"`);
     if (h === EMPTY_CODE_HASH) throw new ConfigError('RELAYER_CONTRACT_WALLET_CODEHASHES', `${h} is the hash of empty code, not of a contract wallet (rule code-hash)`);
   }
   return {

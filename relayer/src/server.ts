@@ -111,7 +111,11 @@ export async function createRelayer(config: RelayerConfig, options: RelayerOptio
     errorResponseBuilder: (_req, context) =>
       new ApiError(429, 'rate_limited', `more than ${context.max} requests a minute from this address; try again in ${context.after}`, undefined, 'requests-per-minute'),
   });
-  relayerRoutes(app, { service, provider, gateAddress: config.gateAddress, chainId, ...(options.healthBalanceTtlMs === undefined ? {} : { healthBalanceTtlMs: options.healthBalanceTtlMs }) }, errorSchema);
+  relayerRoutes(
+    app,
+    { service, provider, gateAddress: config.gateAddress, chainId, ...(options.healthBalanceTtlMs === undefined ? {} : { healthBalanceTtlMs: options.healthBalanceTtlMs }) },
+    errorSchema,
+  );
 
   return {
     app,

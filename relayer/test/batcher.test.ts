@@ -34,7 +34,17 @@ function request(n: number): NewRegistrationRequest {
     deadline: '4000000000',
     signature: '0x' + '11'.repeat(65),
   };
-  return { id: `00000000-0000-4000-8000-${n.toString().padStart(12, '0')}`, digest: '0x' + n.toString(16).padStart(64, '0'), wallet, consentNonce: 0n, policyId: 1n, investorTag: '0x0' + n, deadline: 4_000_000_000n, entry, createdAt: n };
+  return {
+    id: `00000000-0000-4000-8000-${n.toString().padStart(12, '0')}`,
+    digest: '0x' + n.toString(16).padStart(64, '0'),
+    wallet,
+    consentNonce: 0n,
+    policyId: 1n,
+    investorTag: '0x0' + n,
+    deadline: 4_000_000_000n,
+    entry,
+    createdAt: n,
+  };
 }
 
 /** Which entries (by their pA[0]) a verifyBatch call carries. */

@@ -42,7 +42,11 @@ async function payloadFor(holder: { wallet: HDNodeWallet; proof: KycProof }, dea
   const consent = await signRegistrationConsent(holder.wallet.connect(world.provider), world.contracts.complianceGate, { policyId: POLICY_ID, proof: holder.proof, deadline: d });
   const s = (v: bigint | string) => BigInt(v).toString();
   const { pA, pB, pC, pubSignals } = holder.proof.solidityCalldata;
-  return { policyId: POLICY_ID.toString(), proof: { pA: pA.map(s), pB: pB.map((x) => x.map(s)), pC: pC.map(s), pubSignals: pubSignals.map(s) }, consent: { deadline: String(d), signature: consent.signature } };
+  return {
+    policyId: POLICY_ID.toString(),
+    proof: { pA: pA.map(s), pB: pB.map((x) => x.map(s)), pC: pC.map(s), pubSignals: pubSignals.map(s) },
+    consent: { deadline: String(d), signature: consent.signature },
+  };
 }
 
 async function submit(r: Relayer, payload: object): Promise<{ status: number; view: RequestView }> {

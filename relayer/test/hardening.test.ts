@@ -50,7 +50,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * and hands `run` the answer to come and the pending journal entries once there is one (none after
  * 30 s). Automine is back on afterwards.
  */
-async function whilePending(relayer: Relayer, body: Parameters<typeof post>[1], run: (answer: ReturnType<typeof post>, pending: ReturnType<Relayer['journal']['pending']>) => Promise<void>): Promise<void> {
+async function whilePending(
+  relayer: Relayer,
+  body: Parameters<typeof post>[1],
+  run: (answer: ReturnType<typeof post>, pending: ReturnType<Relayer['journal']['pending']>) => Promise<void>,
+): Promise<void> {
   await world.provider.send('evm_setAutomine', [false]);
   try {
     const answer = post(relayer, body);
@@ -266,7 +270,13 @@ describe('the node and the chain misbehaving', () => {
       expect(pending).toHaveLength(1);
       const sent = (await world.provider.getTransaction(pending[0].txHash))!;
       // The front-runner copies the calldata and pays a higher tip.
-      await world.admin.sendTransaction({ to: sent.to!, data: sent.data, gasLimit: 600_000n, maxFeePerGas: sent.maxFeePerGas! * 4n, maxPriorityFeePerGas: sent.maxFeePerGas! * 2n + parseUnits('1', 'gwei') });
+      await world.admin.sendTransaction({
+        to: sent.to!,
+        data: sent.data,
+        gasLimit: 600_000n,
+        maxFeePerGas: sent.maxFeePerGas! * 4n,
+        maxPriorityFeePerGas: sent.maxFeePerGas! * 2n + parseUnits('1', 'gwei'),
+      });
       await world.provider.send('evm_mine', []);
       const { status, json } = await answer;
       expect(status).toBe(200);

@@ -98,7 +98,18 @@ const request = (n: number, wallet: string, investorTag = '0x0' + n) => ({
   policyId: 1n,
   investorTag,
   deadline: 1_900_000_000n,
-  entry: { policyId: '1', pA: ['1', '2'], pB: [['3', '4'], ['5', '6']], pC: ['7', '8'], pubSignals: ['9', '10', '11', '12'], deadline: '1900000000', signature: '0x12' } as never,
+  entry: {
+    policyId: '1',
+    pA: ['1', '2'],
+    pB: [
+      ['3', '4'],
+      ['5', '6'],
+    ],
+    pC: ['7', '8'],
+    pubSignals: ['9', '10', '11', '12'],
+    deadline: '1900000000',
+    signature: '0x12',
+  } as never,
   createdAt: 3000 + n,
 });
 const batchTx = (n: number) => ({ txHash: '0x' + (n + 900).toString(16).padStart(64, '0'), rawTx: '0x0b', relayerNonce: n, maxCostWei: 100n, createdAt: 4000 + n, deadline: 1_900_000_000n });

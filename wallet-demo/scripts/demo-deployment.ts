@@ -66,9 +66,7 @@ export async function deployDemoTokens(deployer: Signer, deployment: ZkKycDeploy
     }),
   );
   deployment.tokens.push(await deployToken(deployer, deployment, { name: 'US Private Credit Note', symbol: 'USPC', decimals: 6, policyId: 2 }));
-  deployment.tokens.push(
-    await deployToken(deployer, deployment, { name: 'Nordic Infrastructure Bond', symbol: 'NIB', decimals: 18, policyId: ESCROW_POLICY.policyId }),
-  );
+  deployment.tokens.push(await deployToken(deployer, deployment, { name: 'Nordic Infrastructure Bond', symbol: 'NIB', decimals: 18, policyId: ESCROW_POLICY.policyId }));
 }
 
 /** Registers the issuer-service's DID and publisher key in the registry. */

@@ -5,9 +5,7 @@ const directives = (csp: string) => Object.fromEntries(csp.split('; ').map((d) =
 
 describe('wallet security headers', () => {
   it('lets the wallet talk to its own origin, the issuer, the node and the relayer, and nowhere else', () => {
-    const csp = directives(
-      contentSecurityPolicy({ issuerUrl: 'http://127.0.0.1:3100/', rpcUrl: 'http://127.0.0.1:8545', relayerUrl: 'https://relay.example.com/v1/register' }),
-    );
+    const csp = directives(contentSecurityPolicy({ issuerUrl: 'http://127.0.0.1:3100/', rpcUrl: 'http://127.0.0.1:8545', relayerUrl: 'https://relay.example.com/v1/register' }));
     expect(csp['connect-src']).toEqual(["'self'", 'http://127.0.0.1:3100', 'http://127.0.0.1:8545', 'https://relay.example.com']);
     expect(csp['default-src']).toEqual(["'self'"]);
     expect(csp['script-src']).toEqual(["'self'", "'wasm-unsafe-eval'"]);

@@ -41,7 +41,11 @@ export function originOf(url: string, field: string): string | null {
 /** The Content-Security-Policy for a wallet configured with `sources`. */
 export function contentSecurityPolicy(sources: SecurityHeaderSources): string {
   const connect = new Set<string>(["'self'"]);
-  for (const [field, url] of [['issuerUrl', sources.issuerUrl], ['rpcUrl', sources.rpcUrl], ['relayerUrl', sources.relayerUrl]] as const) {
+  for (const [field, url] of [
+    ['issuerUrl', sources.issuerUrl],
+    ['rpcUrl', sources.rpcUrl],
+    ['relayerUrl', sources.relayerUrl],
+  ] as const) {
     const allowed = url ? originOf(url, field) : null;
     if (allowed) connect.add(allowed);
   }

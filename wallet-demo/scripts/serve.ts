@@ -200,7 +200,19 @@ export async function startWalletDemo(options: WalletDemoOptions = {}): Promise<
     log(`wallet: ${wallet.url}/  (deployment: ${outDir}/deployment.json)`);
 
     const reviewers = config.reviewers.map(({ name, apiKey }) => ({ name, apiKey }));
-    return { walletUrl: `${wallet.url}/`, issuerUrl, consoleUrl: `${issuerUrl}/console/`, reviewers, rpcUrl: chain.rpcUrl, deployment, counterparty, escrow, issuer, relayer: { url: relayerUrl, address: relayer.address, service: relayer }, close };
+    return {
+      walletUrl: `${wallet.url}/`,
+      issuerUrl,
+      consoleUrl: `${issuerUrl}/console/`,
+      reviewers,
+      rpcUrl: chain.rpcUrl,
+      deployment,
+      counterparty,
+      escrow,
+      issuer,
+      relayer: { url: relayerUrl, address: relayer.address, service: relayer },
+      close,
+    };
   } catch (err) {
     await close();
     throw err;

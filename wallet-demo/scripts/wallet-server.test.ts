@@ -29,10 +29,7 @@ function post(path: string, headers: Record<string, string>, body = '{}'): Promi
 
 beforeAll(async () => {
   const dir = await mkdtemp(`${tmpdir()}/wallet-server-`);
-  const started = await startWalletServer(
-    { distDir: dir, artifactsDir: dir, files: {}, operator: { signer: {} as Signer, deployment: () => ({}) as ZkKycDeployment } },
-    0,
-  );
+  const started = await startWalletServer({ distDir: dir, artifactsDir: dir, files: {}, operator: { signer: {} as Signer, deployment: () => ({}) as ZkKycDeployment } }, 0);
   server = started.server;
   port = Number(new URL(started.url).port);
 });
@@ -42,7 +39,7 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 describe('dev operator routes', () => {
   const json = { 'content-type': 'application/json' };
 
-  it('serve the wallet\'s own page (same origin, JSON) and callers without a browser (no Origin)', async () => {
+  it("serve the wallet's own page (same origin, JSON) and callers without a browser (no Origin)", async () => {
     for (const origin of [`http://127.0.0.1:${port}`, `http://localhost:${port}`]) {
       await expect(post('/dev/fund', { ...json, origin })).resolves.toEqual({ status: 400, error: 'address: not an Ethereum address' });
     }
@@ -50,7 +47,7 @@ describe('dev operator routes', () => {
     await expect(post('/dev/fund', { ...json, host: `localhost:${port}` })).resolves.toMatchObject({ status: 400 });
   });
 
-  it('refuse another site\'s page, an opaque origin, a simple text/plain or form POST, and a rebound host name', async () => {
+  it("refuse another site's page, an opaque origin, a simple text/plain or form POST, and a rebound host name", async () => {
     const address = JSON.stringify({ address: '0x000000000000000000000000000000000000dEaD' });
     await expect(post('/dev/fund', { ...json, origin: 'https://evil.example' }, address)).resolves.toEqual({
       status: 403,

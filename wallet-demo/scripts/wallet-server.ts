@@ -116,7 +116,10 @@ export function operatorRefusal(headers: IncomingMessage['headers'], port: numbe
   if (origin !== undefined && !own.map((host) => `http://${host}`).includes(origin.toLowerCase())) {
     return `origin: must be the wallet's own (http://${own[0]}); the dev operator refuses other sites`;
   }
-  const type = String(headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  const type = String(headers['content-type'] ?? '')
+    .split(';')[0]
+    .trim()
+    .toLowerCase();
   if (type !== 'application/json') return 'content-type: must be application/json';
   return null;
 }

@@ -101,6 +101,9 @@ describe('wallet session keys', () => {
     expect(session.keyOrigin).toBe('backup-key');
     expect(session.backupKeyHex()).toBe(privateKey);
     // Its backup file opens with the key derived from the root key.
-    await expect(openBackup(await session.backupFile(), await backupFileKeyFromRootKey(rootKey))).resolves.toMatchObject({ header: { keyOrigin: 'backup-key' }, contents: { keyScheme: 'single-key' } });
+    await expect(openBackup(await session.backupFile(), await backupFileKeyFromRootKey(rootKey))).resolves.toMatchObject({
+      header: { keyOrigin: 'backup-key' },
+      contents: { keyScheme: 'single-key' },
+    });
   });
 });

@@ -80,7 +80,8 @@ export class WalletSession {
       const state = emptyWalletState(scheme, origin);
       const restored = backupFile === undefined ? undefined : await openBackup(backupFile, secrets.backupFileKey);
       if (restored) {
-        if (restored.header.keyOrigin !== origin) throw new BackupFileError('key', `was made by a wallet restored from a ${restored.header.keyOrigin === 'recovery-phrase' ? 'recovery phrase' : 'hex backup key'}; restore it the same way`);
+        if (restored.header.keyOrigin !== origin)
+          throw new BackupFileError('key', `was made by a wallet restored from a ${restored.header.keyOrigin === 'recovery-phrase' ? 'recovery phrase' : 'hex backup key'}; restore it the same way`);
         state.keyScheme = restored.contents.keyScheme;
         state.walletCount = restored.contents.walletCount;
         state.applications = restored.contents.applications;
@@ -255,7 +256,10 @@ export class WalletSession {
   }
 
   close(): void {
-    void this.chainConnection?.then((c) => c.provider.destroy(), () => undefined);
+    void this.chainConnection?.then(
+      (c) => c.provider.destroy(),
+      () => undefined,
+    );
     this.chainConnection = undefined;
   }
 }

@@ -100,9 +100,9 @@ export async function applyForCredential(page: Page, a: Application): Promise<vo
 export async function chooseToken(page: Page, tokenLabel: string): Promise<{ rule: string; ok: boolean; text: string }[]> {
   await page.getByLabel('Token', { exact: true }).selectOption({ label: tokenLabel });
   await page.locator('#policy-rules li[data-ok]').first().waitFor();
-  return page.locator('#policy-rules li').evaluateAll((items) =>
-    items.map((li) => ({ rule: li.getAttribute('data-rule') ?? '', ok: li.getAttribute('data-ok') === 'true', text: li.textContent ?? '' })),
-  );
+  return page
+    .locator('#policy-rules li')
+    .evaluateAll((items) => items.map((li) => ({ rule: li.getAttribute('data-rule') ?? '', ok: li.getAttribute('data-ok') === 'true', text: li.textContent ?? '' })));
 }
 
 /**
@@ -186,7 +186,9 @@ export async function layoutAndAccessibility(page: Page): Promise<{ scrollWidth:
   if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(await axeSource());
   const { scrollWidth, viewportWidth } = await page.evaluate(() => ({ scrollWidth: document.scrollingElement!.scrollWidth, viewportWidth: window.innerWidth }));
   const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(context: Document, options: object): Promise<{ violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[] }> } }).axe;
+    const axe = (
+      window as unknown as { axe: { run(context: Document, options: object): Promise<{ violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[] }> } }
+    ).axe;
     const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] }, resultTypes: ['violations'] });
     return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => n.target.map(String).join(' ')) }));
   });

@@ -93,7 +93,11 @@ describe('wallet in a headless browser', () => {
     expect({ step: name, violations: seen.violations }).toEqual({ step: name, violations: [] });
   };
   /** The step the indicator marks as current (aria-current="step"). */
-  const currentStep = () => page.locator('#steps li[aria-current="step"]').textContent().then((t) => t!.replace(/\s+/g, ' ').trim());
+  const currentStep = () =>
+    page
+      .locator('#steps li[aria-current="step"]')
+      .textContent()
+      .then((t) => t!.replace(/\s+/g, ' ').trim());
 
   beforeAll(async () => {
     demo = await startWalletDemo({ chainPort: 0, issuerPort: 0, walletPort: 0, log: () => undefined });
@@ -200,7 +204,12 @@ describe('wallet in a headless browser', () => {
     for (const path of ['', 'wallet-config.json', 'artifacts/kycPolicy32/verification_key.json']) {
       const response = await fetch(`${demo.walletUrl}${path}`);
       expect(response.status).toBe(200);
-      const csp = Object.fromEntries(response.headers.get('content-security-policy')!.split('; ').map((d) => [d.split(' ')[0], d.split(' ').slice(1)]));
+      const csp = Object.fromEntries(
+        response.headers
+          .get('content-security-policy')!
+          .split('; ')
+          .map((d) => [d.split(' ')[0], d.split(' ').slice(1)]),
+      );
       expect(csp['connect-src']).toEqual(["'self'", origin(demo.issuerUrl), origin(demo.rpcUrl), ...relayer]);
       expect(csp).toMatchObject({
         'default-src': ["'self'"],
@@ -223,13 +232,19 @@ describe('wallet in a headless browser', () => {
       watchCspViolations(probe, seen);
       await probe.reload();
       await probe.locator('body[data-ready="true"]').waitFor();
-      const outcome = await probe.evaluate(async (elsewhere) => {
-        const script = document.createElement('script');
-        script.textContent = 'window.__inlineRan = true';
-        document.body.append(script);
-        const fetched = await fetch(elsewhere).then(() => 'fetched', () => 'refused');
-        return { inlineRan: (window as unknown as { __inlineRan?: boolean }).__inlineRan === true, fetched };
-      }, `http://127.0.0.1:${await freePort()}/`);
+      const outcome = await probe.evaluate(
+        async (elsewhere) => {
+          const script = document.createElement('script');
+          script.textContent = 'window.__inlineRan = true';
+          document.body.append(script);
+          const fetched = await fetch(elsewhere).then(
+            () => 'fetched',
+            () => 'refused',
+          );
+          return { inlineRan: (window as unknown as { __inlineRan?: boolean }).__inlineRan === true, fetched };
+        },
+        `http://127.0.0.1:${await freePort()}/`,
+      );
       expect(outcome).toEqual({ inlineRan: false, fetched: 'refused' });
       for (let waited = 0; waited < 5_000 && seen.length < 2; waited += 100) await probe.waitForTimeout(100);
       expect(seen.some((t) => /script-src/.test(t))).toBe(true);
@@ -441,7 +456,7 @@ describe('wallet in a headless browser', () => {
   // Issue 13 item 4 (recovery phrase + backup file): after the credential is received and proven
   // with, so that the restored wallet must bring the credential back, and the proof above ran under
   // the CSP.
-  test('restores on a new browser profile from the recovery phrase and the backup file, with the credential re-checked; refuses another phrase\'s file', async () => {
+  test("restores on a new browser profile from the recovery phrase and the backup file, with the credential re-checked; refuses another phrase's file", async () => {
     // The proof above ran in the worker under the CSP (WebAssembly, ffjavascript's thread pool) with no violation.
     expect(cspViolations).toEqual([]);
     const credentialId = (await page.locator('#credential-list li[data-credential-id]').first().getAttribute('data-credential-id'))!;
@@ -1040,5 +1055,4 @@ describe('wallet in a headless browser', () => {
       await other.context().close();
     }
   });
-
 });

@@ -97,11 +97,22 @@ function timeline(evidence: Evidence): HTMLOListElement {
       const key = `${e.txHash}:${e.logIndex}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      const args = Object.entries(e.args).map(([k, v]) => `${k}=${v}`).join(', ');
-      lines.push({ at: e.blockTime, order: e.blockNumber * 10_000 + e.logIndex, node: el('li', { 'data-kind': 'event' }, `${time(e.blockTime)} · block ${e.blockNumber} · ${e.name}: ${args} `, hex(e.txHash)) });
+      const args = Object.entries(e.args)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ');
+      lines.push({
+        at: e.blockTime,
+        order: e.blockNumber * 10_000 + e.logIndex,
+        node: el('li', { 'data-kind': 'event' }, `${time(e.blockTime)} · block ${e.blockNumber} · ${e.name}: ${args} `, hex(e.txHash)),
+      });
     }
-    for (const m of missing) lines.push({ at: 0, order: m.blockNumber * 10_000 + m.logIndex, node: el('li', { 'data-kind': 'missing' }, `block ${m.blockNumber} · ${WORDS.missingEvent} `, hex(m.txHash)) });
-    lines.push({ at: hit.at, order: Number.MAX_SAFE_INTEGER, node: el('li', { 'data-kind': 'hit' }, el('strong', {}, `${time(hit.at)} · rule ${hit.ruleId} `), badge(hit.severity), ` +${hit.score} · ${hit.summary}`) });
+    for (const m of missing)
+      lines.push({ at: 0, order: m.blockNumber * 10_000 + m.logIndex, node: el('li', { 'data-kind': 'missing' }, `block ${m.blockNumber} · ${WORDS.missingEvent} `, hex(m.txHash)) });
+    lines.push({
+      at: hit.at,
+      order: Number.MAX_SAFE_INTEGER,
+      node: el('li', { 'data-kind': 'hit' }, el('strong', {}, `${time(hit.at)} · rule ${hit.ruleId} `), badge(hit.severity), ` +${hit.score} · ${hit.summary}`),
+    });
   }
   lines.sort((a, b) => a.at - b.at || a.order - b.order);
   return el('ol', { class: 'timeline', id: 'evidence-timeline' }, ...lines.map((l) => l.node));
@@ -138,13 +149,7 @@ export async function renderCase(api: MonitorApi, view: HTMLElement, id: string)
 
   const select = el('select', { id: 'new-status' }, ...['open', 'escalated', 'closed'].map((s) => el('option', s === kase.status ? { value: s, selected: '' } : { value: s }, s)));
   const reason = el('input', { id: 'status-reason', type: 'text' }) as HTMLInputElement;
-  const statusForm = el(
-    'form',
-    { id: 'status-form' },
-    el('label', {}, 'New status', select),
-    el('label', {}, 'Reason', reason),
-    el('button', { type: 'submit' }, 'Change status'),
-  );
+  const statusForm = el('form', { id: 'status-form' }, el('label', {}, 'New status', select), el('label', {}, 'Reason', reason), el('button', { type: 'submit' }, 'Change status'));
   statusForm.addEventListener('submit', (ev) => {
     ev.preventDefault();
     void run(async () => {
@@ -197,11 +202,7 @@ export async function renderCase(api: MonitorApi, view: HTMLElement, id: string)
     el('h3', {}, 'Evidence'),
     timeline(evidence),
     el('h3', {}, 'Case log'),
-    el(
-      'ol',
-      { class: 'timeline', id: 'case-log' },
-      ...kase.log.map((l) => el('li', { 'data-kind': l.kind }, el('strong', {}, `${time(l.at)} · ${l.kind} · ${l.actor}: `), l.text)),
-    ),
+    el('ol', { class: 'timeline', id: 'case-log' }, ...kase.log.map((l) => el('li', { 'data-kind': l.kind }, el('strong', {}, `${time(l.at)} · ${l.kind} · ${l.actor}: `), l.text))),
     el('h3', {}, 'Work the case'),
     noteForm,
     statusForm,

@@ -104,11 +104,26 @@ export async function renderSanctions(api: MonitorApi, view: HTMLElement): Promi
             i.confirmedRemovals === null ? null : el('dt', {}, 'Confirmed removals'),
             i.confirmedRemovals === null ? null : el('dd', {}, String(i.confirmedRemovals)),
           ),
-          diffList('Wallets added', d.walletsAdded.map((w) => `${w.currency} ${w.address} (entry ${w.entryUid})`)),
-          diffList('Wallets removed', d.walletsRemoved.map((w) => `${w.currency} ${w.address} (entry ${w.entryUid})`)),
-          diffList('Entries added', d.entriesAdded.map((e) => `${e.uid} ${e.name}`)),
-          diffList('Entries removed', d.entriesRemoved.map((e) => `${e.uid} ${e.name}`)),
-          diffList('Entries changed', d.entriesChanged.map((e) => `${e.uid} ${e.name}: ${(e.changed ?? []).join(', ')}`)),
+          diffList(
+            'Wallets added',
+            d.walletsAdded.map((w) => `${w.currency} ${w.address} (entry ${w.entryUid})`),
+          ),
+          diffList(
+            'Wallets removed',
+            d.walletsRemoved.map((w) => `${w.currency} ${w.address} (entry ${w.entryUid})`),
+          ),
+          diffList(
+            'Entries added',
+            d.entriesAdded.map((e) => `${e.uid} ${e.name}`),
+          ),
+          diffList(
+            'Entries removed',
+            d.entriesRemoved.map((e) => `${e.uid} ${e.name}`),
+          ),
+          diffList(
+            'Entries changed',
+            d.entriesChanged.map((e) => `${e.uid} ${e.name}: ${(e.changed ?? []).join(', ')}`),
+          ),
         );
       }),
     ),

@@ -12,7 +12,7 @@ const BY_CODE: Record<string, string> = {
   no_change: 'Nothing changed: the case already has that status.',
   sar_filed: 'This report was already filed; a filed report cannot change. Start a new draft for a follow-up.',
   not_configured: 'This monitor is not set up for this.',
-  disclosure_refused: 'This disclosure is not about this case: it must name an escrow registration, indexed by the monitor, of one of the case\'s wallets.',
+  disclosure_refused: "This disclosure is not about this case: it must name an escrow registration, indexed by the monitor, of one of the case's wallets.",
   case_closed: 'The case is closed. Reopen it first.',
   no_agent_key: 'This monitor has no agent key, so it cannot approve or reject transfers. Decide with an agent wallet instead.',
   chain_refused: 'The chain refused or did not answer.',

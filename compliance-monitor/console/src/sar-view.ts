@@ -54,13 +54,7 @@ export async function renderSar(api: MonitorApi, view: HTMLElement, id: string, 
   });
 
   const reference = el('input', { id: 'fiu-reference', type: 'text' }) as HTMLInputElement;
-  const fileForm = el(
-    'form',
-    { id: 'file-form' },
-    el('p', {}, WORDS.fileWarning),
-    el('label', {}, 'FIU reference (optional)', reference),
-    el('button', { type: 'submit' }, 'Mark filed'),
-  );
+  const fileForm = el('form', { id: 'file-form' }, el('p', {}, WORDS.fileWarning), el('label', {}, 'FIU reference (optional)', reference), el('button', { type: 'submit' }, 'Mark filed'));
   fileForm.addEventListener('submit', (ev) => {
     ev.preventDefault();
     void act(async () => {

@@ -243,7 +243,10 @@ export class Indexer {
     });
     this.cursorValue = to;
     const registrations = events.filter((e) => e.name === 'WalletVerified').length;
-    this.log('info', `START_BLOCK ${this.startBlock}: read the gate's registrations below it (${registrations} registration(s), ${events.length} event(s) in all), so earlier investors keep their tags`);
+    this.log(
+      'info',
+      `START_BLOCK ${this.startBlock}: read the gate's registrations below it (${registrations} registration(s), ${events.length} event(s) in all), so earlier investors keep their tags`,
+    );
     return { kind: 'backfill', toBlock: to, registrations };
   }
 
@@ -270,7 +273,10 @@ export class Indexer {
       return r;
     });
     this.cursorValue = fork.blockNumber;
-    this.log('warn', `reorg: block ${cursor.blockNumber} is no longer ${cursor.blockHash}; rewound to block ${fork.blockNumber} (${removed.events} event(s), ${removed.hits} rule hit(s) removed), re-reading`);
+    this.log(
+      'warn',
+      `reorg: block ${cursor.blockNumber} is no longer ${cursor.blockHash}; rewound to block ${fork.blockNumber} (${removed.events} event(s), ${removed.hits} rule hit(s) removed), re-reading`,
+    );
     return { kind: 'rewind', fork: fork.blockNumber, removed: removed.events };
   }
 

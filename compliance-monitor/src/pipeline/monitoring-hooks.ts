@@ -138,7 +138,17 @@ export function monitoringHooks(options: MonitoringOptions): MonitoringHooks {
       : undefined);
   const actionLog = new StoreActionLog(store, () => lastBlock);
   const executor = options.runner
-    ? new ActionExecutor({ token, gate: options.gate, policyId: () => BigInt(policy), runner: options.runner, hold, cases, log: actionLog, confirmationTimeoutMs: options.confirmationTimeoutMs, sendLock })
+    ? new ActionExecutor({
+        token,
+        gate: options.gate,
+        policyId: () => BigInt(policy),
+        runner: options.runner,
+        hold,
+        cases,
+        log: actionLog,
+        confirmationTimeoutMs: options.confirmationTimeoutMs,
+        sendLock,
+      })
     : null;
   if (!executor) log('warn', 'no agent key configured: actions are planned and recorded in their cases, never sent');
 
@@ -173,7 +183,11 @@ export function monitoringHooks(options: MonitoringOptions): MonitoringHooks {
     const map = new Map<string, string[]>();
     for (const hit of hits) {
       const tag = hit.subject.investorTag;
-      if (tag && !map.has(tag)) map.set(tag, (await tx.walletsOf(tag, policy)).map((r) => r.wallet));
+      if (tag && !map.has(tag))
+        map.set(
+          tag,
+          (await tx.walletsOf(tag, policy)).map((r) => r.wallet),
+        );
     }
     return (tag) => map.get(tag) ?? [];
   }
@@ -269,7 +283,8 @@ export function monitoringHooks(options: MonitoringOptions): MonitoringHooks {
     const from = checkpoint ? checkpoint.blockNumber + 1 : 0;
     if (!checkpoint) {
       const oldest = await tx.oldestEventBlock(fork.chainId);
-      if (oldest !== null && oldest > 0) log('warn', `rewind to block ${fork.blockNumber}: no state checkpoint at or below it; replaying the stored events from block ${oldest} (events purged before it are not counted)`);
+      if (oldest !== null && oldest > 0)
+        log('warn', `rewind to block ${fork.blockNumber}: no state checkpoint at or below it; replaying the stored events from block ${oldest} (events purged before it are not counted)`);
     }
     const events = await eventsBetween(tx, fork.chainId, from, fork.blockNumber);
     const { hits, snapshot } = evaluateBatch(rules, checkpoint?.value.snapshot ?? null, events, { investors: await investorsOf(tx, events), policyId: policy, ownAgents: await ownAgents() });
@@ -326,7 +341,15 @@ export function monitoringHooks(options: MonitoringOptions): MonitoringHooks {
         ? { key: q.action.key, kind: q.action.kind, status: 'done', txs: [], caseId: q.caseId }
         : { key: q.action.key, kind: q.action.kind, status: 'not-configured', txs: previous?.txs ?? [], note: 'not executed: no agent key configured (MONITOR_AGENT_KEY_ENV)' };
     await actionLog.put(record);
-    return { key: record.key, kind: record.kind, status: record.status as ActionResult['status'], skipped: false, txHashes: [], ...(record.note ? { note: record.note } : {}), ...(record.caseId ? { caseId: record.caseId } : {}) };
+    return {
+      key: record.key,
+      kind: record.kind,
+      status: record.status as ActionResult['status'],
+      skipped: false,
+      txHashes: [],
+      ...(record.note ? { note: record.note } : {}),
+      ...(record.caseId ? { caseId: record.caseId } : {}),
+    };
   }
 
   let draining: Promise<ActionResult[]> | null = null;
@@ -355,7 +378,13 @@ export function monitoringHooks(options: MonitoringOptions): MonitoringHooks {
         return results;
       }
       if (!result.skipped) {
-        await store.appendCaseLog(q.caseId, 'action', ACTOR, describeResult(q.action, result), { key: result.key, status: result.status, txHashes: result.txHashes, ...(result.frozen ? { frozen: result.frozen } : {}), ...(result.note ? { note: result.note } : {}) });
+        await store.appendCaseLog(q.caseId, 'action', ACTOR, describeResult(q.action, result), {
+          key: result.key,
+          status: result.status,
+          txHashes: result.txHashes,
+          ...(result.frozen ? { frozen: result.frozen } : {}),
+          ...(result.note ? { note: result.note } : {}),
+        });
         log(result.status === 'failed' ? 'error' : 'info', `${describeResult(q.action, result)} [case ${q.caseId}]`);
       }
       if (result.kind === 'hold-transfers' && result.status === 'done' && !q.action.extendsHold) await rememberHold(q);

@@ -80,7 +80,10 @@ export interface FreezeTarget {
 
 /** Thrown when a transaction is not mined within the timeout. */
 export class PendingConfirmationError extends Error {
-  constructor(readonly hash: string, timeoutMs: number) {
+  constructor(
+    readonly hash: string,
+    timeoutMs: number,
+  ) {
     super(`transaction ${hash} not confirmed within ${timeoutMs / 1000} s: still pending, re-checked on the next run`);
     this.name = 'PendingConfirmationError';
   }
@@ -160,10 +163,7 @@ const TOKEN_ABI = [
   'function freezePartialTokens(address account, uint256 amount)',
   'function setAddressFrozen(address account, bool frozen)',
 ];
-const GATE_ABI = [
-  'function verifiedUntil(uint256 policyId, address wallet) view returns (uint64)',
-  'function revokeWallet(uint256 policyId, address wallet, string reason)',
-];
+const GATE_ABI = ['function verifiedUntil(uint256 policyId, address wallet) view returns (uint64)', 'function revokeWallet(uint256 policyId, address wallet, string reason)'];
 
 export class ActionExecutor {
   readonly hold: TransferHoldControl;
@@ -399,7 +399,12 @@ export class ActionExecutor {
   }
 
   /** Sends, logs the hash before waiting, waits for the receipt. */
-  private async send(record: ActionRecord, wallet: string, amount: bigint | undefined, submit: () => Promise<{ hash: string; wait(confirms?: number, timeout?: number): Promise<unknown> }>): Promise<void> {
+  private async send(
+    record: ActionRecord,
+    wallet: string,
+    amount: bigint | undefined,
+    submit: () => Promise<{ hash: string; wait(confirms?: number, timeout?: number): Promise<unknown> }>,
+  ): Promise<void> {
     const tx = await this.lock.run(submit);
     await this.sent(record, { hash: tx.hash, wallet, ...(amount !== undefined ? { amount: amount.toString() } : {}) });
     await this.confirm(tx);

@@ -29,7 +29,15 @@ export async function auditRoutes(app: FastifyInstance, ctx: RouteContext): Prom
                 type: 'array',
                 items: {
                   type: 'object',
-                  properties: { id: { type: 'string' }, at: { type: 'integer' }, actor: { type: 'string' }, action: { type: 'string' }, subjectType: { type: 'string' }, subjectId: { type: 'string' }, detail: {} },
+                  properties: {
+                    id: { type: 'string' },
+                    at: { type: 'integer' },
+                    actor: { type: 'string' },
+                    action: { type: 'string' },
+                    subjectType: { type: 'string' },
+                    subjectId: { type: 'string' },
+                    detail: {},
+                  },
                 },
               },
             },

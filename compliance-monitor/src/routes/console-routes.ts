@@ -62,7 +62,8 @@ export async function consoleRoutes(app: FastifyInstance, ctx: RouteContext): Pr
     {
       schema: {
         summary: "A case's rule hits, each with the events it cites in full",
-        description: 'GET /cases/:id gives each hit with where its events sit; this answers the events themselves (arguments, block time), for an evidence timeline. An event the retention purge removed is listed in `missing`.',
+        description:
+          'GET /cases/:id gives each hit with where its events sit; this answers the events themselves (arguments, block time), for an evidence timeline. An event the retention purge removed is listed in `missing`.',
         tags: ['cases'],
         security: officerSecurity,
         params: { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 100 } }, required: ['id'] },
@@ -109,7 +110,8 @@ export async function consoleRoutes(app: FastifyInstance, ctx: RouteContext): Pr
     {
       schema: {
         summary: 'Wallets with frozen tokens or frozen as a whole, now',
-        description: "From the token's indexed TokensFrozen, TokensUnfrozen and AddressFrozen events (final blocks only: a freeze sent a moment ago appears once it is confirmed). Wallets whose freezes were all lifted are left out.",
+        description:
+          "From the token's indexed TokensFrozen, TokensUnfrozen and AddressFrozen events (final blocks only: a freeze sent a moment ago appears once it is confirmed). Wallets whose freezes were all lifted are left out.",
         tags: ['freezes'],
         security: officerSecurity,
         response: {

@@ -11,7 +11,7 @@ export async function investorRoutes(app: FastifyInstance, ctx: RouteContext): P
       schema: {
         summary: "An investor's wallets and risk score",
         description:
-          'Every wallet the gate ever verified under this investor tag (revoked ones included: their history is the same person\'s), the risk score decayed to now, and the cases about the investor.',
+          "Every wallet the gate ever verified under this investor tag (revoked ones included: their history is the same person's), the risk score decayed to now, and the cases about the investor.",
         tags: ['investors'],
         security: officerSecurity,
         params: { type: 'object', properties: { tag: { type: 'string', pattern: TAG_PATTERN } }, required: ['tag'] },

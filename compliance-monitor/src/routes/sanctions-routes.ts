@@ -15,7 +15,8 @@ export async function sanctionsRoutes(app: FastifyInstance, ctx: RouteContext, s
     {
       schema: {
         summary: 'Accepted sanctions-list imports, newest first, with what each changed',
-        description: 'One entry per accepted file (refused imports leave none): source, file, SHA-256, publication date, counts, a confirmed removal count when the removal limit needed one, and the diff against the previous import of the same source.',
+        description:
+          'One entry per accepted file (refused imports leave none): source, file, SHA-256, publication date, counts, a confirmed removal count when the removal limit needed one, and the diff against the previous import of the same source.',
         tags: ['sanctions'],
         security: officerSecurity,
         querystring: { type: 'object', properties: { source: { type: 'string', enum: [...LIST_SOURCES] } }, additionalProperties: false },

@@ -93,7 +93,8 @@ export async function sarRoutes(app: FastifyInstance, ctx: RouteContext, sar: Sa
     {
       schema: {
         summary: 'Drafts a SAR from a case',
-        description: "The draft holds the case's subject (the person of the newest escrow disclosure attached to the case, else an unidentified investor by tag), wallets, every token transfer among the hits' evidence, the timeline, totals, the hits and a narrative from the template. Nothing is sent: the officer edits it, downloads it, files it with the FIU and marks it filed.",
+        description:
+          "The draft holds the case's subject (the person of the newest escrow disclosure attached to the case, else an unidentified investor by tag), wallets, every token transfer among the hits' evidence, the timeline, totals, the hits and a narrative from the template. Nothing is sent: the officer edits it, downloads it, files it with the FIU and marks it filed.",
         tags: ['sar'],
         security: officerSecurity,
         params: { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 100 } }, required: ['id'] },
@@ -185,7 +186,9 @@ export async function sarRoutes(app: FastifyInstance, ctx: RouteContext, sar: Sa
       const officer = ctx.officers.authenticate(req.headers['x-api-key'], req.ip);
       const { store } = configured();
       const draft = await sarCall(() => store.file(req.params.id, officer, req.body?.fiuReference));
-      await ctx.store.appendCaseLog(draft.caseId, 'note', officer, `SAR draft ${draft.id} marked filed${draft.filed?.fiuReference ? ` (FIU reference ${draft.filed.fiuReference})` : ''}`, { sarId: draft.id });
+      await ctx.store.appendCaseLog(draft.caseId, 'note', officer, `SAR draft ${draft.id} marked filed${draft.filed?.fiuReference ? ` (FIU reference ${draft.filed.fiuReference})` : ''}`, {
+        sarId: draft.id,
+      });
       return draft;
     },
   );

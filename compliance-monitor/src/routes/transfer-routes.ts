@@ -89,12 +89,14 @@ const withErrors = { ...errorResponses, 403: { $ref: 'MonitorError#' }, 502: { $
 /** Pending transfers: list them; approve or reject one with the monitor's agent key. */
 export async function transferRoutes(app: FastifyInstance, ctx: RouteContext, desk: PendingTransferDesk | undefined): Promise<void> {
   const configured = (): PendingTransferDesk => {
-    if (!desk) throw new ApiError(503, 'not_configured', 'pending transfers are not configured: start the monitor with TRANSFER_APPROVAL_ADDRESS (the token\'s TransferApproval rule)', null, 'configured');
+    if (!desk)
+      throw new ApiError(503, 'not_configured', "pending transfers are not configured: start the monitor with TRANSFER_APPROVAL_ADDRESS (the token's TransferApproval rule)", null, 'configured');
     return desk;
   };
   const deciding = (): PendingTransferDesk => {
     const d = configured();
-    if (!d.canDecide) throw new ApiError(403, 'no_agent_key', 'this monitor has no agent key (MONITOR_AGENT_KEY_ENV), so it cannot approve or reject; decide with an agent wallet instead', null, 'agent-key');
+    if (!d.canDecide)
+      throw new ApiError(403, 'no_agent_key', 'this monitor has no agent key (MONITOR_AGENT_KEY_ENV), so it cannot approve or reject; decide with an agent wallet instead', null, 'agent-key');
     return d;
   };
   const onChain = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
@@ -119,7 +121,10 @@ export async function transferRoutes(app: FastifyInstance, ctx: RouteContext, de
             type: 'object',
             properties: {
               canDecide: { type: 'boolean' },
-              transfers: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, amount: { type: 'string' }, expiresAt: { type: 'integer' } } } },
+              transfers: {
+                type: 'array',
+                items: { type: 'object', properties: { id: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, amount: { type: 'string' }, expiresAt: { type: 'integer' } } },
+              },
             },
           },
           ...withErrors,

@@ -28,17 +28,7 @@
  *   cursor for the subject past them: the next hit of that rule needs new movements.
  */
 import type { ChainEvent, EventRef, RuleHit } from '../model.js';
-import type {
-  ConcentrationRule,
-  DormantReactivatedRule,
-  ExposureRule,
-  LargeTransferRule,
-  RapidInOutRule,
-  Rule,
-  RuleFile,
-  StructuringRule,
-  VelocityRule,
-} from './rule-file.js';
+import type { ConcentrationRule, DormantReactivatedRule, ExposureRule, LargeTransferRule, RapidInOutRule, Rule, RuleFile, StructuringRule, VelocityRule } from './rule-file.js';
 import { MemoryMonitorState, orderKey, subjectKey, type MonitorSnapshot, type MonitorState, type Movement } from './state.js';
 
 export interface EvaluateOptions {
@@ -64,9 +54,7 @@ export function evaluate(rules: RuleFile, state: MonitorState, events: readonly 
   const investors = options.investors instanceof Map ? options.investors : new Map(Object.entries(options.investors ?? {}));
   for (const [wallet, tag] of investors) if (tag) state.bindInvestor(wallet.toLowerCase(), tag.toLowerCase());
   const sorted = [...events].sort((a, b) => (orderKey(a) < orderKey(b) ? -1 : orderKey(a) > orderKey(b) ? 1 : 0));
-  const agentTxs = new Set(
-    sorted.filter((e) => e.source === 'token' && (e.name === 'ForcedTransfer' || e.name === 'RecoverySuccess')).map((e) => e.txHash),
-  );
+  const agentTxs = new Set(sorted.filter((e) => e.source === 'token' && (e.name === 'ForcedTransfer' || e.name === 'RecoverySuccess')).map((e) => e.txHash));
   const recoveryTxs = new Set(sorted.filter((e) => e.source === 'token' && e.name === 'RecoverySuccess').map((e) => e.txHash));
   const ownAgents = new Set((options.ownAgents ?? []).map((a) => a.toLowerCase()));
   const run = new Evaluation(rules, state, options.policyId, ownAgents);
@@ -80,12 +68,7 @@ export function evaluate(rules: RuleFile, state: MonitorState, events: readonly 
  * store keeps (null the first time, or to rebuild after a reorg by replaying every stored event),
  * evaluate the batch, and store the snapshot it returns with the hits, in the same transaction.
  */
-export function evaluateBatch(
-  rules: RuleFile,
-  snapshot: MonitorSnapshot | null,
-  events: readonly ChainEvent[],
-  options: EvaluateOptions = {},
-): { hits: RuleHit[]; snapshot: MonitorSnapshot } {
+export function evaluateBatch(rules: RuleFile, snapshot: MonitorSnapshot | null, events: readonly ChainEvent[], options: EvaluateOptions = {}): { hits: RuleHit[]; snapshot: MonitorSnapshot } {
   const state = snapshot ? MemoryMonitorState.fromSnapshot(snapshot) : new MemoryMonitorState();
   const hits = evaluate(rules, state, events, options);
   return { hits, snapshot: state.toSnapshot() };
@@ -281,9 +264,7 @@ class Evaluation {
   }
 
   private velocity(rule: VelocityRule, e: ChainEvent, subject: string): void {
-    const list = this.fresh(rule, subject, e.blockTime - rule.windowSeconds).filter(
-      (m) => rule.direction === 'both' || m.dir === rule.direction,
-    );
+    const list = this.fresh(rule, subject, e.blockTime - rule.windowSeconds).filter((m) => rule.direction === 'both' || m.dir === rule.direction);
     const volume = sum(list);
     const overVolume = rule.maxVolume !== undefined && volume > rule.maxVolume;
     const overCount = rule.maxCount !== undefined && list.length > rule.maxCount;
@@ -348,15 +329,7 @@ class Evaluation {
     this.state.setCursor(rule.id, sender, orderKey(e));
   }
 
-  private dormant(
-    rule: DormantReactivatedRule,
-    e: ChainEvent,
-    sender: string,
-    from: string,
-    to: string,
-    value: bigint,
-    lastActive: number | undefined,
-  ): void {
+  private dormant(rule: DormantReactivatedRule, e: ChainEvent, sender: string, from: string, to: string, value: bigint, lastActive: number | undefined): void {
     if (lastActive === undefined || value < rule.minAmount) return;
     const idle = e.blockTime - lastActive;
     if (idle < rule.dormantDays * DAY) return;
@@ -420,11 +393,7 @@ class Evaluation {
   }
 
   /** Breadth first upstream (what `start` received, and what its senders received…) to the nearest source within the rule's hops. */
-  private nearestSource(
-    rule: ExposureRule,
-    start: string,
-    now: number,
-  ): { source: { wallet: string; flag: 'frozen' | 'sanctioned' }; path: Array<{ ref: EventRef; time: number }> } | null {
+  private nearestSource(rule: ExposureRule, start: string, now: number): { source: { wallet: string; flag: 'frozen' | 'sanctioned' }; path: Array<{ ref: EventRef; time: number }> } | null {
     const seen = new Map<string, Array<{ ref: EventRef; time: number }>>([[start, []]]);
     let frontier = [start];
     for (let hop = 1; hop <= rule.hops && frontier.length > 0; hop++) {

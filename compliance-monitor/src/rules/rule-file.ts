@@ -97,36 +97,17 @@ export interface ConcentrationRule extends RuleBase {
   maxSharePercent: number;
 }
 
-export type Rule =
-  | LargeTransferRule
-  | StructuringRule
-  | VelocityRule
-  | RapidInOutRule
-  | DormantReactivatedRule
-  | ExposureRule
-  | ConcentrationRule;
+export type Rule = LargeTransferRule | StructuringRule | VelocityRule | RapidInOutRule | DormantReactivatedRule | ExposureRule | ConcentrationRule;
 
 export type RuleKind = Rule['kind'];
 
-export const RULE_KINDS: readonly RuleKind[] = [
-  'large-transfer',
-  'structuring',
-  'velocity',
-  'rapid-in-out',
-  'dormant-reactivated',
-  'exposure',
-  'concentration',
-];
+export const RULE_KINDS: readonly RuleKind[] = ['large-transfer', 'structuring', 'velocity', 'rapid-in-out', 'dormant-reactivated', 'exposure', 'concentration'];
 
 /** When a playbook runs: on a hit of one rule, when a hit brings the subject's score to N, or on a hit of a severity (or above). */
 export type PlaybookTrigger = { rule: string } | { scoreAtLeast: number } | { severity: Severity };
 
 export type PlaybookAction =
-  | { kind: 'open-case' }
-  | { kind: 'freeze-partial'; amount: 'evidence' | bigint }
-  | { kind: 'freeze-wallet' }
-  | { kind: 'revoke-registration'; reason: string }
-  | { kind: 'hold-transfers' };
+  { kind: 'open-case' } | { kind: 'freeze-partial'; amount: 'evidence' | bigint } | { kind: 'freeze-wallet' } | { kind: 'revoke-registration'; reason: string } | { kind: 'hold-transfers' };
 
 export interface Playbook {
   when: PlaybookTrigger;
@@ -224,12 +205,7 @@ class Reader {
 
   /** A number in (0, max] (or (0, max) when `inclusive` is false) with at most 4 decimals. */
   private fraction(value: unknown, path: string, max: number, inclusive: boolean, what: string): number {
-    const ok =
-      typeof value === 'number' &&
-      Number.isFinite(value) &&
-      value > 0 &&
-      (inclusive ? value <= max : value < max) &&
-      Math.abs(value * 10000 - Math.round(value * 10000)) < 1e-6;
+    const ok = typeof value === 'number' && Number.isFinite(value) && value > 0 && (inclusive ? value <= max : value < max) && Math.abs(value * 10000 - Math.round(value * 10000)) < 1e-6;
     if (!ok) this.fail(path, `must be ${what} with at most 4 decimals`);
     return value;
   }
@@ -264,8 +240,7 @@ class Reader {
     if (!('halfLifeDays' in scoringRecord)) this.fail('scoring.halfLifeDays', 'missing');
     const halfLifeDays = this.positive(scoringRecord.halfLifeDays, 'scoring.halfLifeDays');
     const exposureRules = new Set(rules.filter((r) => r.kind === 'exposure').map((r) => r.id));
-    const playbooks =
-      top.playbooks === undefined ? [] : this.array(top.playbooks, 'playbooks').map((p, i) => this.playbook(p, `playbooks[${i}]`, ids, exposureRules));
+    const playbooks = top.playbooks === undefined ? [] : this.array(top.playbooks, 'playbooks').map((p, i) => this.playbook(p, `playbooks[${i}]`, ids, exposureRules));
     return { version, token: token.toLowerCase(), decimals, rules, scoring: { halfLifeDays }, playbooks };
   }
 
@@ -362,8 +337,7 @@ class Reader {
           flags,
           minAmount: r.minAmount === undefined ? EXPOSURE_DEFAULTS.minAmount : this.amount(r.minAmount, at('minAmount')),
           windowSeconds: r.windowSeconds === undefined ? EXPOSURE_DEFAULTS.windowSeconds : this.integer(r.windowSeconds, at('windowSeconds'), 1),
-          maxActionsPerSource:
-            r.maxActionsPerSource === undefined ? EXPOSURE_DEFAULTS.maxActionsPerSource : this.integer(r.maxActionsPerSource, at('maxActionsPerSource'), 1, 1000),
+          maxActionsPerSource: r.maxActionsPerSource === undefined ? EXPOSURE_DEFAULTS.maxActionsPerSource : this.integer(r.maxActionsPerSource, at('maxActionsPerSource'), 1, 1000),
         };
       }
       case 'concentration':

@@ -65,9 +65,7 @@ export class RiskScores implements ScoreView {
 
   /** Subjects with their scores at `t`, highest first. */
   ranking(t: number): Array<{ subject: string; score: number }> {
-    return [...this.entries.keys()]
-      .map((subject) => ({ subject, score: this.scoreAt(subject, t) }))
-      .sort((a, b) => b.score - a.score || (a.subject < b.subject ? -1 : 1));
+    return [...this.entries.keys()].map((subject) => ({ subject, score: this.scoreAt(subject, t) })).sort((a, b) => b.score - a.score || (a.subject < b.subject ? -1 : 1));
   }
 
   clone(): RiskScores {

@@ -212,9 +212,7 @@ export class MemoryMonitorState implements MonitorState {
   }
 
   neighbours(wallet: string): Link[] {
-    return [...(this.links.get(wallet)?.values() ?? [])].sort((x, y) =>
-      x.wallet < y.wallet ? -1 : x.wallet > y.wallet ? 1 : x.dir < y.dir ? -1 : x.dir > y.dir ? 1 : 0,
-    );
+    return [...(this.links.get(wallet)?.values() ?? [])].sort((x, y) => (x.wallet < y.wallet ? -1 : x.wallet > y.wallet ? 1 : x.dir < y.dir ? -1 : x.dir > y.dir ? 1 : 0));
   }
 
   link(from: string, to: string, ref: EventRef, time: number, value: bigint, forgetBefore: number): void {
@@ -285,7 +283,11 @@ export class MemoryMonitorState implements MonitorState {
     state.supply = BigInt(snapshot.supply);
     snapshot.frozen.forEach((w) => state.frozen.add(w));
     snapshot.sanctioned.forEach((w) => state.sanctioned.add(w));
-    for (const [subject, list] of Object.entries(snapshot.movements)) state.history.set(subject, list.map((m) => ({ ...m, ref: { ...m.ref } })));
+    for (const [subject, list] of Object.entries(snapshot.movements))
+      state.history.set(
+        subject,
+        list.map((m) => ({ ...m, ref: { ...m.ref } })),
+      );
     for (const [subject, time] of Object.entries(snapshot.lastActivity)) state.activity.set(subject, time);
     if (!legacy) {
       for (const [wallet, list] of Object.entries(snapshot.links)) {

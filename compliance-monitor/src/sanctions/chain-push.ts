@@ -62,7 +62,11 @@ export interface PushResult {
 }
 
 export class ChainPushError extends Error {
-  constructor(readonly field: string, readonly rule: string, detail: string) {
+  constructor(
+    readonly field: string,
+    readonly rule: string,
+    detail: string,
+  ) {
     super(`${field}: ${rule}: ${detail}`);
     this.name = 'ChainPushError';
   }
@@ -73,13 +77,7 @@ export class ChainPushError extends Error {
  * to the latest block — and at least up to `throughBlock` (a provider may answer the block number
  * from a short cache, right after a batch was mined).
  */
-export async function readOnChainSet(
-  signerOrProvider: Signer | NonNullable<Signer['provider']>,
-  list: string,
-  fromBlock = 0,
-  logBlockRange = 10_000,
-  throughBlock = 0,
-): Promise<Set<string>> {
+export async function readOnChainSet(signerOrProvider: Signer | NonNullable<Signer['provider']>, list: string, fromBlock = 0, logBlockRange = 10_000, throughBlock = 0): Promise<Set<string>> {
   return new Set((await readOnChainFlags(signerOrProvider, list, fromBlock, logBlockRange, throughBlock)).keys());
 }
 
@@ -117,7 +115,11 @@ async function waitForPending(signer: Signer, timeoutMs: number): Promise<number
     const [pending, latest] = await Promise.all([provider.getTransactionCount(address, 'pending'), provider.getTransactionCount(address, 'latest')]);
     if (pending === latest) return latest;
     if (Date.now() > deadline) {
-      throw new ChainPushError('signer', 'no-pending-transactions', `${pending - latest} transaction(s) from ${address} are still pending after ${timeoutMs} ms; wait for them (or replace them) and rerun`);
+      throw new ChainPushError(
+        'signer',
+        'no-pending-transactions',
+        `${pending - latest} transaction(s) from ${address} are still pending after ${timeoutMs} ms; wait for them (or replace them) and rerun`,
+      );
     }
     await new Promise((r) => setTimeout(r, 1000));
   }
@@ -158,8 +160,14 @@ export async function pushToChain(options: PushOptions): Promise<PushResult> {
   const toAdd = [...target].filter((a) => !onChain.has(a)).sort();
   // The push lifts only the flags its own oracle set: a wallet another oracle flagged (by hand, or
   // from another source) is not on these lists, and is that oracle's to lift.
-  const toRemove = [...flags].filter(([a, by]) => by === self && !target.has(a)).map(([a]) => a).sort();
-  const othersKept = [...flags].filter(([a, by]) => by !== self && !target.has(a)).map(([a]) => a).sort();
+  const toRemove = [...flags]
+    .filter(([a, by]) => by === self && !target.has(a))
+    .map(([a]) => a)
+    .sort();
+  const othersKept = [...flags]
+    .filter(([a, by]) => by !== self && !target.has(a))
+    .map(([a]) => a)
+    .sort();
 
   const maxFraction = options.maxRemovalFraction ?? 0.1;
   if (onChain.size > 0 && toRemove.length / onChain.size > maxFraction && options.confirmRemovals !== toRemove.length) {

@@ -110,11 +110,7 @@ const MATCH_BATCH = 500;
  * them, and posts the matches (`POST /screening/matches`); the issuer skips repeats of open ones.
  * The persons are held in memory only for the run.
  */
-async function screenAtIssuer(
-  base: URL,
-  key: string,
-  screen: (persons: unknown) => unknown[],
-): Promise<{ persons: number; matches: number; stored: number; duplicates: number }> {
+async function screenAtIssuer(base: URL, key: string, screen: (persons: unknown) => unknown[]): Promise<{ persons: number; matches: number; stored: number; duplicates: number }> {
   const call = async (method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> => {
     const url = new URL(path, base.href.endsWith('/') ? base : new URL(`${base.href}/`));
     const res = await fetch(url, {
@@ -139,7 +135,7 @@ async function screenAtIssuer(
   const persons: unknown[] = [];
   // Follow nextAfter (a leaf index cursor): a page counts credentials, and may hold fewer persons
   // than its limit; a credential revoked meanwhile does not shift the pages.
-  for (let after: number | null = -1; after !== null; ) {
+  for (let after: number | null = -1; after !== null;) {
     const page = (await call('GET', `screening/persons?${after >= 0 ? `after=${after}&` : ''}limit=${PERSONS_PAGE}`)) as { persons?: unknown; nextAfter?: unknown };
     if (!Array.isArray(page.persons)) throw new Error('issuer GET /screening/persons: the answer has no persons array');
     persons.push(...page.persons);

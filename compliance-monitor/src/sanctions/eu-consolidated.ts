@@ -18,7 +18,12 @@ import { attr, children, parseXmlDocument, type XmlElement } from './xml-documen
 export function parseEuConsolidated(file: string, text: string): ParsedList {
   const { rootName, root } = parseXmlDocument(file, text);
   if (rootName !== 'export') {
-    throw new SanctionsListError(file, rootName, 'format', `expected the EU consolidated list (root element <export>), found <${rootName}>${rootName === 'sdnList' ? ' (an OFAC SDN list? use --source ofac)' : ''}`);
+    throw new SanctionsListError(
+      file,
+      rootName,
+      'format',
+      `expected the EU consolidated list (root element <export>), found <${rootName}>${rootName === 'sdnList' ? ' (an OFAC SDN list? use --source ofac)' : ''}`,
+    );
   }
   if (children(root, 'sanctionEntity').length === 0 && Object.keys(root).some((k) => !k.startsWith('@') && k !== '#text')) {
     throw new SanctionsListError(file, 'export', 'format', 'an <export> without <sanctionEntity> elements is not the EU consolidated list');
@@ -75,7 +80,13 @@ function readEntity(file: string, path: string, el: XmlElement): SanctionsEntry 
     if (number === undefined) throw new SanctionsListError(file, `${path}/identification[${i + 1}]/@number`, 'required', 'a digital currency address needs its number');
     wallets.push(currencyAddress(file, `${path}/identification[${i + 1}]/@number`, m[1].toUpperCase(), number));
   });
-  const programs = [...new Set(children(el, 'regulation').map((r) => attr(r, 'programme')).filter((p): p is string => p !== undefined))];
+  const programs = [
+    ...new Set(
+      children(el, 'regulation')
+        .map((r) => attr(r, 'programme'))
+        .filter((p): p is string => p !== undefined),
+    ),
+  ];
   return { uid, type, names, birthDates, nationalities: [...new Set(nationalities)], wallets, programs };
 }
 
@@ -104,7 +115,10 @@ function euDate(file: string, path: string, b: XmlElement): ListedDate | null {
   const from = attr(b, 'yearRangeFrom');
   const to = attr(b, 'yearRangeTo');
   if (from !== undefined || to !== undefined) {
-    for (const [n, v] of [['yearRangeFrom', from], ['yearRangeTo', to]] as const) {
+    for (const [n, v] of [
+      ['yearRangeFrom', from],
+      ['yearRangeTo', to],
+    ] as const) {
       if (v !== undefined && !/^\d{4}$/.test(v)) throw new SanctionsListError(file, `${path}/@${n}`, 'date', `"${v}" is not a year`);
     }
     const first = Number(from ?? to);

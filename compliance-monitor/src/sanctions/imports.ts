@@ -39,7 +39,11 @@ export interface ImportResult {
 
 /** The import was refused by the removal limit: `removals` is the number `confirmRemovals` must name. */
 export class RemovalLimitError extends SanctionsListError {
-  constructor(file: string, readonly removals: number, detail: string) {
+  constructor(
+    file: string,
+    readonly removals: number,
+    detail: string,
+  ) {
     super(file, '--confirm-removals', 'removal-limit', detail);
     this.name = 'RemovalLimitError';
   }
@@ -63,7 +67,11 @@ function walletsOf(entries: SanctionsEntry[]): Map<string, DiffWallet> {
 
 /** Order-insensitive comparison of one part of an entry. */
 function same(a: unknown[], b: unknown[]): boolean {
-  const key = (xs: unknown[]) => xs.map((x) => JSON.stringify(x)).sort().join('\n');
+  const key = (xs: unknown[]) =>
+    xs
+      .map((x) => JSON.stringify(x))
+      .sort()
+      .join('\n');
   return key(a) === key(b);
 }
 
@@ -164,5 +172,8 @@ export async function currentLists(store: SanctionsStore): Promise<Array<{ sourc
 /** The union of the current lists' Ethereum addresses: what the on-chain SanctionsList should hold. */
 export async function listedEthereumAddresses(store: SanctionsStore, currencies?: readonly string[]): Promise<string[]> {
   const lists = await currentLists(store);
-  return ethereumAddresses(lists.flatMap((l) => l.entries), currencies);
+  return ethereumAddresses(
+    lists.flatMap((l) => l.entries),
+    currencies,
+  );
 }

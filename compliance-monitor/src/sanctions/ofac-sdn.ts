@@ -19,10 +19,15 @@ import { childText, children, parseXmlDocument, type XmlElement } from './xml-do
 export function parseOfacSdn(file: string, text: string): ParsedList {
   const { rootName, root } = parseXmlDocument(file, text);
   if (rootName === 'Sanctions') {
-    throw new SanctionsListError(file, 'Sanctions', 'format', 'this is OFAC\'s advanced format (SDN_ADVANCED.XML); import SDN.XML (root <sdnList>) instead');
+    throw new SanctionsListError(file, 'Sanctions', 'format', "this is OFAC's advanced format (SDN_ADVANCED.XML); import SDN.XML (root <sdnList>) instead");
   }
   if (rootName !== 'sdnList') {
-    throw new SanctionsListError(file, rootName, 'format', `expected the OFAC SDN list (root element <sdnList>), found <${rootName}>${rootName === 'export' ? ' (an EU consolidated list? use --source eu)' : ''}`);
+    throw new SanctionsListError(
+      file,
+      rootName,
+      'format',
+      `expected the OFAC SDN list (root element <sdnList>), found <${rootName}>${rootName === 'export' ? ' (an EU consolidated list? use --source eu)' : ''}`,
+    );
   }
   const info = children(root, 'publshInformation')[0];
   const publishDate = info ? childText(info, 'Publish_Date') : undefined;
@@ -61,32 +66,36 @@ function readEntry(file: string, path: string, el: XmlElement): SanctionsEntry {
   const lastName = required(file, path, el, 'lastName');
   const firstName = childText(el, 'firstName');
   const names: EntryName[] = [name(firstName, lastName, 'primary')];
-  children(el, 'akaList').flatMap((l) => children(l, 'aka')).forEach((aka, i) => {
-    const akaLast = childText(aka, 'lastName');
-    const akaFirst = childText(aka, 'firstName');
-    if (akaLast === undefined && akaFirst === undefined) throw new SanctionsListError(file, `${path}/akaList/aka[${i + 1}]`, 'required', 'an alias needs <lastName> or <firstName>');
-    const category = childText(aka, 'category');
-    names.push({ ...name(akaFirst, akaLast, 'alias'), ...(category === 'strong' || category === 'weak' ? { strength: category } : {}) });
-  });
+  children(el, 'akaList')
+    .flatMap((l) => children(l, 'aka'))
+    .forEach((aka, i) => {
+      const akaLast = childText(aka, 'lastName');
+      const akaFirst = childText(aka, 'firstName');
+      if (akaLast === undefined && akaFirst === undefined) throw new SanctionsListError(file, `${path}/akaList/aka[${i + 1}]`, 'required', 'an alias needs <lastName> or <firstName>');
+      const category = childText(aka, 'category');
+      names.push({ ...name(akaFirst, akaLast, 'alias'), ...(category === 'strong' || category === 'weak' ? { strength: category } : {}) });
+    });
   const birthDates = children(el, 'dateOfBirthList')
     .flatMap((l) => children(l, 'dateOfBirthItem'))
     .map((item, i) => ofacDate(file, `${path}/dateOfBirthList/dateOfBirthItem[${i + 1}]/dateOfBirth`, required(file, `${path}/dateOfBirthList/dateOfBirthItem[${i + 1}]`, item, 'dateOfBirth')));
-  const nationalities = [
-    ...children(el, 'nationalityList').flatMap((l) => children(l, 'nationality')),
-    ...children(el, 'citizenshipList').flatMap((l) => children(l, 'citizenship')),
-  ]
+  const nationalities = [...children(el, 'nationalityList').flatMap((l) => children(l, 'nationality')), ...children(el, 'citizenshipList').flatMap((l) => children(l, 'citizenship'))]
     .map((n) => childText(n, 'country'))
     .filter((c): c is string => c !== undefined)
     .map(countryCode);
   const wallets: ListedWallet[] = [];
-  children(el, 'idList').flatMap((l) => children(l, 'id')).forEach((id, i) => {
-    const idType = childText(id, 'idType') ?? '';
-    const m = /^Digital Currency Address\s*-\s*(\S+)$/i.exec(idType);
-    if (!m) return;
-    const at = `${path}/idList/id[${i + 1}]/idNumber`;
-    wallets.push(currencyAddress(file, at, m[1].toUpperCase(), required(file, `${path}/idList/id[${i + 1}]`, id, 'idNumber')));
-  });
-  const programs = children(el, 'programList').flatMap((l) => children(l, 'program')).map((p) => p['#text'] ?? '').filter((p) => p !== '');
+  children(el, 'idList')
+    .flatMap((l) => children(l, 'id'))
+    .forEach((id, i) => {
+      const idType = childText(id, 'idType') ?? '';
+      const m = /^Digital Currency Address\s*-\s*(\S+)$/i.exec(idType);
+      if (!m) return;
+      const at = `${path}/idList/id[${i + 1}]/idNumber`;
+      wallets.push(currencyAddress(file, at, m[1].toUpperCase(), required(file, `${path}/idList/id[${i + 1}]`, id, 'idNumber')));
+    });
+  const programs = children(el, 'programList')
+    .flatMap((l) => children(l, 'program'))
+    .map((p) => p['#text'] ?? '')
+    .filter((p) => p !== '');
   return { uid, type, names, birthDates, nationalities: [...new Set(nationalities)], wallets, programs };
 }
 

@@ -71,7 +71,11 @@ export interface ScreeningOptions {
 
 /** A person refused before screening: `field` names it (`persons[2].birthDate`), `rule` what it broke. */
 export class ScreeningInputError extends Error {
-  constructor(readonly field: string, readonly rule: string, detail: string) {
+  constructor(
+    readonly field: string,
+    readonly rule: string,
+    detail: string,
+  ) {
     super(`${field}: ${rule}: ${detail}`);
     this.name = 'ScreeningInputError';
   }
@@ -189,7 +193,15 @@ export function screenPerson(person: ScreenedPerson, index: ScreeningIndex, opti
       birthDateEffect(person.birthDate, entry.birthDates),
       nationalityEffect(person, entry.nationalities),
     ];
-    const score = round(Math.min(1, Math.max(0, reasons.reduce((a, r) => a + r.effect, 0))));
+    const score = round(
+      Math.min(
+        1,
+        Math.max(
+          0,
+          reasons.reduce((a, r) => a + r.effect, 0),
+        ),
+      ),
+    );
     if (score < minScore) continue;
     out.push({ credentialId: person.credentialId, source, entryUid: entry.uid, entryName: entry.names[0].wholeName, matchedName: best.name, score, reasons });
   }
@@ -200,11 +212,7 @@ export function screenPerson(person: ScreenedPerson, index: ScreeningIndex, opti
  * Screens a batch of persons (validated first: a bad one refuses the batch, naming
  * `persons[i].field`) against the lists; all candidates, grouped by person in input order.
  */
-export function screenPersons(
-  persons: unknown,
-  lists: ScreeningIndex | Array<{ source: ListSource; entries: SanctionsEntry[] }>,
-  options: ScreeningOptions = {},
-): ScreeningMatch[] {
+export function screenPersons(persons: unknown, lists: ScreeningIndex | Array<{ source: ListSource; entries: SanctionsEntry[] }>, options: ScreeningOptions = {}): ScreeningMatch[] {
   const valid = validatePersons(persons);
   const index = Array.isArray(lists) ? buildScreeningIndex(lists) : lists;
   return valid.flatMap((p) => screenPerson(p, index, options));

@@ -213,9 +213,9 @@ export function openSqliteSanctionsStore(path: string): SanctionsStore {
       return { ...record, id: save(record, entries) };
     },
     async listImports(source) {
-      const rows = (source === undefined
-        ? db.prepare('SELECT * FROM sanctions_imports ORDER BY id DESC').all()
-        : db.prepare('SELECT * FROM sanctions_imports WHERE source = ? ORDER BY id DESC').all(source)) as ImportRow[];
+      const rows = (
+        source === undefined ? db.prepare('SELECT * FROM sanctions_imports ORDER BY id DESC').all() : db.prepare('SELECT * FROM sanctions_imports WHERE source = ? ORDER BY id DESC').all(source)
+      ) as ImportRow[];
       return rows.map(fromRow);
     },
     async close() {

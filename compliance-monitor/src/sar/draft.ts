@@ -236,9 +236,7 @@ export function subjectOf(investorTag: string | null, disclosure: DisclosedRecor
       investorTag,
       firstName: 'Unidentified',
       lastName: 'investor',
-      source: investorTag
-        ? `Not disclosed: identity held in escrow under investor tag ${investorTag}`
-        : 'Not disclosed: the wallets are not registered to an investor',
+      source: investorTag ? `Not disclosed: identity held in escrow under investor tag ${investorTag}` : 'Not disclosed: the wallets are not registered to an investor',
     };
   }
   const birthDate = text(person.birthDate) ?? text(disclosure.attributes?.birthDate);
@@ -348,7 +346,12 @@ export function createSarDraft(input: SarCaseInput, options: SarDraftOptions): S
     }));
 
   const entries: SarTimelineEntry[] = [
-    ...events.map((e): SarTimelineEntry => ({ time: e.blockTime, kind: 'event', what: describeEvent(e, token, own), ref: { txHash: e.txHash.toLowerCase(), logIndex: e.logIndex, blockNumber: e.blockNumber } })),
+    ...events.map((e): SarTimelineEntry => ({
+      time: e.blockTime,
+      kind: 'event',
+      what: describeEvent(e, token, own),
+      ref: { txHash: e.txHash.toLowerCase(), logIndex: e.logIndex, blockNumber: e.blockNumber },
+    })),
     ...hits.map((h): SarTimelineEntry => ({ time: h.at, kind: 'hit', what: `Rule ${h.ruleId} (${h.severity}): ${h.summary}` })),
   ];
   // Events before the hit they complete at the same second; events in chain order.
@@ -435,7 +438,11 @@ const EDITABLE = ['narrative', 'reason', 'action', 'indicators', 'reportCode', '
 
 function refuseIfFiled(draft: SarDraft, what: string): void {
   if (draft.status === 'filed' || draft.filed) {
-    throw new SarError('status', 'filed-is-final', `draft ${draft.id} was filed by ${draft.filed?.by ?? 'an officer'} at ${isoTime(draft.filed?.at ?? draft.updatedAt)}; a filed report is the record of what was reported and cannot be ${what} — start a new draft for a follow-up report`);
+    throw new SarError(
+      'status',
+      'filed-is-final',
+      `draft ${draft.id} was filed by ${draft.filed?.by ?? 'an officer'} at ${isoTime(draft.filed?.at ?? draft.updatedAt)}; a filed report is the record of what was reported and cannot be ${what} — start a new draft for a follow-up report`,
+    );
   }
 }
 

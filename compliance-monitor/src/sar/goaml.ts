@@ -30,13 +30,105 @@ import type { SarDraft, SarSubject, SarTransaction } from './draft.js';
 
 /** goAML's element order for the types written here (UNODC schema; an FIU's schema keeps it). */
 export const GOAML_ORDER = {
-  report: ['rentity_id', 'rentity_branch', 'submission_code', 'report_code', 'entity_reference', 'fiu_ref_number', 'submission_date', 'currency_code_local', 'reporting_person', 'location', 'reason', 'action', 'transaction', 'activity', 'report_indicators'],
-  transaction: ['transactionnumber', 'internal_ref_number', 'transaction_location', 'transaction_description', 'date_transaction', 'teller', 'authorized', 'late_deposit', 'date_posting', 'value_date', 'transmode_code', 'transmode_comment', 'amount_local', 'involved_parties', 't_from_my_client', 't_from', 't_to_my_client', 't_to', 'goods_services', 'comments'],
+  report: [
+    'rentity_id',
+    'rentity_branch',
+    'submission_code',
+    'report_code',
+    'entity_reference',
+    'fiu_ref_number',
+    'submission_date',
+    'currency_code_local',
+    'reporting_person',
+    'location',
+    'reason',
+    'action',
+    'transaction',
+    'activity',
+    'report_indicators',
+  ],
+  transaction: [
+    'transactionnumber',
+    'internal_ref_number',
+    'transaction_location',
+    'transaction_description',
+    'date_transaction',
+    'teller',
+    'authorized',
+    'late_deposit',
+    'date_posting',
+    'value_date',
+    'transmode_code',
+    'transmode_comment',
+    'amount_local',
+    'involved_parties',
+    't_from_my_client',
+    't_from',
+    't_to_my_client',
+    't_to',
+    'goods_services',
+    'comments',
+  ],
   t_from: ['from_funds_code', 'from_funds_comment', 'from_foreign_currency', 't_conductor', 'from_account', 'from_person', 'from_entity', 'from_country'],
   t_to: ['to_funds_code', 'to_funds_comment', 'to_foreign_currency', 'to_account', 'to_person', 'to_entity', 'to_country'],
-  t_account: ['institution_name', 'institution_code', 'swift', 'non_bank_institution', 'branch', 'account', 'currency_code', 'account_name', 'iban', 'client_number', 'personal_account_type', 't_entity', 'signatory', 'opened', 'closed', 'balance', 'date_balance', 'status_code', 'beneficiary', 'beneficiary_comment', 'comments'],
+  t_account: [
+    'institution_name',
+    'institution_code',
+    'swift',
+    'non_bank_institution',
+    'branch',
+    'account',
+    'currency_code',
+    'account_name',
+    'iban',
+    'client_number',
+    'personal_account_type',
+    't_entity',
+    'signatory',
+    'opened',
+    'closed',
+    'balance',
+    'date_balance',
+    'status_code',
+    'beneficiary',
+    'beneficiary_comment',
+    'comments',
+  ],
   signatory: ['is_primary', 't_person', 'role'],
-  t_person: ['gender', 'title', 'first_name', 'middle_name', 'prefix', 'last_name', 'birthdate', 'birth_place', 'mothers_name', 'alias', 'ssn', 'passport_number', 'passport_country', 'id_number', 'nationality1', 'nationality2', 'nationality3', 'residence', 'phones', 'addresses', 'email', 'occupation', 'employer_name', 'employer_address_id', 'employer_phone_id', 'identification', 'deceased', 'date_deceased', 'tax_number', 'tax_reg_number', 'source_of_wealth', 'comments'],
+  t_person: [
+    'gender',
+    'title',
+    'first_name',
+    'middle_name',
+    'prefix',
+    'last_name',
+    'birthdate',
+    'birth_place',
+    'mothers_name',
+    'alias',
+    'ssn',
+    'passport_number',
+    'passport_country',
+    'id_number',
+    'nationality1',
+    'nationality2',
+    'nationality3',
+    'residence',
+    'phones',
+    'addresses',
+    'email',
+    'occupation',
+    'employer_name',
+    'employer_address_id',
+    'employer_phone_id',
+    'identification',
+    'deceased',
+    'date_deceased',
+    'tax_number',
+    'tax_reg_number',
+    'source_of_wealth',
+    'comments',
+  ],
   t_person_identification: ['type', 'number', 'issue_date', 'expiry_date', 'issued_by', 'issue_country', 'comments'],
   t_address: ['address_type', 'address', 'town', 'city', 'zip', 'country_code', 'state', 'comments'],
 } as const;
@@ -72,9 +164,7 @@ const NOT_XML = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
 
 /** Text for XML content or a quoted attribute value. */
 export function escapeXml(text: string): string {
-  return text
-    .replace(NOT_XML, '\uFFFD')
-    .replace(/[&<>"'\r]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;', '\r': '&#13;' })[c]!);
+  return text.replace(NOT_XML, '\uFFFD').replace(/[&<>"'\r]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;', '\r': '&#13;' })[c]!);
 }
 
 function write(e: Element, depth: number, out: string[]): void {
@@ -138,12 +228,7 @@ function person(name: string, s: SarSubject, draft: SarDraft): Element | null {
     el('residence', s.residence),
     // goAML requires the issuing country of an identification; without it the document is left out (goamlGaps says so).
     id?.issueCountry
-      ? el('identification', [
-          el('type', draft.codes.identifierTypes[id.type] ?? id.type),
-          el('number', id.number),
-          el('expiry_date', dateOnly(id.expiryDate)),
-          el('issue_country', id.issueCountry),
-        ])
+      ? el('identification', [el('type', draft.codes.identifierTypes[id.type] ?? id.type), el('number', id.number), el('expiry_date', dateOnly(id.expiryDate)), el('issue_country', id.issueCountry)])
       : null,
     el('comments', cut(comments)),
   ]);
@@ -207,12 +292,23 @@ export function goamlXml(draft: SarDraft): string {
     el('currency_code_local', draft.codes.currencyCodeLocal),
     el('reporting_person', [el('title', rp.title), el('first_name', rp.firstName), el('last_name', rp.lastName), el('email', rp.email), el('occupation', rp.occupation)]),
     loc
-      ? el('location', [el('address_type', loc.addressType), el('address', loc.address), el('town', loc.town), el('city', loc.city), el('zip', loc.zip), el('country_code', loc.countryCode), el('state', loc.state)])
+      ? el('location', [
+          el('address_type', loc.addressType),
+          el('address', loc.address),
+          el('town', loc.town),
+          el('city', loc.city),
+          el('zip', loc.zip),
+          el('country_code', loc.countryCode),
+          el('state', loc.state),
+        ])
       : null,
     el('reason', reason),
     el('action', cut(draft.action)),
     ...draft.transactions.map((t) => transaction(t, draft)),
-    el('report_indicators', draft.indicators.map((code) => el('indicator', code))),
+    el(
+      'report_indicators',
+      draft.indicators.map((code) => el('indicator', code)),
+    ),
   ])!;
   const out = ['<?xml version="1.0" encoding="UTF-8"?>'];
   write(root, 0, out);
@@ -231,7 +327,7 @@ export function goamlGaps(draft: SarDraft): string[] {
   if (!draft.subject.identified) gaps.push('The subject is not identified (no escrow disclosure for this case): the report names an unidentified investor by tag and wallets.');
   if (draft.subject.identified && !draft.subject.nationality) gaps.push("The subject's nationality is unknown (the disclosure has none): add it if the FIU requires it.");
   const id = draft.subject.identification;
-  if (id && !id.issueCountry) gaps.push("The identity document has no issuing country, which goAML requires: it is left out of the XML (add subject.identification.issueCountry).");
+  if (id && !id.issueCountry) gaps.push('The identity document has no issuing country, which goAML requires: it is left out of the XML (add subject.identification.issueCountry).');
   if (draft.subject.identified && !draft.subject.firstName) gaps.push('The subject has no given names: goAML requires first_name, written as "-".');
   if (id && draft.codes.identifierTypes[id.type] === undefined) gaps.push(`The document type "${id.type}" has no FIU identifier code (codes.identifierTypes); it is written as is.`);
   if (draft.codes.unitPriceLocal === undefined && draft.transactions.length) gaps.push(`No unit price: amount_local holds ${draft.token.symbol} token units, not ${draft.codes.currencyCodeLocal}.`);

@@ -32,7 +32,13 @@ const STYLE = `
 `;
 
 const e = escapeHtml;
-const utc = (t: number | null | undefined) => (t ? new Date(t * 1000).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, ' UTC') : '');
+const utc = (t: number | null | undefined) =>
+  t
+    ? new Date(t * 1000)
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d{3}Z$/, ' UTC')
+    : '';
 
 function definitionList(pairs: readonly [string, string | undefined][]): string {
   const shown = pairs.filter((p): p is [string, string] => p[1] !== undefined && p[1] !== '');
@@ -41,9 +47,7 @@ function definitionList(pairs: readonly [string, string | undefined][]): string 
 
 function table(head: readonly string[], rows: readonly string[][], amountColumns: readonly number[] = []): string {
   const th = head.map((h, i) => `<th${amountColumns.includes(i) ? ' class="amount"' : ''}>${e(h)}</th>`).join('');
-  const body = rows.length
-    ? rows.map((r) => `<tr>${r.join('')}</tr>`).join('')
-    : `<tr><td colspan="${head.length}">None.</td></tr>`;
+  const body = rows.length ? rows.map((r) => `<tr>${r.join('')}</tr>`).join('') : `<tr><td colspan="${head.length}">None.</td></tr>`;
   return `<table><thead><tr>${th}</tr></thead><tbody>${body}</tbody></table>`;
 }
 
@@ -184,7 +188,10 @@ export function sarHtml(draft: SarDraft): string {
     `<section><h2>Rule hits and evidence</h2>${hits}</section>`,
     `<section><h2>Reason</h2><div class="narrative">${e(draft.reason)}</div><h2>Action taken</h2><div class="narrative">${e(draft.action)}</div></section>`,
     `<section><h2>Narrative</h2><div class="narrative">${e(draft.narrative)}</div></section>`,
-    `<section><h2>Status and history</h2>${definitionList([['Status', draft.status], ['Indicators', draft.indicators.join(', ') || 'none']])}${edits}</section>`,
+    `<section><h2>Status and history</h2>${definitionList([
+      ['Status', draft.status],
+      ['Indicators', draft.indicators.join(', ') || 'none'],
+    ])}${edits}</section>`,
     '</body>',
     '</html>',
     '',

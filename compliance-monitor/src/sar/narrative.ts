@@ -50,7 +50,13 @@ const PLACEHOLDER = /\{\{\s*([A-Za-z]+)\s*\}\}/g;
 /** The facts a template can name, read from a draft. */
 export function narrativeFacts(draft: SarDraft): NarrativeFacts {
   const { subject, token, totals } = draft;
-  const day = (t: number | null) => (t === null ? '' : new Date(t * 1000).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, ' UTC'));
+  const day = (t: number | null) =>
+    t === null
+      ? ''
+      : new Date(t * 1000)
+          .toISOString()
+          .replace('T', ' ')
+          .replace(/\.\d{3}Z$/, ' UTC');
   const name = subject.identified ? [subject.firstName, subject.lastName].filter(Boolean).join(' ') : 'an unidentified investor (identity held in escrow, not disclosed)';
   return {
     reportingEntity: draft.reportingEntity.name,

@@ -308,10 +308,7 @@ export class StoreSession {
       if (h.case_id) await this.appendCaseLog(h.case_id, 'withdrawn', 'indexer', `hit ${h.id} (${h.rule_id}) withdrawn: its events were reorganised away`, { hitId: h.id });
     }
     await this.sql.run('DELETE FROM rule_hits WHERE chain_id = ? AND block_number > ?', [chainId, fork.blockNumber]);
-    const touched = await this.sql.all<{ policy_id: string; wallet: string }>('SELECT policy_id, wallet FROM wallet_investors WHERE chain_id = ? AND block_number > ?', [
-      chainId,
-      fork.blockNumber,
-    ]);
+    const touched = await this.sql.all<{ policy_id: string; wallet: string }>('SELECT policy_id, wallet FROM wallet_investors WHERE chain_id = ? AND block_number > ?', [chainId, fork.blockNumber]);
     const events = await this.sql.run('DELETE FROM chain_events WHERE chain_id = ? AND block_number > ?', [chainId, fork.blockNumber]);
     // Foreign keys cascade on both backends; deleting explicitly keeps SQLite files opened without them right too.
     await this.sql.run('DELETE FROM event_wallets WHERE chain_id = ? AND block_number > ?', [chainId, fork.blockNumber]);
@@ -338,10 +335,7 @@ export class StoreSession {
    */
   async pruneBlocks(chainId: number, below: number): Promise<number> {
     // The newest checkpoint below `below` stays: a rewind to the oldest kept block starts from it.
-    await this.sql.run(
-      'DELETE FROM state_checkpoints WHERE block_number < (SELECT MAX(s.block_number) FROM state_checkpoints s WHERE s.key = state_checkpoints.key AND s.block_number < ?)',
-      [below],
-    );
+    await this.sql.run('DELETE FROM state_checkpoints WHERE block_number < (SELECT MAX(s.block_number) FROM state_checkpoints s WHERE s.key = state_checkpoints.key AND s.block_number < ?)', [below]);
     return this.sql.run('DELETE FROM chain_blocks WHERE chain_id = ? AND block_number < ?', [chainId, below]);
   }
 
@@ -633,7 +627,20 @@ export class StoreSession {
     await this.sql.run(
       `INSERT INTO case_disclosures (id, case_id, chain_id, policy_id, registration_tx, registration_log_index, wallet, issuer_disclosure_id, request_id, record_json, attached_by, attached_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [id, d.caseId, d.chainId, d.policyId, d.registrationTx.toLowerCase(), d.registrationLogIndex, d.wallet.toLowerCase(), d.issuerDisclosureId, d.requestId, JSON.stringify(d.record), d.attachedBy, at],
+      [
+        id,
+        d.caseId,
+        d.chainId,
+        d.policyId,
+        d.registrationTx.toLowerCase(),
+        d.registrationLogIndex,
+        d.wallet.toLowerCase(),
+        d.issuerDisclosureId,
+        d.requestId,
+        JSON.stringify(d.record),
+        d.attachedBy,
+        at,
+      ],
     );
     const summary = { disclosureId: id, issuerDisclosureId: d.issuerDisclosureId, requestId: d.requestId, wallet: d.wallet.toLowerCase(), registrationTx: d.registrationTx.toLowerCase() };
     await this.appendCaseLog(d.caseId, 'note', d.attachedBy, `escrow disclosure ${d.issuerDisclosureId} attached (wallet ${d.wallet.toLowerCase()})`, summary);
@@ -644,8 +651,18 @@ export class StoreSession {
   /** A case's attached disclosures, newest first. */
   async caseDisclosures(caseId: string): Promise<CaseDisclosure[]> {
     const rows = await this.sql.all<{
-      id: string; case_id: string; chain_id: number; policy_id: string; registration_tx: string; registration_log_index: number; wallet: string;
-      issuer_disclosure_id: string; request_id: string; record_json: string; attached_by: string; attached_at: number;
+      id: string;
+      case_id: string;
+      chain_id: number;
+      policy_id: string;
+      registration_tx: string;
+      registration_log_index: number;
+      wallet: string;
+      issuer_disclosure_id: string;
+      request_id: string;
+      record_json: string;
+      attached_by: string;
+      attached_at: number;
     }>('SELECT * FROM case_disclosures WHERE case_id = ? ORDER BY attached_at DESC, id DESC', [caseId]);
     return rows.map((r) => ({
       id: r.id,

@@ -22,6 +22,8 @@ contract ContractWallet is IERC1271 {
 
     function execute(address target, bytes calldata data) external returns (bytes memory) {
         if (msg.sender != owner) revert NotOwner(msg.sender);
+        // A test wallet forwarding any call.
+        // solhint-disable-next-line avoid-low-level-calls
         (bool ok, bytes memory result) = target.call(data);
         if (!ok) {
             assembly {

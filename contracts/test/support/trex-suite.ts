@@ -31,12 +31,7 @@ export interface TrexToken {
  * ModularCompliance without modules; `owner` owns both, `agent` becomes the token's agent, and the
  * token is unpaused (T-REX tokens start paused).
  */
-export async function deployTrexToken(
-  owner: Signer,
-  agent: Signer,
-  identityRegistry: string,
-  meta: { name: string; symbol: string; decimals: number },
-): Promise<TrexToken> {
+export async function deployTrexToken(owner: Signer, agent: Signer, identityRegistry: string, meta: { name: string; symbol: string; decimals: number }): Promise<TrexToken> {
   const compliance = await deployTrex('ModularCompliance', owner);
   await mined(compliance.init());
   const token = await deployTrex('Token', owner);
@@ -78,13 +73,7 @@ export async function deployOnchainIdRegistry(owner: Signer, claimSigner: Signer
   await mined(identityRegistryStorage.init());
 
   const identityRegistry = await deployTrex('IdentityRegistry', owner);
-  await mined(
-    identityRegistry.init(
-      await trustedIssuersRegistry.getAddress(),
-      await claimTopicsRegistry.getAddress(),
-      await identityRegistryStorage.getAddress(),
-    ),
-  );
+  await mined(identityRegistry.init(await trustedIssuersRegistry.getAddress(), await claimTopicsRegistry.getAddress(), await identityRegistryStorage.getAddress()));
   await mined(identityRegistryStorage.bindIdentityRegistry(await identityRegistry.getAddress()));
   await mined(identityRegistry.addAgent(ownerAddress));
   return { identityRegistry, identityRegistryStorage, trustedIssuersRegistry, claimTopicsRegistry, claimIssuer, claimSigner };
@@ -102,21 +91,14 @@ export interface OnboardingGas {
  * a KYC claim the claim issuer's signer signed over (identity, topic, data), and has the registry's
  * agent (`agent`) register the wallet with that identity and `country` (ISO 3166-1 numeric).
  */
-export async function onboardOnchainIdInvestor(
-  registry: OnchainIdRegistry,
-  agent: Signer,
-  wallet: Signer,
-  country: number,
-): Promise<{ identity: TrexContract; gas: OnboardingGas }> {
+export async function onboardOnchainIdInvestor(registry: OnchainIdRegistry, agent: Signer, wallet: Signer, country: number): Promise<{ identity: TrexContract; gas: OnboardingGas }> {
   const identity = await deployTrex('Identity', wallet, await wallet.getAddress(), false);
   const deployReceipt = await identity.deploymentTransaction()!.wait();
   const identityAddress = await identity.getAddress();
   const data = AbiCoder.defaultAbiCoder().encode(['string'], ['KYC level 3, checked']);
   const digest = keccak256(AbiCoder.defaultAbiCoder().encode(['address', 'uint256', 'bytes'], [identityAddress, KYC_CLAIM_TOPIC, data]));
   const signature = await registry.claimSigner.signMessage(getBytes(digest));
-  const addClaim = await (
-    await identity.connect(wallet).addClaim(KYC_CLAIM_TOPIC, ECDSA_SCHEME, await registry.claimIssuer.getAddress(), signature, data, '')
-  ).wait();
+  const addClaim = await (await identity.connect(wallet).addClaim(KYC_CLAIM_TOPIC, ECDSA_SCHEME, await registry.claimIssuer.getAddress(), signature, data, '')).wait();
   const register = await (await registry.identityRegistry.connect(agent).registerIdentity(await wallet.getAddress(), identityAddress, country)).wait();
   return {
     identity,

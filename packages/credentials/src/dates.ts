@@ -15,11 +15,7 @@ function daysInMonth(year: number, month: number): number {
 }
 
 function isRealDate(year: number, month: number, day: number): boolean {
-  return (
-    Number.isInteger(year) && year >= MIN_YEAR && year <= MAX_YEAR &&
-    Number.isInteger(month) && month >= 1 && month <= 12 &&
-    Number.isInteger(day) && day >= 1 && day <= daysInMonth(year, month)
-  );
+  return Number.isInteger(year) && year >= MIN_YEAR && year <= MAX_YEAR && Number.isInteger(month) && month >= 1 && month <= 12 && Number.isInteger(day) && day >= 1 && day <= daysInMonth(year, month);
 }
 
 /** True when `n` is YYYYMMDD of a real Gregorian date in 1900..2999 (so 20230229 is not). */

@@ -1,13 +1,7 @@
 import { concat, getBytes, keccak256, toUtf8Bytes, Wallet } from 'ethers';
 import { poseidon1 } from 'poseidon-lite';
 import { ValidationError } from './errors.js';
-import {
-  IDENTITY_MESSAGE,
-  identityCommitment,
-  identitySecretFromSeed,
-  identitySecretFromSignature,
-  randomIdentitySecret,
-} from './identity.js';
+import { IDENTITY_MESSAGE, identityCommitment, identitySecretFromSeed, identitySecretFromSignature, randomIdentitySecret } from './identity.js';
 
 describe('holder identity', () => {
   const seed = new Uint8Array(32).fill(7);

@@ -12,16 +12,18 @@ export interface InvestorClass {
  * The investor classes the toolkit knows, the single table every other part reads (docs/protocol.md).
  * Bits are part of the encoding: a new class takes the next free bit, an existing one never moves.
  */
-export const INVESTOR_CLASSES: readonly InvestorClass[] = Object.freeze([
-  { bit: 0, id: 'retail', label: 'Retail (verified)', description: 'A retail investor whose identity has been verified.' },
-  { bit: 1, id: 'accredited', label: 'Accredited investor (US)', description: 'Accredited investor under US Regulation D, Rule 501(a).' },
-  { bit: 2, id: 'qualified-purchaser', label: 'Qualified purchaser (US)', description: 'Qualified purchaser under the US Investment Company Act, section 2(a)(51).' },
-  { bit: 3, id: 'professional-eu', label: 'Professional client (EU)', description: 'Professional client under MiFID II, Annex II.' },
-  { bit: 4, id: 'professional-hk', label: 'Professional investor (HK)', description: 'Professional investor under the Hong Kong Securities and Futures Ordinance.' },
-  { bit: 5, id: 'professional-uk', label: 'Professional client (UK)', description: 'Professional client under FCA COBS 3.5.' },
-  { bit: 6, id: 'institutional', label: 'Institutional investor', description: 'A regulated financial institution or other institutional investor.' },
-  { bit: 7, id: 'qualified-investor-ch', label: 'Qualified investor (CH)', description: 'Qualified investor under the Swiss Financial Services Act (FinSA).' },
-].map((c) => Object.freeze(c)));
+export const INVESTOR_CLASSES: readonly InvestorClass[] = Object.freeze(
+  [
+    { bit: 0, id: 'retail', label: 'Retail (verified)', description: 'A retail investor whose identity has been verified.' },
+    { bit: 1, id: 'accredited', label: 'Accredited investor (US)', description: 'Accredited investor under US Regulation D, Rule 501(a).' },
+    { bit: 2, id: 'qualified-purchaser', label: 'Qualified purchaser (US)', description: 'Qualified purchaser under the US Investment Company Act, section 2(a)(51).' },
+    { bit: 3, id: 'professional-eu', label: 'Professional client (EU)', description: 'Professional client under MiFID II, Annex II.' },
+    { bit: 4, id: 'professional-hk', label: 'Professional investor (HK)', description: 'Professional investor under the Hong Kong Securities and Futures Ordinance.' },
+    { bit: 5, id: 'professional-uk', label: 'Professional client (UK)', description: 'Professional client under FCA COBS 3.5.' },
+    { bit: 6, id: 'institutional', label: 'Institutional investor', description: 'A regulated financial institution or other institutional investor.' },
+    { bit: 7, id: 'qualified-investor-ch', label: 'Qualified investor (CH)', description: 'Qualified investor under the Swiss Financial Services Act (FinSA).' },
+  ].map((c) => Object.freeze(c)),
+);
 
 /** Width of the investor-class mask in the circuit and in policies. */
 export const INVESTOR_CLASS_MASK_BITS = 16;

@@ -4,14 +4,7 @@ import { CredentialPlugin } from '@veramo/credential-w3c';
 import { AbstractDIDStore, DIDManager, MemoryDIDStore } from '@veramo/did-manager';
 import { getDidKeyResolver, KeyDIDProvider } from '@veramo/did-provider-key';
 import { DIDResolverPlugin } from '@veramo/did-resolver';
-import {
-  AbstractKeyManagementSystem,
-  AbstractKeyStore,
-  AbstractPrivateKeyStore,
-  KeyManager,
-  MemoryKeyStore,
-  MemoryPrivateKeyStore,
-} from '@veramo/key-manager';
+import { AbstractKeyManagementSystem, AbstractKeyStore, AbstractPrivateKeyStore, KeyManager, MemoryKeyStore, MemoryPrivateKeyStore } from '@veramo/key-manager';
 import { KeyManagementSystem } from '@veramo/kms-local';
 import type { DIDResolver } from 'did-resolver';
 import { SigningKey } from 'ethers';

@@ -89,7 +89,10 @@ export function decodePolicy(e: EncodedPolicy): Policy {
  * deployment; the shift keeps it below the field order.
  */
 export function computeScope(chainId: bigint | number, gate: string, policyId: bigint | number): bigint {
-  for (const [field, value] of [['chainId', chainId], ['policyId', policyId]] as const) {
+  for (const [field, value] of [
+    ['chainId', chainId],
+    ['policyId', policyId],
+  ] as const) {
     const ok = (typeof value === 'bigint' && value >= 0n && value < 2n ** 256n) || (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0);
     if (!ok) throw new ValidationError(field, 'uint256', `${String(value)} is not a uint256`);
   }
@@ -135,12 +138,7 @@ function assertDate(value: number, field: string): void {
  * spending seconds on a proof that cannot exist. `validUntil` (YYYYMMDD) is the bound the holder
  * intends to prove; when omitted, only expiry is checked (the holder can pick any date up to it).
  */
-export function checkPolicy(
-  attrs: EncodedAttributes,
-  policy: EncodedPolicy,
-  today: number,
-  validUntil?: number,
-): { ok: boolean; failures: PolicyFailure[] } {
+export function checkPolicy(attrs: EncodedAttributes, policy: EncodedPolicy, today: number, validUntil?: number): { ok: boolean; failures: PolicyFailure[] } {
   assertEncodedAttributes(attrs);
   assertEncodedPolicy(policy);
   assertDate(today, 'today');

@@ -96,7 +96,10 @@ export async function verifyKycSdJwtVc(sdJwtVc: string, options: { resolver: Res
   // RFC 9901 §7.1: a disclosure the issuer-signed JWT does not reference by digest means the SD-JWT
   // was tampered with; the library drops such a disclosure silently, so refuse it here.
   const referenced = new Set((JSON.parse(new TextDecoder().decode(base64url.decode(jwt.split('.')[1]))) as { _sd?: string[] })._sd ?? []);
-  for (const disclosure of sdJwtVc.split('~').slice(1).filter((d) => d.length > 0 && !d.includes('.'))) {
+  for (const disclosure of sdJwtVc
+    .split('~')
+    .slice(1)
+    .filter((d) => d.length > 0 && !d.includes('.'))) {
     if (!referenced.has(base64url.encode(hasher(disclosure, 'sha-256')))) throw new Error('a disclosure is not referenced by the issuer-signed JWT (tampered or from another credential)');
   }
   if (claims.vct !== KYC_VCT) throw new Error(`vct is ${String(claims.vct)}, not ${KYC_VCT}`);

@@ -49,10 +49,7 @@ describe('KycCredential, VC Data Model 2.0 secured with VC-JOSE-COSE', () => {
     const key = await getOrCreateIssuerJoseKey(agent, 'issuer-jose');
     issuerDid = key.did;
     signer = kmsJwsSigner(agent, key, didKeyVerificationMethod(key.did));
-    ({ jwt } = await issueKycCredentialV2(
-      { issuerDid, holderDid: HOLDER_DID, attributes, identityCommitment: idc, leafIndex: 5, treeId: 'issuer-1', schemaUrl: SCHEMA_URL, status },
-      signer,
-    ));
+    ({ jwt } = await issueKycCredentialV2({ issuerDid, holderDid: HOLDER_DID, attributes, identityCommitment: idc, leafIndex: 5, treeId: 'issuer-1', schemaUrl: SCHEMA_URL, status }, signer));
   });
 
   it('keeps the P-256 key in the KMS under its alias: same did:key on every open', async () => {
@@ -114,9 +111,9 @@ describe('KycCredential, VC Data Model 2.0 secured with VC-JOSE-COSE', () => {
     await expect(verifyKycCredentialV2(jwt, { resolver, issuerDid: other.did })).rejects.toMatchObject({ rule: 'issuer' });
     // Another issuer's key cannot sign in this issuer's name: the kid must be the issuer's.
     const otherSigner = kmsJwsSigner(createIssuerAgent(), other, didKeyVerificationMethod(other.did));
-    await expect(
-      issueKycCredentialV2({ issuerDid, holderDid: HOLDER_DID, attributes, identityCommitment: idc, leafIndex: 0, treeId: 't', schemaUrl: SCHEMA_URL }, otherSigner),
-    ).rejects.toMatchObject({ field: 'signer.kid' });
+    await expect(issueKycCredentialV2({ issuerDid, holderDid: HOLDER_DID, attributes, identityCommitment: idc, leafIndex: 0, treeId: 't', schemaUrl: SCHEMA_URL }, otherSigner)).rejects.toMatchObject({
+      field: 'signer.kid',
+    });
     const retargeted = editPayload(jwt, (payload) => {
       payload.issuer = other.did;
       payload.iss = other.did;
@@ -136,7 +133,7 @@ describe('KycCredential, VC Data Model 2.0 secured with VC-JOSE-COSE', () => {
     const badDate = await signCredentialJose({ ...base, validUntil: 'next year' }, signer);
     await expect(verifyCredentialJose(badDate, { resolver })).rejects.toMatchObject({ rule: 'shape' });
     // validUntil says 2099, the JWT's own exp is past: a JWT library would refuse it, so do we.
-    const [h, , ] = (await signCredentialJose({ ...base, validUntil: '2099-01-01T00:00:00Z' }, signer)).split('.');
+    const [h, ,] = (await signCredentialJose({ ...base, validUntil: '2099-01-01T00:00:00Z' }, signer)).split('.');
     const payload = { ...base, validUntil: '2099-01-01T00:00:00Z', iss: issuerDid, exp: 1_000_000_000 };
     const input = `${h}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
     const stale = `${input}.${await signer.sign(input)}`;

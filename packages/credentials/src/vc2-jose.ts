@@ -250,7 +250,10 @@ export async function verifyCredentialJose(jwt: string, options: VerifyJoseCrede
       throw new CredentialVerificationError('shape', `${field} is not a date-time: ${String(value).slice(0, 40)}`);
     }
   }
-  for (const [claim, value] of [['nbf', nbf], ['exp', exp]] as const) {
+  for (const [claim, value] of [
+    ['nbf', nbf],
+    ['exp', exp],
+  ] as const) {
     if (value !== undefined && !Number.isSafeInteger(value)) throw new CredentialVerificationError('shape', `${claim} is not a NumericDate`);
   }
   if (!options.ignoreValidity) {

@@ -115,9 +115,7 @@ describe('escrow CLI', () => {
       expect(json(dir, `announce-${i}.json`)).toMatchObject({ kind: 'zkkyc-escrow-dkg-announcement', index: i, n: 3, k: 2 });
     }
     await Promise.all(ids.map((i) => run(['dkg', 'deal', '--state', `state-${i}.json`, ...announcements, '--out', `dealing-${i}.json`], dir).then(ok)));
-    const received = await Promise.all(
-      ids.map((i) => run(['dkg', 'receive', '--state', `state-${i}.json`, ...announcements, ...dealings, '--out', `complaints-${i}.json`], dir).then(ok)),
-    );
+    const received = await Promise.all(ids.map((i) => run(['dkg', 'receive', '--state', `state-${i}.json`, ...announcements, ...dealings, '--out', `complaints-${i}.json`], dir).then(ok)));
     for (const [i, r] of received.entries()) {
       expect(JSON.parse(r.stdout)).toMatchObject({ participant: i + 1, accepted: [1, 2, 3], complaints: [] });
       expect(json(dir, `complaints-${i + 1}.json`)).toMatchObject({ kind: 'zkkyc-escrow-dkg-complaints', complainer: i + 1, complaints: [] });
@@ -156,21 +154,47 @@ describe('escrow CLI', () => {
     expect(noLog.code).toBe(2);
     expect(noLog.stderr).toContain('partial needs the disclosure request as logged on chain');
     // The offline file and chain flags do not mix.
-    const mixed = await run(['partial', '--share', 'share-1.json', '--ciphertext', 'ciphertext.json', '--request', requestA, '--log-entry', 'log-A.json', '--unsafe-offline-entry', '--rpc', 'http://127.0.0.1:1', '--out', 'p.json'], dir);
+    const mixed = await run(
+      [
+        'partial',
+        '--share',
+        'share-1.json',
+        '--ciphertext',
+        'ciphertext.json',
+        '--request',
+        requestA,
+        '--log-entry',
+        'log-A.json',
+        '--unsafe-offline-entry',
+        '--rpc',
+        'http://127.0.0.1:1',
+        '--out',
+        'p.json',
+      ],
+      dir,
+    );
     expect(mixed.code).toBe(2);
     expect(mixed.stderr).toContain('--log-entry is the offline alternative to the on-chain log: drop --rpc');
     // A request that is not the logged one: refused.
-    const unlogged = await run(['partial', '--share', 'share-1.json', '--ciphertext', 'ciphertext.json', '--request', 'case-B', '--log-entry', 'log-A.json', '--unsafe-offline-entry', '--out', 'p.json'], dir);
+    const unlogged = await run(
+      ['partial', '--share', 'share-1.json', '--ciphertext', 'ciphertext.json', '--request', 'case-B', '--log-entry', 'log-A.json', '--unsafe-offline-entry', '--out', 'p.json'],
+      dir,
+    );
     expect(unlogged.code).toBe(1);
     expect(unlogged.stderr).toContain('EscrowError: request "case-B" is not the request in the log entry');
 
     const offline = await Promise.all(
       [1, 3].map((i) =>
-        run(['partial', '--share', `share-${i}.json`, '--ciphertext', 'ciphertext.json', '--request', requestA, '--log-entry', 'log-A.json', '--unsafe-offline-entry', '--out', `partial-${i}.json`], dir).then(ok),
+        run(
+          ['partial', '--share', `share-${i}.json`, '--ciphertext', 'ciphertext.json', '--request', requestA, '--log-entry', 'log-A.json', '--unsafe-offline-entry', '--out', `partial-${i}.json`],
+          dir,
+        ).then(ok),
       ),
     );
     for (const r of offline) expect(r.stderr).toContain('escrow: WARNING: --unsafe-offline-entry');
-    const combined = ok(await run(['combine', '--public-key', 'escrow-key-2.json', '--ciphertext', 'ciphertext.json', '--request', requestA, '--partial', 'partial-1.json', '--partial', 'partial-3.json'], dir));
+    const combined = ok(
+      await run(['combine', '--public-key', 'escrow-key-2.json', '--ciphertext', 'ciphertext.json', '--request', requestA, '--partial', 'partial-1.json', '--partial', 'partial-3.json'], dir),
+    );
     // K is printed for the issuer; a request that is not a disclosure log reference gives no issuerRequest.
     expect(JSON.parse(combined.stdout)).toEqual({
       leafIndex: 4242,
@@ -180,7 +204,10 @@ describe('escrow CLI', () => {
       missing: [2],
     });
     // The same partials do not open the ciphertext for another request.
-    const otherRequest = await run(['combine', '--public-key', 'escrow-key-2.json', '--ciphertext', 'ciphertext.json', '--request', 'case-B', '--partial', 'partial-1.json', '--partial', 'partial-3.json'], dir);
+    const otherRequest = await run(
+      ['combine', '--public-key', 'escrow-key-2.json', '--ciphertext', 'ciphertext.json', '--request', 'case-B', '--partial', 'partial-1.json', '--partial', 'partial-3.json'],
+      dir,
+    );
     expect(otherRequest.code).toBe(1);
     expect(otherRequest.stderr).toContain('partials give 0 valid, need 2');
     expect(otherRequest.stderr).toContain('auditor 1\'s partial was made for request "case-A", not "case-B"');
@@ -191,7 +218,24 @@ describe('escrow CLI', () => {
     dealing2.shares[2].box = (box[0] === 'a' ? 'b' : 'a') + box.slice(1);
     writeFileSync(join(dir, 'dealing-2-tampered.json'), JSON.stringify(dealing2));
     const tampered = ok(
-      await run(['dkg', 'receive', '--state', 'state-3.json', ...announcements, '--dealing', 'dealing-1.json', '--dealing', 'dealing-2-tampered.json', '--dealing', 'dealing-3.json', '--out', 'complaints-3b.json'], dir),
+      await run(
+        [
+          'dkg',
+          'receive',
+          '--state',
+          'state-3.json',
+          ...announcements,
+          '--dealing',
+          'dealing-1.json',
+          '--dealing',
+          'dealing-2-tampered.json',
+          '--dealing',
+          'dealing-3.json',
+          '--out',
+          'complaints-3b.json',
+        ],
+        dir,
+      ),
     );
     expect(JSON.parse(tampered.stdout).complaints).toEqual([{ dealer: 2, reason: 'undecryptable' }]);
     expect(json(dir, 'complaints-3b.json').complaints).toEqual([expect.objectContaining({ dealer: 2, reason: 'undecryptable' })]);

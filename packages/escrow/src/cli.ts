@@ -53,16 +53,7 @@ import { multiply } from './group.js';
 import { disclosureRequestBody, HttpIssuerDisclosures, type IssuerDisclosures } from './issuer-disclosure.js';
 import { buildRegisterOfHolders } from './register-of-holders.js';
 import { registerCsv, registerHtml } from './register-writers.js';
-import {
-  finalizeDkg,
-  receiveDealings,
-  rosterOf,
-  startDkg,
-  deal,
-  type Complaint,
-  type Dealing,
-  type Roster,
-} from './dkg.js';
+import { finalizeDkg, receiveDealings, rosterOf, startDkg, deal, type Complaint, type Dealing, type Roster } from './dkg.js';
 import {
   decodeAnnouncement,
   decodeCiphertext,
@@ -190,11 +181,7 @@ function logEntryFrom(options: { logEntry?: string }) {
  * --registration-log-index and --case-hash, and makes the request reference from the chain id, the
  * log address and the id (a `--request`, if given, must equal it).
  */
-export async function disclosureLogFrom(
-  options: PartialLogOptions,
-  connect?: (rpcUrl: string) => Provider,
-  command = 'partial',
-): Promise<LoggedRequest> {
+export async function disclosureLogFrom(options: PartialLogOptions, connect?: (rpcUrl: string) => Provider, command = 'partial'): Promise<LoggedRequest> {
   const chainFlags = [...CHAIN_FLAGS, ...PIN_FLAGS].filter((f) => options[camel(f)] !== undefined);
   if (options.logEntry !== undefined) {
     if (chainFlags.length > 0) throw new UsageError(`--log-entry is the offline alternative to the on-chain log: drop --${chainFlags.join(', --')}`);
@@ -215,9 +202,7 @@ export async function disclosureLogFrom(
   }
   const missing = CHAIN_FLAGS.filter((f) => !options[camel(f)] && !(f === 'log' && pinned));
   if (missing.length > 0) {
-    throw new UsageError(
-      `${command} needs the disclosure request as logged on chain (missing --${missing.join(', --')}): an auditor decrypts only for a request in the disclosure log`,
-    );
+    throw new UsageError(`${command} needs the disclosure request as logged on chain (missing --${missing.join(', --')}): an auditor decrypts only for a request in the disclosure log`);
   }
   if (!pinned && options.gate === undefined) {
     throw new UsageError(
@@ -264,10 +249,7 @@ export async function disclosureLogFrom(
  * Connects to `--rpc` and asks for the chain id within 15 s (rule `reachable`). A provider the
  * caller passed in (`connect`) is the caller's to close; one made here is closed by `close`.
  */
-export async function openProvider(
-  rpc: string,
-  connect?: (rpcUrl: string) => Provider,
-): Promise<{ provider: Provider; chainId: bigint; close: () => void }> {
+export async function openProvider(rpc: string, connect?: (rpcUrl: string) => Provider): Promise<{ provider: Provider; chainId: bigint; close: () => void }> {
   const provider = connect ? connect(rpc) : new JsonRpcProvider(rpc);
   const close = () => {
     if (!connect) provider.destroy();

@@ -30,7 +30,11 @@ describe('threshold decryption, 2-of-3', () => {
       expect(result.sharedPoint).toEqual(results[0].sharedPoint);
       expect(result.rejected).toEqual([]);
     }
-    expect(results.map((r) => r.used)).toEqual([[1, 2], [1, 3], [2, 3]]);
+    expect(results.map((r) => r.used)).toEqual([
+      [1, 2],
+      [1, 3],
+      [2, 3],
+    ]);
     expect(results.map((r) => r.missing)).toEqual([[3], [2], [1]]);
     const all = combine(partials, 2, dkg.publicKey, ciphertext, REQUEST);
     expect(all).toMatchObject({ leafIndex: 314159, used: [1, 2], missing: [] });
@@ -97,9 +101,7 @@ describe('threshold decryption, 2-of-3', () => {
   it('fails cleanly for a ciphertext made for another key', () => {
     const stranger = generateSingleKey();
     const foreign = encryptLeafIndex(stranger.publicKey, 314159).ciphertext;
-    expect(() => combine(partialsFor(dkg, foreign), 2, dkg.publicKey, foreign, REQUEST)).toThrow(
-      'ciphertext is not for this key (or corrupted) (rule: decrypts-to-leaf-index)',
-    );
+    expect(() => combine(partialsFor(dkg, foreign), 2, dkg.publicKey, foreign, REQUEST)).toThrow('ciphertext is not for this key (or corrupted) (rule: decrypts-to-leaf-index)');
   });
 
   it('requires a request reference', () => {
@@ -129,9 +131,7 @@ describe('threshold decryption, 3-of-5', () => {
     expect(interpolateSharedPoint(partials.slice(1))).toEqual(all.sharedPoint);
     // Two (k − 1) never reach it, and combine refuses them.
     for (const pair of subsets(partials, 2)) expect(pointsEqual(interpolateSharedPoint(pair), all.sharedPoint)).toBe(false);
-    expect(() => combine(partials.slice(0, 2), 3, dkg.publicKey, ciphertext, REQUEST)).toThrow(
-      'partials give 2 valid, need 3: no partial from auditors 3, 4, 5 (rule: at-least-k)',
-    );
+    expect(() => combine(partials.slice(0, 2), 3, dkg.publicKey, ciphertext, REQUEST)).toThrow('partials give 2 valid, need 3: no partial from auditors 3, 4, 5 (rule: at-least-k)');
   });
 
   it('refuses a partial from a participant disqualified in the DKG', () => {

@@ -51,13 +51,7 @@ export interface CombineResult {
  *
  * `k` is how many partials to interpolate: at least the key's threshold (more changes nothing).
  */
-export function combine(
-  partials: readonly PartialDecryption[],
-  k: number,
-  publicInfo: ThresholdPublicKey,
-  ciphertext: Ciphertext,
-  request: string,
-): CombineResult {
+export function combine(partials: readonly PartialDecryption[], k: number, publicInfo: ThresholdPublicKey, ciphertext: Ciphertext, request: string): CombineResult {
   assertCiphertext(ciphertext);
   assertRequestReference(request);
   assertSubgroupPoint(publicInfo.publicKey, 'E');
@@ -88,10 +82,7 @@ export function combine(
   }
   const missing = publicInfo.qualified.filter((j) => !count.has(j));
   if (valid.length < k) {
-    const parts = [
-      ...rejected.map((r) => r.reason),
-      ...(missing.length ? [`no partial from auditor${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`] : []),
-    ];
+    const parts = [...rejected.map((r) => r.reason), ...(missing.length ? [`no partial from auditor${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`] : [])];
     throw new EscrowError('partials', 'at-least-k', `give ${valid.length} valid, need ${k}${parts.length ? `: ${parts.join('; ')}` : ''}`);
   }
 

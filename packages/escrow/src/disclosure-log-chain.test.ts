@@ -220,8 +220,31 @@ it('needs every chain flag, and refuses malformed ones, before reading anything'
   // The default provider, to a port where nothing listens: refused as unreachable, no partial.
   const err: string[] = [];
   const out = join(dir, 'unreachable.json');
-  const args = ['partial', '--share', join(dir, 'share-1.json'), '--ciphertext', join(dir, 'ct.json'), '--rpc', 'http://127.0.0.1:1', '--gate', gateAddress, '--log', logAddress, '--request-id', '1',
-    '--policy-id', String(POLICY), '--registration-tx', REG_TX, '--registration-log-index', String(REG_LOG), '--case-hash', CASE, '--out', out];
+  const args = [
+    'partial',
+    '--share',
+    join(dir, 'share-1.json'),
+    '--ciphertext',
+    join(dir, 'ct.json'),
+    '--rpc',
+    'http://127.0.0.1:1',
+    '--gate',
+    gateAddress,
+    '--log',
+    logAddress,
+    '--request-id',
+    '1',
+    '--policy-id',
+    String(POLICY),
+    '--registration-tx',
+    REG_TX,
+    '--registration-log-index',
+    String(REG_LOG),
+    '--case-hash',
+    CASE,
+    '--out',
+    out,
+  ];
   expect(await runEscrowCli(args, { stdout: () => {}, stderr: (l) => err.push(l) })).toBe(1);
   expect(err.join('\n')).toContain('--rpc http://127.0.0.1:1 did not answer');
   expect(err.join('\n')).toContain('(rule: reachable)');
@@ -234,8 +257,23 @@ describe('the registration and the key the request names (docs/disclosure-log.md
 
   /** Logs a request with the `request` command and returns its id. */
   async function logRequest(policyId: bigint, tx: string, logIndex: number, caseHash = CASE): Promise<string> {
-    const args = ['request', '--rpc', 'http://in-process', '--log', logAddress, '--policy-id', String(policyId), '--registration-tx', tx,
-      '--registration-log-index', String(logIndex), '--case-hash', caseHash, '--key-env', 'OFFICER_KEY'];
+    const args = [
+      'request',
+      '--rpc',
+      'http://in-process',
+      '--log',
+      logAddress,
+      '--policy-id',
+      String(policyId),
+      '--registration-tx',
+      tx,
+      '--registration-log-index',
+      String(logIndex),
+      '--case-hash',
+      caseHash,
+      '--key-env',
+      'OFFICER_KEY',
+    ];
     const result = await cli(args, env);
     expect(result).toMatchObject({ code: 0, err: '' });
     const printed = JSON.parse(result.out);
@@ -263,21 +301,76 @@ describe('the registration and the key the request names (docs/disclosure-log.md
     const id = await logRequest(POLICY, REG_TX, REG_LOG);
     expect((await log.entry(id)).status).toBe(1n);
     // The WalletVerified event just before the ciphertext is not what a request names.
-    const before = await cli(['request', '--rpc', 'x', '--log', logAddress, '--policy-id', String(POLICY), '--registration-tx', REG_TX,
-      '--registration-log-index', String(REG_LOG - 1), '--case-hash', CASE, '--key-env', 'OFFICER_KEY'], env);
+    const before = await cli(
+      [
+        'request',
+        '--rpc',
+        'x',
+        '--log',
+        logAddress,
+        '--policy-id',
+        String(POLICY),
+        '--registration-tx',
+        REG_TX,
+        '--registration-log-index',
+        String(REG_LOG - 1),
+        '--case-hash',
+        CASE,
+        '--key-env',
+        'OFFICER_KEY',
+      ],
+      env,
+    );
     expect(before.code).toBe(1);
     expect(before.err).toContain("is not the gate's EscrowCiphertext event (rule: registration-ciphertext)");
-    const otherPolicy = await cli(['request', '--rpc', 'x', '--log', logAddress, '--policy-id', String(POLICY), '--registration-tx', registrations.otherPolicy[0],
-      '--registration-log-index', String(registrations.otherPolicy[1]), '--case-hash', CASE, '--key-env', 'OFFICER_KEY'], env);
+    const otherPolicy = await cli(
+      [
+        'request',
+        '--rpc',
+        'x',
+        '--log',
+        logAddress,
+        '--policy-id',
+        String(POLICY),
+        '--registration-tx',
+        registrations.otherPolicy[0],
+        '--registration-log-index',
+        String(registrations.otherPolicy[1]),
+        '--case-hash',
+        CASE,
+        '--key-env',
+        'OFFICER_KEY',
+      ],
+      env,
+    );
     expect(otherPolicy.err).toContain(`is a registration under policy ${OTHER_POLICY}, not ${POLICY}`);
-    const noKey = await cli(['request', '--rpc', 'x', '--log', logAddress, '--policy-id', '7', '--registration-tx', REG_TX,
-      '--registration-log-index', String(REG_LOG), '--case-hash', CASE, '--key-env', 'NOT_SET'], env);
+    const noKey = await cli(
+      ['request', '--rpc', 'x', '--log', logAddress, '--policy-id', '7', '--registration-tx', REG_TX, '--registration-log-index', String(REG_LOG), '--case-hash', CASE, '--key-env', 'NOT_SET'],
+      env,
+    );
     expect(noKey.code).toBe(1);
     expect(noKey.err).toContain('names the environment variable NOT_SET, which is not set');
     // A requester the log does not know: the contract's error, named.
-    const stranger = await cli(['request', '--rpc', 'x', '--log', logAddress, '--policy-id', String(POLICY), '--registration-tx', REG_TX,
-      '--registration-log-index', String(REG_LOG), '--case-hash', CASE, '--key-env', 'STRANGER'],
-      { STRANGER: '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a' }); // Hardhat account 2
+    const stranger = await cli(
+      [
+        'request',
+        '--rpc',
+        'x',
+        '--log',
+        logAddress,
+        '--policy-id',
+        String(POLICY),
+        '--registration-tx',
+        REG_TX,
+        '--registration-log-index',
+        String(REG_LOG),
+        '--case-hash',
+        CASE,
+        '--key-env',
+        'STRANGER',
+      ],
+      { STRANGER: '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a' },
+    ); // Hardhat account 2
     expect(stranger.code).toBe(1);
     expect(stranger.err).toContain('request was not recorded: ');
     expect(stranger.err).toContain('NotRequester(7, ');
@@ -290,15 +383,36 @@ describe('the registration and the key the request names (docs/disclosure-log.md
     for (const o of outs) expect((await o.run).code).toBe(0);
     // Without --ciphertext (the flag is dropped from the command line).
     const out = join(dir, 'from-chain.json');
-    const flags = ['partial', '--share', join(dir, 'share-3.json'), '--rpc', 'x', '--gate', gateAddress, '--log', logAddress, '--request-id', id, '--policy-id', String(POLICY),
-      '--registration-tx', REG_TX, '--registration-log-index', String(REG_LOG), '--case-hash', CASE, '--out', out];
+    const flags = [
+      'partial',
+      '--share',
+      join(dir, 'share-3.json'),
+      '--rpc',
+      'x',
+      '--gate',
+      gateAddress,
+      '--log',
+      logAddress,
+      '--request-id',
+      id,
+      '--policy-id',
+      String(POLICY),
+      '--registration-tx',
+      REG_TX,
+      '--registration-log-index',
+      String(REG_LOG),
+      '--case-hash',
+      CASE,
+      '--out',
+      out,
+    ];
     expect((await cli(flags)).code).toBe(0);
     const reference = `disclosure-log:${chainId}:${logAddress.toLowerCase()}:${id}`;
     const combined = await cli(['combine', '--public-key', join(dir, 'key.json'), '--ciphertext', join(dir, 'ct.json'), '--request', reference, '--partial', outs[0].out, '--partial', out]);
     expect(JSON.parse(combined.out)).toMatchObject({ leafIndex: 4242, used: [1, 3] });
   });
 
-  it('refuses a ciphertext other than the registration\'s, and a key other than the policy\'s', async () => {
+  it("refuses a ciphertext other than the registration's, and a key other than the policy's", async () => {
     const id = await logRequest(POLICY, REG_TX, REG_LOG);
     writeFileSync(join(dir, 'other-ct.json'), JSON.stringify(encodeCiphertext(encryptLeafIndex(dkg.publicKey.publicKey, 4242).ciphertext)));
     const wrongCt = await partial({ 'request-id': id, ciphertext: join(dir, 'other-ct.json') }).run;
@@ -317,8 +431,27 @@ describe('the registration and the key the request names (docs/disclosure-log.md
   it('lets the single key holder decrypt a logged registration, with the same checks', async () => {
     const [tx, logIndex] = registrations.otherPolicy;
     const id = await logRequest(OTHER_POLICY, tx, logIndex);
-    const args = ['decrypt', '--secret-key', join(dir, 'single.json'), '--rpc', 'x', '--gate', gateAddress, '--log', logAddress, '--request-id', id, '--policy-id', String(OTHER_POLICY),
-      '--registration-tx', tx, '--registration-log-index', String(logIndex), '--case-hash', CASE];
+    const args = [
+      'decrypt',
+      '--secret-key',
+      join(dir, 'single.json'),
+      '--rpc',
+      'x',
+      '--gate',
+      gateAddress,
+      '--log',
+      logAddress,
+      '--request-id',
+      id,
+      '--policy-id',
+      String(OTHER_POLICY),
+      '--registration-tx',
+      tx,
+      '--registration-log-index',
+      String(logIndex),
+      '--case-hash',
+      CASE,
+    ];
     const opened = await cli(args);
     expect(opened).toMatchObject({ code: 0, err: '' });
     const printed = JSON.parse(opened.out);
@@ -333,8 +466,27 @@ describe('the registration and the key the request names (docs/disclosure-log.md
     // The same key on policy 7, whose escrow key is the DKG's: refused before decrypting.
     const [tx7, log7] = registrations.single;
     const id7 = await logRequest(POLICY, tx7, log7);
-    const refused = await cli(['decrypt', '--secret-key', join(dir, 'single.json'), '--rpc', 'x', '--gate', gateAddress, '--log', logAddress, '--request-id', id7, '--policy-id', String(POLICY),
-      '--registration-tx', tx7, '--registration-log-index', String(log7), '--case-hash', CASE]);
+    const refused = await cli([
+      'decrypt',
+      '--secret-key',
+      join(dir, 'single.json'),
+      '--rpc',
+      'x',
+      '--gate',
+      gateAddress,
+      '--log',
+      logAddress,
+      '--request-id',
+      id7,
+      '--policy-id',
+      String(POLICY),
+      '--registration-tx',
+      tx7,
+      '--registration-log-index',
+      String(log7),
+      '--case-hash',
+      CASE,
+    ]);
     expect(refused.code).toBe(1);
     expect(refused.err).toContain('(rule: policy-escrow-key)');
     // Some chain flags but not all: a usage error, nothing decrypted.
@@ -347,8 +499,29 @@ describe('the registration and the key the request names (docs/disclosure-log.md
 describe('the official deployment: the auditor pins the gate (and the log) it serves', () => {
   it('needs --gate or --deployment, and refuses a log of another gate (rule official-log)', async () => {
     const noGate = partial();
-    const flags = ['partial', '--share', join(dir, 'share-1.json'), '--ciphertext', join(dir, 'ct.json'), '--rpc', 'x', '--log', logAddress, '--request-id', '1',
-      '--policy-id', String(POLICY), '--registration-tx', REG_TX, '--registration-log-index', String(REG_LOG), '--case-hash', CASE, '--out', noGate.out];
+    const flags = [
+      'partial',
+      '--share',
+      join(dir, 'share-1.json'),
+      '--ciphertext',
+      join(dir, 'ct.json'),
+      '--rpc',
+      'x',
+      '--log',
+      logAddress,
+      '--request-id',
+      '1',
+      '--policy-id',
+      String(POLICY),
+      '--registration-tx',
+      REG_TX,
+      '--registration-log-index',
+      String(REG_LOG),
+      '--case-hash',
+      CASE,
+      '--out',
+      noGate.out,
+    ];
     const missing = await cli(flags);
     expect(missing.code).toBe(2);
     expect(missing.err).toContain('--gate');
@@ -374,8 +547,15 @@ describe('the official deployment: the auditor pins the gate (and the log) it se
     const base = partial();
     const withoutAddresses = (extra: Record<string, string>) => {
       const flags: Record<string, string> = {
-        share: join(dir, 'share-2.json'), rpc: 'x', 'request-id': '1', 'policy-id': String(POLICY), 'registration-tx': REG_TX,
-        'registration-log-index': String(REG_LOG), 'case-hash': CASE, out: join(dir, `deployment-partial-${++outputs}.json`), ...extra,
+        share: join(dir, 'share-2.json'),
+        rpc: 'x',
+        'request-id': '1',
+        'policy-id': String(POLICY),
+        'registration-tx': REG_TX,
+        'registration-log-index': String(REG_LOG),
+        'case-hash': CASE,
+        out: join(dir, `deployment-partial-${++outputs}.json`),
+        ...extra,
       };
       return cli(['partial', ...Object.entries(flags).flatMap(([k, v]) => [`--${k}`, v])]);
     };
@@ -403,7 +583,7 @@ describe('the official deployment: the auditor pins the gate (and the log) it se
     await expect(check.assertLogged({ ...query, request: other })).rejects.toThrow('(rule: official-log)');
   });
 
-  it('refuses an entry whose requester was not a requester of the policy at the entry\'s block (rule requester)', async () => {
+  it("refuses an entry whose requester was not a requester of the policy at the entry's block (rule requester)", async () => {
     const [admin, officer] = await hre.ethers.getSigners();
     const adminLog = DisclosureLog__factory.connect(logAddress, admin);
     await hre.network.provider.send('evm_setAutomine', [false]);
@@ -444,8 +624,29 @@ describe('a rotated escrow key (the key of a registration is the one the policy 
   }
   const run = (share: string, tx: string, logIndex: number, id: string) => {
     const out = join(dir, `rotation-${++outputs}.json`);
-    const flags = ['partial', '--share', share, '--rpc', 'x', '--gate', gateAddress, '--log', logAddress, '--request-id', id, '--policy-id', String(POLICY),
-      '--registration-tx', tx, '--registration-log-index', String(logIndex), '--case-hash', CASE, '--out', out];
+    const flags = [
+      'partial',
+      '--share',
+      share,
+      '--rpc',
+      'x',
+      '--gate',
+      gateAddress,
+      '--log',
+      logAddress,
+      '--request-id',
+      id,
+      '--policy-id',
+      String(POLICY),
+      '--registration-tx',
+      tx,
+      '--registration-log-index',
+      String(logIndex),
+      '--case-hash',
+      CASE,
+      '--out',
+      out,
+    ];
     return cli(flags);
   };
 
@@ -468,7 +669,7 @@ describe('a rotated escrow key (the key of a registration is the one the policy 
     expect(old.err).toContain(`was made under escrow key version ${version + 1} of policy ${POLICY}`);
   });
 
-  it('uses the key set before the registration in its own block, not the block\'s final state', async () => {
+  it("uses the key set before the registration in its own block, not the block's final state", async () => {
     const third = runHonestDkg(3, 2);
     const fresh = encryptLeafIndex(next.publicKey.publicKey, 123).ciphertext;
     await hre.network.provider.send('evm_setAutomine', [false]);

@@ -70,12 +70,7 @@ export function parseDisclosureRequestReference(reference: string): DisclosureLo
 
 /** `keccak256(abi.encode(uint256 policyId, bytes32 registrationTx, uint32 logIndex, bytes32 caseRefHash))`, as the contract stores it. */
 export function disclosureEntryHash(subject: DisclosureSubject): string {
-  return keccak256(
-    AbiCoder.defaultAbiCoder().encode(
-      ['uint256', 'bytes32', 'uint32', 'bytes32'],
-      [subject.policyId, subject.registrationTx, subject.registrationLogIndex, subject.caseRefHash],
-    ),
-  );
+  return keccak256(AbiCoder.defaultAbiCoder().encode(['uint256', 'bytes32', 'uint32', 'bytes32'], [subject.policyId, subject.registrationTx, subject.registrationLogIndex, subject.caseRefHash]));
 }
 
 /** Checks a subject's fields at the boundary, naming the CLI flag that carries each. */
@@ -180,7 +175,9 @@ export class ChainDisclosureLogCheck implements DisclosureLogCheck {
     if (entry.status === Status.Cancelled) refuse(`was cancelled by its requester`);
     if (entry.status !== Status.Open) refuse(`has unknown status ${entry.status}`);
     if (entry.entryHash !== disclosureEntryHash(this.subject)) {
-      refuse(`is logged for another policy, registration or case hash than the one given (policy ${this.subject.policyId}, registration ${this.subject.registrationTx}#${this.subject.registrationLogIndex}, case hash ${this.subject.caseRefHash})`);
+      refuse(
+        `is logged for another policy, registration or case hash than the one given (policy ${this.subject.policyId}, registration ${this.subject.registrationTx}#${this.subject.registrationLogIndex}, case hash ${this.subject.caseRefHash})`,
+      );
     }
     const depth = BigInt(await this.provider.getBlockNumber()) - entry.blockNumber + 1n;
     if (depth < BigInt(this.confirmations)) refuse(`has ${depth} confirmation(s); wait for ${this.confirmations}`);

@@ -76,8 +76,23 @@ it('makes a partial for a request logged on the node, refuses another case hash,
     await (await log.setRateLimit(POLICY, 1, 86400)).wait();
     await (await log.setRequester(POLICY, await officer.getAddress(), true)).wait();
     const address = await log.getAddress();
-    const request = ['request', '--rpc', url, '--log', address, '--policy-id', String(POLICY), '--registration-tx', REG_TX,
-      '--registration-log-index', REG_LOG, '--case-hash', CASE, '--key-env', 'OFFICER_KEY'];
+    const request = [
+      'request',
+      '--rpc',
+      url,
+      '--log',
+      address,
+      '--policy-id',
+      String(POLICY),
+      '--registration-tx',
+      REG_TX,
+      '--registration-log-index',
+      REG_LOG,
+      '--case-hash',
+      CASE,
+      '--key-env',
+      'OFFICER_KEY',
+    ];
     const logged = await escrow(request);
     expect(logged).toMatchObject({ code: 0, stderr: '' });
     expect(JSON.parse(logged.stdout)).toMatchObject({ id: '1', reference: { chainId: 31337, log: address.toLowerCase(), id: '1' }, requester: await officer.getAddress() });
@@ -89,8 +104,29 @@ it('makes a partial for a request logged on the node, refuses another case hash,
     writeFileSync(join(dir, 'ct.json'), JSON.stringify(encodeCiphertext(ciphertext)));
     const gateAddress = await gate.getAddress();
     const args = (caseHash: string, out: string) => [
-      'partial', '--share', 'share-1.json', '--ciphertext', 'ct.json', '--rpc', url, '--gate', gateAddress, '--log', address, '--request-id', '1',
-      '--policy-id', String(POLICY), '--registration-tx', REG_TX, '--registration-log-index', REG_LOG, '--case-hash', caseHash, '--out', out,
+      'partial',
+      '--share',
+      'share-1.json',
+      '--ciphertext',
+      'ct.json',
+      '--rpc',
+      url,
+      '--gate',
+      gateAddress,
+      '--log',
+      address,
+      '--request-id',
+      '1',
+      '--policy-id',
+      String(POLICY),
+      '--registration-tx',
+      REG_TX,
+      '--registration-log-index',
+      REG_LOG,
+      '--case-hash',
+      caseHash,
+      '--out',
+      out,
     ];
     const made = await escrow(args(CASE, 'p1.json'));
     expect(made).toMatchObject({ code: 0, stderr: '' });

@@ -1,12 +1,5 @@
 import { Contract, getAddress, Interface, type Provider, type Signer } from 'ethers';
-import {
-  assertDisclosureSubject,
-  DISCLOSURE_LOG_ABI,
-  disclosureEntryHash,
-  disclosureRequestReference,
-  gateOfLog,
-  type DisclosureSubject,
-} from './disclosure-log-chain.js';
+import { assertDisclosureSubject, DISCLOSURE_LOG_ABI, disclosureEntryHash, disclosureRequestReference, gateOfLog, type DisclosureSubject } from './disclosure-log-chain.js';
 import { EscrowError } from './errors.js';
 import { readRegistrationCiphertext, uint256Topic } from './gate-events.js';
 import { getLogsChunked } from './holders-chain.js';
@@ -44,14 +37,7 @@ export interface OpenRequests {
  * (topic2 = policyId, topic3 = requester) from `fromBlock` to the head, `chunk` blocks per
  * eth_getLogs call, each still `Open` in `entry(id)`.
  */
-export async function openRequestsOf(
-  provider: Provider,
-  log: string,
-  requester: string,
-  policyId: bigint,
-  fromBlock = 0,
-  chunk?: number,
-): Promise<OpenRequests> {
+export async function openRequestsOf(provider: Provider, log: string, requester: string, policyId: bigint, fromBlock = 0, chunk?: number): Promise<OpenRequests> {
   const contract = new Contract(log, DISCLOSURE_LOG_ABI, provider);
   const topics = [DISCLOSURE_REQUESTED.topicHash, null, uint256Topic(policyId), '0x' + getAddress(requester).slice(2).toLowerCase().padStart(64, '0')];
   const logs = await getLogsChunked(provider, { address: log, topics }, { fromBlock, toBlock: await provider.getBlockNumber(), chunk });

@@ -1,16 +1,5 @@
 import { runHonestDkg, subsets, type HonestDkg } from './dkg.fixture.js';
-import {
-  deal,
-  finalizeDkg,
-  judgeComplaint,
-  qualifiedDealers,
-  receiveDealings,
-  rosterOf,
-  startDkg,
-  thresholdPublicKey,
-  type Complaint,
-  type Dealing,
-} from './dkg.js';
+import { deal, finalizeDkg, judgeComplaint, qualifiedDealers, receiveDealings, rosterOf, startDkg, thresholdPublicKey, type Complaint, type Dealing } from './dkg.js';
 import { proveEqualLogs } from './chaum-pedersen.js';
 import { uint32 } from './encoding.js';
 import { addPoints, BASE8, IDENTITY, multiply, multiplyBase, pointsEqual, type Point } from './group.js';
@@ -78,9 +67,7 @@ describe('joint-Feldman DKG', () => {
     expect(one.publicKey.publicKey).toEqual(three.publicKey.publicKey);
     expect(one.publicKey.publicKey).toEqual(addPoints(dkg.dealings[0].commitments[0], dkg.dealings[2].commitments[0]));
     expect([...one.publicKey.verificationKeys.keys()]).toEqual([1, 3]);
-    expect(() => finalizeDkg(dkg.secrets[1], dkg.roster, dealings, [complaint])).toThrow(
-      expect.objectContaining({ field: 'participant 2', rule: 'qualified' }),
-    );
+    expect(() => finalizeDkg(dkg.secrets[1], dkg.roster, dealings, [complaint])).toThrow(expect.objectContaining({ field: 'participant 2', rule: 'qualified' }));
     // Without the complaint, participant 3 cannot finalize: it is told to publish it.
     expect(() => finalizeDkg(dkg.secrets[2], dkg.roster, dealings, [])).toThrow(expect.objectContaining({ field: 'dealing 2', rule: 'share-valid' }));
   });

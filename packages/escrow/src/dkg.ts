@@ -3,26 +3,9 @@ import { proveEqualLogs, verifyEqualLogs, type EqualLogProof, type EqualLogState
 import { EscrowError } from './errors.js';
 import { domainTag, pointBytes, uint32 } from './encoding.js';
 import { commitToPolynomial, committedSharePoint, shareMatchesCommitments } from './feldman.js';
-import {
-  addPoints,
-  assertScalar,
-  assertSubgroupPoint,
-  BASE8,
-  IDENTITY,
-  modOrder,
-  multiplyBase,
-  pointsEqual,
-  randomScalar,
-  type Point,
-} from './group.js';
+import { addPoints, assertScalar, assertSubgroupPoint, BASE8, IDENTITY, modOrder, multiplyBase, pointsEqual, randomScalar, type Point } from './group.js';
 import { evaluatePolynomial, randomPolynomial } from './shamir.js';
-import {
-  openShareWithSharedPoint,
-  sealShare,
-  sharedPointFor,
-  type SealedShare,
-  type ShareContext,
-} from './share-transport.js';
+import { openShareWithSharedPoint, sealShare, sharedPointFor, type SealedShare, type ShareContext } from './share-transport.js';
 
 /**
  * Distributed key generation for a k-of-n escrow key: Pedersen's joint-Feldman protocol.
@@ -207,9 +190,7 @@ export function deal(secrets: ParticipantSecrets, roster: Roster): Dealing {
   assertOwnSecrets(secrets, roster);
   const coefficients = randomPolynomial(roster.k - 1);
   const commitments = commitToPolynomial(coefficients);
-  const shares = roster.transportKeys.map((T, i) =>
-    sealShare(evaluatePolynomial(coefficients, BigInt(i + 1)), T, shareContext(roster, secrets.index, i + 1, commitments)),
-  );
+  const shares = roster.transportKeys.map((T, i) => sealShare(evaluatePolynomial(coefficients, BigInt(i + 1)), T, shareContext(roster, secrets.index, i + 1, commitments)));
   return { dkgId: roster.dkgId, dealer: secrets.index, commitments, shares };
 }
 
@@ -282,11 +263,7 @@ export function receiveShare(secrets: ParticipantSecrets, roster: Roster, dealin
  * dealing whose box does not open or whose share fails the Feldman check. Dealings with a public
  * fault need no complaint (everyone disqualifies them); they are listed in `faulty`.
  */
-export function receiveDealings(
-  secrets: ParticipantSecrets,
-  roster: Roster,
-  dealings: readonly Dealing[],
-): { shares: Map<number, bigint>; complaints: Complaint[]; faulty: Disqualification[] } {
+export function receiveDealings(secrets: ParticipantSecrets, roster: Roster, dealings: readonly Dealing[]): { shares: Map<number, bigint>; complaints: Complaint[]; faulty: Disqualification[] } {
   const shares = new Map<number, bigint>();
   const complaints: Complaint[] = [];
   const faulty: Disqualification[] = [];
@@ -340,11 +317,7 @@ export function judgeComplaint(complaint: Complaint, roster: Roster, dealing: De
  * QUAL: the dealers with exactly one well-formed dealing and no upheld complaint, ascending; and why
  * each other participant is out. Depends on public data only, so every participant computes the same.
  */
-export function qualifiedDealers(
-  roster: Roster,
-  dealings: readonly Dealing[],
-  complaints: readonly Complaint[],
-): { qualified: number[]; disqualified: Disqualification[] } {
+export function qualifiedDealers(roster: Roster, dealings: readonly Dealing[], complaints: readonly Complaint[]): { qualified: number[]; disqualified: Disqualification[] } {
   const disqualified: Disqualification[] = [];
   const qualified: number[] = [];
   for (let i = 1; i <= roster.n; i += 1) {
@@ -401,12 +374,7 @@ export function thresholdPublicKey(roster: Roster, dealings: readonly Dealing[],
  * and the public outcome. Throws an EscrowError if j is not in QUAL, or if a qualified dealer's box
  * for j does not open or check out (then j should have complained in round 2).
  */
-export function finalizeDkg(
-  secrets: ParticipantSecrets,
-  roster: Roster,
-  dealings: readonly Dealing[],
-  complaints: readonly Complaint[],
-): { keyShare: KeyShare; publicKey: ThresholdPublicKey } {
+export function finalizeDkg(secrets: ParticipantSecrets, roster: Roster, dealings: readonly Dealing[], complaints: readonly Complaint[]): { keyShare: KeyShare; publicKey: ThresholdPublicKey } {
   assertOwnSecrets(secrets, roster);
   const outcome = thresholdPublicKey(roster, dealings, complaints);
   const j = secrets.index;
@@ -417,7 +385,11 @@ export function finalizeDkg(
   }
   let secretShare = 0n;
   for (const i of outcome.qualified) {
-    const received = receiveShare(secrets, roster, dealings.find((d) => d.dealer === i)!);
+    const received = receiveShare(
+      secrets,
+      roster,
+      dealings.find((d) => d.dealer === i)!,
+    );
     if (!('share' in received)) {
       throw new EscrowError(`dealing ${i}`, 'share-valid', `gives participant ${j} a bad share but no complaint was upheld: publish the complaint and finalize again`);
     }

@@ -196,7 +196,14 @@ export function decodeComplaints(value: unknown, field = 'complaints'): Complain
   return doc.complaints.map((c: Json, i) => {
     const f = `${field}.complaints[${i}]`;
     if (c?.reason !== 'undecryptable' && c?.reason !== 'share-mismatch') throw new EscrowError(`${f}.reason`, 'reason', 'must be "undecryptable" or "share-mismatch"');
-    return { dkgId, complainer, dealer: decodeCount(c.dealer, `${f}.dealer`), reason: c.reason, sharedPoint: decodePoint(c.sharedPoint, `${f}.sharedPoint`), proof: decodeProof(c.proof, `${f}.proof`) };
+    return {
+      dkgId,
+      complainer,
+      dealer: decodeCount(c.dealer, `${f}.dealer`),
+      reason: c.reason,
+      sharedPoint: decodePoint(c.sharedPoint, `${f}.sharedPoint`),
+      proof: decodeProof(c.proof, `${f}.proof`),
+    };
   });
 }
 

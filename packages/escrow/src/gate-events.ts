@@ -86,11 +86,7 @@ export function ciphertextFromReceipt(receipt: TransactionReceipt | null, gate: 
 }
 
 /** {@link ciphertextFromReceipt}, with the block the registration is in (for the key in force then). */
-export function registrationFromReceipt(
-  receipt: TransactionReceipt | null,
-  gate: string,
-  pointer: RegistrationPointer,
-): { ciphertext: Ciphertext; blockNumber: number } {
+export function registrationFromReceipt(receipt: TransactionReceipt | null, gate: string, pointer: RegistrationPointer): { ciphertext: Ciphertext; blockNumber: number } {
   const where = `${pointer.registrationTx}#${pointer.registrationLogIndex}`;
   const refuse = (detail: string): never => {
     throw new EscrowError('registration', 'registration-ciphertext', `${where} ${detail}`);
@@ -101,7 +97,7 @@ export function registrationFromReceipt(
   if (!log) return refuse(`names no event of that transaction (its logs are at ${receipt.logs.map((l) => l.index).join(', ') || 'none'})`);
   if (getAddress(log.address) !== getAddress(gate)) refuse(`was emitted by ${log.address}, not by the gate ${getAddress(gate)}`);
   const event = decodeEscrowCiphertext(log);
-  if (!event) return refuse('is not the gate\'s EscrowCiphertext event');
+  if (!event) return refuse("is not the gate's EscrowCiphertext event");
   if (event.policyId !== pointer.policyId) refuse(`is a registration under policy ${event.policyId}, not ${pointer.policyId}`);
   return { ciphertext: ciphertextOfEvent(event), blockNumber: receipt.blockNumber };
 }

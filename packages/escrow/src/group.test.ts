@@ -1,30 +1,13 @@
 import { addPoint, Base8, inCurve, mulPointEscalar, order } from '@zk-kit/baby-jubjub';
 import { decodeFieldElement, decodePoint, decodeScalar, encodeInteger, encodePoint } from './encoding.js';
 import { EscrowError } from './errors.js';
-import {
-  assertScalar,
-  assertSubgroupPoint,
-  BASE8,
-  IDENTITY,
-  invertModOrder,
-  modOrder,
-  multiplyBase,
-  pointFromX,
-  randomScalar,
-  sqrtModP,
-  SNARK_FIELD,
-  SUBGROUP_ORDER,
-  type Point,
-} from './group.js';
+import { assertScalar, assertSubgroupPoint, BASE8, IDENTITY, invertModOrder, modOrder, multiplyBase, pointFromX, randomScalar, sqrtModP, SNARK_FIELD, SUBGROUP_ORDER, type Point } from './group.js';
 
 /**
  * circomlib's full-order generator of Baby Jubjub (order 8·l); Base8 = 8·G. Not exported by
  * @zk-kit/baby-jubjub, so the test checks it before using it to build points outside the subgroup.
  */
-const G_FULL: Point = [
-  995203441582195749578291179787384436505546430278305826713579947235728471134n,
-  5472060717959818805561601436314318772137091100104008585924551046643952123905n,
-];
+const G_FULL: Point = [995203441582195749578291179787384436505546430278305826713579947235728471134n, 5472060717959818805561601436314318772137091100104008585924551046643952123905n];
 const l = SUBGROUP_ORDER;
 const order8 = mulPointEscalar(G_FULL, l) as Point; // l·G has order 8
 const order4 = mulPointEscalar(G_FULL, 2n * l) as Point;
@@ -126,9 +109,7 @@ describe('pointFromX: R from the x coordinate a registration publishes', () => {
       expect(pointFromX(R[0])).toEqual(R);
     }
     // docs/escrow.md §3's test vector.
-    expect(pointFromX(11233779823827025333124745391473272996298223301003553909582395956573732389204n)[1]).toBe(
-      12372795718610595677933506946398358506934555046145787008498045001673471964333n,
-    );
+    expect(pointFromX(11233779823827025333124745391473272996298223301003553909582395956573732389204n)[1]).toBe(12372795718610595677933506946398358506934555046145787008498045001673471964333n);
   });
 
   it('takes square roots modulo p (p − 1 = q·2^28) and says when there is none', () => {

@@ -1,15 +1,6 @@
 import { Contract, getAddress, Interface, ZeroAddress, type Filter, type Log, type Provider } from 'ethers';
 import { EscrowError } from './errors.js';
-import {
-  decodeEscrowCiphertext,
-  ESCROW_CIPHERTEXT_TOPIC,
-  GATE_ABI,
-  GATE_INTERFACE,
-  INVESTOR_TAG_MASK,
-  uint256Topic,
-  WALLET_REVOKED_TOPIC,
-  WALLET_VERIFIED_TOPIC,
-} from './gate-events.js';
+import { decodeEscrowCiphertext, ESCROW_CIPHERTEXT_TOPIC, GATE_ABI, GATE_INTERFACE, INVESTOR_TAG_MASK, uint256Topic, WALLET_REVOKED_TOPIC, WALLET_VERIFIED_TOPIC } from './gate-events.js';
 
 /**
  * What the register of holders reads from the chain, all as of one block: a policy's registrations
@@ -68,11 +59,7 @@ export async function getLogsChunked(provider: Provider, filter: Omit<Filter, 'f
  * nullifier), as the gate emits them.
  */
 export async function readRegistrations(provider: Provider, gate: string, policyId: bigint, range: BlockRange): Promise<Map<string, WalletRegistrations>> {
-  const logs = await getLogsChunked(
-    provider,
-    { address: gate, topics: [[WALLET_VERIFIED_TOPIC, ESCROW_CIPHERTEXT_TOPIC, WALLET_REVOKED_TOPIC], uint256Topic(policyId)] },
-    range,
-  );
+  const logs = await getLogsChunked(provider, { address: gate, topics: [[WALLET_VERIFIED_TOPIC, ESCROW_CIPHERTEXT_TOPIC, WALLET_REVOKED_TOPIC], uint256Topic(policyId)] }, range);
   const wallets = new Map<string, WalletRegistrations>();
   let previous: GateRegistration | undefined;
   for (const log of logs) {
@@ -97,13 +84,7 @@ export async function readRegistrations(provider: Provider, gate: string, policy
     } else if (topic === ESCROW_CIPHERTEXT_TOPIC) {
       const event = decodeEscrowCiphertext(log)!;
       const owner = previous;
-      if (
-        owner &&
-        owner.transaction === log.transactionHash &&
-        owner.logIndex === log.index - 1 &&
-        owner.wallet === event.wallet &&
-        owner.nullifier === event.nullifier
-      ) {
+      if (owner && owner.transaction === log.transactionHash && owner.logIndex === log.index - 1 && owner.wallet === event.wallet && owner.nullifier === event.nullifier) {
         owner.escrow = { logIndex: log.index, escrowX: event.escrowX, escrowC: event.escrowC };
       }
       previous = undefined;

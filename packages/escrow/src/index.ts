@@ -60,22 +60,9 @@ export {
   type Roster,
   type ThresholdPublicKey,
 } from './dkg.js';
-export {
-  assertRequestReference,
-  createPartialDecryption,
-  MAX_REQUEST_BYTES,
-  partialStatement,
-  verifyPartialDecryption,
-  type PartialDecryption,
-} from './partial-decryption.js';
+export { assertRequestReference, createPartialDecryption, MAX_REQUEST_BYTES, partialStatement, verifyPartialDecryption, type PartialDecryption } from './partial-decryption.js';
 export { combine, interpolateSharedPoint, type CombineResult, type RejectedPartial } from './combine.js';
-export {
-  LogEntryFileCheck,
-  permissiveDisclosureLogCheck,
-  type DisclosureLogCheck,
-  type DisclosureLogEntry,
-  type DisclosureQuery,
-} from './disclosure-log.js';
+export { LogEntryFileCheck, permissiveDisclosureLogCheck, type DisclosureLogCheck, type DisclosureLogEntry, type DisclosureQuery } from './disclosure-log.js';
 export {
   assertDisclosureSubject,
   ChainDisclosureLogCheck,
@@ -89,20 +76,8 @@ export {
   type DisclosureLogLocation,
   type DisclosureSubject,
 } from './disclosure-log-chain.js';
-export {
-  openRequestsOf,
-  recordDisclosureRequest,
-  type LoggedDisclosureRequest,
-  type OpenRequests,
-} from './disclosure-requests.js';
-export {
-  assertCaseReference,
-  assertCaseSalt,
-  CASE_HASH_TAG,
-  caseRefHash,
-  derivedCaseSalt,
-  randomCaseSalt,
-} from './case-hash.js';
+export { openRequestsOf, recordDisclosureRequest, type LoggedDisclosureRequest, type OpenRequests } from './disclosure-requests.js';
+export { assertCaseReference, assertCaseSalt, CASE_HASH_TAG, caseRefHash, derivedCaseSalt, randomCaseSalt } from './case-hash.js';
 export {
   assertPolicyEscrowKey,
   ciphertextFromReceipt,
@@ -129,14 +104,7 @@ export {
   type ChainPosition,
   type PolicyEscrowKeyVersion,
 } from './escrow-key-history.js';
-export {
-  readRegistrations,
-  readTokenHolders,
-  type BlockRange,
-  type GateRegistration,
-  type TokenHolders,
-  type WalletRegistrations,
-} from './holders-chain.js';
+export { readRegistrations, readTokenHolders, type BlockRange, type GateRegistration, type TokenHolders, type WalletRegistrations } from './holders-chain.js';
 export {
   disclosureRequestBody,
   HttpIssuerDisclosures,

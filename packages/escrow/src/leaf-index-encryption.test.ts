@@ -2,13 +2,7 @@ import { mulPointEscalar } from '@zk-kit/baby-jubjub';
 import { poseidon2 } from 'poseidon-lite';
 import { EscrowError } from './errors.js';
 import { BASE8, multiply, SNARK_FIELD, SUBGROUP_ORDER, type Point } from './group.js';
-import {
-  decryptLeafIndex,
-  encryptLeafIndex,
-  LEAF_INDEX_BOUND,
-  leafIndexFromSharedPoint,
-  maskFromSharedPoint,
-} from './leaf-index-encryption.js';
+import { decryptLeafIndex, encryptLeafIndex, LEAF_INDEX_BOUND, leafIndexFromSharedPoint, maskFromSharedPoint } from './leaf-index-encryption.js';
 import { generateSingleKey, publicKeyOf } from './single-key.js';
 
 describe('leaf index encryption (single holder)', () => {
@@ -31,10 +25,7 @@ describe('leaf index encryption (single holder)', () => {
       6921140157146341856952207703800109194198222041584329850188192674304805134065n,
       19315036694604867924412484447665190374303888916962616112358246501479826895183n,
     ]);
-    expect(vector.R).toEqual([
-      11233779823827025333124745391473272996298223301003553909582395956573732389204n,
-      12372795718610595677933506946398358506934555046145787008498045001673471964333n,
-    ]);
+    expect(vector.R).toEqual([11233779823827025333124745391473272996298223301003553909582395956573732389204n, 12372795718610595677933506946398358506934555046145787008498045001673471964333n]);
     expect(vector.c).toBe(19720681205613410680251485499982234029570213727205370986174402074401809770209n);
     expect(decryptLeafIndex(1234567890123456789n, vector)).toBe(42);
   });
@@ -71,10 +62,7 @@ describe('leaf index encryption (single holder)', () => {
 
   it('refuses R off the curve, of low order, or outside the subgroup, and c outside the field', () => {
     const { ciphertext } = encryptLeafIndex(E, 5);
-    const G_FULL: Point = [
-      995203441582195749578291179787384436505546430278305826713579947235728471134n,
-      5472060717959818805561601436314318772137091100104008585924551046643952123905n,
-    ];
+    const G_FULL: Point = [995203441582195749578291179787384436505546430278305826713579947235728471134n, 5472060717959818805561601436314318772137091100104008585924551046643952123905n];
     const order4 = mulPointEscalar(G_FULL, 2n * SUBGROUP_ORDER) as Point;
     const cases: [Point, string][] = [
       [[1n, 1n], 'on-curve'],

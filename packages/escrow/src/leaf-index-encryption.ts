@@ -1,14 +1,6 @@
 import { poseidon2 } from 'poseidon-lite';
 import { EscrowError } from './errors.js';
-import {
-  assertScalar,
-  assertSubgroupPoint,
-  multiply,
-  multiplyBase,
-  randomScalar,
-  SNARK_FIELD,
-  type Point,
-} from './group.js';
+import { assertScalar, assertSubgroupPoint, multiply, multiplyBase, randomScalar, SNARK_FIELD, type Point } from './group.js';
 
 /**
  * The escrow ciphertext: the holder credential's leaf index, encrypted to the policy's escrow key.
@@ -52,8 +44,7 @@ export function maskFromSharedPoint(K: Point): bigint {
 
 /** Throws an EscrowError naming `field` unless `leafIndex` is an integer in `[0, 2^32)`. */
 export function assertLeafIndex(leafIndex: unknown, field = 'leafIndex'): asserts leafIndex is number | bigint {
-  const ok =
-    (typeof leafIndex === 'number' && Number.isSafeInteger(leafIndex)) || typeof leafIndex === 'bigint';
+  const ok = (typeof leafIndex === 'number' && Number.isSafeInteger(leafIndex)) || typeof leafIndex === 'bigint';
   if (!ok) throw new EscrowError(field, 'integer', 'must be an integer');
   const v = BigInt(leafIndex as number | bigint);
   if (v < 0n || v >= LEAF_INDEX_BOUND) throw new EscrowError(field, 'leaf-index-range', 'must be in [0, 2^32)');

@@ -10,9 +10,7 @@ const wallet = (address: string, balance: bigint, tag?: bigint): RegisterWallet 
   balance,
   status: 'current',
   verifiedUntil: 1,
-  ...(tag === undefined
-    ? {}
-    : { registration: { transaction: '0x' + '0'.repeat(64), blockNumber: 1, logIndex: 1, investorTag: tag, issuerId: 1n, registeredUntil: 1 } }),
+  ...(tag === undefined ? {} : { registration: { transaction: '0x' + '0'.repeat(64), blockNumber: 1, logIndex: 1, investorTag: tag, issuerId: 1n, registeredUntil: 1 } }),
 });
 const record = (person: Record<string, unknown>, credential = 'c'): DisclosedRecord => ({ person, attributes: {}, credential: { id: credential } });
 

@@ -56,7 +56,11 @@ beforeAll(async () => {
   const bob = world.issue({ jurisdiction: jurisdictionIndex('FR') });
   holders = { alice, bob };
   await world.publish();
-  for (const [holder, wallet] of [[alice, a1], [alice, a2], [bob, b]] as const) {
+  for (const [holder, wallet] of [
+    [alice, a1],
+    [alice, a2],
+    [bob, b],
+  ] as const) {
     await (await world.submitEscrow(await world.proveEscrow(holder, wallet.address), wallet)).wait();
   }
   issuer.records.set(alice.index, {
@@ -134,7 +138,12 @@ it('after a key rotation, opens with the old key what was registered under it, a
   };
   const byOld = await buildRegisterOfHolders({ ...common, secretKey: ta.secretKey, caseReference: 'register after rotation (key 1)' });
   expect(byOld.problems).toEqual([`${d.address}: registered under escrow key version 2, not this key`]);
-  const opened = (r: typeof byOld) => r.holders.flatMap((h) => h.wallets).filter((w) => w.registration?.leafIndex !== undefined).map((w) => w.address).sort();
+  const opened = (r: typeof byOld) =>
+    r.holders
+      .flatMap((h) => h.wallets)
+      .filter((w) => w.registration?.leafIndex !== undefined)
+      .map((w) => w.address)
+      .sort();
   expect(opened(byOld)).toEqual([a1.address, a2.address, b.address].sort());
 
   const byNew = await buildRegisterOfHolders({ ...common, secretKey: next.secretKey, caseReference: 'register after rotation (key 2)' });

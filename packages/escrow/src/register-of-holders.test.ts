@@ -38,7 +38,14 @@ const PEOPLE: Record<number, DisclosedRecord> = {
     credential: { id: 'cred-alice-2', status: 'active', issuedAt: '2026-06-01', validUntil: '2027-06-01' },
   },
   20: {
-    person: { givenNames: '<script>alert(1)</script>', familyName: '=HYPERLINK("http://evil.example","x")', birthDate: '1975-05-05', documentType: 'id-card', documentCountry: 'FR', documentNumber: 'X1, "Y2"\nZ3' },
+    person: {
+      givenNames: '<script>alert(1)</script>',
+      familyName: '=HYPERLINK("http://evil.example","x")',
+      birthDate: '1975-05-05',
+      documentType: 'id-card',
+      documentCountry: 'FR',
+      documentNumber: 'X1, "Y2"\nZ3',
+    },
     attributes: { jurisdiction: 'FR', investorClass: 'retail', kycLevel: 1 },
     credential: { id: 'cred-bob', status: 'active' },
   },
@@ -211,9 +218,33 @@ describe('escrow register (CLI)', () => {
     const out: string[] = [];
     const err: string[] = [];
     const officerKeys: string[] = [];
-    const args = ['register', '--rpc', 'http://in-process', '--gate', await gate.getAddress(), '--token', await token.getAddress(), '--policy-id', String(POLICY),
-      '--key', join(dir, 'ta-key.json'), '--log', await log.getAddress(), '--requester-key-env', 'REQUESTER', '--issuer', 'http://issuer.invalid',
-      '--officer-key-env', 'OFFICER', '--case-ref', 'register of holders 2026-12-01', '--csv', join(dir, 'register.csv'), '--html', join(dir, 'register.html')];
+    const args = [
+      'register',
+      '--rpc',
+      'http://in-process',
+      '--gate',
+      await gate.getAddress(),
+      '--token',
+      await token.getAddress(),
+      '--policy-id',
+      String(POLICY),
+      '--key',
+      join(dir, 'ta-key.json'),
+      '--log',
+      await log.getAddress(),
+      '--requester-key-env',
+      'REQUESTER',
+      '--issuer',
+      'http://issuer.invalid',
+      '--officer-key-env',
+      'OFFICER',
+      '--case-ref',
+      'register of holders 2026-12-01',
+      '--csv',
+      join(dir, 'register.csv'),
+      '--html',
+      join(dir, 'register.html'),
+    ];
     const code = await runEscrowCli(args, {
       provider: () => hre.ethers.provider,
       issuer: (url, key) => {

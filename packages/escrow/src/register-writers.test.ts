@@ -116,7 +116,12 @@ describe('CSV', () => {
     expect(csvField('say "hi", then\r\nleave')).toBe('"say ""hi"", then\r\nleave"');
     for (const lead of ['=', '+', '-', '@', '\t', '\r']) expect(csvField(`${lead}1+1`)).toBe(`"'${lead}1+1"`);
     expect(csvField('a=b')).toBe('"a=b"');
-    expect(csvOf([['a', 'b'], ['c', '']])).toBe('"a","b"\r\n"c",""\r\n');
+    expect(
+      csvOf([
+        ['a', 'b'],
+        ['c', ''],
+      ]),
+    ).toBe('"a","b"\r\n"c",""\r\n');
   });
 
   it('writes one row per wallet, person fields as columns, and reads back to the same values', () => {
@@ -155,7 +160,32 @@ describe('HTML', () => {
   it('escapes every text and has no script, no external resource, no link', () => {
     expect(escapeHtml(`<a href="x">O'Hara & co</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;O&#39;Hara &amp; co&lt;/a&gt;');
     const tags = new Set([...html.matchAll(/<\/?([a-z0-9!]+)/gi)].map((m) => m[1].toLowerCase()));
-    const allowed = ['!doctype', 'html', 'head', 'meta', 'title', 'style', 'body', 'h1', 'h2', 'p', 'dl', 'dt', 'dd', 'div', 'strong', 'ul', 'li', 'section', 'table', 'thead', 'tbody', 'tr', 'th', 'td'];
+    const allowed = [
+      '!doctype',
+      'html',
+      'head',
+      'meta',
+      'title',
+      'style',
+      'body',
+      'h1',
+      'h2',
+      'p',
+      'dl',
+      'dt',
+      'dd',
+      'div',
+      'strong',
+      'ul',
+      'li',
+      'section',
+      'table',
+      'thead',
+      'tbody',
+      'tr',
+      'th',
+      'td',
+    ];
     expect([...tags].filter((t) => !allowed.includes(t))).toEqual([]);
     expect(html).not.toMatch(/url\(|@import/);
     expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');

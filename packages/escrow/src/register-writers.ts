@@ -27,7 +27,10 @@ export function formatAmount(value: bigint, decimals: number): string {
 /** A unix time as `YYYY-MM-DD HH:MM:SS UTC`, or '' for 0. */
 export function formatTime(seconds: number): string {
   if (!seconds) return '';
-  return new Date(seconds * 1000).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, ' UTC');
+  return new Date(seconds * 1000)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d{3}Z$/, ' UTC');
 }
 
 const STATUS_WORDS: Record<WalletStatus, string> = {
@@ -64,7 +67,11 @@ const ATTRIBUTE_LABELS: [string, string][] = [
 function labelOf(field: string, known: readonly [string, string][]): string {
   const found = known.find(([k]) => k === field);
   if (found) return found[1];
-  const words = field.replace(/[_-]+/g, ' ').replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().trim();
+  const words = field
+    .replace(/[_-]+/g, ' ')
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .trim();
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
@@ -107,8 +114,14 @@ export function csvOf(rows: readonly (readonly string[])[]): string {
  * disclosed under, and the problem if it was not.
  */
 export function registerCsv(register: RegisterOfHolders): string {
-  const personFields = fieldOrder(register.holders.map((h) => h.person), PERSON_LABELS);
-  const attributeFields = fieldOrder(register.holders.map((h) => h.attributes), ATTRIBUTE_LABELS);
+  const personFields = fieldOrder(
+    register.holders.map((h) => h.person),
+    PERSON_LABELS,
+  );
+  const attributeFields = fieldOrder(
+    register.holders.map((h) => h.attributes),
+    ATTRIBUTE_LABELS,
+  );
   const header = [
     'holder',
     ...personFields,
@@ -207,9 +220,7 @@ function walletTable(wallets: readonly RegisterWallet[], register: RegisterOfHol
 
 function holderSection(holder: RegisterHolder, index: number, register: RegisterOfHolders): string {
   const person = holder.person;
-  const name = person
-    ? [textOf(person.givenNames ?? person.firstName), textOf(person.familyName ?? person.lastName)].filter(Boolean).join(' ') || holder.key
-    : 'Not identified';
+  const name = person ? [textOf(person.givenNames ?? person.firstName), textOf(person.familyName ?? person.lastName)].filter(Boolean).join(' ') || holder.key : 'Not identified';
   const details: [string, string][] = [];
   if (person) for (const f of fieldOrder([person], PERSON_LABELS)) details.push([labelOf(f, PERSON_LABELS), textOf(person[f])]);
   if (holder.attributes) for (const f of fieldOrder([holder.attributes], ATTRIBUTE_LABELS)) details.push([labelOf(f, ATTRIBUTE_LABELS), textOf(holder.attributes[f])]);

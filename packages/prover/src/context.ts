@@ -8,7 +8,11 @@ const DATE_BITS = 32n;
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 
 export class ContextError extends Error {
-  constructor(readonly field: string, readonly rule: string, message: string) {
+  constructor(
+    readonly field: string,
+    readonly rule: string,
+    message: string,
+  ) {
     super(`${field}: ${message}`);
     this.name = 'ContextError';
   }

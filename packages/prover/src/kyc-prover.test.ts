@@ -87,7 +87,11 @@ describe('KycProver', () => {
     await expect(prover.prove(short)).rejects.toMatchObject({ field: 'merkleProof.siblings', rule: 'depth' });
     // Each level holds exactly three field elements (the node's three siblings).
     const [level0, ...rest] = req.merkleProof.siblings;
-    for (const bad of [[level0.slice(0, 2), ...rest], [[...level0, 0n], ...rest], [[level0[0], level0[1], -1n], ...rest]]) {
+    for (const bad of [
+      [level0.slice(0, 2), ...rest],
+      [[...level0, 0n], ...rest],
+      [[level0[0], level0[1], -1n], ...rest],
+    ]) {
       await expect(prover.prove({ ...req, merkleProof: { ...req.merkleProof, siblings: bad } })).rejects.toMatchObject({ field: 'merkleProof.siblings', rule: 'shape' });
     }
     // A flat path of 16 bigints (the old binary shape at this length) is not nested triples.

@@ -22,15 +22,7 @@
  */
 import { AbiCoder, getAddress, isAddress, keccak256 } from 'ethers';
 import * as snarkjs from 'snarkjs';
-import {
-  ValidationError,
-  assertEncodedPolicy,
-  computePolicyHash,
-  isValidDateInt,
-  todayInt,
-  type EncodedAttributes,
-  type EncodedPolicy,
-} from '@zkkyc/credentials';
+import { ValidationError, assertEncodedPolicy, computePolicyHash, isValidDateInt, todayInt, type EncodedAttributes, type EncodedPolicy } from '@zkkyc/credentials';
 import type { MerkleProof } from '@zkkyc/tree';
 import type { Groth16Proof } from './calldata.js';
 import type { KycProver } from './kyc-prover.js';
@@ -238,12 +230,7 @@ export interface RelyingPartyProofOptions {
  * one already expired by the holder's clock, and (through the prover) a credential that does not
  * meet the policy or a path that is not the credential's.
  */
-export async function proveForRelyingParty(
-  prover: KycProver,
-  challengeInput: unknown,
-  credential: PresentedCredential,
-  options: RelyingPartyProofOptions,
-): Promise<Presentation> {
+export async function proveForRelyingParty(prover: KycProver, challengeInput: unknown, credential: PresentedCredential, options: RelyingPartyProofOptions): Promise<Presentation> {
   const challenge = parsePresentationChallenge(challengeInput);
   assertAudience(options?.audience, 'options.audience');
   if (challenge.audience !== options.audience) {

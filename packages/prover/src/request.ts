@@ -61,11 +61,7 @@ export function circuitInput(request: KycProofRequest, depth: number): Record<st
   // The issuer tree is quaternary: `depth` bits of capacity in depth/2 levels of three siblings each.
   const levels = depth / 2;
   if (!Array.isArray(merkleProof?.siblings) || merkleProof.siblings.length !== levels) {
-    throw new ValidationError(
-      'merkleProof.siblings',
-      'depth',
-      `must hold ${levels} levels of siblings for this circuit (depth ${depth}), got ${merkleProof?.siblings?.length}`,
-    );
+    throw new ValidationError('merkleProof.siblings', 'depth', `must hold ${levels} levels of siblings for this circuit (depth ${depth}), got ${merkleProof?.siblings?.length}`);
   }
   merkleProof.siblings.forEach((level, i) => {
     if (!Array.isArray(level) || level.length !== 3) {

@@ -81,9 +81,7 @@ export function connectZkKyc(deployment: ZkKycDeployment, runner: ContractRunner
         ...(r.maxBalancePerInvestor ? { maxBalancePerInvestor: MaxBalancePerInvestor__factory.connect(r.maxBalancePerInvestor, runner) } : {}),
         ...(r.lockUp ? { lockUp: LockUp__factory.connect(r.lockUp, runner) } : {}),
         ...(r.maxInvestors ? { maxInvestors: MaxInvestors__factory.connect(r.maxInvestors, runner) } : {}),
-        ...(r.transferVolumePerPeriod
-          ? { transferVolumePerPeriod: TransferVolumePerPeriod__factory.connect(r.transferVolumePerPeriod, runner) }
-          : {}),
+        ...(r.transferVolumePerPeriod ? { transferVolumePerPeriod: TransferVolumePerPeriod__factory.connect(r.transferVolumePerPeriod, runner) } : {}),
         ...(r.sanctionsList ? { sanctionsList: SanctionsList__factory.connect(r.sanctionsList, runner) } : {}),
         ...(r.transferApproval ? { transferApproval: TransferApproval__factory.connect(r.transferApproval, runner) } : {}),
       },
@@ -94,9 +92,7 @@ export function connectZkKyc(deployment: ZkKycDeployment, runner: ContractRunner
     complianceGate: ComplianceGate__factory.connect(c.complianceGate, runner),
     kycPolicyVerifier32: KycPolicyVerifier32__factory.connect(c.kycPolicyVerifier32, runner),
     ...(c.kycPolicyVerifier20 ? { kycPolicyVerifier20: KycPolicyVerifier20__factory.connect(c.kycPolicyVerifier20, runner) } : {}),
-    ...(c.kycPolicyEscrowVerifier32
-      ? { kycPolicyEscrowVerifier32: KycPolicyEscrowVerifier32__factory.connect(c.kycPolicyEscrowVerifier32, runner) }
-      : {}),
+    ...(c.kycPolicyEscrowVerifier32 ? { kycPolicyEscrowVerifier32: KycPolicyEscrowVerifier32__factory.connect(c.kycPolicyEscrowVerifier32, runner) } : {}),
     disclosureLog: DisclosureLog__factory.connect(c.disclosureLog, runner),
     ...(c.sanctionsList ? { sanctionsList: SanctionsList__factory.connect(c.sanctionsList, runner) } : {}),
     tokens,

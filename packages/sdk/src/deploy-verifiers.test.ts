@@ -92,8 +92,6 @@ describe('the dev-chain rule for the bundled (INSECURE) verifiers', () => {
   it('refuses a verifier address without code', async () => {
     const signer = await signerOn(SEPOLIA);
     const empty = '0x' + '22'.repeat(20);
-    await expect(deployZkKyc(signer, { verifiers: { kycPolicyVerifier32: empty } })).rejects.toThrow(
-      `options.verifiers.kycPolicyVerifier32: no contract at ${empty} on chain ${SEPOLIA}`,
-    );
+    await expect(deployZkKyc(signer, { verifiers: { kycPolicyVerifier32: empty } })).rejects.toThrow(`options.verifiers.kycPolicyVerifier32: no contract at ${empty} on chain ${SEPOLIA}`);
   });
 });

@@ -235,23 +235,17 @@ async function callerVerifiers(provider: Provider, chainId: number, verifiers: V
   return {
     kycPolicyVerifier32: await checked('kycPolicyVerifier32', verifiers.kycPolicyVerifier32),
     ...(verifiers.kycPolicyVerifier20 === undefined ? {} : { kycPolicyVerifier20: await checked('kycPolicyVerifier20', verifiers.kycPolicyVerifier20) }),
-    ...(verifiers.kycPolicyEscrowVerifier32 === undefined
-      ? {}
-      : { kycPolicyEscrowVerifier32: await checked('kycPolicyEscrowVerifier32', verifiers.kycPolicyEscrowVerifier32) }),
-    ...(verifiers.kycPolicyBatchVerifier32 === undefined
-      ? {}
-      : { kycPolicyBatchVerifier32: await checked('kycPolicyBatchVerifier32', verifiers.kycPolicyBatchVerifier32) }),
+    ...(verifiers.kycPolicyEscrowVerifier32 === undefined ? {} : { kycPolicyEscrowVerifier32: await checked('kycPolicyEscrowVerifier32', verifiers.kycPolicyEscrowVerifier32) }),
+    ...(verifiers.kycPolicyBatchVerifier32 === undefined ? {} : { kycPolicyBatchVerifier32: await checked('kycPolicyBatchVerifier32', verifiers.kycPolicyBatchVerifier32) }),
   };
 }
 
 /** Deploys the verifiers compiled into @zkkyc/contracts: the INSECURE dev ones (checkVerifierChoice first). */
 async function deployBundledVerifiers(signer: Signer, options: DeployOptions): Promise<VerifierAddresses> {
   const verifier32 = await (await new KycPolicyVerifier32__factory(signer).deploy()).waitForDeployment();
-  const verifier20 =
-    options.verifier20 === false ? undefined : await (await new KycPolicyVerifier20__factory(signer).deploy()).waitForDeployment();
+  const verifier20 = options.verifier20 === false ? undefined : await (await new KycPolicyVerifier20__factory(signer).deploy()).waitForDeployment();
   const escrowVerifier32 = await (await new KycPolicyEscrowVerifier32__factory(signer).deploy()).waitForDeployment();
-  const batchVerifier32 =
-    options.batchVerifier === false ? undefined : await (await new KycPolicyBatchVerifier32__factory(signer).deploy()).waitForDeployment();
+  const batchVerifier32 = options.batchVerifier === false ? undefined : await (await new KycPolicyBatchVerifier32__factory(signer).deploy()).waitForDeployment();
   return {
     kycPolicyVerifier32: await verifier32.getAddress(),
     ...(verifier20 ? { kycPolicyVerifier20: await verifier20.getAddress() } : {}),
@@ -324,11 +318,9 @@ export async function deployZkKyc(signer: Signer, options: DeployOptions = {}): 
     deployment.policies.push(await setGatePolicy(signer, deployment, policy));
   }
   if ((options.tokens ?? []).some((t) => t.rules?.sanctions)) {
-    const sanctions = await (
-      // The deployer is oracle until the hand-over, unless another oracle is named: a mistyped
-      // `admin` then never receives (and loses) the role.
-      await new SanctionsList__factory(signer).deploy(self, options.sanctionsOracle ?? self)
-    ).waitForDeployment();
+    const sanctions = await // The deployer is oracle until the hand-over, unless another oracle is named: a mistyped
+    // `admin` then never receives (and loses) the role.
+    (await new SanctionsList__factory(signer).deploy(self, options.sanctionsOracle ?? self)).waitForDeployment();
     deployment.contracts.sanctionsList = await sanctions.getAddress();
   }
   for (const token of options.tokens ?? []) {
@@ -357,16 +349,12 @@ export async function setGatePolicy(signer: Signer, deployment: ZkKycDeployment,
     ttl: policy.ttl,
     maxWalletsPerInvestor: policy.maxWalletsPerInvestor,
   };
-  const tx = policy.escrowKey
-    ? await gate.setEscrowPolicy(policy.policyId, params, [policy.escrowKey[0], policy.escrowKey[1]])
-    : await gate.setPolicy(policy.policyId, params);
+  const tx = policy.escrowKey ? await gate.setEscrowPolicy(policy.policyId, params, [policy.escrowKey[0], policy.escrowKey[1]]) : await gate.setPolicy(policy.policyId, params);
   const receipt = await tx.wait();
   const stored = await gate.policy(policy.policyId);
   let escrow: Pick<DeployedPolicy, 'escrowKey' | 'rulesHash'> = {};
   if (policy.escrowKey) {
-    const logged = receipt!.logs
-      .map((log) => gate.interface.parseLog(log))
-      .find((parsed) => parsed?.name === 'PolicyEscrowKeySet');
+    const logged = receipt!.logs.map((log) => gate.interface.parseLog(log)).find((parsed) => parsed?.name === 'PolicyEscrowKeySet');
     escrow = {
       escrowKey: [policy.escrowKey[0].toString(), policy.escrowKey[1].toString()],
       rulesHash: (logged!.args.rulesHash as bigint).toString(),
@@ -397,12 +385,7 @@ export async function setGatePolicy(signer: Signer, deployment: ZkKycDeployment,
  * completed by `admin` with {@link acceptTokenAdmin}. (The shared SanctionsList is the
  * deployment's, handed over by deployZkKyc.)
  */
-export async function deployToken(
-  signer: Signer,
-  deployment: ZkKycDeployment,
-  spec: TokenSpec,
-  options: { admin?: string } = {},
-): Promise<DeployedToken> {
+export async function deployToken(signer: Signer, deployment: ZkKycDeployment, spec: TokenSpec, options: { admin?: string } = {}): Promise<DeployedToken> {
   const self = await signer.getAddress();
   // A recovery revokes and bars the lost wallet in the gate, so the token must be a policy agent of
   // its policy there — of that policy only: a gate-wide AGENT_ROLE would let the token's agents
@@ -414,15 +397,7 @@ export async function deployToken(
     );
   }
   const token = await (
-    await new PermissionedToken__factory(signer).deploy(
-      spec.name,
-      spec.symbol,
-      spec.decimals ?? 18,
-      self,
-      deployment.contracts.complianceGate,
-      spec.policyId,
-      spec.adminDelaySeconds ?? 0,
-    )
+    await new PermissionedToken__factory(signer).deploy(spec.name, spec.symbol, spec.decimals ?? 18, self, deployment.contracts.complianceGate, spec.policyId, spec.adminDelaySeconds ?? 0)
   ).waitForDeployment();
   const tokenAddress = await token.getAddress();
   await (await gate.setPolicyAgent(spec.policyId, tokenAddress, true)).wait();
@@ -441,9 +416,7 @@ export async function deployToken(
     rules.maxInvestors = await rule.getAddress();
   }
   if (r.transferVolume !== undefined) {
-    const rule = await (
-      await new TransferVolumePerPeriod__factory(signer).deploy(tokenAddress, self, r.transferVolume.periodSeconds, r.transferVolume.maxVolume)
-    ).waitForDeployment();
+    const rule = await (await new TransferVolumePerPeriod__factory(signer).deploy(tokenAddress, self, r.transferVolume.periodSeconds, r.transferVolume.maxVolume)).waitForDeployment();
     rules.transferVolumePerPeriod = await rule.getAddress();
   }
   if (r.sanctions) {

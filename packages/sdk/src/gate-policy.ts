@@ -8,10 +8,7 @@ import type { GatePolicy } from './holder.js';
  * escrow key also returns it (`escrowKey`): its proofs must come from the escrow circuit, which
  * encrypts the holder's leaf index to that key (`KycEscrowProver`, `Holder.proveEscrow`).
  */
-export async function readGatePolicy(
-  gate: ComplianceGate,
-  policyId: bigint,
-): Promise<GatePolicy & { policyHash: bigint; ttl: bigint; escrowKey?: readonly [bigint, bigint] }> {
+export async function readGatePolicy(gate: ComplianceGate, policyId: bigint): Promise<GatePolicy & { policyHash: bigint; ttl: bigint; escrowKey?: readonly [bigint, bigint] }> {
   const p = await gate.policy(policyId);
   if (!p.config.exists) throw new Error(`policy ${policyId} does not exist on gate ${await gate.getAddress()}`);
   const escrowKey = p.config.escrow ? await gate.escrowKeyOf(policyId) : undefined;
@@ -44,18 +41,11 @@ export interface RegistrationConsent {
  * → `verify` / `verifyFor`, six (an escrow proof) → `verifyEscrow` / `verifyEscrowFor`. The gate
  * refuses a proof of the wrong kind for the policy (`EscrowProofRequired`, `EscrowNotEnabled`).
  */
-export function submitRegistration(
-  gate: ComplianceGate,
-  policyId: bigint | number,
-  proof: RegistrationProof,
-  consent?: RegistrationConsent,
-): Promise<ContractTransactionResponse> {
+export function submitRegistration(gate: ComplianceGate, policyId: bigint | number, proof: RegistrationProof, consent?: RegistrationConsent): Promise<ContractTransactionResponse> {
   const { pA, pB, pC, pubSignals } = proof.solidityCalldata;
   if (pubSignals.length === 6) {
     const signals = pubSignals as EscrowSolidityCalldata['pubSignals'];
-    return consent
-      ? gate.verifyEscrowFor(policyId, pA, pB, pC, signals, consent.deadline, consent.signature)
-      : gate.verifyEscrow(policyId, pA, pB, pC, signals);
+    return consent ? gate.verifyEscrowFor(policyId, pA, pB, pC, signals, consent.deadline, consent.signature) : gate.verifyEscrow(policyId, pA, pB, pC, signals);
   }
   if (pubSignals.length === 4) {
     const signals = pubSignals as SolidityCalldata['pubSignals'];

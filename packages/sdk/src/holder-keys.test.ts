@@ -9,15 +9,7 @@ import { ValidationError } from '@zkkyc/credentials';
 import { Wallet, computeAddress, getBytes, hexlify } from 'ethers';
 import { base58btc } from 'multiformats/bases/base58';
 import { holderDidFromPrivateKey } from './holder-did.js';
-import {
-  HOLDER_DID_INFO,
-  HOLDER_KEYS_SALT,
-  WALLET_KEY_INFO,
-  deriveHolderDidKey,
-  deriveWalletKey,
-  holderDidForIssuer,
-  newRootKey,
-} from './holder-keys.js';
+import { HOLDER_DID_INFO, HOLDER_KEYS_SALT, WALLET_KEY_INFO, deriveHolderDidKey, deriveWalletKey, holderDidForIssuer, newRootKey } from './holder-keys.js';
 import { Holder } from './holder.js';
 
 const ISSUER = 'did:key:zDnaeUKTWUXc1HDpGfKbEK31nKLN19yX5aunFd7VK1CUMeyJu';
@@ -95,16 +87,17 @@ describe('holder keys (HKDF-SHA-256 from one root secret)', () => {
 
   it('refuses bad input, naming the field and the rule', async () => {
     const root = newRootKey();
-    const refusal = (p: Promise<unknown>) => p.then(
-      () => {
-        throw new Error('expected a refusal');
-      },
-      (e: unknown) => {
-        expect(e).toBeInstanceOf(ValidationError);
-        const { field, rule } = e as ValidationError;
-        return { field, rule };
-      },
-    );
+    const refusal = (p: Promise<unknown>) =>
+      p.then(
+        () => {
+          throw new Error('expected a refusal');
+        },
+        (e: unknown) => {
+          expect(e).toBeInstanceOf(ValidationError);
+          const { field, rule } = e as ValidationError;
+          return { field, rule };
+        },
+      );
     expect(await refusal(deriveWalletKey('0x1234', 0))).toEqual({ field: 'rootKey', rule: 'hex32' });
     expect(await refusal(deriveWalletKey(`0x${'00'.repeat(32)}`, 0))).toEqual({ field: 'rootKey', rule: 'secp256k1-range' });
     expect(await refusal(deriveWalletKey(`0x${N.toString(16)}`, 0))).toEqual({ field: 'rootKey', rule: 'secp256k1-range' });

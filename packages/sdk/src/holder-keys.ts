@@ -71,9 +71,7 @@ function subtleCrypto(): SubtleCrypto {
 async function deriveSecp256k1Key(root: Uint8Array, info: Uint8Array): Promise<string> {
   const subtle = subtleCrypto();
   const ikm = await subtle.importKey('raw', root as BufferSource, 'HKDF', false, ['deriveBits']);
-  const okm = new Uint8Array(
-    await subtle.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt: toUtf8Bytes(HOLDER_KEYS_SALT) as BufferSource, info: info as BufferSource }, ikm, OKM_BYTES * 8),
-  );
+  const okm = new Uint8Array(await subtle.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt: toUtf8Bytes(HOLDER_KEYS_SALT) as BufferSource, info: info as BufferSource }, ikm, OKM_BYTES * 8));
   const scalar = (BigInt(hexlify(okm)) % (SECP256K1_ORDER - 1n)) + 1n;
   return `0x${scalar.toString(16).padStart(64, '0')}`;
 }

@@ -181,11 +181,7 @@ export class Holder {
    * which names the credential) only when the issuer says it serves no tree files at all, or when
    * `via: 'issuer'`; a missing file is an error. `chunkLevels`: the pinned chunk size (default 8).
    */
-  async merklePath(
-    issuer: IssuerClient,
-    held: HeldCredential,
-    options: { root?: bigint; files?: IssuerClient; via?: 'chunks' | 'issuer'; chunkLevels?: number } = {},
-  ): Promise<MerkleProof> {
+  async merklePath(issuer: IssuerClient, held: HeldCredential, options: { root?: bigint; files?: IssuerClient; via?: 'chunks' | 'issuer'; chunkLevels?: number } = {}): Promise<MerkleProof> {
     const read = options.via === 'issuer' ? null : await readTreeLeaf(issuer, { leafIndex: held.leafIndex, root: options.root, files: options.files, chunkLevels: options.chunkLevels });
     if (read === null) return toMerkleProof(await issuer.withAccessToken(held.accessToken).credentialPath(held.id));
     if (read.revoked) throw new ValidationError('credential', 'not-revoked', `the issuer revoked this credential: its leaf is 0 at root ${read.proof.root}`);
@@ -197,13 +193,7 @@ export class Holder {
    * Proves that `held` meets `policy` for `wallet` (this holder's own address by default).
    * `validUntil` defaults to the credential's expiry.
    */
-  prove(
-    prover: KycProver,
-    held: HeldCredential,
-    path: MerkleProof,
-    policy: GatePolicy,
-    options: { today: number; validUntil?: number; wallet?: string },
-  ): Promise<KycProof> {
+  prove(prover: KycProver, held: HeldCredential, path: MerkleProof, policy: GatePolicy, options: { today: number; validUntil?: number; wallet?: string }): Promise<KycProof> {
     return prover.prove({
       identitySecret: this.identitySecret,
       attributes: held.attributes,
@@ -221,13 +211,7 @@ export class Holder {
    * proof also carries `held`'s leaf index encrypted to that key, with fresh randomness. The prover
    * refuses a key outside Baby Jubjub's prime-order subgroup before proving.
    */
-  proveEscrow(
-    prover: KycEscrowProver,
-    held: HeldCredential,
-    path: MerkleProof,
-    policy: EscrowGatePolicy,
-    options: { today: number; validUntil?: number; wallet?: string },
-  ): Promise<KycEscrowProof> {
+  proveEscrow(prover: KycEscrowProver, held: HeldCredential, path: MerkleProof, policy: EscrowGatePolicy, options: { today: number; validUntil?: number; wallet?: string }): Promise<KycEscrowProof> {
     const { escrowKey, ...rules } = policy;
     return prover.prove({
       identitySecret: this.identitySecret,

@@ -87,7 +87,10 @@ export class IssuerApiError extends Error {
 
 /** The issuer could not be reached at all (down, wrong URL, network). */
 export class IssuerUnreachableError extends Error {
-  constructor(readonly url: string, cause: unknown) {
+  constructor(
+    readonly url: string,
+    cause: unknown,
+  ) {
     super(`issuer unreachable at ${url}: ${cause instanceof Error ? cause.message : String(cause)}`);
     this.name = 'IssuerUnreachableError';
   }
@@ -320,10 +323,7 @@ export interface TreeLeafRead {
  * publication), and a TreeError when a file does not hash to the root (`chunk` / `matches-top`,
  * `top` / `hashes-to-root`) or the leaf came after the root (`leafIndex` / `in-tree`).
  */
-export async function readTreeLeaf(
-  issuer: IssuerClient,
-  args: { leafIndex: number; root?: bigint; files?: IssuerClient; chunkLevels?: number },
-): Promise<TreeLeafRead | null> {
+export async function readTreeLeaf(issuer: IssuerClient, args: { leafIndex: number; root?: bigint; files?: IssuerClient; chunkLevels?: number }): Promise<TreeLeafRead | null> {
   if (!Number.isInteger(args.leafIndex) || args.leafIndex < 0) throw new TreeError('leafIndex', 'non-negative-integer', `${String(args.leafIndex)} is not a leaf index`);
   // Without the holder's token or reviewer key: these requests must not say who asks.
   const anonymous = new IssuerClient(issuer.baseUrl);
@@ -333,7 +333,11 @@ export async function readTreeLeaf(
   try {
     const index = await anonymous.treeChunkIndex();
     if (index.chunkLevels !== chunkLevels) {
-      throw new TreeError('chunkLevels', 'pinned', `the issuer cuts its tree files at ${index.chunkLevels} levels, not the ${chunkLevels} this holder downloads (smaller chunks would say which leaf it wants)`);
+      throw new TreeError(
+        'chunkLevels',
+        'pinned',
+        `the issuer cuts its tree files at ${index.chunkLevels} levels, not the ${chunkLevels} this holder downloads (smaller chunks would say which leaf it wants)`,
+      );
     }
     if (root === undefined) {
       if (index.roots.length === 0) throw new IssuerApiError(404, 'root_not_served', 'the issuer has published no root yet', 'root');

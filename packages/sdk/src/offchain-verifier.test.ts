@@ -274,9 +274,7 @@ describe('a presentation to the broker', () => {
     const { wallet, validUntil } = unpackContext(BigInt(p1.publicSignals[3]));
     const tomorrow = todayInt(new Date(Date.now() + DAY_MS));
     // Refused on the date alone, before the chain and the pairing are asked.
-    expect(refusals(await verifier.verify(json(withSignal(p1, 3, packContext(wallet, tomorrow, validUntil)))))).toEqual([
-      { field: 'publicSignals.context.today', rule: 'date-window' },
-    ]);
+    expect(refusals(await verifier.verify(json(withSignal(p1, 3, packContext(wallet, tomorrow, validUntil)))))).toEqual([{ field: 'publicSignals.context.today', rule: 'date-window' }]);
   });
 
   it('is refused when its validUntil has passed, even dated within the window', async () => {
@@ -300,12 +298,13 @@ describe('bad input, named', () => {
 
   it('the holder refuses a malformed or expired challenge before proving', async () => {
     await expect(proveForRelyingParty(prover, { ...json(c1), nonce: '0x12' }, credential(), { audience: BROKER })).rejects.toMatchObject({ field: 'challenge.nonce' });
-    await expect(
-      proveForRelyingParty(prover, { ...json(c1), policy: { ...c1.policy, acceptedIssuers: [] } }, credential(), { audience: BROKER }),
-    ).rejects.toMatchObject({ field: 'challenge.policy.acceptedIssuers' });
-    await expect(
-      proveForRelyingParty(prover, json(c1), credential(), { audience: BROKER, now: new Date(c1.expiresAt * 1000) }),
-    ).rejects.toMatchObject({ field: 'challenge.expiresAt', rule: 'unexpired' });
+    await expect(proveForRelyingParty(prover, { ...json(c1), policy: { ...c1.policy, acceptedIssuers: [] } }, credential(), { audience: BROKER })).rejects.toMatchObject({
+      field: 'challenge.policy.acceptedIssuers',
+    });
+    await expect(proveForRelyingParty(prover, json(c1), credential(), { audience: BROKER, now: new Date(c1.expiresAt * 1000) })).rejects.toMatchObject({
+      field: 'challenge.expiresAt',
+      rule: 'unexpired',
+    });
   });
 
   it('the verifier refuses options that do not match the chain', async () => {

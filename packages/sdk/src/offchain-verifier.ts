@@ -310,9 +310,16 @@ function parsePresentation(value: unknown): { nonce: string; proof: Groth16Proof
   const proof = p.proof as Record<string, unknown> | null;
   const coords = (v: unknown, n: number) => Array.isArray(v) && v.length >= n && v.length <= 3 && v.every((x) => typeof x === 'string' && DECIMAL.test(x) && x.length <= 80);
   const ok =
-    proof !== null && typeof proof === 'object' && proof.protocol === 'groth16' && proof.curve === 'bn128' &&
-    coords(proof.pi_a, 2) && coords(proof.pi_c, 2) &&
-    Array.isArray(proof.pi_b) && proof.pi_b.length >= 2 && proof.pi_b.length <= 3 && proof.pi_b.every((row) => coords(row, 2));
+    proof !== null &&
+    typeof proof === 'object' &&
+    proof.protocol === 'groth16' &&
+    proof.curve === 'bn128' &&
+    coords(proof.pi_a, 2) &&
+    coords(proof.pi_c, 2) &&
+    Array.isArray(proof.pi_b) &&
+    proof.pi_b.length >= 2 &&
+    proof.pi_b.length <= 3 &&
+    proof.pi_b.every((row) => coords(row, 2));
   if (!ok) return bad('proof', 'groth16-shape', 'must be a snarkjs Groth16 proof on bn128 (pi_a, pi_b, pi_c of decimal strings)');
   const clean: Groth16Proof = {
     pi_a: [...(proof!.pi_a as string[])],
@@ -331,10 +338,7 @@ function parsePresentation(value: unknown): { nonce: string; proof: Groth16Proof
  * does not exist, and one with an escrow key: off-chain presentations are kycPolicy proofs and carry
  * no escrow ciphertext, so the RP would accept less than the gate asks.
  */
-export async function presentationPolicyFromGate(
-  gate: ComplianceGate,
-  policyId: bigint | number,
-): Promise<{ policy: PresentationPolicy; registry: string }> {
+export async function presentationPolicyFromGate(gate: ComplianceGate, policyId: bigint | number): Promise<{ policy: PresentationPolicy; registry: string }> {
   const p = await gate.policy(policyId);
   if (!p.config.exists) throw new ValidationError('policyId', 'exists', `policy ${policyId} does not exist on gate ${await gate.getAddress()}`);
   if (p.config.escrow) throw new ValidationError('policyId', 'no-escrow', `policy ${policyId} needs escrow proofs, which an off-chain presentation does not carry`);

@@ -13,7 +13,17 @@ import type { RegistrationProof } from './gate-policy.js';
 const GATE = '0x' + 'ab'.repeat(20);
 const wallet = new Wallet('0x' + '22'.repeat(32));
 const context = BigInt(wallet.address) + (20261201n << 160n) + (20271231n << 192n);
-const proof: RegistrationProof = { solidityCalldata: { pA: [1n, 2n], pB: [[3n, 4n], [5n, 6n]], pC: [7n, 8n], pubSignals: [99n, 10n, 11n, context] } };
+const proof: RegistrationProof = {
+  solidityCalldata: {
+    pA: [1n, 2n],
+    pB: [
+      [3n, 4n],
+      [5n, 6n],
+    ],
+    pC: [7n, 8n],
+    pubSignals: [99n, 10n, 11n, context],
+  },
+};
 
 /** A gate at GATE whose eip712Domain answers what the (possibly lying) provider says. */
 function gateReporting(domain: { chainId: bigint; verifyingContract: string }): ComplianceGate {
@@ -64,7 +74,9 @@ describe('signRegistrationConsent checks the domain before signing', () => {
       rule: 'chain',
     });
     provider.destroy();
-    await expect(signRegistrationConsent(new Wallet(wallet.privateKey), gateReporting({ chainId: 31337n, verifyingContract: GATE }), { policyId: 1, proof, deadline: 1_900_000_000 })).rejects.toMatchObject({
+    await expect(
+      signRegistrationConsent(new Wallet(wallet.privateKey), gateReporting({ chainId: 31337n, verifyingContract: GATE }), { policyId: 1, proof, deadline: 1_900_000_000 }),
+    ).rejects.toMatchObject({
       field: 'chainId',
       rule: 'required',
     });

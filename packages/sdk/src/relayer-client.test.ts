@@ -14,13 +14,29 @@ import type { RegistrationProof } from './gate-policy.js';
 const wallet = new Wallet('0x' + '11'.repeat(32));
 const context = BigInt(wallet.address) + (20261201n << 160n) + (20271231n << 192n);
 const proof: RegistrationProof = {
-  solidityCalldata: { pA: [1n, 2n], pB: [[3n, 4n], [5n, 6n]], pC: [7n, 8n], pubSignals: [99n, 10n, 11n, context] },
+  solidityCalldata: {
+    pA: [1n, 2n],
+    pB: [
+      [3n, 4n],
+      [5n, 6n],
+    ],
+    pC: [7n, 8n],
+    pubSignals: [99n, 10n, 11n, context],
+  },
 };
 const domain = { name: 'zkkyc ComplianceGate', version: '1', chainId: 31337n, verifyingContract: '0x' + 'ab'.repeat(20) };
 /** The two gate reads signing needs: its EIP-712 domain and the wallet's nonce. */
 const gate = {
   target: domain.verifyingContract,
-  eip712Domain: async () => ({ fields: '0x0f', name: domain.name, version: domain.version, chainId: domain.chainId, verifyingContract: domain.verifyingContract, salt: '0x' + '00'.repeat(32), extensions: [] }),
+  eip712Domain: async () => ({
+    fields: '0x0f',
+    name: domain.name,
+    version: domain.version,
+    chainId: domain.chainId,
+    verifyingContract: domain.verifyingContract,
+    salt: '0x' + '00'.repeat(32),
+    extensions: [],
+  }),
   nonces: async () => 4n,
 } as unknown as ComplianceGate;
 
@@ -59,7 +75,15 @@ describe('RelayerClient', () => {
     expect(seen[0].url).toBe('http://127.0.0.1:3200/v1/registrations');
     expect(JSON.parse(String(seen[0].init!.body))).toEqual({
       policyId: '3',
-      proof: { pA: ['1', '2'], pB: [['3', '4'], ['5', '6']], pC: ['7', '8'], pubSignals: ['99', '10', '11', context.toString()] },
+      proof: {
+        pA: ['1', '2'],
+        pB: [
+          ['3', '4'],
+          ['5', '6'],
+        ],
+        pC: ['7', '8'],
+        pubSignals: ['99', '10', '11', context.toString()],
+      },
       consent: { deadline: '1900000000', signature: '0x12' },
     });
   });
@@ -100,7 +124,13 @@ describe('RelayerClient', () => {
   });
 
   test('a request refused or expired while it waited throws RelayerApiError with the gate’s error; a wait that runs out throws wait_timeout', async () => {
-    const refused = { id: 'r-2', wallet: wallet.address, policyId: '3', status: 'refused', error: { code: 'registration_refused', message: 'WalletBarred(…)', field: 'proof.pubSignals', rule: 'WalletBarred' } };
+    const refused = {
+      id: 'r-2',
+      wallet: wallet.address,
+      policyId: '3',
+      status: 'refused',
+      error: { code: 'registration_refused', message: 'WalletBarred(…)', field: 'proof.pubSignals', rule: 'WalletBarred' },
+    };
     const client = new RelayerClient('http://relayer', fakeFetch(200, refused));
     await expect(client.waitUntilRegistered('r-2', { intervalMs: 1 })).rejects.toMatchObject({ status: 422, code: 'registration_refused', rule: 'WalletBarred' });
     const expired = { ...refused, status: 'expired', error: { code: 'consent_expired', message: 'deadline', field: 'consent.deadline', rule: 'deadline' } };

@@ -110,10 +110,7 @@ export class RelayerClient {
    * rule (the gate's custom error name for a registration the gate would refuse), whether the
    * relayer refused at once or when the batch was simulated.
    */
-  async register(
-    request: { policyId: bigint | number; proof: RegistrationProof; consent: RegistrationConsent },
-    options: WaitOptions = {},
-  ): Promise<RelayedRegistration> {
+  async register(request: { policyId: bigint | number; proof: RegistrationProof; consent: RegistrationConsent }, options: WaitOptions = {}): Promise<RelayedRegistration> {
     const submitted = await this.submit(request);
     if ('txHash' in submitted && !('status' in submitted)) return submitted;
     return this.waitUntilRegistered(submitted as RegistrationStatus, options);

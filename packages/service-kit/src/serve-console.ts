@@ -43,7 +43,9 @@ export async function registerConsole(app: FastifyInstance, serving: ConsoleServ
       throw serving.missingFile(file);
     }
     const ext = file.split('.').pop() ?? '';
-    return secured(reply).header('content-type', CONTENT_TYPES[ext] ?? 'application/octet-stream').send(body);
+    return secured(reply)
+      .header('content-type', CONTENT_TYPES[ext] ?? 'application/octet-stream')
+      .send(body);
   };
   app.get('/console', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/console/'));
   app.get('/console/', { schema: { hide: true } }, async (_req, reply) => send('index.html', reply));

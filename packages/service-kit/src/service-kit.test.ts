@@ -69,7 +69,13 @@ describe('registerConsole', () => {
   async function consoleApp(consoleDir: string, headersOnMissing: boolean) {
     const a = Fastify();
     a.setErrorHandler(errorHandlerFor(omit));
-    await registerConsole(a, { dir: consoleDir, headers: { 'content-security-policy': "default-src 'none'" }, notBuiltPage: '<p>not built</p>', missingFile: (file) => new ApiError(404, 'not_found', `console file ${file} not found`, 'url'), headersOnMissing });
+    await registerConsole(a, {
+      dir: consoleDir,
+      headers: { 'content-security-policy': "default-src 'none'" },
+      notBuiltPage: '<p>not built</p>',
+      missingFile: (file) => new ApiError(404, 'not_found', `console file ${file} not found`, 'url'),
+      headersOnMissing,
+    });
     return a;
   }
 

@@ -29,7 +29,5 @@ for (const n of sizes.length ? sizes : [10_000, 100_000]) {
   const proof = tree.proof(n - 1);
   const proved = performance.now() - t3;
   if (!IssuerTree.verifyProof(proof, IssuerTree.DEFAULT_DEPTH)) throw new Error('proof did not verify');
-  console.log(
-    `${n} leaves, depth 32: build ${(built / 1000).toFixed(2)} s; append ${appended.toFixed(1)} ms; revoke ${revoked.toFixed(1)} ms; proof ${proved.toFixed(2)} ms`,
-  );
+  console.log(`${n} leaves, depth 32: build ${(built / 1000).toFixed(2)} s; append ${appended.toFixed(1)} ms; revoke ${revoked.toFixed(1)} ms; proof ${proved.toFixed(2)} ms`);
 }

@@ -5,19 +5,7 @@
  * Sizes at any fill follow from the format (16- or 48-byte header, 32 bytes per node), so they are
  * printed both measured (for the trees built here) and computed (up to 2^32 leaves, too many to build).
  */
-import {
-  chunkCapacity,
-  chunkIndexOf,
-  decodeChunk,
-  decodeTop,
-  DEFAULT_CHUNK_LEVELS,
-  encodeChunk,
-  encodeTop,
-  IssuerTree,
-  leafFromChunks,
-  treeChunk,
-  treeTop,
-} from '@zkkyc/tree';
+import { chunkCapacity, chunkIndexOf, decodeChunk, decodeTop, DEFAULT_CHUNK_LEVELS, encodeChunk, encodeTop, IssuerTree, leafFromChunks, treeChunk, treeTop } from '@zkkyc/tree';
 
 const k = DEFAULT_CHUNK_LEVELS;
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
@@ -44,8 +32,15 @@ for (const [depth, leaves] of [
   console.log(`computed depth ${depth}, ${leaves} leaves: top ${top} B (${kib(top)}), chunk ${chunk} B (${kib(chunk)}), holder downloads ${top + chunk} B (${kib(top + chunk)})`);
 }
 
-for (const n of process.argv.slice(2).map(Number).filter((x) => x > 0).concat(process.argv.length > 2 ? [] : [100_000])) {
-  const tree = new IssuerTree(32, Array.from({ length: n }, (_, i) => BigInt(i + 1) * 1_000_003n));
+for (const n of process.argv
+  .slice(2)
+  .map(Number)
+  .filter((x) => x > 0)
+  .concat(process.argv.length > 2 ? [] : [100_000])) {
+  const tree = new IssuerTree(
+    32,
+    Array.from({ length: n }, (_, i) => BigInt(i + 1) * 1_000_003n),
+  );
   let t = performance.now();
   const top = treeTop(tree);
   const chunks = Array.from({ length: Math.ceil(n / chunkCapacity(k)) }, (_, i) => treeChunk(tree, i));

@@ -47,13 +47,40 @@ describe('IssuerTree', () => {
     expect(tree.root).toBe(h(abcd, e000, z1, z1));
 
     // Index 2 = digits (2, 0): third child at level 0, first at level 1.
-    expect(tree.proof(2)).toEqual({ root: tree.root, leaf: c, index: 2, siblings: [[a, b, d], [e000, z1, z1]] });
+    expect(tree.proof(2)).toEqual({
+      root: tree.root,
+      leaf: c,
+      index: 2,
+      siblings: [
+        [a, b, d],
+        [e000, z1, z1],
+      ],
+    });
     // Index 4 = digits (0, 1): first child at level 0, second at level 1.
-    expect(tree.proof(4)).toEqual({ root: tree.root, leaf: e, index: 4, siblings: [[0n, 0n, 0n], [abcd, z1, z1]] });
+    expect(tree.proof(4)).toEqual({
+      root: tree.root,
+      leaf: e,
+      index: 4,
+      siblings: [
+        [0n, 0n, 0n],
+        [abcd, z1, z1],
+      ],
+    });
     // Index 1 = digits (1, 0).
-    expect(tree.proof(1)).toEqual({ root: tree.root, leaf: b, index: 1, siblings: [[a, c, d], [e000, z1, z1]] });
+    expect(tree.proof(1)).toEqual({
+      root: tree.root,
+      leaf: b,
+      index: 1,
+      siblings: [
+        [a, c, d],
+        [e000, z1, z1],
+      ],
+    });
     // Index 3 = digits (3, 0): the node is the last child, all three siblings come before it.
-    expect(tree.proof(3).siblings).toEqual([[a, b, c], [e000, z1, z1]]);
+    expect(tree.proof(3).siblings).toEqual([
+      [a, b, c],
+      [e000, z1, z1],
+    ]);
   });
 
   it('puts a node last among its siblings for digit 3 at the top level', () => {
@@ -63,9 +90,20 @@ describe('IssuerTree', () => {
     const n3 = h(leaves[12], leaves[13], 0n, 0n);
     expect(tree.root).toBe(h(n[0], n[1], n[2], n3));
     // Index 13 = digits (1, 3).
-    expect(tree.proof(13)).toEqual({ root: tree.root, leaf: leaves[13], index: 13, siblings: [[leaves[12], 0n, 0n], [n[0], n[1], n[2]]] });
+    expect(tree.proof(13)).toEqual({
+      root: tree.root,
+      leaf: leaves[13],
+      index: 13,
+      siblings: [
+        [leaves[12], 0n, 0n],
+        [n[0], n[1], n[2]],
+      ],
+    });
     // Index 6 = digits (2, 1).
-    expect(tree.proof(6).siblings).toEqual([[leaves[4], leaves[5], leaves[7]], [n[0], n[2], n3]]);
+    expect(tree.proof(6).siblings).toEqual([
+      [leaves[4], leaves[5], leaves[7]],
+      [n[0], n[2], n3],
+    ]);
   });
 
   it('matches a depth-2 tree (one level of 4 leaves) computed by hand', () => {

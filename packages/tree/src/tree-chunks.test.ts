@@ -1,16 +1,5 @@
 import { IssuerTree } from './issuer-tree.js';
-import {
-  chunkCount,
-  chunkIndexOf,
-  decodeChunk,
-  decodeTop,
-  defaultChunkLevels,
-  encodeChunk,
-  encodeTop,
-  leafFromChunks,
-  treeChunk,
-  treeTop,
-} from './tree-chunks.js';
+import { chunkCount, chunkIndexOf, decodeChunk, decodeTop, defaultChunkLevels, encodeChunk, encodeTop, leafFromChunks, treeChunk, treeTop } from './tree-chunks.js';
 
 const leafValue = (i: number) => BigInt(i + 1) * 7919n;
 
@@ -26,7 +15,10 @@ function readLeaf(tree: IssuerTree, index: number, chunkLevels: number, tamper?:
 describe('tree chunks', () => {
   // 70 leaves in chunks of 16 (chunkLevels 2): four full chunks and a partial fifth. Built partly
   // from a leaf list and partly by appends, so both ways IMT fills its levels are read.
-  const tree = new IssuerTree(32, Array.from({ length: 50 }, (_, i) => leafValue(i)));
+  const tree = new IssuerTree(
+    32,
+    Array.from({ length: 50 }, (_, i) => leafValue(i)),
+  );
   for (let i = 50; i < 70; i++) tree.append(leafValue(i));
 
   it('rebuild the tree’s own path for the first and last leaf of a chunk, inside one, and in the partial last chunk', () => {
@@ -39,7 +31,10 @@ describe('tree chunks', () => {
   });
 
   it('rebuild it at the default chunk size (one chunk holds a small tree) and at depth 20', () => {
-    const small = new IssuerTree(20, Array.from({ length: 300 }, (_, i) => leafValue(i)));
+    const small = new IssuerTree(
+      20,
+      Array.from({ length: 300 }, (_, i) => leafValue(i)),
+    );
     expect(defaultChunkLevels(20)).toBe(8);
     expect(defaultChunkLevels(32)).toBe(8);
     for (const index of [0, 150, 299]) expect(readLeaf(small, index, defaultChunkLevels(20))).toEqual(small.proof(index));
@@ -50,7 +45,10 @@ describe('tree chunks', () => {
   });
 
   it('show a revoked leaf as 0, with a path that still hashes to the root', () => {
-    const revoking = new IssuerTree(32, Array.from({ length: 40 }, (_, i) => leafValue(i)));
+    const revoking = new IssuerTree(
+      32,
+      Array.from({ length: 40 }, (_, i) => leafValue(i)),
+    );
     revoking.revoke(17);
     const read = readLeaf(revoking, 17, 2);
     expect(read.leaf).toBe(0n);
@@ -83,14 +81,15 @@ describe('tree chunks', () => {
     expect(() => readLeaf(tree, 20, 2, { top: topNode(0, 1) })).toThrow(expect.objectContaining({ field: 'chunk', rule: 'matches-top' }));
     // A top whose stated root is not the one the holder trusts.
     const other = new IssuerTree(32, [leafValue(0)]);
-    expect(() =>
-      leafFromChunks({ root: other.root, leafIndex: 20, top: treeTop(tree, 2), chunk: treeChunk(tree, 1, 2) }),
-    ).toThrow(expect.objectContaining({ field: 'root', rule: 'expected-root' }));
+    expect(() => leafFromChunks({ root: other.root, leafIndex: 20, top: treeTop(tree, 2), chunk: treeChunk(tree, 1, 2) })).toThrow(expect.objectContaining({ field: 'root', rule: 'expected-root' }));
     // A consistent top and chunk of another tree, presented as this root's.
-    const forged = new IssuerTree(32, Array.from({ length: 70 }, (_, i) => leafValue(i + 1000)));
-    expect(() =>
-      leafFromChunks({ root: tree.root, leafIndex: 20, top: { ...treeTop(forged, 2), root: tree.root }, chunk: treeChunk(forged, 1, 2) }),
-    ).toThrow(expect.objectContaining({ field: 'top', rule: 'hashes-to-root' }));
+    const forged = new IssuerTree(
+      32,
+      Array.from({ length: 70 }, (_, i) => leafValue(i + 1000)),
+    );
+    expect(() => leafFromChunks({ root: tree.root, leafIndex: 20, top: { ...treeTop(forged, 2), root: tree.root }, chunk: treeChunk(forged, 1, 2) })).toThrow(
+      expect.objectContaining({ field: 'top', rule: 'hashes-to-root' }),
+    );
   });
 
   it('refuse the wrong chunk, a leaf issued after the root, and malformed files, naming the field and rule', () => {

@@ -115,7 +115,8 @@ function readHeader(bytes: Uint8Array, kind: number, field: string, minLength: n
   if (bytes.length < minLength) throw new TreeError(field, 'length', `${bytes.length} bytes is shorter than its ${minLength}-byte header`);
   if (MAGIC.some((b, i) => bytes[i] !== b)) throw new TreeError(field, 'magic', 'does not start with "ZKKT": not a tree file');
   if (bytes[4] !== VERSION) throw new TreeError(field, 'version', `format version ${bytes[4]} is not ${VERSION}`);
-  if (bytes[5] !== kind) throw new TreeError(field, 'kind', `is a ${bytes[5] === KIND_TOP ? 'top' : bytes[5] === KIND_CHUNK ? 'chunk' : 'unknown'} file, not a ${kind === KIND_TOP ? 'top' : 'chunk'} file`);
+  if (bytes[5] !== kind)
+    throw new TreeError(field, 'kind', `is a ${bytes[5] === KIND_TOP ? 'top' : bytes[5] === KIND_CHUNK ? 'chunk' : 'unknown'} file, not a ${kind === KIND_TOP ? 'top' : 'chunk'} file`);
   const depth = bytes[6];
   const chunkLevels = bytes[7];
   assertShape(depth, chunkLevels, field);
@@ -281,7 +282,8 @@ export function leafFromChunks(args: { root: bigint; leafIndex: number; top: Tre
     position = Math.floor(position / ARITY);
   };
   for (let level = 0; level < k; level++) climb(siblingsAt(chunk.levels[level], position, zeros[level]));
-  if (node !== top.levels[0][chunk.index]) throw new TreeError('chunk', 'matches-top', `the path in chunk ${chunk.index} does not hash to the top file's node for it: the chunk or the top was altered`);
+  if (node !== top.levels[0][chunk.index])
+    throw new TreeError('chunk', 'matches-top', `the path in chunk ${chunk.index} does not hash to the top file's node for it: the chunk or the top was altered`);
 
   // Above the chunk: siblings from the top, then the whole path must hash to the trusted root.
   position = chunk.index;

@@ -66,7 +66,8 @@ const requestStatus = {
     status: {
       type: 'string',
       enum: ['queued', 'submitted', 'registered', 'refused', 'expired'],
-      description: 'queued: waiting for a batch; submitted: in a batch transaction (txHash) not yet mined; registered: mined (blockNumber, until); refused: the gate refused it when its batch was simulated (error); expired: its consent deadline came while it waited (error)',
+      description:
+        'queued: waiting for a batch; submitted: in a batch transaction (txHash) not yet mined; registered: mined (blockNumber, until); refused: the gate refused it when its batch was simulated (error); expired: its consent deadline came while it waited (error)',
     },
     wallet: { type: 'string' },
     policyId: { type: 'string' },
@@ -106,7 +107,9 @@ export function openApiDocument(errorSchema: object) {
       '/v1/registrations': {
         post: {
           summary: 'Register a wallet with its consent (the relayer pays); plain registrations go out in batches',
-          parameters: [{ name: 'Prefer', in: 'header', required: false, schema: { type: 'string', enum: ['respond-async'] }, description: 'answer a batched request at once (202) instead of once mined' }],
+          parameters: [
+            { name: 'Prefer', in: 'header', required: false, schema: { type: 'string', enum: ['respond-async'] }, description: 'answer a batched request at once (202) instead of once mined' },
+          ],
           requestBody: { required: true, content: { 'application/json': { schema: registrationBody } } },
           responses: {
             '200': { description: 'mined', content: { 'application/json': { schema: registered } } },
@@ -119,7 +122,10 @@ export function openApiDocument(errorSchema: object) {
         get: {
           summary: "A batched request's status",
           parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-          responses: { '200': { description: 'its status', content: { 'application/json': { schema: requestStatus } } }, '404': { description: 'unknown id', content: { 'application/json': { schema: errorRef } } } },
+          responses: {
+            '200': { description: 'its status', content: { 'application/json': { schema: requestStatus } } },
+            '404': { description: 'unknown id', content: { 'application/json': { schema: errorRef } } },
+          },
         },
       },
       '/v1/health': { get: { summary: 'Who pays, with how much, for which gate', responses: { '200': { description: 'ok', content: { 'application/json': { schema: health } } } } } },

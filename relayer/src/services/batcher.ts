@@ -129,7 +129,8 @@ export class Batcher {
 
   /** A one-entry refusal as the request's refusal, and whether the requester caused it. */
   private refusalOf(refusal: BatchRefusal): { refusal: RequestRefusal; charged: boolean } {
-    if (refusal.kind === 'proof') return { refusal: { httpStatus: 422, code: 'invalid_proof', message: 'proof: the gate does not accept this proof', field: 'proof', rule: 'invalid-proof' }, charged: false };
+    if (refusal.kind === 'proof')
+      return { refusal: { httpStatus: 422, code: 'invalid_proof', message: 'proof: the gate does not accept this proof', field: 'proof', rule: 'invalid-proof' }, charged: false };
     return { refusal: this.o.host.entryRefusal(refusal.name, refusal.message), charged: REQUESTER_CAUSED.has(refusal.name) };
   }
 
@@ -288,7 +289,10 @@ export class Batcher {
     const rawTx = await signer.signTransaction({ chainId: this.o.chainId, to: this.o.gateAddress, data, nonce: relayerNonce, gasLimit, ...fees });
     const txHash = Transaction.from(rawTx).hash!;
     const earliest = batch.reduce((a, r) => (r.deadline < a ? r.deadline : a), batch[0].deadline);
-    const entry = journal.recordBatch({ txHash, rawTx, relayerNonce, maxCostWei, createdAt: this.o.now(), deadline: earliest }, batch.map((r) => r.id));
+    const entry = journal.recordBatch(
+      { txHash, rawTx, relayerNonce, maxCostWei, createdAt: this.o.now(), deadline: earliest },
+      batch.map((r) => r.id),
+    );
     try {
       await provider.broadcastTransaction(rawTx);
     } catch (err) {

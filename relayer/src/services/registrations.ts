@@ -390,7 +390,13 @@ export class RegistrationService implements BatchHost {
       });
     } catch (err) {
       if (err instanceof RequestConflict) {
-        throw new ApiError(409, 'consent_pending', `wallet ${c.wallet} already has a registration request in flight (${err.existing.id}, ${err.existing.status}); wait for it`, 'consent.signature', 'one-at-a-time');
+        throw new ApiError(
+          409,
+          'consent_pending',
+          `wallet ${c.wallet} already has a registration request in flight (${err.existing.id}, ${err.existing.status}); wait for it`,
+          'consent.signature',
+          'one-at-a-time',
+        );
       }
       throw err;
     }
@@ -555,7 +561,13 @@ export class RegistrationService implements BatchHost {
     // alone as well, one of the two would revert, and a batch would take its neighbours with it.
     const request = journal.findLiveRequest(c.wallet, c.nonce);
     if (request) {
-      throw new ApiError(409, 'consent_pending', `wallet ${c.wallet} already has a registration request in flight (${request.id}, ${request.status}); wait for it`, 'consent.signature', 'one-at-a-time');
+      throw new ApiError(
+        409,
+        'consent_pending',
+        `wallet ${c.wallet} already has a registration request in flight (${request.id}, ${request.status}); wait for it`,
+        'consent.signature',
+        'one-at-a-time',
+      );
     }
     this.checkCounts(c.wallet, c.investorTag);
 
@@ -693,10 +705,12 @@ export class RegistrationService implements BatchHost {
         throw new ApiError(504, 'receipt_timeout', `${current.txHash} was sent but not seen mined yet; repeat the request to follow it`);
       }
       if (this.now() - sentAt >= replaceAfterMs) {
-        const replaced = await this.lock.run(() => this.replace(current)).catch((err) => {
-          this.log(`journal #${entry.id}: replacement failed: ${shortReason(err)}`);
-          return undefined;
-        });
+        const replaced = await this.lock
+          .run(() => this.replace(current))
+          .catch((err) => {
+            this.log(`journal #${entry.id}: replacement failed: ${shortReason(err)}`);
+            return undefined;
+          });
         if (replaced) current = replaced;
         sentAt = this.now();
       }

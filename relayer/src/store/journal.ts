@@ -128,9 +128,7 @@ export type NewRegistrationRequest = Omit<RegistrationRequestEntry, 'status' | '
 
 /** How a request leaves the queue (or its reverted batch) without being mined. */
 export type RequestClosing =
-  | { status: 'refused'; refusal: RequestRefusal; charged?: boolean }
-  | { status: 'expired'; refusal: RequestRefusal }
-  | { status: 'registered'; elsewhere: true; until?: bigint };
+  { status: 'refused'; refusal: RequestRefusal; charged?: boolean } | { status: 'expired'; refusal: RequestRefusal } | { status: 'registered'; elsewhere: true; until?: bigint };
 
 /** What became of one request of a reverted batch, once the cause was looked for: closed, or `queued` again without a revert charged. */
 export type RequestVerdict = RequestClosing | { status: 'queued' };

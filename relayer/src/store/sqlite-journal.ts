@@ -210,9 +210,8 @@ export class SqliteJournal implements Journal {
   }
 
   findLive(wallet: string, consentNonce: bigint): JournalEntry | undefined {
-    const row = this.db
-      .prepare(`SELECT * FROM registrations WHERE wallet = ? AND consent_nonce = ? AND status IN ('sent', 'mined')`)
-      .get(wallet.toLowerCase(), consentNonce.toString()) as Row | undefined;
+    const row = this.db.prepare(`SELECT * FROM registrations WHERE wallet = ? AND consent_nonce = ? AND status IN ('sent', 'mined')`).get(wallet.toLowerCase(), consentNonce.toString()) as
+      Row | undefined;
     return row && fromRow(row);
   }
 
@@ -251,14 +250,7 @@ export class SqliteJournal implements Journal {
     }
     this.db
       .prepare(`UPDATE registrations SET status = ?, block_number = ?, cost_wei = ?, registered_elsewhere = ?, tx_hash = COALESCE(?, tx_hash) WHERE id = ?`)
-      .run(
-        outcome.status,
-        outcome.blockNumber,
-        outcome.costWei.toString(),
-        outcome.status === 'reverted' && outcome.registeredElsewhere ? 1 : 0,
-        outcome.txHash?.toLowerCase() ?? null,
-        id,
-      );
+      .run(outcome.status, outcome.blockNumber, outcome.costWei.toString(), outcome.status === 'reverted' && outcome.registeredElsewhere ? 1 : 0, outcome.txHash?.toLowerCase() ?? null, id);
   }
 
   replace(id: number, replacement: { txHash: string; rawTx: string; maxCostWei: bigint }): JournalEntry {

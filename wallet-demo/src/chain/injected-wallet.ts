@@ -91,7 +91,10 @@ export async function connectInjectedWallet(chainId: number, events: InjectedWal
       await ethereum.request({ method: 'wallet_switchEthereumChain', params: [{ chainId: `0x${chainId.toString(16)}` }] });
     } catch (err) {
       const why = errorCode(err) === 4902 ? 'it does not know that network yet: add it (chain id ' + chainId + ') in the browser wallet' : 'it did not switch';
-      throw new InjectedWalletError('wrong-network', `The browser wallet is on chain ${Number.isNaN(current) ? '(unknown)' : current}, but this token is on chain ${chainId}, and ${why}. Switch networks in the browser wallet and connect again.`);
+      throw new InjectedWalletError(
+        'wrong-network',
+        `The browser wallet is on chain ${Number.isNaN(current) ? '(unknown)' : current}, but this token is on chain ${chainId}, and ${why}. Switch networks in the browser wallet and connect again.`,
+      );
     }
     const after = chainIdOf(await ethereum.request({ method: 'eth_chainId' }));
     if (after !== chainId) throw new InjectedWalletError('wrong-network', `The browser wallet is still on chain ${after}, not ${chainId}. Switch networks in it and connect again.`);

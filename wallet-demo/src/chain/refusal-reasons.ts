@@ -89,16 +89,7 @@ const EXPLAIN: Record<string, (args: unknown[], units?: TokenUnits) => string> =
   EscrowNotEnabled: () => 'the token’s policy no longer asks for a sealed reference to your credential, which this proof carries',
 };
 
-const PROOF_CHECKS = new Set([
-  'InvalidProof',
-  'PolicyHashMismatch',
-  'RootNotAcceptable',
-  'DateOutOfWindow',
-  'CredentialExpired',
-  'ContextOutOfRange',
-  'EscrowProofRequired',
-  'EscrowNotEnabled',
-]);
+const PROOF_CHECKS = new Set(['InvalidProof', 'PolicyHashMismatch', 'RootNotAcceptable', 'DateOutOfWindow', 'CredentialExpired', 'ContextOutOfRange', 'EscrowProofRequired', 'EscrowNotEnabled']);
 
 /** Refusals that mean the policy the wallet read before proving is not the gate's policy any more. */
 export const POLICY_CHANGED = new Set(['PolicyHashMismatch', 'EscrowProofRequired', 'EscrowNotEnabled']);

@@ -51,14 +51,10 @@ describe('registration through the relayer, locked during its review', () => {
   it('signs no consent and sends nothing when the lock comes while the review is open', async () => {
     const { asked, session } = standIns();
     const token = { symbol: 'AREF', name: 'Demo fund' } as DeployedToken;
-    const registering = registerThroughRelayer(
-      session as unknown as WalletSession,
-      { token, policyId: 1n, proof: {} as RegistrationProof, validUntil: '2027-01-01' },
-      async () => {
-        session.lock(); // auto-lock while the dialog is up …
-        return true; // … and a confirm that still gets through
-      },
-    );
+    const registering = registerThroughRelayer(session as unknown as WalletSession, { token, policyId: 1n, proof: {} as RegistrationProof, validUntil: '2027-01-01' }, async () => {
+      session.lock(); // auto-lock while the dialog is up …
+      return true; // … and a confirm that still gets through
+    });
     await expect(registering).rejects.toBeInstanceOf(WalletLockedError);
     expect(asked).toEqual([]);
     expect(requests).toEqual(['GET /v1/health']);

@@ -35,7 +35,10 @@ describe('openCredential', () => {
     const agent = createIssuerAgent();
     const key = await getOrCreateIssuerJoseKey(agent, 'jose');
     const facts = { holderDid: HOLDER_DID, attributes, identityCommitment: idc, leafIndex: 3, treeId: '1' };
-    const { jwt: v2 } = await issueKycCredentialV2({ ...facts, issuerDid: key.did, schemaUrl: 'https://issuer.example/schemas/kyc-credential-v2.json' }, kmsJwsSigner(agent, key, didKeyVerificationMethod(key.did)));
+    const { jwt: v2 } = await issueKycCredentialV2(
+      { ...facts, issuerDid: key.did, schemaUrl: 'https://issuer.example/schemas/kyc-credential-v2.json' },
+      kmsJwsSigner(agent, key, didKeyVerificationMethod(key.did)),
+    );
     const v1Did = await getOrCreateIssuerDid(agent);
     const { jwt: v1 } = await issueKycCredential(agent, { ...facts, issuerDid: v1Did });
 

@@ -61,8 +61,7 @@ export async function holderIdentityFromKey(rootKey: string | Uint8Array, scheme
     address: wallet.address,
     identitySecret,
     identityCommitment: identityCommitment(identitySecret),
-    didFor: async (issuerDid) =>
-      scheme === 'single-key' ? { did: holderDidFromPrivateKey(root.privateKey), privateKey: root.privateKey } : holderDidForIssuer(root.privateKey, issuerDid),
+    didFor: async (issuerDid) => (scheme === 'single-key' ? { did: holderDidFromPrivateKey(root.privateKey), privateKey: root.privateKey } : holderDidForIssuer(root.privateKey, issuerDid)),
   };
 }
 

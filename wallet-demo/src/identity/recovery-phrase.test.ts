@@ -56,7 +56,7 @@ describe('recovery phrase', () => {
     expect(() => secp256k1KeyFromBytes(new Uint8Array(32))).toThrow(/48 random bytes/);
   });
 
-  it('never gives the root key as an Ethereum account of the same phrase (BIP-44 m/44\'/60\'/0\'/0/i)', async () => {
+  it("never gives the root key as an Ethereum account of the same phrase (BIP-44 m/44'/60'/0'/0/i)", async () => {
     const phrase = newRecoveryPhrase();
     const root = new Wallet(hexlify((await keysFromRecoveryPhrase(phrase)).rootKey));
     const accounts = Array.from({ length: 5 }, (_, i) => HDNodeWallet.fromPhrase(phrase, undefined, `m/44'/60'/0'/0/${i}`));
@@ -64,7 +64,7 @@ describe('recovery phrase', () => {
     expect(accounts.map((a) => a.address)).not.toContain(root.address);
   });
 
-  it('derives a hex-key wallet\'s backup file key from its root key, under its own label', async () => {
+  it("derives a hex-key wallet's backup file key from its root key, under its own label", async () => {
     const rootKey = (await keysFromRecoveryPhrase(VECTOR)).rootKey;
     const expected = Buffer.from(hkdfSync('sha256', rootKey, Buffer.from(RECOVERY_SALT), Buffer.from(BACKUP_FILE_FROM_KEY_INFO), 32));
     expect(hexlify(await backupFileKeyFromRootKey(rootKey))).toBe(`0x${expected.toString('hex')}`);

@@ -35,7 +35,10 @@ const SECP256K1_ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e
 /** A recovery phrase that breaks a rule; `rule` names which (`word-count`, `word-list`, `checksum`). */
 export class RecoveryPhraseError extends Error {
   readonly field = 'recovery phrase';
-  constructor(readonly rule: 'word-count' | 'word-list' | 'checksum', detail: string) {
+  constructor(
+    readonly rule: 'word-count' | 'word-list' | 'checksum',
+    detail: string,
+  ) {
     super(`recovery phrase: ${detail}`);
     this.name = 'RecoveryPhraseError';
   }

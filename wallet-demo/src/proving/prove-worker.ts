@@ -54,11 +54,7 @@ async function loadArtifacts(command: ProveCommand): Promise<KycArtifacts> {
     loadedBytes += n;
     post({ type: 'progress', stage: 'loading', loadedBytes, totalBytes });
   };
-  const [wasm, zkey, verificationKey] = await Promise.all([
-    fetchBytes(urls.wasm, onBytes),
-    fetchBytes(urls.zkey, onBytes),
-    fetch(urls.vkey).then((r) => r.json() as Promise<object>),
-  ]);
+  const [wasm, zkey, verificationKey] = await Promise.all([fetchBytes(urls.wasm, onBytes), fetchBytes(urls.zkey, onBytes), fetch(urls.vkey).then((r) => r.json() as Promise<object>)]);
   return { depth: command.depth, wasm, zkey, verificationKey };
 }
 

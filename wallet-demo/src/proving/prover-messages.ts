@@ -18,9 +18,7 @@ export type ProveCommand = ProveStatement & {
 };
 
 /** A finished proof: the kycPolicy calldata (4 public signals), or the escrow variant's (6) with its ciphertext. */
-export type ProvenStatement =
-  | { kind: 'kyc'; solidityCalldata: SolidityCalldata }
-  | { kind: 'escrow'; solidityCalldata: EscrowSolidityCalldata; escrow: { x: bigint; c: bigint } };
+export type ProvenStatement = { kind: 'kyc'; solidityCalldata: SolidityCalldata } | { kind: 'escrow'; solidityCalldata: EscrowSolidityCalldata; escrow: { x: bigint; c: bigint } };
 
 /** Worker → main thread. */
 export type ProverEvent =

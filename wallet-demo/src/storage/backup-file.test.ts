@@ -11,7 +11,18 @@ const contents: BackupContents = {
   walletCount: 2,
   applications: [{ id: 'app-1', issuerUrl: 'http://127.0.0.1:3100', accessToken: 'secret-access-token', status: 'approved', submittedAt: '2026-12-01T00:00:00Z' }],
   credentials: [
-    { id: 'cred-1', applicationId: 'app-1', issuerUrl: 'http://127.0.0.1:3100', issuerDid: 'did:key:zIssuer', vcJwt: 'eyJhbGciOi.vc.jwt', salt: '12345', leaf: '678', leafIndex: 4, treeId: '1', receivedAt: '2026-12-01T00:00:00Z' },
+    {
+      id: 'cred-1',
+      applicationId: 'app-1',
+      issuerUrl: 'http://127.0.0.1:3100',
+      issuerDid: 'did:key:zIssuer',
+      vcJwt: 'eyJhbGciOi.vc.jwt',
+      salt: '12345',
+      leaf: '678',
+      leafIndex: 4,
+      treeId: '1',
+      receivedAt: '2026-12-01T00:00:00Z',
+    },
   ],
   createdAt: '2026-12-01T00:00:00Z',
 };
@@ -27,7 +38,7 @@ async function refusal(run: Promise<unknown>): Promise<{ rule: string; message: 
 }
 
 describe('backup file', () => {
-  it('round-trips under the phrase\'s key and shows nothing of its contents', async () => {
+  it("round-trips under the phrase's key and shows nothing of its contents", async () => {
     const { backupFileKey } = await keysFromRecoveryPhrase(newRecoveryPhrase());
     const text = await sealBackup(contents, backupFileKey, 'recovery-phrase');
     const file = JSON.parse(text);
@@ -56,7 +67,7 @@ describe('backup file', () => {
     expect(await refusal(openBackup(schemed, mine.backupFileKey))).toMatchObject({ rule: 'format', message: expect.stringContaining('keyScheme belongs inside the ciphertext') });
   });
 
-  it('a single-key wallet\'s file does not say so outside the ciphertext', async () => {
+  it("a single-key wallet's file does not say so outside the ciphertext", async () => {
     const { backupFileKey } = await keysFromRecoveryPhrase(newRecoveryPhrase());
     const text = await sealBackup({ ...contents, keyScheme: 'single-key' }, backupFileKey, 'backup-key');
     expect(text).not.toContain('single-key');

@@ -51,7 +51,10 @@ export interface BackupContents {
 /** A backup file that cannot be used; `rule` says why (`format`, `key`, `contents`). Nothing is restored from it. */
 export class BackupFileError extends Error {
   readonly field = 'backup file';
-  constructor(readonly rule: 'format' | 'key' | 'contents', detail: string) {
+  constructor(
+    readonly rule: 'format' | 'key' | 'contents',
+    detail: string,
+  ) {
     super(`backup file: ${detail}`);
     this.name = 'BackupFileError';
   }
@@ -91,11 +94,7 @@ export async function sealBackup(contents: BackupContents, backupFileKey: Uint8A
   const header: BackupHeader = { format: BACKUP_FORMAT, version: BACKUP_VERSION, keyOrigin, cipher: CIPHER };
   const iv = crypto.getRandomValues(new Uint8Array(12));
   const plaintext = new TextEncoder().encode(JSON.stringify(contents));
-  const ciphertext = await crypto.subtle.encrypt(
-    { name: 'AES-GCM', iv, additionalData: additionalData(header) as BufferSource },
-    await importKey(backupFileKey, 'encrypt'),
-    plaintext,
-  );
+  const ciphertext = await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: additionalData(header) as BufferSource }, await importKey(backupFileKey, 'encrypt'), plaintext);
   const file: BackupFile = { ...header, iv: base64(iv), ciphertext: base64(new Uint8Array(ciphertext)) };
   return JSON.stringify(file, null, 2);
 }

@@ -56,7 +56,18 @@ export function mountApplyPanel(getSession: () => WalletSession | null, onCreden
     } catch (err) {
       if (!(err instanceof IssuerApiError && err.code === 'route_not_found')) throw err;
       const issued = await issuer.credential(credentialId);
-      const stored = { id: issued.id, applicationId: app.id, issuerUrl: app.issuerUrl, issuerDid: issued.issuerDid, vcJwt: issued.vc, salt: issued.salt, leaf: issued.leaf, leafIndex: issued.leafIndex, treeId: issued.treeId, receivedAt };
+      const stored = {
+        id: issued.id,
+        applicationId: app.id,
+        issuerUrl: app.issuerUrl,
+        issuerDid: issued.issuerDid,
+        vcJwt: issued.vc,
+        salt: issued.salt,
+        leaf: issued.leaf,
+        leafIndex: issued.leafIndex,
+        treeId: issued.treeId,
+        receivedAt,
+      };
       if (await keepCredential(session, stored, issued.status)) onCredentialsChanged();
       return;
     }

@@ -56,7 +56,8 @@ export function mountConnectPanel(getSession: () => WalletSession | null, onAcco
           }
         },
         chainChanged: (chainId) => {
-          if (account && Number.parseInt(chainId, 16) !== Number(expected)) void disconnect(`The browser wallet moved to chain ${Number.parseInt(chainId, 16)}; this token is on chain ${expected}. Switch back and connect again.`);
+          if (account && Number.parseInt(chainId, 16) !== Number(expected))
+            void disconnect(`The browser wallet moved to chain ${Number.parseInt(chainId, 16)}; this token is on chain ${expected}. Switch back and connect again.`);
         },
       });
       account = next;

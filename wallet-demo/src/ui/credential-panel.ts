@@ -16,10 +16,7 @@ function issuerHost(c: OpenedCredential): string {
  * Section 3: the credentials in the wallet, in plain words, with the issuer's current view of
  * each (active, revoked or expired).
  */
-export function mountCredentialPanel(
-  getSession: () => WalletSession | null,
-  onStatusChanged: () => void,
-): { render(): void; refreshStatus(id: string): Promise<string | undefined>; lock(): void } {
+export function mountCredentialPanel(getSession: () => WalletSession | null, onStatusChanged: () => void): { render(): void; refreshStatus(id: string): Promise<string | undefined>; lock(): void } {
   const list = byId('credential-list');
   const status = byId('credential-status');
 
@@ -51,7 +48,7 @@ export function mountCredentialPanel(
   function item(c: OpenedCredential, credentialStatus: string | undefined): HTMLLIElement {
     const a = c.attributes;
     const expired = a.expiryDate < new Date().toISOString().slice(0, 10);
-    const shown = expired ? 'expired' : credentialStatus ?? 'unknown';
+    const shown = expired ? 'expired' : (credentialStatus ?? 'unknown');
     const check = el('button', { type: 'button', class: 'secondary', 'aria-label': `Check status of the credential from ${issuerHost(c)}: still valid, or withdrawn by the issuer` }, 'Check status');
     check.addEventListener('click', () => void refreshStatus(c.stored.id));
     return el(
@@ -62,12 +59,18 @@ export function mountCredentialPanel(
       el(
         'dl',
         {},
-        el('dt', {}, 'Country of residence'), el('dd', {}, countryName(a.jurisdiction)),
-        el('dt', {}, 'Born'), el('dd', {}, a.birthDate),
-        el('dt', {}, 'Investor status'), el('dd', {}, a.investorClasses.map(investorClassLabel).join(', ') || 'none'),
-        el('dt', {}, 'Identity check'), el('dd', {}, `level ${a.kycLevel}, set by the issuer`),
-        el('dt', {}, 'Valid until'), el('dd', {}, `${a.expiryDate} (${daysFromNow(a.expiryDate)})`),
-        el('dt', {}, 'Signature'), el('dd', {}, 'checked: the issuer signed it for you'),
+        el('dt', {}, 'Country of residence'),
+        el('dd', {}, countryName(a.jurisdiction)),
+        el('dt', {}, 'Born'),
+        el('dd', {}, a.birthDate),
+        el('dt', {}, 'Investor status'),
+        el('dd', {}, a.investorClasses.map(investorClassLabel).join(', ') || 'none'),
+        el('dt', {}, 'Identity check'),
+        el('dd', {}, `level ${a.kycLevel}, set by the issuer`),
+        el('dt', {}, 'Valid until'),
+        el('dd', {}, `${a.expiryDate} (${daysFromNow(a.expiryDate)})`),
+        el('dt', {}, 'Signature'),
+        el('dd', {}, 'checked: the issuer signed it for you'),
       ),
       // Identifiers a holder rarely needs, but may want to compare with what the issuer shows.
       el(
@@ -77,10 +80,14 @@ export function mountCredentialPanel(
         el(
           'dl',
           {},
-          el('dt', {}, 'Issuer DID'), el('dd', { class: 'mono' }, c.issuerDid),
-          el('dt', {}, 'Issuer list'), el('dd', {}, `issuer #${c.stored.treeId}, position ${c.stored.leafIndex}`),
-          el('dt', {}, 'Credential id'), el('dd', { class: 'mono' }, c.stored.id),
-          el('dt', {}, 'Checks'), el('dd', {}, 'JWT signed by the issuer’s did:key; the VC and its leaf agree'),
+          el('dt', {}, 'Issuer DID'),
+          el('dd', { class: 'mono' }, c.issuerDid),
+          el('dt', {}, 'Issuer list'),
+          el('dd', {}, `issuer #${c.stored.treeId}, position ${c.stored.leafIndex}`),
+          el('dt', {}, 'Credential id'),
+          el('dd', { class: 'mono' }, c.stored.id),
+          el('dt', {}, 'Checks'),
+          el('dd', {}, 'JWT signed by the issuer’s did:key; the VC and its leaf agree'),
         ),
       ),
       check,

@@ -11,8 +11,7 @@ import './identity.css';
 
 const PHRASE_BACKUP_NOTE =
   'Your recovery phrase restores your identity. Your credentials come back from a backup file, which only your phrase opens: download a new one after each credential you receive.';
-const KEY_BACKUP_NOTE =
-  'This wallet was restored from a backup key, so that key (Show backup key) is what restores it. Its backup file, for your credentials, opens only with that key.';
+const KEY_BACKUP_NOTE = 'This wallet was restored from a backup key, so that key (Show backup key) is what restores it. Its backup file, for your credentials, opens only with that key.';
 
 /**
  * Section 1: create (with a recovery phrase the holder confirms), restore (from the phrase, or from
@@ -241,7 +240,11 @@ export async function mountIdentityPanel(loaded: LoadedConfig, onUnlocked: (sess
     const typed = new Map(pending.positions.slice(0, WORDS_TO_CONFIRM).map((position, i) => [position, byId<HTMLInputElement>(`confirm-word-${i}`).value]));
     const wrong = mismatchedPositions(pending.words, typed);
     if (wrong.length > 0) {
-      say(status, `The ${wrong.map((i) => ordinal(i + 1)).join(' and ')} word${wrong.length > 1 ? 's do' : ' does'} not match your recovery phrase. Check your paper, or show the words again. Nothing was stored.`, 'error');
+      say(
+        status,
+        `The ${wrong.map((i) => ordinal(i + 1)).join(' and ')} word${wrong.length > 1 ? 's do' : ' does'} not match your recovery phrase. Check your paper, or show the words again. Nothing was stored.`,
+        'error',
+      );
       byId<HTMLInputElement>(`confirm-word-${pending.positions.indexOf(wrong[0])}`).select();
       return;
     }
@@ -292,7 +295,11 @@ export async function mountIdentityPanel(loaded: LoadedConfig, onUnlocked: (sess
       link.click();
       setTimeout(() => URL.revokeObjectURL(url), 10_000);
       const count = session.state.credentials.length;
-      say(status, `Backup file downloaded (${count} credential${count === 1 ? '' : 's'}, encrypted: only your ${session.keyOrigin === 'backup-key' ? 'backup key' : 'recovery phrase'} opens it).`, 'ok');
+      say(
+        status,
+        `Backup file downloaded (${count} credential${count === 1 ? '' : 's'}, encrypted: only your ${session.keyOrigin === 'backup-key' ? 'backup key' : 'recovery phrase'} opens it).`,
+        'ok',
+      );
     } catch (err) {
       say(status, (err as Error).message, 'error');
     }

@@ -20,8 +20,25 @@ describe('recovery phrase confirmation', () => {
 
   it('names the positions whose typed word is wrong, ignoring case and spaces', () => {
     const words = ['legal', 'winner', 'thank', 'year'];
-    expect(mismatchedPositions(words, new Map([[0, ' Legal '], [3, 'year']]))).toEqual([]);
-    expect(mismatchedPositions(words, new Map([[1, 'winter'], [2, 'thank'], [3, '']]))).toEqual([1, 3]);
+    expect(
+      mismatchedPositions(
+        words,
+        new Map([
+          [0, ' Legal '],
+          [3, 'year'],
+        ]),
+      ),
+    ).toEqual([]);
+    expect(
+      mismatchedPositions(
+        words,
+        new Map([
+          [1, 'winter'],
+          [2, 'thank'],
+          [3, ''],
+        ]),
+      ),
+    ).toEqual([1, 3]);
   });
 
   it('reads positions as ordinals', () => {

@@ -26,6 +26,6 @@ export function mismatchedPositions(words: string[], typed: Map<number, string>)
 
 /** 1 → "1st", 22 → "22nd": positions as the holder reads them. */
 export function ordinal(n: number): string {
-  const suffix = n % 100 >= 11 && n % 100 <= 13 ? 'th' : ['th', 'st', 'nd', 'rd'][n % 10] ?? 'th';
+  const suffix = n % 100 >= 11 && n % 100 <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th');
   return `${n}${suffix}`;
 }

@@ -56,7 +56,10 @@ export function feeInWords(gas: bigint, feePerGas: bigint): string {
   const wei = gas * feePerGas;
   if (wei === 0n) return 'no fee (this chain charges none)';
   const eth = Number(formatUnits(wei, 18));
-  return `about ${eth.toPrecision(2).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '')} ETH`;
+  return `about ${eth
+    .toPrecision(2)
+    .replace(/(\.\d*?)0+$/, '$1')
+    .replace(/\.$/, '')} ETH`;
 }
 
 /** How long a registration lasts, from the policy's ttl in seconds: "30 days", "12 hours". */
@@ -156,5 +159,4 @@ export function statusInWords(status: string): string {
 }
 
 /** Under the list of wallets, once there is more than one. */
-export const ACCOUNTS_IN_WORDS =
-  'Every wallet here belongs to the same identity: a token counts them as one investor, and the issuer of your credential sees none of them.';
+export const ACCOUNTS_IN_WORDS = 'Every wallet here belongs to the same identity: a token counts them as one investor, and the issuer of your credential sees none of them.';

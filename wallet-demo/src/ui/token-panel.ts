@@ -97,10 +97,7 @@ export interface TokenProgress {
  * A wallet already verified for the token is shown as such ("Verified until …"), and is offered
  * to renew rather than to prove again.
  */
-export function mountTokenPanel(
-  getSession: () => WalletSession | null,
-  hooks: { onRegistered(token: DeployedToken): void; onProgress?(progress: TokenProgress): void },
-) {
+export function mountTokenPanel(getSession: () => WalletSession | null, hooks: { onRegistered(token: DeployedToken): void; onProgress?(progress: TokenProgress): void }) {
   const form = byId<HTMLFormElement>('prove-form');
   const tokenSelect = byId<HTMLSelectElement>('token-select');
   const credentialSelect = byId<HTMLSelectElement>('prove-credential');
@@ -153,7 +150,11 @@ export function mountTokenPanel(
     const previous = credentialSelect.value;
     credentialSelect.replaceChildren(
       ...[...session.opened.values()].map((c, i) =>
-        el('option', { value: c.stored.id }, `${countryName(c.attributes.jurisdiction).replace(/ \([A-Z]{2}\)$/, '')} · until ${c.attributes.expiryDate}${session.opened.size > 1 ? ` (${i + 1})` : ''}`),
+        el(
+          'option',
+          { value: c.stored.id },
+          `${countryName(c.attributes.jurisdiction).replace(/ \([A-Z]{2}\)$/, '')} · until ${c.attributes.expiryDate}${session.opened.size > 1 ? ` (${i + 1})` : ''}`,
+        ),
       ),
     );
     if (previous && session.opened.has(previous)) credentialSelect.value = previous;
@@ -245,7 +246,9 @@ export function mountTokenPanel(
     for (const row of rows) {
       const why =
         row.rule === 'issuer'
-          ? policy.acceptedIssuers.includes(BigInt(credential.stored.treeId)) ? [] : ['your credential’s issuer is not one this token accepts']
+          ? policy.acceptedIssuers.includes(BigInt(credential.stored.treeId))
+            ? []
+            : ['your credential’s issuer is not one this token accepts']
           : row.rule === 'validity'
             ? [...byRule('expired'), ...byRule('validUntil'), ...(session.credentialStatus.get(credential.stored.id) === 'revoked' ? ['the issuer withdrew (revoked) this credential'] : [])]
             : byRule(row.rule);
@@ -253,7 +256,13 @@ export function mountTokenPanel(
     }
     rulesList.append(
       ...rows.map((r) =>
-        el('li', { 'data-rule': r.rule, 'data-ok': String(!r.failure) }, el('span', { class: 'visually-hidden' }, r.failure ? 'Not met: ' : 'Met: '), r.text, r.failure ? el('span', { class: 'why' }, r.failure) : null),
+        el(
+          'li',
+          { 'data-rule': r.rule, 'data-ok': String(!r.failure) },
+          el('span', { class: 'visually-hidden' }, r.failure ? 'Not met: ' : 'Met: '),
+          r.text,
+          r.failure ? el('span', { class: 'why' }, r.failure) : null,
+        ),
       ),
     );
     const ok = rows.every((r) => !r.failure) && !(policy.escrow && 'invalid' in policy.escrow);
@@ -300,7 +309,8 @@ export function mountTokenPanel(
     registrationView.hidden = state.kind !== 'verified';
     if (state.kind === 'verified') {
       byId('verified-until').textContent = timestampInWords(state.until);
-      byId('registration-note').textContent = `Registrations for this token last ${policy ? durationInWords(policy.ttl) : 'a limited time'}.${state.renewSoon ? ' This one ends soon: renew it to stay verified.' : ''}`;
+      byId('registration-note').textContent =
+        `Registrations for this token last ${policy ? durationInWords(policy.ttl) : 'a limited time'}.${state.renewSoon ? ' This one ends soon: renew it to stay verified.' : ''}`;
       proveButton.textContent = 'Renew registration';
       proveButton.classList.toggle('secondary', !state.renewSoon);
     } else {
@@ -555,13 +565,7 @@ export function mountTokenPanel(
  * The registration as the holder reviews it before signing: which wallet becomes verified for
  * which token, until when, at which contract (named in words), for what fee.
  */
-function registrationReview(
-  session: WalletSession,
-  token: DeployedToken,
-  policy: GatePolicyView,
-  validUntil: number,
-  sending: { gate: string; fee: string; gas: bigint; escrow: boolean },
-) {
+function registrationReview(session: WalletSession, token: DeployedToken, policy: GatePolicyView, validUntil: number, sending: { gate: string; fee: string; gas: bigint; escrow: boolean }) {
   const wallet = session.identity.address;
   const details: Array<[string, string]> = [
     ['Wallet', wallet],
