@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const contractsDir = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -22,27 +22,40 @@ function artifactFiles(dir) {
 
 const abiDir = join(contractsDir, 'abi');
 const outDir = join(contractsDir, 'build', 'typechain');
+const distDir = join(contractsDir, 'dist', 'typechain');
 const stamp = join(outDir, '.built-from-artifacts');
-// Unchanged artifacts: keep the generated files (and their timestamps, so `tsc -b` has nothing to redo).
+// Only the contracts an integrator deploys or calls: test contracts (src/test, some deliberately
+// unsound, like ConstantCoefficientBatchVerifier) get no ABI and no typechain binding.
+const testDir = `${join(artifacts, 'src', 'test')}/`;
+const ours = artifactFiles(join(artifacts, 'src')).filter((f) => !f.startsWith(testDir));
+const inputs = [
+  ...readdirSync(artifacts)
+    .filter((d) => d !== 'build-info' && d !== 'src')
+    .map((d) => `artifacts/${d}/**/!(*.dbg).json`),
+  ...ours.map((f) => relative(contractsDir, f)),
+];
+// Unchanged artifacts: keep the generated files (and their timestamps, so `tsc -b` has nothing to
+// redo). The stamp records the file set as well as the newest time, so a deleted or renamed
+// contract rebuilds too.
 const newest = Math.max(...artifactFiles(artifacts).map((f) => statSync(f).mtimeMs));
-if (existsSync(stamp) && existsSync(abiDir) && statSync(stamp).mtimeMs >= newest) {
+const fingerprint = JSON.stringify({ newest, inputs });
+if (existsSync(stamp) && existsSync(abiDir) && existsSync(distDir) && readFileSync(stamp, 'utf8') === fingerprint) {
   console.log('abi/ and build/typechain are up to date with artifacts/');
   process.exit(0);
 }
 
 rmSync(abiDir, { recursive: true, force: true });
 mkdirSync(abiDir);
-const ours = artifactFiles(join(artifacts, 'src')).filter((f) => !f.includes(`${join(artifacts, 'src', 'test')}/`));
 for (const file of ours) {
   const { contractName, abi } = JSON.parse(readFileSync(file, 'utf8'));
   writeFileSync(join(abiDir, `${contractName}.json`), `${JSON.stringify(abi, null, 2)}\n`);
 }
 
+// tsc -b never deletes outputs whose source went away: start both trees (and its build info) afresh.
 rmSync(outDir, { recursive: true, force: true });
+rmSync(distDir, { recursive: true, force: true });
+rmSync(join(contractsDir, 'build', 'tsconfig.build.tsbuildinfo'), { force: true });
 const typechain = createRequire(import.meta.url).resolve('typechain/dist/cli/cli.js');
-const inputs = readdirSync(artifacts)
-  .filter((d) => d !== 'build-info')
-  .map((d) => `artifacts/${d}/**/!(*.dbg).json`);
 execFileSync(process.execPath, [typechain, '--target', 'ethers-v6', '--node16-modules', '--out-dir', outDir, ...inputs], { cwd: contractsDir, stdio: ['ignore', 'ignore', 'inherit'] });
 
 // typechain's --node16-modules leaves its namespace re-exports of directories (`from "./src"`) and of
@@ -65,7 +78,7 @@ function completeSpecifiers(dir) {
   }
 }
 completeSpecifiers(outDir);
-writeFileSync(stamp, `${new Date().toISOString()}\n`);
+writeFileSync(stamp, fingerprint);
 console.log(
   `abi/: ${ours.length} contracts (${ours
     .map((f) => basename(f, '.json'))

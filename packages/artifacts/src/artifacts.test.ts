@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ArtifactHashMismatchError, InsecureDevKeysRefusedError, devArtifactsManifest, loadDevArtifacts, loadDevVerificationKey, loadDevVerifierSource } from './index.js';
+import { ArtifactHashMismatchError, DEV_NODE_ENVS, InsecureDevKeysRefusedError, devArtifactsManifest, loadDevArtifacts, loadDevVerificationKey, loadDevVerifierSource } from './index.js';
 
 const repoRoot = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..', '..', '..');
 const savedEnv = process.env.NODE_ENV;
@@ -72,5 +72,29 @@ describe('@zkkyc/artifacts', () => {
   it('refuses a circuit it does not know, naming the field and the choices', async () => {
     process.env.NODE_ENV = 'test';
     await expect(loadDevArtifacts('kycPolicy64' as 'kycPolicy32')).rejects.toThrow('circuit must be one of kycPolicy32, kycPolicy20, kycPolicyEscrow32; got "kycPolicy64"');
+  });
+
+  it("loads a caller's own ceremony directory without the insecure opt-in, and still refuses one of the dev setup", async () => {
+    process.env.NODE_ENV = 'production';
+    const ceremony = stagedCopy();
+    try {
+      const manifest = JSON.parse(readFileSync(join(ceremony, 'manifest.json'), 'utf8'));
+      writeFileSync(join(ceremony, 'manifest.json'), JSON.stringify({ ...manifest, setup: 'acme-ceremony-2026', security: 'MPC ceremony, 12 contributors' }));
+      await expect(loadDevVerificationKey('kycPolicy20', { directory: ceremony })).resolves.toHaveProperty('protocol', 'groth16');
+      // The dev setup's own manifest, copied elsewhere or naming itself, stays refused.
+      for (const claims of [{ setup: 'insecure-dev' }, { setup: 'acme', security: 'INSECURE dev setup' }, { setup: undefined }]) {
+        writeFileSync(join(ceremony, 'manifest.json'), JSON.stringify({ ...manifest, ...claims }));
+        await expect(loadDevVerificationKey('kycPolicy20', { directory: ceremony })).rejects.toThrow(InsecureDevKeysRefusedError);
+      }
+    } finally {
+      rmSync(ceremony, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps the list of development NODE_ENVs fixed: it cannot be extended at run time', () => {
+    expect(Object.isFrozen(DEV_NODE_ENVS)).toBe(true);
+    expect(() => (DEV_NODE_ENVS as string[]).push('production')).toThrow(TypeError);
+    process.env.NODE_ENV = 'production';
+    return expect(loadDevVerificationKey('kycPolicy20')).rejects.toThrow(InsecureDevKeysRefusedError);
   });
 });

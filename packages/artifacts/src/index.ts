@@ -1,12 +1,19 @@
 /**
  * @zkkyc/artifacts — the kycPolicy circuits' proving and verification keys, exactly the ones the
  * verifiers in @zkkyc/contracts were generated from. Every file is checked against the sha256 in
- * the manifest when it is loaded, so a swapped or truncated key fails loudly instead of producing
- * proofs the chain rejects (or accepts from someone else's setup).
+ * the manifest when it is loaded, so a corrupted, truncated or edited single file fails loudly
+ * instead of producing proofs the chain rejects (or accepts from someone else's setup).
  *
- * These keys come from an INSECURE, deterministic dev setup: anyone can forge proofs they accept.
- * They load only when NODE_ENV is development/dev/test, or when the caller says
- * `allowInsecureDevKeys: true`.
+ * What the hash check does not protect against: a compromised package. The manifest ships in the
+ * same tarball as the keys, so whoever can change the keys can change the manifest too; trust in the
+ * package comes from where it was installed from (registry, lockfile integrity), not from this check.
+ * To pin the keys independently, compare `devArtifactsManifest()` (or the verifier's bytecode) with
+ * a copy you trust, or load your own ceremony's files with `directory`.
+ *
+ * The shipped keys come from an INSECURE, deterministic dev setup: anyone can forge proofs they
+ * accept. A manifest of that setup loads only when NODE_ENV is development/dev/test, or when the
+ * caller says `allowInsecureDevKeys: true`; a caller's own `directory` whose manifest names another
+ * setup (its `setup` field, e.g. your ceremony's name) loads without either.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -18,7 +25,7 @@ export type DevCircuitName = 'kycPolicy32' | 'kycPolicy20' | 'kycPolicyEscrow32'
 export const DEV_CIRCUITS: readonly DevCircuitName[] = ['kycPolicy32', 'kycPolicy20', 'kycPolicyEscrow32'];
 
 /** NODE_ENV values under which the insecure dev keys load without being asked explicitly. */
-export const DEV_NODE_ENVS: readonly string[] = ['development', 'dev', 'test'];
+export const DEV_NODE_ENVS: readonly string[] = Object.freeze(['development', 'dev', 'test']);
 
 export interface ManifestFile {
   file: string;
@@ -34,10 +41,14 @@ export interface ManifestCircuit {
   zkey: ManifestFile;
   verificationKey: ManifestFile;
   verifier: ManifestFile & { contract: string };
+  /** kycPolicy32 in the packed manifest: the batch verifier generated from the same key. */
+  batchVerifier?: ManifestFile & { contract: string };
 }
 
 export interface DevArtifactsManifest {
   security: string;
+  /** `insecure-dev` for the shipped keys; a ceremony's own manifest names its setup here. */
+  setup?: string;
   circuits: Record<DevCircuitName, ManifestCircuit>;
 }
 
@@ -92,13 +103,19 @@ interface Location {
 
 const here = dirname(fileURLToPath(import.meta.url));
 
+// Running from this repository's TypeScript source (tsx, jest), not from the built package.
+const fromSource = import.meta.url.endsWith('.ts');
+
 // The published package carries insecure-dev/ (staged by scripts/stage.mjs at pack time, file
 // paths relative to it); inside the zkkyc repository the source of truth is circuits/artifacts,
-// whose manifest names files relative to the repository root.
+// whose manifest names files relative to the repository root. Only the source falls back to it: from
+// an installed dist/, `../../..` is node_modules, and node_modules/circuits/artifacts is a path any
+// other installed package can fill.
 function locate(directory?: string): Location {
   if (directory) return { manifestPath: join(directory, 'manifest.json'), base: directory };
   const staged = join(here, '..', 'insecure-dev');
   if (existsSync(join(staged, 'manifest.json'))) return { manifestPath: join(staged, 'manifest.json'), base: staged };
+  if (!fromSource) throw new Error(`@zkkyc/artifacts: no manifest.json in ${staged} (the package was packed without its keys)`);
   const repoRoot = join(here, '..', '..', '..');
   const repoManifest = join(repoRoot, 'circuits', 'artifacts', 'manifest.json');
   if (existsSync(repoManifest)) return { manifestPath: repoManifest, base: repoRoot };
@@ -110,8 +127,17 @@ export function devArtifactsManifest(options: Pick<LoadOptions, 'directory'> = {
   return JSON.parse(readFileSync(locate(options.directory).manifestPath, 'utf8')) as DevArtifactsManifest;
 }
 
-function assertDevKeysAllowed(circuit: string, options: LoadOptions): void {
-  if (options.allowInsecureDevKeys === true) return;
+/**
+ * Whether a manifest describes the insecure dev setup: the copy shipped in this package always does;
+ * a caller's `directory` does unless its manifest names another setup and does not call itself insecure.
+ */
+function isInsecureSetup(manifest: DevArtifactsManifest, options: LoadOptions): boolean {
+  if (!options.directory) return true;
+  return manifest.setup === undefined || manifest.setup === 'insecure-dev' || /insecure/i.test(manifest.security ?? '');
+}
+
+function assertDevKeysAllowed(circuit: string, manifest: DevArtifactsManifest, options: LoadOptions): void {
+  if (!isInsecureSetup(manifest, options) || options.allowInsecureDevKeys === true) return;
   const nodeEnv = process.env.NODE_ENV;
   if (nodeEnv === undefined || !DEV_NODE_ENVS.includes(nodeEnv)) throw new InsecureDevKeysRefusedError(circuit, nodeEnv);
 }
@@ -134,9 +160,9 @@ async function readChecked(location: Location, entry: ManifestFile): Promise<Buf
 }
 
 function prepare(circuit: DevCircuitName, options: LoadOptions): { location: Location; entry: ManifestCircuit } {
-  assertDevKeysAllowed(circuit, options);
   const location = locate(options.directory);
   const manifest = JSON.parse(readFileSync(location.manifestPath, 'utf8')) as DevArtifactsManifest;
+  assertDevKeysAllowed(circuit, manifest, options);
   return { location, entry: circuitEntry(manifest, circuit) };
 }
 

@@ -1,3 +1,11 @@
+/**
+ * Repository-only helpers: read the circuits' committed artifacts from circuits/artifacts of this
+ * repository. Exported as `@zkkyc/prover/node` only under the `zkkyc-source` condition (the
+ * monorepo's), never from the published package: there `../../../circuits/artifacts` would resolve
+ * to `node_modules/circuits/…`, a path any other installed package can fill, read with no hash check.
+ * Installed projects load keys through @zkkyc/artifacts (sha256-checked, refusing the dev keys
+ * outside development) or pass their own to `KycProver.load`.
+ */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { KycArtifacts } from './kyc-prover.js';
@@ -17,11 +25,7 @@ export function artifactsDir(name: CircuitName = 'kycPolicy32'): string {
 /** Reads a circuit's committed wasm, zkey and verification key from disk (Node only). */
 export async function loadArtifacts(name: CircuitName = 'kycPolicy32'): Promise<KycArtifacts> {
   const dir = artifactsDir(name);
-  const [wasm, zkey, vkey] = await Promise.all([
-    readFile(`${dir}${name}.wasm`),
-    readFile(`${dir}${name}.zkey`),
-    readFile(`${dir}verification_key.json`, 'utf8'),
-  ]);
+  const [wasm, zkey, vkey] = await Promise.all([readFile(`${dir}${name}.wasm`), readFile(`${dir}${name}.zkey`), readFile(`${dir}verification_key.json`, 'utf8')]);
   return { depth: DEPTHS[name], wasm: new Uint8Array(wasm), zkey: new Uint8Array(zkey), verificationKey: JSON.parse(vkey) };
 }
 
@@ -52,8 +56,8 @@ export function nodeEscrowProver(name: EscrowCircuitName = 'kycPolicyEscrow32'):
   let prover = escrowLoaded.get(name);
   if (!prover) {
     const dir = fileURLToPath(new URL(`../../../circuits/artifacts/${name}/`, import.meta.url));
-    prover = Promise.all([readFile(`${dir}${name}.wasm`), readFile(`${dir}${name}.zkey`), readFile(`${dir}verification_key.json`, 'utf8')]).then(
-      ([wasm, zkey, vkey]) => KycEscrowProver.load({ depth: 32, wasm: new Uint8Array(wasm), zkey: new Uint8Array(zkey), verificationKey: JSON.parse(vkey) }),
+    prover = Promise.all([readFile(`${dir}${name}.wasm`), readFile(`${dir}${name}.zkey`), readFile(`${dir}verification_key.json`, 'utf8')]).then(([wasm, zkey, vkey]) =>
+      KycEscrowProver.load({ depth: 32, wasm: new Uint8Array(wasm), zkey: new Uint8Array(zkey), verificationKey: JSON.parse(vkey) }),
     );
     escrowLoaded.set(name, prover);
   }
