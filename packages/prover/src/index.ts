@@ -1,8 +1,8 @@
 /**
  * @zkkyc/prover — turning a credential into a proof: the kycPolicy circuit's
  * witness, Groth16 proving and verification with snarkjs, and the calldata for
- * ComplianceGate. Browser-safe; `@zkkyc/prover/node` adds loading the
- * committed artifacts from disk.
+ * ComplianceGate. Browser-safe. Keys come from `@zkkyc/artifacts` (hash-checked) or your ceremony;
+ * inside this repository `@zkkyc/prover/node` (not published) loads the committed artifacts from disk.
  */
 export * from './context.js';
 export * from './calldata.js';

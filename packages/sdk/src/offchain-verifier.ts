@@ -73,7 +73,7 @@ export interface OffchainVerifierOptions {
   policy: PresentationPolicy;
   /**
    * kycPolicy verification keys by issuer-tree depth (`32` for kycPolicy32, `20` for kycPolicy20:
-   * `loadVerificationKey` of @zkkyc/prover/node). The registry's depth for the root picks the key,
+   * `loadDevVerificationKey` of @zkkyc/artifacts, or a ceremony's key). The registry's depth for the root picks the key,
    * as the gate picks its verifier. Loaded once, held in memory.
    */
   verificationKeys: Partial<Record<20 | 32, object>>;
