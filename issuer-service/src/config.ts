@@ -44,6 +44,20 @@ export interface RegistryAnchorConfig {
 }
 
 /**
+ * One chain of `ANCHOR_CHAINS`: an IssuerRegistry on some chain, the issuer's id in it, and the key
+ * that publishes there. `name` keys the chain's records (`root_anchorings`): keep it when the URL
+ * changes, or the chain is treated as new (its current root is read back, nothing is sent twice).
+ */
+export interface AnchorChainConfig extends RegistryAnchorConfig {
+  name: string;
+  /** The issuer's id in this chain's registry (default ISSUER_TREE_ID). */
+  issuerId: string;
+}
+
+/** A chain name: what `root_anchorings.chain` and the status route show. */
+export const CHAIN_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
+
+/**
  * Where disclosure requests are checked (`DISCLOSURE_RPC_URL`, `DISCLOSURE_LOG_ADDRESS`,
  * `DISCLOSURE_GATE_ADDRESS`, `DISCLOSURE_CONFIRMATIONS`): the DisclosureLog whose open entries a
  * disclosure officer may serve, and the ComplianceGate whose registrations they may name. Both
@@ -90,6 +104,11 @@ export interface IssuerServiceConfig {
   treeId: string;
   /** Tree depth in bits: 20 or 32, the depths a `kycPolicy` circuit is built for (`ISSUER_TREE_DEPTH`). */
   treeDepth: number;
+  /**
+   * `ISSUER_TREE_REBUILD_DEPTH`, equal to `treeDepth` when set: this start may rebuild a stored tree
+   * of another depth for it (else such a start is refused, rule tree-depth-fixed).
+   */
+  treeRebuildDepth?: number;
   /** How long a holder challenge stays usable. */
   challengeTtlSeconds: number;
   /** Requests per minute per client IP on the holder routes. */
@@ -119,6 +138,17 @@ export interface IssuerServiceConfig {
   reviewerAuthFailureLimitPerMinute?: number;
   /** Where main.ts anchors roots (`ANCHOR_RPC_URL`, `ANCHOR_REGISTRY_ADDRESS`, `ANCHOR_PUBLISHER_KEY`); none = no publishing. */
   anchor?: RegistryAnchorConfig;
+  /**
+   * More chains to anchor every root on (`ANCHOR_CHAINS`, a JSON list of
+   * `{ name, rpcUrl, registryAddress, issuerId?, publisherKey }`); with `anchor`, that one joins them
+   * as chain `default`. Each chain is written to on its own (publisher.ts).
+   */
+  anchorChains?: AnchorChainConfig[];
+  /**
+   * Postgres: how often an instance that is not the root publisher tries to become it, and the
+   * publisher checks its lock (`PUBLISHER_ELECTION_INTERVAL_MS`, default 3000; store/instance-lock.ts).
+   */
+  publisherElectionIntervalMs?: number;
   /**
    * Run the issuer as `did:web:<host>` (`ISSUER_DID_WEB_HOST`, e.g. `issuer.example.com` or
    * `localhost%3A3100`): VCs name that DID and the service serves its document at `/.well-known/did.json`.
@@ -220,6 +250,48 @@ function anchorFrom(env: NodeJS.ProcessEnv): RegistryAnchorConfig | undefined {
   return { rpcUrl, registryAddress, publisherKey };
 }
 
+/** ANCHOR_CHAINS: a JSON list of chains (rule `anchor-chains`); every field checked and named. */
+export function anchorChainsFrom(env: NodeJS.ProcessEnv, defaultIssuerId: string, single: RegistryAnchorConfig | undefined): AnchorChainConfig[] | undefined {
+  const raw = env.ANCHOR_CHAINS || '';
+  if (!raw) return undefined;
+  const V = 'ANCHOR_CHAINS';
+  let list: unknown;
+  try {
+    list = JSON.parse(raw);
+  } catch {
+    throw new ConfigError(V, 'must be a JSON list of { "name", "rpcUrl", "registryAddress", "issuerId"?, "publisherKey" } (rule anchor-chains)');
+  }
+  if (!Array.isArray(list) || list.length === 0) throw new ConfigError(V, 'must be a non-empty JSON list of chains (rule anchor-chains)');
+  const chains: AnchorChainConfig[] = [];
+  const names = new Set<string>(single ? ['default'] : []);
+  const places = new Set<string>(single ? [`${single.rpcUrl} ${single.registryAddress.toLowerCase()} ${defaultIssuerId}`] : []);
+  list.forEach((entry: unknown, i: number) => {
+    const at = `${V}[${i}]`;
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new ConfigError(V, `${at} must be an object`);
+    const e = entry as Record<string, unknown>;
+    const unknown = Object.keys(e).find((k) => !['name', 'rpcUrl', 'registryAddress', 'issuerId', 'publisherKey'].includes(k));
+    if (unknown) throw new ConfigError(V, `${at} has an unknown field "${unknown.slice(0, 30)}"`);
+    const text = (field: string) => (typeof e[field] === 'string' ? (e[field] as string) : '');
+    const name = text('name');
+    if (!CHAIN_NAME.test(name)) throw new ConfigError(V, `${at}.name must be 1-32 of a-z, 0-9, - (starting with a letter or digit)`);
+    if (names.has(name)) throw new ConfigError(V, `${at}.name "${name}" is used twice${name === 'default' ? ' ("default" is the ANCHOR_RPC_URL chain)' : ''}`);
+    names.add(name);
+    const rpcUrl = text('rpcUrl');
+    if (!/^https?:\/\/\S+$/.test(rpcUrl)) throw new ConfigError(V, `${at}.rpcUrl must be an http(s) JSON-RPC URL`);
+    const registryAddress = text('registryAddress');
+    if (!/^0x[0-9a-fA-F]{40}$/.test(registryAddress)) throw new ConfigError(V, `${at}.registryAddress must be a 0x-prefixed 20-byte address`);
+    const issuerId = e.issuerId === undefined ? defaultIssuerId : typeof e.issuerId === 'number' ? String(e.issuerId) : text('issuerId');
+    if (!/^\d{1,20}$/.test(issuerId)) throw new ConfigError(V, `${at}.issuerId must be a decimal integer`);
+    const publisherKey = text('publisherKey');
+    if (!/^0x[0-9a-fA-F]{64}$/.test(publisherKey)) throw new ConfigError(V, `${at}.publisherKey must be a 0x-prefixed 32-byte hex private key`);
+    const place = `${rpcUrl} ${registryAddress.toLowerCase()} ${issuerId}`;
+    if (places.has(place)) throw new ConfigError(V, `${at} names the same node, registry and issuer as another chain`);
+    places.add(place);
+    chains.push({ name, rpcUrl, registryAddress, issuerId, publisherKey });
+  });
+  return chains;
+}
+
 function ethrFrom(env: NodeJS.ProcessEnv): EthrDidConfig | undefined {
   const rpcUrl = env.ETHR_RPC_URL || '';
   const registryAddress = env.ETHR_REGISTRY_ADDRESS || '';
@@ -239,7 +311,8 @@ function disclosureFrom(env: NodeJS.ProcessEnv): DisclosureConfig | undefined {
     return undefined;
   }
   if (!/^https?:\/\/\S+$/.test(rpcUrl)) throw new ConfigError('DISCLOSURE_RPC_URL', `must be an http(s) JSON-RPC URL when disclosure is configured (all three of ${all})`);
-  if (!/^0x[0-9a-fA-F]{40}$/.test(logAddress)) throw new ConfigError('DISCLOSURE_LOG_ADDRESS', `must be a 0x-prefixed 20-byte address (the DisclosureLog) when disclosure is configured (all three of ${all})`);
+  if (!/^0x[0-9a-fA-F]{40}$/.test(logAddress))
+    throw new ConfigError('DISCLOSURE_LOG_ADDRESS', `must be a 0x-prefixed 20-byte address (the DisclosureLog) when disclosure is configured (all three of ${all})`);
   if (!/^0x[0-9a-fA-F]{40}$/.test(gateAddress)) {
     throw new ConfigError(
       'DISCLOSURE_GATE_ADDRESS',
@@ -373,7 +446,10 @@ function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
 export function parseReviewerKeys(raw: string): ReviewerCredential[] {
   const V = 'REVIEWER_API_KEYS';
   const reviewers: ReviewerCredential[] = [];
-  const entries = raw.split(',').map((e) => e.trim()).filter(Boolean);
+  const entries = raw
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
   for (const [i, entry] of entries.entries()) {
     const parts = entry.split(':').map((p) => p.trim());
     if (parts.length !== 3 || !parts[0]) {
@@ -406,7 +482,8 @@ export function parseReviewerKeys(raw: string): ReviewerCredential[] {
  * MAX_CREDENTIAL_LIFETIME_DAYS [1826], REVIEWER_RATE_LIMIT [120/min per key], REVIEWER_AUTH_FAILURE_LIMIT
  * [10 wrong keys/min per client address], ISSUER_TREE_ID [1], CHALLENGE_TTL_SECONDS [300],
  * HOLDER_RATE_LIMIT [60/min], BODY_LIMIT_BYTES [16384], PUBLISH_INTERVAL_SECONDS [60],
- * ANCHOR_RPC_URL + ANCHOR_REGISTRY_ADDRESS + ANCHOR_PUBLISHER_KEY (all or none), ISSUER_DID_WEB_HOST,
+ * ANCHOR_RPC_URL + ANCHOR_REGISTRY_ADDRESS + ANCHOR_PUBLISHER_KEY (all or none), ANCHOR_CHAINS (JSON list of
+ * chains), PUBLISHER_ELECTION_INTERVAL_MS [3000], ISSUER_DID_WEB_HOST,
  * ETHR_RPC_URL + ETHR_REGISTRY_ADDRESS (both or none; enables did:ethr holders),
  * IDENTITY_RECORD_RETENTION_DAYS [1826; ≥ 365], DISCLOSURE_RPC_URL + DISCLOSURE_LOG_ADDRESS +
  * DISCLOSURE_GATE_ADDRESS (all three or none) with DISCLOSURE_CONFIRMATIONS [1], ISSUER_PUBLIC_URL (enables
@@ -460,10 +537,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IssuerServiceC
     throw new ConfigError('ISSUER_DID_WEB_HOST', 'must be a host name, optionally with a %3A-encoded port (e.g. issuer.example.com)');
   }
   const anchor = anchorFrom(env);
+  const anchorChains = anchorChainsFrom(env, treeId, anchor);
   const ethr = ethrFrom(env);
   const treeDepth = intFrom(env, 'ISSUER_TREE_DEPTH', 32, 0, 64);
   if (!(SUPPORTED_TREE_DEPTHS as readonly number[]).includes(treeDepth)) {
     throw new ConfigError('ISSUER_TREE_DEPTH', `must be ${SUPPORTED_TREE_DEPTHS.join(' or ')} (rule circuit-depth: the depths a kycPolicy circuit is built for), got ${treeDepth}`);
+  }
+  const treeRebuildDepth = env.ISSUER_TREE_REBUILD_DEPTH ? intFrom(env, 'ISSUER_TREE_REBUILD_DEPTH', treeDepth, 0, 64) : undefined;
+  if (treeRebuildDepth !== undefined && treeRebuildDepth !== treeDepth) {
+    throw new ConfigError('ISSUER_TREE_REBUILD_DEPTH', `must equal ISSUER_TREE_DEPTH (${treeDepth}) — it names the depth the tree is rebuilt for — got ${treeRebuildDepth}`);
   }
   const didWebAllowPrivateNetworks = env.DID_WEB_ALLOW_PRIVATE_NETWORKS === '1';
   if (didWebAllowPrivateNetworks && !dev) throw new ConfigError('DID_WEB_ALLOW_PRIVATE_NETWORKS', 'only allowed together with dev mode (ZKKYC_DEV=1)');
@@ -506,6 +588,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IssuerServiceC
     ...(didWebAllowPrivateNetworks ? { didWebAllowPrivateNetworks } : {}),
     retention,
     ...(anchor ? { anchor } : {}),
+    ...(anchorChains ? { anchorChains } : {}),
+    publisherElectionIntervalMs: intFrom(env, 'PUBLISHER_ELECTION_INTERVAL_MS', 3000, 100, 600_000),
     ...(didWebHost ? { didWebHost } : {}),
     port,
     host,
@@ -519,6 +603,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IssuerServiceC
     issuerAlias: env.ISSUER_DID_ALIAS || 'issuer',
     treeId,
     treeDepth,
+    ...(treeRebuildDepth !== undefined ? { treeRebuildDepth } : {}),
     challengeTtlSeconds: intFrom(env, 'CHALLENGE_TTL_SECONDS', 300, 10, 86400),
     holderRateLimitPerMinute: intFrom(env, 'HOLDER_RATE_LIMIT', 60, 1, 1_000_000),
     bodyLimitBytes: intFrom(env, 'BODY_LIMIT_BYTES', 16384, 1024, 10 * 1024 * 1024),
@@ -546,4 +631,3 @@ export function checkStatusBaseUrl(config: IssuerServiceConfig): void {
     `VC 2.0 credentials name their status list and schema by URL: set STATUS_BASE_URL (or ISSUER_PUBLIC_URL, or run as did:web) to the service's public https URL${base ? `, not ${base.slice(0, 60)}` : ''}, or CREDENTIAL_FORMAT=vc1.1`,
   );
 }
-

@@ -18,7 +18,7 @@ export {
   type DisclosureConfig,
 } from './config.js';
 export type { RootAnchor } from './root-anchor.js';
-export { RootPublisher, PublishError, INTERVAL_PUBLISHER, type PublishOutcome, type PublisherOptions } from './publisher.js';
+export { RootPublisher, PublishError, INTERVAL_PUBLISHER, DEFAULT_CHAIN_NAME, type AnchorChain, type ChainOutcome, type ChainStatus, type PublishOutcome, type PublisherOptions } from './publisher.js';
 export { ApiError } from './api-error.js';
 export type { Clock } from './services/clock.js';
 export type { MerkleTree } from './services/issuer-tree.js';
@@ -41,20 +41,15 @@ export {
   type DisclosureRecord,
   type SealedIdentityRecord,
 } from './store/issuer-store.js';
-export {
-  JsonRpcDisclosureChain,
-  disclosureEntryHash,
-  type DisclosureChain,
-  type DisclosureRequestRef,
-  type ResolvedDisclosureRequest,
-} from './services/disclosure-chain.js';
+export { JsonRpcDisclosureChain, disclosureEntryHash, type DisclosureChain, type DisclosureRequestRef, type ResolvedDisclosureRequest } from './services/disclosure-chain.js';
 export type { IdentityRecord, RecordVerifier } from './services/identity-records.js';
 export { SqliteIssuerStore } from './store/sqlite-issuer-store.js';
 export { openSqliteDatabase } from './store/sqlite-database.js';
 export { PostgresIssuerStore } from './store/postgres-issuer-store.js';
 export { openPostgresDatabase, type PostgresOptions } from './store/postgres-database.js';
 export { openStorage, type Storage, type StorageConfig } from './store/open-storage.js';
-export { InstanceLockError, type InstanceLock } from './store/instance-lock.js';
+export { InstanceLockError, PostgresPublisherElection, DEFAULT_PUBLISHER_ELECTION_INTERVAL_MS, type InstanceLock, type PublisherElection } from './store/instance-lock.js';
+export { RootAnchoringLog, type RootAnchoringRecord } from './store/root-anchorings.js';
 export { MIGRATIONS, type Migration } from './store/migrations.js';
-export { connectRegistryAnchor } from './registry-connection.js';
+export { connectAnchorChains, connectRegistryAnchor } from './registry-connection.js';
 export { didWebDocument, didWebFor } from './services/did-web.js';

@@ -5,7 +5,8 @@ import rateLimit from '@fastify/rate-limit';
 import { ApiError } from './api-error.js';
 import { checkIdentityRecordRetention, ConfigError, DEFAULT_MAX_CREDENTIAL_LIFETIME_DAYS, DEFAULT_REVIEWER_AUTH_FAILURE_LIMIT, type IssuerServiceConfig } from './config.js';
 import { errorHandler } from './http-errors.js';
-import { RootPublisher } from './publisher.js';
+import { RootPublisher, type AnchorChain } from './publisher.js';
+import { RootAnchoringLog } from './store/root-anchorings.js';
 import type { RootAnchor } from './root-anchor.js';
 import { holderRoutes } from './routes/holder-routes.js';
 import { publicRoutes } from './routes/public-routes.js';
@@ -28,11 +29,14 @@ import { IdentityRecordVault } from './services/identity-records.js';
 import { openIssuerIdentity, openKeyBox } from './services/issuer-identity.js';
 import { statusRoutes } from './routes/status-routes.js';
 import { treeChunkRoutes } from './routes/tree-chunk-routes.js';
+import { followPublishedRoots, serveLatestPublishedRoot } from './published-tree-files.js';
+import { DEFAULT_PUBLISHER_ELECTION_INTERVAL_MS } from './store/instance-lock.js';
 import { consoleRoutes, DEFAULT_CONSOLE_DIR } from './routes/console-routes.js';
 import { DEFAULT_AUTO_APPROVE_KYC_LEVEL } from './services/kyc-levels.js';
 import { TreeChunkService } from './services/tree-chunks.js';
 import { kycSchemaUrl, publicBaseUrl, StatusListService } from './services/status-list.js';
 import { loadIssuerTree, type MerkleTree } from './services/issuer-tree.js';
+import { wasmNodeHash } from './services/node-hash.js';
 import { PersonBinder } from './services/person-binding.js';
 import { ReviewerDirectory } from './services/reviewer-auth.js';
 import { DEFAULT_IDENTITY_RECORD_DAYS, DEFAULT_RETENTION, RetentionPurger } from './services/retention.js';
@@ -50,13 +54,12 @@ export interface IssuerServiceOptions {
   /** Browser origins allowed to call the API (the wallet demo); `*` in dev when unset. */
   corsOrigins?: string[];
   /**
-   * Postgres: called when the connection holding the one-instance lock drops or fails its periodic
-   * check (the lock is gone; another instance could start). main.ts exits the process non-zero so
-   * the supervisor restarts it; the default only logs.
+   * Several chains to anchor every root on (main.ts builds them from ANCHOR_RPC_URL & co. and
+   * ANCHOR_CHAINS); with `anchor` too, that one joins them as chain `default`.
    */
-  onInstanceLockLost?: (err: Error) => void;
-  /** Postgres: interval of the lock connection's `SELECT 1` check (default 10 s; tests shorten it). */
-  instanceLockCheckIntervalMs?: number;
+  chains?: AnchorChain[];
+  /** Postgres: publisher election period (default config.publisherElectionIntervalMs, else 3 s; tests shorten it). */
+  electionIntervalMs?: number;
   /**
    * Holder DID resolution overrides: `ethr` replaces `config.ethr` with a provider already at hand
    * (the chain id is read from it); `web` sets the did:web fetch's seams and bounds (tests:
@@ -87,6 +90,8 @@ export interface IssuerService {
   store: IssuerStore;
   tree: MerkleTree;
   publisher: RootPublisher | null;
+  /** Whether this instance is the elected root publisher (always true on SQLite). */
+  readonly isPublisher: boolean;
   /** Stops the publisher, lets in-flight issuance finish, closes the server and the database. */
   close(): Promise<void>;
 }
@@ -114,19 +119,23 @@ export async function createIssuerService(config: IssuerServiceConfig, options: 
     closeDids();
     disclosureChain.close();
   };
-  const { store, sql } = await openStorage(config, { onLockLost: options.onInstanceLockLost, lockCheckIntervalMs: options.instanceLockCheckIntervalMs }).catch((err) => {
+  const { store, sql, election } = await openStorage(config, {
+    electionIntervalMs: options.electionIntervalMs ?? config.publisherElectionIntervalMs,
+    log: (message, err) => console.warn(`[issuer] ${message}${err ? `: ${(err as Error).message ?? err}` : ''}`),
+  }).catch((err) => {
     closeHolderDids();
     throw err;
   });
   let app: FastifyInstance | null = null;
   let publisher: RootPublisher | null = null;
+  let treeFiles: { stop(): Promise<void> } | null = null;
   let retention: RetentionPurger | null = null;
   try {
     const box = await openKeyBox(store, config.keySecret);
     const baseUrl = publicBaseUrl(config);
     const identity = await openIssuerIdentity(sql, box, config.issuerAlias, config.didWebHost, { format: config.credentialFormat ?? 'vc2', schemaUrl: kycSchemaUrl(baseUrl) });
     const statusList = new StatusListService({ store, clock, issuerDid: identity.signer.jose.did, signer: identity.signer.jose.signer, baseUrl });
-    const tree = await loadIssuerTree(store, config.treeDepth);
+    const tree = await loadIssuerTree(store, config.treeDepth, undefined, await wasmNodeHash(), { rebuild: config.treeRebuildDepth === config.treeDepth });
     const persons = await PersonBinder.open(store, box);
     const records = await IdentityRecordVault.open(store, box);
     const issuance = new IssuanceService({
@@ -158,15 +167,14 @@ export async function createIssuerService(config: IssuerServiceConfig, options: 
     });
     // Tree chunks: the latest published root's files, if the tree still has that root (no change since).
     const treeChunks = new TreeChunkService({ tree, chunkLevels: options.treeChunkLevels });
-    const latestPublished = await store.latestRootPublication();
-    if (latestPublished && BigInt(latestPublished.root) === tree.root) {
-      const captured = treeChunks.capture();
-      if (captured) treeChunks.serve(captured);
-    }
-    if (options.anchor) {
+    await serveLatestPublishedRoot(store, treeChunks);
+    const chains: AnchorChain[] = [...(options.anchor ? [{ name: 'default', anchor: options.anchor }] : []), ...(options.chains ?? [])];
+    if (chains.length > 0) {
       publisher = new RootPublisher({
         chunks: treeChunks,
-        anchor: options.anchor,
+        chains,
+        anchorings: new RootAnchoringLog(sql),
+        election,
         store,
         tree,
         clock,
@@ -195,9 +203,7 @@ export async function createIssuerService(config: IssuerServiceConfig, options: 
       screening: new ScreeningService({ store, records, clock, issuance }),
     };
     // OpenID4VCI (services/oid4vci.ts) only with a public URL: it is the identifier proofs name.
-    const oid4vci = config.oid4vci
-      ? new Oid4vciService({ store, clock, config: config.oid4vci, treeId: config.treeId, holderDids, issuance })
-      : null;
+    const oid4vci = config.oid4vci ? new Oid4vciService({ store, clock, config: config.oid4vci, treeId: config.treeId, holderDids, issuance }) : null;
     await mountHttp(app, ctx, options.corsOrigins ?? (config.dev ? ['*'] : []), oid4vci);
     await app.register(async (scope) => statusRoutes(scope, ctx, statusList));
     await app.register(async (scope) => treeChunkRoutes(scope, treeChunks));
@@ -208,6 +214,13 @@ export async function createIssuerService(config: IssuerServiceConfig, options: 
     await retention.purgeNow();
     retention.start();
     publisher?.start();
+    // Every instance serves the latest published root's files, not only the one that publishes.
+    treeFiles = followPublishedRoots({
+      store,
+      chunks: treeChunks,
+      intervalMs: options.electionIntervalMs ?? config.publisherElectionIntervalMs ?? DEFAULT_PUBLISHER_ELECTION_INTERVAL_MS,
+      log: (message, err) => app?.log.warn({ err }, message),
+    });
 
     const service = app;
     return {
@@ -216,8 +229,12 @@ export async function createIssuerService(config: IssuerServiceConfig, options: 
       store,
       tree,
       publisher,
+      get isPublisher() {
+        return election.elected;
+      },
       async close() {
         await retention?.stop();
+        await treeFiles?.stop();
         await publisher?.stop();
         await issuance.idle();
         await service.close();
@@ -239,10 +256,7 @@ export async function createIssuerService(config: IssuerServiceConfig, options: 
  * Builds the holder DID resolver. With `ETHR_*` configured it connects to that chain and reads its
  * id once, so holders' did:ethr DIDs must name the chain the registry really lives on.
  */
-async function openHolderDidMethods(
-  config: IssuerServiceConfig,
-  options: IssuerServiceOptions,
-): Promise<{ holderDids: HolderDidMethods; closeHolderDids(): void }> {
+async function openHolderDidMethods(config: IssuerServiceConfig, options: IssuerServiceOptions): Promise<{ holderDids: HolderDidMethods; closeHolderDids(): void }> {
   let owned: JsonRpcProvider | null = null;
   let ethr: Omit<EthrHolderChain, 'chainId'> | undefined = options.holderDids?.ethr;
   if (!ethr && config.ethr) {

@@ -7,11 +7,13 @@
  * required and the service refuses to start without it, naming the setting — it never falls back to
  * dev mode by itself. Set REVIEWER_API_KEYS (`name:key:role+role`) for reviewers. Root publication needs a chain: with
  * ANCHOR_RPC_URL, ANCHOR_REGISTRY_ADDRESS and ANCHOR_PUBLISHER_KEY set, roots go to that
- * IssuerRegistry; without them the service issues and revokes but publishes nothing.
+ * IssuerRegistry, and ANCHOR_CHAINS adds more; without any the service issues and revokes but
+ * publishes nothing. On Postgres, several processes may share one database: all serve the API and
+ * the one elected by the publisher lock publishes (docs/issuer-service.md, "Operations").
  */
 import { checkStatusBaseUrl, ConfigError, DEV_KEY_SECRET, DEV_REVIEWER, loadConfig } from './config.js';
 import { createIssuerService } from './issuer-service.js';
-import { connectRegistryAnchor } from './registry-connection.js';
+import { connectAnchorChains, refuseDuplicateChains } from './registry-connection.js';
 import { InstanceLockError } from './store/instance-lock.js';
 
 async function main(): Promise<void> {
@@ -32,23 +34,17 @@ async function main(): Promise<void> {
         `${config.autoApprove ? ', auto-approve (every application is approved on arrival, unbound to a person)' : ''}. Never for real credentials.`,
     );
   }
-  const anchor = config.anchor ? connectRegistryAnchor(config.anchor, config.treeId) : undefined;
-  const service = await createIssuerService(config, {
-    logger: true,
-    anchor,
-    // The one-instance lock went with its connection: another instance could take it now, so this one
-    // must stop writing. Exit non-zero and let the supervisor restart it (it takes the lock again or refuses).
-    onInstanceLockLost: (err) => {
-      console.error(`[issuer] FATAL: lost the Postgres connection holding the one-instance lock (${err.message}); exiting so a restart takes the lock again`);
-      process.exit(70);
-    },
-  });
+  await refuseDuplicateChains(config, { warn: (message) => console.warn(`[issuer] ${message}`) });
+  const anchors = connectAnchorChains(config);
+  const service = await createIssuerService(config, { logger: true, chains: anchors.chains });
   const url = await service.app.listen({ port: config.port, host: config.host });
   console.log(`[issuer] listening on ${url}  (API docs: ${url}/docs; reviewer console: ${url}/console/)`);
   console.log(`[issuer] issuer DID: ${service.issuerDid}`);
   const database = config.databaseUrl ? `postgres (schema ${config.databaseSchema ?? 'public'})` : config.databasePath;
   console.log(`[issuer] database: ${database}; tree: ${service.tree.size} leaves`);
-  if (config.anchor) console.log(`[issuer] anchoring roots in IssuerRegistry ${config.anchor.registryAddress} as issuer ${config.treeId}`);
+  if (config.anchor) console.log(`[issuer] anchoring roots in IssuerRegistry ${config.anchor.registryAddress} as issuer ${config.treeId} (chain default)`);
+  for (const chain of config.anchorChains ?? []) console.log(`[issuer] anchoring roots in IssuerRegistry ${chain.registryAddress} as issuer ${chain.issuerId} (chain ${chain.name})`);
+  if (service.publisher) console.log(`[issuer] root publisher: ${service.isPublisher ? 'this instance (elected)' : 'another instance; this one takes over when it stops'}`);
   if (config.disclosure) {
     console.log(
       `[issuer] disclosure requests checked against DisclosureLog ${config.disclosure.logAddress} of gate ${config.disclosure.gateAddress} (${config.disclosure.confirmations} confirmation(s))`,
@@ -66,7 +62,7 @@ async function main(): Promise<void> {
     console.log(`[issuer] ${signal}: shutting down`);
     service.close().then(
       () => {
-        anchor?.close();
+        anchors.close();
         process.exit(0);
       },
       (err) => {

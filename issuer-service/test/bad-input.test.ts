@@ -42,10 +42,7 @@ async function applicationBody(holder: TestHolder, overrides: Record<string, unk
 }
 
 /** Sends the request and asserts the error and that no table changed. */
-async function expectRefused(
-  request: InjectOptions,
-  expected: { status: number; code: string; field?: string; rule?: string },
-) {
+async function expectRefused(request: InjectOptions, expected: { status: number; code: string; field?: string; rule?: string }) {
   const before = await service.store.rowCounts();
   const res = await service.app.inject(request);
   expect({ status: res.statusCode, ...res.json().error }).toMatchObject(expected);
@@ -141,10 +138,7 @@ describe('holder input', () => {
     const holder = makeHolder();
     const body = await applicationBody(holder, { signature: 'x'.repeat(5000) });
     await expectRefused({ method: 'POST', url: '/applications', payload: body }, { status: 413, code: 'body_too_large', field: 'body' });
-    await expectRefused(
-      { method: 'POST', url: '/challenges', payload: '{"did": ', headers: { 'content-type': 'application/json' } },
-      { status: 400, code: 'invalid_body', field: 'body' },
-    );
+    await expectRefused({ method: 'POST', url: '/challenges', payload: '{"did": ', headers: { 'content-type': 'application/json' } }, { status: 400, code: 'invalid_body', field: 'body' });
   });
 
   it('refuses reads without the right token', async () => {
@@ -200,7 +194,10 @@ describe('reviewer input', () => {
   it('refuses a reason of only spaces or line breaks for a rejection and a revocation, naming the field and rule', async () => {
     const id = await pendingId();
     for (const reason of [' ', '\n', ' \r\n\t ']) {
-      const err = await expectRefused({ method: 'POST', url: `/applications/${id}/reject`, headers: reviewer, payload: { reason } }, { status: 400, code: 'invalid_field', field: 'reason', rule: 'not-blank' });
+      const err = await expectRefused(
+        { method: 'POST', url: `/applications/${id}/reject`, headers: reviewer, payload: { reason } },
+        { status: 400, code: 'invalid_field', field: 'reason', rule: 'not-blank' },
+      );
       expect(err.message).toMatch(/not a space or a line break/);
     }
     expect((await service.store.getApplication(id))!.status).toBe('pending');
@@ -209,12 +206,19 @@ describe('reviewer input', () => {
       method: 'POST',
       url: `/applications/${await pendingId()}/approve`,
       headers: reviewer,
-      payload: { expiryDate: nextYear(), person: { documentType: 'passport', issuingCountry: 'FR', documentNumber: 'BLANK0REASON', familyName: 'Martin', givenNames: '', birthDate: '1990-04-12' }, attributes: { kycLevel: 2 } },
+      payload: {
+        expiryDate: nextYear(),
+        person: { documentType: 'passport', issuingCountry: 'FR', documentNumber: 'BLANK0REASON', familyName: 'Martin', givenNames: '', birthDate: '1990-04-12' },
+        attributes: { kycLevel: 2 },
+      },
     });
     expect(approved.statusCode).toBe(201);
     const credentialId = approved.json().credentialId as string;
     for (const reason of ['  ', '\n\n']) {
-      await expectRefused({ method: 'POST', url: `/credentials/${credentialId}/revoke`, headers: reviewer, payload: { reason } }, { status: 400, code: 'invalid_field', field: 'reason', rule: 'not-blank' });
+      await expectRefused(
+        { method: 'POST', url: `/credentials/${credentialId}/revoke`, headers: reviewer, payload: { reason } },
+        { status: 400, code: 'invalid_field', field: 'reason', rule: 'not-blank' },
+      );
     }
     expect((await service.store.getCredential(credentialId))!.status).toBe('active');
     // Words around the spaces are a reason.

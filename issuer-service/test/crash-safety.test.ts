@@ -20,7 +20,7 @@ afterAll(() => {
 
 const startChild = () => startChildService({ DATABASE_PATH: tmp.dbPath, ISSUER_KEY_SECRET: 'ULhpWiMnr34tr3JTaHEDo7JsL1syKOFX' });
 
-describe("crash safety", () => {
+describe('crash safety', () => {
   it('loses and duplicates nothing when killed mid-issue', async () => {
     const first = await startChild();
     const apps = [];

@@ -3,16 +3,7 @@ import './support/inject-shim.js';
 import { digest, ES256 } from '@sd-jwt/crypto-nodejs';
 import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
 import { getDidKeyResolver } from '@veramo/did-provider-key';
-import {
-  KYC_VCT,
-  leafFromCredential,
-  presentKycSdJwtVc,
-  readKycCredential,
-  resolvePublicJwk,
-  verifyKycCredential,
-  verifyKycCredentialV2,
-  verifyKycSdJwtVc,
-} from '@zkkyc/credentials';
+import { KYC_VCT, leafFromCredential, presentKycSdJwtVc, readKycCredential, resolvePublicJwk, verifyKycCredential, verifyKycCredentialV2, verifyKycSdJwtVc } from '@zkkyc/credentials';
 import { Resolver } from 'did-resolver';
 import { decodeProtectedHeader } from 'jose';
 import nodeJose from 'node-jose';
@@ -37,7 +28,12 @@ const resolver = new Resolver(getDidKeyResolver());
 async function approveOne(service: IssuerService) {
   const holder = makeHolder();
   const applied = await apply(service, holder);
-  const approved = await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers: reviewer, payload: { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 } } });
+  const approved = await service.app.inject({
+    method: 'POST',
+    url: `/applications/${applied.json.id}/approve`,
+    headers: reviewer,
+    payload: { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 } },
+  });
   expect(approved.statusCode).toBe(201);
   const auth = { authorization: `Bearer ${applied.json.accessToken}` };
   const body = (await service.app.inject({ method: 'GET', url: `/credentials/${approved.json().credentialId}`, headers: auth })).json();
@@ -79,7 +75,12 @@ describe('credential formats', () => {
     expect(payload.id).toMatch(/^urn:uuid:/);
     expect(payload.validUntil).toMatch(/T23:59:59Z$/);
     await expect(nodeJoseVerify(tamper(body.vc, (p) => (p.credentialSubject.kycLevel = 9)))).rejects.toThrow();
-    await expect(verifyKycCredentialV2(tamper(body.vc, (p) => (p.credentialSubject.kycLevel = 9)), { resolver })).rejects.toMatchObject({ rule: 'signature' });
+    await expect(
+      verifyKycCredentialV2(
+        tamper(body.vc, (p) => (p.credentialSubject.kycLevel = 9)),
+        { resolver },
+      ),
+    ).rejects.toMatchObject({ rule: 'signature' });
 
     const { credential } = await verifyKycCredentialV2(body.vc, { resolver, issuerDid: service.issuerDid });
     expect(leafFromCredential(credential, BigInt(body.salt)).toString()).toBe(body.leaf);

@@ -114,13 +114,24 @@ describe('the applicant declares, the reviewer sets the KYC level', () => {
     const proposed = await s.app.inject({ method: 'POST', url: `/applications/${id}/proposal`, headers: alice, payload: { person: newPerson(), attributes: { kycLevel: 3, jurisdiction: 'DE' } } });
     expect(proposed.statusCode).toBe(201);
     const latest = await s.app.inject({ method: 'GET', url: `/applications/${id}/proposal`, headers: bob });
-    expect(latest.json()).toMatchObject({ id: proposed.json().id, reviewer: 'alice', changedAttributes: ['jurisdiction'], changesAttributes: true, attributes: { ...DECLARED, jurisdiction: 'DE', kycLevel: 3 } });
+    expect(latest.json()).toMatchObject({
+      id: proposed.json().id,
+      reviewer: 'alice',
+      changedAttributes: ['jurisdiction'],
+      changesAttributes: true,
+      attributes: { ...DECLARED, jurisdiction: 'DE', kycLevel: 3 },
+    });
 
     const own = await s.app.inject({ method: 'POST', url: `/applications/${id}/approve`, headers: alice, payload: { expiryDate: nextYear(), proposalId: proposed.json().id } });
     expect(own.statusCode).toBe(403);
     expect(own.json().error).toMatchObject({ code: 'four_eyes', field: 'x-api-key', rule: 'four-eyes' });
     // The approver cannot swap the proposed level for another.
-    const swapped = await s.app.inject({ method: 'POST', url: `/applications/${id}/approve`, headers: bob, payload: { expiryDate: nextYear(), proposalId: proposed.json().id, attributes: { kycLevel: 4 } } });
+    const swapped = await s.app.inject({
+      method: 'POST',
+      url: `/applications/${id}/approve`,
+      headers: bob,
+      payload: { expiryDate: nextYear(), proposalId: proposed.json().id, attributes: { kycLevel: 4 } },
+    });
     expect(swapped.statusCode).toBe(409);
     expect(swapped.json().error).toMatchObject({ code: 'proposal_mismatch', field: 'attributes' });
     const approved = await s.app.inject({ method: 'POST', url: `/applications/${id}/approve`, headers: bob, payload: { expiryDate: nextYear(), proposalId: proposed.json().id } });
@@ -159,7 +170,7 @@ describe('the applicant declares, the reviewer sets the KYC level', () => {
     expect(unknown.json().error).toMatchObject({ code: 'not_found', field: 'id' });
   });
 
-  it('still accepts a level from older clients, kept as the applicant\'s request', async () => {
+  it("still accepts a level from older clients, kept as the applicant's request", async () => {
     const s = await service();
     const applied = await apply(s, makeHolder(), { attributes: { ...DECLARED, kycLevel: 3 } });
     expect(applied.statusCode).toBe(201);

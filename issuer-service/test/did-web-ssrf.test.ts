@@ -66,9 +66,12 @@ beforeAll(async () => {
   host = await startTlsHost(tls);
   // The options are passed untyped so this file also compiles against a service without the seams.
   strict = await startService(testConfig(dirs[0].dbPath), { holderDids: { web: seams } } as never);
-  devAllowed = await startService({ ...testConfig(dirs[1].dbPath, { dev: true }), didWebAllowPrivateNetworks: true } as never, {
-    holderDids: { web: { ...seams, connect: undefined } },
-  } as never);
+  devAllowed = await startService(
+    { ...testConfig(dirs[1].dbPath, { dev: true }), didWebAllowPrivateNetworks: true } as never,
+    {
+      holderDids: { web: { ...seams, connect: undefined } },
+    } as never,
+  );
 });
 afterAll(async () => {
   await strict?.close();
@@ -237,7 +240,7 @@ describe('forbiddenAddressReason', () => {
       'fe80::1': 'link-local',
       'ff02::1': 'multicast',
       '2001:db8::1': 'documentation',
-      'localhost': 'not-an-ip-address',
+      localhost: 'not-an-ip-address',
     };
     for (const [address, reason] of Object.entries(refused)) expect([address, forbiddenAddressReason(address)]).toEqual([address, reason]);
     for (const address of ['93.184.216.34', '1.1.1.1', '172.32.0.1', '2606:4700:4700::1111', '::ffff:93.184.216.34']) {

@@ -64,11 +64,14 @@ describe('issuer as did:web', () => {
     const holder = makeHolder();
     const applied = await apply(service, holder);
     expect(applied.statusCode).toBe(201);
-    const approved = await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers: reviewer, payload: { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 } } });
+    const approved = await service.app.inject({
+      method: 'POST',
+      url: `/applications/${applied.json.id}/approve`,
+      headers: reviewer,
+      payload: { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 } },
+    });
     expect(approved.statusCode).toBe(201);
-    const cred = (
-      await service.app.inject({ method: 'GET', url: `/credentials/${approved.json().credentialId}`, headers: { authorization: `Bearer ${applied.json.accessToken}` } })
-    ).json();
+    const cred = (await service.app.inject({ method: 'GET', url: `/credentials/${approved.json().credentialId}`, headers: { authorization: `Bearer ${applied.json.accessToken}` } })).json();
     expect(decodeJWT(cred.vc).payload.iss).toBe(DID);
 
     fetched.length = 0;
@@ -82,10 +85,13 @@ describe('issuer as did:web', () => {
   it('fails verification when the host serves another key', async () => {
     const holder = makeHolder();
     const applied = await apply(service, holder);
-    const approved = await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers: reviewer, payload: { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 } } });
-    const vc = (
-      await service.app.inject({ method: 'GET', url: `/credentials/${approved.json().credentialId}`, headers: { authorization: `Bearer ${applied.json.accessToken}` } })
-    ).json().vc as string;
+    const approved = await service.app.inject({
+      method: 'POST',
+      url: `/applications/${applied.json.id}/approve`,
+      headers: reviewer,
+      payload: { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 } },
+    });
+    const vc = (await service.app.inject({ method: 'GET', url: `/credentials/${approved.json().credentialId}`, headers: { authorization: `Bearer ${applied.json.accessToken}` } })).json().vc as string;
 
     // Another issuer database claiming the same host: its document holds a different key.
     const impostor = await startService(testConfig(dirs[1].dbPath, { didWebHost: HOST }));

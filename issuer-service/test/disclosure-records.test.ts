@@ -79,7 +79,12 @@ const secretsOf = (p: TestPerson) => [p.familyName, p.givenNames, p.documentNumb
 async function issueWithProposal(service: IssuerService, person: TestPerson): Promise<{ applicationId: string; credentialId: string; leafIndex: number; accessToken: string }> {
   const applied = await apply(service, makeHolder());
   expect(applied.statusCode).toBe(201);
-  const proposed = await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/proposal`, headers: reviewer, payload: { person, attributes: { kycLevel: 2 }, reason: 'passport checked' } });
+  const proposed = await service.app.inject({
+    method: 'POST',
+    url: `/applications/${applied.json.id}/proposal`,
+    headers: reviewer,
+    payload: { person, attributes: { kycLevel: 2 }, reason: 'passport checked' },
+  });
   expect(proposed.statusCode).toBe(201);
   const approved = await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers: bob, payload: { expiryDate: nextYear(), proposalId: proposed.json().id } });
   expect(approved.statusCode).toBe(201);
@@ -324,8 +329,16 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('disclosure at the
       ['a negative leaf index', disclosureBody(1n, K, '-1'), { status: 400, code: 'invalid_field', field: 'leafIndex', rule: 'decimal' }],
       ['request id 0', disclosureBody(0n, K, leaf), { status: 400, code: 'invalid_field', field: 'request.id', rule: 'range' }],
       ['a hex request id', disclosureBody('0x1', K, leaf), { status: 400, code: 'invalid_field', field: 'request.id', rule: 'decimal' }],
-      ['another log', { ...disclosureBody(1n, K, leaf), request: { chainId: TEST_CHAIN_ID, log: `0x${'12'.repeat(20)}`, id: '1' } }, { status: 400, code: 'invalid_field', field: 'request.log', rule: 'configured-log' }],
-      ['a chain id as a string', { ...disclosureBody(1n, K, leaf), request: { chainId: '31337', log: TEST_LOG, id: '1' } }, { status: 400, code: 'invalid_field', field: 'request.chainId', rule: 'type' }],
+      [
+        'another log',
+        { ...disclosureBody(1n, K, leaf), request: { chainId: TEST_CHAIN_ID, log: `0x${'12'.repeat(20)}`, id: '1' } },
+        { status: 400, code: 'invalid_field', field: 'request.log', rule: 'configured-log' },
+      ],
+      [
+        'a chain id as a string',
+        { ...disclosureBody(1n, K, leaf), request: { chainId: '31337', log: TEST_LOG, id: '1' } },
+        { status: 400, code: 'invalid_field', field: 'request.chainId', rule: 'type' },
+      ],
       ['an unknown key', disclosureBody(1n, K, leaf, { reason: 'court order' }), { status: 400, code: 'invalid_field', field: 'reason', rule: 'additionalProperties' }],
       ['a request not in the log', disclosureBody(99n, K, leaf), { status: 404, code: 'request_not_logged', field: 'request.id', rule: 'logged' }],
       ['K of another ciphertext', disclosureBody(1n, multiplyBase(12345n), leaf), { status: 422, code: 'leaf_index_mismatch', field: 'leafIndex', rule: 'decrypts-ciphertext' }],
@@ -361,7 +374,10 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('disclosure at the
     const fields = { issuerId: BigInt(h.config.treeId), root: service.tree.root };
     const K1 = chain.log(1n, issued.leafIndex, fields);
     const K2 = chain.log(2n, issued.leafIndex, fields);
-    for (const [id, K] of [[1n, K1], [2n, K2]] as const) {
+    for (const [id, K] of [
+      [1n, K1],
+      [2n, K2],
+    ] as const) {
       expect((await service.app.inject({ method: 'POST', url: '/disclosures', headers: officer, payload: disclosureBody(id, K, issued.leafIndex) })).statusCode).toBe(200);
     }
 
@@ -490,9 +506,19 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('disclosure at the
     const now = Date.now();
     const before = await service.store.rowCounts();
     const credential = {
-      id: '00000000-0000-4000-8000-00000000abcd', applicationId: applied.json.id, holderDid: 'did:key:z', leafIndex: 1, leaf: '5', salt: '1',
+      id: '00000000-0000-4000-8000-00000000abcd',
+      applicationId: applied.json.id,
+      holderDid: 'did:key:z',
+      leafIndex: 1,
+      leaf: '5',
+      salt: '1',
       attributes: { jurisdiction: 'FR', birthDate: '1990-04-12', investorClasses: [], kycLevel: 1, expiryDate: '2099-01-01' },
-      expiryDate: '2099-01-01', vcJwt: 'jwt', status: 'active' as const, issuedAt: now, revokedAt: null, personKey: null,
+      expiryDate: '2099-01-01',
+      vcJwt: 'jwt',
+      status: 'active' as const,
+      issuedAt: now,
+      revokedAt: null,
+      personKey: null,
     };
     // A record that cannot be written (its leaf index is the first credential's) takes the credential down with it.
     await expect(

@@ -102,7 +102,7 @@ async function registerWithEscrow(holder: TestHolder, issued: { leafIndex: numbe
     identitySecret: holder.secret,
     attributes,
     salt: BigInt(credential.salt),
-    merkleProof: service.tree.proof(issued.leafIndex),
+    merkleProof: await service.tree.proof(issued.leafIndex),
     policy: {
       scope: stored.scope,
       jurisdictionMask: stored.jurisdictionMask,

@@ -63,7 +63,12 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('holder and review
     );
     expect(await service.store.latestProposal(applied.json.id)).toBeNull();
 
-    const approved = await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers: reviewer, payload: { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 } } });
+    const approved = await service.app.inject({
+      method: 'POST',
+      url: `/applications/${applied.json.id}/approve`,
+      headers: reviewer,
+      payload: { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 } },
+    });
     expect(approved.statusCode).toBe(201);
     await expectRefused(
       { method: 'POST', url: `/credentials/${approved.json().credentialId}/revoke`, headers: reviewer, payload: { reason: '\u0000' } },

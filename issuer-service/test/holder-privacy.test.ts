@@ -98,7 +98,12 @@ function dumpDatabase(file: string): Map<string, string[]> {
     return new Map(
       tables.map(({ name }) => [
         name,
-        (db.prepare(`SELECT * FROM "${name.replaceAll('"', '""')}"`).raw().all() as unknown[][]).map((row) => row.map(cellText).join('\t')),
+        (
+          db
+            .prepare(`SELECT * FROM "${name.replaceAll('"', '""')}"`)
+            .raw()
+            .all() as unknown[][]
+        ).map((row) => row.map(cellText).join('\t')),
       ]),
     );
   } finally {

@@ -94,7 +94,7 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('issuer service on
     // The VC and the leaf describe the same facts: the leaf recomputes from the VC and the salt.
     const leaf = leafFromCredential(verified.credential!, BigInt(body.salt));
     expect(leaf.toString()).toBe(body.leaf);
-    expect(service.tree.proof(0).leaf).toBe(leaf);
+    expect((await service.tree.proof(0)).leaf).toBe(leaf);
 
     await service.publisher!.publishNow();
     const proofRes = await service.app.inject({ method: 'GET', url: `/credentials/${credentialId}/proof`, headers: auth });
@@ -190,7 +190,7 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('issuer service on
     const leaves = await service.app.inject({ method: 'GET', url: '/tree/leaves' });
     expect(leaves.json().leaves).toEqual(['0', second.leaf]);
     // The other holder's path still verifies against the new root.
-    expect(IssuerTree.verifyProof(service.tree.proof(1), 32)).toBe(true);
+    expect(IssuerTree.verifyProof(await service.tree.proof(1), 32)).toBe(true);
     const revokedProof = await service.app.inject({
       method: 'GET',
       url: `/credentials/${first.credentialId}/proof`,

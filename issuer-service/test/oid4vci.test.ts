@@ -152,7 +152,10 @@ async function offerFor(url: string, app: { id: string; token: string }) {
 function libraryClient(holder: Holder): Openid4vciClient {
   const callbacks: Omit<CallbackContext, 'verifyJwt' | 'decryptJwe' | 'encryptJwe'> = {
     fetch,
-    hash: (data, alg) => createHash({ [HashAlgorithm.Sha256]: 'sha256', [HashAlgorithm.Sha384]: 'sha384', [HashAlgorithm.Sha512]: 'sha512' }[alg]).update(data).digest(),
+    hash: (data, alg) =>
+      createHash({ [HashAlgorithm.Sha256]: 'sha256', [HashAlgorithm.Sha384]: 'sha384', [HashAlgorithm.Sha512]: 'sha512' }[alg])
+        .update(data)
+        .digest(),
     generateRandom: (n) => randomBytes(n),
     clientAuthentication: clientAuthenticationAnonymous(),
     signJwt: async (_signer, { header, payload }) => ({ jwt: await holder.signJwt(header, payload), signerJwk: holder.publicJwk as Jwk }),
@@ -202,10 +205,7 @@ async function nonceFrom(url: string): Promise<string> {
 
 /** A proof JWT with the standard header and claims, any of which a test may override. */
 function proof(r: Running, holder: Holder, nonce: string, over: { header?: Record<string, unknown>; payload?: Record<string, unknown> } = {}) {
-  return holder.signJwt(
-    { typ: 'openid4vci-proof+jwt', alg: holder.alg, kid: holder.kid, ...over.header },
-    { aud: r.url, iat: Math.floor(r.clock.now() / 1000), nonce, ...over.payload },
-  );
+  return holder.signJwt({ typ: 'openid4vci-proof+jwt', alg: holder.alg, kid: holder.kid, ...over.header }, { aud: r.url, iat: Math.floor(r.clock.now() / 1000), nonce, ...over.payload });
 }
 
 function credentialRequest(url: string, accessToken: string, body: unknown) {
@@ -437,8 +437,16 @@ describe('OpenID4VCI on sqlite: credential endpoint refusals', () => {
       ['wrong aud', proof(r, holder, nonce, { payload: { aud: 'https://issuer.example' } }), { error: 'invalid_proof', field: 'proofs.jwt[0].aud', rule: 'proof-aud' }],
       ['stale iat', proof(r, holder, nonce, { payload: { iat: Math.floor(r.clock.now() / 1000) - r.oid4vci.nonceTtlSeconds - 5 } }), { error: 'invalid_proof', rule: 'proof-iat' }],
       ['another DID’s key', proof(r, other, nonce), { error: 'invalid_proof', field: 'proofs.jwt[0].kid', rule: 'holder-binding' }],
-      ['another key under the holder’s kid', other.signJwt({ typ: 'openid4vci-proof+jwt', kid: holder.kid }, { aud: r.url, iat: Math.floor(r.clock.now() / 1000), nonce }), { error: 'invalid_proof', rule: 'proof-signature' }],
-      ['another key as jwk', other.signJwt({ typ: 'openid4vci-proof+jwt', jwk: other.publicJwk }, { aud: r.url, iat: Math.floor(r.clock.now() / 1000), nonce }), { error: 'invalid_proof', field: 'proofs.jwt[0].jwk', rule: 'holder-binding' }],
+      [
+        'another key under the holder’s kid',
+        other.signJwt({ typ: 'openid4vci-proof+jwt', kid: holder.kid }, { aud: r.url, iat: Math.floor(r.clock.now() / 1000), nonce }),
+        { error: 'invalid_proof', rule: 'proof-signature' },
+      ],
+      [
+        'another key as jwk',
+        other.signJwt({ typ: 'openid4vci-proof+jwt', jwk: other.publicJwk }, { aud: r.url, iat: Math.floor(r.clock.now() / 1000), nonce }),
+        { error: 'invalid_proof', field: 'proofs.jwt[0].jwk', rule: 'holder-binding' },
+      ],
       ['no nonce', proof(r, holder, nonce, { payload: { nonce: undefined } }), { error: 'invalid_nonce', field: 'proofs.jwt[0].nonce' }],
       ['a nonce never issued', proof(r, holder, 'n'.repeat(43)), { error: 'invalid_nonce', rule: 'c-nonce' }],
     ];

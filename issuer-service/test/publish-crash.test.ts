@@ -47,7 +47,7 @@ const env = () => ({
   DATABASE_PATH: tmp.dbPath,
   ISSUER_KEY_SECRET: 'muXftWUTz77tzvj58ev40vIrxbPEwDp6',
   ISSUER_TREE_ID: ISSUER_ID.toString(),
-  ANCHOR_RPC_URL: (provider._getConnection().url as string),
+  ANCHOR_RPC_URL: provider._getConnection().url as string,
   ANCHOR_REGISTRY_ADDRESS: registry.target as string,
   ANCHOR_PUBLISHER_KEY: publisherKey,
 });

@@ -19,7 +19,12 @@ afterEach(async () => {
 async function issue(service: IssuerService, n: number): Promise<void> {
   for (let i = 0; i < n; i++) {
     const applied = await apply(service, makeHolder());
-    const res = await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers: reviewer, payload: { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 } } });
+    const res = await service.app.inject({
+      method: 'POST',
+      url: `/applications/${applied.json.id}/approve`,
+      headers: reviewer,
+      payload: { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 } },
+    });
     expect(res.statusCode).toBe(201);
   }
 }
@@ -98,7 +103,7 @@ describe('root publisher', () => {
     const outcome = await third.publisher!.publishNow();
     expect(outcome.status).toBe('already-anchored');
     expect(anchor.published).toHaveLength(2);
-    expect((await third.store.latestRootPublication())).toMatchObject({ root: third.tree.root.toString(), leafCount: 3, txHash: null });
+    expect(await third.store.latestRootPublication()).toMatchObject({ root: third.tree.root.toString(), leafCount: 3, txHash: null });
   });
 
   it('publishes on its interval', async () => {

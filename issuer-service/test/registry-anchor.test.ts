@@ -31,7 +31,12 @@ afterAll(() => tmp.cleanup());
 
 async function issue(service: IssuerService): Promise<{ credentialId: string }> {
   const applied = await apply(service, makeHolder());
-  const res = await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers: reviewer, payload: { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 } } });
+  const res = await service.app.inject({
+    method: 'POST',
+    url: `/applications/${applied.json.id}/approve`,
+    headers: reviewer,
+    payload: { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 } },
+  });
   expect(res.statusCode).toBe(201);
   return { credentialId: res.json().credentialId };
 }

@@ -22,9 +22,11 @@ describe('retention configuration', () => {
   const base = { ISSUER_KEY_SECRET: 'Tq8#vX2!mK9$pL4@wR7z' };
   it('reads the periods and the purge interval, with defaults, and refuses bad values naming the variable', () => {
     expect((loadConfig(base) as any).retention).toEqual({ usedChallengeDays: 30, rejectedApplicationDays: 1826, intervalSeconds: 3600 });
-    expect(
-      (loadConfig({ ...base, RETENTION_USED_CHALLENGE_DAYS: '7', RETENTION_REJECTED_APPLICATION_DAYS: '90', RETENTION_PURGE_INTERVAL_SECONDS: '60' }) as any).retention,
-    ).toEqual({ usedChallengeDays: 7, rejectedApplicationDays: 90, intervalSeconds: 60 });
+    expect((loadConfig({ ...base, RETENTION_USED_CHALLENGE_DAYS: '7', RETENTION_REJECTED_APPLICATION_DAYS: '90', RETENTION_PURGE_INTERVAL_SECONDS: '60' }) as any).retention).toEqual({
+      usedChallengeDays: 7,
+      rejectedApplicationDays: 90,
+      intervalSeconds: 60,
+    });
     for (const [name, value] of [
       ['RETENTION_USED_CHALLENGE_DAYS', '0'],
       ['RETENTION_USED_CHALLENGE_DAYS', 'x'],

@@ -117,10 +117,14 @@ describe('reviewer console in a headless browser', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'issuer-console-'));
     const consoleDir = join(dir, 'console');
-    const built = spawnSync(process.execPath, [join(repoRoot, 'node_modules/vite/bin/vite.js'), 'build', '--config', join(serviceRoot, 'console/vite.config.ts'), '--outDir', consoleDir, '--emptyOutDir'], {
-      cwd: join(serviceRoot, 'console'),
-      encoding: 'utf8',
-    });
+    const built = spawnSync(
+      process.execPath,
+      [join(repoRoot, 'node_modules/vite/bin/vite.js'), 'build', '--config', join(serviceRoot, 'console/vite.config.ts'), '--outDir', consoleDir, '--emptyOutDir'],
+      {
+        cwd: join(serviceRoot, 'console'),
+        encoding: 'utf8',
+      },
+    );
     if (built.status !== 0) throw new Error(`vite build failed: ${built.stderr || built.stdout}`);
 
     const config = loadConfig({
@@ -134,7 +138,10 @@ describe('reviewer console in a headless browser', () => {
     service = await startService(config, { anchor: new RecordingRootAnchor(), consoleDir });
     url = await service.app.listen({ host: '127.0.0.1', port: 0 });
 
-    for (const [key, attributes] of [['approved', DECLARED], ['rejected', REQUESTING]] as const) {
+    for (const [key, attributes] of [
+      ['approved', DECLARED],
+      ['rejected', REQUESTING],
+    ] as const) {
       const applied = await apply(service, makeHolder(), { attributes });
       expect(applied.statusCode).toBe(201);
       applications[key] = applied.json.id;
@@ -265,7 +272,10 @@ describe('reviewer console in a headless browser', () => {
 
     await alice.getByLabel('Issuing country').fill('FR');
     await alice.getByRole('button', { name: 'Propose' }).click();
-    await alice.locator('#status [role="status"]').getByText(/Proposal \d+ recorded/).waitFor();
+    await alice
+      .locator('#status [role="status"]')
+      .getByText(/Proposal \d+ recorded/)
+      .waitFor();
     const proposal = (await api(`/applications/${applications.approved}/proposal`)) as { id: number; reviewer: string; changedAttributes: string[]; attributes: { kycLevel: number } };
     expect(proposal).toMatchObject({ reviewer: 'alice', changedAttributes: ['jurisdiction'], attributes: { jurisdiction: 'BE', kycLevel: 2 } });
     await alice.locator(`#proposal-title`).getByText(`Proposal ${proposal.id}`).waitFor();
@@ -275,7 +285,9 @@ describe('reviewer console in a headless browser', () => {
     // Alice tries to approve her own proposal: the four-eyes rule refuses, in words.
     await alice.getByRole('button', { name: `Approve proposal ${proposal.id}` }).click();
     const fourEyes = alice.locator('form[aria-labelledby="approve-title"] [role="alert"]');
-    await expect(fourEyes.textContent()).resolves.toMatch(/^Four-eyes rule: the key that proposed these values cannot also approve them\. Another approver must approve\. Field: reviewer key \(rule: four-eyes\)\./);
+    await expect(fourEyes.textContent()).resolves.toMatch(
+      /^Four-eyes rule: the key that proposed these values cannot also approve them\. Another approver must approve\. Field: reviewer key \(rule: four-eyes\)\./,
+    );
     expect((await api(`/applications/${applications.approved}`)).status).toBe('pending');
     await checkView(alice, 'four-eyes refusal');
     await shot(alice, 'four-eyes-refused');
@@ -289,13 +301,20 @@ describe('reviewer console in a headless browser', () => {
     // Bob holds no reviewer role: no proposal form, only approve (and reject).
     await expect(bob.locator('#propose-title').count()).resolves.toBe(0);
     await bob.getByRole('button', { name: `Approve proposal ${proposal.id}` }).click();
-    await bob.locator('#status [role="status"]').getByText(/Approved\. Credential .+ is issued\./).waitFor();
+    await bob
+      .locator('#status [role="status"]')
+      .getByText(/Approved\. Credential .+ is issued\./)
+      .waitFor();
     const approved = await api(`/applications/${applications.approved}`);
     expect(approved).toMatchObject({ status: 'approved', credentialStatus: 'active', attributes: DECLARED });
     credentialId = approved.credentialId;
     expect((await fetch(`${url}/credentials/${credentialId}/status`).then((r) => r.json())).status).toBe('active');
     const auditApproval = (await api(`/audit?subjectId=${applications.approved}`)).items.find((e: { action: string }) => e.action === 'approve');
-    expect(auditApproval).toMatchObject({ actor: 'bob', role: 'approver', detail: { proposedBy: 'alice', proposalId: proposal.id, changedAttributes: ['jurisdiction'], attributes: { jurisdiction: 'BE', kycLevel: 2 } } });
+    expect(auditApproval).toMatchObject({
+      actor: 'bob',
+      role: 'approver',
+      detail: { proposedBy: 'alice', proposalId: proposal.id, changedAttributes: ['jurisdiction'], attributes: { jurisdiction: 'BE', kycLevel: 2 } },
+    });
     await checkView(bob, 'approved');
     await shot(bob, 'approved');
 
@@ -342,7 +361,10 @@ describe('reviewer console in a headless browser', () => {
     await bob.getByText('Pending: the current root is not published yet (1 leaf in the tree, revoked ones zeroed).').waitFor();
     await checkView(bob, 'publications');
     await bob.getByRole('button', { name: 'Publish now' }).click();
-    await bob.locator('#status [role="status"]').getByText(/Publication: published\./).waitFor();
+    await bob
+      .locator('#status [role="status"]')
+      .getByText(/Publication: published\./)
+      .waitFor();
     await bob.getByText('Up to date: the current root is the published one.').waitFor();
     await expect(bob.locator('#view table').count()).resolves.toBe(1);
     await shot(bob, 'published');
@@ -350,7 +372,15 @@ describe('reviewer console in a headless browser', () => {
     // The audit trail shows each decision, who took it and under which role.
     await goTo(bob, 'audit');
     const trail = await bob.locator('#view tbody').textContent();
-    for (const text of ['proposed verified values', 'approved', 'rejected', 'revoked', 'published a root', 'reason: The passport photo does not match the applicant.', 'reason: Identity document reported stolen.']) {
+    for (const text of [
+      'proposed verified values',
+      'approved',
+      'rejected',
+      'revoked',
+      'published a root',
+      'reason: The passport photo does not match the applicant.',
+      'reason: Identity document reported stolen.',
+    ]) {
       expect(trail).toContain(text);
     }
     await checkView(bob, 'audit');
@@ -370,7 +400,12 @@ describe('reviewer console in a headless browser', () => {
 
   it('answers 503 with a page saying how to build the console when it was not built', async () => {
     const bare = await startService(
-      loadConfig({ ISSUER_KEY_SECRET: 'qNPJz5YDBjm4HeGqRaU1JHTebxXwST0H', REVIEWER_API_KEYS: `alice:${REVIEWER_KEY}:reviewer`, DATABASE_PATH: join(dir, 'bare.sqlite'), PUBLISH_INTERVAL_SECONDS: '0' }),
+      loadConfig({
+        ISSUER_KEY_SECRET: 'qNPJz5YDBjm4HeGqRaU1JHTebxXwST0H',
+        REVIEWER_API_KEYS: `alice:${REVIEWER_KEY}:reviewer`,
+        DATABASE_PATH: join(dir, 'bare.sqlite'),
+        PUBLISH_INTERVAL_SECONDS: '0',
+      }),
       { consoleDir: join(dir, 'not-built') },
     );
     try {

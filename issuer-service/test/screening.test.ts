@@ -48,7 +48,12 @@ async function fresh(anchor = new RecordingRootAnchor()) {
 async function issue(service: IssuerService, person: TestPerson): Promise<{ credentialId: string; leafIndex: number }> {
   const applied = await apply(service, makeHolder(), { attributes: { jurisdiction: person.issuingCountry, birthDate: person.birthDate, investorClasses: [] } });
   expect(applied.statusCode).toBe(201);
-  const res = await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers: as('arno'), payload: { expiryDate: nextYear(), person, attributes: { kycLevel: 2 } } });
+  const res = await service.app.inject({
+    method: 'POST',
+    url: `/applications/${applied.json.id}/approve`,
+    headers: as('arno'),
+    payload: { expiryDate: nextYear(), person, attributes: { kycLevel: 2 } },
+  });
   expect(res.statusCode).toBe(201);
   return { credentialId: res.json().credentialId, leafIndex: res.json().leafIndex };
 }
@@ -156,7 +161,9 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('ongoing screening
     const decisions = await service.store.listDecisions('credential', ivanov.credentialId);
     expect(decisions).toEqual([expect.objectContaining({ action: 'revoke', reviewer: 'vera', reason: expect.stringContaining('ofac entry 36001') })]);
     // The revoked person is no longer exported; deciding again is refused.
-    expect((await service.app.inject({ method: 'GET', url: '/screening/persons', headers: as('mona') })).json().persons.map((p: { credentialId: string }) => p.credentialId)).toEqual([martin.credentialId]);
+    expect((await service.app.inject({ method: 'GET', url: '/screening/persons', headers: as('mona') })).json().persons.map((p: { credentialId: string }) => p.credentialId)).toEqual([
+      martin.credentialId,
+    ]);
     // A run that read page one before the revocation goes on from its cursor and still reaches
     // martin: the revoked credential does not shift the pages (an offset would skip him).
     const pageTwo = (await service.app.inject({ method: 'GET', url: `/screening/persons?after=${paged.nextAfter}&limit=1`, headers: as('mona') })).json();

@@ -99,11 +99,7 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('separation of dut
     expect(approved.statusCode).toBe(201);
     const credentialId = approved.json().credentialId;
     for (const who of ['rita', 'arno', 'paul'] as const) {
-      await refused(
-        service,
-        { method: 'POST', url: `/credentials/${credentialId}/revoke`, headers: as(who), payload: { reason: 'x' } },
-        { status: 403, code: 'missing_role', rule: 'revoker' },
-      );
+      await refused(service, { method: 'POST', url: `/credentials/${credentialId}/revoke`, headers: as(who), payload: { reason: 'x' } }, { status: 403, code: 'missing_role', rule: 'revoker' });
     }
     expect((await service.app.inject({ method: 'POST', url: `/credentials/${credentialId}/revoke`, headers: as('vera'), payload: { reason: 'sanctions hit' } })).statusCode).toBe(200);
     expect((await service.app.inject({ method: 'POST', url: '/tree/publish', headers: as('paul') })).json().status).toBe('published');
@@ -154,7 +150,16 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('separation of dut
 
     // Unchanged declared values: one approver key may verify the person, set the level and approve alone.
     const plain = await pending(service);
-    expect((await service.app.inject({ method: 'POST', url: `/applications/${plain.id}/approve`, headers: as('sam'), payload: { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 } } })).statusCode).toBe(201);
+    expect(
+      (
+        await service.app.inject({
+          method: 'POST',
+          url: `/applications/${plain.id}/approve`,
+          headers: as('sam'),
+          payload: { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 } },
+        })
+      ).statusCode,
+    ).toBe(201);
     // A proposal needs the reviewer role.
     const third = await pending(service);
     await refused(
@@ -194,13 +199,19 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('separation of dut
     const app = await pending(service);
     const url = `/applications/${app.id}/approve`;
     for (const expiryDate of ['2999-12-31', inYears(3)]) {
-      const err = await refused(service, { method: 'POST', url, headers: as('arno'), payload: { expiryDate, person: newPerson(), attributes: { kycLevel: 2 } } }, { status: 400, code: 'invalid_field', field: 'expiryDate', rule: 'max-lifetime' });
+      const err = await refused(
+        service,
+        { method: 'POST', url, headers: as('arno'), payload: { expiryDate, person: newPerson(), attributes: { kycLevel: 2 } } },
+        { status: 400, code: 'invalid_field', field: 'expiryDate', rule: 'max-lifetime' },
+      );
       expect(err.message).toMatch(/730 days/);
     }
     expect((await service.app.inject({ method: 'POST', url, headers: as('arno'), payload: { expiryDate: inYears(1), person: newPerson(), attributes: { kycLevel: 2 } } })).statusCode).toBe(201);
     // Default: five years.
     expect(loadConfig({ ISSUER_KEY_SECRET: 'qNPJz5YDBjm4HeGqRaU1JHTebxXwST0H' }).maxCredentialLifetimeDays).toBe(1826);
-    expect(() => loadConfig({ ISSUER_KEY_SECRET: 'qNPJz5YDBjm4HeGqRaU1JHTebxXwST0H', ZKKYC_DEV: '1', AUTO_APPROVE: '1', AUTO_APPROVE_VALIDITY_DAYS: '900', MAX_CREDENTIAL_LIFETIME_DAYS: '365' })).toThrow(/AUTO_APPROVE_VALIDITY_DAYS/);
+    expect(() =>
+      loadConfig({ ISSUER_KEY_SECRET: 'qNPJz5YDBjm4HeGqRaU1JHTebxXwST0H', ZKKYC_DEV: '1', AUTO_APPROVE: '1', AUTO_APPROVE_VALIDITY_DAYS: '900', MAX_CREDENTIAL_LIFETIME_DAYS: '365' }),
+    ).toThrow(/AUTO_APPROVE_VALIDITY_DAYS/);
   });
 
   it('rate-limits reviewer routes per key', async () => {
@@ -245,19 +256,31 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('separation of dut
     const service = await fresh();
     const victim = newPerson();
     const first = await pending(service);
-    const issued = await service.app.inject({ method: 'POST', url: `/applications/${first.id}/approve`, headers: as('arno'), payload: { expiryDate: nextYear(), person: victim, attributes: { kycLevel: 2 } } });
+    const issued = await service.app.inject({
+      method: 'POST',
+      url: `/applications/${first.id}/approve`,
+      headers: as('arno'),
+      payload: { expiryDate: nextYear(), person: victim, attributes: { kycLevel: 2 } },
+    });
     expect(issued.statusCode).toBe(201);
     const victimCredential = issued.json().credentialId as string;
 
     // An approver-only key names the victim's document on another application: it may not revoke.
     const other = await pending(service);
     const url = `/applications/${other.id}/approve`;
-    for (const payload of [{ expiryDate: nextYear(), person: victim, attributes: { kycLevel: 2 } }, { expiryDate: nextYear(), person: victim, attributes: { kycLevel: 2 }, replaces: victimCredential }]) {
+    for (const payload of [
+      { expiryDate: nextYear(), person: victim, attributes: { kycLevel: 2 } },
+      { expiryDate: nextYear(), person: victim, attributes: { kycLevel: 2 }, replaces: victimCredential },
+    ]) {
       const err = await refused(service, { method: 'POST', url, headers: as('arno'), payload }, { status: 403, code: 'missing_role', field: 'x-api-key', rule: 'revoker' });
       expect(err.message).toMatch(/replac/);
     }
     // A key that may revoke must still name the credential it replaces (the 409 says which).
-    const unnamed = await refused(service, { method: 'POST', url, headers: as('rex'), payload: { expiryDate: nextYear(), person: victim, attributes: { kycLevel: 2 } } }, { status: 409, code: 'replacement_unconfirmed', field: 'replaces' });
+    const unnamed = await refused(
+      service,
+      { method: 'POST', url, headers: as('rex'), payload: { expiryDate: nextYear(), person: victim, attributes: { kycLevel: 2 } } },
+      { status: 409, code: 'replacement_unconfirmed', field: 'replaces' },
+    );
     expect(unnamed.message).toContain(victimCredential);
     await refused(
       service,
@@ -269,7 +292,12 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('separation of dut
     const third = await pending(service);
     await refused(
       service,
-      { method: 'POST', url: `/applications/${third.id}/approve`, headers: as('rex'), payload: { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 }, replaces: victimCredential } },
+      {
+        method: 'POST',
+        url: `/applications/${third.id}/approve`,
+        headers: as('rex'),
+        payload: { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 }, replaces: victimCredential },
+      },
       { status: 409, code: 'replacement_unconfirmed', field: 'replaces' },
     );
 
@@ -319,9 +347,21 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('separation of dut
       { status: 409, code: 'proposal_changed', field: 'proposalId' },
     );
     // Malformed ids are schema errors naming the field.
-    await refused(service, { method: 'POST', url, headers: as('arno'), payload: { expiryDate: nextYear(), proposalId: String(p2.json().id) } }, { status: 400, code: 'invalid_field', field: 'proposalId', rule: 'type' });
-    await refused(service, { method: 'POST', url, headers: as('arno'), payload: { expiryDate: nextYear(), proposalId: 0 } }, { status: 400, code: 'invalid_field', field: 'proposalId', rule: 'minimum' });
-    await refused(service, { method: 'POST', url, headers: as('arno'), payload: { expiryDate: nextYear(), proposalId: p2.json().id, replaces: 'x\u0000' } }, { status: 400, code: 'invalid_field', field: 'replaces', rule: 'format' });
+    await refused(
+      service,
+      { method: 'POST', url, headers: as('arno'), payload: { expiryDate: nextYear(), proposalId: String(p2.json().id) } },
+      { status: 400, code: 'invalid_field', field: 'proposalId', rule: 'type' },
+    );
+    await refused(
+      service,
+      { method: 'POST', url, headers: as('arno'), payload: { expiryDate: nextYear(), proposalId: 0 } },
+      { status: 400, code: 'invalid_field', field: 'proposalId', rule: 'minimum' },
+    );
+    await refused(
+      service,
+      { method: 'POST', url, headers: as('arno'), payload: { expiryDate: nextYear(), proposalId: p2.json().id, replaces: 'x\u0000' } },
+      { status: 400, code: 'invalid_field', field: 'replaces', rule: 'format' },
+    );
     // Naming the latest issues exactly it.
     const approved = await service.app.inject({ method: 'POST', url, headers: as('arno'), payload: { expiryDate: nextYear(), proposalId: p2.json().id } });
     expect(approved.statusCode).toBe(201);

@@ -37,7 +37,12 @@ async function fresh() {
 
 async function approveOne(service: IssuerService) {
   const applied = await apply(service, makeHolder());
-  const approved = await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers: reviewer, payload: { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 } } });
+  const approved = await service.app.inject({
+    method: 'POST',
+    url: `/applications/${applied.json.id}/approve`,
+    headers: reviewer,
+    payload: { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 } },
+  });
   expect(approved.statusCode).toBe(201);
   const auth = { authorization: `Bearer ${applied.json.accessToken}` };
   const body = (await service.app.inject({ method: 'GET', url: `/credentials/${approved.json().credentialId}`, headers: auth })).json();
@@ -238,7 +243,17 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('status bit alloca
     const now = Date.now();
     await store.createChallenge({ nonce: `n-${leaf}`, did: holderDid, createdAt: now, expiresAt: now + 60_000, usedAt: null });
     await store.submitApplication(
-      { id: `app-${leaf}`, holderDid, identityCommitment: '1', attributes: { jurisdiction: 'FR', birthDate: '1990-04-12', investorClasses: [] }, status: 'pending', accessTokenHash: 'h', challengeNonce: `n-${leaf}`, createdAt: now, updatedAt: now },
+      {
+        id: `app-${leaf}`,
+        holderDid,
+        identityCommitment: '1',
+        attributes: { jurisdiction: 'FR', birthDate: '1990-04-12', investorClasses: [] },
+        status: 'pending',
+        accessTokenHash: 'h',
+        challengeNonce: `n-${leaf}`,
+        createdAt: now,
+        updatedAt: now,
+      },
       now,
     );
     const credential: CredentialRecord = {

@@ -101,9 +101,7 @@ const postgresBackend = TEST_BACKENDS.find((b) => b.name === 'postgres');
     const db = await backend.freshDatabase();
     cleanups.push(db.cleanup);
     // Separate pools = separate sessions, as two service instances would have.
-    const stores = await Promise.all(
-      [0, 1, 2, 3, 4].map(async () => new PostgresIssuerStore(await openPostgresDatabase(db.config.databaseUrl!, { schema: db.config.databaseSchema }))),
-    );
+    const stores = await Promise.all([0, 1, 2, 3, 4].map(async () => new PostgresIssuerStore(await openPostgresDatabase(db.config.databaseUrl!, { schema: db.config.databaseSchema }))));
     cleanups.push(async () => {
       for (const st of stores) await st.close();
     });
@@ -178,7 +176,12 @@ describe('issuer keys at rest (SQLite file)', () => {
     cleanups.push(tmp.cleanup);
     const service = await startService(testConfig(tmp.dbPath));
     const applied = await apply(service, makeHolder());
-    await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers: reviewer, payload: { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 } } });
+    await service.app.inject({
+      method: 'POST',
+      url: `/applications/${applied.json.id}/approve`,
+      headers: reviewer,
+      payload: { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 } },
+    });
     await service.close();
 
     const db = new Database(tmp.dbPath, { readonly: true });
@@ -214,7 +217,12 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('issuer keys at re
     const service = await startService(config);
     const did = service.issuerDid;
     const applied = await apply(service, makeHolder());
-    await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers: reviewer, payload: { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 } } });
+    await service.app.inject({
+      method: 'POST',
+      url: `/applications/${applied.json.id}/approve`,
+      headers: reviewer,
+      payload: { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 } },
+    });
     const counts = await service.store.rowCounts();
     expect(counts).toMatchObject({ veramo_private_keys: 1, veramo_keys: 1, veramo_dids: 1, credentials: 1, leaves: 1 });
     await service.close();

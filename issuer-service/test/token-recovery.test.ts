@@ -59,7 +59,12 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('access-token reco
   it('re-issues the token of an approved application: the credential and its path are readable again', async () => {
     const holder = makeHolder();
     const applied = await apply(service, holder);
-    const approved = await service.app.inject({ method: 'POST', url: `/applications/${applied.json.id}/approve`, headers: reviewer, payload: { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 } } });
+    const approved = await service.app.inject({
+      method: 'POST',
+      url: `/applications/${applied.json.id}/approve`,
+      headers: reviewer,
+      payload: { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 } },
+    });
     expect(approved.statusCode).toBe(201);
     const credentialId = approved.json().credentialId as string;
     const res = await service.app.inject({ method: 'POST', url: '/access-tokens', payload: await recoveryBody(holder, PURPOSE, { applicationId: applied.json.id }) });

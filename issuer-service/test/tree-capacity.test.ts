@@ -110,7 +110,9 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('a full issuer tre
     }
     await roomy.close();
 
-    const service = await startService(testConfig(db.config.databasePath, { ...db.config, treeDepth: 2 }));
+    // Reopening at another depth is refused unless a rebuild is asked for (rule tree-depth-fixed).
+    await expect(startService(testConfig(db.config.databasePath, { ...db.config, treeDepth: 2 }))).rejects.toThrow(/rule tree-depth-fixed/);
+    const service = await startService(testConfig(db.config.databasePath, { ...db.config, treeDepth: 2, treeRebuildDepth: 2 }));
     cleanups.push(() => service.close());
     expect(service.tree.size).toBe(4);
     expect((await service.app.inject({ method: 'GET', url: '/health' })).json()).toMatchObject({ status: 'ok', leafCount: 4, treeFull: true });

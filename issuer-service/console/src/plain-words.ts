@@ -122,6 +122,7 @@ const ACTIONS: Record<string, string> = {
   'oid4vci-offer': 'made a credential offer',
   'oid4vci-offer-void': 'voided a credential offer',
   'oid4vci-deliver': 'delivered a credential',
+  'bulk-import': 'issued credentials from an import file',
 };
 
 export const actionInWords = (action: string): string => ACTIONS[action] ?? action;
@@ -151,7 +152,8 @@ export const WORDS = {
     'What this service holds about the applicant. Identity documents are checked outside this service, in your KYC case file: the service keeps what you verified (sealed) and who decided.',
   verifyIntro:
     'Your findings from the identity document. The credential carries these values, not the declared ones, and the KYC level you choose. Proposing records them; an approver then approves — another key when you change a declared value (four eyes).',
-  approveIntro: (who: string) => `Approving issues the credential with exactly the values ${who} proposed. Approving needs a key other than the proposer's when the values differ from the declaration.`,
+  approveIntro: (who: string) =>
+    `Approving issues the credential with exactly the values ${who} proposed. Approving needs a key other than the proposer's when the values differ from the declaration.`,
   approveNothing: 'Nothing to approve yet: a reviewer first proposes the verified values.',
   replacesWarning: (id: string) => `This person already holds active credential ${id}. Approving replaces it: that credential is revoked in the same step (needs the revoker role too).`,
   confirmReplacement: (id: string) => `I confirm that approving revokes credential ${id}`,
@@ -161,8 +163,7 @@ export const WORDS = {
   rejected: 'Application rejected. The reason is recorded.',
   revoked: (id: string) => `Credential ${id} revoked. The next published root drops it.`,
   revokeDialogTitle: 'Revoke this credential?',
-  revokeDialogText: (id: string) =>
-    `Credential ${id} stops being valid at once for the issuer; on chain once the next root is published. This cannot be undone.`,
+  revokeDialogText: (id: string) => `Credential ${id} stops being valid at once for the issuer; on chain once the next root is published. This cannot be undone.`,
   noCredentials: 'No credentials issued yet.',
   published: (status: string, root: string) => `Publication: ${status}. Root ${root}.`,
   publicationPending: (count: number) => `Pending: the current root is not published yet (${count} ${count === 1 ? 'leaf' : 'leaves'} in the tree, revoked ones zeroed).`,

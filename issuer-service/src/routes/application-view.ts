@@ -24,4 +24,3 @@ export async function viewApplication(ctx: RouteContext, app: ApplicationRecord)
     decisions: decisions.map((d) => ({ action: d.action, reviewer: d.reviewer, reason: d.reason, decidedAt: iso(d.decidedAt) })),
   };
 }
-

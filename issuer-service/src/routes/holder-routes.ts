@@ -5,17 +5,7 @@ import { treeCapacity } from '../services/issuer-tree.js';
 import type { RequestedAttributes } from '../store/issuer-store.js';
 import { viewApplication } from './application-view.js';
 import { authorizeApplicationReader, type RouteContext } from './route-context.js';
-import {
-  applicationView,
-  challengeSchema,
-  didSchema,
-  errorResponses,
-  idParams,
-  iso,
-  requestedAttributesSchema,
-  rootPublicationView,
-  signatureSchema,
-} from './schemas.js';
+import { applicationView, challengeSchema, didSchema, errorResponses, idParams, iso, requestedAttributesSchema, rootPublicationView, signatureSchema } from './schemas.js';
 
 const bearer = [{ holderToken: [] }];
 
@@ -238,7 +228,7 @@ export async function holderRoutes(app: FastifyInstance, ctx: RouteContext): Pro
               siblings: {
                 type: 'array',
                 description:
-                  'one entry per level of the quaternary tree (depth / 2 levels, leaf level first): the 3 other children of the path node, in position order, as decimal strings; the node\'s position at level i is base-4 digit i of `leafIndex`',
+                  "one entry per level of the quaternary tree (depth / 2 levels, leaf level first): the 3 other children of the path node, in position order, as decimal strings; the node's position at level i is base-4 digit i of `leafIndex`",
                 items: { type: 'array', minItems: 3, maxItems: 3, items: { type: 'string' } },
               },
               rootPublished: { type: 'boolean', description: 'true when `root` is the latest anchored root' },
@@ -252,11 +242,11 @@ export async function holderRoutes(app: FastifyInstance, ctx: RouteContext): Pro
     async (req) => {
       const c = await holderCredential(req.params.id, req.headers, 'Merkle paths are served to the holder');
       if (c.status !== 'active') throw new ApiError(409, 'credential_not_active', `credential is ${c.status}; its leaf is 0`, 'id');
-      if (c.leafIndex >= ctx.tree.size) {
+      if (c.leafIndex >= treeCapacity(ctx.tree)) {
         // Only on a database an older version filled past capacity (services/issuer-tree.ts).
         throw new ApiError(409, 'leaf_outside_tree', `leaf ${c.leafIndex} is outside the issuer tree (capacity ${treeCapacity(ctx.tree)}); ask the issuer to re-issue`, 'id', 'tree-capacity');
       }
-      const proof = ctx.tree.proof(c.leafIndex);
+      const proof = await ctx.tree.proof(c.leafIndex);
       const published = await ctx.store.latestRootPublication();
       return {
         leafIndex: proof.index,

@@ -61,8 +61,8 @@ export async function publicRoutes(app: FastifyInstance, ctx: RouteContext): Pro
     },
     async (req) => {
       const { offset, limit } = paging(req.query);
-      const leaves = await ctx.store.listLeaves(offset, limit);
-      return { total: ctx.tree.size, offset, depth: ctx.config.treeDepth, root: ctx.tree.root.toString(), leaves: leaves.map((l) => l.value) };
+      const [leaves, tree] = await Promise.all([ctx.store.listLeaves(offset, limit), ctx.tree.current()]);
+      return { total: tree.size, offset, depth: ctx.config.treeDepth, root: tree.root.toString(), leaves: leaves.map((l) => l.value) };
     },
   );
 
@@ -88,8 +88,9 @@ export async function publicRoutes(app: FastifyInstance, ctx: RouteContext): Pro
     async (req) => {
       const { offset, limit } = paging(req.query);
       const published = await ctx.store.listRootPublications(offset, limit);
+      const tree = await ctx.tree.current();
       return {
-        current: { root: ctx.tree.root.toString(), leafCount: ctx.tree.size },
+        current: { root: tree.root.toString(), leafCount: tree.size },
         published: published.map((p) => ({ ...p, publishedAt: iso(p.publishedAt) })),
       };
     },
@@ -115,6 +116,32 @@ export async function publicRoutes(app: FastifyInstance, ctx: RouteContext): Pro
               publishedRoot: { type: ['string', 'null'] },
               unpublishedChanges: { type: 'boolean' },
               dev: { type: 'boolean' },
+              publisher: {
+                type: ['object', 'null'],
+                description:
+                  'null when no chain is configured. `elected`: this instance is the one that anchors roots (docs/issuer-service.md, "Operations"); `chains`: each chain\'s latest anchored root and how long it has lacked the current one',
+                properties: {
+                  elected: { type: 'boolean' },
+                  chains: {
+                    type: 'array',
+                    items: {
+                      type: 'object',
+                      properties: {
+                        chain: { type: 'string' },
+                        anchoredRoot: { type: ['string', 'null'] },
+                        anchoredAt: { type: ['string', 'null'], format: 'date-time' },
+                        current: { type: 'boolean' },
+                        lagMs: { type: 'integer' },
+                        lastError: {
+                          type: ['string', 'null'],
+                          maxLength: 300,
+                          description: 'set on the publisher only, until the chain succeeds again: a short code and message, any URL cut to scheme://host (no API key)',
+                        },
+                      },
+                    },
+                  },
+                },
+              },
             },
           },
         },
@@ -122,17 +149,24 @@ export async function publicRoutes(app: FastifyInstance, ctx: RouteContext): Pro
     },
     async () => {
       const latest = await ctx.store.latestRootPublication();
+      const tree = await ctx.tree.current();
       return {
         status: 'ok',
         issuerDid: ctx.issuerDid,
         treeId: ctx.config.treeId,
-        leafCount: ctx.tree.size,
+        leafCount: tree.size,
         capacity: treeCapacity(ctx.tree),
-        treeFull: ctx.tree.size >= treeCapacity(ctx.tree),
-        root: ctx.tree.root.toString(),
+        treeFull: tree.size >= treeCapacity(ctx.tree),
+        root: tree.root.toString(),
         publishedRoot: latest?.root ?? null,
-        unpublishedChanges: ctx.tree.size > 0 && latest?.root !== ctx.tree.root.toString(),
+        unpublishedChanges: tree.size > 0 && latest?.root !== tree.root.toString(),
         dev: ctx.config.dev,
+        publisher: ctx.publisher
+          ? {
+              elected: ctx.publisher.isPublisher,
+              chains: (await ctx.publisher.chainStatus()).map((c) => ({ ...c, anchoredAt: c.anchoredAt === null ? null : iso(c.anchoredAt) })),
+            }
+          : null,
       };
     },
   );

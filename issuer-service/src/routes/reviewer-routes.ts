@@ -66,12 +66,26 @@ const auditEventView = {
     action: {
       type: 'string',
       enum: [
-        'propose', 'approve', 'reject', 'revoke', 'replace', 'publish', 'disclose', 'purge-identity-record',
-        'screening-export', 'screening-match', 'screening-confirm', 'screening-dismiss', 'screening-moot',
-        'oid4vci-offer', 'oid4vci-offer-void', 'oid4vci-deliver',
+        'propose',
+        'approve',
+        'reject',
+        'revoke',
+        'replace',
+        'publish',
+        'disclose',
+        'purge-identity-record',
+        'screening-export',
+        'screening-match',
+        'screening-confirm',
+        'screening-dismiss',
+        'screening-moot',
+        'oid4vci-offer',
+        'oid4vci-offer-void',
+        'oid4vci-deliver',
+        'bulk-import',
       ],
     },
-    subjectType: { type: 'string', enum: ['application', 'credential', 'tree', 'screening-match'] },
+    subjectType: { type: 'string', enum: ['application', 'credential', 'tree', 'screening-match', 'import'] },
     subjectId: { type: ['string', 'null'] },
     detail: { type: 'object', additionalProperties: true },
   },
@@ -186,7 +200,7 @@ export async function reviewerRoutes(app: FastifyInstance, ctx: RouteContext): P
         tags: ['reviewer'],
         summary: 'Propose the verified values: the person and the final attributes (role reviewer; four-eyes step one)',
         description:
-          "Records what the reviewer verified: the person, the KYC level (`attributes.kycLevel`, required: 422 `kyc_level_unset` otherwise) and any declared value the documents contradict. Declared values that differ from the application can only be issued this way, and only by a different key with the approver role; setting the level alone is not a change. A newer proposal replaces an older one.",
+          'Records what the reviewer verified: the person, the KYC level (`attributes.kycLevel`, required: 422 `kyc_level_unset` otherwise) and any declared value the documents contradict. Declared values that differ from the application can only be issued this way, and only by a different key with the approver role; setting the level alone is not a change. A newer proposal replaces an older one.',
         security: reviewerOnly,
         params: idParams,
         body: {
@@ -216,7 +230,7 @@ export async function reviewerRoutes(app: FastifyInstance, ctx: RouteContext): P
         description:
           "With a proposal: `proposalId` must name the latest one (409 `proposal_unconfirmed` / `proposal_changed` otherwise), and its person and attributes are issued (a different key must approve if they change the application's declared values). " +
           "Without one: `person` and `attributes.kycLevel` are required (the level is the reviewer's finding: 422 `kyc_level_unset`, rule reviewer-sets, otherwise; an applicant's requested level is never issued), and the declared values must be the applicant's (409 `proposal_required` otherwise). " +
-          "The expiry is bounded by MAX_CREDENTIAL_LIFETIME_DAYS. When the person holds an active credential, the approval must name it in `replaces` (409 `replacement_unconfirmed`) and the key must also hold the revoker role (403 `missing_role`); it is revoked in the same transaction (`replacedCredentialId`).",
+          'The expiry is bounded by MAX_CREDENTIAL_LIFETIME_DAYS. When the person holds an active credential, the approval must name it in `replaces` (409 `replacement_unconfirmed`) and the key must also hold the revoker role (403 `missing_role`); it is revoked in the same transaction (`replacedCredentialId`).',
         security: reviewerOnly,
         params: idParams,
         body: {
@@ -228,7 +242,11 @@ export async function reviewerRoutes(app: FastifyInstance, ctx: RouteContext): P
             expiryDate: { type: 'string', maxLength: 10, description: 'YYYY-MM-DD, after today, at most MAX_CREDENTIAL_LIFETIME_DAYS ahead' },
             person: personSchema,
             proposalId: { type: 'integer', minimum: 1, description: 'the proposal the approver reviewed (its `id`); required when the application has one, and it must be the latest' },
-            replaces: { type: 'string', format: 'uuid', description: "the person's active credential this approval replaces (revokes); required when there is one (see the proposal's `replacesCredentialId`)" },
+            replaces: {
+              type: 'string',
+              format: 'uuid',
+              description: "the person's active credential this approval replaces (revokes); required when there is one (see the proposal's `replacesCredentialId`)",
+            },
           },
         },
         response: {
@@ -295,7 +313,7 @@ export async function reviewerRoutes(app: FastifyInstance, ctx: RouteContext): P
     async (req) => {
       const actor = requireRole(reviewer(req), 'revoker');
       const c = await ctx.issuance.revoke(req.params.id, req.body.reason, actor);
-      return { id: c.id, status: c.status, revokedAt: iso(c.revokedAt as number), root: ctx.tree.root.toString() };
+      return { id: c.id, status: c.status, revokedAt: iso(c.revokedAt as number), root: (await ctx.tree.current()).root.toString() };
     },
   );
 
@@ -310,7 +328,17 @@ export async function reviewerRoutes(app: FastifyInstance, ctx: RouteContext): P
         response: {
           200: {
             type: 'object',
-            properties: { status: { type: 'string' }, root: { type: 'string' }, leafCount: { type: 'integer' }, txHash: { type: 'string' } },
+            properties: {
+              status: { type: 'string' },
+              root: { type: 'string' },
+              leafCount: { type: 'integer' },
+              txHash: { type: 'string' },
+              // With several chains: what each did (publisher.ts ChainOutcome). 409 not_publisher on an instance that is not the elected publisher.
+              chains: {
+                type: 'array',
+                items: { type: 'object', properties: { chain: { type: 'string' }, status: { type: 'string' }, txHash: { type: 'string' }, error: { type: 'string' } } },
+              },
+            },
           },
           ...errorResponses,
         },

@@ -16,7 +16,7 @@ const matchInputSchema = {
   required: ['credentialId', 'source', 'entryUid', 'entryName', 'matchedName', 'score', 'reasons'],
   properties: {
     credentialId: { type: 'string', format: 'uuid' },
-    source: { type: 'string', pattern: '^[a-z0-9-]{1,32}$', description: "the list, as the monitor names it: `ofac` (SDN), `eu` (consolidated)" },
+    source: { type: 'string', pattern: '^[a-z0-9-]{1,32}$', description: 'the list, as the monitor names it: `ofac` (SDN), `eu` (consolidated)' },
     entryUid: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,64}$', description: "the entry's id in its list" },
     entryName: text(300),
     matchedName: text(300),

@@ -46,14 +46,10 @@ export async function statusRoutes(app: FastifyInstance, ctx: RouteContext, stat
     },
   );
 
-  app.get(
-    '/schemas/kyc-credential-v2.json',
-    { schema: { tags: ['public'], summary: 'JSON Schema of the VC 2.0 KycCredential (what credentialSchema.id names)' } },
-    async (_req, reply) => {
-      void reply.header('cache-control', 'public, max-age=86400');
-      return reply.type('application/schema+json').send(JSON.stringify(KYC_CREDENTIAL_SCHEMA_V2));
-    },
-  );
+  app.get('/schemas/kyc-credential-v2.json', { schema: { tags: ['public'], summary: 'JSON Schema of the VC 2.0 KycCredential (what credentialSchema.id names)' } }, async (_req, reply) => {
+    void reply.header('cache-control', 'public, max-age=86400');
+    return reply.type('application/schema+json').send(JSON.stringify(KYC_CREDENTIAL_SCHEMA_V2));
+  });
 
   app.get<{ Params: { id: string } }>(
     '/credentials/:id/sd-jwt-vc',

@@ -89,7 +89,13 @@ export async function treeChunkRoutes(app: FastifyInstance, chunks: TreeChunkSer
       const index = Number(req.params.file.slice(0, -'.bin'.length));
       const file = chunks.chunkFile(snapshot, index);
       if (!file) {
-        throw new ApiError(404, 'chunk_not_found', `chunk ${index} holds no issued leaf at this root (chunks 0..${snapshot.chunks.length - 1} exist; the rest are empty subtrees)`, 'file', 'existing-chunk');
+        throw new ApiError(
+          404,
+          'chunk_not_found',
+          `chunk ${index} holds no issued leaf at this root (chunks 0..${snapshot.chunks.length - 1} exist; the rest are empty subtrees)`,
+          'file',
+          'existing-chunk',
+        );
       }
       return sendFile(req, reply, file);
     },
@@ -101,7 +107,13 @@ function servedRoot(chunks: TreeChunkService, param: string): TreeSnapshot {
   if (root >= SNARK_FIELD) throw invalidField('root', 'field-element', 'a root is below the BN254 scalar field order');
   const snapshot = chunks.snapshot(root);
   if (!snapshot) {
-    throw new ApiError(404, 'root_not_served', `no tree files for root ${param}: only the ${chunks.roots().length} latest published roots are served (GET /tree/chunks lists them)`, 'root', 'served-root');
+    throw new ApiError(
+      404,
+      'root_not_served',
+      `no tree files for root ${param}: only the ${chunks.roots().length} latest published roots are served (GET /tree/chunks lists them)`,
+      'root',
+      'served-root',
+    );
   }
   return snapshot;
 }

@@ -137,12 +137,7 @@ async function checkedAddress(hostname: string, options: DidWebResolutionOptions
 }
 
 /** GET over one TLS connection to the checked address; no redirects, capped body, one deadline. */
-function fetchDocument(
-  target: { address: string; family: 4 | 6 },
-  location: { hostname: string; port: number; path: string },
-  options: DidWebResolutionOptions,
-  signal: AbortSignal,
-): Promise<string> {
+function fetchDocument(target: { address: string; family: 4 | 6 }, location: { hostname: string; port: number; path: string }, options: DidWebResolutionOptions, signal: AbortSignal): Promise<string> {
   const maxBytes = options.maxBytes ?? DID_WEB_DEFAULT_MAX_BYTES;
   const tlsOptions: ConnectionOptions = {
     host: target.address,
@@ -215,9 +210,7 @@ export function safeDidWebResolver(options: DidWebResolutionOptions = {}): DIDRe
     const timer = setTimeout(() => controller.abort(new Refusal(`no document within ${timeoutMs} ms`)), timeoutMs);
     try {
       const location = didWebLocation(did);
-      const deadline = new Promise<never>((_, reject) =>
-        controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }),
-      );
+      const deadline = new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }));
       const target = await Promise.race([checkedAddress(location.hostname, options), deadline]);
       const body = await Promise.race([fetchDocument(target, location, options, controller.signal), deadline]);
       let document: unknown;

@@ -106,11 +106,23 @@ export class DisclosureService {
     if (mine) assertSameEntry(mine, resolved);
     // 6. The registration is under this issuer and a root this service published.
     if (resolved.issuerId.toString() !== this.deps.issuerId) {
-      throw new ApiError(422, 'other_issuer', `the registration of request ${requestId} was proven under issuer ${resolved.issuerId}, not this service's issuer ${this.deps.issuerId}`, 'request.id', 'this-issuer');
+      throw new ApiError(
+        422,
+        'other_issuer',
+        `the registration of request ${requestId} was proven under issuer ${resolved.issuerId}, not this service's issuer ${this.deps.issuerId}`,
+        'request.id',
+        'this-issuer',
+      );
     }
     const publication = await store.findRootPublication(resolved.root.toString());
     if (!publication) {
-      throw new ApiError(422, 'root_not_published', `the registration of request ${requestId} was proven against root ${resolved.root}, which this service never published`, 'request.id', 'published-root');
+      throw new ApiError(
+        422,
+        'root_not_published',
+        `the registration of request ${requestId} was proven against root ${resolved.root}, which this service never published`,
+        'request.id',
+        'published-root',
+      );
     }
     // 7. The shared point opens the registration's ciphertext to exactly this leaf, inside that root.
     assertDecrypts(resolved.escrowC, K, leafIndex);

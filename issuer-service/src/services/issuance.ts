@@ -4,6 +4,7 @@ import { ApiError, invalidField, notFound } from '../api-error.js';
 import {
   StoreConflict,
   type ApplicationRecord,
+  type ApprovalWrite,
   type AuditEventRecord,
   type CredentialRecord,
   type DecisionRecord,
@@ -24,6 +25,7 @@ import { personFields, type IdentityRecord, type IdentityRecordVault, type Recor
 import type { PersonBinder, VerifiedPerson } from './person-binding.js';
 import type { Actor } from './reviewer-auth.js';
 import { SerialLock } from './serial-lock.js';
+import { GroupCommit } from './group-commit.js';
 
 export interface ApprovalInput {
   /**
@@ -84,15 +86,18 @@ export const DEV_AUTO_APPROVER: Actor = { name: 'auto-approve (dev)', role: 'dev
  * level is always the reviewer's (review finding H1: an applicant's requested level is never
  * issued); the expiry is bounded by `maxLifetimeDays`.
  *
- * Ordering is what keeps the store and the tree in step: the VC is signed first (it names the leaf
- * index, so the index is reserved under the lock — and, for VC 2.0, the status list bit drawn at
- * random under the same lock, services/status-list.ts), then one store transaction records the
- * credential, the leaf, the replaced credential's revocation and the decisions, and only after it
- * commits does the in-memory tree change. A crash before the commit loses nothing (the application
- * is still pending); after it, the tree is rebuilt from the store at the next start.
+ * The store keeps the tree (migration 9): one transaction records the credential, its leaf, the
+ * tree nodes above it, the replaced credential's revocation and the decisions, so a crash leaves
+ * either all of it or none. The VC names its leaf index, so it is signed inside that transaction,
+ * once the store has handed out the index under its tree lock (`IssuerStore.recordApprovals`) —
+ * and, for VC 2.0, with the status list bit drawn at random there too (services/status-list.ts).
+ * Approvals arriving together are written as one group commit (services/group-commit.ts), each
+ * with its own checks, refusals and audit events.
  */
 export class IssuanceService {
+  /** Revocations one at a time (each is its own transaction); approvals go through `commits`. */
   private readonly lock = new SerialLock();
+  private readonly commits: GroupCommit;
 
   constructor(
     private readonly deps: {
@@ -110,8 +115,21 @@ export class IssuanceService {
       maxLifetimeDays: number;
       /** Dev mode: an approval may leave the person out (the credential is then unbound). */
       dev: boolean;
+      /** Most approvals written in one transaction (64 by default). */
+      maxBatch?: number;
     },
-  ) {}
+  ) {
+    this.commits = new GroupCommit((drafts) => deps.store.recordApprovals(drafts), {
+      maxBatch: deps.maxBatch,
+      afterBatch: () => deps.tree.current(),
+      // Two approvals of one person in one batch: the second was built before the first was written,
+      // so it met the database's one-active-credential index — or, when both replace the same
+      // credential, found it revoked by the first — instead of the replacement check that names the
+      // credential; and two random status bits of one batch can collide. Built again, alone, each
+      // gets its own answer (replacement_unconfirmed naming the winner; a fresh bit).
+      retryOnce: (err) => err instanceof StoreConflict && (err.reason === 'person_has_active_credential' || err.reason === 'credential_not_active' || err.reason === 'status_index_taken'),
+    });
+  }
 
   private async pendingApplication(id: string): Promise<ApplicationRecord> {
     const app = await this.deps.store.getApplication(id);
@@ -195,13 +213,7 @@ export class IssuanceService {
       }
       verified = proposal.attributes;
       if (input.attributes !== undefined && !sameAttributes(verified, { ...verified, ...input.attributes })) {
-        throw new ApiError(
-          409,
-          'proposal_mismatch',
-          `the attributes differ from ${proposal.reviewer}'s proposal; approve it as proposed, or record a new proposal`,
-          'attributes',
-          'four-eyes',
-        );
+        throw new ApiError(409, 'proposal_mismatch', `the attributes differ from ${proposal.reviewer}'s proposal; approve it as proposed, or record a new proposal`, 'attributes', 'four-eyes');
       }
     } else {
       verified = this.verifiedAttributes(app.attributes, input.attributes, 'approval (or in a proposal)');
@@ -225,7 +237,11 @@ export class IssuanceService {
       person = proposed ?? input.person ?? null;
       if (person === null && !this.deps.dev) {
         // A proposal recorded before identity records existed kept only the person's key.
-        throw invalidField('person', 'required', `${proposal.reviewer}'s proposal predates identity records and holds no person: send the verified person with the approval (or record a new proposal)`);
+        throw invalidField(
+          'person',
+          'required',
+          `${proposal.reviewer}'s proposal predates identity records and holds no person: send the verified person with the approval (or record a new proposal)`,
+        );
       }
     } else if (input.person !== undefined) {
       personKey = persons.keyOf(input.person, verified.birthDate);
@@ -277,21 +293,26 @@ export class IssuanceService {
     const app = await this.pendingApplication(applicationId);
     const attributes: IssuedAttributes = { ...this.verifiedAttributes(app.attributes, { kycLevel: input.kycLevel }, 'auto-approval'), expiryDate: input.expiryDate };
     const encoded = checkIssuedAttributes(attributes, new Date(this.deps.clock.now()));
-    return this.issue(app, attributes, encoded, { key: null, person: null, verifiedBy: [] }, DEV_AUTO_APPROVER, { changedAttributes: changedAttributeNames(app.attributes, attributes), proposedBy: null, dev: true }, null, undefined);
+    return this.issue(
+      app,
+      attributes,
+      encoded,
+      { key: null, person: null, verifiedBy: [] },
+      DEV_AUTO_APPROVER,
+      { changedAttributes: changedAttributeNames(app.attributes, attributes), proposedBy: null, dev: true },
+      null,
+      undefined,
+    );
   }
 
   private checkLifetime(expiryDate: string, now: Date): void {
     const limit = dateAfterDays(now, this.deps.maxLifetimeDays);
     if (expiryDate > limit) {
-      throw invalidField(
-        'expiryDate',
-        'max-lifetime',
-        `${expiryDate} is beyond the maximum credential lifetime of ${this.deps.maxLifetimeDays} days (MAX_CREDENTIAL_LIFETIME_DAYS): at most ${limit}`,
-      );
+      throw invalidField('expiryDate', 'max-lifetime', `${expiryDate} is beyond the maximum credential lifetime of ${this.deps.maxLifetimeDays} days (MAX_CREDENTIAL_LIFETIME_DAYS): at most ${limit}`);
     }
   }
 
-  private issue(
+  private async issue(
     app: ApplicationRecord,
     attributes: IssuedAttributes,
     encoded: ReturnType<typeof checkIssuedAttributes>,
@@ -304,9 +325,15 @@ export class IssuanceService {
     const { store, tree, signer, clock, treeId, records } = this.deps;
     const personKey = verifiedPerson.key;
     const idc = BigInt(app.identityCommitment);
-    return this.lock.run(async () => {
-      // Re-read under the lock: a concurrent approval of the same application may have won, and
-      // signing a VC we cannot store would be wasted work (the store would refuse it anyway).
+    // A full tree refuses before the approval queues (and again with the index the store hands out).
+    assertRoomForLeaf({ depth: tree.depth, size: (await tree.current()).leafCount });
+    // The leaf does not name its index: hashed before the approval queues, outside the tree lock.
+    const salt = randomSalt();
+    const leaf = computeLeaf(idc, encoded, salt);
+    let result: ApprovalResult | null = null;
+    const build = async (leafIndex: number): Promise<ApprovalWrite> => {
+      // Re-read under the store's tree lock: a concurrent approval of the same application may have
+      // won, and signing a VC we cannot store would be wasted work (the store would refuse it anyway).
       await this.pendingApplication(app.id);
       // The proposal approved must still be the latest, by id (a proposal recorded meanwhile, even
       // in the same millisecond, is another id) — and none may have appeared if there was none.
@@ -316,10 +343,7 @@ export class IssuanceService {
       }
       const replaced = personKey ? await store.getActiveCredentialForPerson(personKey) : null;
       checkReplacement(replaced, namedReplacement, actor);
-      assertRoomForLeaf(tree); // a full tree refuses here, before anything is signed or written
-      const leafIndex = tree.size;
-      const salt = randomSalt();
-      const leaf = computeLeaf(idc, encoded, salt);
+      assertRoomForLeaf({ depth: tree.depth, size: leafIndex }); // before anything is signed or written
       // A VC 2.0 credential names its status bit: drawn at random now, stored with the credential.
       let status: Awaited<ReturnType<StatusListService['allocate']>> | null = null;
       if (signer.format === 'vc2') {
@@ -392,24 +416,31 @@ export class IssuanceService {
           decision: { subjectType: 'credential', subjectId: replaced.id, action: 'revoke', reviewer: actor.name, reason, decidedAt: now },
         };
         // A replacement is a revocation, taken under the revoker role (checkReplacement made sure the key holds it).
-        audit.push({ at: now, actor: actor.name, role: 'revoker', action: 'replace', subjectType: 'credential', subjectId: replaced.id, detail: { replacedBy: credential.id, leafIndex: replaced.leafIndex } });
-      }
-      try {
-        await store.recordApproval({
-          credential,
-          decision: { subjectType: 'application', subjectId: app.id, action: 'approve', reviewer: actor.name, reason: null, decidedAt: now },
-          replaces,
-          audit,
-          identityRecord,
+        audit.push({
+          at: now,
+          actor: actor.name,
+          role: 'revoker',
+          action: 'replace',
+          subjectType: 'credential',
+          subjectId: replaced.id,
+          detail: { replacedBy: credential.id, leafIndex: replaced.leafIndex },
         });
-      } catch (err) {
-        throw translateConflict(err);
       }
-      if (replaced) tree.revoke(replaced.leafIndex);
-      const appended = tree.append(leaf);
-      if (appended !== leafIndex) throw new Error(`tree appended at ${appended}, store recorded ${leafIndex}: restart to rebuild the tree`);
-      return { credential, replaced };
-    });
+      result = { credential, replaced };
+      return {
+        credential,
+        decision: { subjectType: 'application', subjectId: app.id, action: 'approve', reviewer: actor.name, reason: null, decidedAt: now },
+        replaces,
+        audit,
+        identityRecord,
+      };
+    };
+    try {
+      await this.commits.submit({ build });
+    } catch (err) {
+      throw translateConflict(err);
+    }
+    return result!;
   }
 
   /** Closes a pending application without issuing. */
@@ -454,7 +485,7 @@ export class IssuanceService {
       } catch (err) {
         throw translateConflict(err);
       }
-      tree.revoke(credential.leafIndex);
+      await tree.current();
       return (await store.getCredential(credentialId)) as CredentialRecord;
     });
   }
@@ -496,8 +527,9 @@ export class IssuanceService {
   }
 
   /** Waits for in-flight issuance and revocation (used on shutdown). */
-  idle(): Promise<void> {
-    return this.lock.idle();
+  async idle(): Promise<void> {
+    await this.commits.idle();
+    await this.lock.idle();
   }
 }
 
@@ -607,9 +639,8 @@ function translateConflict(err: unknown): unknown {
       return new ApiError(409, 'status_index_taken', `${err.message}: approve again (a new bit is drawn)`, 'id');
     }
     if (err.reason === 'leaf_index_taken') {
-      // Something else wrote a leaf into this database (the one-instance lock keeps other service
-      // instances out): the tree in memory is stale. Nothing was written; a restart rebuilds the tree.
-      return new ApiError(409, 'leaf_index_taken', `${err.message}: the database changed behind this service; restart it to rebuild the tree`, 'id', 'one-instance');
+      // The store hands out indices under its tree lock, so only a hand edit of the leaves gets here.
+      return new ApiError(409, 'leaf_index_taken', `${err.message}: the leaves table was changed behind the service; nothing was written`, 'id', 'tree-lock');
     }
   }
   return err;

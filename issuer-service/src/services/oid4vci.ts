@@ -253,9 +253,16 @@ export class Oid4vciService {
     const codeHash = hashToken(code);
     const offer = await store.getOid4vciOffer(codeHash);
     if (!offer) throw new Oid4vciError(400, 'invalid_grant', 'unknown pre-authorized code', 'pre-authorized_code', 'known-code');
-    if (offer.redeemedAt !== null) throw new Oid4vciError(400, 'invalid_grant', 'this pre-authorized code was already redeemed (single use); ask the issuer for a new offer', 'pre-authorized_code', 'single-use');
+    if (offer.redeemedAt !== null)
+      throw new Oid4vciError(400, 'invalid_grant', 'this pre-authorized code was already redeemed (single use); ask the issuer for a new offer', 'pre-authorized_code', 'single-use');
     if (offer.voidedAt !== null) {
-      throw new Oid4vciError(400, 'invalid_grant', 'this pre-authorized code is void (a newer offer replaced it, or too many wrong transaction codes); ask the issuer for a new offer', 'pre-authorized_code', 'voided');
+      throw new Oid4vciError(
+        400,
+        'invalid_grant',
+        'this pre-authorized code is void (a newer offer replaced it, or too many wrong transaction codes); ask the issuer for a new offer',
+        'pre-authorized_code',
+        'voided',
+      );
     }
     if (offer.expiresAt <= now) throw new Oid4vciError(400, 'invalid_grant', 'this pre-authorized code has expired; ask the issuer for a new offer', 'pre-authorized_code', 'expired');
     if (typeof txCode !== 'string' || txCode.length === 0) {
@@ -370,7 +377,7 @@ export class Oid4vciService {
       });
     } catch (err) {
       if (err instanceof StoreConflict && err.reason === 'nonce_unusable') {
-        throw new Oid4vciError(400, 'invalid_nonce', 'the proof\'s nonce was already used (single use); get a new c_nonce', `${field}.nonce`, 'c-nonce');
+        throw new Oid4vciError(400, 'invalid_nonce', "the proof's nonce was already used (single use); get a new c_nonce", `${field}.nonce`, 'c-nonce');
       }
       if (err instanceof StoreConflict && err.reason === 'access_token_unusable') {
         throw new Oid4vciError(401, 'invalid_token', 'the access token was already used (it delivers once)', 'authorization', 'access-token');

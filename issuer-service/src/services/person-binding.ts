@@ -76,7 +76,10 @@ export function canonicalPerson(p: VerifiedPerson, credentialBirthDate: string):
   const country = typeof p.issuingCountry === 'string' ? p.issuingCountry.trim().toUpperCase() : '';
   if (!JURISDICTIONS.includes(country)) throw invalidField(`${F}.issuingCountry`, 'iso3166-alpha2', `"${String(p.issuingCountry).slice(0, 8)}" is not an ISO 3166-1 alpha-2 code`);
   // Any dash (\p{Pd}: '-', '–', '—', …) is a separator like a space, a dot or a slash.
-  const number = p.documentNumber.normalize('NFKC').toUpperCase().replace(/[\s\p{Pd}./]+/gu, '');
+  const number = p.documentNumber
+    .normalize('NFKC')
+    .toUpperCase()
+    .replace(/[\s\p{Pd}./]+/gu, '');
   if (!/^[A-Z0-9]{1,40}$/.test(number)) {
     throw invalidField(`${F}.documentNumber`, 'document-number', 'documentNumber must be 1..40 letters A-Z and digits (spaces, dashes, dots and slashes are ignored)');
   }

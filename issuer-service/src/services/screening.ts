@@ -53,9 +53,7 @@ export interface ScreeningMatchInput {
 export const MAX_MATCHES_PER_BATCH = 500;
 
 export class ScreeningService {
-  constructor(
-    private readonly deps: { store: IssuerStore; records: IdentityRecordVault; clock: Clock; issuance: IssuanceService },
-  ) {}
+  constructor(private readonly deps: { store: IssuerStore; records: IdentityRecordVault; clock: Clock; issuance: IssuanceService }) {}
 
   /** A credential that is revoked, or past its expiry day, cannot be revoked by a match: the match is moot. */
   private async credentialEnded(credentialId: string): Promise<boolean> {

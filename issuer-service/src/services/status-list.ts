@@ -1,12 +1,5 @@
 import { createHash, randomInt } from 'node:crypto';
-import {
-  bitstringStatusEntry,
-  buildStatusListCredential,
-  signCredentialJose,
-  STATUS_LIST_BITS,
-  type BitstringStatusListEntry,
-  type JwsSigner,
-} from '@zkkyc/credentials';
+import { bitstringStatusEntry, buildStatusListCredential, signCredentialJose, STATUS_LIST_BITS, type BitstringStatusListEntry, type JwsSigner } from '@zkkyc/credentials';
 import type { IssuerServiceConfig } from '../config.js';
 import type { IssuerStore } from '../store/issuer-store.js';
 import type { Clock } from './clock.js';
@@ -128,7 +121,10 @@ export class StatusListService {
         // the next read signs the newer bits.
         await store.cacheSignedStatusList(list, record.version, jwt, now);
       }
-      const etag = `"${createHash('sha256').update(jwt as string).digest('base64url').slice(0, 27)}"`;
+      const etag = `"${createHash('sha256')
+        .update(jwt as string)
+        .digest('base64url')
+        .slice(0, 27)}"`;
       return { jwt: jwt as string, etag, lastModified: new Date(record.updatedAt) };
     });
   }

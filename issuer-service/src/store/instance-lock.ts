@@ -4,31 +4,49 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 
 /**
- * One service instance per database. Each instance keeps the issuer tree in memory (the store is
- * the truth, the tree its cache, rebuilt at start): a second instance on the same database would
- * hold a tree that misses the first one's approvals and revocations, publish roots in which a
- * revoked credential is live again, and fail every approval on the leaf index. Until the service
- * can run several instances (a later issue), the first one takes a lock for its lifetime and a
- * second one refuses to start.
+ * Who may write roots to the chains, and how many instances may share a database.
  *
- * - Postgres: a session-level advisory lock (`pg_try_advisory_lock`) keyed by the schema, on a
- *   dedicated connection held open for the service's lifetime. Closing the service releases it; a
- *   killed process's connection drops and Postgres releases it with the session.
- * - SQLite: an exclusive lock on a small SQLite file next to the database (`<path>.instance-lock`,
- *   `locking_mode = EXCLUSIVE`), i.e. an OS file lock: the operating system drops it with the
- *   process, however the process ends. The database file itself stays readable by other processes
- *   (the online backup in docs/issuer-service.md keeps working).
+ * - Postgres: any number of instances share one schema and all serve the API (the tree lives in the
+ *   store, so every instance reads the same one). Exactly one of them publishes roots: the one
+ *   holding a session advisory lock (`pg_try_advisory_lock`) keyed by the schema, on a connection of
+ *   its own (`PostgresPublisherElection`). The others try again every election interval and take
+ *   over when the holder's session ends — a killed process's connection drops and Postgres releases
+ *   the lock with it.
+ * - SQLite: one instance per database file. An exclusive lock on a small SQLite file next to the
+ *   database (`<path>.instance-lock`, `locking_mode = EXCLUSIVE`), i.e. an OS file lock that the
+ *   operating system drops with the process; a second instance refuses to start. That instance is
+ *   always the publisher. The database file itself stays readable by other processes (the online
+ *   backup in docs/issuer-service.md keeps working).
  */
 export interface InstanceLock {
   release(): Promise<void>;
 }
 
-/** The start-up refusal; `main.ts` prints its message without a stack. */
+/** Whether this instance is the one that publishes roots (see the module comment). */
+export interface PublisherElection extends InstanceLock {
+  /** True while this instance holds the publisher lock, as last seen. */
+  readonly elected: boolean;
+  /**
+   * Asks the database, on the lock's own connection, whether the lock is still held now: called
+   * right before every anchor write, so a holder whose session is gone (another instance may hold
+   * the lock already) sends nothing.
+   */
+  confirm(): Promise<boolean>;
+  /** Called with `true` when this instance becomes the publisher and `false` when it stops being one. */
+  onChange(listener: (elected: boolean) => void): void;
+}
+
+/** SQLite: one instance per file, so it always publishes. */
+export function soleInstanceElection(lock: InstanceLock): PublisherElection {
+  return { elected: true, confirm: async () => true, onChange: () => undefined, release: () => lock.release() };
+}
+
+/** The start-up refusal (SQLite only); `main.ts` prints its message without a stack. */
 export class InstanceLockError extends Error {
   constructor(where: string) {
     super(
-      `another issuer-service instance is using this database (${where}); stop it first — the service runs one instance per database ` +
-        '(it keeps the tree in memory; see docs/issuer-service.md, "One instance per database")',
+      `another issuer-service instance is using this database (${where}); stop it first — on SQLite the service runs one instance per database file ` +
+        '(use Postgres for several instances; see docs/issuer-service.md, "Operations")',
     );
     this.name = 'InstanceLockError';
   }
@@ -37,74 +55,139 @@ export class InstanceLockError extends Error {
 /** The lock's two keys: a constant for the service, and the schema (test schemas and deployments are separate databases). */
 const LOCK_KEYS = "hashtext('zkkyc-issuer-service'), hashtext($1)";
 
-/** How often the lock connection is checked with `SELECT 1` (ms). */
-export const LOCK_CHECK_INTERVAL_MS = 10_000;
+/**
+ * Default `PUBLISHER_ELECTION_INTERVAL_MS`: how often a non-publisher tries to take the lock and the
+ * publisher checks its connection. A killed publisher is replaced within about this long.
+ */
+export const DEFAULT_PUBLISHER_ELECTION_INTERVAL_MS = 3_000;
 
-export interface PostgresInstanceLockOptions {
-  /**
-   * Called once when the lock connection errors, ends or fails its periodic check: the lock is gone
-   * with it (Postgres drops session advisory locks with the session) and another instance could now
-   * take it. main.ts exits the process (non-zero) so the supervisor restarts it; it must not keep
-   * serving writes.
-   */
-  onLost?: (err: Error) => void;
-  /** Interval of the `SELECT 1` check (default LOCK_CHECK_INTERVAL_MS; tests shorten it). */
-  checkIntervalMs?: number;
+export interface PostgresElectionOptions {
+  /** Retry / check period (default DEFAULT_PUBLISHER_ELECTION_INTERVAL_MS). */
+  intervalMs?: number;
+  /** Told about connection failures (the election keeps retrying). */
+  log?: (message: string, err?: unknown) => void;
 }
 
 /**
- * Session advisory locks need a real session: behind PgBouncer in transaction (or statement)
- * pooling mode they do not hold, so DATABASE_URL must point at Postgres directly (or at a pooler in
- * session mode).
+ * The Postgres publisher election. Session advisory locks need a real session: behind PgBouncer in
+ * transaction (or statement) pooling mode they do not hold, so DATABASE_URL must point at Postgres
+ * directly (or at a pooler in session mode).
+ *
+ * A lost lock connection (error, end, a failed check) sets `elected` to false at once and tells the
+ * listeners before anything else runs, so this instance stops publishing before another can be
+ * elected; it then competes again on the next round like any other instance.
  */
-export async function acquirePostgresInstanceLock(url: string, schema: string, options: PostgresInstanceLockOptions = {}): Promise<InstanceLock> {
-  // query_timeout: a check on a silently dead connection fails after 5 s instead of waiting for TCP.
-  const client = new pg.Client({ connectionString: url, keepAlive: true, keepAliveInitialDelayMillis: 10_000, query_timeout: 5_000 });
-  await client.connect();
-  let released = false;
-  let lost = false;
-  let timer: NodeJS.Timeout | null = null;
-  // A dropped lock connection means the lock is gone too (another instance could now start): report it once.
-  const loseLock = (err: Error) => {
-    if (released || lost) return;
-    lost = true;
-    if (timer) clearInterval(timer);
-    client.end().catch(() => undefined);
-    options.onLost?.(err);
-  };
-  client.on('error', (err) => loseLock(err));
-  client.on('end', () => loseLock(new Error('the lock connection ended')));
-  try {
-    const { rows } = await client.query(`SELECT pg_try_advisory_lock(${LOCK_KEYS}) AS locked`, [schema]);
-    if (rows[0].locked !== true) throw new InstanceLockError(`Postgres schema "${schema}"`);
-  } catch (err) {
-    released = true;
-    await client.end().catch(() => undefined);
-    throw err;
+export class PostgresPublisherElection implements PublisherElection {
+  private client: pg.Client | null = null;
+  private holding = false;
+  private released = false;
+  private busy = false;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly listeners: Array<(elected: boolean) => void> = [];
+
+  private constructor(
+    private readonly url: string,
+    private readonly schema: string,
+    private readonly options: PostgresElectionOptions,
+  ) {}
+
+  /** Runs the first round before returning (so a lone instance starts as the publisher), then one round per interval. */
+  static async start(url: string, schema: string, options: PostgresElectionOptions = {}): Promise<PostgresPublisherElection> {
+    const election = new PostgresPublisherElection(url, schema, options);
+    await election.round();
+    election.timer = setInterval(() => void election.round(), options.intervalMs ?? DEFAULT_PUBLISHER_ELECTION_INTERVAL_MS);
+    // The timer alone must not keep a finished process alive.
+    election.timer.unref();
+    return election;
   }
-  // keepAlive finds a silently dead peer only after the OS's keepalive timeouts; the check finds it sooner.
-  let checking = false;
-  timer = setInterval(() => {
-    if (checking || released || lost) return;
-    checking = true;
-    client
-      .query('SELECT 1')
-      .catch((err: Error) => loseLock(err))
-      .finally(() => {
-        checking = false;
-      });
-  }, options.checkIntervalMs ?? LOCK_CHECK_INTERVAL_MS);
-  timer.unref();
-  return {
-    async release() {
-      if (released) return;
-      released = true;
-      if (timer) clearInterval(timer);
-      if (lost) return;
-      await client.query(`SELECT pg_advisory_unlock(${LOCK_KEYS})`, [schema]).catch(() => undefined);
+
+  get elected(): boolean {
+    return this.holding;
+  }
+
+  onChange(listener: (elected: boolean) => void): void {
+    this.listeners.push(listener);
+  }
+
+  async confirm(): Promise<boolean> {
+    const client = this.client;
+    if (!this.holding || !client) return false;
+    try {
+      await client.query('SELECT 1');
+      return this.holding && this.client === client;
+    } catch (err) {
+      this.drop(client, err as Error);
+      return false;
+    }
+  }
+
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    if (this.timer) clearInterval(this.timer);
+    const client = this.client;
+    this.client = null;
+    this.setHolding(false);
+    if (!client) return;
+    await client.query(`SELECT pg_advisory_unlock(${LOCK_KEYS})`, [this.schema]).catch(() => undefined);
+    await client.end().catch(() => undefined);
+  }
+
+  /** Holder: check the connection. Others: (re)connect if needed and try the lock. */
+  private async round(): Promise<void> {
+    if (this.busy || this.released) return;
+    this.busy = true;
+    try {
+      if (this.holding) {
+        await this.confirm();
+        return;
+      }
+      const client = this.client ?? (await this.connect());
+      if (!client) return;
+      const { rows } = await client.query(`SELECT pg_try_advisory_lock(${LOCK_KEYS}) AS locked`, [this.schema]);
+      if (rows[0].locked === true && this.client === client && !this.released) this.setHolding(true);
+    } catch (err) {
+      if (this.client) this.drop(this.client, err as Error);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async connect(): Promise<pg.Client | null> {
+    // query_timeout: a check on a silently dead connection fails after 5 s instead of waiting for TCP.
+    const client = new pg.Client({ connectionString: this.url, keepAlive: true, keepAliveInitialDelayMillis: 10_000, query_timeout: 5_000 });
+    client.on('error', (err) => this.drop(client, err));
+    client.on('end', () => this.drop(client, new Error('the lock connection ended')));
+    try {
+      await client.connect();
+    } catch (err) {
+      this.options.log?.('publisher election: cannot connect to Postgres; trying again next round', err);
       await client.end().catch(() => undefined);
-    },
-  };
+      return null;
+    }
+    if (this.released) {
+      await client.end().catch(() => undefined);
+      return null;
+    }
+    this.client = client;
+    return client;
+  }
+
+  /** The connection is gone, and the lock with it (Postgres drops session locks with the session). */
+  private drop(client: pg.Client, err: Error): void {
+    if (this.client !== client) return;
+    this.client = null;
+    const was = this.holding;
+    this.setHolding(false);
+    client.end().catch(() => undefined);
+    if (was && !this.released) this.options.log?.(`publisher election: lost the lock connection (${err.message}); no longer the publisher`, err);
+  }
+
+  private setHolding(value: boolean): void {
+    if (this.holding === value) return;
+    this.holding = value;
+    for (const listener of this.listeners) listener(value);
+  }
 }
 
 /** No lock for `:memory:` (nothing else can open it). */

@@ -1,3 +1,5 @@
+import type { NodeHash } from '@zkkyc/tree';
+
 /**
  * What the issuer keeps, as a capability: the service depends on this interface, not on SQLite, so
  * a Postgres implementation can slot in. Every method that changes more than one row is atomic —
@@ -185,8 +187,10 @@ export interface AuditEventRecord {
     | 'screening-moot'
     | 'oid4vci-offer'
     | 'oid4vci-offer-void'
-    | 'oid4vci-deliver';
-  subjectType: 'application' | 'credential' | 'tree' | 'screening-match';
+    | 'oid4vci-deliver'
+    | 'bulk-import';
+  /** `import`: a bulk import run (subjectId: the file's SHA-256), one event per chunk. */
+  subjectType: 'application' | 'credential' | 'tree' | 'screening-match' | 'import';
   subjectId: string | null;
   /** What was decided (credential id, final attributes, reason, root…); never keys or plain person data. */
   detail: Record<string, unknown>;
@@ -249,6 +253,60 @@ export interface LeafRecord {
   index: number;
   value: string;
 }
+
+/**
+ * The issuer tree as stored (migration 9, `tree_state`): leaves appended so far (revoked ones keep
+ * their slot; the next append takes index `leafCount`), the root over them, and a revision that every
+ * change (append, revocation, fill) increases — how a reader knows its copy is current.
+ */
+export interface TreeStateRecord {
+  leafCount: number;
+  /** Decimal field element. */
+  root: string;
+  revision: number;
+}
+
+/** A stored node of the tree: level 0 = a leaf (from `leaves`), levels 1..depth/2 from `tree_nodes`. */
+export interface TreeNodeRecord {
+  level: number;
+  position: number;
+  /** Decimal field element. */
+  value: string;
+}
+
+export interface OpenTreeOptions {
+  /**
+   * Fill the tables again when the stored tree was written for another depth (`ISSUER_TREE_REBUILD_DEPTH`).
+   * Without it such an open is refused (`TreeDepthChanged`, rule `tree-depth-fixed`): the depth never changes silently.
+   */
+  rebuild?: boolean;
+}
+
+/** Reads of the tree that see one state (see `IssuerStore.readTree`). */
+export interface TreeReader {
+  state(): Promise<TreeStateRecord>;
+  /** The stored nodes of `level` with positions in [start, end), by position (a missing one is an empty subtree). */
+  range(level: number, start: number, end: number): Promise<TreeNodeRecord[]>;
+}
+
+/** What `recordApproval` writes. */
+export interface ApprovalWrite {
+  credential: CredentialRecord;
+  decision: DecisionRecord;
+  replaces?: { credentialId: string; decision: DecisionRecord };
+  audit?: AuditEventRecord[];
+  identityRecord?: SealedIdentityRecord;
+}
+
+/**
+ * One approval of a group commit (`recordApprovals`): built once its leaf index is known, because
+ * the signed credential names it. `build` may refuse (throw); that refusal is this approval's alone.
+ */
+export interface ApprovalDraft {
+  build(leafIndex: number): Promise<ApprovalWrite>;
+}
+
+export type ApprovalOutcome = { ok: true; leafIndex: number } | { ok: false; error: unknown };
 
 /** What one retention purge deleted. */
 export interface RetentionPurge {
@@ -375,16 +433,20 @@ export interface IssuerStore {
    * transaction, and the application's proposals lose their sealed person (the record holds it now):
    * a credential never exists without its record. (Optional only for store-level tests.)
    */
-  recordApproval(args: {
-    credential: CredentialRecord;
-    decision: DecisionRecord;
-    replaces?: { credentialId: string; decision: DecisionRecord };
-    audit?: AuditEventRecord[];
-    identityRecord?: SealedIdentityRecord;
-  }): Promise<void>;
+  recordApproval(args: ApprovalWrite): Promise<void>;
+  /**
+   * A group commit of approvals: one transaction that takes the tree's write lock (Postgres:
+   * `pg_advisory_xact_lock`, store/tree-rows.ts `TREE_LOCK_SQL`), reads `tree_state.leaf_count`,
+   * builds each draft with the next free leaf index and writes it as `recordApproval` would — a
+   * refused one (its `build` throws, or a write conflicts) is rolled back alone and gets its error,
+   * the others go on — then writes the changed tree nodes once for all of them (nodes shared by the
+   * new leaves are hashed once) and `tree_state`. Outcomes are in the drafts' order. When the
+   * transaction itself fails, every draft gets that error and nothing is written.
+   */
+  recordApprovals(drafts: ApprovalDraft[]): Promise<ApprovalOutcome[]>;
   /** Marks the application rejected and stores the decision, atomically. */
   recordRejection(args: { applicationId: string; decision: DecisionRecord; audit?: AuditEventRecord[] }): Promise<void>;
-  /** Marks the credential revoked, zeroes its leaf and stores the decision, atomically. */
+  /** Marks the credential revoked, zeroes its leaf (and the tree nodes above it) and stores the decision, atomically. */
   recordRevocation(args: { credentialId: string; decision: DecisionRecord; audit?: AuditEventRecord[]; closeMatch?: ScreeningMatchClosure }): Promise<void>;
   /**
    * Ongoing screening: stores the new matches (ids ignored; status as given) in one transaction,
@@ -435,6 +497,30 @@ export interface IssuerStore {
   leafCount(): Promise<number>;
   listLeaves(offset: number, limit: number): Promise<LeafRecord[]>;
 
+  /**
+   * The persisted tree (migration 9). `openTree` sets the depth and node hash this store writes the
+   * tree with and returns its state. The first time (no `tree_state` row, or — with `options.rebuild` —
+   * one written for another depth, which is refused without it) it fills `tree_nodes` and
+   * `tree_state` from `leaves` in one transaction — the only full pass over the leaves; later opens read one row. Throws when `leaves` has a gap (a hand edit).
+   * Leaves past the capacity (2^depth, from an old version's bug) are counted in `leafCount` but
+   * stay out of the nodes. A store whose tree was never opened opens it at first write with the
+   * depth it was last opened with (32 for a new database) and poseidon-lite.
+   */
+  openTree(depth: number, hash?: NodeHash, options?: OpenTreeOptions): Promise<TreeStateRecord>;
+  /** The stored tree state: one row. */
+  treeState(): Promise<TreeStateRecord>;
+  /**
+   * What the path of leaf `index` is made of, read at one state (one statement on Postgres): the
+   * state, the leaf (null when there is none) and the stored siblings among `siblings` (missing ones
+   * are empty subtrees).
+   */
+  treePath(index: number, siblings: Array<{ level: number; position: number }>): Promise<{ state: TreeStateRecord; leaf: string | null; nodes: TreeNodeRecord[] }>;
+  /**
+   * Runs `fn` on reads that all see the same tree state (Postgres: a read-only REPEATABLE READ
+   * transaction; SQLite: repeated until no write landed in between). For tree chunks.
+   */
+  readTree<T>(fn: (reader: TreeReader) => Promise<T>): Promise<T>;
+
   /** Records a publication and, when given, its audit event, atomically. */
   recordRootPublication(publication: RootPublicationRecord, audit?: AuditEventRecord): Promise<void>;
   listRootPublications(offset: number, limit: number): Promise<RootPublicationRecord[]>;
@@ -446,7 +532,11 @@ export interface IssuerStore {
    * empty on first use), and set by the transaction that revokes it (`recordRevocation`, or a
    * replacement in `recordApproval`), which bumps the list's version.
    */
-  /** How many bits of each list are allocated, by list number (lists without any are absent). */
+  /**
+   * How many bits of the highest-numbered list are allocated (empty: no credential has a bit yet).
+   * Lists fill one after another, so only the last can have room; counting every list would scan
+   * every credential on each approval (10 million rows at scale), this reads one list's index range.
+   */
   statusListUsage(): Promise<Array<{ id: number; allocated: number }>>;
   isStatusBitTaken(list: number, index: number): Promise<boolean>;
   getStatusList(id: number): Promise<StatusListRecord | null>;

@@ -551,4 +551,81 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: `ALTER TABLE proposals ADD COLUMN level_from_reviewer INTEGER NOT NULL DEFAULT 0;`,
     postgres: `ALTER TABLE proposals ADD COLUMN level_from_reviewer INTEGER NOT NULL DEFAULT 0;`,
   },
+  {
+    version: 9,
+    name: 'the issuer tree persisted: inner nodes and its state',
+    // The tree's inner nodes (levels 1..depth/2; level 0 is `leaves`, the root is level depth/2,
+    // position 0) and one row of state, written in the same transaction as every leaf change so the
+    // service neither rebuilds the tree at start nor keeps it in memory (store/tree-rows.ts). A node
+    // that is not stored is the empty-subtree hash of its level. The tables start empty: the tree's
+    // depth is configuration, so the first start at this version fills them from `leaves` once
+    // (`IssuerStore.openTree`), in one transaction.
+    sql: `
+      CREATE TABLE tree_nodes (
+        level    INTEGER NOT NULL,
+        position BIGINT NOT NULL,
+        value    TEXT NOT NULL,
+        PRIMARY KEY (level, position)
+      );
+      CREATE TABLE tree_state (
+        id         INTEGER PRIMARY KEY CHECK (id = 1),
+        leaf_count BIGINT NOT NULL,
+        root       TEXT NOT NULL,
+        revision   BIGINT NOT NULL
+      );
+    `,
+  },
+  {
+    version: 10,
+    name: 'root anchorings per chain',
+    // The publisher anchors each root on every configured chain, each on its own: a row per chain and
+    // root once the root is on that chain (store/root-anchorings.ts). A chain's latest row is what it
+    // is compared with, so each root is sent to each chain once, and a chain that was down catches up.
+    sql: `
+      CREATE TABLE root_anchorings (
+        chain       TEXT NOT NULL,
+        root        TEXT NOT NULL,
+        tx_hash     TEXT,
+        anchored_at BIGINT NOT NULL,
+        PRIMARY KEY (chain, root)
+      );
+      CREATE INDEX root_anchorings_latest ON root_anchorings (chain, anchored_at);
+    `,
+  },
+  {
+    version: 11,
+    name: 'bulk import journal',
+    // The bulk import (issuer-service/src/bulk-import, store/bulk-writer.ts): one row per imported
+    // file (its SHA-256) with how many of its rows are settled, moved in the same transaction as each
+    // chunk of credentials — a rerun after a kill continues at the next row and issues nothing twice
+    // — and the customer ids it issued, each once (the primary key), whichever file names them.
+    sql: `
+      CREATE TABLE import_runs (
+        id          TEXT PRIMARY KEY,
+        file_name   TEXT NOT NULL,
+        total_rows  BIGINT NOT NULL,
+        rows_done   BIGINT NOT NULL,
+        issued      BIGINT NOT NULL,
+        skipped     BIGINT NOT NULL,
+        started_at  BIGINT NOT NULL,
+        updated_at  BIGINT NOT NULL,
+        finished_at BIGINT
+      );
+      CREATE TABLE imported_customers (
+        customer_id   TEXT PRIMARY KEY,
+        run_id        TEXT NOT NULL REFERENCES import_runs (id),
+        row_number    BIGINT NOT NULL,
+        credential_id TEXT NOT NULL UNIQUE REFERENCES credentials (id)
+      );
+    `,
+  },
+  {
+    version: 12,
+    name: 'revoked credentials index',
+    // The retention purge asks for identity records whose credential was revoked before a cutoff
+    // (record-rows.ts ENDED_IDENTITY_RECORDS); without this index that half read every credential.
+    sql: `
+      CREATE INDEX credentials_revoked ON credentials (revoked_at) WHERE revoked_at IS NOT NULL;
+    `,
+  },
 ];

@@ -1,4 +1,4 @@
-import { acquirePostgresInstanceLock, acquireSqliteInstanceLock } from './instance-lock.js';
+import { acquireSqliteInstanceLock, PostgresPublisherElection, soleInstanceElection, type PublisherElection } from './instance-lock.js';
 import { openPostgresDatabase } from './postgres-database.js';
 import { PostgresIssuerStore } from './postgres-issuer-store.js';
 import { postgresRunner, sqliteRunner, type SqlRunner } from './sql-runner.js';
@@ -14,13 +14,10 @@ export interface StorageConfig {
 }
 
 export interface OpenStorageOptions {
-  /**
-   * Postgres only: the lock connection dropped or failed its check, so the one-instance lock is gone
-   * (store/instance-lock.ts). Default: log it. main.ts exits the process instead.
-   */
-  onLockLost?: (err: Error) => void;
-  /** Postgres only: interval of the lock connection's `SELECT 1` check (tests shorten it). */
-  lockCheckIntervalMs?: number;
+  /** Postgres only: how often the publisher election retries / checks its lock (store/instance-lock.ts). */
+  electionIntervalMs?: number;
+  /** Postgres only: told when the election's connection fails (it keeps retrying). */
+  log?: (message: string, err?: unknown) => void;
 }
 
 export interface Storage {
@@ -28,34 +25,32 @@ export interface Storage {
   store: IssuerStore;
   /** The same database, for Veramo's key and DID stores. */
   sql: SqlRunner;
+  /** Whether this instance publishes roots (always on SQLite); released by `store.close()`. */
+  election: PublisherElection;
 }
 
 /**
- * Takes the one-instance lock (store/instance-lock.ts: a second instance on the same database is
- * refused with `InstanceLockError`), opens the configured database and runs its migrations.
- * `store.close()` releases both.
+ * Opens the configured database and runs its migrations. Postgres: joins the publisher election
+ * (several instances share the database; one publishes). SQLite: takes the one-instance lock (a
+ * second instance on the same file is refused with `InstanceLockError`). `store.close()` releases
+ * the lock or leaves the election.
  */
 export async function openStorage(config: StorageConfig, options: OpenStorageOptions = {}): Promise<Storage> {
   if (config.databaseUrl) {
     const schema = config.databaseSchema ?? 'public';
-    const lock = await acquirePostgresInstanceLock(config.databaseUrl, schema, {
-      onLost:
-        options.onLockLost ??
-        ((err) => console.error(`[issuer] lost the connection holding the one-instance lock (${err.message}); restart the service so it takes the lock again`)),
-      checkIntervalMs: options.lockCheckIntervalMs,
-    });
+    const election = await PostgresPublisherElection.start(config.databaseUrl, schema, { intervalMs: options.electionIntervalMs, log: options.log });
     try {
       const pool = await openPostgresDatabase(config.databaseUrl, { schema: config.databaseSchema });
-      return { backend: 'postgres', store: new PostgresIssuerStore(pool, lock), sql: postgresRunner(pool) };
+      return { backend: 'postgres', store: new PostgresIssuerStore(pool, election), sql: postgresRunner(pool), election };
     } catch (err) {
-      await lock.release();
+      await election.release();
       throw err;
     }
   }
   const lock = acquireSqliteInstanceLock(config.databasePath);
   try {
     const db = openSqliteDatabase(config.databasePath);
-    return { backend: 'sqlite', store: new SqliteIssuerStore(db, lock), sql: sqliteRunner(db) };
+    return { backend: 'sqlite', store: new SqliteIssuerStore(db, lock), sql: sqliteRunner(db), election: soleInstanceElection(lock) };
   } catch (err) {
     await lock.release();
     throw err;

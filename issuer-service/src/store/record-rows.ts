@@ -1,4 +1,16 @@
-import type { ApplicationRecord, ApplicationStatus, AuditEventRecord, CredentialRecord, DecisionRecord, DisclosureRecord, ProposalRecord, ScreeningMatchRecord, ScreeningMatchStatus, SealedIdentityRecord, StatusListRecord } from './issuer-store.js';
+import type {
+  ApplicationRecord,
+  ApplicationStatus,
+  AuditEventRecord,
+  CredentialRecord,
+  DecisionRecord,
+  DisclosureRecord,
+  ProposalRecord,
+  ScreeningMatchRecord,
+  ScreeningMatchStatus,
+  SealedIdentityRecord,
+  StatusListRecord,
+} from './issuer-store.js';
 
 /**
  * The table rows both SQL backends share (same columns, same names) and their mapping to records,
@@ -71,8 +83,7 @@ export interface ScreeningMatchRow {
   decision_reason: string | null;
 }
 
-export const SCREENING_MATCH_COLUMNS =
-  'credential_id, source, entry_uid, entry_name, matched_name, score, reasons_json, status, reported_by, reported_at, decided_by, decided_at, decision_reason';
+export const SCREENING_MATCH_COLUMNS = 'credential_id, source, entry_uid, entry_name, matched_name, score, reasons_json, status, reported_by, reported_at, decided_by, decided_at, decision_reason';
 
 export function screeningMatchValues(m: Omit<ScreeningMatchRecord, 'id'>): unknown[] {
   return [m.credentialId, m.source, m.entryUid, m.entryName, m.matchedName, m.score, JSON.stringify(m.reasons), m.status, m.reportedBy, m.reportedAt, m.decidedBy, m.decidedAt, m.decisionReason];
@@ -162,8 +173,22 @@ export const CREDENTIAL_COLUMNS =
 
 export function credentialValues(c: CredentialRecord): unknown[] {
   return [
-    c.id, c.applicationId, c.holderDid, c.leafIndex, c.leaf, c.salt, JSON.stringify(c.attributes), c.expiryDate, c.vcJwt, c.status, c.issuedAt, c.revokedAt,
-    c.personKey ?? null, c.format ?? 'vc1.1', c.statusList ?? null, c.statusIndex ?? null,
+    c.id,
+    c.applicationId,
+    c.holderDid,
+    c.leafIndex,
+    c.leaf,
+    c.salt,
+    JSON.stringify(c.attributes),
+    c.expiryDate,
+    c.vcJwt,
+    c.status,
+    c.issuedAt,
+    c.revokedAt,
+    c.personKey ?? null,
+    c.format ?? 'vc1.1',
+    c.statusList ?? null,
+    c.statusIndex ?? null,
   ];
 }
 
@@ -319,9 +344,17 @@ export function identityRecordPurgeAudit(now: number, r: { credential_id: string
  * Live identity records whose credential ended before `$cutoff`: revoked before it, or valid until
  * before it (whichever came first ended it). `ended_at` is that moment.
  */
+// Two halves, each served by an index (identity_records_live; credentials_revoked, migration 12):
+// one OR across the two tables read every record at each purge (10 million rows at scale).
+const ENDED_AT = 'CASE WHEN c.revoked_at IS NOT NULL AND c.revoked_at < r.valid_until THEN c.revoked_at ELSE r.valid_until END';
 export const ENDED_IDENTITY_RECORDS = `
-  SELECT r.credential_id, r.leaf_index,
-         CASE WHEN c.revoked_at IS NOT NULL AND c.revoked_at < r.valid_until THEN c.revoked_at ELSE r.valid_until END AS ended_at
-    FROM identity_records r JOIN credentials c ON c.id = r.credential_id
-   WHERE r.purged_at IS NULL AND ((c.revoked_at IS NOT NULL AND c.revoked_at < ?) OR r.valid_until < ?)
-   ORDER BY r.leaf_index`;
+  SELECT credential_id, leaf_index, ended_at FROM (
+    SELECT r.credential_id, r.leaf_index, ${ENDED_AT} AS ended_at
+      FROM credentials c JOIN identity_records r ON r.credential_id = c.id
+     WHERE c.revoked_at IS NOT NULL AND c.revoked_at < ? AND r.purged_at IS NULL
+    UNION
+    SELECT r.credential_id, r.leaf_index, ${ENDED_AT} AS ended_at
+      FROM identity_records r JOIN credentials c ON c.id = r.credential_id
+     WHERE r.purged_at IS NULL AND r.valid_until < ?
+  ) AS ended
+   ORDER BY leaf_index`;

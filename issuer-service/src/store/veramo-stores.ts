@@ -76,11 +76,7 @@ export class SqlPrivateKeyStore extends AbstractPrivateKeyStore {
       }
       return existing;
     }
-    await this.db.run('INSERT INTO veramo_private_keys (alias, type, sealed_key) VALUES (?, ?, ?)', [
-      alias,
-      args.type,
-      this.box.seal(args.privateKeyHex, alias),
-    ]);
+    await this.db.run('INSERT INTO veramo_private_keys (alias, type, sealed_key) VALUES (?, ?, ?)', [alias, args.type, this.box.seal(args.privateKeyHex, alias)]);
     return { alias, type: args.type, privateKeyHex: args.privateKeyHex };
   }
 

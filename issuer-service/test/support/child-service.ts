@@ -36,9 +36,16 @@ export async function spawnUntil(args: string[], env: NodeJS.ProcessEnv, ready: 
 export async function startChildService(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
   const { child, match } = await spawnUntil(
     ['--import', 'tsx', 'issuer-service/src/main.ts'],
-    { PORT: '0', HOST: '127.0.0.1', REVIEWER_API_KEYS: `alice:${REVIEWER_KEY}:${ALL_ROLES}`, PUBLISH_INTERVAL_SECONDS: '0', HOLDER_RATE_LIMIT: '10000',
+    {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      REVIEWER_API_KEYS: `alice:${REVIEWER_KEY}:${ALL_ROLES}`,
+      PUBLISH_INTERVAL_SECONDS: '0',
+      HOLDER_RATE_LIMIT: '10000',
       // Outside dev mode a VC 2.0 issuer needs a public status URL (main.ts refuses to start without one).
-      STATUS_BASE_URL: 'http://127.0.0.1', ...env },
+      STATUS_BASE_URL: 'http://127.0.0.1',
+      ...env,
+    },
     /listening on (http:\/\/127\.0\.0\.1:\d+)/,
   );
   return { child, url: match[1] };

@@ -76,11 +76,7 @@ export const GOOD_ATTRIBUTES = { jurisdiction: 'FR', birthDate: '1990-04-12', in
 export const ISSUED_ATTRIBUTES = { ...GOOD_ATTRIBUTES, kycLevel: 2 };
 
 /** Challenge + signed application; returns the raw inject response. */
-export async function apply(
-  service: IssuerService,
-  holder: TestHolder,
-  body: Partial<Record<string, unknown>> = {},
-): Promise<{ statusCode: number; json: any }> {
+export async function apply(service: IssuerService, holder: TestHolder, body: Partial<Record<string, unknown>> = {}): Promise<{ statusCode: number; json: any }> {
   const ch = await service.app.inject({ method: 'POST', url: '/challenges', payload: { did: holder.did } });
   if (ch.statusCode !== 201) throw new Error(`challenge failed: ${ch.body}`);
   const nonce = ch.json().nonce as string;

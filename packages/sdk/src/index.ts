@@ -11,3 +11,4 @@ export * from './holder.js';
 export * from './registry-anchor.js';
 export * from './offchain-challenge-store.js';
 export * from './offchain-verifier.js';
+export * from './deterministic-deploy.js';

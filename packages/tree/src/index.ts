@@ -6,6 +6,7 @@
 export { IssuerTree, type MerkleProof } from './issuer-tree.js';
 export { ARITY, hashNode, zeroHashes, SNARK_FIELD } from './hash.js';
 export { TreeError } from './errors.js';
+export { buildLevels, emptyRoot, pathKeys, pathRoot, proofFromNodes, siblingsToRead, updatedNodes, type NodeHash, type NodeKey, type NodeReader, type NodeValue } from './node-updates.js';
 export {
   DEFAULT_CHUNK_LEVELS,
   chunkCapacity,
