@@ -67,7 +67,7 @@ function evidenceSection(a: Application, matches: ScreeningMatch[] | null): HTML
     el('p', { class: 'hint' }, WORDS.evidenceIntro),
     facts([
       ['Holder DID', el('code', {}, a.did)],
-      ['Holder proved control of it', 'yes: the application is signed with this DID\'s key over a one-time challenge'],
+      ['Holder proved control of it', "yes: the application is signed with this DID's key over a one-time challenge"],
       ['Identity commitment', shortId(a.identityCommitment, 10)],
       ['Submitted', time(a.createdAt)],
       ['Decisions', decisions],

@@ -31,8 +31,7 @@ export async function renderAudit(session: Session, view: HTMLElement, offset = 
     field('audit-subject', 'Only events about application or credential id', subjectInput),
     el('button', { type: 'submit' }, 'Show'),
   );
-  const go = (to: number, s: string) =>
-    void renderAudit(session, view, to, s).then(() => view.querySelector<HTMLElement>('#audit-range')?.focus());
+  const go = (to: number, s: string) => void renderAudit(session, view, to, s).then(() => view.querySelector<HTMLElement>('#audit-range')?.focus());
   filter.addEventListener('submit', (ev) => {
     ev.preventDefault();
     go(0, subjectInput.value.trim());

@@ -61,4 +61,3 @@ export async function renderPublications(session: Session, view: HTMLElement): P
   );
   view.replaceChildren(...parts);
 }
-

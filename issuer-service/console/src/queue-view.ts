@@ -46,11 +46,7 @@ export async function renderQueue(session: Session, view: HTMLElement, status: (
           time(a.createdAt),
           shortId(a.did, 14),
           `${a.attributes.jurisdiction}, born ${a.attributes.birthDate}, ${investorClassList(a.attributes.investorClasses)}`,
-          a.status === 'pending'
-            ? a.proposal
-              ? WORDS.proposalBy(a.proposal.reviewer, a.proposal.changedAttributes)
-              : WORDS.noProposal
-            : badge(a.status, STATUS_WORDS[a.status]),
+          a.status === 'pending' ? (a.proposal ? WORDS.proposalBy(a.proposal.reviewer, a.proposal.changedAttributes) : WORDS.noProposal) : badge(a.status, STATUS_WORDS[a.status]),
           el('a', { href: `#application/${encodeURIComponent(a.id)}`, 'aria-label': `Open application ${a.id.slice(0, 8)}` }, 'Open'),
         ]),
       ),
