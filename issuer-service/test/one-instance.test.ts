@@ -254,7 +254,7 @@ const HANDOVER_BOUND_MS = 2_000;
     expect(await elected(b)).toBe(true);
   }, 60_000);
 
-  it('a lost lock connection stops publishing at once, and the instance does not take the lock back while another holds it', async () => {
+  it('a lost lock connection stops publishing at once; afterwards exactly one instance holds the lock and publishes', async () => {
     const config = await freshConfig(postgresBackend!);
     const anchorA = new RecordingRootAnchor();
     const a = await open(config, { anchor: anchorA, electionIntervalMs: ELECTION_MS });
@@ -273,12 +273,14 @@ const HANDOVER_BOUND_MS = 2_000;
     // Right away, whether or not the connection's error event has arrived: the write is refused (the lock is confirmed before each send).
     await expect(a.publisher!.publishNow()).rejects.toMatchObject({ code: 'not_publisher' });
     expect(anchorA.published).toHaveLength(0);
-    await until(() => b.isPublisher, HANDOVER_BOUND_MS);
-    // Several rounds later, A still is not the publisher: B holds the lock.
+    // A, on a new connection, runs for the lock again like B: whichever retries first wins (the
+    // hand-over bound itself is the kill -9 tests'). Then exactly one publisher, and it stays so.
+    await until(() => a.isPublisher || b.isPublisher, 10 * HANDOVER_BOUND_MS);
+    const [elected, other] = a.isPublisher ? [a, b] : [b, a];
     await new Promise((r) => setTimeout(r, ELECTION_MS * 4));
-    expect([a.isPublisher, b.isPublisher]).toEqual([false, true]);
-    expect((await publish(a)).status).toBe(409);
-    expect((await publish(b)).body.status).toBe('published');
+    expect([elected.isPublisher, other.isPublisher]).toEqual([true, false]);
+    expect((await publish(other)).status).toBe(409);
+    expect((await publish(elected)).body.status).toBe('published');
   }, 60_000);
 
   it('kill -9 of a publisher process: an instance in another process takes over within the bound', async () => {
