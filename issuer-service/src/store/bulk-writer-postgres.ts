@@ -2,6 +2,8 @@ import { STATUS_LIST_BYTES } from '@zkkyc/credentials';
 import type { NodeKey, NodeValue } from '@zkkyc/tree';
 import { BulkWriteConflict, chunkLeaves, nodeKey, personActiveConflict, rootOf, type BulkChunk, type BulkWriter, type ImportRun, type TreeStateRow } from './bulk-writer.js';
 import type { PgPool } from './postgres-database.js';
+import { auditEventValues, INSERT_AUDIT_EVENT } from './record-rows.js';
+import { toPostgresPlaceholders } from './sql-runner.js';
 import { checkStoredDepth, STORED_TREE_DEPTH_SQL, TREE_LOCK_SQL, treeReads, treeWrite, type TreeShape } from './tree-rows.js';
 
 /** The pool or a transaction's client. */
@@ -212,15 +214,7 @@ export class PostgresBulkWriter implements BulkWriter {
       [chunk.firstLeafIndex + rows.length, root],
     );
     const e = chunk.audit;
-    await tx.query('INSERT INTO audit_events (at, actor, role, action, subject_type, subject_id, detail_json) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
-      e.at,
-      e.actor,
-      e.role,
-      e.action,
-      e.subjectType,
-      e.subjectId,
-      JSON.stringify(e.detail),
-    ]);
+    await tx.query(toPostgresPlaceholders(INSERT_AUDIT_EVENT), auditEventValues(e));
   }
 }
 

@@ -1,7 +1,7 @@
 import { STATUS_LIST_BYTES } from '@zkkyc/credentials';
 import type { NodeKey } from '@zkkyc/tree';
 import { BulkWriteConflict, chunkLeaves, nodeKey, personActiveConflict, rootOf, type BulkChunk, type BulkWriter, type ImportRun, type TreeStateRow } from './bulk-writer.js';
-import { CREDENTIAL_COLUMNS, credentialValues } from './record-rows.js';
+import { auditEventValues, CREDENTIAL_COLUMNS, credentialValues, INSERT_AUDIT_EVENT } from './record-rows.js';
 import type { SqliteDb } from './sqlite-database.js';
 import { checkStoredDepth, STORED_TREE_DEPTH_SQL, treeReads, treeWrite, type TreeShape } from './tree-rows.js';
 
@@ -35,7 +35,7 @@ export class SqliteBulkWriter implements BulkWriter {
       customer: db.prepare('INSERT INTO imported_customers (customer_id, run_id, row_number, credential_id) VALUES (?, ?, ?, ?)'),
       node: db.prepare('INSERT INTO tree_nodes (level, position, value) VALUES (?, ?, ?) ON CONFLICT (level, position) DO UPDATE SET value = excluded.value'),
       statusList: db.prepare("INSERT INTO status_lists (id, purpose, bits, version, updated_at) VALUES (?, 'revocation', ?, 0, ?) ON CONFLICT (id) DO NOTHING"),
-      audit: db.prepare(`INSERT INTO audit_events (at, actor, role, action, subject_type, subject_id, detail_json) VALUES (${values(7)})`),
+      audit: db.prepare(INSERT_AUDIT_EVENT),
     };
   }
 
@@ -155,8 +155,7 @@ export class SqliteBulkWriter implements BulkWriter {
           `INSERT INTO tree_state (id, leaf_count, root, revision) VALUES (1, ?, ?, 1)
            ON CONFLICT (id) DO UPDATE SET leaf_count = excluded.leaf_count, root = excluded.root, revision = tree_state.revision + 1`,
         ).run(chunk.firstLeafIndex + chunk.rows.length, rootOf(tree, root));
-        const e = chunk.audit;
-        insert.audit.run(e.at, e.actor, e.role, e.action, e.subjectType, e.subjectId, JSON.stringify(e.detail));
+        insert.audit.run(...auditEventValues(chunk.audit));
       }
       db.prepare('UPDATE import_runs SET rows_done = ?, issued = ?, skipped = ?, updated_at = ? WHERE id = ?').run(chunk.rowsDone, chunk.issued, chunk.skipped, chunk.now, chunk.runId);
     })();

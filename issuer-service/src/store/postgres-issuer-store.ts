@@ -29,6 +29,8 @@ import {
   credentialValues,
   toStatusList,
   type StatusListRow,
+  INSERT_AUDIT_EVENT,
+  auditEventValues,
 } from './record-rows.js';
 import { setStatusBit, STATUS_LIST_BYTES } from '@zkkyc/credentials';
 import { emptyRoot, type NodeHash } from '@zkkyc/tree';
@@ -229,15 +231,7 @@ export class PostgresIssuerStore implements IssuerStore {
 
   private async insertAudit(tx: PgClient, events: AuditEventRecord[] = []): Promise<void> {
     for (const e of events) {
-      await tx.query('INSERT INTO audit_events (at, actor, role, action, subject_type, subject_id, detail_json) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
-        e.at,
-        e.actor,
-        e.role,
-        e.action,
-        e.subjectType,
-        e.subjectId,
-        JSON.stringify(e.detail),
-      ]);
+      await tx.query(toPostgresPlaceholders(INSERT_AUDIT_EVENT), auditEventValues(e));
     }
   }
 

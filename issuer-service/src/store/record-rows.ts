@@ -358,3 +358,10 @@ export const ENDED_IDENTITY_RECORDS = `
      WHERE r.purged_at IS NULL AND r.valid_until < ?
   ) AS ended
    ORDER BY leaf_index`;
+
+/** One audit event's row, for every writer (the stores and the bulk writers). */
+export const INSERT_AUDIT_EVENT = 'INSERT INTO audit_events (at, actor, role, action, subject_type, subject_id, detail_json) VALUES (?, ?, ?, ?, ?, ?, ?)';
+
+export function auditEventValues(e: AuditEventRecord): unknown[] {
+  return [e.at, e.actor, e.role, e.action, e.subjectType, e.subjectId, JSON.stringify(e.detail)];
+}

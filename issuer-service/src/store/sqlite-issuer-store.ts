@@ -29,6 +29,8 @@ import {
   credentialValues,
   toStatusList,
   type StatusListRow,
+  INSERT_AUDIT_EVENT,
+  auditEventValues,
 } from './record-rows.js';
 import { setStatusBit, STATUS_LIST_BYTES } from '@zkkyc/credentials';
 import { emptyRoot, type NodeHash } from '@zkkyc/tree';
@@ -222,8 +224,8 @@ export class SqliteIssuerStore implements IssuerStore {
   }
 
   private insertAudit(events: AuditEventRecord[] = []): void {
-    const insert = this.db.prepare('INSERT INTO audit_events (at, actor, role, action, subject_type, subject_id, detail_json) VALUES (?, ?, ?, ?, ?, ?, ?)');
-    for (const e of events) insert.run(e.at, e.actor, e.role, e.action, e.subjectType, e.subjectId, JSON.stringify(e.detail));
+    const insert = this.db.prepare(INSERT_AUDIT_EVENT);
+    for (const e of events) insert.run(...auditEventValues(e));
   }
 
   /** Revokes an active credential and zeroes its leaf (inside the caller's transaction); returns the leaf's index. */
