@@ -33,6 +33,9 @@ export default {
   // A real PostgreSQL from npm for the Postgres store tests, unless TEST_DATABASE_URL names one.
   globalSetup: '<rootDir>/test/support/test-services-setup.mjs',
   globalTeardown: '<rootDir>/test/support/test-services-teardown.mjs',
+  // Longest suites first, from test/suite-durations.json when jest's own cache has no timings (CI).
+  testSequencer: '<rootDir>/test/support/duration-sequencer.cjs',
+  reporters: ['default', '<rootDir>/test/support/duration-reporter.cjs'],
   // Proofs take seconds and hardhat boots once per file.
   testTimeout: 120000,
   maxWorkers: 2,

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProofCache } from './proof-cache.js';
@@ -60,4 +60,35 @@ test('a proof that fails is not stored', async () => {
   const cache = new ProofCache<string>();
   await expect(cache.getOrProve(circuit, 'statement C', async () => Promise.reject(new Error('unsatisfied')))).rejects.toThrow('unsatisfied');
   expect(await new ProofCache<string>().getOrProve(circuit, 'statement C', async () => 'c')).toBe('c');
+});
+
+test('a proof kept in the repository directory is used without proving; saving writes it there and drops older provenance', async () => {
+  const repositoryRoot = join(scratch, 'repository-proofs');
+  const saver = new ProofCache<string>({ repositoryRoot, save: true });
+  // A directory of this circuit from an older key, which can never match again.
+  const stale = join(repositoryRoot, 'testCircuit-0000');
+  mkdirSync(stale, { recursive: true });
+  writeFileSync(join(stale, 'x.v8'), 'old');
+  expect(await saver.getOrProve(circuit, 'statement D', async () => 'd')).toBe('d');
+  const saved = readdirSync(repositoryRoot);
+  expect(saved).toHaveLength(1);
+  expect(saved[0]).toMatch(/^testCircuit-[0-9a-f]{64}$/);
+  expect(readdirSync(join(repositoryRoot, saved[0]))).toHaveLength(1);
+
+  // A fresh clone: nothing in the run's cache, the proof in the repository.
+  for (const dir of proofsDirs()) rmSync(dir, { recursive: true, force: true });
+  const fresh = new ProofCache<string>({ repositoryRoot });
+  let calls = 0;
+  expect(
+    await fresh.getOrProve(circuit, 'statement D', async () => {
+      calls++;
+      return 'proved again';
+    }),
+  ).toBe('d');
+  expect(calls).toBe(0);
+  expect(fresh.stats).toEqual({ memoryHits: 0, diskHits: 1, proved: 0 });
+  // Without saving, a new statement is not written into the repository.
+  await fresh.getOrProve(circuit, 'statement E', async () => 'e');
+  expect(readdirSync(join(repositoryRoot, saved[0]))).toHaveLength(1);
+  cacheDirs = proofsDirs();
 });

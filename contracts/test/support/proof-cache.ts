@@ -7,9 +7,17 @@
  * gets a stored proof sees exactly what the gate would see from a fresh one. The directory is named
  * by a hash of what made the proof — the circuit's zkey and wasm, the prover's source and the
  * snarkjs and V8 versions — so a changed key or prover never hands out a proof it did not make.
+ *
+ * The repository keeps the contract suites' proofs too (contracts/test/proofs/, same layout), so a
+ * fresh clone's `npm test` reads them instead of proving about fifty statements again: each is a
+ * real proof made by this prover from these files, and the gate verifies it like any other. A
+ * change to the key, the wasm, the prover, snarkjs or Node's V8 gives a new directory name, so
+ * the committed proofs stop matching and are proved again; `npm run test:proofs -w
+ * @zkkyc/contracts` refreshes them (ZKKYC_SAVE_PROOFS=1 writes every proof used into the repository
+ * directory and drops that circuit's directories of older provenance).
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +25,10 @@ import { deserialize, serialize } from 'node:v8';
 
 /** Set to `off` to keep proofs in memory only (each test file then proves its own). */
 export const DISK_CACHE_ENV = 'ZKKYC_PROOF_CACHE';
+/** Set to `1` to write every proof used into the repository's directory (see above). */
+export const SAVE_PROOFS_ENV = 'ZKKYC_SAVE_PROOFS';
+/** The proofs kept in the repository. */
+export const REPOSITORY_PROOFS = fileURLToPath(new URL('../proofs/', import.meta.url));
 
 export interface ProofCacheStats {
   memoryHits: number;
@@ -33,10 +45,24 @@ export interface CircuitIdentity {
 const PROVER_SOURCE_DIR = fileURLToPath(new URL('../../../packages/prover/src/', import.meta.url));
 const SNARKJS_MANIFEST = fileURLToPath(new URL('../../../node_modules/snarkjs/package.json', import.meta.url));
 
+export interface ProofCacheOptions {
+  /** Where committed proofs are read from (default REPOSITORY_PROOFS). */
+  repositoryRoot?: string;
+  /** Write every proof used into `repositoryRoot` (default: ZKKYC_SAVE_PROOFS=1). */
+  save?: boolean;
+}
+
 export class ProofCache<P> {
   private readonly memory = new Map<string, P>();
-  private readonly dirs = new Map<string, string | null>();
+  private readonly dirs = new Map<string, { run: string; repository: string } | null>();
+  private readonly repositoryRoot: string;
+  private readonly save: boolean;
   readonly stats: ProofCacheStats = { memoryHits: 0, diskHits: 0, proved: 0 };
+
+  constructor(options: ProofCacheOptions = {}) {
+    this.repositoryRoot = options.repositoryRoot ?? REPOSITORY_PROOFS;
+    this.save = options.save ?? process.env[SAVE_PROOFS_ENV] === '1';
+  }
 
   /**
    * A copy of the proof of statement `key` for `circuit`: from memory, else from disk, else from
@@ -50,26 +76,37 @@ export class ProofCache<P> {
     if (proof) {
       this.stats.memoryHits++;
     } else {
-      const file = dir === null ? null : join(dir, `${createHash('sha256').update(key).digest('hex')}.v8`);
-      proof = file === null ? undefined : readStored<P>(file);
+      const name = `${createHash('sha256').update(key).digest('hex')}.v8`;
+      const runFile = dir === null ? null : join(dir.run, name);
+      const repositoryFile = dir === null ? null : join(dir.repository, name);
+      proof = runFile === null ? undefined : (readStored<P>(runFile) ?? readStored<P>(repositoryFile!));
       if (proof) {
         this.stats.diskHits++;
       } else {
         proof = await prove();
         this.stats.proved++;
-        if (file !== null) store(file, proof);
+        if (runFile !== null) store(runFile, proof);
       }
+      if (this.save && repositoryFile !== null && !existsSync(repositoryFile)) store(repositoryFile, proof);
       this.memory.set(memoryKey, proof);
     }
     return structuredClone(proof);
   }
 
-  private dirOf(circuit: CircuitIdentity): string | null {
+  private dirOf(circuit: CircuitIdentity): { run: string; repository: string } | null {
     if (process.env[DISK_CACHE_ENV] === 'off') return null;
     let dir = this.dirs.get(circuit.name);
     if (dir === undefined) {
-      dir = join(tmpdir(), 'zkkyc-proof-cache', `${circuit.name}-${provenanceHash(circuit)}`);
-      mkdirSync(dir, { recursive: true });
+      const name = `${circuit.name}-${provenanceHash(circuit)}`;
+      dir = { run: join(tmpdir(), 'zkkyc-proof-cache', name), repository: join(this.repositoryRoot, name) };
+      mkdirSync(dir.run, { recursive: true });
+      if (this.save) {
+        mkdirSync(dir.repository, { recursive: true });
+        // Proofs of an older key or prover can never match again.
+        for (const other of readdirSync(this.repositoryRoot)) {
+          if (other.startsWith(`${circuit.name}-`) && other !== name) rmSync(join(this.repositoryRoot, other), { recursive: true, force: true });
+        }
+      }
       this.dirs.set(circuit.name, dir);
     }
     return dir;
