@@ -34,6 +34,7 @@ import { DEFAULT_PUBLISHER_ELECTION_INTERVAL_MS } from './store/instance-lock.js
 import { consoleRoutes, DEFAULT_CONSOLE_DIR } from './routes/console-routes.js';
 import { DEFAULT_AUTO_APPROVE_KYC_LEVEL } from './services/kyc-levels.js';
 import { TreeChunkService } from './services/tree-chunks.js';
+import { SqlTreeFileStore } from './store/tree-chunk-files.js';
 import { kycSchemaUrl, publicBaseUrl, StatusListService } from './services/status-list.js';
 import { loadIssuerTree, type MerkleTree } from './services/issuer-tree.js';
 import { wasmNodeHash } from './services/node-hash.js';
@@ -42,6 +43,7 @@ import { ReviewerDirectory } from './services/reviewer-auth.js';
 import { DEFAULT_IDENTITY_RECORD_DAYS, DEFAULT_RETENTION, RetentionPurger } from './services/retention.js';
 import type { IssuerStore } from './store/issuer-store.js';
 import { openStorage } from './store/open-storage.js';
+import { underFirstStartLock } from './store/first-start-lock.js';
 
 export interface IssuerServiceOptions {
   /** Where roots are anchored. Without one the service issues and revokes but publishes nothing. */
@@ -80,6 +82,8 @@ export interface IssuerServiceOptions {
   disclosureChain?: DisclosureChain;
   /** Levels of a tree chunk (services/tree-chunks.ts; default 8 = 65,536 leaves); tests cut small trees into several chunks. */
   treeChunkLevels?: number;
+  /** Bytes of tree chunk files kept in memory (services/tree-chunks.ts; default 64 MiB); the files themselves are in the database. */
+  treeChunkCacheBytes?: number;
   /** The built reviewer console served at /console/ (default issuer-service/console/dist; 503 page when not built). */
   consoleDir?: string;
 }
@@ -131,13 +135,21 @@ export async function createIssuerService(config: IssuerServiceConfig, options: 
   let treeFiles: { stop(): Promise<void> } | null = null;
   let retention: RetentionPurger | null = null;
   try {
-    const box = await openKeyBox(store, config.keySecret);
     const baseUrl = publicBaseUrl(config);
-    const identity = await openIssuerIdentity(sql, box, config.issuerAlias, config.didWebHost, { format: config.credentialFormat ?? 'vc2', schemaUrl: kycSchemaUrl(baseUrl) });
+    // Created on the first start, read on every later one; instances starting together on an empty
+    // Postgres take turns, so they all read the one set the first created (store/first-start-lock.ts).
+    const { identity, persons, records } = await underFirstStartLock(
+      config,
+      async () => {
+        const box = await openKeyBox(store, config.keySecret);
+        const identity = await openIssuerIdentity(sql, box, config.issuerAlias, config.didWebHost, { format: config.credentialFormat ?? 'vc2', schemaUrl: kycSchemaUrl(baseUrl) });
+        return { identity, persons: await PersonBinder.open(store, box), records: await IdentityRecordVault.open(store, box) };
+      },
+      { log: (message) => console.warn(`[issuer] ${message}`) },
+    );
     const statusList = new StatusListService({ store, clock, issuerDid: identity.signer.jose.did, signer: identity.signer.jose.signer, baseUrl });
-    const tree = await loadIssuerTree(store, config.treeDepth, undefined, await wasmNodeHash(), { rebuild: config.treeRebuildDepth === config.treeDepth });
-    const persons = await PersonBinder.open(store, box);
-    const records = await IdentityRecordVault.open(store, box);
+    const nodeHash = await wasmNodeHash();
+    const tree = await loadIssuerTree(store, config.treeDepth, undefined, nodeHash, { rebuild: config.treeRebuildDepth === config.treeDepth });
     const issuance = new IssuanceService({
       store,
       tree,
@@ -166,8 +178,21 @@ export async function createIssuerService(config: IssuerServiceConfig, options: 
       ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     });
     // Tree chunks: the latest published root's files, if the tree still has that root (no change since).
-    const treeChunks = new TreeChunkService({ tree, chunkLevels: options.treeChunkLevels });
-    await serveLatestPublishedRoot(store, treeChunks);
+    const treeChunks = new TreeChunkService({
+      tree,
+      files: new SqlTreeFileStore(sql, () => clock.now()),
+      chunkLevels: options.treeChunkLevels,
+      cacheBytes: options.treeChunkCacheBytes,
+      hash: nodeHash,
+      now: () => clock.now(),
+      log: (message, err) => app?.log.warn({ err }, message),
+    });
+    // The latest published root's files. Once the database holds chunk files this reads no chunk's
+    // nodes and is waited for; the first start on a database without any (an upgrade to migration 13,
+    // a bulk fill) encodes every chunk once — O(n) — so it runs in the background and the routes
+    // answer root_not_served until it is done.
+    const firstFiles = serveLatestPublishedRoot(store, treeChunks).catch((err) => app?.log.warn({ err }, 'serving the latest published root’s tree files failed; the next poll retries'));
+    if (await treeChunks.hasStoredFiles()) await firstFiles;
     const chains: AnchorChain[] = [...(options.anchor ? [{ name: 'default', anchor: options.anchor }] : []), ...(options.chains ?? [])];
     if (chains.length > 0) {
       publisher = new RootPublisher({
@@ -236,6 +261,7 @@ export async function createIssuerService(config: IssuerServiceConfig, options: 
         await retention?.stop();
         await treeFiles?.stop();
         await publisher?.stop();
+        await treeChunks.idle();
         await issuance.idle();
         await service.close();
         await store.close();

@@ -8,11 +8,13 @@ import type { TreeChunkService } from './services/tree-chunks.js';
  * still has that root: when it has moved on already, the next publication's files are served instead.
  * Returns true when the latest root's files are served.
  */
-export async function serveLatestPublishedRoot(store: Pick<IssuerStore, 'latestRootPublication'>, chunks: Pick<TreeChunkService, 'capture' | 'serve' | 'roots'>): Promise<boolean> {
+export async function serveLatestPublishedRoot(store: Pick<IssuerStore, 'latestRootPublication' | 'treeState'>, chunks: Pick<TreeChunkService, 'capture' | 'serve' | 'roots'>): Promise<boolean> {
   const latest = await store.latestRootPublication();
   if (!latest) return false;
   const root = BigInt(latest.root);
   if (chunks.roots()[0]?.root === root) return true;
+  // One row first: a capture of a tree that has moved on would store files no publication names.
+  if (BigInt((await store.treeState()).root) !== root) return false;
   const captured = await chunks.capture();
   if (!captured || captured.root !== root) return false;
   chunks.serve(captured);
@@ -25,7 +27,7 @@ export async function serveLatestPublishedRoot(store: Pick<IssuerStore, 'latestR
  * a time; a failed poll is logged and retried on the next.
  */
 export function followPublishedRoots(opts: {
-  store: Pick<IssuerStore, 'latestRootPublication'>;
+  store: Pick<IssuerStore, 'latestRootPublication' | 'treeState'>;
   chunks: Pick<TreeChunkService, 'capture' | 'serve' | 'roots'>;
   intervalMs: number;
   log?: (message: string, err: unknown) => void;

@@ -49,7 +49,7 @@ export interface PublisherOptions {
    * Tree chunks (services/tree-chunks.ts): captured right after the root is read, and served once
    * that root is the latest recorded publication (and only if the capture is of that root).
    */
-  chunks?: Pick<TreeChunkService, 'capture' | 'serve'>;
+  chunks?: Pick<TreeChunkService, 'capture' | 'serve'> & Partial<Pick<TreeChunkService, 'prune'>>;
 }
 
 export type PublishOutcome =
@@ -265,7 +265,10 @@ export class RootPublisher {
     // The tree's nodes as the store holds them (no hashing); served only when they are of this root.
     const captured = (await this.opts.chunks?.capture()) ?? null;
     const serveChunks = () => {
-      if (captured && captured.root === root) this.opts.chunks!.serve(captured);
+      if (!captured || captured.root !== root) return;
+      this.opts.chunks!.serve(captured);
+      // The stored files no recent publication needs go (in the background: serving does not wait).
+      this.opts.chunks!.prune?.().catch((err) => this.opts.log?.('pruning the stored tree files failed; the next publication retries', err));
     };
     const latest = await store.latestRootPublication();
     const recordedAlready = latest !== null && BigInt(latest.root) === root;

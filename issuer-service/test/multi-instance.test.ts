@@ -5,8 +5,7 @@ import pg from 'pg';
 import { applyOver, call, exited, killAll, startChildService } from './support/child-service.js';
 import { TEST_BACKENDS } from './support/backends.js';
 import { newPerson } from './support/people.js';
-import { nextYear, REVIEWER_KEY, testConfig } from './support/service.js';
-import { createIssuerService } from '../src/issuer-service.js';
+import { nextYear, REVIEWER_KEY } from './support/service.js';
 import { prepareTwoChains, type TestChain } from './support/two-chains.js';
 
 /**
@@ -106,9 +105,8 @@ async function bothChainsAt(root: string, ms = ANCHOR_BOUND_MS): Promise<number>
       PUBLISHER_ELECTION_INTERVAL_MS: String(ELECTION_MS),
       ANCHOR_CHAINS: JSON.stringify(prepared.names.map((name, i) => ({ name, rpcUrl: prepared.urls[i], registryAddress: prepared.registryAddress, publisherKey }))),
     };
-    // The issuer's keys are created once, here (docs: start one instance first on a new database);
-    // then the three processes start together, while the chains boot.
-    await (await createIssuerService(testConfig(':unused:', db.config))).close();
+    // The three processes start together on the empty database, while the chains boot: one creates
+    // the issuer's keys, the others wait for it and read them (store/first-start-lock.ts).
     const started = await Promise.all([startChildService(env), startChildService(env), startChildService(env)]);
     instances.push(...started);
     chains = await prepared.ready;

@@ -16,7 +16,8 @@ const rootParam = { type: 'string', pattern: '^(0|[1-9][0-9]{0,77})$', descripti
  * against the root it read on chain.
  * - `GET /tree/chunks`: which roots have files, and the chunk size (the only mutable answer here).
  * - `GET /tree/:root/top.bin`: every node above chunk level.
- * - `GET /tree/:root/chunk/:n.bin`: the leaves of chunk n (only chunks holding issued leaves exist).
+ * - `GET /tree/:root/chunk/:n.bin`: the leaves of chunk n (only chunks holding issued leaves exist),
+ *   read from the store's chunk files (store/tree-chunk-files.ts) through a bounded cache.
  */
 export async function treeChunkRoutes(app: FastifyInstance, chunks: TreeChunkService): Promise<void> {
   const view = (s: TreeSnapshot) => ({
@@ -87,7 +88,7 @@ export async function treeChunkRoutes(app: FastifyInstance, chunks: TreeChunkSer
     async (req, reply) => {
       const snapshot = servedRoot(chunks, req.params.root);
       const index = Number(req.params.file.slice(0, -'.bin'.length));
-      const file = chunks.chunkFile(snapshot, index);
+      const file = await chunks.chunkFile(snapshot, index);
       if (!file) {
         throw new ApiError(
           404,

@@ -628,4 +628,61 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX credentials_revoked ON credentials (revoked_at) WHERE revoked_at IS NOT NULL;
     `,
   },
+  {
+    version: 13,
+    name: 'tree chunk files',
+    // The published roots' tree files (services/tree-chunks.ts, store/tree-chunk-files.ts), encoded
+    // once by whichever instance first captures them: a chunk file is keyed by what fixes its bytes
+    // (tree depth, chunk levels, chunk index, chunk root, leaf count), so a root shares every chunk
+    // it did not change with the roots before it, and an instance starting, or following a
+    // publication, reads no node of a chunk some capture encoded already. A top file per captured
+    // root (small) says which chunks that root references, for garbage collection across instances.
+    // The bytes come last: SQLite then reads a row's other columns without its overflow pages.
+    sql: `
+      CREATE TABLE tree_chunk_files (
+        depth        INTEGER NOT NULL,
+        chunk_levels INTEGER NOT NULL,
+        chunk_index  BIGINT NOT NULL,
+        chunk_root   TEXT NOT NULL,
+        leaf_count   BIGINT NOT NULL,
+        etag         TEXT NOT NULL,
+        created_at   BIGINT NOT NULL,
+        bytes        BLOB NOT NULL,
+        PRIMARY KEY (depth, chunk_levels, chunk_index, chunk_root, leaf_count)
+      );
+      CREATE TABLE tree_top_files (
+        depth        INTEGER NOT NULL,
+        chunk_levels INTEGER NOT NULL,
+        root         TEXT NOT NULL,
+        leaf_count   BIGINT NOT NULL,
+        etag         TEXT NOT NULL,
+        created_at   BIGINT NOT NULL,
+        bytes        BLOB NOT NULL,
+        PRIMARY KEY (depth, chunk_levels, root, leaf_count)
+      );
+    `,
+    postgres: `
+      CREATE TABLE tree_chunk_files (
+        depth        INTEGER NOT NULL,
+        chunk_levels INTEGER NOT NULL,
+        chunk_index  BIGINT NOT NULL,
+        chunk_root   TEXT NOT NULL,
+        leaf_count   BIGINT NOT NULL,
+        etag         TEXT NOT NULL,
+        created_at   BIGINT NOT NULL,
+        bytes        BYTEA NOT NULL,
+        PRIMARY KEY (depth, chunk_levels, chunk_index, chunk_root, leaf_count)
+      );
+      CREATE TABLE tree_top_files (
+        depth        INTEGER NOT NULL,
+        chunk_levels INTEGER NOT NULL,
+        root         TEXT NOT NULL,
+        leaf_count   BIGINT NOT NULL,
+        etag         TEXT NOT NULL,
+        created_at   BIGINT NOT NULL,
+        bytes        BYTEA NOT NULL,
+        PRIMARY KEY (depth, chunk_levels, root, leaf_count)
+      );
+    `,
+  },
 ];
