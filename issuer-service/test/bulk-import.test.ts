@@ -335,6 +335,46 @@ describe('bulk import approver (sqlite)', () => {
   });
 });
 
+describe('bulk import ids and connection (sqlite)', () => {
+  const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+  const millisOf = (uuid: string) => parseInt(uuid.slice(0, 8) + uuid.slice(9, 13), 16);
+
+  it('keys credentials, applications and challenges with time-ordered UUIDs (version 7), in issuance order', async () => {
+    const config = testConfig(join(tmp.dir, 'ids.sqlite'));
+    const before = Date.now();
+    const outcome = await runImport(config, { ...quiet, file: writeFile(toCsv(sampleCustomers(12, { expiryDate: nextYear(), prefix: 'ids' }))), chunkSize: 4 });
+    expect(outcome.issued).toBe(12);
+    const { credentials } = await inspect(config);
+    const storage = await openBulkStorage(config);
+    try {
+      const ids = credentials.map((c) => c!.id);
+      const applications = await Promise.all(credentials.map((c) => storage.store.getApplication(c!.applicationId)));
+      for (const id of [...ids, ...applications.map((a) => a!.id)]) expect(id).toMatch(UUID_V7);
+      for (const a of applications) expect(a!.challengeNonce).toMatch(/^import-/);
+      for (const a of applications) expect(a!.challengeNonce.slice('import-'.length)).toMatch(UUID_V7);
+      // Their first 48 bits are the time they were made: never before the import, and rising chunk after chunk.
+      const times = ids.map(millisOf);
+      expect(Math.min(...times)).toBeGreaterThanOrEqual(before);
+      expect(times).toEqual([...times].sort((a, b) => a - b));
+      expect(new Set(ids).size).toBe(12);
+    } finally {
+      await storage.close();
+    }
+  });
+
+  it('writes through a connection tuned for many rows (synchronous NORMAL, a 256 MB page cache)', async () => {
+    const config = testConfig(join(tmp.dir, 'pragmas.sqlite'));
+    const storage = await openBulkStorage(config);
+    try {
+      // NORMAL (1): a commit survives the process being killed (bulk-import-resume.test.ts), not a power loss.
+      expect(await storage.sql.all('PRAGMA synchronous')).toEqual([{ synchronous: 1 }]);
+      expect(await storage.sql.all('PRAGMA cache_size')).toEqual([{ cache_size: -262144 }]);
+    } finally {
+      await storage.close();
+    }
+  });
+});
+
 describe('bulk import rejects file across a resume (sqlite)', () => {
   it('keeps the rejects of the rows settled before the interruption', async () => {
     const config = testConfig(join(tmp.dir, 'rejects-resume.sqlite'));

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomInt, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { bitstringStatusEntry, randomSalt, STATUS_LIST_BITS, getOrCreateIssuerJoseKey } from '@zkkyc/credentials';
@@ -20,6 +20,7 @@ import type { IssueJob, IssueResult } from './issue-worker.js';
 import { IssueWorkerPool } from './worker-pool.js';
 import { importFormatOf, parseImportFile } from './import-file.js';
 import { checkImportRows, describeRowError, type ImportRow, type RowError } from './import-rows.js';
+import { timeOrderedUuid } from './time-ordered-id.js';
 
 /**
  * Bulk issuance for an already-verified customer base (issue 14, item 3): every valid row of the
@@ -114,6 +115,8 @@ export class ImportRefused extends Error {
 export const DEFAULT_IMPORT_CHUNK = 1_000;
 const IMPORT_ROLE = 'importer';
 const MAX_CHUNK_RETRIES = 5;
+/** Chunks planned and handed to the workers at once: the one being written and two ahead. */
+const IN_FLIGHT = 3;
 
 /** The issuer's signing state the importer needs, opened from the service database and config. */
 interface IssuingContext {
@@ -159,6 +162,26 @@ export async function runImport(config: IssuerServiceConfig, options: ImportOpti
   if (!Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > 10_000) throw new Error(`chunkSize must be an integer 1..10000, got ${chunkSize}`);
   const actor = authenticateApprover(config, options.approverKey).name;
   log(`importing as approver "${actor}": every valid row is issued without per-person review`);
+  // Started first: the workers load and build their Poseidon while this process reads and checks the file.
+  const pool = new IssueWorkerPool(options.workers ?? IssueWorkerPool.defaultSize());
+  try {
+    return await importFile(config, options, pool, actor, log, now, chunkSize);
+  } finally {
+    await pool.close();
+  }
+}
+
+async function importFile(
+  config: IssuerServiceConfig,
+  options: ImportOptions,
+  pool: IssueWorkerPool,
+  actor: string,
+  log: (message: string) => void,
+  now: () => number,
+  chunkSize: number,
+): Promise<ImportOutcome> {
+  // The node hash's WebAssembly compiles on V8's background threads while this one reads the file.
+  void wasmNodeHash();
   const bytes = readFileSync(options.file);
   const runId = createHash('sha256').update(bytes).digest('hex');
   const raws = parseImportFile(bytes.toString('utf8'), importFormatOf(options.file));
@@ -203,81 +226,88 @@ export async function runImport(config: IssuerServiceConfig, options: ImportOpti
     const valid = new Map<number, ImportRow>(rows.filter((r) => !rejectedRows.has(r.row)).map((r) => [r.row, r]));
 
     // 2. The issuer: its DID and key, the record vault, the tree.
-    const pool = new IssueWorkerPool(options.workers ?? IssueWorkerPool.defaultSize());
-    try {
-      const context = await openIssuingContext(config, pool, store, sql, box);
-      await store.openTree(config.treeDepth, context.nodeHash);
-      let run = await writer.startRun({
-        id: runId,
-        fileName: basename(options.file),
-        totalRows: raws.length,
-        rowsDone: 0,
-        issued: 0,
-        skipped: 0,
-        startedAt: now(),
-        updatedAt: now(),
-        finishedAt: null,
-      });
-      if (resumedAt > 0) log(`resuming ${basename(options.file)} after row ${raws[resumedAt - 1]?.row ?? resumedAt} (${resumedAt} of ${raws.length} rows settled)`);
+    const context = await openIssuingContext(config, pool, store, sql, box);
+    await store.openTree(config.treeDepth, context.nodeHash);
+    let run = await writer.startRun({
+      id: runId,
+      fileName: basename(options.file),
+      totalRows: raws.length,
+      rowsDone: 0,
+      issued: 0,
+      skipped: 0,
+      startedAt: now(),
+      updatedAt: now(),
+      finishedAt: null,
+    });
+    if (resumedAt > 0) log(`resuming ${basename(options.file)} after row ${raws[resumedAt - 1]?.row ?? resumedAt} (${resumedAt} of ${raws.length} rows settled)`);
 
-      // 3. Chunks, one ahead: the workers hash and sign chunk k+1 while this process seals, hashes
-      // the nodes of and writes chunk k.
-      const bits = new StatusBitDrawer(writer);
-      await bits.load();
-      await pool.ready({ key: context.key, issuerDid: context.issuerDid, treeId: config.treeId, schemaUrl: context.schemaUrl, validFrom: now() });
-      const started = performance.now();
-      let issuedNow = 0;
-      const cursorOf = async (r: ImportRun): Promise<ChunkCursor> => ({
-        rowsDone: r.rowsDone,
-        issued: r.issued,
-        skipped: r.skipped,
-        leafCount: (await writer.treeState())?.leafCount ?? (await writer.leafCount()),
-      });
-      const start = (at: ChunkCursor) =>
-        at.rowsDone < raws.length ? startChunk(config, context, writer, bits, at, raws.slice(at.rowsDone, at.rowsDone + chunkSize), valid, now()) : Promise.resolve(null);
-      let next = await start(await cursorOf(run));
-      let conflicts = 0;
-      while (next) {
-        const current = next;
-        next = await start(cursorAfter(current));
-        try {
-          await writer.writeChunk(await finishChunk(context, run, current, actor), { depth: config.treeDepth, hash: context.nodeHash });
-          conflicts = 0;
-          issuedNow += current.plans.length;
-          run = (await writer.getRun(runId)) as ImportRun;
-          await options.afterChunk?.(run);
-        } catch (err) {
-          if (!(err instanceof BulkWriteConflict) || err.reason === 'journal_moved') throw err;
-          if (err.reason === 'person_active' && err.rows.length > 0) {
-            // A service approval issued to a person of this chunk: that row is rejected (an import
-            // never replaces a credential), the rest planned again. Each such conflict drops a row.
-            const dropped: RowError[] = err.rows.map(({ row, customerId }) => ({
-              row,
-              customerId,
-              field: 'documentNumber',
-              rule: 'one-person-one-credential',
-              message: 'a credential was issued to this person while the import ran (person_active); an import does not replace credentials',
-            }));
-            for (const e of dropped) valid.delete(e.row);
-            appendFileSync(rejectsFile, dropped.map((e) => JSON.stringify(e)).join('\n') + '\n');
-            log(`${dropped.map(describeRowError).join('; ')} — rejected, written to ${rejectsFile}`);
-          } else if (++conflicts >= MAX_CHUNK_RETRIES) throw err;
-          // Another writer moved the tree or took a bit: nothing was written; plan from the stored state again.
-          log(`chunk at row ${current.slice[0].row} planned again (${err.message})`);
-          await next?.work.catch(() => undefined);
-          run = (await writer.getRun(runId)) as ImportRun;
-          await bits.load();
-          next = await start(await cursorOf(run));
-        }
+    // 3. Chunks, two ahead: the workers hash and sign chunks k+1 and k+2 while this process seals,
+    // hashes the nodes of and writes chunk k — with one ahead they sat idle whenever a write took
+    // longer than their half of the next chunk.
+    const bits = new StatusBitDrawer(writer);
+    await bits.load();
+    await pool.ready({ key: context.key, issuerDid: context.issuerDid, treeId: config.treeId, schemaUrl: context.schemaUrl, validFrom: now() });
+    const started = performance.now();
+    let issuedNow = 0;
+    const cursorOf = async (r: ImportRun): Promise<ChunkCursor> => ({
+      rowsDone: r.rowsDone,
+      issued: r.issued,
+      skipped: r.skipped,
+      leafCount: (await writer.treeState())?.leafCount ?? (await writer.leafCount()),
+    });
+    const start = (at: ChunkCursor) =>
+      at.rowsDone < raws.length ? startChunk(config, context, writer, bits, at, raws.slice(at.rowsDone, at.rowsDone + chunkSize), valid, now()) : Promise.resolve(null);
+    const planned: StartedChunk[] = [];
+    /** Starts chunks until `IN_FLIGHT` are planned, after the last planned one or else at `from`. */
+    const plan = async (from: ChunkCursor): Promise<void> => {
+      let at = planned.length > 0 ? cursorAfter(planned[planned.length - 1]) : from;
+      while (planned.length < IN_FLIGHT) {
+        const chunk = await start(at);
+        if (!chunk) return;
+        planned.push(chunk);
+        at = cursorAfter(chunk);
       }
-      await writer.finishRun(runId, now());
-      const seconds = (performance.now() - started) / 1000;
-      const outcome: ImportOutcome = { runId, totalRows: raws.length, issued: run.issued, skipped: run.skipped, rejected: run.rowsDone - run.issued - run.skipped, resumedAt, issuedNow, seconds };
-      log(`${outcome.issued} issued, ${outcome.skipped} already imported, ${outcome.rejected} rejected; this run issued ${issuedNow} in ${seconds.toFixed(1)} s`);
-      return outcome;
-    } finally {
-      await pool.close();
+    };
+    await plan(await cursorOf(run));
+    let conflicts = 0;
+    for (let current = planned.shift(); current; current = planned.shift()) {
+      await plan(cursorAfter(current));
+      try {
+        await writer.writeChunk(await finishChunk(context, run, current, actor), { depth: config.treeDepth, hash: context.nodeHash });
+        conflicts = 0;
+        issuedNow += current.plans.length;
+        run = (await writer.getRun(runId)) as ImportRun;
+        await options.afterChunk?.(run);
+      } catch (err) {
+        if (!(err instanceof BulkWriteConflict) || err.reason === 'journal_moved') throw err;
+        if (err.reason === 'person_active' && err.rows.length > 0) {
+          // A service approval issued to a person of this chunk: that row is rejected (an import
+          // never replaces a credential), the rest planned again. Each such conflict drops a row.
+          const dropped: RowError[] = err.rows.map(({ row, customerId }) => ({
+            row,
+            customerId,
+            field: 'documentNumber',
+            rule: 'one-person-one-credential',
+            message: 'a credential was issued to this person while the import ran (person_active); an import does not replace credentials',
+          }));
+          for (const e of dropped) valid.delete(e.row);
+          appendFileSync(rejectsFile, dropped.map((e) => JSON.stringify(e)).join('\n') + '\n');
+          log(`${dropped.map(describeRowError).join('; ')} — rejected, written to ${rejectsFile}`);
+        } else if (++conflicts >= MAX_CHUNK_RETRIES) throw err;
+        // Another writer moved the tree or took a bit: nothing was written; plan from the stored state again.
+        log(`chunk at row ${current.slice[0].row} planned again (${err.message})`);
+        await Promise.all(planned.map((c) => c.work.catch(() => undefined)));
+        planned.length = 0;
+        run = (await writer.getRun(runId)) as ImportRun;
+        await bits.load();
+        await plan(await cursorOf(run));
+      }
     }
+    await writer.finishRun(runId, now());
+    const seconds = (performance.now() - started) / 1000;
+    const outcome: ImportOutcome = { runId, totalRows: raws.length, issued: run.issued, skipped: run.skipped, rejected: run.rowsDone - run.issued - run.skipped, resumedAt, issuedNow, seconds };
+    log(`${outcome.issued} issued, ${outcome.skipped} already imported, ${outcome.rejected} rejected; this run issued ${issuedNow} in ${seconds.toFixed(1)} s`);
+    return outcome;
   } finally {
     await storage.close();
   }
@@ -379,9 +409,9 @@ async function finishChunk(ctx: IssuingContext, run: ImportRun, started: Started
   const rows: BulkIssuedRow[] = [];
   for (const [i, { r, leafIndex, salt, bit }] of plans.entries()) {
     const leaf = BigInt(leafValues[i]);
-    const applicationId = randomUUID();
+    const applicationId = timeOrderedUuid();
     const credential: CredentialRecord = {
-      id: randomUUID(),
+      id: timeOrderedUuid(),
       applicationId,
       holderDid: r.holderDid,
       leafIndex,
@@ -408,7 +438,7 @@ async function finishChunk(ctx: IssuingContext, run: ImportRun, started: Started
       validUntil: r.attributes.expiryDate,
       verifiedBy: [{ name: actor, role: IMPORT_ROLE, action: 'approved', at: now }],
     };
-    const challengeNonce = `import-${randomUUID()}`;
+    const challengeNonce = `import-${timeOrderedUuid()}`;
     rows.push({
       customerId: r.customerId,
       row: r.row,

@@ -64,10 +64,17 @@ export async function issueRows(job: IssueJob): Promise<IssueResult> {
 }
 
 if (process.send) {
+  // Built while the importer reads and checks the file, not when the first chunk arrives.
+  void wasmLeafHash();
+  // One job at a time, in the order sent: the importer sends the next chunks ahead, and interleaved
+  // jobs would all finish late instead of the oldest first.
+  let queue = Promise.resolve();
   process.on('message', (message: { id: number; job: IssueJob }) => {
-    issueRows(message.job).then(
-      (result) => process.send?.({ id: message.id, result }),
-      (err: Error) => process.send?.({ id: message.id, error: err.message }),
+    queue = queue.then(() =>
+      issueRows(message.job).then(
+        (result) => void process.send?.({ id: message.id, result }),
+        (err: Error) => void process.send?.({ id: message.id, error: err.message }),
+      ),
     );
   });
   // The importer is gone (finished, or killed): so is its worker.

@@ -7,7 +7,7 @@ import { openSqliteDatabase } from './sqlite-database.js';
 import { SqliteIssuerStore } from './sqlite-issuer-store.js';
 import type { StorageConfig } from './open-storage.js';
 import type { BulkWriter } from './bulk-writer.js';
-import { SqliteBulkWriter } from './bulk-writer-sqlite.js';
+import { finishImportDatabase, SqliteBulkWriter, tuneForImport } from './bulk-writer-sqlite.js';
 import { PostgresBulkWriter } from './bulk-writer-postgres.js';
 
 export interface BulkStorage {
@@ -22,8 +22,10 @@ export interface BulkStorage {
  * The database for a bulk import: the store, the runner Veramo's key stores use, and the bulk writer
  * over the same connection(s). On SQLite the import takes the file's one-instance lock like a service
  * instance (so the service must be stopped while it runs: a second writer would move the tree under
- * it). On Postgres it runs beside the service instances; its chunks take the same leaf lock their
- * approvals take (bulk-writer-postgres.ts) and it never competes in the publisher election.
+ * it), with settings for many rows at once (`tuneForImport`, bulk-writer-sqlite.ts), and `close`
+ * checkpoints and syncs what it wrote. On Postgres it runs beside the service instances; its chunks
+ * take the same leaf lock their approvals take (bulk-writer-postgres.ts) and it never competes in
+ * the publisher election.
  */
 export async function openBulkStorage(config: StorageConfig): Promise<BulkStorage> {
   if (config.databaseUrl) {
@@ -34,8 +36,16 @@ export async function openBulkStorage(config: StorageConfig): Promise<BulkStorag
   const lock = acquireSqliteInstanceLock(config.databasePath);
   try {
     const db = openSqliteDatabase(config.databasePath);
+    tuneForImport(db);
     const store = new SqliteIssuerStore(db, lock);
-    return { store, sql: sqliteRunner(db), writer: new SqliteBulkWriter(db), close: () => store.close() };
+    const close = async () => {
+      try {
+        if (db.open) finishImportDatabase(db);
+      } finally {
+        await store.close();
+      }
+    };
+    return { store, sql: sqliteRunner(db), writer: new SqliteBulkWriter(db), close };
   } catch (err) {
     await lock.release();
     throw err;

@@ -6,7 +6,7 @@ import type { ApplicationRecord, AuditEventRecord, CredentialRecord, DecisionRec
  * The bulk import's writes (issuer-service/src/bulk-import): a chunk of credentials — with their
  * applications, leaves, identity records, decisions, the tree nodes above them, one audit event and
  * the import journal's progress — in one transaction. Kept apart from the store classes because it
- * writes many rows at once (prepared statements in a loop on SQLite, `unnest` arrays on Postgres)
+ * writes many rows at once (multi-row INSERTs on SQLite, `unnest` arrays on Postgres)
  * where the store writes one approval.
  *
  * The journal (migration 11): `import_runs` has one row per file (its SHA-256), and `rows_done`, the
