@@ -65,6 +65,9 @@ export function policySpec(overrides: Partial<PolicySpec> = {}): PolicySpec {
   };
 }
 
+/** Where the test chain's clock starts (World.create): 2030-01-01T00:00:00Z. */
+export const CHAIN_EPOCH = Date.UTC(2030, 0, 1) / 1000;
+
 /** The UTC date (YYYYMMDD) of a unix timestamp. */
 export function utcDate(timestamp: number): number {
   const d = new Date(timestamp * 1000);
@@ -139,6 +142,12 @@ export class World {
 
   /** Deploys everything, registers issuer 1 (depth 32) and policy 1 unless told otherwise. */
   static async create(options: DeployOptions = {}): Promise<World> {
+    // The chain's clock starts at CHAIN_EPOCH, not at today's date: proofs are dated by the chain,
+    // so the statements a run proves are the same on any day and the stored ones stay usable.
+    if ((await latestTime()) < CHAIN_EPOCH) {
+      await hre.network.provider.send('evm_setNextBlockTimestamp', [CHAIN_EPOCH]);
+      await hre.network.provider.send('evm_mine', []);
+    }
     const [admin, publisher, ...users] = await hre.ethers.getSigners();
     const deployment = await deployZkKyc(admin, {
       issuers: [{ issuerId: ISSUER_ID, did: 'did:example:issuer-1', publisher: publisher.address, treeDepth: 32 }],
@@ -207,12 +216,14 @@ export class World {
     };
     const prove = async () => (await nodeProver(circuit)).prove(input);
     if (options.fresh) return prove();
+    // A stored proof is used only if it verifies and proves against this tree's root.
+    const check = async (stored: KycProof) => BigInt(stored.root) === tree.root && (await (await nodeProver(circuit)).verify(stored));
     // Tests revert to a snapshot and register the same holder for the same wallet again, and test
     // files build the same worlds: a proof of the same statement (same circuit, same inputs, same
     // root) is as good as a fresh one, and costs nothing.
     const key = JSON.stringify({ depth: tree.depth, root: tree.root, input }, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
     const files = [`${artifactsDir(circuit)}${circuit}.zkey`, `${artifactsDir(circuit)}${circuit}.wasm`];
-    return PROOFS.getOrProve({ name: circuit, files }, key, prove);
+    return PROOFS.getOrProve({ name: circuit, files }, key, prove, check);
   }
 
   /**

@@ -17,7 +17,8 @@ const recorded = (() => {
 
 class DurationSequencer extends Sequencer {
   time(test) {
-    return super.time(test) ?? recorded[relative(test.context.config.rootDir, test.path)] ?? 1;
+    // Jest's cache holds milliseconds; the file holds seconds.
+    return super.time(test) ?? (recorded[relative(test.context.config.rootDir, test.path)] ?? 1) * 1000;
   }
 }
 

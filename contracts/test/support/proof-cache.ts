@@ -10,9 +10,11 @@
  *
  * The repository keeps the contract suites' proofs too (contracts/test/proofs/, same layout), so a
  * fresh clone's `npm test` reads them instead of proving about fifty statements again: each is a
- * real proof made by this prover from these files, and the gate verifies it like any other. A
- * change to the key, the wasm, the prover, snarkjs or Node's V8 gives a new directory name, so
- * the committed proofs stop matching and are proved again; `npm run test:proofs -w
+ * real proof made by this prover from these files, and the gate verifies it like any other. Each
+ * file holds its statement beside the proof (a file under another statement's name is refused), and
+ * the caller's check (fixture.ts: Groth16 verification) runs on every proof read from disk. A
+ * change to the key, the wasm, the prover, the credentials or tree packages, snarkjs or Node's V8
+ * gives a new directory name, so the committed proofs stop matching and are proved again; `npm run test:proofs -w
  * @zkkyc/contracts` refreshes them (ZKKYC_SAVE_PROOFS=1 writes every proof used into the repository
  * directory and drops that circuit's directories of older provenance).
  */
@@ -42,14 +44,28 @@ export interface CircuitIdentity {
   files: readonly string[];
 }
 
-const PROVER_SOURCE_DIR = fileURLToPath(new URL('../../../packages/prover/src/', import.meta.url));
-const SNARKJS_MANIFEST = fileURLToPath(new URL('../../../node_modules/snarkjs/package.json', import.meta.url));
+const SOURCE_DIRS = ['prover', 'credentials', 'tree'].map((p) => fileURLToPath(new URL(`../../../packages/${p}/src/`, import.meta.url)));
+/** The versions of the proving libraries (snarkjs, its witness calculator, its field arithmetic). */
+const MANIFESTS = ['snarkjs', 'circom_runtime', 'ffjavascript'].map((p) => fileURLToPath(new URL(`../../../node_modules/${p}/package.json`, import.meta.url)));
 
 export interface ProofCacheOptions {
   /** Where committed proofs are read from (default REPOSITORY_PROOFS). */
   repositoryRoot?: string;
   /** Write every proof used into `repositoryRoot` (default: ZKKYC_SAVE_PROOFS=1). */
   save?: boolean;
+}
+
+/**
+ * Checks a proof read from disk before it is used (fixture.ts: Groth16 verification against the
+ * key, and the public signals the statement fixes): a stored file that fails is proved again, so a
+ * damaged or planted file cannot stand in for the proof the prover would make.
+ */
+export type StoredProofCheck<P> = (proof: P) => Promise<boolean>;
+
+/** What a file holds: the statement it proves, with the proof, so a file under another statement's name is refused. */
+interface StoredProof<P> {
+  statement: string;
+  proof: P;
 }
 
 export class ProofCache<P> {
@@ -64,12 +80,19 @@ export class ProofCache<P> {
     this.save = options.save ?? process.env[SAVE_PROOFS_ENV] === '1';
   }
 
+  /** The proof of `statement` stored in `file`, if the file holds that statement and its proof passes `check`. */
+  private async readChecked(file: string, statement: string, check: StoredProofCheck<P>): Promise<P | undefined> {
+    const stored = readStored<StoredProof<P>>(file);
+    if (!stored || stored.statement !== statement) return undefined;
+    return (await check(stored.proof)) ? stored.proof : undefined;
+  }
+
   /**
    * A copy of the proof of statement `key` for `circuit`: from memory, else from disk, else from
    * `prove` (then stored in both; a failed proof stores nothing). A copy, so a test that tampers
    * with its proof cannot spoil the next test's.
    */
-  async getOrProve(circuit: CircuitIdentity, key: string, prove: () => Promise<P>): Promise<P> {
+  async getOrProve(circuit: CircuitIdentity, key: string, prove: () => Promise<P>, check: StoredProofCheck<P> = async () => true): Promise<P> {
     const dir = this.dirOf(circuit);
     const memoryKey = `${circuit.name}\n${key}`;
     let proof = this.memory.get(memoryKey);
@@ -79,15 +102,16 @@ export class ProofCache<P> {
       const name = `${createHash('sha256').update(key).digest('hex')}.v8`;
       const runFile = dir === null ? null : join(dir.run, name);
       const repositoryFile = dir === null ? null : join(dir.repository, name);
-      proof = runFile === null ? undefined : (readStored<P>(runFile) ?? readStored<P>(repositoryFile!));
+      const statement = `${circuit.name}\n${key}`;
+      proof = runFile === null ? undefined : ((await this.readChecked(runFile, statement, check)) ?? (await this.readChecked(repositoryFile!, statement, check)));
       if (proof) {
         this.stats.diskHits++;
       } else {
         proof = await prove();
         this.stats.proved++;
-        if (runFile !== null) store(runFile, proof);
+        if (runFile !== null) store(runFile, { statement, proof });
       }
-      if (this.save && repositoryFile !== null && !existsSync(repositoryFile)) store(repositoryFile, proof);
+      if (this.save && repositoryFile !== null && !existsSync(repositoryFile)) store(repositoryFile, { statement, proof });
       this.memory.set(memoryKey, proof);
     }
     return structuredClone(proof);
@@ -116,10 +140,14 @@ export class ProofCache<P> {
 function provenanceHash(circuit: CircuitIdentity): string {
   const hash = createHash('sha256');
   for (const file of circuit.files) hash.update(readFileSync(file));
-  for (const name of readdirSync(PROVER_SOURCE_DIR).sort()) {
-    if (name.endsWith('.ts') && !name.endsWith('.test.ts')) hash.update(name).update(readFileSync(join(PROVER_SOURCE_DIR, name)));
+  // The prover and what it computes inputs with (the credentials' encodings, the tree), every source file.
+  for (const dir of SOURCE_DIRS) {
+    for (const name of (readdirSync(dir, { recursive: true }) as string[]).sort()) {
+      if (name.endsWith('.ts') && !name.endsWith('.test.ts')) hash.update(name).update(readFileSync(join(dir, name)));
+    }
   }
-  hash.update(readFileSync(SNARKJS_MANIFEST)).update(`v8 ${process.versions.v8}`);
+  for (const manifest of MANIFESTS) hash.update(readFileSync(manifest));
+  hash.update(`v8 ${process.versions.v8}`);
   return hash.digest('hex');
 }
 
