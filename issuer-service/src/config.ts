@@ -150,6 +150,12 @@ export interface IssuerServiceConfig {
    */
   publisherElectionIntervalMs?: number;
   /**
+   * Postgres: how long a starting instance (or a bulk import) waits for another one's first-start
+   * initialization before it gives up (`FIRST_START_LOCK_TIMEOUT_SECONDS`, default 120;
+   * store/first-start-lock.ts).
+   */
+  firstStartLockTimeoutSeconds?: number;
+  /**
    * Run the issuer as `did:web:<host>` (`ISSUER_DID_WEB_HOST`, e.g. `issuer.example.com` or
    * `localhost%3A3100`): VCs name that DID and the service serves its document at `/.well-known/did.json`.
    */
@@ -483,7 +489,7 @@ export function parseReviewerKeys(raw: string): ReviewerCredential[] {
  * [10 wrong keys/min per client address], ISSUER_TREE_ID [1], CHALLENGE_TTL_SECONDS [300],
  * HOLDER_RATE_LIMIT [60/min], BODY_LIMIT_BYTES [16384], PUBLISH_INTERVAL_SECONDS [60],
  * ANCHOR_RPC_URL + ANCHOR_REGISTRY_ADDRESS + ANCHOR_PUBLISHER_KEY (all or none), ANCHOR_CHAINS (JSON list of
- * chains), PUBLISHER_ELECTION_INTERVAL_MS [3000], ISSUER_DID_WEB_HOST,
+ * chains), PUBLISHER_ELECTION_INTERVAL_MS [3000], FIRST_START_LOCK_TIMEOUT_SECONDS [120], ISSUER_DID_WEB_HOST,
  * ETHR_RPC_URL + ETHR_REGISTRY_ADDRESS (both or none; enables did:ethr holders),
  * IDENTITY_RECORD_RETENTION_DAYS [1826; ≥ 365], DISCLOSURE_RPC_URL + DISCLOSURE_LOG_ADDRESS +
  * DISCLOSURE_GATE_ADDRESS (all three or none) with DISCLOSURE_CONFIRMATIONS [1], ISSUER_PUBLIC_URL (enables
@@ -590,6 +596,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IssuerServiceC
     ...(anchor ? { anchor } : {}),
     ...(anchorChains ? { anchorChains } : {}),
     publisherElectionIntervalMs: intFrom(env, 'PUBLISHER_ELECTION_INTERVAL_MS', 3000, 100, 600_000),
+    firstStartLockTimeoutSeconds: intFrom(env, 'FIRST_START_LOCK_TIMEOUT_SECONDS', 120, 1, 3600),
     ...(didWebHost ? { didWebHost } : {}),
     port,
     host,

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import './support/inject-shim.js';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { computeLeaf, encodeAttributes, randomSalt, verifyKycCredential } from '@zkkyc/credentials';
 import { IssuerTree, pathRoot } from '@zkkyc/tree';
@@ -11,6 +12,9 @@ import { wasmLeafHash } from '../src/bulk-import/leaf-hash.js';
 import { sampleCustomers, toCsv, toJsonLines, type SampleCustomer } from '../src/bulk-import/sample-customers.js';
 import { openBulkStorage } from '../src/store/bulk-storage.js';
 import { BulkWriteConflict, type BulkChunk, type BulkIssuedRow } from '../src/store/bulk-writer.js';
+import { SqliteBulkWriter, tuneForImport } from '../src/store/bulk-writer-sqlite.js';
+import { acquireSqliteInstanceLock, type InstanceLock } from '../src/store/instance-lock.js';
+import { openSqliteDatabase } from '../src/store/sqlite-database.js';
 import { defaultTreeShape } from '../src/store/tree-rows.js';
 import { loadIssuerTree } from '../src/services/issuer-tree.js';
 import { TEST_BACKENDS } from './support/backends.js';
@@ -548,6 +552,86 @@ describe('bulk import and a service approval of a person in the file (postgres)'
       }
     } finally {
       await db.cleanup();
+    }
+  });
+});
+
+describe('bulk import on SQLite: finishing durably before it reports', () => {
+  const SUMMARY = / issued, .* already imported, .* rejected; this run issued /;
+
+  /** Imports `n` customers into `path`; notes, at the summary line, the WAL's size and whether the import still held the database. */
+  async function importNoting(path: string, n: number) {
+    const logged: string[] = [];
+    const atSummary: { walBytes?: number; lock?: InstanceLock } = {};
+    const log = (m: string) => {
+      logged.push(m);
+      if (!SUMMARY.test(m)) return;
+      atSummary.walBytes = existsSync(`${path}-wal`) ? statSync(`${path}-wal`).size : 0;
+      atSummary.lock = acquireSqliteInstanceLock(path); // throws while the import has the database open
+    };
+    const outcome = await runImport(testConfig(path), { file: writeFile(toCsv(sampleCustomers(n, { prefix: `finish-${++files}`, expiryDate: nextYear() }))), ...quiet, log });
+    await atSummary.lock?.release();
+    return { outcome, logged, atSummary };
+  }
+
+  it('the WAL is copied into the database file and the database closed before the summary, also with another connection open', async () => {
+    const path = join(tmp.dir, 'finish-open-reader.sqlite');
+    await importNoting(path, 3);
+    // An idle reader keeps the file open, so closing the import's connection does not checkpoint by itself.
+    const reader = new Database(path, { readonly: true });
+    reader.prepare('SELECT COUNT(*) FROM credentials').get(); // a read ends, the connection stays
+    try {
+      const { outcome, logged, atSummary } = await importNoting(path, 5);
+      expect(outcome.issuedNow).toBe(5);
+      expect(atSummary.walBytes).toBe(0);
+      expect(atSummary.lock).toBeDefined();
+      expect(logged[logged.length - 1]).toMatch(SUMMARY);
+      expect(logged.join('\n')).not.toContain('write-ahead log');
+    } finally {
+      reader.close();
+    }
+  });
+
+  it('a reader holding a snapshot (an online backup): the finish commit is FULL, the WAL left behind is named before the summary, and nothing is lost', async () => {
+    const path = join(tmp.dir, 'finish-snapshot.sqlite');
+    await importNoting(path, 3);
+    const reader = new Database(path, { readonly: true });
+    try {
+      reader.exec('BEGIN');
+      reader.prepare('SELECT COUNT(*) FROM credentials').get(); // holds the snapshot from before the import
+      const { outcome, logged, atSummary } = await importNoting(path, 5);
+      expect(outcome.issuedNow).toBe(5);
+      expect(atSummary.lock).toBeDefined();
+      expect(atSummary.walBytes).toBeGreaterThan(0);
+      expect(logged[logged.length - 1]).toMatch(SUMMARY);
+      expect(logged[logged.length - 2]).toContain(`the import is durable in the write-ahead log ${path}-wal`);
+      expect(reader.prepare('SELECT COUNT(*) AS n FROM credentials').get()).toEqual({ n: 3 });
+    } finally {
+      reader.exec('COMMIT');
+      reader.close();
+    }
+    // Once the reader is gone, a new connection sees every credential and the finished journal.
+    const after = new Database(path, { readonly: true });
+    try {
+      expect(after.prepare('SELECT COUNT(*) AS n FROM credentials').get()).toEqual({ n: 8 });
+      expect(after.prepare('SELECT COUNT(*) AS n FROM import_runs WHERE finished_at IS NULL').get()).toEqual({ n: 0 });
+    } finally {
+      after.close();
+    }
+  });
+
+  it('the journal’s finish row is committed with synchronous = FULL (the commit that fsyncs the chunks written under NORMAL)', async () => {
+    const db = openSqliteDatabase(join(tmp.dir, 'finish-full.sqlite'));
+    try {
+      tuneForImport(db);
+      expect(db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL while the chunks are written
+      const writer = new SqliteBulkWriter(db);
+      await writer.startRun({ id: 'r1', fileName: 'f.csv', totalRows: 0, rowsDone: 0, issued: 0, skipped: 0, startedAt: 1, updatedAt: 1, finishedAt: null });
+      await writer.finishRun('r1', 2);
+      expect(db.pragma('synchronous', { simple: true })).toBe(2); // FULL
+      expect((await writer.getRun('r1'))?.finishedAt).toBe(2);
+    } finally {
+      db.close();
     }
   });
 });

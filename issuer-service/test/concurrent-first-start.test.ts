@@ -4,8 +4,8 @@ import pg from 'pg';
 import { Resolver } from 'did-resolver';
 import { verifyKycCredential } from '@zkkyc/credentials';
 import { createIssuerService, type IssuerService } from '../src/issuer-service.js';
-import { loadConfig, type IssuerServiceConfig } from '../src/config.js';
-import { FIRST_START_LOCK_KEY } from '../src/store/first-start-lock.js';
+import { ConfigError, loadConfig, type IssuerServiceConfig } from '../src/config.js';
+import { FIRST_START_LOCK_KEY, FirstStartLockTimeout } from '../src/store/first-start-lock.js';
 import { TEST_BACKENDS } from './support/backends.js';
 import { exited, killAll, spawnUntil } from './support/child-service.js';
 import { makeHolder } from './support/holder.js';
@@ -94,6 +94,18 @@ async function keyRows(config: IssuerServiceConfig) {
   const usedKids = [...new Set(dids.flatMap((d) => (JSON.parse(d.identifier_json) as { keys: Array<{ kid: string }> }).keys.map((k) => k.kid)))].sort();
   return { dids, keys: keys.map((k) => k.kid), privateKeys: privateKeys.map((k) => k.alias), usedKids };
 }
+
+describe('FIRST_START_LOCK_TIMEOUT_SECONDS', () => {
+  const env = { ISSUER_KEY_SECRET: 'qNPJz5YDBjm4HeGqRaU1JHTebxXwST0H', REVIEWER_API_KEYS: `olga:${KEY}:${ALL_ROLES}` };
+  it('defaults to 120 s and takes 1 … 3600', () => {
+    expect(loadConfig(env).firstStartLockTimeoutSeconds).toBe(120);
+    expect(loadConfig({ ...env, FIRST_START_LOCK_TIMEOUT_SECONDS: '5' }).firstStartLockTimeoutSeconds).toBe(5);
+  });
+  it.each(['0', '3601', '-1', '2.5', 'soon'])('refuses %s, naming the variable', (value) => {
+    expect(() => loadConfig({ ...env, FIRST_START_LOCK_TIMEOUT_SECONDS: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...env, FIRST_START_LOCK_TIMEOUT_SECONDS: value })).toThrow(/FIRST_START_LOCK_TIMEOUT_SECONDS/);
+  });
+});
 
 (postgres ? describe : describe.skip)('instances starting together on an empty Postgres', () => {
   it('did:web: all start, one DID document, one JOSE key, one person key, one record key; approved on A, verified with B’s document', async () => {
@@ -198,5 +210,40 @@ async function keyRows(config: IssuerServiceConfig) {
     expect(Date.now() - killedAt).toBeLessThan(10_000);
     expect(service.issuerDid).toMatch(/^did:key:zDn/);
     expect((await keyRows(config)).dids.map((d) => d.did)).toEqual([service.issuerDid]);
+  });
+
+  it('a start gives up after FIRST_START_LOCK_TIMEOUT_SECONDS when the holder never releases (a host gone without closing), and creates nothing', async () => {
+    const config = await freshConfig({ firstStartLockTimeoutSeconds: 1 });
+    // A holder that never lets go: a session that stays open, as a vanished host's does until the server's TCP keepalive.
+    const holder = new pg.Client({ connectionString: config.databaseUrl });
+    await holder.connect();
+    cleanups.push(() => holder.end());
+    await holder.query(`SELECT pg_advisory_lock(${FIRST_START_LOCK_KEY})`, [config.databaseSchema]);
+
+    const startedAt = Date.now();
+    const failed = await createIssuerService(config).then(
+      (s) => {
+        cleanups.push(() => s.close());
+        return null;
+      },
+      (err: unknown) => err,
+    );
+    expect(failed).toBeInstanceOf(FirstStartLockTimeout);
+    expect((failed as Error).message).toContain(`first-start lock of schema "${config.databaseSchema}"`);
+    expect((failed as Error).message).toContain('pg_terminate_backend');
+    expect((failed as Error).message).toContain('FIRST_START_LOCK_TIMEOUT_SECONDS');
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(1_000);
+    expect(Date.now() - startedAt).toBeLessThan(8_000);
+    // Told once that it waits, however many times it tried.
+    expect(warnings.filter((w) => w.includes('another instance is initializing this database'))).toHaveLength(1);
+    // Nothing of the issuer was created.
+    expect(await query(config, 'SELECT COUNT(*)::int AS n FROM veramo_dids')).toEqual([{ n: 0 }]);
+    expect(await query(config, 'SELECT COUNT(*)::int AS n FROM veramo_keys')).toEqual([{ n: 0 }]);
+
+    // Once the holder lets go, a start goes through.
+    await holder.query(`SELECT pg_advisory_unlock(${FIRST_START_LOCK_KEY})`, [config.databaseSchema]);
+    const service = await createIssuerService(config);
+    cleanups.push(() => service.close());
+    expect(service.issuerDid).toMatch(/^did:key:zDn/);
   });
 });

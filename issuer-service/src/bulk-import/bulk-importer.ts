@@ -13,6 +13,7 @@ import { PersonBinder } from '../services/person-binding.js';
 import { ReviewerDirectory, type AuthenticatedReviewer } from '../services/reviewer-auth.js';
 import { kycSchemaUrl, publicBaseUrl } from '../services/status-list.js';
 import { openBulkStorage } from '../store/bulk-storage.js';
+import { underFirstStartLock } from '../store/first-start-lock.js';
 import { BulkWriteConflict, type BulkChunk, type BulkIssuedRow, type BulkWriter, type ImportRun } from '../store/bulk-writer.js';
 import type { CredentialRecord } from '../store/issuer-store.js';
 import { SqlPrivateKeyStore } from '../store/veramo-stores.js';
@@ -187,10 +188,21 @@ async function importFile(
   const raws = parseImportFile(bytes.toString('utf8'), importFormatOf(options.file));
 
   const storage = await openBulkStorage(config);
+  let outcome: ImportOutcome;
+  let closed: Awaited<ReturnType<typeof storage.close>>;
   try {
     const { store, sql, writer } = storage;
-    const box = await openKeyBox(store, config.keySecret);
-    const persons = await PersonBinder.open(store, box);
+    // The issuer: its key box, DID and key, the person key and record vault. On an empty Postgres
+    // this creates them, so it takes turns with service instances starting at the same moment
+    // (store/first-start-lock.ts): all of them then read the one set the first created.
+    const { persons, context } = await underFirstStartLock(
+      config,
+      async () => {
+        const box = await openKeyBox(store, config.keySecret);
+        return { persons: await PersonBinder.open(store, box), context: await openIssuingContext(config, pool, store, sql, box) };
+      },
+      { log },
+    );
     const previous = await writer.getRun(runId);
     const resumedAt = previous?.rowsDone ?? 0;
 
@@ -225,8 +237,7 @@ async function importFile(
     const rejectedRows = new Set(errors.map((e) => e.row));
     const valid = new Map<number, ImportRow>(rows.filter((r) => !rejectedRows.has(r.row)).map((r) => [r.row, r]));
 
-    // 2. The issuer: its DID and key, the record vault, the tree.
-    const context = await openIssuingContext(config, pool, store, sql, box);
+    // 2. The tree.
     await store.openTree(config.treeDepth, context.nodeHash);
     let run = await writer.startRun({
       id: runId,
@@ -305,12 +316,19 @@ async function importFile(
     }
     await writer.finishRun(runId, now());
     const seconds = (performance.now() - started) / 1000;
-    const outcome: ImportOutcome = { runId, totalRows: raws.length, issued: run.issued, skipped: run.skipped, rejected: run.rowsDone - run.issued - run.skipped, resumedAt, issuedNow, seconds };
-    log(`${outcome.issued} issued, ${outcome.skipped} already imported, ${outcome.rejected} rejected; this run issued ${issuedNow} in ${seconds.toFixed(1)} s`);
-    return outcome;
+    outcome = { runId, totalRows: raws.length, issued: run.issued, skipped: run.skipped, rejected: run.rowsDone - run.issued - run.skipped, resumedAt, issuedNow, seconds };
   } finally {
-    await storage.close();
+    closed = await storage.close();
   }
+  // Reported only once the database is closed: on SQLite, close is what makes the import durable (bulk-storage.ts).
+  if (closed.walPending) {
+    log(
+      `the import is durable in the write-ahead log ${closed.walPending}, but a reader (an online backup?) held an older snapshot, so not all of it was copied ` +
+        'into the database file yet; the next checkpoint (the service does them as it writes) finishes that — keep the -wal file with the database until then',
+    );
+  }
+  log(`${outcome.issued} issued, ${outcome.skipped} already imported, ${outcome.rejected} rejected; this run issued ${outcome.issuedNow} in ${outcome.seconds.toFixed(1)} s`);
+  return outcome;
 }
 
 async function openIssuingContext(

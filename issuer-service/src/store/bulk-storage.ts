@@ -14,8 +14,12 @@ export interface BulkStorage {
   store: IssuerStore;
   sql: SqlRunner;
   writer: BulkWriter;
-  /** Closes the database (and releases the SQLite file lock). */
-  close(): Promise<void>;
+  /**
+   * Closes the database (and releases the SQLite file lock). On SQLite it first copies the import's
+   * WAL into the database file; `walPending` names the WAL file when a reader's snapshot kept part of
+   * it there (still durable: synced by the journal's finish commit; the next checkpoint copies it).
+   */
+  close(): Promise<{ walPending: string | null }>;
 }
 
 /**
@@ -31,7 +35,11 @@ export async function openBulkStorage(config: StorageConfig): Promise<BulkStorag
   if (config.databaseUrl) {
     const pool = await openPostgresDatabase(config.databaseUrl, { schema: config.databaseSchema, poolSize: 4 });
     const store = new PostgresIssuerStore(pool);
-    return { store, sql: postgresRunner(pool), writer: new PostgresBulkWriter(pool), close: () => store.close() };
+    const close = async () => {
+      await store.close();
+      return { walPending: null };
+    };
+    return { store, sql: postgresRunner(pool), writer: new PostgresBulkWriter(pool), close };
   }
   const lock = acquireSqliteInstanceLock(config.databasePath);
   try {
@@ -39,11 +47,13 @@ export async function openBulkStorage(config: StorageConfig): Promise<BulkStorag
     tuneForImport(db);
     const store = new SqliteIssuerStore(db, lock);
     const close = async () => {
+      let finished = { checkpointed: true };
       try {
-        if (db.open) finishImportDatabase(db);
+        if (db.open) finished = finishImportDatabase(db);
       } finally {
         await store.close();
       }
+      return { walPending: finished.checkpointed ? null : `${config.databasePath}-wal` };
     };
     return { store, sql: sqliteRunner(db), writer: new SqliteBulkWriter(db), close };
   } catch (err) {

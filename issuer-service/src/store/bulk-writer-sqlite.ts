@@ -18,8 +18,10 @@ const IN_BATCH = 500;
  * - `synchronous = NORMAL` instead of the service's FULL: in WAL mode a commit is then written to
  *   the WAL without an fsync, which survives the import process being killed (kill -9: the OS has
  *   the pages) but not a power loss, which may roll back the last chunks. They roll back with the
- *   journal rows of the same transactions, so a rerun issues them again, once. The import ends
- *   with a full checkpoint (`finishImportDatabase`), which syncs everything before it reports.
+ *   journal rows of the same transactions, so a rerun issues them again, once. The journal's
+ *   finish row is committed with `synchronous = FULL` (`finishRun`): in WAL mode that commit
+ *   fsyncs the WAL file, and with it every chunk written before. Closing then copies the WAL into
+ *   the database file (`finishImportDatabase`); the importer reports only after that.
  * - A page cache of up to 256 MB and in-memory temporary storage: the chunks insert keys that fall
  *   anywhere in growing indexes (holder DIDs, person keys, status bits), and with the default 2 MB
  *   cache each chunk read those index pages back from the OS — the write of a chunk took 2.5× longer
@@ -34,10 +36,38 @@ export function tuneForImport(db: SqliteDb): void {
   db.pragma('wal_autocheckpoint = 16384');
 }
 
-/** Copies the whole WAL into the database file and syncs it: the import's writes are then as durable as the service's. */
-export function finishImportDatabase(db: SqliteDb): void {
+/** Tries of the full checkpoint, each waiting up to this long for readers, before settling for a partial one. */
+const CHECKPOINT_TRIES = 3;
+const CHECKPOINT_WAIT_MS = 1_000;
+
+export interface ImportDatabaseFinish {
+  /** False when a reader's snapshot (e.g. an online backup) kept part of the WAL from being copied into the database file. */
+  checkpointed: boolean;
+}
+
+/**
+ * Copies the whole WAL into the database file and syncs it (a checkpoint syncs the WAL before it
+ * copies, and the database file after). A reader holding an older snapshot blocks the copy of the
+ * frames after it: the checkpoint is tried again a few times, then done as far as it goes
+ * (`PASSIVE`), and the result says so — the frames left are in the WAL, synced by the journal's
+ * FULL finish commit (`finishRun`), and the next checkpoint copies them.
+ */
+export function finishImportDatabase(db: SqliteDb): ImportDatabaseFinish {
   db.pragma('synchronous = FULL');
-  db.pragma('wal_checkpoint(TRUNCATE)');
+  db.pragma(`busy_timeout = ${CHECKPOINT_WAIT_MS}`);
+  for (let tries = 0; tries < CHECKPOINT_TRIES; tries++) {
+    const [result] = db.pragma('wal_checkpoint(TRUNCATE)') as CheckpointResult[];
+    if (result.busy === 0) return { checkpointed: true };
+  }
+  const [result] = db.pragma('wal_checkpoint(PASSIVE)') as CheckpointResult[];
+  return { checkpointed: result.busy === 0 && result.log === result.checkpointed };
+}
+
+/** One row of `PRAGMA wal_checkpoint`: blocked, frames in the WAL, frames copied into the database file. */
+interface CheckpointResult {
+  busy: number;
+  log: number;
+  checkpointed: number;
 }
 
 /**
@@ -95,6 +125,8 @@ export class SqliteBulkWriter implements BulkWriter {
   }
 
   async finishRun(id: string, at: number): Promise<void> {
+    // FULL from here on: this commit fsyncs the WAL, making the chunks committed under NORMAL durable (tuneForImport).
+    this.db.pragma('synchronous = FULL');
     this.db.prepare('UPDATE import_runs SET finished_at = ?, updated_at = ? WHERE id = ? AND finished_at IS NULL').run(at, at, id);
   }
 
