@@ -187,12 +187,13 @@ export async function createIssuerService(config: IssuerServiceConfig, options: 
       now: () => clock.now(),
       log: (message, err) => app?.log.warn({ err }, message),
     });
-    // The latest published root's files. Once the database holds chunk files this reads no chunk's
-    // nodes and is waited for; the first start on a database without any (an upgrade to migration 13,
-    // a bulk fill) encodes every chunk once — O(n) — so it runs in the background and the routes
-    // answer root_not_served until it is done.
+    // The latest published root's files. When the store holds all of them this reads no chunk's nodes
+    // and is waited for; otherwise (an upgrade to migration 13, a bulk fill, a first capture killed
+    // midway, another instance still capturing) it encodes the missing chunks — up to O(n) — so it
+    // runs in the background and the routes answer root_not_served until it is done.
+    const latestStored = await treeChunks.latestPublicationStored();
     const firstFiles = serveLatestPublishedRoot(store, treeChunks).catch((err) => app?.log.warn({ err }, 'serving the latest published root’s tree files failed; the next poll retries'));
-    if (await treeChunks.hasStoredFiles()) await firstFiles;
+    if (latestStored) await firstFiles;
     const chains: AnchorChain[] = [...(options.anchor ? [{ name: 'default', anchor: options.anchor }] : []), ...(options.chains ?? [])];
     if (chains.length > 0) {
       publisher = new RootPublisher({
@@ -261,7 +262,7 @@ export async function createIssuerService(config: IssuerServiceConfig, options: 
         await retention?.stop();
         await treeFiles?.stop();
         await publisher?.stop();
-        await treeChunks.idle();
+        await treeChunks.close();
         await issuance.idle();
         await service.close();
         await store.close();

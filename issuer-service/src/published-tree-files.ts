@@ -1,6 +1,8 @@
 import type { IssuerStore } from './store/issuer-store.js';
 import type { TreeChunkService } from './services/tree-chunks.js';
 
+type PublishedRootFiles = Pick<TreeChunkService, 'capture' | 'serve' | 'roots' | 'forgetUnpublished'>;
+
 /**
  * Serves the tree files of the latest recorded publication when this instance does not serve them
  * yet. The publisher serves them as it records the root; the other instances on the same database
@@ -8,11 +10,13 @@ import type { TreeChunkService } from './services/tree-chunks.js';
  * still has that root: when it has moved on already, the next publication's files are served instead.
  * Returns true when the latest root's files are served.
  */
-export async function serveLatestPublishedRoot(store: Pick<IssuerStore, 'latestRootPublication' | 'treeState'>, chunks: Pick<TreeChunkService, 'capture' | 'serve' | 'roots'>): Promise<boolean> {
+export async function serveLatestPublishedRoot(store: Pick<IssuerStore, 'latestRootPublication' | 'treeState'>, chunks: PublishedRootFiles): Promise<boolean> {
   const latest = await store.latestRootPublication();
   if (!latest) return false;
   const root = BigInt(latest.root);
   if (chunks.roots()[0]?.root === root) return true;
+  // Behind the latest publication: roots older than the latest few may have lost their files to the publisher's prune.
+  await chunks.forgetUnpublished();
   // One row first: a capture of a tree that has moved on would store files no publication names.
   if (BigInt((await store.treeState()).root) !== root) return false;
   const captured = await chunks.capture();
@@ -28,7 +32,7 @@ export async function serveLatestPublishedRoot(store: Pick<IssuerStore, 'latestR
  */
 export function followPublishedRoots(opts: {
   store: Pick<IssuerStore, 'latestRootPublication' | 'treeState'>;
-  chunks: Pick<TreeChunkService, 'capture' | 'serve' | 'roots'>;
+  chunks: PublishedRootFiles;
   intervalMs: number;
   log?: (message: string, err: unknown) => void;
 }): { stop(): Promise<void> } {

@@ -325,7 +325,210 @@ describe.each(TEST_BACKENDS.map((b) => [b.name, b] as const))('tree chunk files 
     await setRow(1, altered);
     await expect(stale.chunkFile(s, 1)).rejects.toMatchObject({ statusCode: 500, code: 'tree_file_corrupt' });
     await a.sql.run('DELETE FROM tree_chunk_files WHERE chunk_index = 1');
-    await expect(stale.chunkFile(s, 1)).rejects.toMatchObject({ statusCode: 404, code: 'root_not_served' });
+    // (A new service: the one above answers chunk 1 from memory for a while; see the next test.)
+    const later = new TreeChunkService({ tree: a.tree, files: new SqlTreeFileStore(a.sql), chunkLevels: LEVELS });
+    await expect(later.chunkFile(s, 1)).rejects.toMatchObject({ statusCode: 404, code: 'root_not_served' });
+  });
+
+  it('concurrent requests for a chunk share one load: one store read for a cache miss, one encoding for a missing file; loads run a few at a time', async () => {
+    const db = await freshDb();
+    const a = await openProcess(db);
+    await issue(a.store, 24); // chunks 0..5
+    await new TreeChunkService({ tree: a.tree, files: new SqlTreeFileStore(a.sql), chunkLevels: LEVELS }).capture();
+    const inner = new SqlTreeFileStore(a.sql);
+    const files: TreeFileStore = Object.create(inner);
+    const storeReads: number[] = [];
+    let inFlight = 0;
+    let mostInFlight = 0;
+    files.chunk = async (shape, key) => {
+      storeReads.push(key.index);
+      mostInFlight = Math.max(mostInFlight, ++inFlight);
+      try {
+        await new Promise((r) => setTimeout(r, 5));
+        return await inner.chunk(shape, key);
+      } finally {
+        inFlight--;
+      }
+    };
+    const reads = counted(a.tree);
+    const service = new TreeChunkService({ tree: reads.tree, files, chunkLevels: LEVELS, chunkLoads: 2 });
+    const s = (await service.capture())!;
+    const expected = await expectedFiles(a.store);
+    // 20 requests for chunk 0, not cached: one store read.
+    const served = await Promise.all(Array.from({ length: 20 }, () => service.chunkFile(s, 0)));
+    expect(storeReads).toEqual([0]);
+    for (const f of served) expect(Buffer.from(f!.bytes).equals(Buffer.from(expected.chunks[0]))).toBe(true);
+    // Chunk 1's file deleted: 20 requests, one store read and one encoding from the nodes.
+    await a.sql.run('DELETE FROM tree_chunk_files WHERE chunk_index = 1');
+    reads.ranges.length = 0;
+    const again = await Promise.all(Array.from({ length: 20 }, () => service.chunkFile(s, 1)));
+    expect(storeReads).toEqual([0, 1]);
+    expect(chunkReads(reads.ranges)).toEqual([1]);
+    for (const f of again) expect(Buffer.from(f!.bytes).equals(Buffer.from(expected.chunks[1]))).toBe(true);
+    // Four other chunks at once: never more than 2 loads at a time.
+    await Promise.all([2, 3, 4, 5].map((n) => service.chunkFile(s, n)));
+    expect(storeReads).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(mostInFlight).toBe(2);
+  });
+
+  it('a chunk that can be neither read nor rebuilt is answered from memory for a while: no store read, no hash', async () => {
+    const db = await freshDb();
+    const a = await openProcess(db);
+    const ids = await issue(a.store, 8);
+    let clock = now;
+    await new TreeChunkService({ tree: a.tree, files: new SqlTreeFileStore(a.sql), chunkLevels: LEVELS }).capture();
+    const inner = new SqlTreeFileStore(a.sql);
+    const files: TreeFileStore = Object.create(inner);
+    let storeReads = 0;
+    files.chunk = async (shape, key) => {
+      storeReads++;
+      return inner.chunk(shape, key);
+    };
+    let hashes = 0;
+    const hash = (nodes: bigint[]) => {
+      hashes++;
+      return hashNode(nodes);
+    };
+    const service = new TreeChunkService({ tree: a.tree, files, chunkLevels: LEVELS, hash, unservableMemoryMs: 60_000, now: () => clock });
+    const s = (await service.capture())!;
+    // Chunk 1 corrupted (ETag matching), and the tree moves on (a revocation in chunk 1): it cannot be rebuilt.
+    const bad = Buffer.from((await expectedFiles(a.store)).chunks[1]);
+    bad[16 + 31] ^= 1;
+    await a.sql.run('UPDATE tree_chunk_files SET bytes = ?, etag = ? WHERE chunk_index = 1', [bad, `"${createHash('sha256').update(bad).digest('base64url')}"`]);
+    await revoke(a.store, ids[5]);
+    await expect(service.chunkFile(s, 1)).rejects.toMatchObject({ statusCode: 500, code: 'tree_file_corrupt' });
+    expect([storeReads, hashes]).toEqual([1, 1]);
+    for (let i = 0; i < 10; i++) await expect(service.chunkFile(s, 1)).rejects.toMatchObject({ statusCode: 500, code: 'tree_file_corrupt' });
+    expect([storeReads, hashes]).toEqual([1, 1]);
+    // Once the memory has expired, the store is read again (an operator may have restored the file meanwhile).
+    clock += 60_001;
+    await expect(service.chunkFile(s, 1)).rejects.toMatchObject({ statusCode: 500, code: 'tree_file_corrupt' });
+    expect([storeReads, hashes]).toEqual([2, 2]);
+  });
+
+  it('a start waits for the latest publication only when its top and every chunk file are stored (not as soon as any file is)', async () => {
+    const db = await freshDb();
+    const a = await openProcess(db);
+    await issue(a.store, 18); // chunks 0..4
+    const state = await a.store.treeState();
+    await a.store.recordRootPublication({ root: state.root, leafCount: state.leafCount, txHash: '0x1', publishedAt: now });
+    // A first capture (an upgrade's) killed after its first file.
+    const dying = countingFiles(a.sql, 1);
+    await expect(new TreeChunkService({ tree: a.tree, files: dying.files, chunkLevels: LEVELS }).capture()).rejects.toThrow('killed while writing files');
+    expect(await fileRows(a.sql)).toBe(1);
+    const b = await openProcess(db);
+    const service = new TreeChunkService({ tree: b.tree, files: new SqlTreeFileStore(b.sql), chunkLevels: LEVELS });
+    expect(await service.latestPublicationStored()).toBe(false);
+    await service.capture();
+    expect(await service.latestPublicationStored()).toBe(true);
+    // The top stored, one chunk file missing: not waited for either.
+    await a.sql.run('DELETE FROM tree_chunk_files WHERE chunk_index = 3');
+    expect(await service.latestPublicationStored()).toBe(false);
+  });
+
+  it('closing the service stops a capture in flight at its next chunk (a background first capture does not hold the close for O(n))', async () => {
+    const db = await freshDb();
+    const a = await openProcess(db);
+    await issue(a.store, 18); // chunks 0..4
+    const inner = new SqlTreeFileStore(a.sql);
+    const files: TreeFileStore = Object.create(inner);
+    const written: number[] = [];
+    let closed: Promise<void> | null = null;
+    const service: TreeChunkService = new TreeChunkService({ tree: a.tree, files, chunkLevels: LEVELS });
+    files.putChunk = async (shape, key, file) => {
+      await inner.putChunk(shape, key, file);
+      written.push(key.index);
+      closed ??= service.close();
+    };
+    await expect(service.capture()).rejects.toThrow('the service is closing');
+    await closed;
+    expect(written).toEqual([0]);
+  });
+
+  it('a capture re-stamps the files it reuses that no recent publication holds: a prune running during the capture does not leave the published root without them', async () => {
+    const db = await freshDb();
+    const a = await openProcess(db);
+    let clock = now;
+    await issue(a.store, 8); // chunks 0, 1
+    const inner = new SqlTreeFileStore(a.sql, () => clock);
+    const files: TreeFileStore = Object.create(inner);
+    let duringCapture: (() => Promise<unknown>) | null = null;
+    files.chunkKeys = async (shape) => {
+      const keys = await inner.chunkKeys(shape);
+      const hook = duringCapture;
+      duringCapture = null;
+      await hook?.();
+      return keys;
+    };
+    const touched: number[][] = [];
+    files.touchChunks = async (shape, keys) => {
+      touched.push(keys.map((k) => k.index));
+      return inner.touchChunks(shape, keys);
+    };
+    const logged: string[] = [];
+    const p = new TreeChunkService({ tree: a.tree, files, chunkLevels: LEVELS, pruneGraceMs: 60_000, now: () => clock, log: (m) => logged.push(m) });
+    const r1 = (await p.capture())!;
+    await a.store.recordRootPublication({ root: r1.root.toString(), leafCount: r1.leafCount, txHash: '0x1', publishedAt: clock });
+    p.serve(r1);
+    await issue(a.store, 2); // chunk 2 with 2 leaves
+    // Another instance captured this state 20 minutes ago and stored chunk 2's file (no publication names it).
+    const b = await openProcess(db);
+    await new TreeChunkService({ tree: b.tree, files: new SqlTreeFileStore(b.sql, () => clock), chunkLevels: LEVELS }).capture();
+    clock += 20 * 60_000;
+    // The capture reads the stored keys (chunk 2's among them), then a prune deletes chunk 2's file before the capture reuses it.
+    duringCapture = () => p.prune();
+    const s = (await p.capture())!;
+    expect(logged).toEqual([expect.stringContaining('was pruned while a capture reused it')]);
+    // Only chunk 2 was stamped: chunks 0 and 1 are the latest publication's, which every prune keeps.
+    expect(touched).toEqual([[2]]);
+    await a.store.recordRootPublication({ root: s.root.toString(), leafCount: s.leafCount, txHash: '0x2', publishedAt: clock });
+    p.serve(s);
+    const left = await a.sql.all<{ chunk_index: number | string; created_at: number | string }>('SELECT chunk_index, created_at FROM tree_chunk_files ORDER BY chunk_index');
+    expect(left.map((r) => Number(r.chunk_index))).toEqual([0, 1, 2]);
+    // The tree moves on: the latest published root's chunk 2 is still served from its file.
+    const expected = await expectedFiles(a.store);
+    await issue(a.store, 1);
+    expect(Buffer.from((await p.chunkFile(s, 2))!.bytes).equals(Buffer.from(expected.chunks[2]))).toBe(true);
+
+    // The other interleaving: the file is re-stamped before a prune deletes it. Another instance's capture reuses chunk 3's
+    // file (stored 20 minutes ago by a capture no publication names); a prune starting right after keeps it.
+    await issue(a.store, 2); // chunk 2 fills up, chunk 3 opens
+    await new TreeChunkService({ tree: b.tree, files: new SqlTreeFileStore(b.sql, () => clock), chunkLevels: LEVELS }).capture();
+    clock += 20 * 60_000;
+    const q = new TreeChunkService({ tree: b.tree, files: new SqlTreeFileStore(b.sql, () => clock), chunkLevels: LEVELS, pruneGraceMs: 60_000, now: () => clock });
+    const s2 = (await q.capture())!;
+    expect(await p.prune()).toMatchObject({ chunks: 0 });
+    await issue(a.store, 1);
+    expect(await q.chunkFile(s2, 3)).not.toBeNull();
+  });
+
+  it('a follower stops serving roots older than the latest publications (the publisher prunes their files)', async () => {
+    const db = await freshDb();
+    const a = await openProcess(db);
+    const ids = await issue(a.store, 8);
+    const publisher = new TreeChunkService({ tree: a.tree, files: new SqlTreeFileStore(a.sql), chunkLevels: LEVELS, servedRoots: 2 });
+    const publish = async () => {
+      const s = (await publisher.capture())!;
+      await a.store.recordRootPublication({ root: s.root.toString(), leafCount: s.leafCount, txHash: '0x1', publishedAt: now });
+      publisher.serve(s);
+      return s;
+    };
+    const r1 = await publish();
+    const b = await openProcess(db);
+    const follower = new TreeChunkService({ tree: b.tree, files: new SqlTreeFileStore(b.sql), chunkLevels: LEVELS, servedRoots: 2 });
+    expect(await serveLatestPublishedRoot(b.store, follower)).toBe(true);
+    expect(follower.roots().map((r) => r.root)).toEqual([r1.root]);
+    // Two publications the follower does not see, then a third it does: r1 is no longer among the 2 latest.
+    await revoke(a.store, ids[4]);
+    await publish();
+    await revoke(a.store, ids[5]);
+    const r3 = await publish();
+    await revoke(a.store, ids[6]);
+    const r4 = await publish();
+    expect(await serveLatestPublishedRoot(b.store, follower)).toBe(true);
+    expect(follower.roots().map((r) => r.root)).toEqual([r4.root]);
+    expect(follower.snapshot(r1.root)).toBeNull();
+    expect(r3.root).not.toBe(r4.root);
   });
 
   it('a follower captures nothing while the tree has moved past the latest published root (the files would be of no publication)', async () => {

@@ -59,6 +59,10 @@ export const DEFAULT_SERVED_ROOTS = 4;
 export const DEFAULT_CHUNK_CACHE_BYTES = 64 * 2 ** 20;
 /** Files stored this recently are never pruned: another instance's capture may be about to serve them. */
 export const DEFAULT_PRUNE_GRACE_MS = 10 * 60_000;
+/** How long a chunk that can be neither read nor rebuilt answers from memory (no store read, no hash) before it is tried again. */
+export const DEFAULT_UNSERVABLE_MEMORY_MS = 60_000;
+/** Chunk loads (a store read of up to 2.8 MB, or an encoding from the nodes) running at once; more wait their turn. */
+export const DEFAULT_CHUNK_LOADS = 4;
 
 export interface TreeChunkOptions {
   tree: Pick<MerkleTree, 'depth' | 'read'>;
@@ -72,6 +76,10 @@ export interface TreeChunkOptions {
   cacheBytes?: number;
   /** Files stored more recently than this are not pruned; {@link DEFAULT_PRUNE_GRACE_MS} by default. */
   pruneGraceMs?: number;
+  /** How long a chunk that could not be served is answered from memory; {@link DEFAULT_UNSERVABLE_MEMORY_MS} by default. */
+  unservableMemoryMs?: number;
+  /** Chunk loads at once; {@link DEFAULT_CHUNK_LOADS} by default. */
+  chunkLoads?: number;
   /** The tree's node hash: checks a stored chunk against its root (one hash per load). */
   hash?: NodeHash;
   now?: () => number;
@@ -80,6 +88,9 @@ export interface TreeChunkOptions {
 
 /** Returned by a capture attempt whose reads saw a write land (SQLite): nothing was stored from them. */
 const MOVED = Symbol('tree moved');
+
+/** What loading a chunk for a request gave: its file, or why it cannot be served (missing: pruned; corrupt: failed its check). */
+type ChunkLoad = { file: TreeFile } | { missing: true } | { corrupt: string };
 
 export class TreeChunkService {
   readonly chunkLevels: number;
@@ -92,12 +103,23 @@ export class TreeChunkService {
   private readonly cache: ByteLru;
   private pruning: Promise<{ chunks: number; tops: number }> | null = null;
   private capturing: Promise<unknown> = Promise.resolve();
+  private closing = false;
+  /** One load per chunk key in flight: concurrent requests for it share the store read (or the encoding). */
+  private readonly loads = new Map<string, Promise<ChunkLoad>>();
+  /** Chunks found missing or corrupt with the tree no longer holding them, until when they are answered from memory. */
+  private readonly unservable = new Map<string, { until: number; load: ChunkLoad }>();
+  private readonly loadSlots: Slots;
 
   constructor(private readonly opts: TreeChunkOptions) {
     this.chunkLevels = opts.chunkLevels ?? defaultChunkLevels(opts.tree.depth);
     this.servedRoots = Math.max(1, opts.servedRoots ?? DEFAULT_SERVED_ROOTS);
     this.shape = { depth: opts.tree.depth, chunkLevels: this.chunkLevels };
     this.cache = new ByteLru(opts.cacheBytes ?? DEFAULT_CHUNK_CACHE_BYTES);
+    this.loadSlots = new Slots(Math.max(1, opts.chunkLoads ?? DEFAULT_CHUNK_LOADS));
+  }
+
+  private now(): number {
+    return (this.opts.now ?? Date.now)();
   }
 
   get depth(): number {
@@ -122,9 +144,37 @@ export class TreeChunkService {
     return run;
   }
 
-  /** Whether the store holds any chunk file of this tree shape (else the next capture encodes every chunk: O(n) once). */
-  async hasStoredFiles(): Promise<boolean> {
-    return (await this.opts.files.chunkKeys(this.shape)).size > 0;
+  /**
+   * Whether the store holds the top and every chunk file of the latest recorded publication: then a
+   * capture of that root reads no chunk's nodes (a start can wait for it). False when any is missing —
+   * a first capture killed midway, another instance still capturing, an upgrade to migration 13 —
+   * and the next capture encodes the missing chunks: up to O(n), to be run in the background.
+   */
+  async latestPublicationStored(): Promise<boolean> {
+    const [top] = await this.opts.files.publishedTops(this.shape, 1);
+    if (!top) return false;
+    const stored = await this.opts.files.chunkKeys(this.shape);
+    return this.chunkKeysOf(decodeTop(top)).every((key) => stored.has(key));
+  }
+
+  /**
+   * Stops serving the roots that are not among the latest `servedRoots` recorded publications (any
+   * instance's): the publisher's prune keeps only those roots' files, so an instance that missed
+   * publications would otherwise list roots whose changed chunks are gone.
+   */
+  async forgetUnpublished(): Promise<void> {
+    const published = new Set((await this.opts.files.publishedTops(this.shape, this.servedRoots)).map((bytes) => topKeyString(decodeTop(bytes))));
+    this.served = this.served.filter((s) => published.has(topKeyString(s)));
+  }
+
+  /** The keys of the chunk files of the tree `top` is the top of. */
+  private chunkKeysOf(top: TreeTop): string[] {
+    const capacity = chunkCapacity(this.chunkLevels);
+    const keys: string[] = [];
+    for (let n = 0; n < chunkCount(top.leafCount, this.chunkLevels); n++) {
+      keys.push(chunkKeyString({ index: n, root: top.levels[0][n], leafCount: Math.min(capacity, top.leafCount - n * capacity) }));
+    }
+    return keys;
   }
 
   private async captureOnce(): Promise<TreeSnapshot | null> {
@@ -155,26 +205,50 @@ export class TreeChunkService {
     const top = treeTop(await levelsView(reader, depth, size, root, this.chunkLevels, depth / 2, (level) => [0, filled(level)]), this.chunkLevels);
     const capacity = chunkCapacity(this.chunkLevels);
     const chunks: ChunkRef[] = [];
+    // Files this capture did not write: those no prune is bound to keep are stamped below.
+    let reused: ChunkRef[] = [];
+    const encode = async (ref: ChunkRef): Promise<boolean> => {
+      if (this.closing) throw new Error('the service is closing: capture stopped');
+      // SQLite reads block the event loop: let requests (and the start) through between two chunks.
+      await new Promise((resolve) => setImmediate(resolve));
+      const file = await this.readChunkFile(reader, size, root, ref.index);
+      // SQLite: a write of this process can land between two reads. Only nodes read at the state
+      // the top was read at may be stored under its chunk root.
+      if ((await reader.state()).revision !== state.revision) return false;
+      await this.opts.files.putChunk(this.shape, ref, file);
+      stored.add(chunkKeyString(ref));
+      this.cache.set(chunkKeyString(ref), file);
+      return true;
+    };
     for (let n = 0; n < chunkCount(size, this.chunkLevels); n++) {
       const ref: ChunkRef = { index: n, root: top.levels[0][n], leafCount: Math.min(capacity, size - n * capacity) };
       const before = previous?.chunks[n];
+      const key = chunkKeyString(ref);
       // Same chunk root and leaf count: the same nodes (Poseidon is collision resistant).
-      if (before && before.root === ref.root && before.leafCount === ref.leafCount) {
-        chunks.push(before);
+      const same = before && before.root === ref.root && before.leafCount === ref.leafCount;
+      chunks.push(same ? before : ref);
+      if (same || stored.has(key)) {
+        reused.push(ref);
         continue;
       }
-      chunks.push(ref);
-      const key = chunkKeyString(ref);
-      if (stored.has(key)) continue;
-      // SQLite reads block the event loop: let requests (and the start) through between two chunks.
-      await new Promise((resolve) => setImmediate(resolve));
-      const file = await this.readChunkFile(reader, size, root, n);
-      // SQLite: a write of this process can land between two reads. Only nodes read at the state
-      // the top was read at may be stored under its chunk root.
-      if ((await reader.state()).revision !== state.revision) return MOVED;
-      await this.opts.files.putChunk(this.shape, ref, file);
-      stored.add(key);
-      this.cache.set(key, file);
+      if (!(await encode(ref))) return MOVED;
+    }
+    if (reused.length > 0) {
+      // Every prune keeps the latest publication's files (it keeps the latest publications'): not stamped.
+      const [publishedTop] = await this.opts.files.publishedTops(this.shape, 1);
+      const published = new Set(publishedTop ? this.chunkKeysOf(decodeTop(publishedTop)) : []);
+      reused = reused.filter((ref) => !published.has(chunkKeyString(ref)));
+    }
+    // A prune (this instance's or another's) may have found a reused file older than its grace
+    // period and needed by no recent publication: stamped now, a prune keeps it, and a prune that
+    // deleted it first shows as a file not found, encoded again here.
+    if (reused.length > 0 && (await this.opts.files.touchChunks(this.shape, reused)) < reused.length) {
+      const present = await this.opts.files.chunkKeys(this.shape);
+      for (const ref of reused) {
+        if (present.has(chunkKeyString(ref))) continue;
+        this.opts.log?.(`tree chunk file ${chunkKeyString(ref)} was pruned while a capture reused it; encoding it again`);
+        if (!(await encode(ref))) return MOVED;
+      }
     }
     return { root, leafCount: size, top, chunks };
   }
@@ -227,20 +301,19 @@ export class TreeChunkService {
     const key = chunkKeyString(ref);
     const cached = this.cache.get(key);
     if (cached) return cached;
-    const stored = await this.opts.files.chunk(this.shape, ref);
-    const problem = stored ? this.checkChunk(snapshot, ref, stored) : 'missing';
-    if (problem === null) {
-      this.cache.set(key, stored!);
-      return stored!;
+    const known = this.unservable.get(key);
+    let load: ChunkLoad;
+    if (known && known.until > this.now()) load = known.load;
+    else {
+      let loading = this.loads.get(key);
+      if (!loading) {
+        loading = this.loadSlots.run(() => this.loadChunk(snapshot, ref)).finally(() => this.loads.delete(key));
+        this.loads.set(key, loading);
+      }
+      load = await loading;
     }
-    if (stored) this.opts.log?.(`tree chunk file ${key} failed its check (${problem}); encoding it again from the nodes`);
-    const again = await this.encodeAgain(ref);
-    if (again) {
-      await this.opts.files.replaceChunk(this.shape, ref, again);
-      this.cache.set(key, again);
-      return again;
-    }
-    if (!stored) {
+    if ('file' in load) return load.file;
+    if ('missing' in load) {
       throw new ApiError(
         404,
         'root_not_served',
@@ -249,7 +322,33 @@ export class TreeChunkService {
         'served-root',
       );
     }
-    throw new ApiError(500, 'tree_file_corrupt', `the stored file of chunk ${index} of root ${snapshot.root} does not match that root (${problem}), and the tree has moved on`);
+    throw new ApiError(500, 'tree_file_corrupt', `the stored file of chunk ${index} of root ${snapshot.root} does not match that root (${load.corrupt}), and the tree has moved on`);
+  }
+
+  /** Reads chunk `ref` from the store (or the cache, filled by a load just finished) and checks it; repairs it from the nodes when it can. */
+  private async loadChunk(snapshot: TreeSnapshot, ref: ChunkRef): Promise<ChunkLoad> {
+    const key = chunkKeyString(ref);
+    const cached = this.cache.get(key);
+    if (cached) return { file: cached };
+    const stored = await this.opts.files.chunk(this.shape, ref);
+    const problem = stored ? this.checkChunk(snapshot, ref, stored) : 'missing';
+    if (problem === null) {
+      this.cache.set(key, stored!);
+      return { file: stored! };
+    }
+    if (stored) this.opts.log?.(`tree chunk file ${key} failed its check (${problem}); encoding it again from the nodes`);
+    const again = await this.encodeAgain(ref);
+    if (again) {
+      await this.opts.files.replaceChunk(this.shape, ref, again);
+      this.cache.set(key, again);
+      return { file: again };
+    }
+    // Neither readable nor rebuildable (the tree has moved on): the same answer for a while, from memory.
+    const load: ChunkLoad = stored ? { corrupt: problem } : { missing: true };
+    const now = this.now();
+    for (const [k, v] of this.unservable) if (v.until <= now) this.unservable.delete(k);
+    this.unservable.set(key, { until: now + (this.opts.unservableMemoryMs ?? DEFAULT_UNSERVABLE_MEMORY_MS), load });
+    return load;
   }
 
   /**
@@ -315,20 +414,24 @@ export class TreeChunkService {
   async idle(): Promise<void> {
     await this.capturing;
     await this.pruning?.catch(() => undefined);
+    await Promise.allSettled([...this.loads.values()]);
+  }
+
+  /** Stops a capture in flight at its next chunk (a background first capture can take minutes), then waits as {@link idle}. */
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.idle();
   }
 
   private async pruneNow(): Promise<{ chunks: number; tops: number }> {
     const keep = { chunks: new Set<string>(), tops: new Set<string>() };
     const hold = (top: TreeTop) => {
       keep.tops.add(topKeyString({ root: top.root, leafCount: top.leafCount }));
-      const capacity = chunkCapacity(this.chunkLevels);
-      for (let n = 0; n < chunkCount(top.leafCount, this.chunkLevels); n++) {
-        keep.chunks.add(chunkKeyString({ index: n, root: top.levels[0][n], leafCount: Math.min(capacity, top.leafCount - n * capacity) }));
-      }
+      for (const key of this.chunkKeysOf(top)) keep.chunks.add(key);
     };
     for (const s of [...this.served, ...(this.last ? [this.last] : [])]) hold(s.top);
     for (const bytes of await this.opts.files.publishedTops(this.shape, this.servedRoots)) hold(decodeTop(bytes));
-    const now = (this.opts.now ?? Date.now)();
+    const now = this.now();
     return this.opts.files.prune(this.shape, keep, now - (this.opts.pruneGraceMs ?? DEFAULT_PRUNE_GRACE_MS));
   }
 }
@@ -336,6 +439,26 @@ export class TreeChunkService {
 /** Chunk file layout (@zkkyc/tree, tree-chunks.ts): an 8-byte header, chunk index (u32), leaf count (u32), then 32-byte nodes. */
 const CHUNK_HEADER_BYTES = 16;
 const NODE_BYTES = 32;
+
+/** At most `max` tasks running at once; the others wait in order. */
+class Slots {
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly max: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.running >= this.max) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.running++;
+    try {
+      return await task();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
+    }
+  }
+}
 
 /** Files by key, least recently used first; holds at most `max` bytes (a larger file is not kept). */
 class ByteLru {

@@ -46,6 +46,13 @@ export interface TreeFileStore {
   putChunk(shape: TreeShapeKey, key: ChunkKey, file: StoredTreeFile): Promise<void>;
   /** Overwrites a stored file that failed its check with bytes encoded again from the nodes. */
   replaceChunk(shape: TreeShapeKey, key: ChunkKey, file: StoredTreeFile): Promise<void>;
+  /**
+   * Stamps the stored files of `keys` as stored now (their bytes are not rewritten), so that a prune
+   * starting later keeps them for its grace period, and one in flight no longer deletes them (its
+   * DELETE requires the old stamp). Returns how many files were found: fewer than `keys` means a
+   * prune deleted some first.
+   */
+  touchChunks(shape: TreeShapeKey, keys: readonly ChunkKey[]): Promise<number>;
   putTop(shape: TreeShapeKey, key: TopKey, file: StoredTreeFile): Promise<void>;
   /** The top files of the latest `count` recorded publications (those a top was stored for). */
   publishedTops(shape: TreeShapeKey, count: number): Promise<Uint8Array[]>;
@@ -100,6 +107,19 @@ export class SqlTreeFileStore implements TreeFileStore {
        ON CONFLICT (depth, chunk_levels, chunk_index, chunk_root, leaf_count) DO UPDATE SET bytes = excluded.bytes, etag = excluded.etag, created_at = excluded.created_at`,
       [shape.depth, shape.chunkLevels, key.index, key.root.toString(), key.leafCount, asBytes(file.bytes), file.etag, this.now()],
     );
+  }
+
+  async touchChunks(shape: TreeShapeKey, keys: readonly ChunkKey[]): Promise<number> {
+    let found = 0;
+    // Batches of 100 keys: 302 parameters, far below SQLite's and Postgres's limits.
+    for (let i = 0; i < keys.length; i += 100) {
+      const batch = keys.slice(i, i + 100);
+      found += await this.sql.run(
+        `UPDATE tree_chunk_files SET created_at = ? WHERE depth = ? AND chunk_levels = ? AND (${batch.map(() => '(chunk_index = ? AND chunk_root = ? AND leaf_count = ?)').join(' OR ')})`,
+        [this.now(), shape.depth, shape.chunkLevels, ...batch.flatMap((k) => [k.index, k.root.toString(), k.leafCount])],
+      );
+    }
+    return found;
   }
 
   async putTop(shape: TreeShapeKey, key: TopKey, file: StoredTreeFile): Promise<void> {
