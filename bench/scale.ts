@@ -16,9 +16,12 @@
  *    `--fill-until` (UTC), whichever comes first, and the measurements run at the size reached.
  *    Publication needs the compiled contracts (`npm run build:contracts` once).
  * 2. Measure (a fresh child process, so memory is the service's): start the real service on the
- *    file (restart time), then ~100 single approvals and ~100 revocations through the HTTP API
- *    (app.inject), ~1,000 Merkle paths of random credentials (GET /credentials/:id/proof), one
- *    publication to a Hardhat node (POST /tree/publish), RSS and the database's bytes.
+ *    file (restart time), ~100 revocations and ~1,000 Merkle paths of random credentials (GET
+ *    /credentials/:id/proof) through the HTTP API (app.inject), one publication to a Hardhat node
+ *    (POST /tree/publish; the first on a filled file stores every chunk's tree file once), a restart
+ *    with the tree files stored and a holder's download of the top and one chunk, ~100 single
+ *    approvals (and the challenge each applicant asks for first), the next publication, RSS and the
+ *    database's bytes.
  */
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -233,9 +236,19 @@ async function measure(): Promise<void> {
   const skipPurge = process.argv.includes('--skip-retention-purge');
   if (skipPurge) RetentionPurger.prototype.purgeNow = async () => ({ challenges: 0, applications: 0, decisions: 0, auditEventsRedacted: 0, identityRecords: 0 });
   const t0 = performance.now();
-  const service = await createIssuerService(config, { chains: anchors.chains });
+  let service = await createIssuerService(config, { chains: anchors.chains });
   const restartMs = performance.now() - t0;
   const rssAfterStart = process.memoryUsage().rss;
+  /** Milliseconds from `since` until the latest published root's tree files are served (null: none published). */
+  const untilRootServed = async (since: number): Promise<number | null> => {
+    const latest = await service.store.latestRootPublication();
+    if (!latest) return null;
+    for (;;) {
+      const listed = (await service.app.inject({ method: 'GET', url: '/tree/chunks' })).json() as { roots: Array<{ root: string }> };
+      if (listed.roots.some((r) => r.root === latest.root)) return round(performance.now() - since);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
   const reviewer = { 'x-api-key': REVIEWER_KEY };
   const inject = async (method: 'GET' | 'POST', url: string, payload?: unknown, headers: Record<string, string> = {}) => {
     const res = await service.app.inject({ method, url, headers, ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }) });
@@ -294,12 +307,34 @@ async function measure(): Promise<void> {
     report.publication = { first: await publish() };
     report.rssBytesAfterFirstPublication = process.memoryUsage().rss;
     emit();
+    // A restart now that the tree files are in the store (migration 13): no chunk is read again.
+    await service.close();
+    const t1 = performance.now();
+    service = await createIssuerService(config, { chains: anchors.chains });
+    report.restartWithTreeFilesMs = round(performance.now() - t1);
+    report.rootServedAfterRestartMs = await untilRootServed(t1);
+    report.rssBytesAfterRestartWithTreeFiles = process.memoryUsage().rss;
+    // What a holder downloads: the top and the chunk of a random leaf, from the store through the cache.
+    {
+      const served = (await inject('GET', '/tree/chunks')) as { chunkLeaves: number; roots: Array<{ root: string; chunks: number }> };
+      const { root: servedRoot, chunks } = served.roots[0];
+      const t = performance.now();
+      const top = await service.app.inject({ method: 'GET', url: `/tree/${servedRoot}/top.bin` });
+      const chunk = await service.app.inject({ method: 'GET', url: `/tree/${servedRoot}/chunk/${Math.floor(Math.random() * chunks)}.bin` });
+      if (top.statusCode !== 200 || chunk.statusCode !== 200) throw new Error(`tree files: top ${top.statusCode}, chunk ${chunk.statusCode}`);
+      report.treeFileDownload = { ms: round(performance.now() - t), topBytes: top.rawPayload.length, chunkBytes: chunk.rawPayload.length, chunks };
+    }
+    emit();
     // Approvals, one at a time (apply is not timed): up to 100, or as many as fit in APPROVAL_BUDGET_MS.
     const approvals: number[] = [];
+    const challenges: number[] = [];
     const budgetEnd = performance.now() + Number(process.env.APPROVAL_BUDGET_MS ?? Infinity);
     for (let i = 0; i < 100 && performance.now() < budgetEnd; i++) {
       const h = holder();
+      // A new challenge first deletes the expired unused ones (migration 14 keeps that to those).
+      const tc = performance.now();
       const { nonce } = await inject('POST', '/challenges', { did: h.did });
+      challenges.push(performance.now() - tc);
       const app = await inject('POST', '/applications', {
         did: h.did,
         challenge: nonce,
@@ -312,6 +347,7 @@ async function measure(): Promise<void> {
       await inject('POST', `/applications/${app.id}/approve`, { expiryDate: expiry, person, attributes: { kycLevel: 2 } }, reviewer);
       approvals.push(performance.now() - t);
       report.approvalMs = percentiles(approvals);
+      report.challengeMs = percentiles(challenges);
       emit();
     }
     // A real VC's size (the first approval's), for the disk projection with signed credentials.
