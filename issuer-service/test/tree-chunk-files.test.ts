@@ -27,6 +27,7 @@ import { TEST_BACKENDS, type TestBackend } from './support/backends.js';
 import { makeHolder } from './support/holder.js';
 import { newPerson } from './support/people.js';
 import { apply, ManualClock, nextYear, RecordingRootAnchor, reviewer, startService, tempDir, testConfig } from './support/service.js';
+import { submitPendingApplication } from './support/pending-application.js';
 
 const DEPTH = 6; // 4,096 leaves
 const LEVELS = 1; // chunks of 4 leaves: a few credentials span several chunks
@@ -101,21 +102,7 @@ async function issue(store: IssuerStore, count: number): Promise<string[]> {
   const drafts: ApprovalDraft[] = [];
   for (let i = 0; i < count; i++) {
     const id = `app-${++seq}-${randomBytes(3).toString('hex')}`;
-    await store.createChallenge({ nonce: `n-${id}`, did: `did:key:z${id}`, createdAt: now, expiresAt: now + 600_000, usedAt: null });
-    await store.submitApplication(
-      {
-        id,
-        holderDid: `did:key:z${id}`,
-        identityCommitment: '1',
-        attributes: { jurisdiction: 'FR', birthDate: '1990-01-01', investorClasses: [] },
-        status: 'pending',
-        accessTokenHash: 'h',
-        challengeNonce: `n-${id}`,
-        createdAt: now,
-        updatedAt: now,
-      },
-      now,
-    );
+    await submitPendingApplication(store, id, now);
     const leaf = randomLeaf();
     drafts.push({
       async build(leafIndex) {

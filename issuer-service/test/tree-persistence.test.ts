@@ -12,6 +12,7 @@ import { loadIssuerTree } from '../src/services/issuer-tree.js';
 import { loadConfig } from '../src/config.js';
 import { wasmNodeHash } from '../src/services/node-hash.js';
 import { TEST_BACKENDS, type TestBackend } from './support/backends.js';
+import { submitPendingApplication } from './support/pending-application.js';
 
 /**
  * The issuer tree persisted incrementally (migration 9): every leaf change writes the nodes above
@@ -52,21 +53,7 @@ async function freshDb(backend: TestBackend) {
 let seq = 0;
 async function pending(store: IssuerStore): Promise<string> {
   const id = `app-${++seq}-${randomBytes(3).toString('hex')}`;
-  await store.createChallenge({ nonce: `n-${id}`, did: `did:key:z${id}`, createdAt: now, expiresAt: now + 600_000, usedAt: null });
-  await store.submitApplication(
-    {
-      id,
-      holderDid: `did:key:z${id}`,
-      identityCommitment: '1',
-      attributes: { jurisdiction: 'FR', birthDate: '1990-01-01', investorClasses: [] },
-      status: 'pending',
-      accessTokenHash: 'h',
-      challengeNonce: `n-${id}`,
-      createdAt: now,
-      updatedAt: now,
-    },
-    now,
-  );
+  await submitPendingApplication(store, id, now);
   return id;
 }
 
