@@ -93,12 +93,12 @@ export async function migratePostgres(pool: PgPool, migrations: readonly Migrati
 
 /**
  * Runs `fn` in a transaction on one pooled connection: COMMIT when it resolves, ROLLBACK when it
- * throws (and the error is rethrown).
+ * throws (and the error is rethrown). `begin` opens it (e.g. with an isolation level).
  */
-export async function inTransaction<T>(pool: PgPool, fn: (client: PgClient) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(pool: PgPool, fn: (client: PgClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
   const client = await pool.connect();
   try {
-    await client.query('BEGIN');
+    await client.query(begin);
     const result = await fn(client);
     await client.query('COMMIT');
     return result;

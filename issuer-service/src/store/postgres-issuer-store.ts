@@ -702,29 +702,22 @@ export class PostgresIssuerStore implements IssuerStore {
   }
 
   async readTree<T>(fn: (reader: TreeReader) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      // One snapshot for every read in `fn`: the nodes are those of the state it reads.
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const reader: TreeReader = {
-        state: () => this.readTreeState(client),
-        range: async (level, start, end) => {
-          const { rows } =
-            level === 0
-              ? await client.query('SELECT 0 AS level, leaf_index AS position, value FROM leaves WHERE leaf_index >= $1 AND leaf_index < $2 ORDER BY leaf_index', [start, end])
-              : await client.query('SELECT level, position, value FROM tree_nodes WHERE level = $1 AND position >= $2 AND position < $3 ORDER BY position', [level, start, end]);
-          return rows.map(toTreeNode);
-        },
-      };
-      const result = await fn(reader);
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    // One snapshot for every read in `fn`: the nodes are those of the state it reads.
+    return inTransaction(
+      this.pool,
+      (client) =>
+        fn({
+          state: () => this.readTreeState(client),
+          range: async (level, start, end) => {
+            const { rows } =
+              level === 0
+                ? await client.query('SELECT 0 AS level, leaf_index AS position, value FROM leaves WHERE leaf_index >= $1 AND leaf_index < $2 ORDER BY leaf_index', [start, end])
+                : await client.query('SELECT level, position, value FROM tree_nodes WHERE level = $1 AND position >= $2 AND position < $3 ORDER BY position', [level, start, end]);
+            return rows.map(toTreeNode);
+          },
+        }),
+      'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+    );
   }
 
   async recordRootPublication(p: RootPublicationRecord, audit?: AuditEventRecord): Promise<void> {
