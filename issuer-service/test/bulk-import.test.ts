@@ -18,7 +18,7 @@ import { openSqliteDatabase } from '../src/store/sqlite-database.js';
 import { defaultTreeShape } from '../src/store/tree-rows.js';
 import { loadIssuerTree } from '../src/services/issuer-tree.js';
 import { TEST_BACKENDS } from './support/backends.js';
-import { apply, nextYear, REVIEWER_KEY, reviewer, startService, tempDir, testConfig } from './support/service.js';
+import { apply, approveNewHolder, nextYear, reviewer, REVIEWER_KEY, startService, tempDir, testConfig } from './support/service.js';
 import { makeHolder } from './support/holder.js';
 import { newPerson } from './support/people.js';
 
@@ -66,13 +66,7 @@ describe.each(TEST_BACKENDS)('bulk import ($name)', (backend) => {
       const service = await startService(config);
       let normal: { jwt: string; issuerDid: string };
       try {
-        const applied = await apply(service, makeHolder());
-        const approved = await service.app.inject({
-          method: 'POST',
-          url: `/applications/${applied.json.id}/approve`,
-          headers: reviewer,
-          payload: { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 } },
-        });
+        const approved = await approveNewHolder(service);
         expect(approved.statusCode).toBe(201);
         normal = { jwt: (await service.store.getCredential(approved.json().credentialId))!.vcJwt, issuerDid: service.issuerDid };
       } finally {
@@ -178,13 +172,7 @@ describe('bulk import beside a running service (postgres)', () => {
           log: (m) => logged.push(m),
           afterChunk: async () => {
             if (approvals++ > 0) return;
-            const applied = await apply(service, makeHolder());
-            const approved = await service.app.inject({
-              method: 'POST',
-              url: `/applications/${applied.json.id}/approve`,
-              headers: reviewer,
-              payload: { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 } },
-            });
+            const approved = await approveNewHolder(service);
             expect(approved.json().leafIndex).toBe(10);
           },
         });

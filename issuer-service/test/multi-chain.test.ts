@@ -5,9 +5,7 @@ import './support/inject-shim.js';
 import { loadConfig } from '../src/config.js';
 import type { IssuerService } from '../src/issuer-service.js';
 import { connectRegistryAnchor } from '../src/registry-connection.js';
-import { makeHolder } from './support/holder.js';
-import { newPerson } from './support/people.js';
-import { apply, nextYear, RecordingRootAnchor, reviewer, startService, tempDir, testConfig } from './support/service.js';
+import { approveNewHolder, RecordingRootAnchor, reviewer, startService, tempDir, testConfig } from './support/service.js';
 import { RootPublisher } from '../src/publisher.js';
 import { systemClock } from '../src/services/clock.js';
 import type { RootAnchor } from '../src/root-anchor.js';
@@ -123,13 +121,7 @@ describe('ANCHOR_CHAINS configuration', () => {
 describe('publishing on two chains', () => {
   async function issue(service: IssuerService, n: number): Promise<void> {
     for (let i = 0; i < n; i++) {
-      const applied = await apply(service, makeHolder());
-      const res = await service.app.inject({
-        method: 'POST',
-        url: `/applications/${applied.json.id}/approve`,
-        headers: reviewer,
-        payload: { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 } },
-      });
+      const res = await approveNewHolder(service);
       expect(res.statusCode).toBe(201);
     }
   }
@@ -280,13 +272,7 @@ describe('a chain that never answers', () => {
     const tmp = tempDir();
     const service = await startService(testConfig(tmp.dbPath));
     try {
-      const applied = await apply(service, makeHolder());
-      const res = await service.app.inject({
-        method: 'POST',
-        url: `/applications/${applied.json.id}/approve`,
-        headers: reviewer,
-        payload: { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 } },
-      });
+      const res = await approveNewHolder(service);
       expect(res.statusCode).toBe(201);
       const good = new RecordingRootAnchor();
       const silent: RootAnchor = { publishRoot: () => new Promise(() => undefined), currentRoot: () => new Promise(() => undefined) };

@@ -12,7 +12,7 @@ import { TEST_BACKENDS, type TestBackend } from './support/backends.js';
 import { exited, killAll, startChildService } from './support/child-service.js';
 import { makeHolder } from './support/holder.js';
 import { newPerson } from './support/people.js';
-import { apply, nextYear, RecordingRootAnchor, reviewer, startService, testConfig } from './support/service.js';
+import { apply, approveNewHolder, nextYear, RecordingRootAnchor, reviewer, startService, testConfig } from './support/service.js';
 
 /**
  * How many instances may share a database (store/instance-lock.ts). SQLite: one per file — the first
@@ -221,13 +221,7 @@ const HANDOVER_BOUND_MS = 2_000;
     const b = await open(config, { anchor: new RecordingRootAnchor(), electionIntervalMs: ELECTION_MS });
     expect(b.isPublisher).toBe(false);
     const approveOn = async (service: IssuerService) => {
-      const applied = await apply(service, makeHolder());
-      const res = await service.app.inject({
-        method: 'POST',
-        url: `/applications/${applied.json.id}/approve`,
-        headers: reviewer,
-        payload: { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 } },
-      });
+      const res = await approveNewHolder(service);
       expect(res.statusCode).toBe(201);
     };
     const servedRoots = async (service: IssuerService) => (await service.app.inject({ method: 'GET', url: '/tree/chunks' })).json().roots.map((r: { root: string }) => r.root);
@@ -260,13 +254,7 @@ const HANDOVER_BOUND_MS = 2_000;
     const a = await open(config, { anchor: anchorA, electionIntervalMs: ELECTION_MS });
     const b = await open(config, { anchor: new RecordingRootAnchor(), electionIntervalMs: ELECTION_MS });
     expect((await apply(a, makeHolder())).statusCode).toBe(201);
-    const applied = await apply(a, makeHolder());
-    const approved = await a.app.inject({
-      method: 'POST',
-      url: `/applications/${applied.json.id}/approve`,
-      headers: reviewer,
-      payload: { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 } },
-    });
+    const approved = await approveNewHolder(a);
     expect(approved.statusCode).toBe(201);
     expect(a.isPublisher).toBe(true);
     expect(await terminateLockBackend(config)).toBe(1);

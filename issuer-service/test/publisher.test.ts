@@ -1,8 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import './support/inject-shim.js';
-import { makeHolder } from './support/holder.js';
-import { newPerson } from './support/people.js';
-import { apply, nextYear, RecordingRootAnchor, reviewer, startService, tempDir, testConfig } from './support/service.js';
+import { approveNewHolder, RecordingRootAnchor, reviewer, startService, tempDir, testConfig } from './support/service.js';
 import { RootPublisher, PublishError } from '../src/publisher.js';
 import type { IssuerService } from '../src/issuer-service.js';
 import { systemClock } from '../src/services/clock.js';
@@ -18,13 +16,7 @@ afterEach(async () => {
 
 async function issue(service: IssuerService, n: number): Promise<void> {
   for (let i = 0; i < n; i++) {
-    const applied = await apply(service, makeHolder());
-    const res = await service.app.inject({
-      method: 'POST',
-      url: `/applications/${applied.json.id}/approve`,
-      headers: reviewer,
-      payload: { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 } },
-    });
+    const res = await approveNewHolder(service);
     expect(res.statusCode).toBe(201);
   }
 }

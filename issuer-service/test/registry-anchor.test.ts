@@ -6,9 +6,7 @@ import type {} from '@nomicfoundation/hardhat-ethers';
 import Database from 'better-sqlite3';
 import { IssuerRegistry__factory, type IssuerRegistry } from '@zkkyc/contracts/typechain';
 import { RegistryRootAnchor } from '../../packages/sdk/src/registry-anchor.js';
-import { makeHolder } from './support/holder.js';
-import { newPerson } from './support/people.js';
-import { apply, nextYear, reviewer, startService, tempDir, testConfig } from './support/service.js';
+import { approveNewHolder, reviewer, startService, tempDir, testConfig } from './support/service.js';
 import type { IssuerService } from '../src/issuer-service.js';
 
 /**
@@ -30,13 +28,7 @@ beforeAll(async () => {
 afterAll(() => tmp.cleanup());
 
 async function issue(service: IssuerService): Promise<{ credentialId: string }> {
-  const applied = await apply(service, makeHolder());
-  const res = await service.app.inject({
-    method: 'POST',
-    url: `/applications/${applied.json.id}/approve`,
-    headers: reviewer,
-    payload: { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 } },
-  });
+  const res = await approveNewHolder(service);
   expect(res.statusCode).toBe(201);
   return { credentialId: res.json().credentialId };
 }

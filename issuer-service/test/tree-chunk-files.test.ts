@@ -24,9 +24,7 @@ import { loadIssuerTree, type MerkleTree } from '../src/services/issuer-tree.js'
 import { TreeChunkService, type TreeSnapshot } from '../src/services/tree-chunks.js';
 import { serveLatestPublishedRoot } from '../src/published-tree-files.js';
 import { TEST_BACKENDS, type TestBackend } from './support/backends.js';
-import { makeHolder } from './support/holder.js';
-import { newPerson } from './support/people.js';
-import { apply, ManualClock, nextYear, RecordingRootAnchor, reviewer, startService, tempDir, testConfig } from './support/service.js';
+import { approveNewHolder, ManualClock, RecordingRootAnchor, reviewer, startService, tempDir, testConfig } from './support/service.js';
 import { submitPendingApplication } from './support/pending-application.js';
 
 const DEPTH = 6; // 4,096 leaves
@@ -634,13 +632,7 @@ describe('the service on SQLite', () => {
     cleanups.push(() => service.close());
     const ids: string[] = [];
     for (let i = 0; i < 8; i++) {
-      const applied = await apply(service, makeHolder());
-      const res = await service.app.inject({
-        method: 'POST',
-        url: `/applications/${applied.json.id}/approve`,
-        headers: reviewer,
-        payload: { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 } },
-      });
+      const res = await approveNewHolder(service);
       expect(res.statusCode).toBe(201);
       ids.push(res.json().credentialId);
     }

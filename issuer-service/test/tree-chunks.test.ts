@@ -17,9 +17,8 @@ import { encodePolicy, todayInt } from '@zkkyc/credentials';
 import { nodeProver, releaseProverThreads } from '@zkkyc/prover/node';
 import { Holder, IssuerClient, readTreeLeaf, type VerifiedPerson } from '@zkkyc/sdk';
 import { IssuerTree } from '@zkkyc/tree';
-import { makeHolder } from './support/holder.js';
 import { newPerson } from './support/people.js';
-import { apply, GOOD_ATTRIBUTES, nextYear, RecordingRootAnchor, REVIEWER_KEY, reviewer, startService, tempDir, testConfig } from './support/service.js';
+import { approveNewHolder, GOOD_ATTRIBUTES, nextYear, RecordingRootAnchor, reviewer, REVIEWER_KEY, startService, tempDir, testConfig } from './support/service.js';
 import type { IssuerService } from '../src/issuer-service.js';
 import { TREE_FILE_CACHE_CONTROL } from '../src/routes/tree-chunk-routes.js';
 
@@ -31,13 +30,7 @@ let issuer: IssuerClient;
 const credentialIds: string[] = [];
 
 async function issue(): Promise<string> {
-  const applied = await apply(service, makeHolder());
-  const res = await service.app.inject({
-    method: 'POST',
-    url: `/applications/${applied.json.id}/approve`,
-    headers: reviewer,
-    payload: { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 } },
-  });
+  const res = await approveNewHolder(service);
   expect(res.statusCode).toBe(201);
   return res.json().credentialId;
 }

@@ -5,8 +5,8 @@ import { createIssuerService, type IssuerService, type IssuerServiceOptions } fr
 import { loadConfig, type IssuerServiceConfig } from '../../src/config.js';
 import type { RootAnchor } from '../../src/root-anchor.js';
 import type { Clock } from '../../src/services/clock.js';
-import type { TestHolder } from './holder.js';
-import { ALL_ROLES } from './people.js';
+import { makeHolder, type TestHolder } from './holder.js';
+import { ALL_ROLES, newPerson } from './people.js';
 
 export const REVIEWER_KEY = 'tUlVaJFQMVo4y8UfL10BEhQetcjgcmRS';
 export const OTHER_REVIEWER_KEY = 'Zwoq5CGjzpUyv40qV56HHFAUbFQZwspu';
@@ -100,4 +100,15 @@ export const reviewer = { 'x-api-key': REVIEWER_KEY };
 /** An expiry one year out, YYYY-MM-DD. */
 export function nextYear(): string {
   return new Date(Date.now() + 365 * 86_400_000).toISOString().slice(0, 10);
+}
+
+/** A new holder applies and a reviewer approves (kyc level 2, valid a year): the approval's response. */
+export async function approveNewHolder(service: IssuerService) {
+  const applied = await apply(service, makeHolder());
+  return service.app.inject({
+    method: 'POST',
+    url: `/applications/${applied.json.id}/approve`,
+    headers: reviewer,
+    payload: { expiryDate: nextYear(), person: newPerson(), attributes: { kycLevel: 2 } },
+  });
 }
