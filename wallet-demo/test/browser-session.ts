@@ -99,7 +99,8 @@ export async function applyForCredential(page: Page, a: Application): Promise<vo
 /** Chooses a token; returns each policy rule with whether the wallet ticked it. */
 export async function chooseToken(page: Page, tokenLabel: string): Promise<{ rule: string; ok: boolean; text: string }[]> {
   await page.getByLabel('Token', { exact: true }).selectOption({ label: tokenLabel });
-  await page.locator('#policy-rules li[data-ok]').first().waitFor();
+  // The panel is aria-busy until the gate has answered; only then are the rules and the status final.
+  await page.locator('#policy-rules:not([aria-busy]) li[data-ok]').first().waitFor();
   return page
     .locator('#policy-rules li')
     .evaluateAll((items) => items.map((li) => ({ rule: li.getAttribute('data-rule') ?? '', ok: li.getAttribute('data-ok') === 'true', text: li.textContent ?? '' })));

@@ -404,6 +404,46 @@ describe('wallet in a headless browser', () => {
     await step('04-not-eligible');
   });
 
+  test('the rules stay marked busy until the gate has answered, and a slow answer for an earlier choice of token never overwrites the latest', async () => {
+    // The gate's answer to the first verifiedUntil read is held back until the holder has chosen again.
+    const selector = chain().complianceGate.interface.getFunction('verifiedUntil').selector;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let answered!: () => void;
+    const heldAnswered = new Promise<void>((resolve) => (answered = resolve));
+    let reads = 0;
+    await page.route(demo.rpcUrl, async (route) => {
+      const body = route.request().postDataJSON() as { method: string; params?: [{ data?: string; input?: string }] } | null;
+      const data = body?.params?.[0]?.data ?? body?.params?.[0]?.input;
+      if (body?.method === 'eth_call' && data?.startsWith(selector) && reads++ === 0) {
+        await held;
+        await route.continue();
+        return answered();
+      }
+      return route.continue();
+    });
+    try {
+      await page.getByLabel('Token', { exact: true }).selectOption({ label: tokenLabel(0) });
+      await page.waitForFunction(() => document.querySelector('#policy-rules li[data-ok]') !== null);
+      // Token 0's rules are drawn, but the gate has not said whether this wallet is registered yet.
+      await expect(page.locator('#policy-rules').getAttribute('aria-busy')).resolves.toBe('true');
+      await expect(page.locator('#prove-status').getAttribute('aria-busy')).resolves.toBe('true');
+      const rules = await chooseToken(page, tokenLabel(1));
+      expect(rules.filter((r) => !r.ok).map((r) => r.rule)).toEqual(['jurisdiction', 'investorClass', 'kycLevel']);
+      release();
+      await heldAnswered;
+      // Time for the page to act on the late answer, which it must drop.
+      await page.waitForTimeout(500);
+      const after = await page.locator('#policy-rules li').evaluateAll((items) => items.map((li) => li.getAttribute('data-rule')));
+      expect(after).toEqual(rules.map((r) => r.rule));
+      await expect(page.locator('#prove-status').textContent()).resolves.toContain('Not eligible');
+      await expect(page.locator('#policy-rules').getAttribute('aria-busy')).resolves.toBeNull();
+    } finally {
+      release();
+      await page.unroute(demo.rpcUrl);
+    }
+  });
+
   test('proves in the worker, registers at the gate and shows verified-until', async () => {
     const rules = await chooseToken(page, tokenLabel(0));
     expect(rules.every((r) => r.ok)).toBe(true);

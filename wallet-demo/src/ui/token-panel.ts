@@ -176,8 +176,25 @@ export function mountTokenPanel(getSession: () => WalletSession | null, hooks: {
 
   type RuleRow = { rule: string; text: string; failure?: string };
 
-  /** Evaluates the chosen credential against the chosen token's policy; returns whether all rules pass. */
+  let evaluations = 0;
+
+  /**
+   * Evaluates the chosen credential against the chosen token's policy; returns whether all rules
+   * pass. The rules and status are marked aria-busy until the gate has answered, so neither a
+   * screen reader nor a script reads a half-drawn panel; when the holder picks another token
+   * while the gate is asked, only the latest choice draws.
+   */
   async function evaluate(): Promise<boolean> {
+    const mine = ++evaluations;
+    for (const node of [rulesList, status]) node.setAttribute('aria-busy', 'true');
+    try {
+      return await evaluateLatest(() => mine !== evaluations);
+    } finally {
+      if (mine === evaluations) for (const node of [rulesList, status]) node.removeAttribute('aria-busy');
+    }
+  }
+
+  async function evaluateLatest(superseded: () => boolean): Promise<boolean> {
     const session = getSession();
     const token = selectedToken();
     const credential = selectedCredential();
@@ -197,7 +214,7 @@ export function mountTokenPanel(getSession: () => WalletSession | null, hooks: {
       policy = await gatePolicy(session, token.policyId);
       showNotice(null);
     } catch (err) {
-      if (session.isLocked) return false;
+      if (session.isLocked || superseded()) return false;
       const recorded = session.loaded.deployment.policies.find((p) => p.policyId === token.policyId);
       if (!recorded) {
         say(status, explainChainError(err), 'error');
@@ -220,7 +237,7 @@ export function mountTokenPanel(getSession: () => WalletSession | null, hooks: {
       };
     }
     // Locked while the gate was asked: the panel was emptied, and stays so.
-    if (session.isLocked) return false;
+    if (session.isLocked || superseded()) return false;
     showEscrow(policy.escrow);
     const rows: RuleRow[] = describePolicy(decodePolicy(policy));
     rows.push({ rule: 'issuer', text: 'Credential from an issuer this token accepts' });
@@ -268,6 +285,7 @@ export function mountTokenPanel(getSession: () => WalletSession | null, hooks: {
     const ok = rows.every((r) => !r.failure) && !(policy.escrow && 'invalid' in policy.escrow);
     proveButton.disabled = busy || !ok;
     const state = await readRegistration(session, token, policy);
+    if (superseded()) return false;
     if (session.isLocked) {
       rulesList.replaceChildren();
       return false;
