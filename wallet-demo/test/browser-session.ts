@@ -117,6 +117,10 @@ export async function proveAndRegister(page: Page, button = 'Prove and register'
   await review.getByRole('button', { name: 'Confirm and send' }).click();
   // The transaction hash sits in the collapsed "Technical details": present, not shown.
   await page.locator('#registration-view:not([hidden]) #registration-tx:not(:empty)').waitFor({ state: 'attached', timeout: 180_000 });
+  // The hash is shown before the flow ends (the dev operator's mint, the "Verified for" status); until
+  // then the panel is busy, and a token chosen meanwhile is drawn without its status and with the
+  // button disabled. The progress box hides when the flow has ended.
+  await page.locator('#prove-progress[hidden]').waitFor({ state: 'attached', timeout: 60_000 });
   const proveTime = page.locator('#prove-time');
   return {
     proveMs: Number(await proveTime.getAttribute('data-prove-ms')),
