@@ -1,7 +1,23 @@
 import { addPoint, Base8, inCurve, mulPointEscalar, order } from '@zk-kit/baby-jubjub';
 import { decodeFieldElement, decodePoint, decodeScalar, encodeInteger, encodePoint } from './encoding.js';
 import { EscrowError } from './errors.js';
-import { assertScalar, assertSubgroupPoint, BASE8, IDENTITY, invertModOrder, modOrder, multiplyBase, pointFromX, randomScalar, sqrtModP, SNARK_FIELD, SUBGROUP_ORDER, type Point } from './group.js';
+import {
+  addPoints,
+  assertScalar,
+  assertSubgroupPoint,
+  BASE8,
+  IDENTITY,
+  invertModOrder,
+  modOrder,
+  multiply,
+  multiplyBase,
+  pointFromX,
+  randomScalar,
+  sqrtModP,
+  SNARK_FIELD,
+  SUBGROUP_ORDER,
+  type Point,
+} from './group.js';
 
 /**
  * circomlib's full-order generator of Baby Jubjub (order 8·l); Base8 = 8·G. Not exported by
@@ -47,6 +63,20 @@ describe('the prime-order subgroup', () => {
     expect(rule([1, 2])).toBe('point');
     expect(rule('0,1')).toBe('point');
     expect(() => assertSubgroupPoint(order2, 'R')).toThrow('R is not in the prime-order subgroup (rule: subgroup)');
+  });
+
+  it("multiplies and adds as @zk-kit/baby-jubjub's affine reference does, for any scalar ≥ 0 and points outside the subgroup too", () => {
+    // group.ts computes with @noble/curves; the slower affine double-and-add is the reference here.
+    const P = multiplyBase(randomScalar());
+    const outside = addPoint(P, order8) as Point; // on the curve, with a component of order 8
+    const scalars = [0n, 1n, 2n, 7n, 8n, randomScalar(), l - 1n, l, l + 1n, 3n * l + randomScalar(), 8n * l - 1n, (1n << 300n) + 5n];
+    for (const point of [BASE8, P, outside, order2, G_FULL]) {
+      for (const s of scalars) expect(multiply(point, s)).toEqual(mulPointEscalar(point, s));
+      expect(addPoints(point, P)).toEqual(addPoint(point, P));
+    }
+    for (const s of scalars) expect(multiplyBase(s)).toEqual(mulPointEscalar(BASE8, s));
+    expect(addPoints(P, IDENTITY)).toEqual(P);
+    expect(() => multiply(P, -1n)).toThrow(expect.objectContaining({ rule: 'non-negative' }));
   });
 
   it('accepts scalars in [1, l) only', () => {
