@@ -77,6 +77,17 @@ describe('the prime-order subgroup', () => {
     for (const s of scalars) expect(multiplyBase(s)).toEqual(mulPointEscalar(BASE8, s));
     expect(addPoints(P, IDENTITY)).toEqual(P);
     expect(() => multiply(P, -1n)).toThrow(expect.objectContaining({ rule: 'non-negative' }));
+    // Bad input to the exported arithmetic is named, not passed to the curve library.
+    expect(() => multiply(P, 5 as unknown as bigint)).toThrow(expect.objectContaining({ field: 'scalar', rule: 'scalar' }));
+    for (const bad of [
+      [-1n, 1n],
+      [SNARK_FIELD, 1n],
+      [1n << 256n, 1n],
+      [1, 2],
+    ] as unknown as Point[]) {
+      expect(() => multiply(bad, 5n)).toThrow(expect.objectContaining({ field: 'point', rule: 'canonical' }));
+      expect(() => addPoints(P, bad)).toThrow(expect.objectContaining({ field: 'point', rule: 'canonical' }));
+    }
   });
 
   it('accepts scalars in [1, l) only', () => {

@@ -48,7 +48,12 @@ const CURVE_D = 168696n;
 const Curve = edwards({ p: SNARK_FIELD, n: SUBGROUP_ORDER, h: 8n, a: CURVE_A, d: CURVE_D, Gx: BASE8[0], Gy: BASE8[1] });
 type CurvePoint = InstanceType<typeof Curve>;
 
-const fromAffine = (p: Point): CurvePoint => Curve.fromAffine({ x: p[0], y: p[1] });
+/** The curve point of `[x, y]`; coordinates outside `[0, p)` are refused with the rule `canonical`, as assertSubgroupPoint does. */
+function fromAffine(p: Point): CurvePoint {
+  const inField = (c: unknown) => typeof c === 'bigint' && c >= 0n && c < SNARK_FIELD;
+  if (!Array.isArray(p) || !inField(p[0]) || !inField(p[1])) throw new EscrowError('point', 'canonical', 'must be [x, y] with bigint coordinates in [0, p) of the BN254 scalar field');
+  return Curve.fromAffine({ x: p[0], y: p[1] });
+}
 const toAffine = (p: CurvePoint): Point => {
   const { x, y } = p.toAffine();
   return [x, y];
@@ -65,6 +70,7 @@ export function addPoints(p: Point, q: Point): Point {
  * scalar `≥ l` is split as `(s mod l)·P + ⌊s/l⌋·(l·P)`, exact also for a point outside the subgroup.
  */
 function times(p: CurvePoint, s: bigint): CurvePoint {
+  if (typeof s !== 'bigint') throw new EscrowError('scalar', 'scalar', `must be a bigint, got ${typeof s}`);
   if (s < 0n) throw new EscrowError('scalar', 'non-negative', 'a point can only be multiplied by an integer ≥ 0');
   if (s === 0n) return Curve.ZERO;
   if (s < SUBGROUP_ORDER) return p.multiply(s);

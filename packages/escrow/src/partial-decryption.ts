@@ -2,7 +2,7 @@ import { proveEqualLogs, verifyEqualLogs, type EqualLogProof, type EqualLogState
 import type { KeyShare } from './dkg.js';
 import { EscrowError } from './errors.js';
 import { bytes32, lengthPrefixed, pointBytes, uint32 } from './encoding.js';
-import { assertScalar, assertSubgroupPoint, BASE8, multiply, type Point } from './group.js';
+import { assertScalar, assertSubgroupPoint, BASE8, multiply, multiplyBase, type Point } from './group.js';
 import { assertCiphertext, type Ciphertext } from './leaf-index-encryption.js';
 
 /**
@@ -70,7 +70,7 @@ export function createPartialDecryption(keyShare: KeyShare, ciphertext: Cipherte
   assertCiphertext(ciphertext);
   assertRequestReference(request);
   const d = multiply(ciphertext.R, keyShare.secretShare);
-  const Pj = multiply(BASE8, keyShare.secretShare);
+  const Pj = multiplyBase(keyShare.secretShare);
   const proof = proveEqualLogs(partialStatement(keyShare.index, keyShare.publicKey, ciphertext, request, Pj, d), keyShare.secretShare);
   return { index: keyShare.index, request, d, proof };
 }
