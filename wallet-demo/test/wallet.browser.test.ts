@@ -465,8 +465,11 @@ describe('wallet in a headless browser', () => {
     await expect(review.locator('[data-field="action"]').textContent()).resolves.toMatch(/^Register wallet 0x[0-9a-fA-F]{4}…[0-9a-fA-F]{4} as verified for .*registrations last 30 days/);
     await expect(review.locator('[data-field="fee"]').textContent()).resolves.toMatch(/^about \d+(\.\d+)?(e-\d+)? ETH$/);
     await page.screenshot({ path: `${artifacts}/05b-registration-review.png` });
+    // While the flow runs, the token, credential and date it proves for cannot change under it.
+    for (const id of ['token-select', 'prove-credential', 'valid-until']) await expect(page.locator(`#${id}`).isDisabled()).resolves.toBe(true);
     await review.getByRole('button', { name: 'Cancel' }).click();
     await page.locator('#prove-status', { hasText: 'Registration cancelled: nothing was signed or sent.' }).waitFor();
+    for (const id of ['token-select', 'prove-credential', 'valid-until']) await expect(page.locator(`#${id}`).isDisabled()).resolves.toBe(false);
     expect(await provider.getTransactionCount(holder)).toBe(nonce);
     expect(await gate.isVerified(BigInt(token().policyId), holder)).toBe(false);
 

@@ -112,7 +112,6 @@ export function mountTokenPanel(getSession: () => WalletSession | null, hooks: {
   const policies = new Map<string, GatePolicyView>();
   const registrationView = byId('registration-view');
   const ttlNote = byId('ttl-note');
-  let registration: RegistrationState = { kind: 'unregistered' };
   const prover = new WorkerProver(new URL('artifacts', document.baseURI).href.replace(/\/$/, ''));
   let busy = false;
 
@@ -177,6 +176,13 @@ export function mountTokenPanel(getSession: () => WalletSession | null, hooks: {
   type RuleRow = { rule: string; text: string; failure?: string };
 
   let evaluations = 0;
+  const choiceInputs = [tokenSelect, credentialSelect, validUntilInput];
+
+  /** Drops any evaluation still waiting on the gate: its answer no longer belongs to what the panel shows. */
+  function endEvaluations(): void {
+    evaluations += 1;
+    for (const node of [rulesList, status]) node.removeAttribute('aria-busy');
+  }
 
   /**
    * Evaluates the chosen credential against the chosen token's policy; returns whether all rules
@@ -212,7 +218,7 @@ export function mountTokenPanel(getSession: () => WalletSession | null, hooks: {
     let confirmed = true;
     try {
       policy = await gatePolicy(session, token.policyId);
-      showNotice(null);
+      if (!session.isLocked && !superseded()) showNotice(null);
     } catch (err) {
       if (session.isLocked || superseded()) return false;
       const recorded = session.loaded.deployment.policies.find((p) => p.policyId === token.policyId);
@@ -310,12 +316,11 @@ export function mountTokenPanel(getSession: () => WalletSession | null, hooks: {
     try {
       const { contracts } = await session.chain();
       const until = await contracts.complianceGate.verifiedUntil(BigInt(token.policyId), session.identity.address);
-      registration = registrationState(until, policy.ttl, BigInt(Math.floor(Date.now() / 1000)));
+      return registrationState(until, policy.ttl, BigInt(Math.floor(Date.now() / 1000)));
     } catch {
       // Reported by evaluate's own chain access.
-      registration = { kind: 'unregistered' };
+      return { kind: 'unregistered' };
     }
-    return registration;
   }
 
   /**
@@ -383,6 +388,10 @@ export function mountTokenPanel(getSession: () => WalletSession | null, hooks: {
     const credential = selectedCredential();
     if (!session || !token || !credential || busy) return;
     busy = true;
+    // The flow registers this token with this credential: the choices stay fixed until it ends, and an
+    // evaluation still waiting on the gate would otherwise draw over the flow's own status.
+    endEvaluations();
+    for (const input of choiceInputs) input.disabled = true;
     proveButton.disabled = true;
     delete status.dataset.error;
     registrationView.hidden = true;
@@ -530,13 +539,14 @@ export function mountTokenPanel(getSession: () => WalletSession | null, hooks: {
     } finally {
       elapsed.stop();
       busy = false;
+      for (const input of choiceInputs) input.disabled = false;
       progress.hidden = true;
       proveButton.disabled = false;
       if (!session.isLocked && status.dataset.tone !== 'ok') focusResult(status);
     }
   }
 
-  for (const input of [tokenSelect, credentialSelect, validUntilInput]) input.addEventListener('change', () => void evaluate());
+  for (const input of choiceInputs) input.addEventListener('change', () => void evaluate());
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     void proveAndRegister();
@@ -551,7 +561,7 @@ export function mountTokenPanel(getSession: () => WalletSession | null, hooks: {
   function lock(): void {
     prover.terminate();
     policies.clear();
-    registration = { kind: 'unregistered' };
+    endEvaluations();
     tokenSelect.replaceChildren();
     credentialSelect.replaceChildren();
     validUntilInput.value = '';
