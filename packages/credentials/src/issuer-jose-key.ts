@@ -47,6 +47,23 @@ export function p256DidKey(publicKeyHex: string): string {
 }
 
 /**
+ * A new P-256 key pair whose public x and y both start with a non-zero byte. Some did:key resolvers
+ * (Veramo's among them, seen with 8 of 1,500 keys) write a coordinate with leading zero bytes
+ * dropped, a 31-byte JWK coordinate that strict JOSE libraries (node-jose) refuse: every credential
+ * of such an issuer would fail there. Drawing again costs about 1 in 128 keys and a negligible part
+ * of the key space. `random` is for tests.
+ */
+export function interoperableP256Key(random: (size: number) => Buffer = randomBytes): { privateKey: Buffer; publicKeyHex: string } {
+  for (;;) {
+    const ecdh = createECDH('prime256v1');
+    const privateKey = random(32);
+    ecdh.setPrivateKey(privateKey); // throws for the (negligible) scalars outside 1..n-1
+    const point = ecdh.getPublicKey(null, 'uncompressed'); // 0x04 || x || y
+    if (point[1] !== 0 && point[33] !== 0) return { privateKey, publicKeyHex: ecdh.getPublicKey('hex', 'compressed') };
+  }
+}
+
+/**
  * The issuer's P-256 key under `alias` (a DID-store alias), created in the agent's KMS on first use
  * and read back afterwards. The private key is generated here and handed to the KMS at once (as the
  * local KMS does for its own keys); from then on only the KMS signs with it.
@@ -56,10 +73,7 @@ export async function getOrCreateIssuerJoseKey(agent: IssuerAgent, alias: string
   const [found] = await agent.didManagerFind({ alias });
   let key: IKey | undefined = found?.keys[0];
   if (!found) {
-    const ecdh = createECDH('prime256v1');
-    const privateKey = randomBytes(32);
-    ecdh.setPrivateKey(privateKey); // throws for the (negligible) scalars outside 1..n-1
-    const publicKeyHex = ecdh.getPublicKey('hex', 'compressed');
+    const { privateKey, publicKeyHex } = interoperableP256Key();
     const did = p256DidKey(publicKeyHex);
     const kid = publicKeyHex;
     const imported = await agent.didManagerImport({

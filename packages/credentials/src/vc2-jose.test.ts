@@ -1,3 +1,4 @@
+import { createECDH, randomBytes } from 'node:crypto';
 import { getDidKeyResolver } from '@veramo/did-provider-key';
 import { MemoryDIDStore } from '@veramo/did-manager';
 import { MemoryKeyStore, MemoryPrivateKeyStore } from '@veramo/key-manager';
@@ -7,10 +8,10 @@ import { encodeAttributes, randomSalt, type CredentialAttributes } from './attri
 import { readKycCredential } from './credential-reader.js';
 import { identityCommitment, identitySecretFromSeed } from './identity.js';
 import { createIssuerAgent, getOrCreateIssuerDid } from './issuer-agent.js';
-import { didKeyVerificationMethod, getOrCreateIssuerJoseKey, kmsJwsSigner } from './issuer-jose-key.js';
+import { didKeyVerificationMethod, getOrCreateIssuerJoseKey, interoperableP256Key, kmsJwsSigner, p256DidKey, p256PublicJwk } from './issuer-jose-key.js';
 import { computeLeaf } from './leaf.js';
 import { issueKycCredential, leafFromCredential, verifyKycCredential } from './vc.js';
-import { issueKycCredentialV2, signCredentialJose, verifyCredentialJose, verifyKycCredentialV2, VC2_CONTEXT, type BitstringStatusListEntry } from './vc2-jose.js';
+import { issueKycCredentialV2, resolvePublicJwk, signCredentialJose, verifyCredentialJose, verifyKycCredentialV2, VC2_CONTEXT, type BitstringStatusListEntry } from './vc2-jose.js';
 
 const HOLDER_DID = 'did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK';
 const SCHEMA_URL = 'https://issuer.example/schemas/kyc-credential-v2.json';
@@ -181,5 +182,40 @@ describe('KycCredential, VC Data Model 2.0 secured with VC-JOSE-COSE', () => {
       p.vc.credentialSubject.kycLevel = 9;
     });
     await expect(readKycCredential(forged, { resolver })).rejects.toThrow(/signature/i);
+  });
+});
+
+describe('P-256 coordinates with a leading zero byte', () => {
+  // Veramo's did:key resolver writes such a coordinate 31 bytes long; strict JOSE libraries refuse that.
+  const secrets = function* () {
+    for (let i = 1; ; i += 1) yield Buffer.from(i.toString(16).padStart(64, '0'), 'hex');
+  };
+  function leadingZeroKey(): { privateKey: Buffer; publicKeyHex: string } {
+    for (const privateKey of secrets()) {
+      const ecdh = createECDH('prime256v1');
+      ecdh.setPrivateKey(privateKey);
+      if (ecdh.getPublicKey()[1] === 0) return { privateKey, publicKeyHex: ecdh.getPublicKey('hex', 'compressed') };
+    }
+    throw new Error('unreachable');
+  }
+
+  it('resolvePublicJwk gives x and y at their full 32 bytes, whatever length the resolver wrote', async () => {
+    const { publicKeyHex } = leadingZeroKey();
+    const did = p256DidKey(publicKeyHex);
+    const written = ((await resolver.resolve(did)).didDocument!.verificationMethod![0] as { publicKeyJwk: { x: string } }).publicKeyJwk;
+    expect(Buffer.from(written.x, 'base64url').length).toBe(31); // the resolver's short form
+    const jwk = await resolvePublicJwk(resolver, didKeyVerificationMethod(did));
+    expect(jwk).toMatchObject(p256PublicJwk(publicKeyHex));
+    expect(Buffer.from(jwk.x!, 'base64url').length).toBe(32);
+  });
+
+  it('a new issuer key never has one, so its did:key resolves to a full-length JWK with any resolver', () => {
+    const skipped = leadingZeroKey();
+    const draws = [skipped.privateKey, randomBytes(32)];
+    const key = interoperableP256Key(() => draws.shift() ?? randomBytes(32));
+    expect(draws).toHaveLength(0); // the first draw was refused
+    expect(key.publicKeyHex).not.toBe(skipped.publicKeyHex);
+    const jwk = p256PublicJwk(key.publicKeyHex);
+    for (const c of [jwk.x!, jwk.y!]) expect(Buffer.from(c, 'base64url')[0]).not.toBe(0);
   });
 });

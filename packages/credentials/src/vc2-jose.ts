@@ -173,7 +173,24 @@ export async function resolvePublicJwk(resolver: Resolvable, kid: string, purpos
   const method = methods.find((m) => absolute(m.id) === kid) ?? (doc[purpose] ?? []).find((m): m is VerificationMethod => typeof m !== 'string' && absolute(m.id) === kid);
   if (!method || !allowed.includes(kid)) throw new Error(`${kid} is not an ${purpose} verification method of ${did}`);
   if (!method.publicKeyJwk) throw new Error(`${kid} has no publicKeyJwk`);
-  return method.publicKeyJwk as JWK;
+  return withFullLengthCoordinates(method.publicKeyJwk as JWK);
+}
+
+/**
+ * A P-256 JWK with x and y left-padded to 32 bytes, as RFC 7518 §6.2.1.2 requires. Some did:key
+ * resolvers drop leading zero bytes, and JOSE libraries differ on whether they accept the short form.
+ */
+function withFullLengthCoordinates(jwk: JWK): JWK {
+  if (jwk.kty !== 'EC' || jwk.crv !== 'P-256') return jwk;
+  const pad = (c: string | undefined) => {
+    if (typeof c !== 'string') return c;
+    const bytes = base64url.decode(c);
+    if (bytes.length >= 32) return c;
+    const full = new Uint8Array(32);
+    full.set(bytes, 32 - bytes.length);
+    return base64url.encode(full);
+  };
+  return { ...jwk, x: pad(jwk.x), y: pad(jwk.y) };
 }
 
 export interface VerifyJoseCredentialOptions {
