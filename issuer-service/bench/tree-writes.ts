@@ -21,27 +21,10 @@ import { SqliteIssuerStore } from '../src/store/sqlite-issuer-store.js';
 import { openPostgresDatabase } from '../src/store/postgres-database.js';
 import { PostgresIssuerStore } from '../src/store/postgres-issuer-store.js';
 import type { CredentialRecord, IssuerStore } from '../src/store/issuer-store.js';
+import { submitPendingApplication } from '../test/support/pending-application.js';
 
 type Write = Parameters<IssuerStore['recordApproval']>[0];
 const now = Date.now();
-
-async function pending(store: IssuerStore, id: string): Promise<void> {
-  await store.createChallenge({ nonce: `n-${id}`, did: `did:key:z${id}`, createdAt: now, expiresAt: now + 3_600_000, usedAt: null });
-  await store.submitApplication(
-    {
-      id,
-      holderDid: `did:key:z${id}`,
-      identityCommitment: '1',
-      attributes: { jurisdiction: 'FR', birthDate: '1990-01-01', investorClasses: [] },
-      status: 'pending',
-      accessTokenHash: 'h',
-      challengeNonce: `n-${id}`,
-      createdAt: now,
-      updatedAt: now,
-    },
-    now,
-  );
-}
 
 function write(id: string, leafIndex: number, leaf: bigint): Write {
   const credential: CredentialRecord = {
@@ -63,7 +46,7 @@ function write(id: string, leafIndex: number, leaf: bigint): Write {
 
 async function run(backend: string, store: IssuerStore, n: number, group: number) {
   const ids = Array.from({ length: n }, (_, i) => `a${i}-${randomBytes(3).toString('hex')}`);
-  for (const id of ids) await pending(store, id);
+  for (const id of ids) await submitPendingApplication(store, id, now);
   const leaves = ids.map(() => BigInt(`0x${randomBytes(31).toString('hex')}`) + 1n);
   const grouped = store as IssuerStore & { recordApprovals?: (d: Array<{ build(i: number): Promise<Write> }>) => Promise<unknown[]>; openTree?: (depth: number, hash?: unknown) => Promise<unknown> };
   let mode: string;

@@ -14,6 +14,7 @@ import { openPostgresDatabase } from '../src/store/postgres-database.js';
 import { PostgresIssuerStore } from '../src/store/postgres-issuer-store.js';
 import { postgresRunner } from '../src/store/sql-runner.js';
 import { openTestStore, TEST_BACKENDS, type TestBackend } from './support/backends.js';
+import { submitPendingApplication } from './support/pending-application.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -30,23 +31,7 @@ function sqliteFile() {
 
 const now = Date.now();
 
-async function pendingApplication(store: IssuerStore, id: string, did: string) {
-  await store.createChallenge({ nonce: `n-${id}`, did, createdAt: now, expiresAt: now + 60_000, usedAt: null });
-  await store.submitApplication(
-    {
-      id,
-      holderDid: did,
-      identityCommitment: '1',
-      attributes: { jurisdiction: 'FR', birthDate: '1990-01-01', investorClasses: [] },
-      status: 'pending',
-      accessTokenHash: 'h',
-      challengeNonce: `n-${id}`,
-      createdAt: now,
-      updatedAt: now,
-    },
-    now,
-  );
-}
+const pendingApplication = (store: IssuerStore, id: string, did: string) => submitPendingApplication(store, id, now, did);
 
 function credential(id: string, applicationId: string, leafIndex: number): CredentialRecord {
   return {

@@ -1,15 +1,15 @@
 import type { IssuerStore } from '../../src/store/issuer-store.js';
 
 /**
- * A pending application `id` written straight into `store` (its challenge, used by it), for store and
- * tree tests that need an application to approve without going through the HTTP API.
+ * A pending application `id` from `did` written straight into `store` (its challenge, used by it), for
+ * store and tree tests and benches that need an application to approve without the HTTP API.
  */
-export async function submitPendingApplication(store: IssuerStore, id: string, now: number): Promise<void> {
-  await store.createChallenge({ nonce: `n-${id}`, did: `did:key:z${id}`, createdAt: now, expiresAt: now + 600_000, usedAt: null });
+export async function submitPendingApplication(store: IssuerStore, id: string, now: number, did = `did:key:z${id}`): Promise<void> {
+  await store.createChallenge({ nonce: `n-${id}`, did, createdAt: now, expiresAt: now + 3_600_000, usedAt: null });
   await store.submitApplication(
     {
       id,
-      holderDid: `did:key:z${id}`,
+      holderDid: did,
       identityCommitment: '1',
       attributes: { jurisdiction: 'FR', birthDate: '1990-01-01', investorClasses: [] },
       status: 'pending',
